@@ -1,0 +1,110 @@
+//! Commands: what someone asks to happen to an appeal.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::state::{Channel, Deadline, Outcome, Priority};
+
+/// Everything needed to open a case. The engine resolves the account, the enforcement and
+/// whether four-eyes review applies before it builds this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileAppeal {
+    pub channel: Channel,
+    pub account_id: Option<String>,
+    pub enforcement_id: Option<Uuid>,
+    pub identity_verified: bool,
+    pub four_eyes: bool,
+    pub priority: Priority,
+    pub queue: String,
+}
+
+/// A command on an existing appeal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    Triage {
+        priority: Priority,
+        queue: String,
+        tags: Vec<String>,
+        identity_verified: bool,
+        four_eyes: bool,
+    },
+    RequestInfo {
+        message: String,
+    },
+    UserReplied,
+    NoReplyTimeout,
+    Claim {
+        lease_until: DateTime<Utc>,
+    },
+    RenewClaim {
+        lease_until: DateTime<Utc>,
+    },
+    Release,
+    ExpireLease,
+    Decide {
+        outcome: Outcome,
+        reasons: String,
+    },
+    Approve {
+        note: Option<String>,
+    },
+    Reject {
+        note: String,
+    },
+    RestorationConfirmed {
+        restoration_id: Uuid,
+    },
+    Reopen {
+        reason: String,
+    },
+    Withdraw {
+        reason: String,
+    },
+    SlaWarn {
+        deadline: Deadline,
+    },
+    Escalate {
+        reason: String,
+        to_queue: String,
+        breached: Option<Deadline>,
+    },
+    BulkRestore {
+        job_id: Uuid,
+        reason: String,
+    },
+    Note {
+        text: String,
+    },
+    MessageReceived {
+        message_id: Uuid,
+    },
+}
+
+impl Command {
+    /// The command's name as the lifecycle table spells it; used in errors and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Triage { .. } => "triage",
+            Command::RequestInfo { .. } => "request_info",
+            Command::UserReplied => "user_replied",
+            Command::NoReplyTimeout => "no_reply_timeout",
+            Command::Claim { .. } => "claim",
+            Command::RenewClaim { .. } => "renew_claim",
+            Command::Release => "release",
+            Command::ExpireLease => "expire_lease",
+            Command::Decide { .. } => "decide",
+            Command::Approve { .. } => "approve",
+            Command::Reject { .. } => "reject",
+            Command::RestorationConfirmed { .. } => "restoration_confirmed",
+            Command::Reopen { .. } => "reopen",
+            Command::Withdraw { .. } => "withdraw",
+            Command::SlaWarn { .. } => "sla_warn",
+            Command::Escalate { .. } => "escalate",
+            Command::BulkRestore { .. } => "bulk_restore",
+            Command::Note { .. } => "note",
+            Command::MessageReceived { .. } => "message_received",
+        }
+    }
+}

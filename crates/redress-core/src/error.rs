@@ -1,0 +1,56 @@
+//! Errors of the domain. Every rejected command names the state and the command, so a
+//! reviewer (or a log line) can tell exactly why nothing happened.
+
+use crate::role::Role;
+use crate::state::AppealState;
+
+/// A string that is not one of the known wire names of a domain enum.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind}: {value:?}")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+/// Why a command was refused. A refused command changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransitionError {
+    #[error("cannot {command} an appeal that is {state}")]
+    InvalidTransition {
+        state: AppealState,
+        command: &'static str,
+    },
+    #[error("{actor} may not {command} (needs one of: {})", needed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))]
+    NotPermitted {
+        actor: String,
+        command: &'static str,
+        needed: &'static [Role],
+    },
+    #[error("cannot {command}: the appeal is claimed by {holder} until {until}")]
+    ClaimedByOther {
+        command: &'static str,
+        holder: String,
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    #[error("cannot {command}: {actor} does not hold a live claim on this appeal")]
+    NoLiveClaim {
+        command: &'static str,
+        actor: String,
+    },
+    #[error(
+        "cannot approve: {actor} made the decision and four-eyes review needs a second person"
+    )]
+    SameReviewer { actor: String },
+    #[error("cannot {command} in state {state}: {reason}")]
+    GuardFailed {
+        state: AppealState,
+        command: &'static str,
+        reason: &'static str,
+    },
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        field: &'static str,
+        reason: &'static str,
+    },
+}

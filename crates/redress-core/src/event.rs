@@ -1,0 +1,113 @@
+//! Events: the append-only history of an appeal. The appeal row is their fold.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::command::FileAppeal;
+use crate::role::Actor;
+use crate::state::{Deadline, Outcome, Priority};
+
+/// One thing that happened to an appeal, who did it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub kind: EventKind,
+    pub actor: Actor,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Filed(FileAppeal),
+    Triaged {
+        priority: Priority,
+        queue: String,
+        tags: Vec<String>,
+        identity_verified: bool,
+        four_eyes: bool,
+    },
+    InfoRequested {
+        message: String,
+    },
+    UserReplied,
+    Claimed {
+        assignee: String,
+        lease_until: DateTime<Utc>,
+    },
+    ClaimRenewed {
+        lease_until: DateTime<Utc>,
+    },
+    Released,
+    LeaseExpired,
+    Decided {
+        outcome: Outcome,
+        reasons: String,
+        decided_by: String,
+    },
+    DecisionApproved {
+        approved_by: String,
+        note: Option<String>,
+    },
+    DecisionRejected {
+        rejected_by: String,
+        note: String,
+    },
+    Upheld,
+    Restored {
+        restoration_id: Uuid,
+    },
+    BulkRestored {
+        job_id: Uuid,
+        reason: String,
+    },
+    Reopened {
+        reason: String,
+    },
+    Withdrawn {
+        reason: String,
+    },
+    SlaWarned {
+        deadline: Deadline,
+    },
+    Escalated {
+        level: u32,
+        queue: String,
+        reason: String,
+        breached: Option<Deadline>,
+    },
+    NoteAdded {
+        text: String,
+    },
+    MessageReceived {
+        message_id: Uuid,
+    },
+}
+
+impl EventKind {
+    /// Stable name stored in the `kind` column of `appeal_events`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Filed(_) => "filed",
+            EventKind::Triaged { .. } => "triaged",
+            EventKind::InfoRequested { .. } => "info_requested",
+            EventKind::UserReplied => "user_replied",
+            EventKind::Claimed { .. } => "claimed",
+            EventKind::ClaimRenewed { .. } => "claim_renewed",
+            EventKind::Released => "released",
+            EventKind::LeaseExpired => "lease_expired",
+            EventKind::Decided { .. } => "decided",
+            EventKind::DecisionApproved { .. } => "decision_approved",
+            EventKind::DecisionRejected { .. } => "decision_rejected",
+            EventKind::Upheld => "upheld",
+            EventKind::Restored { .. } => "restored",
+            EventKind::BulkRestored { .. } => "bulk_restored",
+            EventKind::Reopened { .. } => "reopened",
+            EventKind::Withdrawn { .. } => "withdrawn",
+            EventKind::SlaWarned { .. } => "sla_warned",
+            EventKind::Escalated { .. } => "escalated",
+            EventKind::NoteAdded { .. } => "note_added",
+            EventKind::MessageReceived { .. } => "message_received",
+        }
+    }
+}

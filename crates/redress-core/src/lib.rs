@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+
+pub mod appeal;
+pub mod command;
+pub mod effects;
+pub mod error;
+pub mod event;
+pub mod reference;
+pub mod role;
+pub mod sla;
+pub mod state;
+pub mod transition;
+
+pub use appeal::{Appeal, Decision};
+pub use command::{Command, FileAppeal};
+pub use effects::{effects_of, Effect, Notice, StaffAlert};
+pub use error::{TransitionError, UnknownValue};
+pub use event::{Event, EventKind};
+pub use reference::{AppealReference, ReferenceError};
+pub use role::{Actor, Role};
+pub use sla::{SlaClock, SlaMarks, SlaPolicy, SlaSchedule};
+pub use state::{AppealState, Channel, Deadline, Outcome, Priority};

@@ -1,0 +1,340 @@
+//! Service-level arithmetic: deadlines, warnings and the pause while the appellant is asked
+//! for information. Pure functions of a clock, a policy and `now`.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::state::{AppealState, Deadline};
+
+/// Time budgets for one queue and priority.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SlaPolicy {
+    /// From filing to triage.
+    pub time_to_triage: TimeDelta,
+    /// From filing to a reviewer's decision.
+    pub time_to_decision: TimeDelta,
+    /// Fraction of a budget after which the queue's leads are warned, in (0, 1].
+    pub warn_fraction: f64,
+}
+
+impl SlaPolicy {
+    pub fn budget(&self, deadline: Deadline) -> TimeDelta {
+        match deadline {
+            Deadline::Triage => self.time_to_triage,
+            Deadline::Decision => self.time_to_decision,
+        }
+    }
+
+    fn warn_offset(&self, deadline: Deadline) -> TimeDelta {
+        let budget = self.budget(deadline);
+        let fraction = self.warn_fraction.clamp(0.0, 1.0);
+        let millis = (budget.num_milliseconds() as f64 * fraction).round() as i64;
+        TimeDelta::milliseconds(millis)
+    }
+}
+
+impl Default for SlaPolicy {
+    fn default() -> Self {
+        Self {
+            time_to_triage: TimeDelta::hours(4),
+            time_to_decision: TimeDelta::hours(48),
+            warn_fraction: 0.8,
+        }
+    }
+}
+
+/// The SLA clock of an appeal: when it started and how long it was paused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaClock {
+    pub started_at: DateTime<Utc>,
+    pub paused_since: Option<DateTime<Utc>>,
+    pub paused_total: TimeDelta,
+}
+
+impl SlaClock {
+    pub fn start(at: DateTime<Utc>) -> Self {
+        Self {
+            started_at: at,
+            paused_since: None,
+            paused_total: TimeDelta::zero(),
+        }
+    }
+
+    /// Stops the clock; pausing a paused clock keeps the first pause.
+    pub fn pause(&mut self, at: DateTime<Utc>) {
+        if self.paused_since.is_none() {
+            self.paused_since = Some(at);
+        }
+    }
+
+    /// Restarts the clock, adding the paused span (never negative) to the total.
+    pub fn resume(&mut self, at: DateTime<Utc>) {
+        if let Some(since) = self.paused_since.take() {
+            self.paused_total += (at - since).max(TimeDelta::zero());
+        }
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused_since.is_some()
+    }
+
+    /// Time that counts against the SLA up to `now`.
+    pub fn elapsed(&self, now: DateTime<Utc>) -> TimeDelta {
+        let end = self.paused_since.unwrap_or(now).min(now);
+        ((end - self.started_at) - self.paused_total).max(TimeDelta::zero())
+    }
+
+    /// The wall-clock moment `offset` of counted time is used up, assuming no further pause.
+    /// `None` while paused: no deadline can pass while the appellant has the ball.
+    pub fn moment_after(&self, offset: TimeDelta) -> Option<DateTime<Utc>> {
+        if self.is_paused() {
+            return None;
+        }
+        Some(self.started_at + self.paused_total + offset)
+    }
+}
+
+/// Which warnings and breaches have already fired since the clock started; each fires once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaMarks {
+    pub triage_warned: bool,
+    pub triage_breached: bool,
+    pub decision_warned: bool,
+    pub decision_breached: bool,
+}
+
+impl SlaMarks {
+    pub fn warned(&self, deadline: Deadline) -> bool {
+        match deadline {
+            Deadline::Triage => self.triage_warned,
+            Deadline::Decision => self.decision_warned,
+        }
+    }
+
+    pub fn breached(&self, deadline: Deadline) -> bool {
+        match deadline {
+            Deadline::Triage => self.triage_breached,
+            Deadline::Decision => self.decision_breached,
+        }
+    }
+
+    pub fn mark_warned(&mut self, deadline: Deadline) {
+        match deadline {
+            Deadline::Triage => self.triage_warned = true,
+            Deadline::Decision => self.decision_warned = true,
+        }
+    }
+
+    pub fn mark_breached(&mut self, deadline: Deadline) {
+        self.mark_warned(deadline);
+        match deadline {
+            Deadline::Triage => self.triage_breached = true,
+            Deadline::Decision => self.decision_breached = true,
+        }
+    }
+
+    /// Packs the marks into a small integer for storage.
+    pub fn to_bits(self) -> i16 {
+        i16::from(self.triage_warned)
+            | i16::from(self.triage_breached) << 1
+            | i16::from(self.decision_warned) << 2
+            | i16::from(self.decision_breached) << 3
+    }
+
+    pub fn from_bits(bits: i16) -> Self {
+        Self {
+            triage_warned: bits & 1 != 0,
+            triage_breached: bits & 2 != 0,
+            decision_warned: bits & 4 != 0,
+            decision_breached: bits & 8 != 0,
+        }
+    }
+}
+
+/// Deadlines that run in a given state. Triage ends when the case is triaged; the decision
+/// deadline ends when a reviewer decides.
+pub fn running_deadlines(state: AppealState) -> &'static [Deadline] {
+    match state {
+        AppealState::Filed => &[Deadline::Triage, Deadline::Decision],
+        AppealState::Triaged | AppealState::AwaitingUser => &[Deadline::Decision],
+        _ => &[],
+    }
+}
+
+/// What the SLA worker must do for an appeal now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaAction {
+    Warn(Deadline),
+    Breach(Deadline),
+}
+
+/// The derived SLA columns of an appeal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SlaSchedule {
+    pub triage_due_at: Option<DateTime<Utc>>,
+    pub decision_due_at: Option<DateTime<Utc>>,
+    /// The earliest moment a warning or a breach becomes due; `None` when nothing can fire
+    /// (case decided, closed, or paused).
+    pub next_check_at: Option<DateTime<Utc>>,
+}
+
+pub fn schedule(
+    state: AppealState,
+    clock: &SlaClock,
+    marks: SlaMarks,
+    policy: &SlaPolicy,
+) -> SlaSchedule {
+    let mut out = SlaSchedule::default();
+    for &deadline in running_deadlines(state) {
+        let due = clock.moment_after(policy.budget(deadline));
+        match deadline {
+            Deadline::Triage => out.triage_due_at = due,
+            Deadline::Decision => out.decision_due_at = due,
+        }
+        let next = if !marks.warned(deadline) {
+            clock.moment_after(policy.warn_offset(deadline))
+        } else if !marks.breached(deadline) {
+            due
+        } else {
+            None
+        };
+        out.next_check_at = match (out.next_check_at, next) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    out
+}
+
+/// The warnings and breaches that are due at `now` and have not fired yet. A breach implies
+/// its warning, so a case found late gets the breach without a stale warning first.
+pub fn due_actions(
+    state: AppealState,
+    clock: &SlaClock,
+    marks: SlaMarks,
+    policy: &SlaPolicy,
+    now: DateTime<Utc>,
+) -> Vec<SlaAction> {
+    if clock.is_paused() {
+        return Vec::new();
+    }
+    let elapsed = clock.elapsed(now);
+    let mut actions = Vec::new();
+    for &deadline in running_deadlines(state) {
+        if !marks.breached(deadline) && elapsed >= policy.budget(deadline) {
+            actions.push(SlaAction::Breach(deadline));
+        } else if !marks.warned(deadline) && elapsed >= policy.warn_offset(deadline) {
+            actions.push(SlaAction::Warn(deadline));
+        }
+    }
+    actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0)
+            .single()
+            .expect("valid date")
+    }
+
+    #[test]
+    fn deadlines_move_by_the_time_spent_awaiting_the_user() {
+        let policy = SlaPolicy::default();
+        let mut clock = SlaClock::start(t0());
+        clock.pause(t0() + TimeDelta::hours(1));
+        assert_eq!(
+            schedule(
+                AppealState::AwaitingUser,
+                &clock,
+                SlaMarks::default(),
+                &policy
+            )
+            .next_check_at,
+            None
+        );
+        clock.resume(t0() + TimeDelta::hours(11));
+        let s = schedule(AppealState::Triaged, &clock, SlaMarks::default(), &policy);
+        assert_eq!(
+            s.decision_due_at,
+            Some(t0() + TimeDelta::hours(58)),
+            "48h budget plus a 10h pause"
+        );
+        assert_eq!(
+            s.next_check_at,
+            Some(t0() + TimeDelta::hours(10) + TimeDelta::minutes(48 * 60 * 8 / 10))
+        );
+    }
+
+    #[test]
+    fn a_late_look_breaches_without_warning_first() {
+        let policy = SlaPolicy::default();
+        let clock = SlaClock::start(t0());
+        let actions = due_actions(
+            AppealState::Filed,
+            &clock,
+            SlaMarks::default(),
+            &policy,
+            t0() + TimeDelta::hours(5),
+        );
+        assert_eq!(actions, vec![SlaAction::Breach(Deadline::Triage)]);
+    }
+
+    #[test]
+    fn marks_round_trip_through_bits() {
+        for bits in 0..16 {
+            assert_eq!(SlaMarks::from_bits(bits).to_bits(), bits);
+        }
+    }
+
+    proptest! {
+        /// Whatever the pauses, counted time equals wall time minus paused time, and the
+        /// deadline is exactly where counted time reaches the budget.
+        #[test]
+        fn pauses_are_subtracted_exactly(spans in proptest::collection::vec((0i64..10_000, 0i64..10_000), 0..8)) {
+            let mut clock = SlaClock::start(t0());
+            let mut now = t0();
+            let mut running = TimeDelta::zero();
+            for (work, pause) in spans {
+                now += TimeDelta::seconds(work);
+                running += TimeDelta::seconds(work);
+                clock.pause(now);
+                prop_assert_eq!(clock.elapsed(now + TimeDelta::seconds(pause)), running);
+                now += TimeDelta::seconds(pause);
+                clock.resume(now);
+            }
+            prop_assert_eq!(clock.elapsed(now), running);
+            let budget = TimeDelta::hours(48);
+            let due = clock.moment_after(budget).expect("running clock");
+            prop_assert_eq!(clock.elapsed(due), budget);
+        }
+
+        /// Once a deadline is warned and breached, nothing more is ever due for it.
+        #[test]
+        fn each_deadline_fires_at_most_twice(minutes in 0i64..10_000) {
+            let policy = SlaPolicy::default();
+            let clock = SlaClock::start(t0());
+            let mut marks = SlaMarks::default();
+            let now = t0() + TimeDelta::minutes(minutes);
+            let mut fired = 0;
+            loop {
+                let actions = due_actions(AppealState::Filed, &clock, marks, &policy, now);
+                if actions.is_empty() { break; }
+                for action in actions {
+                    fired += 1;
+                    match action {
+                        SlaAction::Warn(d) => marks.mark_warned(d),
+                        SlaAction::Breach(d) => marks.mark_breached(d),
+                    }
+                }
+                prop_assert!(fired <= 4);
+            }
+            let next = schedule(AppealState::Filed, &clock, marks, &policy).next_check_at;
+            if let Some(next) = next { prop_assert!(next > now); }
+        }
+    }
+}

@@ -1,0 +1,413 @@
+//! The transition function: appeal + command + actor + now -> events, or a refusal.
+//!
+//! This is the whole lifecycle table of the design in one place. It only reads the snapshot;
+//! the caller applies the returned events with [`Appeal::apply`] and stores them together.
+
+use chrono::{DateTime, Utc};
+
+use crate::appeal::Appeal;
+use crate::command::{Command, FileAppeal};
+use crate::error::TransitionError;
+use crate::event::{Event, EventKind};
+use crate::role::{
+    Actor, Role, BULK_RESTORERS, ESCALATORS, FILERS, NOTE_TAKERS, REVIEWERS, SENIORS, TRIAGERS,
+    WITHDRAWERS,
+};
+use crate::state::{AppealState, Outcome};
+
+use AppealState as S;
+
+/// Opens a case. Appellants (through a channel), Redress itself, and platform integrations
+/// may file.
+pub fn file(
+    command: FileAppeal,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Event, TransitionError> {
+    if !(actor.is_appellant() || actor.is_system() || actor.has_any_role(FILERS)) {
+        return Err(not_permitted(actor, "file", FILERS));
+    }
+    non_empty("queue", &command.queue)?;
+    Ok(Event {
+        kind: EventKind::Filed(command),
+        actor: actor.clone(),
+        at: now,
+    })
+}
+
+/// Decides what a command does to an appeal. Never changes the appeal: on success the caller
+/// folds the events in; on refusal nothing happened.
+pub fn decide(
+    appeal: &Appeal,
+    command: &Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>, TransitionError> {
+    let name = command.name();
+    let state = appeal.state;
+    let event = |kind: EventKind| Event {
+        kind,
+        actor: actor.clone(),
+        at: now,
+    };
+    let kinds: Vec<EventKind> = match command {
+        Command::Triage {
+            priority,
+            queue,
+            tags,
+            identity_verified,
+            four_eyes,
+        } => {
+            require_state(state, name, &[S::Filed])?;
+            require_role(actor, name, TRIAGERS)?;
+            non_empty("queue", queue)?;
+            vec![EventKind::Triaged {
+                priority: *priority,
+                queue: queue.clone(),
+                tags: tags.clone(),
+                identity_verified: *identity_verified,
+                four_eyes: *four_eyes,
+            }]
+        }
+        Command::RequestInfo { message } => {
+            require_state(state, name, &[S::Filed, S::Triaged])?;
+            require_role(actor, name, REVIEWERS)?;
+            not_claimed_by_other(appeal, actor, name, now)?;
+            non_empty("message", message)?;
+            vec![EventKind::InfoRequested {
+                message: message.clone(),
+            }]
+        }
+        Command::UserReplied => {
+            require_state(state, name, &[S::AwaitingUser])?;
+            require_system(actor, name)?;
+            vec![EventKind::UserReplied]
+        }
+        Command::NoReplyTimeout => {
+            require_state(state, name, &[S::AwaitingUser])?;
+            require_system(actor, name)?;
+            vec![EventKind::Withdrawn {
+                reason: "no_response".to_owned(),
+            }]
+        }
+        Command::Claim { lease_until } => {
+            require_state(state, name, &[S::Triaged])?;
+            require_role(actor, name, REVIEWERS)?;
+            not_claimed_by_other(appeal, actor, name, now)?;
+            future_lease(*lease_until, now)?;
+            vec![EventKind::Claimed {
+                assignee: staff_subject(actor),
+                lease_until: *lease_until,
+            }]
+        }
+        Command::RenewClaim { lease_until } => {
+            require_state(state, name, &[S::Triaged])?;
+            require_role(actor, name, REVIEWERS)?;
+            holds_live_claim(appeal, actor, name, now)?;
+            future_lease(*lease_until, now)?;
+            vec![EventKind::ClaimRenewed {
+                lease_until: *lease_until,
+            }]
+        }
+        Command::Release => {
+            require_state(state, name, &[S::Triaged])?;
+            if appeal.assignee.is_none() {
+                return Err(guard(state, name, "nobody holds a claim"));
+            }
+            if appeal.assignee.as_deref() != actor.subject() {
+                require_role(actor, name, &[Role::SeniorReviewer, Role::Admin])?;
+            }
+            vec![EventKind::Released]
+        }
+        Command::ExpireLease => {
+            require_state(state, name, &[S::Triaged])?;
+            require_system(actor, name)?;
+            if appeal.assignee.is_none() || appeal.live_claim(now).is_some() {
+                return Err(guard(state, name, "there is no expired claim"));
+            }
+            vec![EventKind::LeaseExpired]
+        }
+        Command::Decide { outcome, reasons } => {
+            require_state(state, name, &[S::Triaged])?;
+            require_role(actor, name, REVIEWERS)?;
+            holds_live_claim(appeal, actor, name, now)?;
+            if *outcome == Outcome::Uphold && reasons.trim().is_empty() {
+                return Err(TransitionError::InvalidInput {
+                    field: "reasons",
+                    reason: "upholding needs a statement of reasons",
+                });
+            }
+            let mut kinds = vec![EventKind::Decided {
+                outcome: *outcome,
+                reasons: reasons.clone(),
+                decided_by: staff_subject(actor),
+            }];
+            if !appeal.four_eyes && *outcome == Outcome::Uphold {
+                kinds.push(EventKind::Upheld);
+            }
+            kinds
+        }
+        Command::Approve { note } => {
+            require_state(state, name, &[S::Reviewed])?;
+            require_role(actor, name, SENIORS)?;
+            let decision = awaiting_approval(appeal, name)?;
+            if actor.subject() == Some(decision.decided_by.as_str()) {
+                return Err(TransitionError::SameReviewer {
+                    actor: decision.decided_by.clone(),
+                });
+            }
+            let mut kinds = vec![EventKind::DecisionApproved {
+                approved_by: staff_subject(actor),
+                note: note.clone(),
+            }];
+            if decision.outcome == Outcome::Uphold {
+                kinds.push(EventKind::Upheld);
+            }
+            kinds
+        }
+        Command::Reject { note } => {
+            require_state(state, name, &[S::Reviewed])?;
+            require_role(actor, name, SENIORS)?;
+            let decision = awaiting_approval(appeal, name)?;
+            if actor.subject() == Some(decision.decided_by.as_str()) {
+                return Err(TransitionError::SameReviewer {
+                    actor: decision.decided_by.clone(),
+                });
+            }
+            non_empty("note", note)?;
+            vec![EventKind::DecisionRejected {
+                rejected_by: staff_subject(actor),
+                note: note.clone(),
+            }]
+        }
+        Command::RestorationConfirmed { restoration_id } => {
+            require_state(state, name, &[S::Reviewed])?;
+            require_system(actor, name)?;
+            let ready = appeal.decision.as_ref().is_some_and(|d| {
+                d.outcome == Outcome::Restore && (!appeal.four_eyes || d.approved_by.is_some())
+            });
+            if !ready {
+                return Err(guard(state, name, "no approved restore decision"));
+            }
+            vec![EventKind::Restored {
+                restoration_id: *restoration_id,
+            }]
+        }
+        Command::Reopen { reason } => {
+            require_state(state, name, &[S::Upheld])?;
+            require_role(actor, name, SENIORS)?;
+            non_empty("reason", reason)?;
+            vec![EventKind::Reopened {
+                reason: reason.clone(),
+            }]
+        }
+        Command::Withdraw { reason } => {
+            require_state(state, name, &[S::Filed, S::Triaged, S::AwaitingUser])?;
+            if !actor.is_appellant() {
+                require_role(actor, name, WITHDRAWERS)?;
+            }
+            vec![EventKind::Withdrawn {
+                reason: reason.clone(),
+            }]
+        }
+        Command::SlaWarn { deadline } => {
+            require_state(state, name, AppealState::OPEN)?;
+            require_system(actor, name)?;
+            if appeal.sla_marks.warned(*deadline) {
+                return Err(guard(state, name, "this deadline was already warned"));
+            }
+            vec![EventKind::SlaWarned {
+                deadline: *deadline,
+            }]
+        }
+        Command::Escalate {
+            reason,
+            to_queue,
+            breached,
+        } => {
+            require_state(state, name, AppealState::OPEN)?;
+            if !actor.is_system() {
+                require_role(actor, name, ESCALATORS)?;
+            }
+            if let Some(deadline) = breached {
+                require_system(actor, name)?;
+                if appeal.sla_marks.breached(*deadline) {
+                    return Err(guard(state, name, "this deadline already escalated"));
+                }
+            }
+            non_empty("reason", reason)?;
+            non_empty("queue", to_queue)?;
+            vec![EventKind::Escalated {
+                level: appeal.escalation_level + 1,
+                queue: to_queue.clone(),
+                reason: reason.clone(),
+                breached: *breached,
+            }]
+        }
+        Command::BulkRestore { job_id, reason } => {
+            require_state(state, name, AppealState::OPEN)?;
+            require_role(actor, name, BULK_RESTORERS)?;
+            non_empty("reason", reason)?;
+            vec![EventKind::BulkRestored {
+                job_id: *job_id,
+                reason: reason.clone(),
+            }]
+        }
+        Command::Note { text } => {
+            if !actor.is_system() {
+                require_role(actor, name, NOTE_TAKERS)?;
+            }
+            non_empty("text", text)?;
+            vec![EventKind::NoteAdded { text: text.clone() }]
+        }
+        Command::MessageReceived { message_id } => {
+            if !(actor.is_system() || actor.is_appellant() || actor.has_any_role(FILERS)) {
+                return Err(not_permitted(actor, name, FILERS));
+            }
+            vec![EventKind::MessageReceived {
+                message_id: *message_id,
+            }]
+        }
+    };
+    Ok(kinds.into_iter().map(event).collect())
+}
+
+fn require_state(
+    state: AppealState,
+    command: &'static str,
+    allowed: &[AppealState],
+) -> Result<(), TransitionError> {
+    if allowed.contains(&state) {
+        Ok(())
+    } else {
+        Err(TransitionError::InvalidTransition { state, command })
+    }
+}
+
+fn require_role(
+    actor: &Actor,
+    command: &'static str,
+    needed: &'static [Role],
+) -> Result<(), TransitionError> {
+    if actor.has_any_role(needed) {
+        Ok(())
+    } else {
+        Err(not_permitted(actor, command, needed))
+    }
+}
+
+fn require_system(actor: &Actor, command: &'static str) -> Result<(), TransitionError> {
+    if actor.is_system() {
+        Ok(())
+    } else {
+        Err(not_permitted(actor, command, &[]))
+    }
+}
+
+fn not_permitted(actor: &Actor, command: &'static str, needed: &'static [Role]) -> TransitionError {
+    TransitionError::NotPermitted {
+        actor: actor.to_string(),
+        command,
+        needed,
+    }
+}
+
+fn guard(state: AppealState, command: &'static str, reason: &'static str) -> TransitionError {
+    TransitionError::GuardFailed {
+        state,
+        command,
+        reason,
+    }
+}
+
+fn non_empty(field: &'static str, value: &str) -> Result<(), TransitionError> {
+    if value.trim().is_empty() {
+        Err(TransitionError::InvalidInput {
+            field,
+            reason: "must not be empty",
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn future_lease(lease_until: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), TransitionError> {
+    if lease_until > now {
+        Ok(())
+    } else {
+        Err(TransitionError::InvalidInput {
+            field: "lease_until",
+            reason: "a lease must end in the future",
+        })
+    }
+}
+
+fn staff_subject(actor: &Actor) -> String {
+    actor
+        .subject()
+        .map_or_else(|| actor.to_string(), str::to_owned)
+}
+
+fn not_claimed_by_other(
+    appeal: &Appeal,
+    actor: &Actor,
+    command: &'static str,
+    now: DateTime<Utc>,
+) -> Result<(), TransitionError> {
+    match appeal.live_claim(now) {
+        Some((holder, until)) if Some(holder) != actor.subject() => {
+            Err(TransitionError::ClaimedByOther {
+                command,
+                holder: holder.to_owned(),
+                until,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn holds_live_claim(
+    appeal: &Appeal,
+    actor: &Actor,
+    command: &'static str,
+    now: DateTime<Utc>,
+) -> Result<(), TransitionError> {
+    match appeal.live_claim(now) {
+        Some((holder, _)) if Some(holder) == actor.subject() => Ok(()),
+        Some((holder, until)) => Err(TransitionError::ClaimedByOther {
+            command,
+            holder: holder.to_owned(),
+            until,
+        }),
+        None => Err(TransitionError::NoLiveClaim {
+            command,
+            actor: actor.to_string(),
+        }),
+    }
+}
+
+fn awaiting_approval<'a>(
+    appeal: &'a Appeal,
+    command: &'static str,
+) -> Result<&'a crate::appeal::Decision, TransitionError> {
+    if !appeal.four_eyes {
+        return Err(guard(
+            appeal.state,
+            command,
+            "this appeal needs no second approval",
+        ));
+    }
+    match &appeal.decision {
+        Some(decision) if decision.approved_by.is_none() => Ok(decision),
+        Some(_) => Err(guard(
+            appeal.state,
+            command,
+            "the decision is already approved",
+        )),
+        None => Err(guard(
+            appeal.state,
+            command,
+            "there is no decision to review",
+        )),
+    }
+}

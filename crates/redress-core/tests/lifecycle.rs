@@ -1,0 +1,409 @@
+//! Property tests over random command sequences: whatever anyone tries, in any order,
+//! the lifecycle's invariants hold.
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use proptest::prelude::*;
+use redress_core::transition::{decide, file};
+use redress_core::{
+    Actor, Appeal, AppealState, Channel, Command, Deadline, Event, EventKind, FileAppeal, Outcome,
+    Priority, Role, TransitionError,
+};
+use uuid::Uuid;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0)
+        .single()
+        .expect("valid date")
+}
+
+fn cast() -> Vec<Actor> {
+    vec![
+        Actor::staff("alice", [Role::Reviewer]),
+        Actor::staff("bob", [Role::Reviewer]),
+        Actor::staff("carol", [Role::SeniorReviewer]),
+        Actor::staff("dave", [Role::SeniorReviewer, Role::Reviewer]),
+        Actor::staff("tom", [Role::Triager]),
+        Actor::staff("sam", [Role::Support]),
+        Actor::staff("ada", [Role::Admin]),
+        Actor::staff("platform", [Role::Integration]),
+        Actor::system("worker"),
+        Actor::appellant("user@example.org"),
+    ]
+}
+
+fn command_strategy() -> impl Strategy<Value = (u8, bool, i64)> {
+    (0u8..19, any::<bool>(), -30i64..240)
+}
+
+fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Command {
+    let lease_until = now + TimeDelta::minutes(minutes);
+    match choice {
+        0 => Command::Triage {
+            priority: if flag {
+                Priority::High
+            } else {
+                Priority::Normal
+            },
+            queue: "general".into(),
+            tags: vec!["saved-content".into()],
+            identity_verified: flag,
+            four_eyes: flag,
+        },
+        1 => Command::RequestInfo {
+            message: if flag {
+                "Which pin?".into()
+            } else {
+                " ".into()
+            },
+        },
+        2 => Command::UserReplied,
+        3 => Command::NoReplyTimeout,
+        4 => Command::Claim { lease_until },
+        5 => Command::RenewClaim { lease_until },
+        6 => Command::Release,
+        7 => Command::ExpireLease,
+        8 => Command::Decide {
+            outcome: if flag {
+                Outcome::Restore
+            } else {
+                Outcome::Uphold
+            },
+            reasons: if minutes % 3 == 0 {
+                String::new()
+            } else {
+                "policy 4.2 misapplied".into()
+            },
+        },
+        9 => Command::Approve { note: None },
+        10 => Command::Reject {
+            note: "look again".into(),
+        },
+        11 => Command::RestorationConfirmed {
+            restoration_id: Uuid::nil(),
+        },
+        12 => Command::Reopen {
+            reason: "external ruling".into(),
+        },
+        13 => Command::Withdraw {
+            reason: "resolved".into(),
+        },
+        14 => Command::SlaWarn {
+            deadline: if flag {
+                Deadline::Triage
+            } else {
+                Deadline::Decision
+            },
+        },
+        15 => Command::Escalate {
+            reason: "stalled".into(),
+            to_queue: "senior".into(),
+            breached: flag.then_some(Deadline::Decision),
+        },
+        16 => Command::BulkRestore {
+            job_id: Uuid::nil(),
+            reason: "faulty model v7".into(),
+        },
+        17 => Command::Note {
+            text: "checked the saved pin".into(),
+        },
+        _ => Command::MessageReceived {
+            message_id: Uuid::nil(),
+        },
+    }
+}
+
+fn has_role(actor: &Actor, wanted: &[Role]) -> bool {
+    actor.has_any_role(wanted)
+}
+
+/// Checks every history-wide invariant of one appeal.
+fn check_history(history: &[Event], appeal: &Appeal) -> Result<(), TestCaseError> {
+    prop_assert_eq!(appeal.version, history.len() as u64);
+    let replayed = Appeal::replay(history);
+    prop_assert_eq!(
+        replayed.as_ref(),
+        Some(appeal),
+        "the snapshot is the fold of its events"
+    );
+    let mut decider: Option<String> = None;
+    let mut restore_decided = false;
+    let mut bulk_restored = false;
+    for event in history {
+        match &event.kind {
+            EventKind::Decided {
+                outcome,
+                decided_by,
+                ..
+            } => {
+                prop_assert!(
+                    has_role(&event.actor, &[Role::Reviewer, Role::SeniorReviewer]),
+                    "decided by {}",
+                    event.actor
+                );
+                prop_assert_eq!(Some(decided_by.as_str()), event.actor.subject());
+                decider = Some(decided_by.clone());
+                restore_decided = *outcome == Outcome::Restore;
+            }
+            EventKind::DecisionApproved { approved_by, .. } => {
+                prop_assert!(has_role(&event.actor, &[Role::SeniorReviewer]));
+                prop_assert_ne!(Some(approved_by), decider.as_ref(), "four eyes");
+            }
+            EventKind::DecisionRejected { .. } | EventKind::Reopened { .. } => {
+                restore_decided = false;
+            }
+            EventKind::BulkRestored { .. } => bulk_restored = true,
+            EventKind::Restored { .. } => {
+                prop_assert!(restore_decided, "restored without a restore decision");
+            }
+            _ => {}
+        }
+    }
+    if appeal.state == AppealState::Restored {
+        prop_assert!(restore_decided || bulk_restored);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn random_command_sequences_keep_the_invariants(
+        four_eyes in any::<bool>(),
+        steps in proptest::collection::vec((command_strategy(), 0usize..10, 0i64..600), 1..60),
+    ) {
+        let actors = cast();
+        let mut now = t0();
+        let filed = file(
+            FileAppeal {
+                channel: Channel::Email,
+                account_id: Some("acct-1".into()),
+                enforcement_id: None,
+                identity_verified: true,
+                four_eyes,
+                priority: Priority::Normal,
+                queue: "general".into(),
+            },
+            &actors[9],
+            now,
+        ).expect("an appellant may file");
+        let mut appeal = Appeal::from_filed(&filed).expect("filed event");
+        let mut history = vec![filed];
+
+        for ((choice, flag, minutes), who, advance) in steps {
+            now += TimeDelta::minutes(advance);
+            let command = build_command(choice, flag, minutes, now);
+            let actor = &actors[who];
+            let before = appeal.clone();
+            match decide(&appeal, &command, actor, now) {
+                Err(error) => {
+                    prop_assert_eq!(&appeal, &before, "a refused command changes nothing");
+                    let text = error.to_string();
+                    prop_assert!(!text.is_empty());
+                    if let TransitionError::InvalidTransition { state, command: name } = error {
+                        prop_assert_eq!(state, before.state);
+                        prop_assert_eq!(name, command.name());
+                    }
+                }
+                Ok(events) => {
+                    prop_assert!(!events.is_empty());
+                    for event in &events {
+                        let version = appeal.version;
+                        appeal.apply(event);
+                        prop_assert_eq!(appeal.version, version + 1, "one version per event");
+                        history.push(event.clone());
+                    }
+                    match before.state {
+                        AppealState::Restored | AppealState::Withdrawn => {
+                            prop_assert_eq!(appeal.state, before.state, "terminal stays terminal");
+                        }
+                        AppealState::Upheld if !matches!(command, Command::Reopen { .. }) => {
+                            prop_assert_eq!(appeal.state, AppealState::Upheld);
+                        }
+                        AppealState::Upheld => prop_assert_eq!(appeal.state, AppealState::Triaged),
+                        _ => {}
+                    }
+                }
+            }
+            check_history(&history, &appeal)?;
+        }
+    }
+}
+
+fn filed_appeal(four_eyes: bool) -> (Appeal, Vec<Event>) {
+    let filed = file(
+        FileAppeal {
+            channel: Channel::X,
+            account_id: None,
+            enforcement_id: None,
+            identity_verified: false,
+            four_eyes,
+            priority: Priority::Normal,
+            queue: "general".into(),
+        },
+        &Actor::system("intake"),
+        t0(),
+    )
+    .expect("system may file");
+    (
+        Appeal::from_filed(&filed).expect("filed event"),
+        vec![filed],
+    )
+}
+
+fn run(appeal: &mut Appeal, command: Command, actor: &Actor, now: DateTime<Utc>) -> Vec<Event> {
+    let events = decide(appeal, &command, actor, now).expect("command accepted");
+    for event in &events {
+        appeal.apply(event);
+    }
+    events
+}
+
+#[test]
+fn four_eyes_restore_needs_a_second_senior_then_confirmation() {
+    let (mut appeal, _) = filed_appeal(true);
+    let alice = Actor::staff("alice", [Role::Reviewer]);
+    let carol = Actor::staff("carol", [Role::SeniorReviewer]);
+    let dave = Actor::staff("dave", [Role::SeniorReviewer, Role::Reviewer]);
+    let worker = Actor::system("restorer");
+    let now = t0();
+    run(
+        &mut appeal,
+        Command::Triage {
+            priority: Priority::High,
+            queue: "general".into(),
+            tags: vec![],
+            identity_verified: true,
+            four_eyes: true,
+        },
+        &alice,
+        now,
+    );
+    run(
+        &mut appeal,
+        Command::Claim {
+            lease_until: now + TimeDelta::minutes(15),
+        },
+        &dave,
+        now,
+    );
+    run(
+        &mut appeal,
+        Command::Decide {
+            outcome: Outcome::Restore,
+            reasons: String::new(),
+        },
+        &dave,
+        now,
+    );
+    assert_eq!(appeal.state, AppealState::Reviewed);
+    let confirm = Command::RestorationConfirmed {
+        restoration_id: Uuid::nil(),
+    };
+    assert!(
+        decide(&appeal, &confirm, &worker, now).is_err(),
+        "not approved yet"
+    );
+    assert_eq!(
+        decide(&appeal, &Command::Approve { note: None }, &dave, now),
+        Err(TransitionError::SameReviewer {
+            actor: "dave".into()
+        })
+    );
+    run(&mut appeal, Command::Approve { note: None }, &carol, now);
+    assert_eq!(
+        appeal.state,
+        AppealState::Reviewed,
+        "restoration not confirmed yet"
+    );
+    run(&mut appeal, confirm, &worker, now);
+    assert_eq!(appeal.state, AppealState::Restored);
+}
+
+#[test]
+fn an_illegal_command_names_the_state_and_the_command() {
+    let (appeal, _) = filed_appeal(false);
+    let error = decide(
+        &appeal,
+        &Command::Reopen { reason: "x".into() },
+        &Actor::staff("carol", [Role::SeniorReviewer]),
+        t0(),
+    )
+    .expect_err("filed appeals cannot be reopened");
+    assert_eq!(error.to_string(), "cannot reopen an appeal that is filed");
+}
+
+#[test]
+fn awaiting_the_user_pauses_the_sla_and_returns_to_the_previous_state() {
+    let (mut appeal, _) = filed_appeal(false);
+    let alice = Actor::staff("alice", [Role::Reviewer]);
+    let policy = redress_core::SlaPolicy::default();
+    let due_before = appeal
+        .sla_schedule(&policy)
+        .decision_due_at
+        .expect("running");
+    run(
+        &mut appeal,
+        Command::RequestInfo {
+            message: "Send the pin link".into(),
+        },
+        &alice,
+        t0() + TimeDelta::hours(1),
+    );
+    assert_eq!(appeal.sla_schedule(&policy).next_check_at, None);
+    run(
+        &mut appeal,
+        Command::UserReplied,
+        &Actor::system("intake"),
+        t0() + TimeDelta::hours(7),
+    );
+    assert_eq!(appeal.state, AppealState::Filed);
+    assert_eq!(
+        appeal.sla_schedule(&policy).decision_due_at,
+        Some(due_before + TimeDelta::hours(6))
+    );
+}
+
+#[test]
+fn a_claim_is_exclusive_until_it_expires() {
+    let (mut appeal, _) = filed_appeal(false);
+    let alice = Actor::staff("alice", [Role::Reviewer]);
+    let bob = Actor::staff("bob", [Role::Reviewer]);
+    let now = t0();
+    run(
+        &mut appeal,
+        Command::Triage {
+            priority: Priority::Normal,
+            queue: "general".into(),
+            tags: vec![],
+            identity_verified: true,
+            four_eyes: false,
+        },
+        &alice,
+        now,
+    );
+    run(
+        &mut appeal,
+        Command::Claim {
+            lease_until: now + TimeDelta::minutes(10),
+        },
+        &alice,
+        now,
+    );
+    let claim = Command::Claim {
+        lease_until: now + TimeDelta::minutes(30),
+    };
+    assert!(matches!(
+        decide(&appeal, &claim, &bob, now + TimeDelta::minutes(5)),
+        Err(TransitionError::ClaimedByOther { .. })
+    ));
+    let later = now + TimeDelta::minutes(11);
+    run(
+        &mut appeal,
+        Command::ExpireLease,
+        &Actor::system("sla"),
+        later,
+    );
+    run(&mut appeal, claim, &bob, later);
+    assert_eq!(appeal.assignee.as_deref(), Some("bob"));
+}

@@ -1,1 +1,17 @@
+//! Schema migrations of Redress. Each migration is written once with sea-query and runs
+//! unchanged on SQLite and PostgreSQL; the few statements sea-query cannot express (partial
+//! unique indexes) use SQL that both databases accept verbatim.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_initial;
+
+#[derive(Debug)]
 pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_initial::Migration)]
+    }
+}

@@ -1,1 +1,26 @@
+//! Redress use cases over the database.
+//!
+//! Data flows one way: a channel hands an [`IncomingAppeal`] to [`Engine::file`], staff
+//! and workers issue core commands through [`Engine::apply`], and each of those writes the
+//! appeal row, its events and its outbox items in one transaction. Repository functions in
+//! [`repo`] take the connection, so a caller that needs a wider transaction owns it.
 
+pub mod clock;
+pub mod commands;
+pub mod db;
+pub mod engine;
+pub mod entity;
+pub mod error;
+pub mod filing;
+pub mod repo;
+pub mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use commands::Applied;
+pub use engine::Engine;
+pub use error::EngineError;
+pub use filing::{Filing, IncomingAppeal};
+pub use repo::appeals::StoredAppeal;
+pub use settings::EngineSettings;

@@ -1,0 +1,120 @@
+//! Applying a command to a stored appeal: the one path every state change takes.
+
+use chrono::{DateTime, Utc};
+use redress_core::{effects_of, transition, Actor, Command, Event};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::error::EngineError;
+use crate::repo::appeals::{self, StoredAppeal};
+use crate::repo::events;
+use crate::repo::outbox::{self, OutboxItem};
+use crate::settings::EngineSettings;
+
+/// The appeal after a command, and the events the command produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub appeal: StoredAppeal,
+    pub events: Vec<Event>,
+}
+
+/// Loads the appeal, checks the caller's expected version, runs the core transition, and
+/// writes row + events + outbox items through `conn`. The caller commits.
+#[tracing::instrument(skip(conn, settings, command, actor), fields(command = command.name()))]
+pub async fn apply_command<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    appeal_id: Uuid,
+    expected_version: Option<i64>,
+    command: &Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Applied, EngineError> {
+    let mut stored = appeals::find(conn, appeal_id).await?;
+    if let Some(expected) = expected_version {
+        if expected != stored.version() {
+            return Err(EngineError::Conflict {
+                appeal: appeal_id,
+                expected,
+                actual: stored.version(),
+            });
+        }
+    }
+    let events = transition::decide(&stored.appeal, command, actor, now)?;
+    record(conn, settings, &mut stored, &events, now).await?;
+    Ok(Applied {
+        appeal: stored,
+        events,
+    })
+}
+
+/// Folds `events` into `stored` and writes the new row (guarded by the old version), the
+/// events and their outbox items.
+pub(crate) async fn record<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    stored: &mut StoredAppeal,
+    events: &[Event],
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    let before = stored.version();
+    let mut items = Vec::new();
+    for event in events {
+        stored.appeal.apply(event);
+        items.extend(outbox_items(stored, event));
+    }
+    appeals::update_if_version(conn, stored, before, settings).await?;
+    events::append(conn, stored.id, before + 1, events)
+        .await
+        .map_err(|e| conflict_on_duplicate_version(e, stored.id, before))?;
+    outbox::enqueue(conn, items, now).await?;
+    Ok(())
+}
+
+/// Writes a new appeal from its `Filed` event, with the event and its outbox items.
+pub(crate) async fn record_new<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    stored: &StoredAppeal,
+    filed: &Event,
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    appeals::insert(conn, stored, settings).await?;
+    events::append(conn, stored.id, 1, std::slice::from_ref(filed)).await?;
+    outbox::enqueue(conn, outbox_items(stored, filed), now).await?;
+    Ok(())
+}
+
+fn outbox_items(stored: &StoredAppeal, event: &Event) -> Vec<OutboxItem> {
+    effects_of(&stored.appeal, event)
+        .into_iter()
+        .map(|effect| OutboxItem {
+            topic: effect.topic().to_owned(),
+            appeal_id: Some(stored.id),
+            idempotency_key: format!("{}:{}:{}", stored.id, stored.appeal.version, effect.topic()),
+            payload: json!({
+                "appeal_id": stored.id,
+                "reference": stored.reference,
+                "version": stored.appeal.version,
+                "channel": stored.appeal.channel,
+                "contact": stored.contact,
+                "event": event.kind.name(),
+                "effect": effect,
+            }),
+        })
+        .collect()
+}
+
+fn conflict_on_duplicate_version(err: EngineError, appeal: Uuid, before: i64) -> EngineError {
+    match &err {
+        EngineError::Database(db) if crate::error::is_unique_violation(db) => {
+            EngineError::Conflict {
+                appeal,
+                expected: before,
+                actual: before + 1,
+            }
+        }
+        _ => err,
+    }
+}

@@ -1,0 +1,131 @@
+//! The engine facade: each use case in its own transaction, retried where a concurrent
+//! writer won a race that a second attempt resolves.
+
+use std::sync::Arc;
+
+use redress_core::{Actor, AppealReference, Command, Event};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::commands::{self, Applied};
+use crate::error::EngineError;
+use crate::filing::{self, Filing, IncomingAppeal};
+use crate::repo::appeals::{self, StoredAppeal};
+use crate::repo::events;
+use crate::settings::EngineSettings;
+
+const FILING_ATTEMPTS: usize = 4;
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    db: DatabaseConnection,
+    settings: Arc<EngineSettings>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Engine {
+    pub fn new(db: DatabaseConnection, settings: EngineSettings, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            db,
+            settings: Arc::new(settings),
+            clock,
+        }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Files an appeal. Concurrent deliveries of the same message, or two filings for the
+    /// same enforcement, race on unique indexes; the loser retries and sees the winner's row.
+    pub async fn file(
+        &self,
+        actor: &Actor,
+        incoming: IncomingAppeal,
+    ) -> Result<Filing, EngineError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let txn = self.db.begin().await?;
+            let result = filing::file_appeal(
+                &txn,
+                &self.settings,
+                actor,
+                incoming.clone(),
+                self.clock.now(),
+                rand::random(),
+            )
+            .await;
+            match finish(txn, result).await {
+                Err(err) if err.is_retryable() && attempt < FILING_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %err, "filing raced another writer; retrying");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Applies a command with optimistic concurrency: a stale `expected_version` is a
+    /// conflict and nothing is written.
+    pub async fn apply(
+        &self,
+        appeal_id: Uuid,
+        expected_version: Option<i64>,
+        command: &Command,
+        actor: &Actor,
+    ) -> Result<Applied, EngineError> {
+        let txn = self.db.begin().await?;
+        let result = commands::apply_command(
+            &txn,
+            &self.settings,
+            appeal_id,
+            expected_version,
+            command,
+            actor,
+            self.clock.now(),
+        )
+        .await;
+        finish(txn, result).await
+    }
+
+    pub async fn appeal(&self, id: Uuid) -> Result<StoredAppeal, EngineError> {
+        appeals::find(&self.db, id).await
+    }
+
+    pub async fn appeal_by_reference(
+        &self,
+        reference: &AppealReference,
+    ) -> Result<StoredAppeal, EngineError> {
+        appeals::find_by_reference(&self.db, reference).await
+    }
+
+    pub async fn history(&self, id: Uuid) -> Result<Vec<(i64, Event)>, EngineError> {
+        events::history(&self.db, id).await
+    }
+}
+
+/// Commits on success, rolls back on failure; a failed commit is the result.
+async fn finish<T>(
+    txn: DatabaseTransaction,
+    result: Result<T, EngineError>,
+) -> Result<T, EngineError> {
+    match result {
+        Ok(value) => {
+            txn.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            txn.rollback().await?;
+            Err(err)
+        }
+    }
+}

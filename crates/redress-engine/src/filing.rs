@@ -1,0 +1,197 @@
+//! Filing an appeal from any channel, idempotently.
+
+use chrono::{DateTime, Utc};
+use redress_core::{
+    transition, Actor, Appeal, AppealReference, AppealState, Channel, Command, FileAppeal, Priority,
+};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use crate::commands::{record, record_new};
+use crate::error::EngineError;
+use crate::repo::appeals::{self, StoredAppeal};
+use crate::repo::messages::{self, Direction, NewMessage};
+use crate::repo::registry;
+use crate::settings::EngineSettings;
+
+/// What a channel hands over: one message that may open a case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingAppeal {
+    pub channel: Channel,
+    /// The channel's own id (Message-ID, DM event id): the same one twice files once.
+    pub channel_message_id: Option<String>,
+    pub sender: String,
+    /// Where answers go (address or handle); usually the sender.
+    pub contact: Option<String>,
+    pub account_id: Option<String>,
+    pub enforcement_id: Option<Uuid>,
+    pub identity_verified: bool,
+    pub subject: Option<String>,
+    pub body: String,
+    pub in_reply_to: Option<String>,
+    pub metadata: serde_json::Value,
+}
+
+/// What filing did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filing {
+    /// A new case was opened (and acknowledged through the outbox).
+    Created(StoredAppeal),
+    /// The account already had an open case about this enforcement: the message joined it.
+    Appended(StoredAppeal),
+    /// This exact message was received before; nothing new was written.
+    Duplicate { appeal_id: Option<Uuid> },
+}
+
+impl Filing {
+    pub fn appeal_id(&self) -> Option<Uuid> {
+        match self {
+            Filing::Created(a) | Filing::Appended(a) => Some(a.id),
+            Filing::Duplicate { appeal_id } => *appeal_id,
+        }
+    }
+}
+
+/// Files `incoming` through `conn`; the caller owns (and commits) the transaction.
+/// `reference_seed` supplies the randomness of a new reference.
+#[tracing::instrument(skip_all, fields(channel = %incoming.channel))]
+pub async fn file_appeal<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    actor: &Actor,
+    incoming: IncomingAppeal,
+    now: DateTime<Utc>,
+    reference_seed: u64,
+) -> Result<Filing, EngineError> {
+    if let Some(channel_id) = &incoming.channel_message_id {
+        if let Some(existing) =
+            messages::find_by_channel_id(conn, incoming.channel, channel_id).await?
+        {
+            return Ok(Filing::Duplicate {
+                appeal_id: existing.appeal_id,
+            });
+        }
+    }
+
+    let (account_id, enforcement) = resolve_subject(conn, &incoming).await?;
+    let four_eyes = enforcement
+        .as_ref()
+        .is_some_and(|e| settings.needs_four_eyes(&e.policy, &e.kind));
+    let enforcement_id = enforcement.as_ref().map(|e| e.id);
+
+    if let (Some(account), Some(enforcement)) = (&account_id, enforcement_id) {
+        if let Some(mut open) = appeals::find_open(conn, account, enforcement).await? {
+            let message_id = store_message(conn, &incoming, open.id, now).await?;
+            let intake = Actor::system("intake");
+            let mut events = transition::decide(
+                &open.appeal,
+                &Command::MessageReceived { message_id },
+                &intake,
+                now,
+            )?;
+            if open.appeal.state == AppealState::AwaitingUser {
+                let mut after = open.appeal.clone();
+                for event in &events {
+                    after.apply(event);
+                }
+                events.extend(transition::decide(
+                    &after,
+                    &Command::UserReplied,
+                    &intake,
+                    now,
+                )?);
+            }
+            record(conn, settings, &mut open, &events, now).await?;
+            return Ok(Filing::Appended(open));
+        }
+    }
+
+    let filed = transition::file(
+        FileAppeal {
+            channel: incoming.channel,
+            account_id: account_id.clone(),
+            enforcement_id,
+            identity_verified: incoming.identity_verified,
+            four_eyes,
+            priority: Priority::Normal,
+            queue: settings.default_queue.clone(),
+        },
+        actor,
+        now,
+    )?;
+    let appeal = Appeal::from_filed(&filed)
+        .ok_or_else(|| EngineError::InvalidInput("filing produced no Filed event".into()))?;
+    let stored = StoredAppeal {
+        id: Uuid::now_v7(),
+        reference: AppealReference::from_seed(reference_seed),
+        contact: incoming
+            .contact
+            .clone()
+            .or_else(|| Some(incoming.sender.clone())),
+        appeal,
+    };
+    record_new(conn, settings, &stored, &filed, now).await?;
+    store_message(conn, &incoming, stored.id, now).await?;
+    Ok(Filing::Created(stored))
+}
+
+/// Links the appeal to an account and an enforcement where the channel could tell.
+async fn resolve_subject<C: ConnectionTrait>(
+    conn: &C,
+    incoming: &IncomingAppeal,
+) -> Result<(Option<String>, Option<crate::entity::enforcement::Model>), EngineError> {
+    if let Some(enforcement_id) = incoming.enforcement_id {
+        let enforcement = registry::find_enforcement(conn, enforcement_id)
+            .await?
+            .ok_or_else(|| {
+                EngineError::InvalidInput(format!("unknown enforcement {enforcement_id}"))
+            })?;
+        if let Some(account) = &incoming.account_id {
+            if *account != enforcement.account_id {
+                return Err(EngineError::InvalidInput(format!(
+                    "enforcement {enforcement_id} is not against account {account}"
+                )));
+            }
+        }
+        return Ok((Some(enforcement.account_id.clone()), Some(enforcement)));
+    }
+    let Some(account_id) = &incoming.account_id else {
+        return Ok((None, None));
+    };
+    if registry::find_account(conn, account_id).await?.is_none() {
+        return Err(EngineError::InvalidInput(format!(
+            "unknown account {account_id}"
+        )));
+    }
+    let enforcement = registry::latest_enforcement(conn, account_id).await?;
+    Ok((Some(account_id.clone()), enforcement))
+}
+
+async fn store_message<C: ConnectionTrait>(
+    conn: &C,
+    incoming: &IncomingAppeal,
+    appeal_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Uuid, EngineError> {
+    let id = Uuid::now_v7();
+    messages::insert(
+        conn,
+        NewMessage {
+            id,
+            appeal_id: Some(appeal_id),
+            direction: Direction::Inbound,
+            channel: incoming.channel,
+            channel_message_id: incoming.channel_message_id.clone(),
+            in_reply_to: incoming.in_reply_to.clone(),
+            sender: incoming.sender.clone(),
+            recipient: None,
+            subject: incoming.subject.clone(),
+            body: incoming.body.clone(),
+            classification: "appeal".to_owned(),
+            metadata: incoming.metadata.clone(),
+            received_at: now,
+        },
+    )
+    .await?;
+    Ok(id)
+}

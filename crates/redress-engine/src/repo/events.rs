@@ -1,0 +1,69 @@
+//! The append-only event log.
+
+use redress_core::{Actor, Event};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::entity::appeal_event::{self, Entity as AppealEvents};
+use crate::error::EngineError;
+
+fn actor_columns(actor: &Actor) -> (&'static str, String) {
+    match actor {
+        Actor::Staff { subject, .. } => ("staff", subject.clone()),
+        Actor::Appellant { identity } => ("appellant", identity.clone()),
+        Actor::System { component } => ("system", component.clone()),
+    }
+}
+
+/// Appends events numbered from `first_version`. The `(appeal_id, version)` key makes a
+/// second writer of the same version fail instead of forking the history.
+pub async fn append<C: ConnectionTrait>(
+    conn: &C,
+    appeal_id: Uuid,
+    first_version: i64,
+    events: &[Event],
+) -> Result<(), EngineError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(events.len());
+    for (offset, event) in events.iter().enumerate() {
+        let (actor_kind, actor_id) = actor_columns(&event.actor);
+        let payload =
+            serde_json::to_value(event).map_err(|e| EngineError::corrupt("event", appeal_id, e))?;
+        rows.push(appeal_event::ActiveModel {
+            appeal_id: Set(appeal_id),
+            version: Set(first_version + offset as i64),
+            kind: Set(event.kind.name().to_owned()),
+            actor_kind: Set(actor_kind.to_owned()),
+            actor_id: Set(actor_id),
+            payload: Set(payload),
+            occurred_at: Set(event.at),
+        });
+    }
+    AppealEvents::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+/// The whole history of an appeal, oldest first.
+pub async fn history<C: ConnectionTrait>(
+    conn: &C,
+    appeal_id: Uuid,
+) -> Result<Vec<(i64, Event)>, EngineError> {
+    let rows = AppealEvents::find()
+        .filter(appeal_event::Column::AppealId.eq(appeal_id))
+        .order_by_asc(appeal_event::Column::Version)
+        .all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let event: Event = serde_json::from_value(row.payload)
+                .map_err(|e| EngineError::corrupt("event", appeal_id, e))?;
+            Ok((row.version, event))
+        })
+        .collect()
+}

@@ -1,0 +1,8 @@
+//! Repository functions. Each takes the connection (`C: ConnectionTrait`), so the caller
+//! decides the transaction they run in.
+
+pub mod appeals;
+pub mod events;
+pub mod messages;
+pub mod outbox;
+pub mod registry;

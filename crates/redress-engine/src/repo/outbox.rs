@@ -1,0 +1,68 @@
+//! Writing side effects to the outbox, in the caller's transaction.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::entity::outbox::{self, Entity as Outbox};
+use crate::error::EngineError;
+
+pub const PENDING: &str = "pending";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub topic: String,
+    pub appeal_id: Option<Uuid>,
+    /// Unique per effect: delivering the same effect twice is recognised downstream, and
+    /// writing it twice is a no-op here.
+    pub idempotency_key: String,
+    pub payload: serde_json::Value,
+}
+
+/// Queues items for delivery; an item whose key is already queued is skipped. Returns how
+/// many were new.
+pub async fn enqueue<C: ConnectionTrait>(
+    conn: &C,
+    items: Vec<OutboxItem>,
+    now: DateTime<Utc>,
+) -> Result<u64, EngineError> {
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let rows = items.into_iter().map(|item| outbox::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        topic: Set(item.topic),
+        appeal_id: Set(item.appeal_id),
+        idempotency_key: Set(item.idempotency_key),
+        payload: Set(item.payload),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        available_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        delivered_at: Set(None),
+    });
+    let result = Outbox::insert_many(rows)
+        .on_conflict_do_nothing_on([outbox::Column::IdempotencyKey])
+        .exec_without_returning(conn)
+        .await?;
+    Ok(match result {
+        sea_orm::TryInsertResult::Inserted(n) => n,
+        sea_orm::TryInsertResult::Empty | sea_orm::TryInsertResult::Conflicted => 0,
+    })
+}
+
+pub async fn for_appeal<C: ConnectionTrait>(
+    conn: &C,
+    appeal_id: Uuid,
+) -> Result<Vec<outbox::Model>, EngineError> {
+    Ok(Outbox::find()
+        .filter(outbox::Column::AppealId.eq(appeal_id))
+        .order_by_asc(outbox::Column::CreatedAt)
+        .order_by_asc(outbox::Column::Id)
+        .all(conn)
+        .await?)
+}

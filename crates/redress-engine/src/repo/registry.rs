@@ -1,0 +1,155 @@
+//! The embedded account registry and the enforcements pushed in by the platform.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::entity::account::{self, Entity as Accounts};
+use crate::entity::enforcement::{self, Entity as Enforcements};
+use crate::error::EngineError;
+
+/// An enforcement as the platform reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewEnforcement {
+    /// The platform's own id for this action; recording it twice is a no-op.
+    pub external_id: Option<String>,
+    pub account_id: String,
+    pub account_email: Option<String>,
+    pub kind: String,
+    pub policy: String,
+    pub source_kind: String,
+    pub source_id: String,
+    pub batch_id: Option<String>,
+    pub automated_detection: String,
+    pub automated_decision: String,
+    pub content_id: Option<String>,
+    /// What the account did with the content: created, saved or shared.
+    pub content_relation: Option<String>,
+    pub facts: String,
+    pub statement: serde_json::Value,
+    pub enforced_at: DateTime<Utc>,
+}
+
+pub async fn find_account<C: ConnectionTrait>(
+    conn: &C,
+    account_id: &str,
+) -> Result<Option<account::Model>, EngineError> {
+    Ok(Accounts::find_by_id(account_id.to_owned())
+        .one(conn)
+        .await?)
+}
+
+pub async fn find_account_by_email<C: ConnectionTrait>(
+    conn: &C,
+    email: &str,
+) -> Result<Option<account::Model>, EngineError> {
+    Ok(Accounts::find()
+        .filter(account::Column::Email.eq(email.to_ascii_lowercase()))
+        .one(conn)
+        .await?)
+}
+
+/// Creates the account if it is new; an enforcement that deactivates it marks it so.
+pub async fn ensure_account<C: ConnectionTrait>(
+    conn: &C,
+    account_id: &str,
+    email: Option<&str>,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    if let Some(existing) = find_account(conn, account_id).await? {
+        let mut row: account::ActiveModel = existing.into();
+        if let Some(email) = email {
+            row.email = Set(Some(email.to_ascii_lowercase()));
+        }
+        row.status = Set(status.to_owned());
+        row.updated_at = Set(now);
+        Accounts::update(row).exec(conn).await?;
+    } else {
+        Accounts::insert(account::ActiveModel {
+            id: Set(account_id.to_owned()),
+            email: Set(email.map(str::to_ascii_lowercase)),
+            status: Set(status.to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Records an enforcement (and its account). Returns the enforcement's id, the existing one
+/// when the platform sends the same external id again.
+pub async fn record_enforcement<C: ConnectionTrait>(
+    conn: &C,
+    new: NewEnforcement,
+    now: DateTime<Utc>,
+) -> Result<Uuid, EngineError> {
+    if let Some(external_id) = &new.external_id {
+        if let Some(existing) = Enforcements::find()
+            .filter(enforcement::Column::ExternalId.eq(external_id.as_str()))
+            .one(conn)
+            .await?
+        {
+            return Ok(existing.id);
+        }
+    }
+    let status = if new.kind == "account_deactivation" {
+        "deactivated"
+    } else {
+        "active"
+    };
+    ensure_account(
+        conn,
+        &new.account_id,
+        new.account_email.as_deref(),
+        status,
+        now,
+    )
+    .await?;
+    let id = Uuid::now_v7();
+    Enforcements::insert(enforcement::ActiveModel {
+        id: Set(id),
+        external_id: Set(new.external_id),
+        account_id: Set(new.account_id),
+        kind: Set(new.kind),
+        policy: Set(new.policy),
+        source_kind: Set(new.source_kind),
+        source_id: Set(new.source_id),
+        batch_id: Set(new.batch_id),
+        automated_detection: Set(new.automated_detection),
+        automated_decision: Set(new.automated_decision),
+        content_id: Set(new.content_id),
+        content_relation: Set(new.content_relation),
+        facts: Set(new.facts),
+        statement: Set(new.statement),
+        enforced_at: Set(new.enforced_at),
+        created_at: Set(now),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(id)
+}
+
+pub async fn find_enforcement<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<enforcement::Model>, EngineError> {
+    Ok(Enforcements::find_by_id(id).one(conn).await?)
+}
+
+/// The most recent enforcement against an account: what an appeal that names none is about.
+pub async fn latest_enforcement<C: ConnectionTrait>(
+    conn: &C,
+    account_id: &str,
+) -> Result<Option<enforcement::Model>, EngineError> {
+    Ok(Enforcements::find()
+        .filter(enforcement::Column::AccountId.eq(account_id))
+        .order_by_desc(enforcement::Column::EnforcedAt)
+        .one(conn)
+        .await?)
+}

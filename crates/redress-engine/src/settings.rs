@@ -1,0 +1,66 @@
+//! What the engine needs to know from configuration.
+
+use std::time::Duration;
+
+use redress_core::{Priority, SlaPolicy};
+use serde::{Deserialize, Serialize};
+
+/// An SLA policy for one queue, optionally only for one priority.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SlaRule {
+    pub queue: String,
+    pub priority: Option<Priority>,
+    pub policy: SlaPolicy,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EngineSettings {
+    /// Queue of new appeals before triage.
+    pub default_queue: String,
+    /// Queue escalated appeals move to.
+    pub senior_queue: String,
+    /// Policy used where no rule matches.
+    pub default_sla: SlaPolicy,
+    /// Most specific first: a rule with a priority beats one without.
+    pub sla_rules: Vec<SlaRule>,
+    /// Enforcement policies whose appeal decisions need a second approver.
+    pub four_eyes_policies: Vec<String>,
+    /// Enforcement kinds whose appeal decisions need a second approver.
+    pub four_eyes_kinds: Vec<String>,
+    /// How long a reviewer's claim lasts without a heartbeat.
+    pub claim_lease: Duration,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            default_queue: "general".to_owned(),
+            senior_queue: "senior".to_owned(),
+            default_sla: SlaPolicy::default(),
+            sla_rules: Vec::new(),
+            four_eyes_policies: Vec::new(),
+            four_eyes_kinds: Vec::new(),
+            claim_lease: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl EngineSettings {
+    pub fn sla_policy(&self, queue: &str, priority: Priority) -> &SlaPolicy {
+        self.sla_rules
+            .iter()
+            .filter(|rule| rule.queue == queue)
+            .find(|rule| rule.priority == Some(priority))
+            .or_else(|| {
+                self.sla_rules
+                    .iter()
+                    .find(|rule| rule.queue == queue && rule.priority.is_none())
+            })
+            .map_or(&self.default_sla, |rule| &rule.policy)
+    }
+
+    pub fn needs_four_eyes(&self, policy: &str, kind: &str) -> bool {
+        self.four_eyes_policies.iter().any(|p| p == policy)
+            || self.four_eyes_kinds.iter().any(|k| k == kind)
+    }
+}

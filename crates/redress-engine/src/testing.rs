@@ -1,0 +1,182 @@
+//! Test databases: a fresh SQLite file or a fresh PostgreSQL schema per test.
+//!
+//! PostgreSQL is found at `REDRESS_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`). When it cannot be reached, PostgreSQL tests
+//! are skipped with a message on a developer machine and FAIL when `CI=true`, so CI can
+//! never pass without having run them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use uuid::Uuid;
+
+use crate::db::{self, PoolSettings};
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A migrated, empty database that belongs to one test.
+#[derive(Debug)]
+pub struct TestDb {
+    pub db: DatabaseConnection,
+    pub backend: Backend,
+    /// The URL another process (or pool) can use to reach the same database.
+    pub url: String,
+    /// The PostgreSQL schema, for a second pool on the same data.
+    pub schema: Option<String>,
+    sqlite_path: Option<PathBuf>,
+    admin: Option<DatabaseConnection>,
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("REDRESS_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+impl TestDb {
+    pub async fn sqlite() -> Self {
+        let path = std::env::temp_dir().join(format!("redress-test-{}.sqlite", Uuid::now_v7()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = db::connect(&url, &PoolSettings::default())
+            .await
+            .expect("open test SQLite file");
+        db::migrate(&db).await.expect("migrate test SQLite file");
+        Self {
+            db,
+            backend: Backend::Sqlite,
+            url,
+            schema: None,
+            sqlite_path: Some(path),
+            admin: None,
+        }
+    }
+
+    /// A fresh schema on the test PostgreSQL server, or `None` (skip) when the server is
+    /// unreachable outside CI.
+    pub async fn postgres() -> Option<Self> {
+        Self::postgres_with_pool(16).await
+    }
+
+    pub async fn postgres_with_pool(max_connections: u32) -> Option<Self> {
+        let url = postgres_url();
+        let admin_settings = PoolSettings {
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(5),
+            schema: None,
+        };
+        let admin = match db::connect(&url, &admin_settings).await {
+            Ok(admin) => admin,
+            Err(err) => {
+                assert!(
+                    !in_ci(),
+                    "PostgreSQL at {url} is unreachable and CI=true, so this test fails instead of skipping: {err}"
+                );
+                eprintln!("skipping PostgreSQL test: {url} unreachable ({err})");
+                return None;
+            }
+        };
+        let schema = format!("t_{}", Uuid::now_v7().simple());
+        admin
+            .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+            .await
+            .expect("create test schema");
+        let db = db::connect(
+            &url,
+            &PoolSettings {
+                max_connections,
+                acquire_timeout: Duration::from_secs(30),
+                schema: Some(schema.clone()),
+            },
+        )
+        .await
+        .expect("connect to test schema");
+        db::migrate(&db).await.expect("migrate test schema");
+        Some(Self {
+            db,
+            backend: Backend::Postgres,
+            url,
+            schema: Some(schema),
+            sqlite_path: None,
+            admin: Some(admin),
+        })
+    }
+
+    pub async fn new(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite().await),
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    /// Pool settings that reach this same database from a second pool.
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings {
+            schema: self.schema.clone(),
+            ..PoolSettings::default()
+        }
+    }
+
+    /// Drops the schema or deletes the file. Tests call this at the end; a failed test
+    /// leaves its database behind for inspection.
+    pub async fn cleanup(self) {
+        self.db.close().await.ok();
+        if let (Some(admin), Some(schema)) = (&self.admin, &self.schema) {
+            admin
+                .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .await
+                .ok();
+        }
+        if let Some(path) = &self.sqlite_path {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                std::fs::remove_file(file).ok();
+            }
+        }
+    }
+}
+
+/// Declares each test twice, once per backend: `mod sqlite { fn name() }` and
+/// `mod postgres { fn name() }`.
+///
+/// ```text
+/// redress_engine::backend_tests! {
+///     async fn files_once(db) { ... }
+/// }
+/// ```
+#[macro_export]
+macro_rules! backend_tests {
+    ($(async fn $name:ident($db:ident) $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let $db = $crate::testing::TestDb::sqlite().await;
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some($db) = $crate::testing::TestDb::postgres().await else { return; };
+                    $body
+                }
+            )*
+        }
+    };
+}

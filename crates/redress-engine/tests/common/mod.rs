@@ -1,0 +1,66 @@
+//! Shared fixtures of the engine tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use redress_core::Channel;
+use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use uuid::Uuid;
+
+pub fn clock() -> ManualClock {
+    ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0)
+            .single()
+            .expect("valid date"),
+    )
+}
+
+pub fn engine(db: &DatabaseConnection, clock: &ManualClock, settings: EngineSettings) -> Engine {
+    Engine::new(db.clone(), settings, Arc::new(clock.clone()))
+}
+
+pub async fn enforcement(db: &DatabaseConnection, account: &str, policy: &str) -> Uuid {
+    registry::record_enforcement(
+        db,
+        NewEnforcement {
+            external_id: Some(format!("ext-{account}-{policy}")),
+            account_id: account.to_owned(),
+            account_email: Some(format!("{account}@example.org")),
+            kind: "account_deactivation".into(),
+            policy: policy.into(),
+            source_kind: "model".into(),
+            source_id: "nudity-v7".into(),
+            batch_id: Some("wave-2026-05".into()),
+            automated_detection: "fully".into(),
+            automated_decision: "fully".into(),
+            content_id: Some("pin-991".into()),
+            content_relation: Some("saved".into()),
+            facts: "A saved pin matched the classifier.".into(),
+            statement: json!({"restriction": "account_suspension"}),
+            enforced_at: Utc::now(),
+        },
+        Utc::now(),
+    )
+    .await
+    .expect("record enforcement")
+}
+
+pub fn email(message_id: &str, account: Option<&str>) -> IncomingAppeal {
+    IncomingAppeal {
+        channel: Channel::Email,
+        channel_message_id: Some(message_id.to_owned()),
+        sender: "person@example.org".into(),
+        contact: None,
+        account_id: account.map(str::to_owned),
+        enforcement_id: None,
+        identity_verified: true,
+        subject: Some("My account was banned".into()),
+        body: "I only saved that pin.".into(),
+        in_reply_to: None,
+        metadata: json!({}),
+    }
+}

@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod commands;
 pub mod db;
+pub mod delivery;
 pub mod engine;
 pub mod entity;
 pub mod error;

@@ -1,0 +1,1 @@
+//! The reviewer and platform API over GraphQL.

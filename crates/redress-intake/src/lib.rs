@@ -1,0 +1,3 @@
+//! Channels in. Each channel turns what arrives into one
+//! [`redress_engine::IncomingAppeal`] and hands it to the engine; nothing is acknowledged to
+//! the sender before the engine has committed it.

@@ -1,0 +1,146 @@
+//! Wiring: configuration in, a running service out.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use redress_engine::{Clock, Engine, SystemClock};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+
+/// What request handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub config: Arc<Config>,
+}
+
+/// A started service: its bound address and a handle to stop it.
+#[derive(Debug)]
+pub struct RunningApp {
+    pub http_addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningApp {
+    /// Asks every task to finish its in-flight work and waits for the HTTP server.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.send_replace(true);
+        self.server.await.context("HTTP server task")??;
+        Ok(())
+    }
+
+    /// Runs until SIGTERM or Ctrl-C, then shuts down gracefully.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await
+    }
+}
+
+/// Connects, migrates and binds. Port 0 binds a free port (tests).
+pub async fn start(config: Config) -> anyhow::Result<RunningApp> {
+    start_with_clock(config, Arc::new(SystemClock)).await
+}
+
+pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<RunningApp> {
+    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(&config.database.url)))?;
+    redress_engine::db::migrate(&db)
+        .await
+        .context("migrating the database")?;
+    let engine = Engine::new(db, config.engine_settings(), clock);
+    let state = AppState {
+        engine,
+        config: Arc::new(config),
+    };
+
+    let listener = TcpListener::bind(state.config.http.bind)
+        .await
+        .with_context(|| format!("binding HTTP on {}", state.config.http.bind))?;
+    let http_addr = listener.local_addr()?;
+    let (shutdown, mut shutdown_rx) = watch::channel(false);
+    let router = crate::http::router(state.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = shutdown_rx.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    tracing::info!(%http_addr, database = redress_engine::db::backend_name(state.engine.db()), "redress is serving");
+    Ok(RunningApp {
+        http_addr,
+        state,
+        shutdown,
+        server,
+    })
+}
+
+/// Hides the password of a database URL in messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            redact_url("postgres://redress:s3cret@db:5432/redress"),
+            "postgres://redress:***@db:5432/redress"
+        );
+        assert_eq!(
+            redact_url("sqlite://redress.sqlite?mode=rwc"),
+            "sqlite://redress.sqlite?mode=rwc"
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! The command line: `redress serve | migrate | ...`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "redress",
+    version,
+    about = "Appeals and account-restoration workflow engine"
+)]
+pub struct Cli {
+    /// TOML configuration file; `redress.toml` in the working directory is read when present.
+    #[arg(long, global = true, env = "REDRESS_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve HTTP until SIGTERM or Ctrl-C.
+    Serve,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    crate::telemetry::init(&config.log);
+    match cli.command {
+        Command::Serve => crate::app::start(config).await?.run_until_signal().await,
+        Command::Migrate => {
+            let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
+                .await
+                .with_context(|| {
+                    format!(
+                        "connecting to {}",
+                        crate::app::redact_url(&config.database.url)
+                    )
+                })?;
+            redress_engine::db::migrate(&db)
+                .await
+                .context("migrating the database")?;
+            tracing::info!("database is up to date");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Layered configuration: built-in defaults, then an optional TOML file, then `REDRESS_*`
+//! environment variables (nested keys joined by `__`, e.g. `REDRESS_HTTP__BIND`).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use redress_engine::settings::{EngineSettings, SlaRule};
+use serde::{Deserialize, Serialize};
+
+/// A secret that never appears in logs or `Debug` output.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub http: HttpConfig,
+    pub log: LogConfig,
+    pub appeals: AppealsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseConfig {
+    /// `sqlite://redress.sqlite?mode=rwc` (the default: a file in the working directory) or
+    /// `postgres://user@host/db`.
+    pub url: String,
+    pub max_connections: u32,
+    /// PostgreSQL schema to use instead of `public`.
+    pub schema: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpConfig {
+    pub bind: SocketAddr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info,redress_engine=debug`; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppealsConfig {
+    pub default_queue: String,
+    pub senior_queue: String,
+    /// Hours from filing to triage, unless a rule says otherwise.
+    pub time_to_triage_hours: f64,
+    /// Hours from filing to a decision, unless a rule says otherwise.
+    pub time_to_decision_hours: f64,
+    /// Fraction of a deadline after which the queue's leads are warned.
+    pub warn_fraction: f64,
+    pub sla_rules: Vec<SlaRule>,
+    pub four_eyes_policies: Vec<String>,
+    pub four_eyes_kinds: Vec<String>,
+    pub claim_lease_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database: DatabaseConfig {
+                url: "sqlite://redress.sqlite?mode=rwc".to_owned(),
+                max_connections: 16,
+                schema: None,
+            },
+            http: HttpConfig {
+                bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            },
+            log: LogConfig {
+                format: LogFormat::Pretty,
+                filter: "info".to_owned(),
+            },
+            appeals: AppealsConfig {
+                default_queue: "general".to_owned(),
+                senior_queue: "senior".to_owned(),
+                time_to_triage_hours: 4.0,
+                time_to_decision_hours: 48.0,
+                warn_fraction: 0.8,
+                sla_rules: Vec::new(),
+                four_eyes_policies: Vec::new(),
+                four_eyes_kinds: Vec::new(),
+                claim_lease_seconds: 15 * 60,
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {0}")]
+    Inconsistent(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` (when given, it must exist; otherwise `redress.toml` is read
+    /// if present), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.to_owned())),
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file("redress.toml")),
+        }
+        figment = figment.merge(Env::prefixed("REDRESS_").split("__"));
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let a = &self.appeals;
+        if !(a.warn_fraction > 0.0 && a.warn_fraction <= 1.0) {
+            return Err(ConfigError::Inconsistent(format!(
+                "appeals.warn_fraction must be in (0, 1], got {}",
+                a.warn_fraction
+            )));
+        }
+        if a.time_to_triage_hours <= 0.0 || a.time_to_decision_hours <= 0.0 {
+            return Err(ConfigError::Inconsistent(
+                "appeals SLA hours must be positive".to_owned(),
+            ));
+        }
+        if a.claim_lease_seconds == 0 {
+            return Err(ConfigError::Inconsistent(
+                "appeals.claim_lease_seconds must be positive".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn engine_settings(&self) -> EngineSettings {
+        let a = &self.appeals;
+        let hours = |h: f64| chrono::TimeDelta::milliseconds((h * 3_600_000.0).round() as i64);
+        EngineSettings {
+            default_queue: a.default_queue.clone(),
+            senior_queue: a.senior_queue.clone(),
+            default_sla: redress_core::SlaPolicy {
+                time_to_triage: hours(a.time_to_triage_hours),
+                time_to_decision: hours(a.time_to_decision_hours),
+                warn_fraction: a.warn_fraction,
+            },
+            sla_rules: a.sla_rules.clone(),
+            four_eyes_policies: a.four_eyes_policies.clone(),
+            four_eyes_kinds: a.four_eyes_kinds.clone(),
+            claim_lease: Duration::from_secs(a.claim_lease_seconds),
+        }
+    }
+
+    pub fn pool_settings(&self) -> redress_engine::db::PoolSettings {
+        redress_engine::db::PoolSettings {
+            max_connections: self.database.max_connections,
+            schema: self.database.schema.clone(),
+            ..redress_engine::db::PoolSettings::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file_and_no_environment() {
+        let config = Config::default();
+        config.validate().expect("defaults are valid");
+        assert!(config.database.url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn a_named_file_that_does_not_exist_is_an_error() {
+        let error =
+            Config::load(Some(Path::new("/nonexistent/redress.toml"))).expect_err("missing file");
+        assert!(matches!(error, ConfigError::MissingFile(_)));
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+    }
+
+    #[test]
+    fn a_file_overrides_defaults() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("redress.toml");
+        std::fs::write(
+            &path,
+            "[http]\nbind = \"127.0.0.1:9999\"\n[appeals]\nwarn_fraction = 0.5\n",
+        )
+        .expect("write");
+        let config = Config::load(Some(&path)).expect("load");
+        assert_eq!(config.http.bind.port(), 9999);
+        assert!((config.appeals.warn_fraction - 0.5).abs() < f64::EPSILON);
+        std::fs::write(&path, "[appeals]\nwarn_fraction = 2.0\n").expect("write");
+        assert!(matches!(
+            Config::load(Some(&path)),
+            Err(ConfigError::Inconsistent(_))
+        ));
+    }
+}

@@ -1,0 +1,44 @@
+//! The HTTP surface: health, readiness, and whatever the other modules mount.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::app::AppState;
+
+/// Routes every deployment has. Feature modules merge their own routers into this one.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
+/// Liveness: the process answers. Never touches the database, so a slow database does not
+/// get healthy replicas restarted.
+async fn healthz() -> impl IntoResponse {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers a query.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match redress_engine::db::ping(state.engine.db()).await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({
+                "status": "ready",
+                "database": redress_engine::db::backend_name(state.engine.db()),
+            })),
+        ),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "database": "unreachable" })),
+            )
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! The Redress service: configuration, HTTP wiring and the command line.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod telemetry;

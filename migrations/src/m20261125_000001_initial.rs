@@ -145,7 +145,7 @@ fn index(name: &str, table: impl IntoIden, cols: Vec<DynIden>) -> IndexCreateSta
     for col in cols {
         stmt.col(col);
     }
-    stmt.to_owned()
+    stmt
 }
 
 #[async_trait::async_trait]

@@ -105,7 +105,6 @@ impl Appeal {
         self.version += 1;
         self.updated_at = event.at;
         match &event.kind {
-            EventKind::Filed(_) => {}
             EventKind::Triaged {
                 priority,
                 queue,
@@ -191,7 +190,9 @@ impl Appeal {
                     self.sla_marks.mark_breached(*deadline);
                 }
             }
-            EventKind::NoteAdded { .. } | EventKind::MessageReceived { .. } => {}
+            EventKind::Filed(_)
+            | EventKind::NoteAdded { .. }
+            | EventKind::MessageReceived { .. } => {}
         }
     }
 }

@@ -95,6 +95,8 @@ impl SlaClock {
 }
 
 /// Which warnings and breaches have already fired since the clock started; each fires once.
+/// Four independent flags, stored packed in one column.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaMarks {
     pub triage_warned: bool,

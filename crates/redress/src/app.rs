@@ -24,13 +24,20 @@ pub struct RunningApp {
     pub state: AppState,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    background: Vec<BackgroundTask>,
 }
+
+/// A long-running task (listener, worker) that stops when the shutdown signal flips.
+pub type BackgroundTask = tokio::task::JoinHandle<anyhow::Result<()>>;
 
 impl RunningApp {
     /// Asks every task to finish its in-flight work and waits for the HTTP server.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.send_replace(true);
         self.server.await.context("HTTP server task")??;
+        for task in self.background {
+            task.await.context("background task")??;
+        }
         Ok(())
     }
 
@@ -64,12 +71,16 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
         .await
         .with_context(|| format!("binding HTTP on {}", state.config.http.bind))?;
     let http_addr = listener.local_addr()?;
-    let (shutdown, mut shutdown_rx) = watch::channel(false);
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    // Background services (listeners, workers) register here; each gets the shutdown
+    // receiver and must finish or release its in-flight work when it flips.
+    let background: Vec<BackgroundTask> = Vec::new();
     let router = crate::http::router(state.clone());
+    let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {
-                let _ = shutdown_rx.wait_for(|stop| *stop).await;
+                let _ = server_shutdown.wait_for(|stop| *stop).await;
             })
             .await
     });
@@ -79,6 +90,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
         state,
         shutdown,
         server,
+        background,
     })
 }
 

@@ -2,7 +2,11 @@
 //! platform's account service) implement [`Deliverer`]; the outbox dispatcher calls the one
 //! registered for an item's topic and records the outcome.
 
+use std::collections::HashMap;
 use std::fmt::Debug;
+use std::sync::Arc;
+
+use redress_core::Channel;
 
 use uuid::Uuid;
 
@@ -42,4 +46,112 @@ pub trait Deliverer: Send + Sync + Debug {
     /// Delivers one item. Must be idempotent on `message.idempotency_key`: the outbox
     /// guarantees at-least-once, so the same item can arrive again after a crash.
     async fn deliver(&self, message: &OutboxMessage) -> Result<(), DeliveryError>;
+}
+
+/// Which deliverer takes an outbox item. Appellant notices go out on the channel the
+/// appeal came in on (mail, X, Meta), so a topic may have one deliverer per channel
+/// plus a fallback for the rest.
+#[derive(Debug, Default, Clone)]
+pub struct DelivererRegistry {
+    by_topic: HashMap<String, Arc<dyn Deliverer>>,
+    by_topic_and_channel: HashMap<(String, Channel), Arc<dyn Deliverer>>,
+}
+
+impl DelivererRegistry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers the deliverer for every item of `topic` that no channel-specific one takes.
+    pub fn register(&mut self, topic: &str, deliverer: Arc<dyn Deliverer>) {
+        self.by_topic.insert(topic.to_owned(), deliverer);
+    }
+
+    /// Registers the deliverer for items of `topic` whose payload names `channel`.
+    pub fn register_for_channel(
+        &mut self,
+        topic: &str,
+        channel: Channel,
+        deliverer: Arc<dyn Deliverer>,
+    ) {
+        self.by_topic_and_channel
+            .insert((topic.to_owned(), channel), deliverer);
+    }
+
+    /// The deliverer for `message`, looked up by topic and the payload's `channel` field.
+    pub fn deliverer_for(&self, message: &OutboxMessage) -> Option<Arc<dyn Deliverer>> {
+        let channel = message
+            .payload
+            .get("channel")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|name| name.parse::<Channel>().ok());
+        channel
+            .and_then(|channel| {
+                self.by_topic_and_channel
+                    .get(&(message.topic.clone(), channel))
+                    .cloned()
+            })
+            .or_else(|| self.by_topic.get(&message.topic).cloned())
+    }
+
+    pub fn topics(&self) -> impl Iterator<Item = &str> {
+        self.by_topic
+            .keys()
+            .chain(self.by_topic_and_channel.keys().map(|(topic, _)| topic))
+            .map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Named(&'static str);
+
+    #[async_trait::async_trait]
+    impl Deliverer for Named {
+        async fn deliver(&self, _message: &OutboxMessage) -> Result<(), DeliveryError> {
+            Err(DeliveryError::Permanent(self.0.to_owned()))
+        }
+    }
+
+    fn message(topic: &str, channel: &str) -> OutboxMessage {
+        OutboxMessage {
+            id: Uuid::nil(),
+            topic: topic.to_owned(),
+            appeal_id: None,
+            idempotency_key: "k".to_owned(),
+            payload: serde_json::json!({ "channel": channel }),
+            attempts: 0,
+        }
+    }
+
+    async fn name_of(registry: &DelivererRegistry, message: &OutboxMessage) -> Option<String> {
+        match registry.deliverer_for(message)?.deliver(message).await {
+            Err(DeliveryError::Permanent(name)) => Some(name),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn channel_specific_deliverer_wins_over_the_topic_fallback() {
+        let mut registry = DelivererRegistry::new();
+        registry.register(topics::NOTIFY_APPELLANT, Arc::new(Named("fallback")));
+        registry.register_for_channel(
+            topics::NOTIFY_APPELLANT,
+            redress_core::Channel::Email,
+            Arc::new(Named("mail")),
+        );
+        let by_mail = message(topics::NOTIFY_APPELLANT, "email");
+        let by_api = message(topics::NOTIFY_APPELLANT, "api");
+        assert_eq!(name_of(&registry, &by_mail).await.as_deref(), Some("mail"));
+        assert_eq!(
+            name_of(&registry, &by_api).await.as_deref(),
+            Some("fallback")
+        );
+        assert!(registry
+            .deliverer_for(&message(topics::ALERT_QUEUE, "email"))
+            .is_none());
+    }
 }

@@ -3,10 +3,15 @@
 //! replicas at once: work is claimed by row locks (`FOR UPDATE SKIP LOCKED` on PostgreSQL)
 //! and each change is one transaction.
 
+pub mod awaiting;
 pub mod backoff;
+pub(crate) mod batch;
 pub mod dispatcher;
+pub mod leases;
 pub mod runner;
+pub mod sla;
 pub mod wakeup;
 
 pub use backoff::Backoff;
+pub use batch::RoundReport;
 pub use dispatcher::{DispatchReport, DispatchSettings, Dispatcher};

@@ -5,4 +5,5 @@ pub mod appeals;
 pub mod events;
 pub mod messages;
 pub mod outbox;
+pub mod outbox_delivery;
 pub mod registry;

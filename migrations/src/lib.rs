@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
 mod m20261125_000200_worker_indexes;
+mod m20261125_000300_mail_signing_keys;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261125_000200_worker_indexes::Migration),
+            Box::new(m20261125_000300_mail_signing_keys::Migration),
         ]
     }
 }

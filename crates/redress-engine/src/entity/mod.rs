@@ -5,5 +5,6 @@ pub mod account;
 pub mod appeal;
 pub mod appeal_event;
 pub mod enforcement;
+pub mod mail_signing_key;
 pub mod message;
 pub mod outbox;

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod commands;
 pub mod db;
 pub mod delivery;
+pub mod direct_messages;
 pub mod engine;
 pub mod entity;
 pub mod error;

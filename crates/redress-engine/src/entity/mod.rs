@@ -5,5 +5,7 @@ pub mod account;
 pub mod appeal;
 pub mod appeal_event;
 pub mod enforcement;
+pub mod handle_confirmation;
+pub mod linked_handle;
 pub mod message;
 pub mod outbox;

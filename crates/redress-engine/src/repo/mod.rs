@@ -3,6 +3,7 @@
 
 pub mod appeals;
 pub mod events;
+pub mod handles;
 pub mod messages;
 pub mod outbox;
 pub mod registry;

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod correspondence;
 pub mod db;
 pub mod delivery;
+pub mod direct_messages;
 pub mod engine;
 pub mod entity;
 pub mod error;

@@ -6,5 +6,7 @@ pub mod appeal;
 pub mod appeal_event;
 pub mod enforcement;
 pub mod mail_signing_key;
+pub mod handle_confirmation;
+pub mod linked_handle;
 pub mod message;
 pub mod outbox;

@@ -4,6 +4,7 @@
 pub mod appeals;
 pub mod events;
 pub mod mail_signing_keys;
+pub mod handles;
 pub mod messages;
 pub mod outbox;
 pub mod outbox_delivery;

@@ -80,12 +80,8 @@ pub async fn file_appeal<C: ConnectionTrait>(
 
     if let (Some(account), Some(enforcement)) = (&account_id, enforcement_id) {
         if let Some(open) = appeals::find_open(conn, account, enforcement).await? {
-<<<<<<< HEAD
             let appended = correspondence::append(conn, settings, open, &incoming, now).await?;
             return Ok(Filing::Appended(appended));
-=======
-            return append_message(conn, settings, open, &incoming, now).await;
->>>>>>> 99e711c
         }
     }
 
@@ -116,38 +112,6 @@ pub async fn file_appeal<C: ConnectionTrait>(
     record_new(conn, settings, &stored, &filed, now).await?;
     store_message(conn, &incoming, stored.id, now).await?;
     Ok(Filing::Created(stored))
-}
-
-/// Adds `incoming` to an open case; a case waiting for the user resumes.
-pub(crate) async fn append_message<C: ConnectionTrait>(
-    conn: &C,
-    settings: &EngineSettings,
-    mut open: StoredAppeal,
-    incoming: &IncomingAppeal,
-    now: DateTime<Utc>,
-) -> Result<Filing, EngineError> {
-    let message_id = store_message(conn, incoming, open.id, now).await?;
-    let intake = Actor::system("intake");
-    let mut events = transition::decide(
-        &open.appeal,
-        &Command::MessageReceived { message_id },
-        &intake,
-        now,
-    )?;
-    if open.appeal.state == AppealState::AwaitingUser {
-        let mut after = open.appeal.clone();
-        for event in &events {
-            after.apply(event);
-        }
-        events.extend(transition::decide(
-            &after,
-            &Command::UserReplied,
-            &intake,
-            now,
-        )?);
-    }
-    record(conn, settings, &mut open, &events, now).await?;
-    Ok(Filing::Appended(open))
 }
 
 /// Links the appeal to an account and an enforcement where the channel could tell.

@@ -638,6 +638,8 @@ fn a_decision_stored_before_statements_existed_still_reads() {
             ..
         }
     ));
+}
+
 #[test]
 fn linking_an_identity_verifies_it_once_and_only_by_the_system() {
     let (mut appeal, _) = filed_appeal(false);

@@ -14,6 +14,7 @@ pub mod entity;
 pub mod error;
 pub mod filing;
 pub mod repo;
+pub mod restoration;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -5,6 +5,7 @@
 //! appeal row, its events and its outbox items in one transaction. Repository functions in
 //! [`repo`] take the connection, so a caller that needs a wider transaction owns it.
 
+pub mod changes;
 pub mod clock;
 pub mod commands;
 pub mod db;
@@ -13,11 +14,13 @@ pub mod engine;
 pub mod entity;
 pub mod error;
 pub mod filing;
+pub mod query;
 pub mod repo;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use changes::{AppealChange, ChangeFeed};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::Applied;
 pub use engine::Engine;

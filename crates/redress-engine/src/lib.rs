@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod commands;
 pub mod db;
+pub mod dead_letters;
 pub mod delivery;
 pub mod engine;
 pub mod entity;

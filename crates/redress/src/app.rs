@@ -55,17 +55,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningApp> {
 }
 
 pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<RunningApp> {
-    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
-        .await
-        .with_context(|| format!("connecting to {}", redact_url(&config.database.url)))?;
-    redress_engine::db::migrate(&db)
-        .await
-        .context("migrating the database")?;
-    let engine = Engine::new(db, config.engine_settings(), clock);
-    let state = AppState {
-        engine,
-        config: Arc::new(config),
-    };
+    let state = connect_state(config, clock).await?;
 
     let listener = TcpListener::bind(state.config.http.bind)
         .await
@@ -74,7 +64,8 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     let (shutdown, shutdown_rx) = watch::channel(false);
     // Background services (listeners, workers) register here; each gets the shutdown
     // receiver and must finish or release its in-flight work when it flips.
-    let background: Vec<BackgroundTask> = Vec::new();
+    let mut background: Vec<BackgroundTask> = Vec::new();
+    background.extend(crate::workers::spawn(&state, &shutdown_rx)?);
     let router = crate::http::router(state.clone());
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
@@ -91,6 +82,22 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
         shutdown,
         server,
         background,
+    })
+}
+
+/// Connects and migrates: the state every entry point (`serve`, `worker`, admin commands)
+/// starts from.
+pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(&config.database.url)))?;
+    redress_engine::db::migrate(&db)
+        .await
+        .context("migrating the database")?;
+    let engine = Engine::new(db, config.engine_settings(), clock);
+    Ok(AppState {
+        engine,
+        config: Arc::new(config),
     })
 }
 
@@ -113,7 +120,8 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %err, "cannot listen for Ctrl-C");

@@ -3,6 +3,8 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod dead_letters;
 pub mod deliverers;
 pub mod http;
 pub mod telemetry;
+pub mod workers;

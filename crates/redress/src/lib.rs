@@ -6,5 +6,6 @@ pub mod config;
 pub mod dead_letters;
 pub mod deliverers;
 pub mod http;
+pub mod metrics;
 pub mod telemetry;
 pub mod workers;

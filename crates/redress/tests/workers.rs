@@ -81,6 +81,49 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn metrics_are_read_from_the_database_so_replicas_agree(test) {
+        let clock = clock();
+        let mut config = config_for(&test);
+        config.workers.enabled = false;
+        let first = redress::app::start_with_clock(config.clone(), Arc::new(clock.clone())).await.expect("start");
+        let second = redress::app::start_with_clock(config, Arc::new(clock.clone())).await.expect("start replica");
+        let engine = first.state.engine.clone();
+        for n in 0..2 {
+            engine.file(&Actor::appellant("person@example.org"), appeal_by_mail(n)).await.expect("file");
+        }
+        clock.advance(TimeDelta::hours(5));
+        let report = redress_engine::worker::sla::tick(&engine, 10).await.expect("tick");
+        assert_eq!(report.count("escalate"), 2);
+        let scrape = |addr: std::net::SocketAddr| async move {
+            let response = reqwest::get(format!("http://{addr}/metrics")).await.expect("metrics");
+            assert_eq!(response.status(), 200);
+            response.text().await.expect("body")
+        };
+        let text = scrape(first.http_addr).await;
+        for line in [
+            "redress_appeals{queue=\"senior\",state=\"filed\"} 2",
+            "redress_appeals_filed_total{channel=\"email\"} 2",
+            "redress_messages_received_total{channel=\"email\"} 2",
+            "redress_sla_breaches_total 2",
+            "redress_sla_warnings_total 0",
+            "redress_appeals_overdue{deadline=\"triage\"} 2",
+            "redress_outbox_items{status=\"pending\"} 4",
+            "redress_outbox_items{status=\"dead\"} 0",
+            "redress_outbox_failing 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
+        }
+        let sorted = |text: &str| {
+            let mut lines: Vec<String> = text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect();
+            lines.sort();
+            lines
+        };
+        assert_eq!(sorted(&scrape(second.http_addr).await), sorted(&text), "a second replica reports the same");
+        first.stop().await.expect("stop");
+        second.stop().await.expect("stop");
+        test.cleanup().await;
+    }
+
     async fn disabled_workers_leave_time_to_the_test(test) {
         let clock = clock();
         let mut config = config_for(&test);

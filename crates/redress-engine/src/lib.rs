@@ -10,6 +10,7 @@ pub mod clock;
 pub mod commands;
 pub mod correspondence;
 pub mod db;
+pub mod dead_letters;
 pub mod delivery;
 pub mod direct_messages;
 pub mod engine;

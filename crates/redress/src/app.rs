@@ -56,20 +56,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningApp> {
 }
 
 pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<RunningApp> {
-    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
-        .await
-        .with_context(|| format!("connecting to {}", redact_url(&config.database.url)))?;
-    redress_engine::db::migrate(&db)
-        .await
-        .context("migrating the database")?;
-    let engine = Engine::new(db, config.engine_settings(), clock);
-    let graphql = redress_graphql::Api::new(engine.clone(), &config.graphql)
-        .context("setting up the GraphQL API")?;
-    let state = AppState {
-        engine,
-        config: Arc::new(config),
-        graphql,
-    };
+    let state = connect_state(config, clock).await?;
 
     let listener = TcpListener::bind(state.config.http.bind)
         .await
@@ -88,6 +75,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     background.push(tokio::spawn(async move {
         Ok(redress_engine::changes::listen_postgres(db, feed, stop).await?)
     }));
+    background.extend(crate::workers::spawn(&state, &shutdown_rx)?);
     let router = crate::http::router(state.clone());
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
@@ -104,6 +92,25 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
         shutdown,
         server,
         background,
+    })
+}
+
+/// Connects and migrates: the state every entry point (`serve`, `worker`, admin commands)
+/// starts from.
+pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(&config.database.url)))?;
+    redress_engine::db::migrate(&db)
+        .await
+        .context("migrating the database")?;
+    let engine = Engine::new(db, config.engine_settings(), clock);
+    let graphql = redress_graphql::Api::new(engine.clone(), &config.graphql)
+        .context("setting up the GraphQL API")?;
+    Ok(AppState {
+        engine,
+        config: Arc::new(config),
+        graphql,
     })
 }
 
@@ -126,7 +133,8 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %err, "cannot listen for Ctrl-C");

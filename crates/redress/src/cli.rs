@@ -34,6 +34,13 @@ pub enum Command {
         #[arg(long, default_value = "schema.graphql")]
         output: PathBuf,
     },
+    /// Run the background workers (SLA timers, outbox delivery) without the HTTP server.
+    Worker,
+    /// List or retry outbox items that were given up on.
+    DeadLetters {
+        #[command(subcommand)]
+        command: crate::dead_letters::DeadLettersCommand,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -48,6 +55,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => crate::app::start(config).await?.run_until_signal().await,
+        Command::Worker => crate::workers::run_alone(config).await,
+        Command::DeadLetters { command } => crate::dead_letters::run(config, command).await,
         Command::Migrate => {
             let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
                 .await

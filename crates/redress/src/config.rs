@@ -44,6 +44,7 @@ pub struct Config {
     pub appeals: AppealsConfig,
     #[serde(default)]
     pub graphql: redress_graphql::GraphqlSettings,
+    pub workers: crate::workers::WorkersConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,6 +119,7 @@ impl Default for Config {
                 claim_lease_seconds: 15 * 60,
             },
             graphql: redress_graphql::GraphqlSettings::default(),
+            workers: crate::workers::WorkersConfig::default(),
         }
     }
 }
@@ -166,6 +168,7 @@ impl Config {
                 "appeals.claim_lease_seconds must be positive".to_owned(),
             ));
         }
+        self.workers.validate()?;
         Ok(())
     }
 

@@ -16,6 +16,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .with_state(state.clone())
         .merge(state.graphql.routes(&state.config.graphql))
+        .merge(crate::metrics::routes(state.clone()))
 }
 
 /// Liveness: the process answers. Never touches the database, so a slow database does not

@@ -17,6 +17,7 @@ pub mod repo;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transparency;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::Applied;

@@ -4,6 +4,9 @@
 pub mod account;
 pub mod appeal;
 pub mod appeal_event;
+pub mod appeal_status_token;
 pub mod enforcement;
+pub mod enforcement_incident;
 pub mod message;
+pub mod out_of_court_dispute;
 pub mod outbox;

@@ -9,6 +9,7 @@ mod m20261125_000200_worker_indexes;
 mod m20261125_000300_mail_signing_keys;
 mod m20261125_000400_social;
 mod m20261125_000500_restoration;
+mod m20261125_000600_transparency;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000300_mail_signing_keys::Migration),
             Box::new(m20261125_000400_social::Migration),
             Box::new(m20261125_000500_restoration::Migration),
+            Box::new(m20261125_000600_transparency::Migration),
         ]
     }
 }

@@ -36,7 +36,19 @@ async fn seed(db: &DatabaseConnection, n: usize) {
                 content_id: None,
                 content_relation: None,
                 facts: "bench".into(),
-                statement: json!({}),
+                statement: json!({
+                    "restrictions": [{"kind": "account_suspended", "starts_at": Utc::now()}],
+                    "territorial_scope": {"scope": "worldwide"},
+                    "facts": "bench",
+                    "automated_detection": "fully",
+                    "automated_decision": "fully",
+                    "ground": {
+                        "ground": "incompatible_with_terms",
+                        "clause": "4.2",
+                        "explanation": "spam"
+                    },
+                    "redress": ["internal_complaint"]
+                }),
                 enforced_at: Utc::now(),
             },
             Utc::now(),

@@ -24,6 +24,7 @@ pub mod restoration;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transparency;
 pub mod worker;
 
 pub use changes::{AppealChange, ChangeFeed};

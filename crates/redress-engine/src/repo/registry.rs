@@ -1,6 +1,7 @@
 //! The embedded account registry and the enforcements pushed in by the platform.
 
 use chrono::{DateTime, Utc};
+use redress_core::{Automation, StatementOfReasons};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -82,13 +83,39 @@ pub async fn ensure_account<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The enforcement's statement of reasons, complete and consistent with the enforcement's
+/// own columns, or an error naming what is wrong.
+pub fn enforcement_statement(new: &NewEnforcement) -> Result<StatementOfReasons, EngineError> {
+    let invalid =
+        |what: String| EngineError::InvalidInput(format!("enforcement statement: {what}"));
+    let statement: StatementOfReasons =
+        serde_json::from_value(new.statement.clone()).map_err(|e| invalid(e.to_string()))?;
+    statement.validate().map_err(|e| invalid(e.to_string()))?;
+    let consistent = |column: &str, value: Automation| column == value.as_str();
+    if !consistent(&new.automated_detection, statement.automated_detection) {
+        return Err(invalid(format!(
+            "automated_detection is {:?} but the statement says {}",
+            new.automated_detection, statement.automated_detection
+        )));
+    }
+    if !consistent(&new.automated_decision, statement.automated_decision) {
+        return Err(invalid(format!(
+            "automated_decision is {:?} but the statement says {}",
+            new.automated_decision, statement.automated_decision
+        )));
+    }
+    Ok(statement)
+}
+
 /// Records an enforcement (and its account). Returns the enforcement's id, the existing one
-/// when the platform sends the same external id again.
+/// when the platform sends the same external id again. An enforcement without a complete
+/// statement of reasons is refused before anything is written.
 pub async fn record_enforcement<C: ConnectionTrait>(
     conn: &C,
     new: NewEnforcement,
     now: DateTime<Utc>,
 ) -> Result<Uuid, EngineError> {
+    enforcement_statement(&new)?;
     if let Some(external_id) = &new.external_id {
         if let Some(existing) = Enforcements::find()
             .filter(enforcement::Column::ExternalId.eq(external_id.as_str()))

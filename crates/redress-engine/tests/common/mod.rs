@@ -44,7 +44,7 @@ pub async fn enforcement(db: &DatabaseConnection, account: &str, policy: &str) -
             content_id: Some("pin-991".into()),
             content_relation: Some("saved".into()),
             facts: "A saved pin matched the classifier.".into(),
-            statement: json!({"restriction": "account_suspension"}),
+            statement: serde_json::to_value(enforcement_statement(Utc::now())).expect("statement"),
             enforced_at: Utc::now(),
         },
         Utc::now(),
@@ -89,5 +89,19 @@ pub fn upheld_statement(at: DateTime<Utc>) -> StatementOfReasons {
             RedressOption::OutOfCourtDisputeSettlement,
             RedressOption::JudicialRedress,
         ],
+    }
+}
+
+/// The statement a platform sends with a fully automated account suspension.
+pub fn enforcement_statement(at: DateTime<Utc>) -> StatementOfReasons {
+    StatementOfReasons {
+        automated_decision: Automation::Fully,
+        facts: "A saved pin matched the classifier.".into(),
+        redress: vec![
+            RedressOption::InternalComplaint,
+            RedressOption::OutOfCourtDisputeSettlement,
+            RedressOption::JudicialRedress,
+        ],
+        ..upheld_statement(at)
     }
 }

@@ -1,0 +1,208 @@
+//! Statements on enforcements and faulty-enforcement detection, on SQLite and PostgreSQL.
+
+mod common;
+
+use chrono::{TimeDelta, Utc};
+use common::{clock, email, enforcement_statement, engine, upheld_statement};
+use redress_core::{Actor, Command, Outcome, Priority, Role};
+use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::transparency::{incidents, DetectorSettings, EnforcementSource};
+use redress_engine::{Engine, EngineSettings, ManualClock};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+use uuid::Uuid;
+
+fn new_enforcement(account: &str, source_id: &str, batch: Option<&str>) -> NewEnforcement {
+    NewEnforcement {
+        external_id: None,
+        account_id: account.to_owned(),
+        account_email: Some(format!("{account}@example.org")),
+        kind: "account_deactivation".into(),
+        policy: "nudity".into(),
+        source_kind: "model".into(),
+        source_id: source_id.to_owned(),
+        batch_id: batch.map(str::to_owned),
+        automated_detection: "fully".into(),
+        automated_decision: "fully".into(),
+        content_id: Some("pin-1".into()),
+        content_relation: Some("saved".into()),
+        facts: "A saved pin matched the classifier.".into(),
+        statement: serde_json::to_value(enforcement_statement(Utc::now())).expect("statement"),
+        enforced_at: Utc::now(),
+    }
+}
+
+async fn enforcements(db: &DatabaseConnection) -> u64 {
+    redress_engine::entity::enforcement::Entity::find()
+        .count(db)
+        .await
+        .expect("count")
+}
+
+/// Files an appeal against a new enforcement of `source_id` and has a reviewer decide it.
+async fn decided_appeal(
+    engine: &Engine,
+    clock: &ManualClock,
+    account: &str,
+    source_id: &str,
+    restore: bool,
+) {
+    registry::record_enforcement(
+        engine.db(),
+        new_enforcement(account, source_id, Some("wave-1")),
+        Utc::now(),
+    )
+    .await
+    .expect("enforcement");
+    let id = engine
+        .file(
+            &Actor::appellant("person@example.org"),
+            email(&format!("<{account}@example.org>"), Some(account)),
+        )
+        .await
+        .expect("file")
+        .appeal_id()
+        .expect("id");
+    let alice = Actor::staff("alice", [Role::Reviewer]);
+    let triage = Command::Triage {
+        priority: Priority::Normal,
+        queue: "general".into(),
+        tags: vec![],
+        identity_verified: true,
+        four_eyes: false,
+    };
+    engine
+        .apply(id, None, &triage, &alice)
+        .await
+        .expect("triage");
+    let lease_until = clock.now_plus(TimeDelta::minutes(10));
+    engine
+        .apply(id, None, &Command::Claim { lease_until }, &alice)
+        .await
+        .expect("claim");
+    let decide = if restore {
+        Command::Decide {
+            outcome: Outcome::Restore,
+            reasons: "The pin was only saved.".into(),
+            statement: None,
+        }
+    } else {
+        Command::Decide {
+            outcome: Outcome::Uphold,
+            reasons: "The account created the pin.".into(),
+            statement: Some(upheld_statement(clock.now_plus(TimeDelta::zero()))),
+        }
+    };
+    engine
+        .apply(id, None, &decide, &alice)
+        .await
+        .expect("decide");
+    if restore {
+        engine
+            .apply(
+                id,
+                None,
+                &Command::RestorationConfirmed {
+                    restoration_id: Uuid::now_v7(),
+                },
+                &Actor::system("restorer"),
+            )
+            .await
+            .expect("confirm");
+    }
+}
+
+async fn decide_many(
+    engine: &Engine,
+    clock: &ManualClock,
+    source: &str,
+    total: usize,
+    restored: usize,
+) {
+    for i in 0..total {
+        decided_appeal(
+            engine,
+            clock,
+            &format!("{source}-{i:03}"),
+            source,
+            i < restored,
+        )
+        .await;
+    }
+}
+
+redress_engine::backend_tests! {
+    async fn an_enforcement_without_a_complete_statement_is_refused(test) {
+        let mut incomplete = new_enforcement("acct-x", "rule-9", None);
+        incomplete.statement["ground"]["clause"] = serde_json::json!("");
+        let error = registry::record_enforcement(&test.db, incomplete, Utc::now()).await.expect_err("incomplete");
+        assert_eq!(error.to_string(), "enforcement statement: statement of reasons: ground.clause must not be empty");
+
+        let mut not_a_statement = new_enforcement("acct-x", "rule-9", None);
+        not_a_statement.statement = serde_json::json!({"restriction": "account_suspension"});
+        let error = registry::record_enforcement(&test.db, not_a_statement, Utc::now()).await.expect_err("malformed");
+        assert!(error.to_string().starts_with("enforcement statement: missing field"), "{error}");
+
+        let mut inconsistent = new_enforcement("acct-x", "rule-9", None);
+        inconsistent.automated_decision = "not".into();
+        let error = registry::record_enforcement(&test.db, inconsistent, Utc::now()).await.expect_err("inconsistent");
+        assert_eq!(error.to_string(), "enforcement statement: automated_decision is \"not\" but the statement says fully");
+
+        assert_eq!(enforcements(&test.db).await, 0, "nothing refused was written");
+        registry::record_enforcement(&test.db, new_enforcement("acct-x", "rule-9", None), Utc::now()).await.expect("complete");
+        assert_eq!(enforcements(&test.db).await, 1);
+        test.cleanup().await;
+    }
+
+    async fn a_wave_of_won_appeals_raises_one_incident_and_noise_does_not(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        decide_many(&engine, &clock, "nudity-v7", 200, 180).await;
+        decide_many(&engine, &clock, "spam-v3", 100, 30).await;
+        decide_many(&engine, &clock, "rule-12", 10, 10).await;
+
+        let ranked = engine.ranked_sources(clock.now_plus(TimeDelta::days(-1)), clock.now_plus(TimeDelta::days(1))).await.expect("rank");
+        let order: Vec<(&str, u64, u64)> = ranked.iter().map(|s| (s.source.id.as_str(), s.decided, s.overturned)).collect();
+        assert_eq!(order, [("nudity-v7", 200, 180), ("rule-12", 10, 10), ("spam-v3", 100, 30)]);
+
+        clock.advance(TimeDelta::hours(1));
+        let settings = DetectorSettings::default();
+        let raised = engine.detect_faulty_sources(&settings).await.expect("scan");
+        assert_eq!(raised.len(), 1, "{raised:?}");
+        let incident = &raised[0];
+        assert_eq!(incident.source, EnforcementSource { kind: "model".into(), id: "nudity-v7".into(), batch_id: Some("wave-1".into()) });
+        assert_eq!((incident.decided, incident.overturned), (200, 180));
+        assert!((incident.lower_bound - 0.8506).abs() < 1e-4, "{}", incident.lower_bound);
+        assert_eq!(incident.selector.source_id, "nudity-v7");
+        // Every account of the wave is still marked deactivated in the registry: the test confirms
+        // restorations without an account service updating it.
+        assert_eq!(incident.dry_run_accounts, 200);
+
+        let notices = redress_engine::entity::outbox::Entity::find().all(&test.db).await.expect("outbox");
+        let alerts: Vec<_> = notices.iter().filter(|n| n.topic == incidents::TOPIC).collect();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].payload["bulk_restore"]["selector"]["source_id"], "nudity-v7");
+        assert_eq!(alerts[0].payload["bulk_restore"]["dry_run_accounts"], 200);
+
+        assert!(engine.detect_faulty_sources(&settings).await.expect("rescan").is_empty(), "one open incident per source");
+        assert_eq!(engine.incidents(false).await.expect("open").len(), 1);
+        let resolved = engine.resolve_incident(incident.id).await.expect("resolve");
+        assert_eq!(resolved.status, "resolved");
+        assert!(engine.incidents(false).await.expect("open").is_empty());
+        assert_eq!(engine.incidents(true).await.expect("all").len(), 1);
+        let again = engine.resolve_incident(incident.id).await.expect_err("already resolved");
+        assert_eq!(again.to_string(), format!("incident {} is already resolved", incident.id));
+        test.cleanup().await;
+    }
+
+    async fn appeals_outside_the_window_are_not_counted(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        decide_many(&engine, &clock, "nudity-v7", 40, 40).await;
+        clock.advance(TimeDelta::days(31));
+        let raised = engine.detect_faulty_sources(&DetectorSettings::default()).await.expect("scan");
+        assert!(raised.is_empty(), "{raised:?}");
+        let state = engine.incidents(true).await.expect("list");
+        assert!(state.is_empty());
+        test.cleanup().await;
+    }
+}

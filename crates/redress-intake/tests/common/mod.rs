@@ -93,6 +93,32 @@ pub async fn enforcement(db: &DatabaseConnection, account: &str, email: &str) ->
     .expect("record enforcement")
 }
 
+pub async fn appeal_count(db: &DatabaseConnection) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    redress_engine::entity::appeal::Entity::find()
+        .count(db)
+        .await
+        .expect("count appeals")
+}
+
+pub async fn appeal_id_by_reference(db: &DatabaseConnection, reference: &str) -> Uuid {
+    let reference = reference.parse().expect("a reference");
+    redress_engine::repo::appeals::find_by_reference(db, &reference)
+        .await
+        .expect("appeal by reference")
+        .id
+}
+
+pub async fn message_by_id(
+    db: &DatabaseConnection,
+    message_id: &str,
+) -> redress_engine::entity::message::Model {
+    redress_engine::repo::messages::find_by_channel_id(db, redress_core::Channel::Email, message_id)
+        .await
+        .expect("query")
+        .expect("message stored")
+}
+
 /// An SMTP server on a free loopback port, stopped by `stop` or by aborting `task`.
 pub struct RunningSmtp {
     pub addr: SocketAddr,

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod correspondence;
 pub mod db;
 pub mod delivery;
+pub mod direct_messages;
 pub mod engine;
 pub mod entity;
 pub mod error;
@@ -19,6 +20,7 @@ pub mod repo;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::Applied;

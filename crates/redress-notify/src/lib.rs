@@ -3,3 +3,4 @@
 
 pub mod account_service;
 pub mod signature;
+pub mod mail;

@@ -1,0 +1,226 @@
+//! Appellant notices by mail: rendered from templates, threaded to the appellant's own
+//! mail, with a signed Message-ID so that replies find their case.
+
+use std::collections::HashMap;
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::Message;
+use redress_core::{Channel, EventKind, Notice};
+use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
+use redress_engine::repo::messages::{self, Direction, NewMessage};
+use redress_engine::{Engine, EngineError, MessageIdSigner};
+use uuid::Uuid;
+
+use super::templates::Templates;
+use super::transport::MailTransport;
+
+const AUTO_SUBMITTED: HeaderName = HeaderName::new_from_ascii_str("Auto-Submitted");
+const AUTO_RESPONSE_SUPPRESS: HeaderName =
+    HeaderName::new_from_ascii_str("X-Auto-Response-Suppress");
+
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub from: Mailbox,
+    /// The domain part of outgoing Message-IDs.
+    pub message_id_domain: String,
+    pub default_language: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailDeliverer {
+    engine: Engine,
+    templates: Templates,
+    transport: MailTransport,
+    signer: MessageIdSigner,
+    settings: MailSettings,
+}
+
+impl MailDeliverer {
+    pub fn new(
+        engine: Engine,
+        templates: Templates,
+        transport: MailTransport,
+        signer: MessageIdSigner,
+        settings: MailSettings,
+    ) -> Self {
+        Self {
+            engine,
+            templates,
+            transport,
+            signer,
+            settings,
+        }
+    }
+
+    /// The mail for `item`, and its Message-ID.
+    pub async fn compose(&self, item: &OutboxMessage) -> Result<(Message, String), DeliveryError> {
+        let payload = &item.payload;
+        let notice: Notice = payload["effect"]["notice"]
+            .as_str()
+            .ok_or_else(|| permanent("the item names no notice"))?
+            .parse()
+            .map_err(|err| permanent(format!("{err}")))?;
+        let appeal_id = item
+            .appeal_id
+            .or_else(|| payload["appeal_id"].as_str().and_then(|id| id.parse().ok()))
+            .ok_or_else(|| permanent("the item names no appeal"))?;
+        let contact = payload["contact"]
+            .as_str()
+            .ok_or_else(|| permanent("the appeal has no contact address"))?;
+        let to: Mailbox = contact.parse().map_err(|err| {
+            permanent(format!("contact {contact:?} is not a mail address: {err}"))
+        })?;
+        let reference = payload["reference"].as_str().unwrap_or_default().to_owned();
+        let version = payload["version"].as_i64().unwrap_or(i64::MAX);
+        let language = payload["language"]
+            .as_str()
+            .unwrap_or(&self.settings.default_language);
+
+        let mut values = HashMap::from([("reference", reference)]);
+        values.extend(self.explanation(appeal_id, version, notice).await?);
+        let rendered = self
+            .templates
+            .render(notice, language, &values)
+            .map_err(|err| permanent(err.to_string()))?;
+        let message_id = self.signer.sign(
+            appeal_id,
+            &item.idempotency_key,
+            &self.settings.message_id_domain,
+        );
+        let mut builder = Message::builder()
+            .from(self.settings.from.clone())
+            .to(to)
+            .subject(rendered.subject)
+            .message_id(Some(message_id.clone()))
+            .raw_header(HeaderValue::new(AUTO_RESPONSE_SUPPRESS, "All".to_owned()));
+        if let Some(kind) = auto_submitted(notice) {
+            builder = builder.raw_header(HeaderValue::new(AUTO_SUBMITTED, kind.to_owned()));
+        }
+        let thread = self.appellant_thread(appeal_id).await?;
+        if let Some(last) = thread.last() {
+            builder = builder
+                .in_reply_to(last.clone())
+                .references(thread.join(" "));
+        }
+        let message = builder
+            .multipart(MultiPart::alternative_plain_html(
+                rendered.text,
+                rendered.html,
+            ))
+            .map_err(|err| permanent(format!("building the mail: {err}")))?;
+        Ok((message, message_id))
+    }
+
+    /// The values that explain the notice: the question asked, or the reasons given.
+    async fn explanation(
+        &self,
+        appeal_id: Uuid,
+        version: i64,
+        notice: Notice,
+    ) -> Result<Vec<(&'static str, String)>, DeliveryError> {
+        let history = self.engine.history(appeal_id).await.map_err(engine_error)?;
+        let upto = history.iter().rev().filter(|(v, _)| *v <= version);
+        let mut values = Vec::new();
+        for (_, event) in upto {
+            match (&event.kind, notice) {
+                (EventKind::InfoRequested { message }, Notice::InformationRequest) => {
+                    values.push(("message", message.clone()));
+                }
+                (
+                    EventKind::Decided { reasons, .. },
+                    Notice::DecisionUpheld | Notice::DecisionRestored,
+                )
+                | (
+                    EventKind::BulkRestored {
+                        reason: reasons, ..
+                    },
+                    Notice::DecisionRestored,
+                )
+                | (EventKind::Reopened { reason: reasons }, Notice::Reopened) => {
+                    values.push(("reasons", reasons.clone()));
+                }
+                _ => continue,
+            }
+            break;
+        }
+        Ok(values)
+    }
+
+    /// Message-IDs of the appellant's mail on this case, oldest first.
+    async fn appellant_thread(&self, appeal_id: Uuid) -> Result<Vec<String>, DeliveryError> {
+        let stored = messages::for_appeal(self.engine.db(), appeal_id)
+            .await
+            .map_err(engine_error)?;
+        Ok(stored
+            .into_iter()
+            .filter(|m| {
+                m.direction == Direction::Inbound.as_str() && m.channel == Channel::Email.as_str()
+            })
+            .filter_map(|m| m.channel_message_id)
+            .filter(|id| id.starts_with('<') && !id.ends_with("@no-message-id.invalid>"))
+            .collect())
+    }
+
+    /// Puts the sent mail on the case's record. The mail is out already, so a failure here
+    /// is logged, not retried: a retry would send it again.
+    async fn record(&self, item: &OutboxMessage, message: &Message, message_id: String) {
+        let Some(appeal_id) = item.appeal_id else {
+            return;
+        };
+        let header = |name: &str| message.headers().get_raw(name).map(str::to_owned);
+        let row = NewMessage {
+            id: Uuid::now_v7(),
+            appeal_id: Some(appeal_id),
+            direction: Direction::Outbound,
+            channel: Channel::Email,
+            channel_message_id: Some(message_id),
+            in_reply_to: header("In-Reply-To"),
+            sender: self.settings.from.email.to_string(),
+            recipient: item.payload["contact"].as_str().map(str::to_owned),
+            subject: header("Subject"),
+            body: String::from_utf8_lossy(&message.formatted()).into_owned(),
+            classification: item.payload["effect"]["notice"]
+                .as_str()
+                .unwrap_or("notice")
+                .to_owned(),
+            metadata: serde_json::json!({ "outbox_item": item.id }),
+            received_at: self.engine.clock().now(),
+        };
+        if let Err(err) = messages::insert(self.engine.db(), row).await {
+            tracing::warn!(error = %err, outbox_item = %item.id, "mail sent but not recorded on the case");
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Deliverer for MailDeliverer {
+    #[tracing::instrument(skip_all, fields(item = %item.id, attempts = item.attempts))]
+    async fn deliver(&self, item: &OutboxMessage) -> Result<(), DeliveryError> {
+        let (message, message_id) = self.compose(item).await?;
+        self.transport.send(message.clone()).await?;
+        self.record(item, &message, message_id).await;
+        Ok(())
+    }
+}
+
+/// RFC 3834: the acknowledgement answers the appellant's mail automatically; the closing
+/// notice is generated by a timer. Requests and decisions are written by a reviewer.
+fn auto_submitted(notice: Notice) -> Option<&'static str> {
+    match notice {
+        Notice::Acknowledgement => Some("auto-replied"),
+        Notice::ClosedNoResponse | Notice::Reopened => Some("auto-generated"),
+        Notice::InformationRequest | Notice::DecisionUpheld | Notice::DecisionRestored => None,
+    }
+}
+
+fn permanent(reason: impl Into<String>) -> DeliveryError {
+    DeliveryError::Permanent(reason.into())
+}
+
+fn engine_error(err: EngineError) -> DeliveryError {
+    match err {
+        EngineError::AppealNotFound(id) => permanent(format!("appeal {id} does not exist")),
+        other => DeliveryError::Retryable(other.to_string()),
+    }
+}

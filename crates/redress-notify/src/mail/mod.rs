@@ -1,0 +1,9 @@
+//! Mail out: appellant notices through lettre, from templates in files.
+
+pub mod deliverer;
+pub mod templates;
+pub mod transport;
+
+pub use deliverer::{MailDeliverer, MailSettings};
+pub use templates::{TemplateError, Templates};
+pub use transport::MailTransport;

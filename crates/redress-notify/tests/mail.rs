@@ -1,0 +1,253 @@
+//! Appellant notices by mail: into files (the default transport) and through an SMTP relay
+//! on loopback, on SQLite and PostgreSQL.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use mail_parser::{MessageParser, MimeHeaders};
+use redress_core::{Actor, Channel, Command, Outcome, Priority, Role};
+use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
+use redress_engine::repo::{messages, outbox};
+use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock, MessageIdSigner};
+use redress_notify::mail::{MailDeliverer, MailSettings, MailTransport, Templates};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+fn clock() -> ManualClock {
+    ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0)
+            .single()
+            .expect("date"),
+    )
+}
+
+fn signer() -> MessageIdSigner {
+    MessageIdSigner::new("outbound test secret")
+}
+
+fn deliverer(engine: &Engine, transport: MailTransport) -> MailDeliverer {
+    MailDeliverer::new(
+        engine.clone(),
+        Templates::load(None, "en").expect("templates"),
+        transport,
+        signer(),
+        MailSettings {
+            from: "Redress Appeals <appeals@redress.test>"
+                .parse()
+                .expect("from"),
+            message_id_domain: "redress.test".to_owned(),
+            default_language: "en".to_owned(),
+        },
+    )
+}
+
+async fn file_by_mail(engine: &Engine) -> Uuid {
+    let incoming = IncomingAppeal {
+        channel: Channel::Email,
+        channel_message_id: Some("<first@mail.example.org>".to_owned()),
+        sender: "maria.lopez@example.org".to_owned(),
+        contact: None,
+        account_id: None,
+        enforcement_id: None,
+        identity_verified: false,
+        subject: Some("My account".to_owned()),
+        body: "I only saved a pin.".to_owned(),
+        in_reply_to: None,
+        metadata: json!({}),
+    };
+    engine
+        .file(&Actor::appellant("maria.lopez@example.org"), incoming)
+        .await
+        .expect("file")
+        .appeal_id()
+        .expect("appeal")
+}
+
+/// The outbox items of an appeal with the given notice, as the dispatcher hands them over.
+async fn notices(engine: &Engine, appeal_id: Uuid, notice: &str) -> Vec<OutboxMessage> {
+    outbox::for_appeal(engine.db(), appeal_id)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|row| row.payload["effect"]["notice"] == notice)
+        .map(|row| OutboxMessage {
+            id: row.id,
+            topic: row.topic,
+            appeal_id: row.appeal_id,
+            idempotency_key: row.idempotency_key,
+            payload: row.payload,
+            attempts: row.attempts,
+        })
+        .collect()
+}
+
+fn written_mails(dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| std::fs::read(path).expect("read mail"))
+        .collect()
+}
+
+/// An SMTP relay on loopback that keeps what it receives and answers RCPT with `rcpt_reply`.
+async fn relay(rcpt_reply: &'static str) -> (SocketAddr, tokio::task::JoinHandle<Vec<u8>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let task = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let mut stream = BufReader::new(stream);
+        let mut data = Vec::new();
+        stream
+            .get_mut()
+            .write_all(b"220 relay.test ESMTP\r\n")
+            .await
+            .expect("greet");
+        let mut in_data = false;
+        loop {
+            let mut line = String::new();
+            if stream.read_line(&mut line).await.expect("read") == 0 {
+                return data;
+            }
+            if in_data {
+                if line == ".\r\n" {
+                    in_data = false;
+                    stream
+                        .get_mut()
+                        .write_all(b"250 2.0.0 queued\r\n")
+                        .await
+                        .expect("write");
+                } else {
+                    data.extend_from_slice(line.as_bytes());
+                }
+                continue;
+            }
+            let verb = line.get(..4).unwrap_or_default().to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "EHLO" => b"250-relay.test\r\n250 8BITMIME\r\n",
+                "RCPT" => rcpt_reply.as_bytes(),
+                "DATA" => {
+                    in_data = true;
+                    b"354 go ahead\r\n"
+                }
+                "QUIT" => {
+                    stream
+                        .get_mut()
+                        .write_all(b"221 bye\r\n")
+                        .await
+                        .expect("write");
+                    return data;
+                }
+                _ => b"250 ok\r\n",
+            };
+            stream.get_mut().write_all(reply).await.expect("write");
+        }
+    });
+    (addr, task)
+}
+
+redress_engine::backend_tests! {
+    async fn the_acknowledgement_is_written_with_reference_signed_id_and_threading(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let appeal_id = file_by_mail(&engine).await;
+        let reference = engine.appeal(appeal_id).await.expect("appeal").reference.to_string();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailer = deliverer(&engine, MailTransport::files(dir.path()).expect("dir"));
+        let items = notices(&engine, appeal_id, "acknowledgement").await;
+        assert_eq!(items.len(), 1);
+        mailer.deliver(&items[0]).await.expect("deliver");
+
+        let mails = written_mails(dir.path());
+        assert_eq!(mails.len(), 1);
+        let mail = MessageParser::default().parse(&mails[0]).expect("parse");
+        assert_eq!(mail.subject(), Some(format!("[{reference}] We received your appeal").as_str()));
+        assert_eq!(mail.to().and_then(|to| to.first()).and_then(|a| a.address()), Some("maria.lopez@example.org"));
+        assert_eq!(mail.header_raw("Auto-Submitted").map(str::trim), Some("auto-replied"));
+        assert_eq!(mail.in_reply_to().as_text(), Some("first@mail.example.org"));
+        let message_id = mail.message_id().expect("message id");
+        assert_eq!(signer().verify(message_id), Some(appeal_id), "replies will find the case");
+        assert!(mail.body_text(0).expect("text").contains(&reference));
+        assert!(mail.body_html(0).expect("html").contains(&format!("<strong>{reference}</strong>")));
+
+        let record = messages::for_appeal(&test.db, appeal_id).await.expect("messages");
+        assert_eq!(record.len(), 2, "the appellant's mail and ours");
+        assert_eq!(record[1].direction, "outbound");
+        assert_eq!(record[1].channel_message_id.as_deref(), Some(format!("<{message_id}>").as_str()));
+
+        mailer.deliver(&items[0]).await.expect("a repeated delivery is harmless");
+        let again = MessageParser::default().parse(&written_mails(dir.path())[1]).expect("parse").message_id().map(str::to_owned);
+        assert_eq!(again.as_deref(), Some(message_id), "a retry sends the same Message-ID");
+        test.cleanup().await;
+    }
+
+    async fn a_decision_carries_its_reasons_and_the_redress_options(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let appeal_id = file_by_mail(&engine).await;
+        let alice = Actor::staff("alice", [Role::Reviewer]);
+        engine.apply(appeal_id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &alice).await.expect("triage");
+        engine.apply(appeal_id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
+        engine.apply(appeal_id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The pin was posted, not saved: <policy 3.1>.".into() }, &alice).await.expect("decide");
+        let items = notices(&engine, appeal_id, "decision_upheld").await;
+        assert_eq!(items.len(), 1);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailer = deliverer(&engine, MailTransport::files(dir.path()).expect("dir"));
+        mailer.deliver(&items[0]).await.expect("deliver");
+        let raw = written_mails(dir.path()).remove(0);
+        let mail = MessageParser::default().parse(&raw).expect("parse");
+        let text = mail.body_text(0).expect("text");
+        assert!(text.contains("The pin was posted, not saved: <policy 3.1>."), "{text}");
+        assert!(text.contains("out-of-court dispute settlement"), "{text}");
+        assert!(mail.body_html(0).expect("html").contains("&lt;policy 3.1&gt;"));
+        assert_eq!(mail.header_raw("Auto-Submitted"), None, "a reviewer's decision is not automatic");
+        assert!(mail.text_part(0).is_some_and(|p| p.content_type().is_some_and(|ct| ct.c_subtype.as_deref() == Some("plain"))));
+        test.cleanup().await;
+    }
+
+    async fn a_relay_receives_the_mail_and_its_refusals_are_classified(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let appeal_id = file_by_mail(&engine).await;
+        let item = notices(&engine, appeal_id, "acknowledgement").await.remove(0);
+
+        let (addr, received) = relay("250 2.1.5 ok\r\n").await;
+        let url = format!("smtp://{addr}");
+        let mailer = deliverer(&engine, MailTransport::relay(&url, None).expect("relay"));
+        mailer.deliver(&item).await.expect("relayed");
+        drop(mailer);
+        let data = received.await.expect("relay task");
+        let mail = MessageParser::default().parse(&data).expect("parse relayed mail");
+        assert_eq!(signer().verify(mail.message_id().expect("id")), Some(appeal_id));
+
+        let (addr, _task) = relay("550 5.1.1 no such user\r\n").await;
+        let refused = deliverer(&engine, MailTransport::relay(&format!("smtp://{addr}"), None).expect("relay"));
+        assert!(matches!(refused.deliver(&item).await, Err(DeliveryError::Permanent(_))));
+
+        let (addr, _task) = relay("451 4.3.0 try later\r\n").await;
+        let deferred = deliverer(&engine, MailTransport::relay(&format!("smtp://{addr}"), None).expect("relay"));
+        assert!(matches!(deferred.deliver(&item).await, Err(DeliveryError::Retryable(_))));
+        test.cleanup().await;
+    }
+
+    async fn an_appeal_without_a_mail_contact_is_a_permanent_failure(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let appeal_id = file_by_mail(&engine).await;
+        let mut item = notices(&engine, appeal_id, "acknowledgement").await.remove(0);
+        item.payload["contact"] = json!("@not-an-address");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailer = deliverer(&engine, MailTransport::files(dir.path()).expect("dir"));
+        assert!(matches!(mailer.deliver(&item).await, Err(DeliveryError::Permanent(_))));
+        assert!(written_mails(dir.path()).is_empty());
+        test.cleanup().await;
+    }
+}

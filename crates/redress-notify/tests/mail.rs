@@ -7,11 +7,14 @@ use std::sync::Arc;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use mail_parser::{MessageParser, MimeHeaders};
-use redress_core::{Actor, Channel, Command, Outcome, Priority, Role};
+use redress_core::{
+    Actor, Automation, Channel, Command, Ground, Outcome, Priority, RedressOption, Restriction,
+    RestrictionKind, Role, StatementOfReasons, TerritorialScope,
+};
 use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
 use redress_engine::repo::{messages, outbox};
 use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock, MessageIdSigner};
-use redress_notify::mail::{MailDeliverer, MailSettings, MailTransport, Templates};
+use redress_notify::mail::{MailDeliverer, MailSettings, MailTransport, SigningKey, Templates};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -25,6 +28,28 @@ fn clock() -> ManualClock {
     )
 }
 
+fn statement(at: chrono::DateTime<Utc>) -> StatementOfReasons {
+    StatementOfReasons {
+        restrictions: vec![Restriction {
+            kind: RestrictionKind::AccountSuspended,
+            starts_at: at,
+            ends_at: None,
+        }],
+        territorial_scope: TerritorialScope::Worldwide,
+        facts: "The account created the pin and posted it forty times.".into(),
+        automated_detection: Automation::Fully,
+        automated_decision: Automation::Not,
+        ground: Ground::IncompatibleWithTerms {
+            clause: "Community guidelines 4.2".into(),
+            explanation: "Repeated commercial posting is spam.".into(),
+        },
+        redress: vec![
+            RedressOption::OutOfCourtDisputeSettlement,
+            RedressOption::JudicialRedress,
+        ],
+    }
+}
+
 fn signer() -> MessageIdSigner {
     MessageIdSigner::new("outbound test secret")
 }
@@ -34,7 +59,7 @@ fn deliverer(engine: &Engine, transport: MailTransport) -> MailDeliverer {
         engine.clone(),
         Templates::load(None, "en").expect("templates"),
         transport,
-        signer(),
+        SigningKey::Configured(signer()),
         MailSettings {
             from: "Redress Appeals <appeals@redress.test>"
                 .parse()
@@ -196,7 +221,7 @@ redress_engine::backend_tests! {
         let alice = Actor::staff("alice", [Role::Reviewer]);
         engine.apply(appeal_id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &alice).await.expect("triage");
         engine.apply(appeal_id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
-        engine.apply(appeal_id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The pin was posted, not saved: <policy 3.1>.".into() }, &alice).await.expect("decide");
+        engine.apply(appeal_id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The pin was posted, not saved: <policy 3.1>.".into(), statement: Some(statement(clock.now_plus(TimeDelta::zero()))) }, &alice).await.expect("decide");
         let items = notices(&engine, appeal_id, "decision_upheld").await;
         assert_eq!(items.len(), 1);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -206,7 +231,14 @@ redress_engine::backend_tests! {
         let mail = MessageParser::default().parse(&raw).expect("parse");
         let text = mail.body_text(0).expect("text");
         assert!(text.contains("The pin was posted, not saved: <policy 3.1>."), "{text}");
-        assert!(text.contains("out-of-court dispute settlement"), "{text}");
+        assert!(text.contains("Restriction: account suspended, until further notice"), "{text}");
+        assert!(text.contains("Facts: The account created the pin and posted it forty times."), "{text}");
+        assert!(text.contains("Detected automatically: fully"), "{text}");
+        assert!(text.contains("Decided automatically: no"), "{text}");
+        assert!(text.contains("Ground: incompatible with our terms (Community guidelines 4.2): Repeated commercial posting is spam."), "{text}");
+        assert!(text.contains("- refer the dispute to a certified out-of-court dispute settlement body"), "{text}");
+        assert!(text.contains("- seek redress before a court"), "{text}");
+        assert!(!text.contains("reviewed again"), "only the options the statement names: {text}");
         assert!(mail.body_html(0).expect("html").contains("&lt;policy 3.1&gt;"));
         assert_eq!(mail.header_raw("Auto-Submitted"), None, "a reviewer's decision is not automatic");
         assert!(mail.text_part(0).is_some_and(|p| p.content_type().is_some_and(|ct| ct.c_subtype.as_deref() == Some("plain"))));

@@ -21,6 +21,8 @@ pub struct AppState {
 #[derive(Debug)]
 pub struct RunningApp {
     pub http_addr: SocketAddr,
+    /// The SMTP intake's address, when it is enabled.
+    pub smtp_addr: Option<SocketAddr>,
     pub state: AppState,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -74,8 +76,10 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     let (shutdown, shutdown_rx) = watch::channel(false);
     // Background services (listeners, workers) register here; each gets the shutdown
     // receiver and must finish or release its in-flight work when it flips.
-    let background: Vec<BackgroundTask> = Vec::new();
-    let router = crate::http::router(state.clone());
+    let mut background: Vec<BackgroundTask> = Vec::new();
+    let email = crate::email::start(&state, shutdown_rx.clone()).await?;
+    background.extend(email.listener);
+    let router = crate::http::router(state.clone()).merge(email.routes);
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -87,6 +91,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     tracing::info!(%http_addr, database = redress_engine::db::backend_name(state.engine.db()), "redress is serving");
     Ok(RunningApp {
         http_addr,
+        smtp_addr: email.smtp_addr,
         state,
         shutdown,
         server,

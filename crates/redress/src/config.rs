@@ -42,6 +42,8 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub appeals: AppealsConfig,
+    #[serde(default)]
+    pub email: crate::email::EmailConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,6 +117,7 @@ impl Default for Config {
                 four_eyes_kinds: Vec::new(),
                 claim_lease_seconds: 15 * 60,
             },
+            email: crate::email::EmailConfig::default(),
         }
     }
 }
@@ -146,6 +149,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.email.validate().map_err(ConfigError::Inconsistent)?;
         let a = &self.appeals;
         if !(a.warn_fraction > 0.0 && a.warn_fraction <= 1.0) {
             return Err(ConfigError::Inconsistent(format!(

@@ -4,5 +4,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod deliverers;
+pub mod email;
 pub mod http;
 pub mod telemetry;

@@ -2,6 +2,7 @@
 //! mail, with a signed Message-ID so that replies find their case.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -10,8 +11,10 @@ use redress_core::{Channel, EventKind, Notice};
 use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
 use redress_engine::repo::messages::{self, Direction, NewMessage};
 use redress_engine::{Engine, EngineError, MessageIdSigner};
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+use super::statement;
 use super::templates::Templates;
 use super::transport::MailTransport;
 
@@ -27,12 +30,20 @@ pub struct MailSettings {
     pub default_language: String,
 }
 
+/// Which key signs outgoing Message-IDs.
+#[derive(Debug, Clone)]
+pub enum SigningKey {
+    Configured(MessageIdSigner),
+    /// The key in the database (generated on first use), read at the first delivery.
+    Stored,
+}
+
 #[derive(Debug, Clone)]
 pub struct MailDeliverer {
     engine: Engine,
     templates: Templates,
     transport: MailTransport,
-    signer: MessageIdSigner,
+    signer: Arc<OnceCell<MessageIdSigner>>,
     settings: MailSettings,
 }
 
@@ -41,16 +52,29 @@ impl MailDeliverer {
         engine: Engine,
         templates: Templates,
         transport: MailTransport,
-        signer: MessageIdSigner,
+        key: SigningKey,
         settings: MailSettings,
     ) -> Self {
+        let signer = match key {
+            SigningKey::Configured(signer) => OnceCell::new_with(Some(signer)),
+            SigningKey::Stored => OnceCell::new(),
+        };
         Self {
             engine,
             templates,
             transport,
-            signer,
+            signer: Arc::new(signer),
             settings,
         }
+    }
+
+    async fn signer(&self) -> Result<&MessageIdSigner, DeliveryError> {
+        self.signer
+            .get_or_try_init(|| {
+                redress_engine::mail_id::stored_signer(self.engine.db(), self.engine.clock().now())
+            })
+            .await
+            .map_err(engine_error)
     }
 
     /// The mail for `item`, and its Message-ID.
@@ -78,12 +102,15 @@ impl MailDeliverer {
             .unwrap_or(&self.settings.default_language);
 
         let mut values = HashMap::from([("reference", reference)]);
-        values.extend(self.explanation(appeal_id, version, notice).await?);
+        values.extend(
+            self.explanation(appeal_id, version, notice, language)
+                .await?,
+        );
         let rendered = self
             .templates
             .render(notice, language, &values)
             .map_err(|err| permanent(err.to_string()))?;
-        let message_id = self.signer.sign(
+        let message_id = self.signer().await?.sign(
             appeal_id,
             &item.idempotency_key,
             &self.settings.message_id_domain,
@@ -112,26 +139,44 @@ impl MailDeliverer {
         Ok((message, message_id))
     }
 
-    /// The values that explain the notice: the question asked, or the reasons given.
+    /// The values that explain the notice: the question asked, or the reasons given with
+    /// the statement of reasons and the redress open to the appellant.
     async fn explanation(
         &self,
         appeal_id: Uuid,
         version: i64,
         notice: Notice,
+        language: &str,
     ) -> Result<Vec<(&'static str, String)>, DeliveryError> {
         let history = self.engine.history(appeal_id).await.map_err(engine_error)?;
         let upto = history.iter().rev().filter(|(v, _)| *v <= version);
-        let mut values = Vec::new();
+        let mut values = vec![(
+            "redress",
+            statement::redress_options(statement::DEFAULT_REDRESS, language),
+        )];
         for (_, event) in upto {
             match (&event.kind, notice) {
                 (EventKind::InfoRequested { message }, Notice::InformationRequest) => {
                     values.push(("message", message.clone()));
                 }
                 (
-                    EventKind::Decided { reasons, .. },
+                    EventKind::Decided {
+                        reasons, statement, ..
+                    },
                     Notice::DecisionUpheld | Notice::DecisionRestored,
-                )
-                | (
+                ) => {
+                    values.push(("reasons", reasons.clone()));
+                    if let Some(statement) = statement {
+                        values.push(("statement", statement::describe(statement, language)));
+                        if !statement.redress.is_empty() {
+                            values.push((
+                                "redress",
+                                statement::redress_options(&statement.redress, language),
+                            ));
+                        }
+                    }
+                }
+                (
                     EventKind::BulkRestored {
                         reason: reasons, ..
                     },

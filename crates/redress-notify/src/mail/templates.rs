@@ -32,7 +32,7 @@ const BUILTIN: &[(&str, &str, &str)] = builtin!(
 );
 
 /// Values a template may use.
-pub const VARIABLES: &[&str] = &["reference", "message", "reasons"];
+pub const VARIABLES: &[&str] = &["reference", "message", "reasons", "statement", "redress"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {

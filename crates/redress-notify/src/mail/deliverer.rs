@@ -77,8 +77,8 @@ impl MailDeliverer {
             .map_err(engine_error)
     }
 
-    /// The mail for `item`, and its Message-ID.
-    pub async fn compose(&self, item: &OutboxMessage) -> Result<(Message, String), DeliveryError> {
+    /// The mail for `item`.
+    pub async fn compose(&self, item: &OutboxMessage) -> Result<Composed, DeliveryError> {
         let payload = &item.payload;
         let notice: Notice = payload["effect"]["notice"]
             .as_str()
@@ -118,7 +118,7 @@ impl MailDeliverer {
         let mut builder = Message::builder()
             .from(self.settings.from.clone())
             .to(to)
-            .subject(rendered.subject)
+            .subject(rendered.subject.clone())
             .message_id(Some(message_id.clone()))
             .raw_header(HeaderValue::new(AUTO_RESPONSE_SUPPRESS, "All".to_owned()));
         if let Some(kind) = auto_submitted(notice) {
@@ -130,13 +130,20 @@ impl MailDeliverer {
                 .in_reply_to(last.clone())
                 .references(thread.join(" "));
         }
+        let in_reply_to = thread.last().cloned();
         let message = builder
             .multipart(MultiPart::alternative_plain_html(
-                rendered.text,
+                rendered.text.clone(),
                 rendered.html,
             ))
             .map_err(|err| permanent(format!("building the mail: {err}")))?;
-        Ok((message, message_id))
+        Ok(Composed {
+            message,
+            message_id,
+            in_reply_to,
+            subject: rendered.subject,
+            text: rendered.text,
+        })
     }
 
     /// The values that explain the notice: the question asked, or the reasons given with
@@ -209,22 +216,21 @@ impl MailDeliverer {
 
     /// Puts the sent mail on the case's record. The mail is out already, so a failure here
     /// is logged, not retried: a retry would send it again.
-    async fn record(&self, item: &OutboxMessage, message: &Message, message_id: String) {
+    async fn record(&self, item: &OutboxMessage, mail: Composed) {
         let Some(appeal_id) = item.appeal_id else {
             return;
         };
-        let header = |name: &str| message.headers().get_raw(name).map(str::to_owned);
         let row = NewMessage {
             id: Uuid::now_v7(),
             appeal_id: Some(appeal_id),
             direction: Direction::Outbound,
             channel: Channel::Email,
-            channel_message_id: Some(message_id),
-            in_reply_to: header("In-Reply-To"),
+            channel_message_id: Some(mail.message_id),
+            in_reply_to: mail.in_reply_to,
             sender: self.settings.from.email.to_string(),
             recipient: item.payload["contact"].as_str().map(str::to_owned),
-            subject: header("Subject"),
-            body: String::from_utf8_lossy(&message.formatted()).into_owned(),
+            subject: Some(mail.subject),
+            body: mail.text,
             classification: item.payload["effect"]["notice"]
                 .as_str()
                 .unwrap_or("notice")
@@ -238,13 +244,23 @@ impl MailDeliverer {
     }
 }
 
+/// A rendered notice ready to send.
+#[derive(Debug, Clone)]
+pub struct Composed {
+    pub message: Message,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub subject: String,
+    pub text: String,
+}
+
 #[async_trait::async_trait]
 impl Deliverer for MailDeliverer {
     #[tracing::instrument(skip_all, fields(item = %item.id, attempts = item.attempts))]
     async fn deliver(&self, item: &OutboxMessage) -> Result<(), DeliveryError> {
-        let (message, message_id) = self.compose(item).await?;
-        self.transport.send(message.clone()).await?;
-        self.record(item, &message, message_id).await;
+        let mail = self.compose(item).await?;
+        self.transport.send(mail.message.clone()).await?;
+        self.record(item, mail).await;
         Ok(())
     }
 }

@@ -5,6 +5,6 @@ pub mod statement;
 pub mod templates;
 pub mod transport;
 
-pub use deliverer::{MailDeliverer, MailSettings, SigningKey};
+pub use deliverer::{Composed, MailDeliverer, MailSettings, SigningKey};
 pub use templates::{TemplateError, Templates};
 pub use transport::MailTransport;

@@ -270,6 +270,36 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn a_generated_key_is_shared_through_the_database(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let appeal_id = file_by_mail(&engine).await;
+        let item = notices(&engine, appeal_id, "acknowledgement").await.remove(0);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailer = MailDeliverer::new(
+            engine.clone(),
+            Templates::load(None, "en").expect("templates"),
+            MailTransport::files(dir.path()).expect("dir"),
+            SigningKey::Stored,
+            MailSettings {
+                from: "appeals@redress.test".parse().expect("from"),
+                message_id_domain: "redress.test".to_owned(),
+                default_language: "en".to_owned(),
+            },
+        );
+        mailer.deliver(&item).await.expect("deliver");
+        let raw = written_mails(dir.path()).remove(0);
+        let id = MessageParser::default().parse(&raw).expect("parse").message_id().expect("id").to_owned();
+        let (first, second) = tokio::join!(
+            redress_engine::mail_id::stored_signer(&test.db, clock.now_plus(TimeDelta::zero())),
+            redress_engine::mail_id::stored_signer(&test.db, clock.now_plus(TimeDelta::zero())),
+        );
+        assert_eq!(first.expect("first replica").verify(&id), Some(appeal_id));
+        assert_eq!(second.expect("second replica").verify(&id), Some(appeal_id));
+        assert_eq!(signer().verify(&id), None, "not the configured test key");
+        test.cleanup().await;
+    }
+
     async fn an_appeal_without_a_mail_contact_is_a_permanent_failure(test) {
         let clock = clock();
         let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));

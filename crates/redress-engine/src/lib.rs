@@ -17,6 +17,7 @@ pub mod error;
 pub mod filing;
 pub mod mail_id;
 pub mod repo;
+pub mod restoration;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;

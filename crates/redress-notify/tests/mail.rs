@@ -300,6 +300,32 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn a_bulk_restoration_tells_people_who_never_appealed(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let job_id = Uuid::now_v7();
+        let queued = redress_engine::restoration::notice::for_account(job_id, "acct-9", "The nudity-v7 model misfired on saved pins.", None, Some("quiet@example.org"))
+            .expect("a notice by mail");
+        let item = OutboxMessage {
+            id: Uuid::now_v7(),
+            topic: queued.topic,
+            appeal_id: queued.appeal_id,
+            idempotency_key: queued.idempotency_key,
+            payload: queued.payload,
+            attempts: 0,
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailer = deliverer(&engine, MailTransport::files(dir.path()).expect("dir"));
+        mailer.deliver(&item).await.expect("deliver");
+        let raw = written_mails(dir.path()).remove(0);
+        let mail = MessageParser::default().parse(&raw).expect("parse");
+        assert_eq!(mail.subject(), Some("Your account has been restored"));
+        assert!(mail.body_text(0).expect("text").contains("The nudity-v7 model misfired on saved pins."));
+        assert_eq!(mail.header_raw("Auto-Submitted").map(str::trim), Some("auto-generated"));
+        assert_eq!(signer().verify(mail.message_id().expect("id")), Some(Uuid::nil()), "ours, but no case's");
+        test.cleanup().await;
+    }
+
     async fn an_appeal_without_a_mail_contact_is_a_permanent_failure(test) {
         let clock = clock();
         let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));

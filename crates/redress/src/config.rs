@@ -44,6 +44,8 @@ pub struct Config {
     pub appeals: AppealsConfig,
     #[serde(default)]
     pub email: crate::email::EmailConfig,
+    #[serde(default)]
+    pub graphql: redress_graphql::GraphqlSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,6 +120,7 @@ impl Default for Config {
                 claim_lease_seconds: 15 * 60,
             },
             email: crate::email::EmailConfig::default(),
+            graphql: redress_graphql::GraphqlSettings::default(),
         }
     }
 }

@@ -7,3 +7,4 @@ pub mod deliverers;
 pub mod email;
 pub mod http;
 pub mod telemetry;
+pub mod token;

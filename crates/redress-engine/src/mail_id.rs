@@ -7,9 +7,28 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, KeyInit, Mac};
+use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+use crate::error::EngineError;
+use crate::repo::mail_signing_keys;
+
+/// The name of the Message-ID key in `mail_signing_keys`.
+pub const STORED_KEY_NAME: &str = "message_id";
+
+/// The signer keyed by the secret stored in the database, generated on first use. Every
+/// replica reads the same secret, so any of them verifies what another one sent.
+pub async fn stored_signer<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+) -> Result<MessageIdSigner, EngineError> {
+    let candidate = encode_hex(&rand::random::<[u8; 32]>());
+    let secret = mail_signing_keys::get_or_create(conn, STORED_KEY_NAME, &candidate, now).await?;
+    Ok(MessageIdSigner::new(secret))
+}
 
 const PREFIX: &str = "rdr";
 const TAG_BYTES: usize = 16;

@@ -222,6 +222,33 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn concurrent_deliveries_of_one_message_file_one_appeal(test) {
+        let clock = common::clock();
+        let smtp = start_smtp(intake(&test.db, &clock)).await;
+        let senders: Vec<_> = (0..4)
+            .map(|_| {
+                let addr = smtp.addr;
+                tokio::spawn(async move {
+                    let mut client = RawClient::connect(addr).await;
+                    client.command("EHLO c").await;
+                    client.send_mail("francoise@example.fr", "appeals@redress.test", &corpus("iso_8859_1_8bit.eml")).await
+                })
+            })
+            .collect();
+        let mut texts = Vec::new();
+        for sender in senders {
+            let reply = sender.await.expect("client");
+            assert_eq!(reply.code, 250, "{reply:?}");
+            texts.push(reply.text());
+        }
+        assert_eq!(texts.iter().filter(|t| t.starts_with("accepted as appeal")).count(), 1, "{texts:?}");
+        assert_eq!(texts.iter().filter(|t| *t == "already received").count(), 3, "{texts:?}");
+        assert_eq!(appeal_count(&test.db).await, 1);
+        assert_eq!(stored_messages(&test.db).await.len(), 1);
+        smtp.shutdown().await;
+        test.cleanup().await;
+    }
+
     async fn shutdown_tells_idle_clients_to_come_back(test) {
         let clock = common::clock();
         let smtp = start_smtp(intake(&test.db, &clock)).await;

@@ -7,11 +7,14 @@ use std::sync::Arc;
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use mail_parser::{MessageParser, MimeHeaders};
-use redress_core::{Actor, Channel, Command, Outcome, Priority, Role};
+use redress_core::{
+    Actor, Automation, Channel, Command, Ground, Outcome, Priority, RedressOption, Restriction,
+    RestrictionKind, Role, StatementOfReasons, TerritorialScope,
+};
 use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
 use redress_engine::repo::{messages, outbox};
 use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock, MessageIdSigner};
-use redress_notify::mail::{MailDeliverer, MailSettings, MailTransport, Templates};
+use redress_notify::mail::{MailDeliverer, MailSettings, MailTransport, SigningKey, Templates};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -25,6 +28,28 @@ fn clock() -> ManualClock {
     )
 }
 
+fn statement(at: chrono::DateTime<Utc>) -> StatementOfReasons {
+    StatementOfReasons {
+        restrictions: vec![Restriction {
+            kind: RestrictionKind::AccountSuspended,
+            starts_at: at,
+            ends_at: None,
+        }],
+        territorial_scope: TerritorialScope::Worldwide,
+        facts: "The account created the pin and posted it forty times.".into(),
+        automated_detection: Automation::Fully,
+        automated_decision: Automation::Not,
+        ground: Ground::IncompatibleWithTerms {
+            clause: "Community guidelines 4.2".into(),
+            explanation: "Repeated commercial posting is spam.".into(),
+        },
+        redress: vec![
+            RedressOption::OutOfCourtDisputeSettlement,
+            RedressOption::JudicialRedress,
+        ],
+    }
+}
+
 fn signer() -> MessageIdSigner {
     MessageIdSigner::new("outbound test secret")
 }
@@ -34,7 +59,7 @@ fn deliverer(engine: &Engine, transport: MailTransport) -> MailDeliverer {
         engine.clone(),
         Templates::load(None, "en").expect("templates"),
         transport,
-        signer(),
+        SigningKey::Configured(signer()),
         MailSettings {
             from: "Redress Appeals <appeals@redress.test>"
                 .parse()
@@ -196,7 +221,7 @@ redress_engine::backend_tests! {
         let alice = Actor::staff("alice", [Role::Reviewer]);
         engine.apply(appeal_id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &alice).await.expect("triage");
         engine.apply(appeal_id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
-        engine.apply(appeal_id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The pin was posted, not saved: <policy 3.1>.".into() }, &alice).await.expect("decide");
+        engine.apply(appeal_id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The pin was posted, not saved: <policy 3.1>.".into(), statement: Some(statement(clock.now_plus(TimeDelta::zero()))) }, &alice).await.expect("decide");
         let items = notices(&engine, appeal_id, "decision_upheld").await;
         assert_eq!(items.len(), 1);
         let dir = tempfile::tempdir().expect("tempdir");
@@ -206,7 +231,14 @@ redress_engine::backend_tests! {
         let mail = MessageParser::default().parse(&raw).expect("parse");
         let text = mail.body_text(0).expect("text");
         assert!(text.contains("The pin was posted, not saved: <policy 3.1>."), "{text}");
-        assert!(text.contains("out-of-court dispute settlement"), "{text}");
+        assert!(text.contains("Restriction: account suspended, until further notice"), "{text}");
+        assert!(text.contains("Facts: The account created the pin and posted it forty times."), "{text}");
+        assert!(text.contains("Detected automatically: fully"), "{text}");
+        assert!(text.contains("Decided automatically: no"), "{text}");
+        assert!(text.contains("Ground: incompatible with our terms (Community guidelines 4.2): Repeated commercial posting is spam."), "{text}");
+        assert!(text.contains("- refer the dispute to a certified out-of-court dispute settlement body"), "{text}");
+        assert!(text.contains("- seek redress before a court"), "{text}");
+        assert!(!text.contains("reviewed again"), "only the options the statement names: {text}");
         assert!(mail.body_html(0).expect("html").contains("&lt;policy 3.1&gt;"));
         assert_eq!(mail.header_raw("Auto-Submitted"), None, "a reviewer's decision is not automatic");
         assert!(mail.text_part(0).is_some_and(|p| p.content_type().is_some_and(|ct| ct.c_subtype.as_deref() == Some("plain"))));
@@ -235,6 +267,62 @@ redress_engine::backend_tests! {
         let (addr, _task) = relay("451 4.3.0 try later\r\n").await;
         let deferred = deliverer(&engine, MailTransport::relay(&format!("smtp://{addr}"), None).expect("relay"));
         assert!(matches!(deferred.deliver(&item).await, Err(DeliveryError::Retryable(_))));
+        test.cleanup().await;
+    }
+
+    async fn a_generated_key_is_shared_through_the_database(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let appeal_id = file_by_mail(&engine).await;
+        let item = notices(&engine, appeal_id, "acknowledgement").await.remove(0);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailer = MailDeliverer::new(
+            engine.clone(),
+            Templates::load(None, "en").expect("templates"),
+            MailTransport::files(dir.path()).expect("dir"),
+            SigningKey::Stored,
+            MailSettings {
+                from: "appeals@redress.test".parse().expect("from"),
+                message_id_domain: "redress.test".to_owned(),
+                default_language: "en".to_owned(),
+            },
+        );
+        mailer.deliver(&item).await.expect("deliver");
+        let raw = written_mails(dir.path()).remove(0);
+        let id = MessageParser::default().parse(&raw).expect("parse").message_id().expect("id").to_owned();
+        let (first, second) = tokio::join!(
+            redress_engine::mail_id::stored_signer(&test.db, clock.now_plus(TimeDelta::zero())),
+            redress_engine::mail_id::stored_signer(&test.db, clock.now_plus(TimeDelta::zero())),
+        );
+        assert_eq!(first.expect("first replica").verify(&id), Some(appeal_id));
+        assert_eq!(second.expect("second replica").verify(&id), Some(appeal_id));
+        assert_eq!(signer().verify(&id), None, "not the configured test key");
+        test.cleanup().await;
+    }
+
+    async fn a_bulk_restoration_tells_people_who_never_appealed(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let job_id = Uuid::now_v7();
+        let queued = redress_engine::restoration::notice::for_account(job_id, "acct-9", "The nudity-v7 model misfired on saved pins.", None, Some("quiet@example.org"))
+            .expect("a notice by mail");
+        let item = OutboxMessage {
+            id: Uuid::now_v7(),
+            topic: queued.topic,
+            appeal_id: queued.appeal_id,
+            idempotency_key: queued.idempotency_key,
+            payload: queued.payload,
+            attempts: 0,
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailer = deliverer(&engine, MailTransport::files(dir.path()).expect("dir"));
+        mailer.deliver(&item).await.expect("deliver");
+        let raw = written_mails(dir.path()).remove(0);
+        let mail = MessageParser::default().parse(&raw).expect("parse");
+        assert_eq!(mail.subject(), Some("Your account has been restored"));
+        assert!(mail.body_text(0).expect("text").contains("The nudity-v7 model misfired on saved pins."));
+        assert_eq!(mail.header_raw("Auto-Submitted").map(str::trim), Some("auto-generated"));
+        assert_eq!(signer().verify(mail.message_id().expect("id")), Some(Uuid::nil()), "ours, but no case's");
         test.cleanup().await;
     }
 

@@ -22,6 +22,8 @@ pub struct AppState {
 #[derive(Debug)]
 pub struct RunningApp {
     pub http_addr: SocketAddr,
+    /// The SMTP intake's address, when it is enabled.
+    pub smtp_addr: Option<SocketAddr>,
     pub state: AppState,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -76,7 +78,9 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
         Ok(redress_engine::changes::listen_postgres(db, feed, stop).await?)
     }));
     background.extend(crate::workers::spawn(&state, &shutdown_rx)?);
-    let router = crate::http::router(state.clone());
+    let email = crate::email::start(&state, shutdown_rx.clone()).await?;
+    background.extend(email.listener);
+    let router = crate::http::router(state.clone()).merge(email.routes);
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -88,6 +92,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     tracing::info!(%http_addr, database = redress_engine::db::backend_name(state.engine.db()), "redress is serving");
     Ok(RunningApp {
         http_addr,
+        smtp_addr: email.smtp_addr,
         state,
         shutdown,
         server,

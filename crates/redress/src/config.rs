@@ -43,6 +43,8 @@ pub struct Config {
     pub log: LogConfig,
     pub appeals: AppealsConfig,
     #[serde(default)]
+    pub email: crate::email::EmailConfig,
+    #[serde(default)]
     pub graphql: redress_graphql::GraphqlSettings,
     pub workers: crate::workers::WorkersConfig,
 }
@@ -118,6 +120,7 @@ impl Default for Config {
                 four_eyes_kinds: Vec::new(),
                 claim_lease_seconds: 15 * 60,
             },
+            email: crate::email::EmailConfig::default(),
             graphql: redress_graphql::GraphqlSettings::default(),
             workers: crate::workers::WorkersConfig::default(),
         }
@@ -151,6 +154,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        self.email.validate().map_err(ConfigError::Inconsistent)?;
         let a = &self.appeals;
         if !(a.warn_fraction > 0.0 && a.warn_fraction <= 1.0) {
             return Err(ConfigError::Inconsistent(format!(

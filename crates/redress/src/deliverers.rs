@@ -3,12 +3,16 @@
 //! dispatcher retries and then dead-letters items of a topic nobody has registered, so a
 //! missing registration is visible to an admin rather than silently dropped.
 
-use redress_engine::delivery::DelivererRegistry;
+use redress_core::Channel;
+use redress_engine::delivery::{topics, DelivererRegistry};
 
 use crate::app::AppState;
 
 /// The registry the outbox dispatcher delivers through.
-pub fn registry(_state: &AppState) -> anyhow::Result<DelivererRegistry> {
-    let registry = DelivererRegistry::new();
+pub fn registry(state: &AppState) -> anyhow::Result<DelivererRegistry> {
+    let mut registry = DelivererRegistry::new();
+    let mail = crate::email::mail_deliverer(state)?;
+    registry.register_for_channel(topics::NOTIFY_APPELLANT, Channel::Email, mail.clone());
+    registry.register_for_channel(topics::NOTIFY_APPELLANT, Channel::Api, mail);
     Ok(registry)
 }

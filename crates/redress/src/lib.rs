@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod dead_letters;
 pub mod deliverers;
+pub mod email;
 pub mod http;
 pub mod metrics;
 pub mod telemetry;

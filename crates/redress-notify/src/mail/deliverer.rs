@@ -2,6 +2,7 @@
 //! mail, with a signed Message-ID so that replies find their case.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -10,8 +11,10 @@ use redress_core::{Channel, EventKind, Notice};
 use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
 use redress_engine::repo::messages::{self, Direction, NewMessage};
 use redress_engine::{Engine, EngineError, MessageIdSigner};
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+use super::statement;
 use super::templates::Templates;
 use super::transport::MailTransport;
 
@@ -27,12 +30,20 @@ pub struct MailSettings {
     pub default_language: String,
 }
 
+/// Which key signs outgoing Message-IDs.
+#[derive(Debug, Clone)]
+pub enum SigningKey {
+    Configured(MessageIdSigner),
+    /// The key in the database (generated on first use), read at the first delivery.
+    Stored,
+}
+
 #[derive(Debug, Clone)]
 pub struct MailDeliverer {
     engine: Engine,
     templates: Templates,
     transport: MailTransport,
-    signer: MessageIdSigner,
+    signer: Arc<OnceCell<MessageIdSigner>>,
     settings: MailSettings,
 }
 
@@ -41,30 +52,44 @@ impl MailDeliverer {
         engine: Engine,
         templates: Templates,
         transport: MailTransport,
-        signer: MessageIdSigner,
+        key: SigningKey,
         settings: MailSettings,
     ) -> Self {
+        let signer = match key {
+            SigningKey::Configured(signer) => OnceCell::new_with(Some(signer)),
+            SigningKey::Stored => OnceCell::new(),
+        };
         Self {
             engine,
             templates,
             transport,
-            signer,
+            signer: Arc::new(signer),
             settings,
         }
     }
 
-    /// The mail for `item`, and its Message-ID.
-    pub async fn compose(&self, item: &OutboxMessage) -> Result<(Message, String), DeliveryError> {
+    async fn signer(&self) -> Result<&MessageIdSigner, DeliveryError> {
+        self.signer
+            .get_or_try_init(|| {
+                redress_engine::mail_id::stored_signer(self.engine.db(), self.engine.clock().now())
+            })
+            .await
+            .map_err(engine_error)
+    }
+
+    /// The mail for `item`.
+    pub async fn compose(&self, item: &OutboxMessage) -> Result<Composed, DeliveryError> {
         let payload = &item.payload;
         let notice: Notice = payload["effect"]["notice"]
             .as_str()
             .ok_or_else(|| permanent("the item names no notice"))?
             .parse()
             .map_err(|err| permanent(format!("{err}")))?;
+        // A bulk restoration also tells people who never appealed; their mail belongs to
+        // no case and is signed for the nil appeal, which threads nowhere.
         let appeal_id = item
             .appeal_id
-            .or_else(|| payload["appeal_id"].as_str().and_then(|id| id.parse().ok()))
-            .ok_or_else(|| permanent("the item names no appeal"))?;
+            .or_else(|| payload["appeal_id"].as_str().and_then(|id| id.parse().ok()));
         let contact = payload["contact"]
             .as_str()
             .ok_or_else(|| permanent("the appeal has no contact address"))?;
@@ -78,60 +103,96 @@ impl MailDeliverer {
             .unwrap_or(&self.settings.default_language);
 
         let mut values = HashMap::from([("reference", reference)]);
-        values.extend(self.explanation(appeal_id, version, notice).await?);
+        if let Some(reason) = payload["reason"].as_str() {
+            values.insert("reasons", reason.to_owned());
+        }
+        if let Some(appeal_id) = appeal_id {
+            values.extend(
+                self.explanation(appeal_id, version, notice, language)
+                    .await?,
+            );
+        }
         let rendered = self
             .templates
             .render(notice, language, &values)
             .map_err(|err| permanent(err.to_string()))?;
-        let message_id = self.signer.sign(
-            appeal_id,
+        let message_id = self.signer().await?.sign(
+            appeal_id.unwrap_or(Uuid::nil()),
             &item.idempotency_key,
             &self.settings.message_id_domain,
         );
         let mut builder = Message::builder()
             .from(self.settings.from.clone())
             .to(to)
-            .subject(rendered.subject)
+            .subject(rendered.subject.clone())
             .message_id(Some(message_id.clone()))
             .raw_header(HeaderValue::new(AUTO_RESPONSE_SUPPRESS, "All".to_owned()));
         if let Some(kind) = auto_submitted(notice) {
             builder = builder.raw_header(HeaderValue::new(AUTO_SUBMITTED, kind.to_owned()));
         }
-        let thread = self.appellant_thread(appeal_id).await?;
+        let thread = match appeal_id {
+            Some(appeal_id) => self.appellant_thread(appeal_id).await?,
+            None => Vec::new(),
+        };
         if let Some(last) = thread.last() {
             builder = builder
                 .in_reply_to(last.clone())
                 .references(thread.join(" "));
         }
+        let in_reply_to = thread.last().cloned();
         let message = builder
             .multipart(MultiPart::alternative_plain_html(
-                rendered.text,
+                rendered.text.clone(),
                 rendered.html,
             ))
             .map_err(|err| permanent(format!("building the mail: {err}")))?;
-        Ok((message, message_id))
+        Ok(Composed {
+            message,
+            message_id,
+            in_reply_to,
+            subject: rendered.subject,
+            text: rendered.text,
+        })
     }
 
-    /// The values that explain the notice: the question asked, or the reasons given.
+    /// The values that explain the notice: the question asked, or the reasons given with
+    /// the statement of reasons and the redress open to the appellant.
     async fn explanation(
         &self,
         appeal_id: Uuid,
         version: i64,
         notice: Notice,
+        language: &str,
     ) -> Result<Vec<(&'static str, String)>, DeliveryError> {
         let history = self.engine.history(appeal_id).await.map_err(engine_error)?;
         let upto = history.iter().rev().filter(|(v, _)| *v <= version);
-        let mut values = Vec::new();
+        let mut values = vec![(
+            "redress",
+            statement::redress_options(statement::DEFAULT_REDRESS, language),
+        )];
         for (_, event) in upto {
             match (&event.kind, notice) {
                 (EventKind::InfoRequested { message }, Notice::InformationRequest) => {
                     values.push(("message", message.clone()));
                 }
                 (
-                    EventKind::Decided { reasons, .. },
+                    EventKind::Decided {
+                        reasons, statement, ..
+                    },
                     Notice::DecisionUpheld | Notice::DecisionRestored,
-                )
-                | (
+                ) => {
+                    values.push(("reasons", reasons.clone()));
+                    if let Some(statement) = statement {
+                        values.push(("statement", statement::describe(statement, language)));
+                        if !statement.redress.is_empty() {
+                            values.push((
+                                "redress",
+                                statement::redress_options(&statement.redress, language),
+                            ));
+                        }
+                    }
+                }
+                (
                     EventKind::BulkRestored {
                         reason: reasons, ..
                     },
@@ -164,22 +225,21 @@ impl MailDeliverer {
 
     /// Puts the sent mail on the case's record. The mail is out already, so a failure here
     /// is logged, not retried: a retry would send it again.
-    async fn record(&self, item: &OutboxMessage, message: &Message, message_id: String) {
+    async fn record(&self, item: &OutboxMessage, mail: Composed) {
         let Some(appeal_id) = item.appeal_id else {
             return;
         };
-        let header = |name: &str| message.headers().get_raw(name).map(str::to_owned);
         let row = NewMessage {
             id: Uuid::now_v7(),
             appeal_id: Some(appeal_id),
             direction: Direction::Outbound,
             channel: Channel::Email,
-            channel_message_id: Some(message_id),
-            in_reply_to: header("In-Reply-To"),
+            channel_message_id: Some(mail.message_id),
+            in_reply_to: mail.in_reply_to,
             sender: self.settings.from.email.to_string(),
             recipient: item.payload["contact"].as_str().map(str::to_owned),
-            subject: header("Subject"),
-            body: String::from_utf8_lossy(&message.formatted()).into_owned(),
+            subject: Some(mail.subject),
+            body: mail.text,
             classification: item.payload["effect"]["notice"]
                 .as_str()
                 .unwrap_or("notice")
@@ -193,23 +253,35 @@ impl MailDeliverer {
     }
 }
 
+/// A rendered notice ready to send.
+#[derive(Debug, Clone)]
+pub struct Composed {
+    pub message: Message,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub subject: String,
+    pub text: String,
+}
+
 #[async_trait::async_trait]
 impl Deliverer for MailDeliverer {
     #[tracing::instrument(skip_all, fields(item = %item.id, attempts = item.attempts))]
     async fn deliver(&self, item: &OutboxMessage) -> Result<(), DeliveryError> {
-        let (message, message_id) = self.compose(item).await?;
-        self.transport.send(message.clone()).await?;
-        self.record(item, &message, message_id).await;
+        let mail = self.compose(item).await?;
+        self.transport.send(mail.message.clone()).await?;
+        self.record(item, mail).await;
         Ok(())
     }
 }
 
 /// RFC 3834: the acknowledgement answers the appellant's mail automatically; the closing
-/// notice is generated by a timer. Requests and decisions are written by a reviewer.
+/// notice is generated by a timer and the restoration notice by a bulk job. Requests and decisions are written by a reviewer.
 fn auto_submitted(notice: Notice) -> Option<&'static str> {
     match notice {
         Notice::Acknowledgement => Some("auto-replied"),
-        Notice::ClosedNoResponse | Notice::Reopened => Some("auto-generated"),
+        Notice::ClosedNoResponse | Notice::Reopened | Notice::AccountRestored => {
+            Some("auto-generated")
+        }
         Notice::InformationRequest | Notice::DecisionUpheld | Notice::DecisionRestored => None,
     }
 }

@@ -1,9 +1,10 @@
 //! Mail out: appellant notices through lettre, from templates in files.
 
 pub mod deliverer;
+pub mod statement;
 pub mod templates;
 pub mod transport;
 
-pub use deliverer::{MailDeliverer, MailSettings};
+pub use deliverer::{Composed, MailDeliverer, MailSettings, SigningKey};
 pub use templates::{TemplateError, Templates};
 pub use transport::MailTransport;

@@ -23,16 +23,18 @@ const BUILTIN: &[(&str, &str, &str)] = builtin!(
     "en" / "decision_restored",
     "en" / "reopened",
     "en" / "closed_no_response",
+    "en" / "account_restored",
     "de" / "acknowledgement",
     "de" / "information_request",
     "de" / "decision_upheld",
     "de" / "decision_restored",
     "de" / "reopened",
     "de" / "closed_no_response",
+    "de" / "account_restored",
 );
 
 /// Values a template may use.
-pub const VARIABLES: &[&str] = &["reference", "message", "reasons"];
+pub const VARIABLES: &[&str] = &["reference", "message", "reasons", "statement", "redress"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
@@ -293,15 +295,19 @@ mod tests {
                 let rendered = templates
                     .render(*notice, language, &values())
                     .expect("render");
-                assert!(
-                    rendered.subject.contains("RDR-7K3Q-9M2X"),
-                    "{notice} {language}"
-                );
-                assert!(
-                    rendered.text.contains("RDR-7K3Q-9M2X"),
-                    "{notice} {language}"
-                );
+                assert!(!rendered.subject.is_empty(), "{notice} {language}");
                 assert!(!rendered.html.contains("{{"), "{notice} {language}");
+                // Only a restoration without an appeal has no reference to show.
+                if *notice != Notice::AccountRestored {
+                    assert!(
+                        rendered.subject.contains("RDR-7K3Q-9M2X"),
+                        "{notice} {language}"
+                    );
+                    assert!(
+                        rendered.text.contains("RDR-7K3Q-9M2X"),
+                        "{notice} {language}"
+                    );
+                }
             }
         }
     }

@@ -24,6 +24,7 @@ pub fn config_for(test: &TestDb) -> Config {
     config.database.url.clone_from(&test.url);
     config.database.schema.clone_from(&test.schema);
     config.http.bind = "127.0.0.1:0".parse().expect("address");
+    config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
     config.graphql.auth.hs256_secret = Some(SECRET.to_owned());
     config
 }

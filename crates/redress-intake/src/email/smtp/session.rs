@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use smtp_proto::request::receiver::{DataReceiver, DummyDataReceiver, RequestReceiver};
 use smtp_proto::{
@@ -18,6 +19,8 @@ use crate::email::pipeline::{EmailIntake, Envelope};
 
 const MAX_RECIPIENTS: usize = 100;
 const MAX_ERRORS: usize = 10;
+/// RFC 5321 section 4.5.3.2: a server should wait at least five minutes for a command.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// What the session needs from its server.
 #[derive(Clone)]
@@ -90,7 +93,14 @@ where
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         let read = tokio::select! {
-            read = stream.read(&mut buf) => read?,
+            read = tokio::time::timeout(IDLE_TIMEOUT, stream.read(&mut buf)) => {
+                let Ok(read) = read else {
+                    write(&mut out, 421, [4, 4, 2], "idle for too long, closing");
+                    stream.write_all(&out).await?;
+                    return Ok(Ended::Closed);
+                };
+                read?
+            }
             () = stopped(&mut ctx.shutdown) => {
                 write(&mut out, 421, [4, 3, 2], "service shutting down, try again later");
                 stream.write_all(&out).await?;

@@ -1,2 +1,4 @@
 //! Channels out. Every type here implements [`redress_engine::delivery::Deliverer`] and is
 //! driven by the outbox dispatcher; nothing is sent outside the outbox.
+
+pub mod dm;

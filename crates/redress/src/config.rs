@@ -42,6 +42,8 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub appeals: AppealsConfig,
+    #[serde(default)]
+    pub social: crate::social::SocialConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,6 +117,7 @@ impl Default for Config {
                 four_eyes_kinds: Vec::new(),
                 claim_lease_seconds: 15 * 60,
             },
+            social: crate::social::SocialConfig::default(),
         }
     }
 }
@@ -163,6 +166,7 @@ impl Config {
                 "appeals.claim_lease_seconds must be positive".to_owned(),
             ));
         }
+        self.social.validate().map_err(ConfigError::Inconsistent)?;
         Ok(())
     }
 

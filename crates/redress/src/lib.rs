@@ -4,4 +4,5 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod social;
 pub mod telemetry;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::state::{Channel, Deadline, Outcome, Priority};
+use crate::statement::StatementOfReasons;
 
 /// Everything needed to open a case. The engine resolves the account, the enforcement and
 /// whether four-eyes review applies before it builds this.
@@ -46,6 +47,9 @@ pub enum Command {
     Decide {
         outcome: Outcome,
         reasons: String,
+        /// Required to uphold; on a restore, only where some restriction stays in place.
+        #[serde(default)]
+        statement: Option<StatementOfReasons>,
     },
     Approve {
         note: Option<String>,

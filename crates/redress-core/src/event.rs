@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::command::FileAppeal;
 use crate::role::Actor;
 use crate::state::{Deadline, Outcome, Priority};
+use crate::statement::StatementOfReasons;
 
 /// One thing that happened to an appeal, who did it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +45,9 @@ pub enum EventKind {
         outcome: Outcome,
         reasons: String,
         decided_by: String,
+        /// Absent in histories written before statements of reasons were recorded.
+        #[serde(default)]
+        statement: Option<StatementOfReasons>,
     },
     DecisionApproved {
         approved_by: String,

@@ -141,7 +141,9 @@ async fn receive(
     incoming.contact = Some(sender.clone());
     if let Some(open) = find_open_by_contact(txn, channel, &sender).await? {
         let verified = open.appeal.identity_verified;
-        let filing = filing::append_message(txn, settings, open, &incoming, now).await?;
+        let filing = Filing::Appended(
+            crate::correspondence::append(txn, settings, open, &incoming, now).await?,
+        );
         if let Filing::Appended(appeal) = &filing {
             if !verified {
                 offer_confirmation(txn, appeal, &incoming, confirmation, now).await?;

@@ -2,4 +2,5 @@
 //! [`redress_engine::IncomingAppeal`] and hands it to the engine; nothing is acknowledged to
 //! the sender before the engine has committed it.
 
+pub mod email;
 pub mod social;

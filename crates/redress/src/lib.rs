@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod deliverers;
 pub mod http;
 pub mod social;
 pub mod telemetry;

@@ -7,5 +7,6 @@ pub mod appeal_event;
 pub mod enforcement;
 pub mod handle_confirmation;
 pub mod linked_handle;
+pub mod mail_signing_key;
 pub mod message;
 pub mod outbox;

@@ -44,6 +44,7 @@ pub struct Config {
     pub appeals: AppealsConfig,
     #[serde(default)]
     pub social: crate::social::SocialConfig,
+    pub graphql: redress_graphql::GraphqlSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,6 +119,7 @@ impl Default for Config {
                 claim_lease_seconds: 15 * 60,
             },
             social: crate::social::SocialConfig::default(),
+            graphql: redress_graphql::GraphqlSettings::default(),
         }
     }
 }

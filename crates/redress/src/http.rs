@@ -15,7 +15,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(crate::social::routes(&state))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(state.graphql.routes(&state.config.graphql))
 }
 
 /// Liveness: the process answers. Never touches the database, so a slow database does not

@@ -7,3 +7,4 @@ pub mod deliverers;
 pub mod http;
 pub mod social;
 pub mod telemetry;
+pub mod token;

@@ -7,10 +7,11 @@ use redress_engine::direct_messages::{prompts, topics as identity_topics};
 /// The text of the DM for an outbox item, or a permanent error for an item no DM can carry.
 pub fn for_message(message: &OutboxMessage) -> Result<String, DeliveryError> {
     let payload = &message.payload;
-    let reference = payload
-        .get("reference")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| DeliveryError::Permanent("the item has no appeal reference".to_owned()))?;
+    let reference = payload.get("reference").and_then(serde_json::Value::as_str);
+    let require_reference = || {
+        reference
+            .ok_or_else(|| DeliveryError::Permanent("the item has no appeal reference".to_owned()))
+    };
     let text = match message.topic.as_str() {
         topics::NOTIFY_APPELLANT => {
             let notice: Notice = payload
@@ -20,14 +21,18 @@ pub fn for_message(message: &OutboxMessage) -> Result<String, DeliveryError> {
                 .ok_or_else(|| {
                     DeliveryError::Permanent("the item names no known notice".to_owned())
                 })?;
-            notice_text(notice, reference)
+            if notice == Notice::AccountRestored {
+                ACCOUNT_RESTORED.to_owned()
+            } else {
+                notice_text(notice, require_reference()?)
+            }
         }
         identity_topics::IDENTITY_PROMPT => {
             let prompt = payload
                 .get("prompt")
                 .and_then(serde_json::Value::as_str)
                 .unwrap_or_default();
-            prompt_text(prompt, reference).ok_or_else(|| {
+            prompt_text(prompt, require_reference()?).ok_or_else(|| {
                 DeliveryError::Permanent(format!("unknown identity prompt {prompt:?}"))
             })?
         }
@@ -40,8 +45,13 @@ pub fn for_message(message: &OutboxMessage) -> Result<String, DeliveryError> {
     Ok(text)
 }
 
+/// Sent by a bulk restoration to someone who had no appeal open, so there is no reference.
+pub const ACCOUNT_RESTORED: &str = "Your account has been restored. An enforcement that \
+     affected it was found to be wrong and reversed. We are sorry for the trouble.";
+
 pub fn notice_text(notice: Notice, reference: &str) -> String {
     match notice {
+        Notice::AccountRestored => ACCOUNT_RESTORED.to_owned(),
         Notice::Acknowledgement => format!(
             "We received your appeal. Its reference is {reference}. A person will review it and \
              we will answer here. You can add anything you want us to know by replying."
@@ -91,7 +101,10 @@ mod tests {
 
     #[test]
     fn every_notice_names_the_reference() {
-        for notice in Notice::ALL {
+        for notice in Notice::ALL
+            .iter()
+            .filter(|n| **n != Notice::AccountRestored)
+        {
             assert!(notice_text(*notice, "RDR-7K3Q-9M2X").contains("RDR-7K3Q-9M2X"));
         }
         for prompt in [

@@ -26,6 +26,10 @@ use crate::repo::registry;
 
 const ATTEMPTS: usize = 4;
 
+/// Confirmation mails one appeal may have outstanding. Without a cap, a sender could have
+/// Redress mail any account holder again and again by naming their address.
+pub const MAX_LIVE_CONFIRMATIONS: u64 = 3;
+
 /// Outbox topics of the identity flow.
 pub mod topics {
     /// A DM to the sender about linking their handle; payload `prompt` says which.
@@ -233,6 +237,10 @@ async fn offer_confirmation(
     let Some(account) = registry::find_account_by_email(txn, &email).await? else {
         return Ok(());
     };
+    if handles::live_confirmations(txn, appeal.id, now).await? >= MAX_LIVE_CONFIRMATIONS {
+        tracing::warn!(appeal = %appeal.id, "not mailing another confirmation link: too many outstanding");
+        return Ok(());
+    }
     let token = hex::encode(rand::random::<[u8; 32]>());
     let token_hash = hash_token(&token);
     handles::insert_confirmation(

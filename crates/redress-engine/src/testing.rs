@@ -180,3 +180,23 @@ macro_rules! backend_tests {
         }
     };
 }
+
+/// A complete statement of reasons for a fully automated account suspension that started
+/// at `enforced_at`, as the platform sends it with an enforcement.
+pub fn automated_suspension_statement(
+    enforced_at: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "restrictions": [{"kind": "account_suspended", "starts_at": enforced_at}],
+        "territorial_scope": {"scope": "worldwide"},
+        "facts": "A saved pin matched the classifier.",
+        "automated_detection": "fully",
+        "automated_decision": "fully",
+        "ground": {
+            "ground": "incompatible_with_terms",
+            "clause": "Community guidelines 4.2",
+            "explanation": "Repeated commercial posting is spam."
+        },
+        "redress": ["internal_complaint", "out_of_court_dispute_settlement", "judicial_redress"]
+    })
+}

@@ -37,6 +37,14 @@ fn token_of(payload: &serde_json::Value) -> String {
     link.split("token=").nth(1).expect("token").to_owned()
 }
 
+async fn receipt_appeal(test: &redress_engine::testing::TestDb, sender: &str) -> uuid::Uuid {
+    redress_engine::direct_messages::find_open_by_contact(&test.db, Channel::X, sender)
+        .await
+        .expect("query")
+        .expect("open case")
+        .id
+}
+
 redress_engine::backend_tests! {
     async fn an_unknown_sender_is_asked_to_confirm_by_email_and_then_linked(test) {
         let clock = common::clock();
@@ -104,6 +112,24 @@ redress_engine::backend_tests! {
         let items = outbox::for_appeal(&test.db, id).await.expect("outbox");
         assert!(items.iter().any(|i| i.payload["prompt"] == "confirmation_sent"));
         assert!(!items.iter().any(|i| i.topic == topics::HANDLE_CONFIRMATION));
+        test.cleanup().await;
+    }
+
+    async fn an_appeal_mails_at_most_a_few_outstanding_links(test) {
+        let clock = common::clock();
+        let engine = common::engine(&test.db, &clock, EngineSettings::default());
+        common::enforcement(&test.db, "acct-4", "spam").await;
+        for i in 0..6 {
+            engine
+                .receive_direct_message(dm(&format!("dm-{i}"), "x-4", "acct-4@example.org"), &confirmation())
+                .await
+                .expect("receive");
+        }
+        let items = outbox::for_appeal(&test.db, receipt_appeal(&test, "x-4").await).await.expect("outbox");
+        let mails = items.iter().filter(|i| i.topic == topics::HANDLE_CONFIRMATION).count();
+        assert_eq!(mails as u64, redress_engine::direct_messages::MAX_LIVE_CONFIRMATIONS);
+        let answers = items.iter().filter(|i| i.payload["prompt"] == "confirmation_sent").count();
+        assert_eq!(answers, 6, "every message with an address gets the same answer");
         test.cleanup().await;
     }
 

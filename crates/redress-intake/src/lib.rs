@@ -3,3 +3,4 @@
 //! the sender before the engine has committed it.
 
 pub mod email;
+pub mod social;

@@ -2,5 +2,6 @@
 //! driven by the outbox dispatcher; nothing is sent outside the outbox.
 
 pub mod account_service;
-pub mod signature;
+pub mod dm;
 pub mod mail;
+pub mod signature;

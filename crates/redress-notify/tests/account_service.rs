@@ -184,7 +184,7 @@ async fn seed(db: &DatabaseConnection, n: usize) {
                 content_id: None,
                 content_relation: None,
                 facts: "internal error".into(),
-                statement: json!({}),
+                statement: redress_engine::testing::automated_suspension_statement(now),
                 enforced_at: now,
             },
             now,
@@ -244,6 +244,7 @@ async fn decided_restore(engine: &Engine, clock: &ManualClock, account: &str) ->
             &Command::Decide {
                 outcome: Outcome::Restore,
                 reasons: "wrong rule".into(),
+                statement: None,
             },
             &reviewer,
         )

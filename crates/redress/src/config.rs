@@ -45,6 +45,7 @@ pub struct Config {
     #[serde(default)]
     pub email: crate::email::EmailConfig,
     #[serde(default)]
+    pub social: crate::social::SocialConfig,
     pub graphql: redress_graphql::GraphqlSettings,
     pub workers: crate::workers::WorkersConfig,
 }
@@ -121,6 +122,7 @@ impl Default for Config {
                 claim_lease_seconds: 15 * 60,
             },
             email: crate::email::EmailConfig::default(),
+            social: crate::social::SocialConfig::default(),
             graphql: redress_graphql::GraphqlSettings::default(),
             workers: crate::workers::WorkersConfig::default(),
         }
@@ -173,6 +175,7 @@ impl Config {
             ));
         }
         self.workers.validate()?;
+        self.social.validate().map_err(ConfigError::Inconsistent)?;
         Ok(())
     }
 

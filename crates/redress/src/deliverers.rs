@@ -14,5 +14,6 @@ pub fn registry(state: &AppState) -> anyhow::Result<DelivererRegistry> {
     let mail = crate::email::mail_deliverer(state)?;
     registry.register_for_channel(topics::NOTIFY_APPELLANT, Channel::Email, mail.clone());
     registry.register_for_channel(topics::NOTIFY_APPELLANT, Channel::Api, mail);
+    crate::social::register_deliverers(&mut registry, &state.config)?;
     Ok(registry)
 }

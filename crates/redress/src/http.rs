@@ -14,6 +14,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .merge(crate::social::routes(&state))
         .with_state(state.clone())
         .merge(state.graphql.routes(&state.config.graphql))
         .merge(crate::metrics::routes(state.clone()))

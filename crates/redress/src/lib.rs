@@ -8,6 +8,7 @@ pub mod deliverers;
 pub mod email;
 pub mod http;
 pub mod metrics;
+pub mod social;
 pub mod telemetry;
 pub mod token;
 pub mod workers;

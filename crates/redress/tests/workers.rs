@@ -21,6 +21,7 @@ fn config_for(test: &TestDb) -> Config {
     config.database.url.clone_from(&test.url);
     config.database.schema.clone_from(&test.schema);
     config.http.bind = "127.0.0.1:0".parse().expect("address");
+    config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
     config.workers.sla_interval_seconds = 1;
     config.workers.outbox_poll_millis = 100;
     config

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use redress_core::Channel;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
 use uuid::Uuid;
 
 use crate::entity::handle_confirmation::{self, Entity as Confirmations};
@@ -110,4 +112,18 @@ pub async fn consume_confirmation<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Confirmations of an appeal that are neither used nor expired.
+pub async fn live_confirmations<C: ConnectionTrait>(
+    conn: &C,
+    appeal_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, EngineError> {
+    Ok(Confirmations::find()
+        .filter(handle_confirmation::Column::AppealId.eq(appeal_id))
+        .filter(handle_confirmation::Column::UsedAt.is_null())
+        .filter(handle_confirmation::Column::ExpiresAt.gt(now))
+        .count(conn)
+        .await?)
 }

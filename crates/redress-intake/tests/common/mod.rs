@@ -13,7 +13,6 @@ use redress_engine::{Engine, EngineSettings, ManualClock, MessageIdSigner};
 use redress_intake::email::smtp::SmtpServer;
 use redress_intake::email::{EmailIntake, EmailIntakeSettings};
 use sea_orm::DatabaseConnection;
-use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -84,7 +83,7 @@ pub async fn enforcement(db: &DatabaseConnection, account: &str, email: &str) ->
             content_id: Some("pin-991".into()),
             content_relation: Some("saved".into()),
             facts: "A saved pin matched the classifier.".into(),
-            statement: json!({"restriction": "account_suspension"}),
+            statement: redress_engine::testing::automated_suspension_statement(Utc::now()),
             enforced_at: Utc::now(),
         },
         Utc::now(),

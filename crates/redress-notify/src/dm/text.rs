@@ -1,0 +1,119 @@
+//! What each notice says by direct message. Short, plain, always with the reference.
+
+use redress_core::Notice;
+use redress_engine::delivery::{topics, DeliveryError, OutboxMessage};
+use redress_engine::direct_messages::{prompts, topics as identity_topics};
+
+/// The text of the DM for an outbox item, or a permanent error for an item no DM can carry.
+pub fn for_message(message: &OutboxMessage) -> Result<String, DeliveryError> {
+    let payload = &message.payload;
+    let reference = payload.get("reference").and_then(serde_json::Value::as_str);
+    let require_reference = || {
+        reference
+            .ok_or_else(|| DeliveryError::Permanent("the item has no appeal reference".to_owned()))
+    };
+    let text = match message.topic.as_str() {
+        topics::NOTIFY_APPELLANT => {
+            let notice: Notice = payload
+                .pointer("/effect/notice")
+                .and_then(serde_json::Value::as_str)
+                .and_then(|name| name.parse().ok())
+                .ok_or_else(|| {
+                    DeliveryError::Permanent("the item names no known notice".to_owned())
+                })?;
+            if notice == Notice::AccountRestored {
+                ACCOUNT_RESTORED.to_owned()
+            } else {
+                notice_text(notice, require_reference()?)
+            }
+        }
+        identity_topics::IDENTITY_PROMPT => {
+            let prompt = payload
+                .get("prompt")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            prompt_text(prompt, require_reference()?).ok_or_else(|| {
+                DeliveryError::Permanent(format!("unknown identity prompt {prompt:?}"))
+            })?
+        }
+        other => {
+            return Err(DeliveryError::Permanent(format!(
+                "topic {other} is not sent by direct message"
+            )))
+        }
+    };
+    Ok(text)
+}
+
+/// Sent by a bulk restoration to someone who had no appeal open, so there is no reference.
+pub const ACCOUNT_RESTORED: &str = "Your account has been restored. An enforcement that \
+     affected it was found to be wrong and reversed. We are sorry for the trouble.";
+
+pub fn notice_text(notice: Notice, reference: &str) -> String {
+    match notice {
+        Notice::AccountRestored => ACCOUNT_RESTORED.to_owned(),
+        Notice::Acknowledgement => format!(
+            "We received your appeal. Its reference is {reference}. A person will review it and \
+             we will answer here. You can add anything you want us to know by replying."
+        ),
+        Notice::InformationRequest => format!(
+            "About your appeal {reference}: the reviewer needs more information. Please reply \
+             to this message; your appeal waits for your answer."
+        ),
+        Notice::DecisionUpheld => format!(
+            "Your appeal {reference} was reviewed and the decision stands. The statement of \
+             reasons explains the policy and the facts it rests on; you can ask for it here."
+        ),
+        Notice::DecisionRestored => format!(
+            "Your appeal {reference} was successful: your account has been restored. We are \
+             sorry for the trouble."
+        ),
+        Notice::Reopened => {
+            format!("Your appeal {reference} has been reopened and will be reviewed again.")
+        }
+        Notice::ClosedNoResponse => format!(
+            "Your appeal {reference} was closed because we did not hear back. Send us a new \
+             message at any time to appeal again."
+        ),
+    }
+}
+
+pub fn prompt_text(prompt: &str, reference: &str) -> Option<String> {
+    Some(match prompt {
+        prompts::ASK_FOR_EMAIL => format!(
+            "To connect this conversation to your account (appeal {reference}), reply with the \
+             email address of your account. We will send a confirmation link to that address."
+        ),
+        prompts::CONFIRMATION_SENT => format!(
+            "Thank you. If that address belongs to an account, we sent it a link; open it to \
+             connect this conversation to appeal {reference}."
+        ),
+        prompts::IDENTITY_LINKED => {
+            format!("Your account is now connected to appeal {reference}. We will answer here.")
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_notice_names_the_reference() {
+        for notice in Notice::ALL
+            .iter()
+            .filter(|n| **n != Notice::AccountRestored)
+        {
+            assert!(notice_text(*notice, "RDR-7K3Q-9M2X").contains("RDR-7K3Q-9M2X"));
+        }
+        for prompt in [
+            prompts::ASK_FOR_EMAIL,
+            prompts::CONFIRMATION_SENT,
+            prompts::IDENTITY_LINKED,
+        ] {
+            let text = prompt_text(prompt, "RDR-7K3Q-9M2X").expect("known prompt");
+            assert!(text.contains("RDR-7K3Q-9M2X"));
+        }
+    }
+}

@@ -1,0 +1,653 @@
+//! Social DMs over real HTTP: platform-shaped webhook deliveries signed in the test, the
+//! running service, and a local server speaking the X and Meta send APIs that records the
+//! replies. Every test runs on SQLite and PostgreSQL.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine as _;
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use redress::app::RunningApp;
+use redress::config::{Config, Secret};
+use redress::social::{MetaConfig, XConfig};
+use redress_core::{AppealState, Channel};
+use redress_engine::delivery::{DelivererRegistry, DeliveryError, OutboxMessage};
+use redress_engine::entity::{message, outbox};
+use redress_engine::repo::handles;
+use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::testing::TestDb;
+use redress_engine::{Clock, ManualClock};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use uuid::Uuid;
+
+const X_SECRET: &str = "x-consumer-secret";
+const META_SECRET: &str = "meta-app-secret";
+const VERIFY_TOKEN: &str = "verify-me";
+const OUR_X_ID: &str = "4337869213";
+const OUR_IG_ID: &str = "17841400000000001";
+
+// ---------- signatures, computed here independently of the service ----------
+
+fn hmac(secret: &str, body: &[u8]) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("key");
+    mac.update(body);
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn x_signature(secret: &str, body: &[u8]) -> String {
+    format!(
+        "sha256={}",
+        base64::engine::general_purpose::STANDARD.encode(hmac(secret, body))
+    )
+}
+
+fn meta_signature(secret: &str, body: &[u8]) -> String {
+    format!("sha256={}", hex::encode(hmac(secret, body)))
+}
+
+// ---------- platform-shaped payloads ----------
+
+fn x_dm(event_id: &str, sender: &str, text: &str, at: DateTime<Utc>) -> Value {
+    json!({
+        "for_user_id": OUR_X_ID,
+        "direct_message_events": [{
+            "type": "message_create",
+            "id": event_id,
+            "created_timestamp": at.timestamp_millis().to_string(),
+            "message_create": {
+                "target": { "recipient_id": OUR_X_ID },
+                "sender_id": sender,
+                "source_app_id": "268278",
+                "message_data": {
+                    "text": text,
+                    "entities": { "hashtags": [], "symbols": [], "user_mentions": [], "urls": [] }
+                }
+            }
+        }],
+        "users": {
+            sender: { "id": sender, "name": "Ana B", "screen_name": "ana_b", "protected": false },
+            OUR_X_ID: { "id": OUR_X_ID, "name": "Support", "screen_name": "support" }
+        }
+    })
+}
+
+fn meta_messaging(
+    mid: &str,
+    sender: &str,
+    recipient: &str,
+    text: &str,
+    at: DateTime<Utc>,
+    echo: bool,
+) -> Value {
+    let mut message = json!({ "mid": mid, "text": text });
+    if echo {
+        message["is_echo"] = json!(true);
+    }
+    json!({
+        "sender": { "id": sender },
+        "recipient": { "id": recipient },
+        "timestamp": at.timestamp_millis(),
+        "message": message
+    })
+}
+
+fn meta_notification(object: &str, messaging: Vec<Value>, at: DateTime<Utc>) -> Value {
+    json!({
+        "object": object,
+        "entry": [{ "id": OUR_IG_ID, "time": at.timestamp_millis(), "messaging": messaging }]
+    })
+}
+
+// ---------- the send APIs ----------
+
+#[derive(Debug, Clone, PartialEq)]
+struct Sent {
+    path: String,
+    authorization: String,
+    body: Value,
+}
+
+type Outbox = Arc<Mutex<Vec<Sent>>>;
+
+/// Answers like X (201 with the event ids) and Meta (200 with the message id); a recipient
+/// named `rate-limited` gets 429 and one named `blocked` gets 400, as the platforms do.
+async fn send_api() -> (String, Outbox) {
+    async fn x_send(
+        State(sent): State<Outbox>,
+        Path(participant): Path<String>,
+        headers: HeaderMap,
+        Json(body): Json<Value>,
+    ) -> (StatusCode, Json<Value>) {
+        record(
+            &sent,
+            format!("/2/dm_conversations/with/{participant}/messages"),
+            &headers,
+            body,
+        );
+        match participant.as_str() {
+            "rate-limited" => (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(json!({ "title": "Too Many Requests" })),
+            ),
+            "blocked" => (
+                StatusCode::FORBIDDEN,
+                Json(
+                    json!({ "title": "Forbidden", "detail": "You cannot send messages to this user." }),
+                ),
+            ),
+            _ => (
+                StatusCode::CREATED,
+                Json(
+                    json!({ "data": { "dm_conversation_id": format!("{OUR_X_ID}-{participant}"), "dm_event_id": "1582838315" } }),
+                ),
+            ),
+        }
+    }
+    async fn meta_send(
+        State(sent): State<Outbox>,
+        Path(version): Path<String>,
+        headers: HeaderMap,
+        Json(body): Json<Value>,
+    ) -> (StatusCode, Json<Value>) {
+        let recipient = body["recipient"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        record(&sent, format!("/{version}/me/messages"), &headers, body);
+        match recipient.as_str() {
+            "rate-limited" => (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(json!({ "error": { "code": 613 } })),
+            ),
+            "blocked" => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": { "code": 10, "error_subcode": 2_018_278 } })),
+            ),
+            _ => (
+                StatusCode::OK,
+                Json(json!({ "recipient_id": recipient, "message_id": "m_AG5Hz2U" })),
+            ),
+        }
+    }
+    fn record(sent: &Outbox, path: String, headers: &HeaderMap, body: Value) {
+        let authorization = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        sent.lock().expect("lock").push(Sent {
+            path,
+            authorization,
+            body,
+        });
+    }
+    let sent: Outbox = Arc::default();
+    let router = Router::new()
+        .route(
+            "/2/dm_conversations/with/{participant}/messages",
+            post(x_send),
+        )
+        .route("/{version}/me/messages", post(meta_send))
+        .with_state(sent.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (format!("http://{addr}"), sent)
+}
+
+// ---------- the service ----------
+
+struct Harness {
+    app: RunningApp,
+    base: String,
+    http: reqwest::Client,
+    clock: ManualClock,
+    config: Config,
+    sent: Outbox,
+}
+
+fn start_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0)
+        .single()
+        .expect("date")
+}
+
+async fn start(test: &TestDb) -> Harness {
+    let (send_base, sent) = send_api().await;
+    let mut config = Config::default();
+    config.database.url.clone_from(&test.url);
+    config.database.schema.clone_from(&test.schema);
+    config.http.bind = "127.0.0.1:0".parse().expect("address");
+    config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
+    "https://appeals.example".clone_into(&mut config.social.public_url);
+    config.social.x = Some(XConfig {
+        consumer_secret: Secret::new(X_SECRET),
+        bearer_token: Secret::new("x-user-token"),
+        api_base_url: send_base.clone(),
+    });
+    config.social.meta = Some(MetaConfig {
+        app_secret: Secret::new(META_SECRET),
+        verify_token: Secret::new(VERIFY_TOKEN),
+        messenger_access_token: Secret::new("page-token"),
+        instagram_access_token: Secret::new("ig-token"),
+        graph_base_url: send_base,
+        api_version: "v21.0".to_owned(),
+        human_agent_tag: false,
+    });
+    let clock = ManualClock::new(start_time());
+    let app = redress::app::start_with_clock(config.clone(), Arc::new(clock.clone()))
+        .await
+        .expect("start");
+    Harness {
+        base: format!("http://{}", app.http_addr),
+        app,
+        http: reqwest::Client::new(),
+        clock,
+        config,
+        sent,
+    }
+}
+
+impl Harness {
+    async fn post_x(&self, payload: &Value) -> reqwest::Response {
+        let body = serde_json::to_vec(payload).expect("json");
+        let signature = x_signature(X_SECRET, &body);
+        self.post_raw(
+            "/webhooks/x",
+            body,
+            Some(("x-twitter-webhooks-signature", signature)),
+        )
+        .await
+    }
+
+    async fn post_meta(&self, payload: &Value) -> reqwest::Response {
+        let body = serde_json::to_vec(payload).expect("json");
+        let signature = meta_signature(META_SECRET, &body);
+        self.post_raw(
+            "/webhooks/meta",
+            body,
+            Some(("x-hub-signature-256", signature)),
+        )
+        .await
+    }
+
+    async fn post_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        header: Option<(&str, String)>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        request.send().await.expect("post")
+    }
+
+    async fn messages(&self) -> u64 {
+        message::Entity::find()
+            .count(self.app.state.engine.db())
+            .await
+            .expect("count")
+    }
+
+    async fn outbox(&self) -> Vec<outbox::Model> {
+        outbox::Entity::find()
+            .all(self.app.state.engine.db())
+            .await
+            .expect("outbox")
+    }
+
+    /// Hands every outbox item a DM sender takes to it, as the dispatcher does; returns the
+    /// outcome per item.
+    async fn deliver_dms(&self) -> Vec<(String, Result<(), DeliveryError>)> {
+        let mut registry = DelivererRegistry::new();
+        redress::social::register_deliverers(&mut registry, &self.config).expect("deliverers");
+        let mut outcomes = Vec::new();
+        for item in self.outbox().await {
+            let message = OutboxMessage {
+                id: item.id,
+                topic: item.topic.clone(),
+                appeal_id: item.appeal_id,
+                idempotency_key: item.idempotency_key,
+                payload: item.payload,
+                attempts: item.attempts,
+            };
+            if let Some(deliverer) = registry.deliverer_for(&message) {
+                outcomes.push((item.topic, deliverer.deliver(&message).await));
+            }
+        }
+        outcomes
+    }
+
+    fn sent(&self) -> Vec<Sent> {
+        self.sent.lock().expect("lock").clone()
+    }
+
+    async fn stop(self, test: TestDb) {
+        self.app.stop().await.expect("stop");
+        test.cleanup().await;
+    }
+}
+
+async fn summary(response: reqwest::Response) -> Value {
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("summary")
+}
+
+async fn enforce(harness: &Harness, account: &str) -> Uuid {
+    registry::record_enforcement(
+        harness.app.state.engine.db(),
+        NewEnforcement {
+            external_id: Some(format!("ext-{account}")),
+            account_id: account.to_owned(),
+            account_email: Some(format!("{account}@example.org")),
+            kind: "account_deactivation".into(),
+            policy: "adult_content".into(),
+            source_kind: "model".into(),
+            source_id: "nudity-v7".into(),
+            batch_id: Some("wave-2026-05".into()),
+            automated_detection: "fully".into(),
+            automated_decision: "fully".into(),
+            content_id: Some("pin-991".into()),
+            content_relation: Some("saved".into()),
+            facts: "A saved pin matched the classifier.".into(),
+            statement: redress_engine::testing::automated_suspension_statement(
+                start_time() - TimeDelta::days(3),
+            ),
+            enforced_at: start_time() - TimeDelta::days(3),
+        },
+        start_time(),
+    )
+    .await
+    .expect("enforcement")
+}
+
+redress_engine::backend_tests! {
+    async fn x_crc_and_meta_verification_handshakes(test) {
+        let h = start(&test).await;
+        let crc: Value = h.http.get(format!("{}/webhooks/x?crc_token=challenge-123", h.base))
+            .send().await.expect("crc").json().await.expect("json");
+        assert_eq!(crc["response_token"], x_signature(X_SECRET, b"challenge-123"));
+        let missing = h.http.get(format!("{}/webhooks/x", h.base)).send().await.expect("crc");
+        assert_eq!(missing.status(), 400);
+
+        let ok = h.http.get(format!(
+            "{}/webhooks/meta?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444",
+            h.base
+        )).send().await.expect("verify");
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.text().await.expect("body"), "1158201444");
+        let wrong = h.http.get(format!(
+            "{}/webhooks/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1158201444",
+            h.base
+        )).send().await.expect("verify");
+        assert_eq!(wrong.status(), 403);
+        h.stop(test).await;
+    }
+
+    async fn bad_signatures_are_refused_and_store_nothing(test) {
+        let h = start(&test).await;
+        let now = h.clock.now();
+        let payload = serde_json::to_vec(&x_dm("ev-1", "3001969357", "help", now)).expect("json");
+        let signed = x_signature(X_SECRET, &payload);
+        let mut tampered = payload.clone();
+        let last = tampered.len() - 2;
+        tampered[last] = b' ';
+        for (body, header) in [
+            (tampered, Some(("x-twitter-webhooks-signature", signed.clone()))),
+            (payload.clone(), Some(("x-twitter-webhooks-signature", x_signature("wrong-secret", &payload)))),
+            (payload.clone(), None),
+            (payload.clone(), Some(("x-twitter-webhooks-signature", meta_signature(X_SECRET, &payload)))),
+        ] {
+            let response = h.post_raw("/webhooks/x", body, header).await;
+            assert_eq!(response.status(), 401);
+        }
+
+        let meta = serde_json::to_vec(&meta_notification(
+            "instagram",
+            vec![meta_messaging("mid.1", "IGSID-1", OUR_IG_ID, "help", now, false)],
+            now,
+        )).expect("json");
+        for header in [
+            None,
+            Some(("x-hub-signature-256", meta_signature("wrong-secret", &meta))),
+            Some(("x-hub-signature-256", x_signature(META_SECRET, &meta))),
+        ] {
+            let response = h.post_raw("/webhooks/meta", meta.clone(), header).await;
+            assert_eq!(response.status(), 401);
+        }
+        assert_eq!(h.messages().await, 0);
+        assert!(h.outbox().await.is_empty());
+        h.stop(test).await;
+    }
+
+    async fn an_unknown_x_sender_confirms_by_email_and_gets_replies_by_dm(test) {
+        let h = start(&test).await;
+        let enforcement = enforce(&h, "acct-77").await;
+        let sender = "3001969357";
+
+        let first = summary(h.post_x(&x_dm("ev-1", sender, "My account was banned for a pin I only saved", h.clock.now())).await).await;
+        assert_eq!(first["filed"], 1);
+        h.clock.advance(TimeDelta::minutes(3));
+        let second = summary(h.post_x(&x_dm("ev-2", sender, "My email is ACCT-77@example.org", h.clock.now())).await).await;
+        assert_eq!(second["appended"], 1);
+
+        let items = h.outbox().await;
+        let appeal_id = items[0].appeal_id.expect("appeal");
+        let appeal = h.app.state.engine.appeal(appeal_id).await.expect("appeal");
+        assert!(!appeal.appeal.identity_verified);
+        assert_eq!(appeal.appeal.account_id, None);
+        let mail = items.iter().find(|i| i.topic == "handle_confirmation").expect("mail queued");
+        assert_eq!(mail.payload["contact"], "acct-77@example.org");
+        let link = mail.payload["link"].as_str().expect("link");
+        assert!(link.starts_with("https://appeals.example/social/confirm?token="));
+        let path_and_query = link.trim_start_matches("https://appeals.example");
+
+        let outcomes = h.deliver_dms().await;
+        assert_eq!(outcomes.len(), 3, "acknowledgement, ask for email, confirmation sent");
+        assert!(outcomes.iter().all(|(_, r)| r.is_ok()));
+        let sent = h.sent();
+        assert!(sent.iter().all(|s| s.path == format!("/2/dm_conversations/with/{sender}/messages")));
+        assert!(sent.iter().all(|s| s.authorization == "Bearer x-user-token"));
+        let texts: Vec<&str> = sent.iter().map(|s| s.body["text"].as_str().expect("text")).collect();
+        assert!(texts.iter().all(|t| t.contains(appeal.reference.as_str())));
+        assert!(texts.iter().any(|t| t.contains("reply with the email address")));
+
+        // Opening the link only shows a button (mail scanners open links); pressing it links.
+        let page = h.http.get(format!("{}{path_and_query}", h.base)).send().await.expect("page");
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.expect("html").contains("<form method=\"post\""));
+        assert!(!h.app.state.engine.appeal(appeal_id).await.expect("appeal").appeal.identity_verified);
+        let confirmed = h.http.post(format!("{}{path_and_query}", h.base)).send().await.expect("confirm");
+        assert_eq!(confirmed.status(), 200);
+        let again = h.http.post(format!("{}{path_and_query}", h.base)).send().await.expect("confirm");
+        assert_eq!(again.status(), 400);
+        assert!(again.text().await.expect("html").contains("already used"));
+
+        let appeal = h.app.state.engine.appeal(appeal_id).await.expect("appeal");
+        assert!(appeal.appeal.identity_verified);
+        assert_eq!(appeal.appeal.account_id.as_deref(), Some("acct-77"));
+        assert_eq!(appeal.appeal.enforcement_id, Some(enforcement));
+        assert_eq!(
+            handles::linked_account(h.app.state.engine.db(), Channel::X, sender).await.expect("link").as_deref(),
+            Some("acct-77")
+        );
+        let history = h.app.state.engine.history(appeal_id).await.expect("history");
+        assert!(history.iter().any(|(_, e)| e.kind.name() == "identity_linked"));
+        h.stop(test).await;
+    }
+
+    async fn duplicate_deliveries_file_once_sequentially_and_concurrently(test) {
+        let h = start(&test).await;
+        let payload = x_dm("ev-dup", "3001969357", "please look again", h.clock.now());
+        assert_eq!(summary(h.post_x(&payload).await).await["filed"], 1);
+        let again = summary(h.post_x(&payload).await).await;
+        assert_eq!(again["duplicates"], 1);
+        assert_eq!(again["filed"], 0);
+
+        let concurrent = meta_notification(
+            "page",
+            vec![meta_messaging("m_concurrent", "PSID-9", "PAGE-1", "hello?", h.clock.now(), false)],
+            h.clock.now(),
+        );
+        let h = Arc::new(h);
+        let posts: Vec<_> = (0..8)
+            .map(|_| {
+                let h = h.clone();
+                let payload = concurrent.clone();
+                tokio::spawn(async move { summary(h.post_meta(&payload).await).await })
+            })
+            .collect();
+        let mut filed = 0;
+        for post in posts {
+            let result = post.await.expect("join");
+            filed += result["filed"].as_u64().expect("count");
+            assert_eq!(result["filed"].as_u64().expect("n") + result["duplicates"].as_u64().expect("n"), 1);
+        }
+        assert_eq!(filed, 1);
+        let h = Arc::into_inner(h).expect("sole owner");
+        assert_eq!(h.messages().await, 2);
+        let appeals: Vec<_> = h.outbox().await.into_iter().filter_map(|i| i.appeal_id).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        assert_eq!(appeals.len(), 2);
+        let messenger = h.app.state.engine.appeal(appeals[1]).await.expect("appeal");
+        assert_eq!(messenger.appeal.channel, Channel::Messenger);
+        h.stop(test).await;
+    }
+
+    async fn echoes_deliveries_reads_and_stale_events_store_nothing(test) {
+        let h = start(&test).await;
+        let now = h.clock.now();
+        let mut meta = meta_notification(
+            "instagram",
+            vec![meta_messaging("mid.echo", OUR_IG_ID, "IGSID-5", "We received your appeal", now, true)],
+            now,
+        );
+        meta["entry"][0]["messaging"].as_array_mut().expect("array").extend([
+            json!({ "sender": { "id": "IGSID-5" }, "recipient": { "id": OUR_IG_ID }, "timestamp": now.timestamp_millis(), "read": { "mid": "mid.echo" } }),
+            json!({ "sender": { "id": "IGSID-5" }, "recipient": { "id": OUR_IG_ID }, "timestamp": now.timestamp_millis(), "delivery": { "mids": ["mid.echo"], "watermark": now.timestamp_millis() } }),
+        ]);
+        let result = summary(h.post_meta(&meta).await).await;
+        assert_eq!(result["echoes"], 1);
+        assert_eq!(result["ignored"], 2);
+
+        let our_own = x_dm("ev-echo", OUR_X_ID, "We received your appeal", now);
+        assert_eq!(summary(h.post_x(&our_own).await).await["echoes"], 1);
+
+        let replayed = x_dm("ev-old", "3001969357", "help", now - TimeDelta::days(2));
+        assert_eq!(summary(h.post_x(&replayed).await).await["stale"], 1);
+        let from_the_future = meta_notification(
+            "instagram",
+            vec![meta_messaging("mid.future", "IGSID-5", OUR_IG_ID, "help", now + TimeDelta::days(2), false)],
+            now,
+        );
+        assert_eq!(summary(h.post_meta(&from_the_future).await).await["stale"], 1);
+        assert_eq!(h.messages().await, 0);
+        h.stop(test).await;
+    }
+
+    async fn a_linked_sender_files_for_the_account_and_follow_ups_join_the_open_case(test) {
+        let h = start(&test).await;
+        let enforcement = enforce(&h, "acct-5").await;
+        handles::link(h.app.state.engine.db(), Channel::Instagram, "IGSID-5", "acct-5", start_time()).await.expect("link");
+        let first = meta_notification(
+            "instagram",
+            vec![meta_messaging("mid.1", "IGSID-5", OUR_IG_ID, "Why was I banned?", h.clock.now(), false)],
+            h.clock.now(),
+        );
+        assert_eq!(summary(h.post_meta(&first).await).await["filed"], 1);
+        h.clock.advance(TimeDelta::hours(2));
+        let second = meta_notification(
+            "instagram",
+            vec![meta_messaging("mid.2", "IGSID-5", OUR_IG_ID, "Here is a screenshot", h.clock.now(), false)],
+            h.clock.now(),
+        );
+        assert_eq!(summary(h.post_meta(&second).await).await["appended"], 1);
+
+        let items = h.outbox().await;
+        assert!(items.iter().all(|i| i.topic == "notify_appellant"), "a verified sender is not asked for an email");
+        let appeal = h.app.state.engine.appeal(items[0].appeal_id.expect("id")).await.expect("appeal");
+        assert!(appeal.appeal.identity_verified);
+        assert_eq!(appeal.appeal.account_id.as_deref(), Some("acct-5"));
+        assert_eq!(appeal.appeal.enforcement_id, Some(enforcement));
+        assert_eq!(appeal.appeal.state, AppealState::Filed);
+        assert_eq!(h.messages().await, 2);
+
+        let outcomes = h.deliver_dms().await;
+        assert_eq!(outcomes.len(), 1);
+        let sent = h.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].path, "/v21.0/me/messages");
+        assert_eq!(sent[0].authorization, "Bearer ig-token");
+        assert_eq!(sent[0].body["recipient"]["id"], "IGSID-5");
+        assert_eq!(sent[0].body["messaging_type"], "RESPONSE");
+        assert!(sent[0].body["message"]["text"].as_str().expect("text").contains(appeal.reference.as_str()));
+        h.stop(test).await;
+    }
+
+    async fn send_api_refusals_are_retried_or_dead_lettered_by_status(test) {
+        let h = start(&test).await;
+        for (id, sender) in [("ev-1", "rate-limited"), ("ev-2", "blocked")] {
+            assert_eq!(summary(h.post_x(&x_dm(id, sender, "help", h.clock.now())).await).await["filed"], 1);
+        }
+        for (id, sender) in [("m-1", "rate-limited"), ("m-2", "blocked")] {
+            let payload = meta_notification("page", vec![meta_messaging(id, sender, "PAGE-1", "help", h.clock.now(), false)], h.clock.now());
+            assert_eq!(summary(h.post_meta(&payload).await).await["filed"], 1);
+        }
+        let outcomes = h.deliver_dms().await;
+        let retryable = outcomes.iter().filter(|(_, r)| matches!(r, Err(DeliveryError::Retryable(_)))).count();
+        let permanent = outcomes.iter().filter(|(_, r)| matches!(r, Err(DeliveryError::Permanent(_)))).count();
+        // Each unknown sender gets the acknowledgement and the request for an email.
+        assert_eq!(retryable, 4);
+        assert_eq!(permanent, 4);
+        h.stop(test).await;
+    }
+}
+
+#[tokio::test]
+async fn webhooks_of_unconfigured_platforms_answer_not_found() {
+    let test = TestDb::sqlite().await;
+    let mut config = Config::default();
+    config.database.url.clone_from(&test.url);
+    config.http.bind = "127.0.0.1:0".parse().expect("address");
+    config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
+    let app = redress::app::start(config).await.expect("start");
+    let http = reqwest::Client::new();
+    for path in [
+        "/webhooks/x?crc_token=abc",
+        "/webhooks/meta?hub.mode=subscribe",
+    ] {
+        let response = http
+            .get(format!("http://{}{path}", app.http_addr))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status(), 404);
+        let body: Value = response.json().await.expect("json");
+        assert!(body["error"]
+            .as_str()
+            .expect("error")
+            .contains("not configured"));
+    }
+    let post = http
+        .post(format!("http://{}/webhooks/x", app.http_addr))
+        .body("{}")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(post.status(), 404);
+    app.stop().await.expect("stop");
+    test.cleanup().await;
+}

@@ -6,6 +6,8 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
 mod m20261125_000200_worker_indexes;
+mod m20261125_000300_mail_signing_keys;
+mod m20261125_000400_social;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -16,6 +18,8 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261125_000200_worker_indexes::Migration),
+            Box::new(m20261125_000300_mail_signing_keys::Migration),
+            Box::new(m20261125_000400_social::Migration),
         ]
     }
 }

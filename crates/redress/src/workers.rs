@@ -215,6 +215,7 @@ pub fn spawn(
     tasks.push(periodic(
         "sla",
         config.sla_interval_seconds,
+        batch,
         stop,
         move || {
             let engine = engine.clone();
@@ -225,6 +226,7 @@ pub fn spawn(
     tasks.push(periodic(
         "leases",
         config.lease_interval_seconds,
+        batch,
         stop,
         move || {
             let engine = engine.clone();
@@ -235,6 +237,7 @@ pub fn spawn(
     tasks.push(periodic(
         "awaiting_user",
         config.awaiting_user_interval_seconds,
+        batch,
         stop,
         move || {
             let engine = engine.clone();
@@ -253,6 +256,7 @@ pub fn spawn(
 fn periodic<F, Fut>(
     name: &'static str,
     interval_seconds: u64,
+    batch: u64,
     stop: &watch::Receiver<bool>,
     mut round: F,
 ) -> BackgroundTask
@@ -271,7 +275,8 @@ where
                 if report.claimed > 0 {
                     tracing::info!(worker = name, claimed = report.claimed, applied = ?report.applied, failed = report.failed, "worker round");
                 }
-                Ok(report.claimed > 0 && report.failed < report.claimed)
+                // A full batch means more may be due now; a batch that only failed waits.
+                Ok(report.claimed as u64 >= batch && report.failed < report.claimed)
             }
         })
         .await;

@@ -8,6 +8,7 @@ mod m20261125_000001_initial;
 mod m20261125_000200_worker_indexes;
 mod m20261125_000300_mail_signing_keys;
 mod m20261125_000400_social;
+mod m20261125_000500_restoration;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000200_worker_indexes::Migration),
             Box::new(m20261125_000300_mail_signing_keys::Migration),
             Box::new(m20261125_000400_social::Migration),
+            Box::new(m20261125_000500_restoration::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ use crate::config::Config;
 pub struct AppState {
     pub engine: Engine,
     pub config: Arc<Config>,
+    pub graphql: redress_graphql::Api,
 }
 
 /// A started service: its bound address and a handle to stop it.
@@ -66,6 +67,15 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     // receiver and must finish or release its in-flight work when it flips.
     let mut background: Vec<BackgroundTask> = Vec::new();
     background.extend(crate::workers::spawn(&state, &shutdown_rx)?);
+    // Appeal changes from every replica reach this one's live subscriptions.
+    let (db, feed, stop) = (
+        state.engine.db().clone(),
+        state.engine.changes().clone(),
+        shutdown_rx.clone(),
+    );
+    background.push(tokio::spawn(async move {
+        Ok(redress_engine::changes::listen_postgres(db, feed, stop).await?)
+    }));
     let router = crate::http::router(state.clone());
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
@@ -95,9 +105,12 @@ pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
         .await
         .context("migrating the database")?;
     let engine = Engine::new(db, config.engine_settings(), clock);
+    let graphql = redress_graphql::Api::new(engine.clone(), &config.graphql)
+        .context("setting up the GraphQL API")?;
     Ok(AppState {
         engine,
         config: Arc::new(config),
+        graphql,
     })
 }
 

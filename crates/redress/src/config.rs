@@ -43,6 +43,7 @@ pub struct Config {
     pub log: LogConfig,
     pub appeals: AppealsConfig,
     #[serde(default)]
+    pub graphql: redress_graphql::GraphqlSettings,
     pub workers: crate::workers::WorkersConfig,
 }
 
@@ -117,6 +118,7 @@ impl Default for Config {
                 four_eyes_kinds: Vec::new(),
                 claim_lease_seconds: 15 * 60,
             },
+            graphql: redress_graphql::GraphqlSettings::default(),
             workers: crate::workers::WorkersConfig::default(),
         }
     }

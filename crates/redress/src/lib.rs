@@ -8,4 +8,5 @@ pub mod deliverers;
 pub mod http;
 pub mod metrics;
 pub mod telemetry;
+pub mod token;
 pub mod workers;

@@ -289,7 +289,17 @@ pub async fn run_alone(config: Config) -> anyhow::Result<()> {
     let state = crate::app::connect_state(config, Arc::new(SystemClock)).await?;
     let (shutdown, stop) = watch::channel(false);
     let tasks = spawn(&state, &stop)?;
+    // Listen before announcing readiness, so a SIGTERM right after start is not lost.
+    #[cfg(unix)]
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
     tracing::info!(tasks = tasks.len(), "redress worker is running");
+    #[cfg(unix)]
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    #[cfg(not(unix))]
     crate::app::shutdown_signal().await;
     tracing::info!("shutting down: finishing the rounds in flight");
     shutdown.send_replace(true);

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod appeal;
+pub mod calendar;
 pub mod command;
 pub mod effects;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod statement;
 pub mod transition;
 
 pub use appeal::{Appeal, Decision};
+pub use calendar::{BusinessHours, CalendarError};
 pub use command::{Command, FileAppeal};
 pub use effects::{effects_of, Effect, Notice, StaffAlert};
 pub use error::{TransitionError, UnknownValue};

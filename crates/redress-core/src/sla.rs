@@ -1,9 +1,10 @@
 //! Service-level arithmetic: deadlines, warnings and the pause while the appellant is asked
 //! for information. Pure functions of a clock, a policy and `now`.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::BusinessHours;
 use crate::state::{AppealState, Deadline};
 
 /// Time budgets for one queue and priority.
@@ -180,7 +181,59 @@ pub struct SlaSchedule {
     pub next_check_at: Option<DateTime<Utc>>,
 }
 
+/// How counted time relates to the wall clock: around the clock ([`AllHours`]) or only in
+/// business hours ([`BusinessHours`]).
+pub trait CountedTime {
+    /// Time that counts against the SLA up to `now`.
+    fn elapsed(&self, clock: &SlaClock, now: DateTime<Utc>) -> TimeDelta;
+    /// The wall-clock moment `offset` of counted time is used up; `None` while paused.
+    fn moment_after(&self, clock: &SlaClock, offset: TimeDelta) -> Option<DateTime<Utc>>;
+}
+
+/// Every hour counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AllHours;
+
+impl CountedTime for AllHours {
+    fn elapsed(&self, clock: &SlaClock, now: DateTime<Utc>) -> TimeDelta {
+        clock.elapsed(now)
+    }
+
+    fn moment_after(&self, clock: &SlaClock, offset: TimeDelta) -> Option<DateTime<Utc>> {
+        clock.moment_after(offset)
+    }
+}
+
+/// Only business hours count. The clock stores the total paused wall time, not where each
+/// pause fell, so the pause moves the start of counting by its wall-clock length: exact for
+/// pauses within a working day or across nights, approximate when a pause spans a weekend
+/// or holiday boundary.
+impl<Tz: TimeZone> CountedTime for BusinessHours<Tz> {
+    fn elapsed(&self, clock: &SlaClock, now: DateTime<Utc>) -> TimeDelta {
+        let end = clock.paused_since.unwrap_or(now).min(now);
+        self.business_time_between(clock.started_at + clock.paused_total, end)
+    }
+
+    fn moment_after(&self, clock: &SlaClock, offset: TimeDelta) -> Option<DateTime<Utc>> {
+        if clock.is_paused() {
+            return None;
+        }
+        self.add_business_time(clock.started_at + clock.paused_total, offset)
+    }
+}
+
 pub fn schedule(
+    state: AppealState,
+    clock: &SlaClock,
+    marks: SlaMarks,
+    policy: &SlaPolicy,
+) -> SlaSchedule {
+    schedule_in(&AllHours, state, clock, marks, policy)
+}
+
+/// The derived SLA columns, with time counted by `time`.
+pub fn schedule_in(
+    time: &impl CountedTime,
     state: AppealState,
     clock: &SlaClock,
     marks: SlaMarks,
@@ -188,13 +241,13 @@ pub fn schedule(
 ) -> SlaSchedule {
     let mut out = SlaSchedule::default();
     for &deadline in running_deadlines(state) {
-        let due = clock.moment_after(policy.budget(deadline));
+        let due = time.moment_after(clock, policy.budget(deadline));
         match deadline {
             Deadline::Triage => out.triage_due_at = due,
             Deadline::Decision => out.decision_due_at = due,
         }
         let next = if !marks.warned(deadline) {
-            clock.moment_after(policy.warn_offset(deadline))
+            time.moment_after(clock, policy.warn_offset(deadline))
         } else if !marks.breached(deadline) {
             due
         } else {
@@ -217,10 +270,22 @@ pub fn due_actions(
     policy: &SlaPolicy,
     now: DateTime<Utc>,
 ) -> Vec<SlaAction> {
+    due_actions_in(&AllHours, state, clock, marks, policy, now)
+}
+
+/// [`due_actions`] with time counted by `time`.
+pub fn due_actions_in(
+    time: &impl CountedTime,
+    state: AppealState,
+    clock: &SlaClock,
+    marks: SlaMarks,
+    policy: &SlaPolicy,
+    now: DateTime<Utc>,
+) -> Vec<SlaAction> {
     if clock.is_paused() {
         return Vec::new();
     }
-    let elapsed = clock.elapsed(now);
+    let elapsed = time.elapsed(clock, now);
     let mut actions = Vec::new();
     for &deadline in running_deadlines(state) {
         if !marks.breached(deadline) && elapsed >= policy.budget(deadline) {
@@ -313,6 +378,36 @@ mod tests {
             let budget = TimeDelta::hours(48);
             let due = clock.moment_after(budget).expect("running clock");
             prop_assert_eq!(clock.elapsed(due), budget);
+        }
+
+        /// With business hours, the scheduled check is exactly where due actions begin: not a
+        /// minute before, and at the check itself something is due.
+        #[test]
+        fn business_hours_schedule_agrees_with_due_actions(
+            start_minutes in 0i64..(60 * 24 * 60),
+            paused in proptest::option::of((0i64..(60 * 24 * 3), 0i64..(60 * 24 * 5))),
+        ) {
+            let hours = crate::calendar::BusinessHours::new(
+                chrono::FixedOffset::east_opt(3600).expect("offset"),
+                [chrono::Weekday::Mon, chrono::Weekday::Tue, chrono::Weekday::Wed, chrono::Weekday::Thu, chrono::Weekday::Fri],
+                chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+                chrono::NaiveTime::from_hms_opt(17, 0, 0).expect("time"),
+            ).expect("hours");
+            let policy = SlaPolicy::default();
+            let start = t0() + TimeDelta::minutes(start_minutes);
+            let mut clock = SlaClock::start(start);
+            if let Some((after, length)) = paused {
+                clock.pause(start + TimeDelta::minutes(after));
+                clock.resume(start + TimeDelta::minutes(after + length));
+            }
+            let marks = SlaMarks::default();
+            let next = schedule_in(&hours, AppealState::Filed, &clock, marks, &policy)
+                .next_check_at.expect("a running clock has a next check");
+            prop_assert!(!due_actions_in(&hours, AppealState::Filed, &clock, marks, &policy, next).is_empty());
+            prop_assert!(due_actions_in(&hours, AppealState::Filed, &clock, marks, &policy, next - TimeDelta::minutes(1)).is_empty());
+            let mut paused_clock = clock;
+            paused_clock.pause(next);
+            prop_assert_eq!(schedule_in(&hours, AppealState::AwaitingUser, &paused_clock, marks, &policy).next_check_at, None);
         }
 
         /// Once a deadline is warned and breached, nothing more is ever due for it.

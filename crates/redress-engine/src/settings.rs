@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use redress_core::{Priority, SlaPolicy};
+use chrono::{DateTime, Utc};
+use redress_core::sla::{self, AllHours, SlaAction, SlaSchedule};
+use redress_core::{Appeal, BusinessHours, Priority, SlaPolicy};
 use serde::{Deserialize, Serialize};
 
 /// An SLA policy for one queue, optionally only for one priority.
@@ -29,6 +31,9 @@ pub struct EngineSettings {
     pub four_eyes_kinds: Vec<String>,
     /// How long a reviewer's claim lasts without a heartbeat.
     pub claim_lease: Duration,
+    /// When set, SLA time counts only in these business hours.
+    #[serde(skip)]
+    pub business_hours: Option<BusinessHours<chrono_tz::Tz>>,
 }
 
 impl Default for EngineSettings {
@@ -41,6 +46,7 @@ impl Default for EngineSettings {
             four_eyes_policies: Vec::new(),
             four_eyes_kinds: Vec::new(),
             claim_lease: Duration::from_secs(15 * 60),
+            business_hours: None,
         }
     }
 }
@@ -57,6 +63,26 @@ impl EngineSettings {
                     .find(|rule| rule.queue == queue && rule.priority.is_none())
             })
             .map_or(&self.default_sla, |rule| &rule.policy)
+    }
+
+    /// The derived SLA columns of `appeal` under its queue's policy and the calendar.
+    pub fn sla_schedule(&self, appeal: &Appeal) -> SlaSchedule {
+        let policy = self.sla_policy(&appeal.queue, appeal.priority);
+        let (state, clock, marks) = (appeal.state, &appeal.sla_clock, appeal.sla_marks);
+        match &self.business_hours {
+            Some(hours) => sla::schedule_in(hours, state, clock, marks, policy),
+            None => sla::schedule_in(&AllHours, state, clock, marks, policy),
+        }
+    }
+
+    /// The SLA warnings and breaches of `appeal` due at `now`.
+    pub fn sla_due_actions(&self, appeal: &Appeal, now: DateTime<Utc>) -> Vec<SlaAction> {
+        let policy = self.sla_policy(&appeal.queue, appeal.priority);
+        let (state, clock, marks) = (appeal.state, &appeal.sla_clock, appeal.sla_marks);
+        match &self.business_hours {
+            Some(hours) => sla::due_actions_in(hours, state, clock, marks, policy, now),
+            None => sla::due_actions_in(&AllHours, state, clock, marks, policy, now),
+        }
     }
 
     pub fn needs_four_eyes(&self, policy: &str, kind: &str) -> bool {

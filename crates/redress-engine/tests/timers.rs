@@ -180,6 +180,32 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn with_business_hours_a_weekend_does_not_count(test) {
+        let clock = clock();
+        // Friday 2026-06-05, 16:00 UTC: one working hour left this week.
+        clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 5, 16, 0, 0).single().expect("date"));
+        let hours = redress_core::BusinessHours::new(
+            chrono_tz::Tz::UTC,
+            [chrono::Weekday::Mon, chrono::Weekday::Tue, chrono::Weekday::Wed, chrono::Weekday::Thu, chrono::Weekday::Fri],
+            chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+            chrono::NaiveTime::from_hms_opt(17, 0, 0).expect("time"),
+        ).expect("hours");
+        let settings = EngineSettings { business_hours: Some(hours), ..EngineSettings::default() };
+        let engine = engine(&test.db, &clock, settings);
+        let id = file(&engine, 1).await;
+        // Monday 11:00: 1h on Friday + 2h on Monday = 3h, below the 3h12m warning.
+        clock.advance(TimeDelta::hours(67));
+        assert_eq!(sla::tick(&engine, 10).await.expect("tick").claimed, 0);
+        clock.advance(TimeDelta::minutes(12));
+        assert_eq!(sla::tick(&engine, 10).await.expect("tick").count("sla_warn"), 1);
+        clock.advance(TimeDelta::minutes(47));
+        assert_eq!(sla::tick(&engine, 10).await.expect("tick").claimed, 0, "Monday 11:59 is within the budget");
+        clock.advance(TimeDelta::minutes(1));
+        assert_eq!(sla::tick(&engine, 10).await.expect("tick").count("escalate"), 1, "Monday 12:00 breaches 4 working hours");
+        assert_eq!(count_of(&engine, id, "escalated").await, 1);
+        test.cleanup().await;
+    }
+
     async fn the_tick_takes_due_appeals_in_batches(test) {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());

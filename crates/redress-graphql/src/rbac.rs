@@ -35,6 +35,7 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("reopenAppeal", SENIORS),
     ("withdrawAppeal", WITHDRAWERS),
     ("escalateAppeal", ESCALATORS),
+    ("retryDeadLetter", &[Role::Admin]),
 ];
 
 /// Roles that see the appellant's personal data (contact, email, social ids, messages):

@@ -194,6 +194,7 @@ impl Config {
             four_eyes_policies: a.four_eyes_policies.clone(),
             four_eyes_kinds: a.four_eyes_kinds.clone(),
             claim_lease: Duration::from_secs(a.claim_lease_seconds),
+            business_hours: self.workers.business_hours(),
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::TimeDelta;
+use redress_core::BusinessHours;
 use redress_engine::worker::{
     awaiting, leases, runner, sla, Backoff, DispatchSettings, Dispatcher,
 };
@@ -49,6 +50,50 @@ pub struct WorkersConfig {
     pub backoff_base_seconds: u64,
     /// Longest delay between attempts.
     pub backoff_max_seconds: u64,
+    /// When set, SLA time counts only in these hours (`[workers.business_hours]`).
+    pub business_hours: Option<BusinessHoursConfig>,
+}
+
+/// Office hours for the SLA clock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BusinessHoursConfig {
+    /// IANA name, e.g. `Europe/Berlin`.
+    pub time_zone: String,
+    /// Lower-case English weekday names or their first three letters.
+    pub working_days: Vec<String>,
+    /// Local opening time, `HH:MM`.
+    pub opens: String,
+    /// Local closing time, `HH:MM`.
+    pub closes: String,
+    /// Local dates (`YYYY-MM-DD`) on which nothing counts.
+    #[serde(default)]
+    pub holidays: Vec<chrono::NaiveDate>,
+}
+
+impl BusinessHoursConfig {
+    pub fn calendar(&self) -> Result<BusinessHours<chrono_tz::Tz>, ConfigError> {
+        let invalid =
+            |what: String| ConfigError::Inconsistent(format!("workers.business_hours: {what}"));
+        let time_zone: chrono_tz::Tz = self
+            .time_zone
+            .parse()
+            .map_err(|_| invalid(format!("unknown time zone {:?}", self.time_zone)))?;
+        let days = self
+            .working_days
+            .iter()
+            .map(|day| {
+                day.parse::<chrono::Weekday>()
+                    .map_err(|_| invalid(format!("unknown weekday {day:?}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let time = |value: &str| {
+            chrono::NaiveTime::parse_from_str(value, "%H:%M")
+                .map_err(|_| invalid(format!("{value:?} is not a time of day (HH:MM)")))
+        };
+        BusinessHours::new(time_zone, days, time(&self.opens)?, time(&self.closes)?)
+            .map(|hours| hours.with_holidays(self.holidays.iter().copied()))
+            .map_err(|err| invalid(err.to_string()))
+    }
 }
 
 impl Default for WorkersConfig {
@@ -67,6 +112,7 @@ impl Default for WorkersConfig {
             max_attempts: 10,
             backoff_base_seconds: 10,
             backoff_max_seconds: 6 * 3600,
+            business_hours: None,
         }
     }
 }
@@ -103,6 +149,9 @@ impl WorkersConfig {
                     .to_owned(),
             ));
         }
+        if let Some(hours) = &self.business_hours {
+            hours.calendar()?;
+        }
         if self.delivery_timeout_seconds >= self.outbox_lease_seconds {
             return Err(ConfigError::Inconsistent(
                 "workers.delivery_timeout_seconds must be shorter than workers.outbox_lease_seconds, \
@@ -124,6 +173,11 @@ impl WorkersConfig {
                 max_attempts: self.max_attempts,
             },
         }
+    }
+
+    /// The SLA calendar, if configured and valid (`validate` reports why not).
+    pub fn business_hours(&self) -> Option<BusinessHours<chrono_tz::Tz>> {
+        self.business_hours.as_ref().and_then(|h| h.calendar().ok())
     }
 
     pub fn awaiting_user_timeout(&self) -> TimeDelta {
@@ -161,6 +215,7 @@ pub fn spawn(
     tasks.push(periodic(
         "sla",
         config.sla_interval_seconds,
+        batch,
         stop,
         move || {
             let engine = engine.clone();
@@ -171,6 +226,7 @@ pub fn spawn(
     tasks.push(periodic(
         "leases",
         config.lease_interval_seconds,
+        batch,
         stop,
         move || {
             let engine = engine.clone();
@@ -181,6 +237,7 @@ pub fn spawn(
     tasks.push(periodic(
         "awaiting_user",
         config.awaiting_user_interval_seconds,
+        batch,
         stop,
         move || {
             let engine = engine.clone();
@@ -199,6 +256,7 @@ pub fn spawn(
 fn periodic<F, Fut>(
     name: &'static str,
     interval_seconds: u64,
+    batch: u64,
     stop: &watch::Receiver<bool>,
     mut round: F,
 ) -> BackgroundTask
@@ -217,7 +275,8 @@ where
                 if report.claimed > 0 {
                     tracing::info!(worker = name, claimed = report.claimed, applied = ?report.applied, failed = report.failed, "worker round");
                 }
-                Ok(report.claimed > 0 && report.failed < report.claimed)
+                // A full batch means more may be due now; a batch that only failed waits.
+                Ok(report.claimed as u64 >= batch && report.failed < report.claimed)
             }
         })
         .await;
@@ -230,7 +289,17 @@ pub async fn run_alone(config: Config) -> anyhow::Result<()> {
     let state = crate::app::connect_state(config, Arc::new(SystemClock)).await?;
     let (shutdown, stop) = watch::channel(false);
     let tasks = spawn(&state, &stop)?;
+    // Listen before announcing readiness, so a SIGTERM right after start is not lost.
+    #[cfg(unix)]
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
     tracing::info!(tasks = tasks.len(), "redress worker is running");
+    #[cfg(unix)]
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    #[cfg(not(unix))]
     crate::app::shutdown_signal().await;
     tracing::info!("shutting down: finishing the rounds in flight");
     shutdown.send_replace(true);
@@ -238,4 +307,50 @@ pub async fn run_alone(config: Config) -> anyhow::Result<()> {
         task.await.context("worker task")??;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hours(time_zone: &str, days: &[&str]) -> BusinessHoursConfig {
+        BusinessHoursConfig {
+            time_zone: time_zone.to_owned(),
+            working_days: days.iter().map(|d| (*d).to_owned()).collect(),
+            opens: "09:00".to_owned(),
+            closes: "17:30".to_owned(),
+            holidays: vec![chrono::NaiveDate::from_ymd_opt(2026, 12, 25).expect("date")],
+        }
+    }
+
+    #[test]
+    fn business_hours_build_a_calendar_in_a_named_time_zone() {
+        let calendar = hours("Europe/Berlin", &["mon", "tuesday", "Wed"])
+            .calendar()
+            .expect("valid");
+        assert_eq!(calendar.time_zone, chrono_tz::Europe::Berlin);
+        assert_eq!(calendar.working_days.len(), 3);
+        assert_eq!(calendar.holidays.len(), 1);
+    }
+
+    #[test]
+    fn unknown_zones_days_and_times_are_named_in_the_error() {
+        let zone = hours("Mars/Olympus", &["mon"])
+            .calendar()
+            .expect_err("zone");
+        assert!(zone.to_string().contains("Mars/Olympus"));
+        let day = hours("UTC", &["caturday"]).calendar().expect_err("day");
+        assert!(day.to_string().contains("caturday"));
+        let mut late = hours("UTC", &["mon"]);
+        late.opens = "18:00".to_owned();
+        assert!(late.calendar().is_err());
+        let config = WorkersConfig {
+            business_hours: Some(hours("UTC", &[])),
+            ..WorkersConfig::default()
+        };
+        assert!(config.validate().is_err(), "no working day");
+        WorkersConfig::default()
+            .validate()
+            .expect("defaults are valid");
+    }
 }

@@ -86,7 +86,7 @@ pub fn from_model(model: appeal::Model) -> Result<StoredAppeal, EngineError> {
 /// Every column of the row, derived SLA columns included.
 pub fn to_active_model(stored: &StoredAppeal, settings: &EngineSettings) -> appeal::ActiveModel {
     let a = &stored.appeal;
-    let schedule = a.sla_schedule(settings.sla_policy(&a.queue, a.priority));
+    let schedule = settings.sla_schedule(a);
     appeal::ActiveModel {
         id: Set(stored.id),
         reference: Set(stored.reference.to_string()),

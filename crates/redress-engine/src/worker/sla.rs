@@ -2,7 +2,7 @@
 //! escalations, and the next check moves on, in the same transaction.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use redress_core::sla::{due_actions, SlaAction};
+use redress_core::sla::SlaAction;
 use redress_core::{Actor, Command};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -35,9 +35,8 @@ pub async fn tick(engine: &Engine, limit: u64) -> Result<RoundReport, EngineErro
         },
         &Actor::system(ACTOR),
         |stored, now| {
-            let a = &stored.appeal;
-            let policy = settings.sla_policy(&a.queue, a.priority);
-            due_actions(a.state, &a.sla_clock, a.sla_marks, policy, now)
+            settings
+                .sla_due_actions(&stored.appeal, now)
                 .into_iter()
                 .map(|action| command_for(action, &settings.senior_queue))
                 .collect()

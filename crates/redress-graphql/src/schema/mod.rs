@@ -7,6 +7,7 @@ mod appeal;
 mod appeal_mutation;
 mod appeal_query;
 mod appeal_subscription;
+mod dead_letters;
 mod enums;
 mod ids;
 mod intake_mutation;
@@ -26,12 +27,17 @@ pub use registry::{AccountNode, EnforcementNode};
 pub use timeline::{EventNode, MessageNode};
 
 #[derive(MergedObject, Default, Debug)]
-pub struct QueryRoot(appeal_query::AppealQuery, me::MeQuery);
+pub struct QueryRoot(
+    appeal_query::AppealQuery,
+    me::MeQuery,
+    dead_letters::DeadLetterQuery,
+);
 
 #[derive(MergedObject, Default, Debug)]
 pub struct MutationRoot(
     appeal_mutation::AppealMutation,
     intake_mutation::IntakeMutation,
+    dead_letters::DeadLetterMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]

@@ -73,6 +73,7 @@ async fn decided_restore(
             &Command::Decide {
                 outcome: Outcome::Restore,
                 reasons: "saved, not created".into(),
+                statement: None,
             },
             &reviewer(),
         )

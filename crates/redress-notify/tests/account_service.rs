@@ -244,6 +244,7 @@ async fn decided_restore(engine: &Engine, clock: &ManualClock, account: &str) ->
             &Command::Decide {
                 outcome: Outcome::Restore,
                 reasons: "wrong rule".into(),
+                statement: None,
             },
             &reviewer,
         )

@@ -74,8 +74,13 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     let (shutdown, shutdown_rx) = watch::channel(false);
     // Background services (listeners, workers) register here; each gets the shutdown
     // receiver and must finish or release its in-flight work when it flips.
-    let background: Vec<BackgroundTask> = Vec::new();
+    let mut background: Vec<BackgroundTask> = Vec::new();
     let router = crate::http::router(state.clone());
+    background.push(crate::restoration::spawn_bulk_runner(
+        state.engine.clone(),
+        &state.config.restoration,
+        shutdown_rx.clone(),
+    )?);
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)

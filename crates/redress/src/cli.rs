@@ -27,6 +27,8 @@ pub enum Command {
     Serve,
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Restore the accounts of a faulty enforcement wave: dry run, run or resume a job.
+    BulkRestore(crate::bulk_restore_cli::BulkRestoreArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -34,6 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     crate::telemetry::init(&config.log);
     match cli.command {
         Command::Serve => crate::app::start(config).await?.run_until_signal().await,
+        Command::BulkRestore(args) => crate::bulk_restore_cli::run(config, args).await,
         Command::Migrate => {
             let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
                 .await

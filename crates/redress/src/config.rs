@@ -42,6 +42,8 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub appeals: AppealsConfig,
+    #[serde(default)]
+    pub restoration: crate::restoration::RestorationConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,6 +117,7 @@ impl Default for Config {
                 four_eyes_kinds: Vec::new(),
                 claim_lease_seconds: 15 * 60,
             },
+            restoration: crate::restoration::RestorationConfig::default(),
         }
     }
 }

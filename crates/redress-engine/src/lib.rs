@@ -5,6 +5,7 @@
 //! appeal row, its events and its outbox items in one transaction. Repository functions in
 //! [`repo`] take the connection, so a caller that needs a wider transaction owns it.
 
+pub mod changes;
 pub mod clock;
 pub mod commands;
 pub mod correspondence;
@@ -16,6 +17,7 @@ pub mod entity;
 pub mod error;
 pub mod filing;
 pub mod mail_id;
+pub mod query;
 pub mod repo;
 pub mod restoration;
 pub mod settings;
@@ -23,6 +25,7 @@ pub mod settings;
 pub mod testing;
 pub mod worker;
 
+pub use changes::{AppealChange, ChangeFeed};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::Applied;
 pub use correspondence::Recorded;

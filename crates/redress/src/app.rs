@@ -15,6 +15,7 @@ use crate::config::Config;
 pub struct AppState {
     pub engine: Engine,
     pub config: Arc<Config>,
+    pub graphql: redress_graphql::Api,
 }
 
 /// A started service: its bound address and a handle to stop it.
@@ -62,9 +63,12 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
         .await
         .context("migrating the database")?;
     let engine = Engine::new(db, config.engine_settings(), clock);
+    let graphql = redress_graphql::Api::new(engine.clone(), &config.graphql)
+        .context("setting up the GraphQL API")?;
     let state = AppState {
         engine,
         config: Arc::new(config),
+        graphql,
     };
 
     let listener = TcpListener::bind(state.config.http.bind)
@@ -75,6 +79,15 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     // Background services (listeners, workers) register here; each gets the shutdown
     // receiver and must finish or release its in-flight work when it flips.
     let mut background: Vec<BackgroundTask> = Vec::new();
+    // Appeal changes from every replica reach this one's live subscriptions.
+    let (db, feed, stop) = (
+        state.engine.db().clone(),
+        state.engine.changes().clone(),
+        shutdown_rx.clone(),
+    );
+    background.push(tokio::spawn(async move {
+        Ok(redress_engine::changes::listen_postgres(db, feed, stop).await?)
+    }));
     let router = crate::http::router(state.clone());
     background.push(crate::restoration::spawn_bulk_runner(
         state.engine.clone(),

@@ -27,6 +27,13 @@ pub enum Command {
     Serve,
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Print a development bearer token (HS256, signed with the configured secret).
+    Token(crate::token::TokenArgs),
+    /// Write the GraphQL schema (SDL) to a file.
+    ExportSchema {
+        #[arg(long, default_value = "schema.graphql")]
+        output: PathBuf,
+    },
     /// Restore the accounts of a faulty enforcement wave: dry run, run or resume a job.
     BulkRestore(crate::bulk_restore_cli::BulkRestoreArgs),
 }
@@ -35,6 +42,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     crate::telemetry::init(&config.log);
     match cli.command {
+        Command::Token(args) => crate::token::print(&config, &args),
+        Command::ExportSchema { output } => {
+            std::fs::write(&output, redress_graphql::sdl())
+                .with_context(|| format!("writing {}", output.display()))?;
+            tracing::info!(path = %output.display(), "schema written");
+            Ok(())
+        }
         Command::Serve => crate::app::start(config).await?.run_until_signal().await,
         Command::BulkRestore(args) => crate::bulk_restore_cli::run(config, args).await,
         Command::Migrate => {

@@ -43,6 +43,8 @@ pub struct Config {
     pub log: LogConfig,
     pub appeals: AppealsConfig,
     #[serde(default)]
+    pub graphql: redress_graphql::GraphqlSettings,
+    #[serde(default)]
     pub restoration: crate::restoration::RestorationConfig,
 }
 
@@ -117,6 +119,7 @@ impl Default for Config {
                 four_eyes_kinds: Vec::new(),
                 claim_lease_seconds: 15 * 60,
             },
+            graphql: redress_graphql::GraphqlSettings::default(),
             restoration: crate::restoration::RestorationConfig::default(),
         }
     }

@@ -8,3 +8,4 @@ pub mod deliverers;
 pub mod http;
 pub mod restoration;
 pub mod telemetry;
+pub mod token;

@@ -220,6 +220,60 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn every_selector_finds_its_wave_and_lost_content_is_reported(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        seed_wave(&test.db, 6, "nudity-v7").await;
+        let now = Utc::now();
+        registry::record_enforcement(&test.db, registry::NewEnforcement {
+            external_id: Some("del-1".into()),
+            account_id: "acct-00000".into(),
+            account_email: None,
+            kind: "content_deletion".into(),
+            policy: "nudity".into(),
+            source_kind: "model".into(),
+            source_id: "nudity-v7".into(),
+            batch_id: Some("wave-1".into()),
+            automated_detection: "fully".into(),
+            automated_decision: "fully".into(),
+            content_id: Some("pin-404".into()),
+            content_relation: Some("saved".into()),
+            facts: "internal error".into(),
+            statement: json!({}),
+            enforced_at: now,
+        }, now).await.expect("deletion");
+        // Recording a content enforcement marks the account active; the wave had deactivated it.
+        registry::ensure_account(&test.db, "acct-00000", None, "deactivated", now).await.expect("deactivated by the wave");
+        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
+        let selectors = [
+            Selector::Batch { batch_id: "wave-1".into() },
+            Selector::Policy { policy: "nudity".into() },
+            Selector::Window { from: now - TimeDelta::hours(1), to: now + TimeDelta::hours(1) },
+            Selector::Source { source_id: "nudity-v7".into() },
+        ];
+        for selector in &selectors {
+            let dry = restorer.dry_run(selector).await.expect("dry run");
+            assert_eq!(dry.accounts, 6, "{selector:?}");
+        }
+        let outside = Selector::Window { from: now + TimeDelta::hours(1), to: now + TimeDelta::hours(2) };
+        assert_eq!(restorer.dry_run(&outside).await.expect("dry run").accounts, 0);
+
+        let job = restorer.start(&support(), selectors[0].clone(), "wave 1 was wrong", 4).await.expect("start");
+        let done = restorer.run(job.id, |_| {}).await.expect("run");
+        assert_eq!((done.restored, done.total), (6, 6));
+        let first = restoration::Entity::find()
+            .filter(restoration::Column::AccountId.eq("acct-00000"))
+            .one(&test.db)
+            .await
+            .expect("load")
+            .expect("restoration");
+        let items = records::items(&test.db, first.id).await.expect("items");
+        let summary: Vec<_> = items.iter().map(|i| (i.item_kind.as_str(), i.item_id.as_str(), i.outcome.as_str())).collect();
+        assert_eq!(summary, [("account", "acct-00000", "undone"), ("content", "pin-404", "cannot_undo")]);
+        assert!(items[1].detail.as_deref().unwrap_or_default().contains("deleted permanently"));
+        test.cleanup().await;
+    }
+
     async fn a_killed_job_resumes_and_restores_and_notifies_each_account_once(test) {
         const ACCOUNTS: usize = 10_000;
         let clock = clock();

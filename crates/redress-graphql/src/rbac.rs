@@ -3,7 +3,7 @@
 
 use async_graphql::Context;
 use redress_core::role::{
-    ESCALATORS, FILERS, NOTE_TAKERS, REVIEWERS, SENIORS, TRIAGERS, WITHDRAWERS,
+    BULK_RESTORERS, ESCALATORS, FILERS, NOTE_TAKERS, REVIEWERS, SENIORS, TRIAGERS, WITHDRAWERS,
 };
 use redress_core::{Actor, Role};
 
@@ -36,6 +36,9 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("withdrawAppeal", WITHDRAWERS),
     ("escalateAppeal", ESCALATORS),
     ("retryDeadLetter", &[Role::Admin]),
+    ("bulkRestoreDryRun", BULK_RESTORERS),
+    ("startBulkRestore", BULK_RESTORERS),
+    ("cancelBulkRestore", BULK_RESTORERS),
 ];
 
 /// Roles that see the appellant's personal data (contact, email, social ids, messages):

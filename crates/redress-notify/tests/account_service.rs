@@ -15,13 +15,16 @@ use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{TimeZone, Utc};
 use redress_core::{Actor, AppealState, Channel, Command, Outcome, Priority, Role};
-use redress_engine::delivery::{topics, Deliverer, DeliveryError, OutboxMessage};
+use redress_engine::delivery::{
+    topics, Deliverer, DelivererRegistry, DeliveryError, OutboxMessage,
+};
 use redress_engine::entity::{account, outbox as outbox_entity};
 use redress_engine::repo::registry::{self, NewEnforcement};
 use redress_engine::restoration::{
     records, BulkRestorer, ItemKind, ItemOutcome, ItemResult, RestorationBackend,
     RestorationDeliverer, RestorationReport, RestorationRequest, Selector,
 };
+use redress_engine::worker::{DispatchSettings, Dispatcher};
 use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock};
 use redress_notify::account_service::HttpAccountService;
 use redress_notify::signature::{verify, IDEMPOTENCY_HEADER, SIGNATURE_HEADER};
@@ -254,7 +257,7 @@ async fn decided_restore(engine: &Engine, clock: &ManualClock, account: &str) ->
 }
 
 redress_engine::backend_tests! {
-    async fn a_flaky_account_service_confirms_every_bulk_restoration_once(test) {
+    async fn a_flaky_account_service_confirms_every_bulk_restoration_once_through_the_dispatcher(test) {
         let (addr, service) = spawn_stand_in().await;
         let clock = clock();
         let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
@@ -269,8 +272,28 @@ redress_engine::backend_tests! {
         assert_eq!((ran.requested, ran.restored), (120, 0), "nothing counts as restored before the service confirms");
 
         let deliverer = RestorationDeliverer::new(engine.clone(), backend);
-        let retried = deliver_all(&test.db, &deliverer).await;
-        assert!(retried > 0, "the stand-in failed some requests");
+        let mut registry = DelivererRegistry::new();
+        registry.register(topics::REQUEST_RESTORATION, Arc::new(deliverer.clone()));
+        let dispatcher = Dispatcher::new(test.db.clone(), Arc::new(clock.clone()), Arc::new(registry), DispatchSettings::default());
+        let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+        let mut retried = 0;
+        for _ in 0..30 {
+            let report = dispatcher.run_once(&stop).await.expect("dispatch");
+            retried += report.retried;
+            assert_eq!(report.dead_lettered, 0, "temporary failures are retried, not dead-lettered");
+            let open = outbox_entity::Entity::find()
+                .filter(outbox_entity::Column::Topic.eq(topics::REQUEST_RESTORATION))
+                .filter(outbox_entity::Column::Status.ne("delivered"))
+                .count(&test.db)
+                .await
+                .expect("count");
+            if open == 0 {
+                break;
+            }
+            // Past every backoff: the retries are due at once.
+            clock.advance(chrono::TimeDelta::hours(7));
+        }
+        assert!(retried > 0, "the stand-in failed some requests and the dispatcher retried them");
         // The outbox may deliver again after a crash: nothing changes.
         deliver_all(&test.db, &deliverer).await;
 

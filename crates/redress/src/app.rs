@@ -81,6 +81,11 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     let email = crate::email::start(&state, shutdown_rx.clone()).await?;
     background.extend(email.listener);
     let router = crate::http::router(state.clone()).merge(email.routes);
+    background.push(crate::restoration::spawn_bulk_runner(
+        state.engine.clone(),
+        &state.config.restoration,
+        shutdown_rx.clone(),
+    )?);
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)

@@ -41,6 +41,8 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::dead_letters::DeadLettersCommand,
     },
+    /// Restore the accounts of a faulty enforcement wave: dry run, run or resume a job.
+    BulkRestore(crate::bulk_restore_cli::BulkRestoreArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -57,6 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => crate::app::start(config).await?.run_until_signal().await,
         Command::Worker => crate::workers::run_alone(config).await,
         Command::DeadLetters { command } => crate::dead_letters::run(config, command).await,
+        Command::BulkRestore(args) => crate::bulk_restore_cli::run(config, args).await,
         Command::Migrate => {
             let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
                 .await

@@ -48,6 +48,8 @@ pub struct Config {
     pub social: crate::social::SocialConfig,
     pub graphql: redress_graphql::GraphqlSettings,
     pub workers: crate::workers::WorkersConfig,
+    #[serde(default)]
+    pub restoration: crate::restoration::RestorationConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -125,6 +127,7 @@ impl Default for Config {
             social: crate::social::SocialConfig::default(),
             graphql: redress_graphql::GraphqlSettings::default(),
             workers: crate::workers::WorkersConfig::default(),
+            restoration: crate::restoration::RestorationConfig::default(),
         }
     }
 }

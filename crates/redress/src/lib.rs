@@ -1,6 +1,7 @@
 //! The Redress service: configuration, HTTP wiring and the command line.
 
 pub mod app;
+pub mod bulk_restore_cli;
 pub mod cli;
 pub mod config;
 pub mod dead_letters;
@@ -8,6 +9,7 @@ pub mod deliverers;
 pub mod email;
 pub mod http;
 pub mod metrics;
+pub mod restoration;
 pub mod social;
 pub mod telemetry;
 pub mod token;

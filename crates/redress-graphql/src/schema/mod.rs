@@ -7,6 +7,7 @@ mod appeal;
 mod appeal_mutation;
 mod appeal_query;
 mod appeal_subscription;
+mod bulk_restore;
 mod dead_letters;
 mod enums;
 mod ids;
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     appeal_query::AppealQuery,
     me::MeQuery,
     dead_letters::DeadLetterQuery,
+    bulk_restore::BulkRestoreQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -38,10 +40,14 @@ pub struct MutationRoot(
     appeal_mutation::AppealMutation,
     intake_mutation::IntakeMutation,
     dead_letters::DeadLetterMutation,
+    bulk_restore::BulkRestoreMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]
-pub struct SubscriptionRoot(appeal_subscription::AppealSubscription);
+pub struct SubscriptionRoot(
+    appeal_subscription::AppealSubscription,
+    bulk_restore::BulkRestoreSubscription,
+);
 
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

@@ -130,7 +130,8 @@ pub async fn file_appeal<C: ConnectionTrait>(
             .or_else(|| Some(incoming.sender.clone())),
         appeal,
     };
-    record_new(conn, settings, &stored, &filed, now).await?;
+    let status_token = crate::transparency::status::new_token();
+    record_new(conn, settings, &stored, &filed, &status_token, now).await?;
     store_message(conn, &incoming, stored.id, now).await?;
     Ok(Filing::Created(stored))
 }

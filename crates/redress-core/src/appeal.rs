@@ -195,6 +195,18 @@ impl Appeal {
                     self.sla_marks.mark_breached(*deadline);
                 }
             }
+            EventKind::IdentityLinked {
+                account_id,
+                enforcement_id,
+                four_eyes,
+            } => {
+                self.account_id = Some(account_id.clone());
+                if enforcement_id.is_some() {
+                    self.enforcement_id = *enforcement_id;
+                }
+                self.identity_verified = true;
+                self.four_eyes = self.four_eyes || *four_eyes;
+            }
             EventKind::Filed(_)
             | EventKind::NoteAdded { .. }
             | EventKind::MessageReceived { .. } => {}

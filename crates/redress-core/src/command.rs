@@ -84,6 +84,13 @@ pub enum Command {
     MessageReceived {
         message_id: Uuid,
     },
+    /// The appellant proved who they are after filing (a social handle confirmed through
+    /// the account's email): the case gets its account and, where known, its enforcement.
+    LinkIdentity {
+        account_id: String,
+        enforcement_id: Option<Uuid>,
+        four_eyes: bool,
+    },
 }
 
 impl Command {
@@ -109,6 +116,7 @@ impl Command {
             Command::BulkRestore { .. } => "bulk_restore",
             Command::Note { .. } => "note",
             Command::MessageReceived { .. } => "message_received",
+            Command::LinkIdentity { .. } => "link_identity",
         }
     }
 }

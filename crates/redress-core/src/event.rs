@@ -86,6 +86,11 @@ pub enum EventKind {
     MessageReceived {
         message_id: Uuid,
     },
+    IdentityLinked {
+        account_id: String,
+        enforcement_id: Option<Uuid>,
+        four_eyes: bool,
+    },
 }
 
 impl EventKind {
@@ -112,6 +117,7 @@ impl EventKind {
             EventKind::Escalated { .. } => "escalated",
             EventKind::NoteAdded { .. } => "note_added",
             EventKind::MessageReceived { .. } => "message_received",
+            EventKind::IdentityLinked { .. } => "identity_linked",
         }
     }
 }

@@ -269,6 +269,23 @@ pub fn decide(
                 message_id: *message_id,
             }]
         }
+        Command::LinkIdentity {
+            account_id,
+            enforcement_id,
+            four_eyes,
+        } => {
+            require_state(state, name, AppealState::OPEN)?;
+            require_system(actor, name)?;
+            non_empty("account_id", account_id)?;
+            if appeal.identity_verified {
+                return Err(guard(state, name, "the identity is already verified"));
+            }
+            vec![EventKind::IdentityLinked {
+                account_id: account_id.clone(),
+                enforcement_id: *enforcement_id,
+                four_eyes: *four_eyes,
+            }]
+        }
     };
     Ok(kinds.into_iter().map(event).collect())
 }

@@ -639,3 +639,24 @@ fn a_decision_stored_before_statements_existed_still_reads() {
         }
     ));
 }
+
+#[test]
+fn linking_an_identity_verifies_it_once_and_only_by_the_system() {
+    let (mut appeal, _) = filed_appeal(false);
+    appeal.identity_verified = false;
+    appeal.account_id = None;
+    let link = Command::LinkIdentity {
+        account_id: "acct-7".into(),
+        enforcement_id: Some(Uuid::nil()),
+        four_eyes: true,
+    };
+    let reviewer = Actor::staff("alice", [Role::Reviewer]);
+    assert!(decide(&appeal, &link, &reviewer, t0()).is_err());
+    run(&mut appeal, link.clone(), &Actor::system("social"), t0());
+    assert!(appeal.identity_verified);
+    assert_eq!(appeal.account_id.as_deref(), Some("acct-7"));
+    assert_eq!(appeal.enforcement_id, Some(Uuid::nil()));
+    assert!(appeal.four_eyes);
+    let again = decide(&appeal, &link, &Actor::system("social"), t0());
+    assert!(matches!(again, Err(TransitionError::GuardFailed { .. })));
+}

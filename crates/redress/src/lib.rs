@@ -3,5 +3,6 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod deliverers;
 pub mod http;
 pub mod telemetry;

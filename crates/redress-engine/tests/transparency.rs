@@ -6,6 +6,7 @@ use chrono::{TimeDelta, Utc};
 use common::{clock, email, enforcement_statement, engine, upheld_statement};
 use redress_core::{Actor, Command, Outcome, Priority, Role};
 use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::restoration::Selector;
 use redress_engine::transparency::{incidents, DetectorSettings, EnforcementSource};
 use redress_engine::{Engine, EngineSettings, ManualClock};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
@@ -48,7 +49,7 @@ async fn decided_appeal(
 ) {
     registry::record_enforcement(
         engine.db(),
-        new_enforcement(account, source_id, Some("wave-1")),
+        new_enforcement(account, source_id, Some(&format!("{source_id}-run-1"))),
         Utc::now(),
     )
     .await
@@ -169,10 +170,10 @@ redress_engine::backend_tests! {
         let raised = engine.detect_faulty_sources(&settings).await.expect("scan");
         assert_eq!(raised.len(), 1, "{raised:?}");
         let incident = &raised[0];
-        assert_eq!(incident.source, EnforcementSource { kind: "model".into(), id: "nudity-v7".into(), batch_id: Some("wave-1".into()) });
+        assert_eq!(incident.source, EnforcementSource { kind: "model".into(), id: "nudity-v7".into(), batch_id: Some("nudity-v7-run-1".into()) });
         assert_eq!((incident.decided, incident.overturned), (200, 180));
         assert!((incident.lower_bound - 0.8506).abs() < 1e-4, "{}", incident.lower_bound);
-        assert_eq!(incident.selector.source_id, "nudity-v7");
+        assert_eq!(incident.selector, Selector::Batch { batch_id: "nudity-v7-run-1".into() });
         // Every account of the wave is still marked deactivated in the registry: the test confirms
         // restorations without an account service updating it.
         assert_eq!(incident.dry_run_accounts, 200);
@@ -180,7 +181,7 @@ redress_engine::backend_tests! {
         let notices = redress_engine::entity::outbox::Entity::find().all(&test.db).await.expect("outbox");
         let alerts: Vec<_> = notices.iter().filter(|n| n.topic == incidents::TOPIC).collect();
         assert_eq!(alerts.len(), 1);
-        assert_eq!(alerts[0].payload["bulk_restore"]["selector"]["source_id"], "nudity-v7");
+        assert_eq!(alerts[0].payload["bulk_restore"]["selector"], serde_json::json!({"by": "batch", "batch_id": "nudity-v7-run-1"}));
         assert_eq!(alerts[0].payload["bulk_restore"]["dry_run_accounts"], 200);
 
         assert!(engine.detect_faulty_sources(&settings).await.expect("rescan").is_empty(), "one open incident per source");

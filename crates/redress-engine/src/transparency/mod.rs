@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-pub use incidents::{BulkRestoreSelector, DetectorSettings, Incident};
+pub use incidents::{DetectorSettings, Incident};
 pub use report::TransparencyReport;
 pub use sources::{EnforcementSource, SourceOutcomes};
 pub use status::{StatusError, StatusView};

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use redress_core::{Priority, SlaPolicy};
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +31,14 @@ pub struct EngineSettings {
     pub four_eyes_kinds: Vec<String>,
     /// How long a reviewer's claim lasts without a heartbeat.
     pub claim_lease: Duration,
+    /// Months after the notice of an enforcement in which it can be appealed (DSA Art.
+    /// 20(1) asks for at least six); 0 accepts appeals at any time.
+    #[serde(default = "default_appeal_window_months")]
+    pub appeal_window_months: u32,
+}
+
+fn default_appeal_window_months() -> u32 {
+    6
 }
 
 impl Default for EngineSettings {
@@ -41,6 +51,7 @@ impl Default for EngineSettings {
             four_eyes_policies: Vec::new(),
             four_eyes_kinds: Vec::new(),
             claim_lease: Duration::from_secs(15 * 60),
+            appeal_window_months: default_appeal_window_months(),
         }
     }
 }
@@ -62,5 +73,13 @@ impl EngineSettings {
     pub fn needs_four_eyes(&self, policy: &str, kind: &str) -> bool {
         self.four_eyes_policies.iter().any(|p| p == policy)
             || self.four_eyes_kinds.iter().any(|k| k == kind)
+    }
+
+    /// When appeals against an enforcement noticed at `noticed_at` stop being accepted.
+    pub fn appeal_window_closes(&self, noticed_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.appeal_window_months == 0 {
+            return None;
+        }
+        noticed_at.checked_add_months(chrono::Months::new(self.appeal_window_months))
     }
 }

@@ -74,7 +74,11 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     let (shutdown, shutdown_rx) = watch::channel(false);
     // Background services (listeners, workers) register here; each gets the shutdown
     // receiver and must finish or release its in-flight work when it flips.
-    let background: Vec<BackgroundTask> = Vec::new();
+    let background: Vec<BackgroundTask> = vec![crate::transparency::spawn_detector(
+        state.engine.clone(),
+        &state.config.transparency.detector,
+        shutdown_rx.clone(),
+    )];
     let router = crate::http::router(state.clone());
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {

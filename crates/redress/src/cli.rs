@@ -27,6 +27,23 @@ pub enum Command {
     Serve,
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Print the transparency report of a period (`--from`/`--to` as dates or RFC 3339).
+    Report {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: crate::transparency::ReportFormat,
+    },
+    /// Print the statements of reasons of the enforcements of a period in the EU
+    /// Transparency Database's JSON schema; fails if any would be refused.
+    ExportStatements {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -34,6 +51,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     crate::telemetry::init(&config.log);
     match cli.command {
         Command::Serve => crate::app::start(config).await?.run_until_signal().await,
+        Command::Report { from, to, format } => {
+            crate::transparency::report(&config, &from, &to, format, &mut std::io::stdout()).await
+        }
+        Command::ExportStatements { from, to } => {
+            crate::transparency::export_statements(&config, &from, &to, &mut std::io::stdout())
+                .await
+        }
         Command::Migrate => {
             let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
                 .await

@@ -42,6 +42,8 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub appeals: AppealsConfig,
+    #[serde(default)]
+    pub transparency: crate::transparency::TransparencyConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,6 +117,7 @@ impl Default for Config {
                 four_eyes_kinds: Vec::new(),
                 claim_lease_seconds: 15 * 60,
             },
+            transparency: crate::transparency::TransparencyConfig::default(),
         }
     }
 }
@@ -181,6 +184,7 @@ impl Config {
             four_eyes_policies: a.four_eyes_policies.clone(),
             four_eyes_kinds: a.four_eyes_kinds.clone(),
             claim_lease: Duration::from_secs(a.claim_lease_seconds),
+            appeal_window_months: self.transparency.appeal_window_months,
         }
     }
 

@@ -14,7 +14,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::transparency::routes(state))
 }
 
 /// Liveness: the process answers. Never touches the database, so a slow database does not

@@ -6,3 +6,4 @@ pub mod config;
 pub mod deliverers;
 pub mod http;
 pub mod telemetry;
+pub mod transparency;

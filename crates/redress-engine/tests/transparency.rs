@@ -206,4 +206,37 @@ redress_engine::backend_tests! {
         assert!(state.is_empty());
         test.cleanup().await;
     }
+
+    async fn an_appeal_after_the_window_is_refused_with_a_clear_error(test) {
+        let clock = clock();
+        let now = clock.now_plus(TimeDelta::zero());
+        let mut old = new_enforcement("acct-old", "rule-1", None);
+        old.enforced_at = now - TimeDelta::days(200);
+        let old_id = registry::record_enforcement(&test.db, old, now).await.expect("old enforcement");
+        let mut recent = new_enforcement("acct-recent", "rule-1", None);
+        recent.enforced_at = now - TimeDelta::days(150);
+        registry::record_enforcement(&test.db, recent, now).await.expect("recent enforcement");
+
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        let error = engine
+            .file(&Actor::appellant("old@example.org"), email("<old@example.org>", Some("acct-old")))
+            .await
+            .expect_err("too late");
+        let closed_at = (now - TimeDelta::days(200)).checked_add_months(chrono::Months::new(6)).expect("date");
+        assert_eq!(
+            error.to_string(),
+            format!("the time to appeal enforcement {old_id} ended on {closed_at}: appeals are accepted for 6 months after the notice")
+        );
+        engine
+            .file(&Actor::appellant("recent@example.org"), email("<recent@example.org>", Some("acct-recent")))
+            .await
+            .expect("within six months");
+
+        let unlimited = common::engine(&test.db, &clock, EngineSettings { appeal_window_months: 0, ..EngineSettings::default() });
+        unlimited
+            .file(&Actor::appellant("old@example.org"), email("<old-2@example.org>", Some("acct-old")))
+            .await
+            .expect("no window configured");
+        test.cleanup().await;
+    }
 }

@@ -17,6 +17,8 @@ use crate::settings::EngineSettings;
 pub struct Applied {
     pub appeal: StoredAppeal,
     pub events: Vec<Event>,
+    /// The queue before the command, so views of a queue the appeal left can refresh.
+    pub queue_before: String,
 }
 
 /// Loads the appeal, checks the caller's expected version, runs the core transition, and
@@ -42,10 +44,12 @@ pub async fn apply_command<C: ConnectionTrait>(
         }
     }
     let events = transition::decide(&stored.appeal, command, actor, now)?;
+    let queue_before = stored.appeal.queue.clone();
     record(conn, settings, &mut stored, &events, now).await?;
     Ok(Applied {
         appeal: stored,
         events,
+        queue_before,
     })
 }
 

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use redress_core::{Actor, AppealReference, Command, Event};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
+use crate::changes::{self, AppealChange, ChangeFeed};
 use crate::clock::Clock;
 use crate::commands::{self, Applied};
 use crate::error::EngineError;
@@ -22,6 +23,7 @@ pub struct Engine {
     db: DatabaseConnection,
     settings: Arc<EngineSettings>,
     clock: Arc<dyn Clock>,
+    changes: ChangeFeed,
 }
 
 impl Engine {
@@ -30,6 +32,7 @@ impl Engine {
             db,
             settings: Arc::new(settings),
             clock,
+            changes: ChangeFeed::new(),
         }
     }
 
@@ -43,6 +46,27 @@ impl Engine {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// Committed appeal changes, for live views.
+    pub fn changes(&self) -> &ChangeFeed {
+        &self.changes
+    }
+
+    /// Announces a change written in `conn`'s transaction: on PostgreSQL a notification
+    /// delivered at commit; elsewhere [`Self::published`] publishes after commit.
+    pub(crate) async fn announce<C: ConnectionTrait>(
+        conn: &C,
+        change: &AppealChange,
+    ) -> Result<(), EngineError> {
+        changes::notify_in_transaction(conn, change).await
+    }
+
+    /// After a commit: publishes in process unless the database delivers the notification.
+    pub(crate) fn published(&self, change: AppealChange) {
+        if !changes::announced_by_database(&self.db) {
+            self.changes.publish(change);
+        }
     }
 
     /// Files an appeal. Concurrent deliveries of the same message, or two filings for the
@@ -65,11 +89,26 @@ impl Engine {
                 rand::random(),
             )
             .await;
+            let result = match result {
+                Ok(filing) => match filing_change(&filing) {
+                    Some(change) => Self::announce(&txn, &change)
+                        .await
+                        .map(|()| (filing, Some(change))),
+                    None => Ok((filing, None)),
+                },
+                Err(err) => Err(err),
+            };
             match finish(txn, result).await {
                 Err(err) if err.is_retryable() && attempt < FILING_ATTEMPTS => {
                     tracing::debug!(attempt, error = %err, "filing raced another writer; retrying");
                 }
-                other => return other,
+                Err(err) => return Err(err),
+                Ok((filing, change)) => {
+                    if let Some(change) = change {
+                        self.published(change);
+                    }
+                    return Ok(filing);
+                }
             }
         }
     }
@@ -84,17 +123,25 @@ impl Engine {
         actor: &Actor,
     ) -> Result<Applied, EngineError> {
         let txn = self.db.begin().await?;
-        let result = commands::apply_command(
-            &txn,
-            &self.settings,
-            appeal_id,
-            expected_version,
-            command,
-            actor,
-            self.clock.now(),
-        )
+        let result = async {
+            let applied = commands::apply_command(
+                &txn,
+                &self.settings,
+                appeal_id,
+                expected_version,
+                command,
+                actor,
+                self.clock.now(),
+            )
+            .await?;
+            let change = AppealChange::of(&applied.appeal, Some(&applied.queue_before));
+            Self::announce(&txn, &change).await?;
+            Ok((applied, change))
+        }
         .await;
-        finish(txn, result).await
+        let (applied, change) = finish(txn, result).await?;
+        self.published(change);
+        Ok(applied)
     }
 
     pub async fn appeal(&self, id: Uuid) -> Result<StoredAppeal, EngineError> {
@@ -113,8 +160,15 @@ impl Engine {
     }
 }
 
+fn filing_change(filing: &Filing) -> Option<AppealChange> {
+    match filing {
+        Filing::Created(stored) | Filing::Appended(stored) => Some(AppealChange::of(stored, None)),
+        Filing::Duplicate { .. } => None,
+    }
+}
+
 /// Commits on success, rolls back on failure; a failed commit is the result.
-async fn finish<T>(
+pub(crate) async fn finish<T>(
     txn: DatabaseTransaction,
     result: Result<T, EngineError>,
 ) -> Result<T, EngineError> {

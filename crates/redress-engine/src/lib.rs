@@ -5,10 +5,12 @@
 //! appeal row, its events and its outbox items in one transaction. Repository functions in
 //! [`repo`] take the connection, so a caller that needs a wider transaction owns it.
 
+pub mod changes;
 pub mod clock;
 pub mod commands;
 pub mod correspondence;
 pub mod db;
+pub mod dead_letters;
 pub mod delivery;
 pub mod direct_messages;
 pub mod engine;
@@ -16,6 +18,7 @@ pub mod entity;
 pub mod error;
 pub mod filing;
 pub mod mail_id;
+pub mod query;
 pub mod repo;
 pub mod restoration;
 pub mod settings;
@@ -24,6 +27,7 @@ pub mod testing;
 pub mod transparency;
 pub mod worker;
 
+pub use changes::{AppealChange, ChangeFeed};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::Applied;
 pub use correspondence::Recorded;

@@ -15,6 +15,7 @@ use crate::config::Config;
 pub struct AppState {
     pub engine: Engine,
     pub config: Arc<Config>,
+    pub graphql: redress_graphql::Api,
 }
 
 /// A started service: its bound address and a handle to stop it.
@@ -55,17 +56,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningApp> {
 }
 
 pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<RunningApp> {
-    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
-        .await
-        .with_context(|| format!("connecting to {}", redact_url(&config.database.url)))?;
-    redress_engine::db::migrate(&db)
-        .await
-        .context("migrating the database")?;
-    let engine = Engine::new(db, config.engine_settings(), clock);
-    let state = AppState {
-        engine,
-        config: Arc::new(config),
-    };
+    let state = connect_state(config, clock).await?;
 
     let listener = TcpListener::bind(state.config.http.bind)
         .await
@@ -74,11 +65,22 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     let (shutdown, shutdown_rx) = watch::channel(false);
     // Background services (listeners, workers) register here; each gets the shutdown
     // receiver and must finish or release its in-flight work when it flips.
-    let background: Vec<BackgroundTask> = vec![crate::transparency::spawn_detector(
+    let mut background: Vec<BackgroundTask> = Vec::new();
+    // Appeal changes from every replica reach this one's live subscriptions.
+    let (db, feed, stop) = (
+        state.engine.db().clone(),
+        state.engine.changes().clone(),
+        shutdown_rx.clone(),
+    );
+    background.push(tokio::spawn(async move {
+        Ok(redress_engine::changes::listen_postgres(db, feed, stop).await?)
+    }));
+    background.extend(crate::workers::spawn(&state, &shutdown_rx)?);
+    background.push(crate::transparency::spawn_detector(
         state.engine.clone(),
         &state.config.transparency.detector,
         shutdown_rx.clone(),
-    )];
+    ));
     let router = crate::http::router(state.clone());
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
@@ -95,6 +97,25 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
         shutdown,
         server,
         background,
+    })
+}
+
+/// Connects and migrates: the state every entry point (`serve`, `worker`, admin commands)
+/// starts from.
+pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(&config.database.url)))?;
+    redress_engine::db::migrate(&db)
+        .await
+        .context("migrating the database")?;
+    let engine = Engine::new(db, config.engine_settings(), clock);
+    let graphql = redress_graphql::Api::new(engine.clone(), &config.graphql)
+        .context("setting up the GraphQL API")?;
+    Ok(AppState {
+        engine,
+        config: Arc::new(config),
+        graphql,
     })
 }
 
@@ -117,7 +138,8 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %err, "cannot listen for Ctrl-C");

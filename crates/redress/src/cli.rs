@@ -27,6 +27,20 @@ pub enum Command {
     Serve,
     /// Bring the database schema up to date and exit.
     Migrate,
+    /// Print a development bearer token (HS256, signed with the configured secret).
+    Token(crate::token::TokenArgs),
+    /// Write the GraphQL schema (SDL) to a file.
+    ExportSchema {
+        #[arg(long, default_value = "schema.graphql")]
+        output: PathBuf,
+    },
+    /// Run the background workers (SLA timers, outbox delivery) without the HTTP server.
+    Worker,
+    /// List or retry outbox items that were given up on.
+    DeadLetters {
+        #[command(subcommand)]
+        command: crate::dead_letters::DeadLettersCommand,
+    },
     /// Print the transparency report of a period (`--from`/`--to` as dates or RFC 3339).
     Report {
         #[arg(long)]
@@ -50,7 +64,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     crate::telemetry::init(&config.log);
     match cli.command {
+        Command::Token(args) => crate::token::print(&config, &args),
+        Command::ExportSchema { output } => {
+            std::fs::write(&output, redress_graphql::sdl())
+                .with_context(|| format!("writing {}", output.display()))?;
+            tracing::info!(path = %output.display(), "schema written");
+            Ok(())
+        }
         Command::Serve => crate::app::start(config).await?.run_until_signal().await,
+        Command::Worker => crate::workers::run_alone(config).await,
+        Command::DeadLetters { command } => crate::dead_letters::run(config, command).await,
         Command::Report { from, to, format } => {
             crate::transparency::report(&config, &from, &to, format, &mut std::io::stdout()).await
         }

@@ -43,6 +43,9 @@ pub struct Config {
     pub log: LogConfig,
     pub appeals: AppealsConfig,
     #[serde(default)]
+    pub graphql: redress_graphql::GraphqlSettings,
+    pub workers: crate::workers::WorkersConfig,
+    #[serde(default)]
     pub transparency: crate::transparency::TransparencyConfig,
 }
 
@@ -117,6 +120,8 @@ impl Default for Config {
                 four_eyes_kinds: Vec::new(),
                 claim_lease_seconds: 15 * 60,
             },
+            graphql: redress_graphql::GraphqlSettings::default(),
+            workers: crate::workers::WorkersConfig::default(),
             transparency: crate::transparency::TransparencyConfig::default(),
         }
     }
@@ -166,6 +171,7 @@ impl Config {
                 "appeals.claim_lease_seconds must be positive".to_owned(),
             ));
         }
+        self.workers.validate()?;
         Ok(())
     }
 

@@ -15,6 +15,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state.clone())
+        .merge(state.graphql.routes(&state.config.graphql))
+        .merge(crate::metrics::routes(state.clone()))
         .merge(crate::transparency::routes(state))
 }
 

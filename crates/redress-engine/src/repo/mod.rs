@@ -9,3 +9,4 @@ pub mod messages;
 pub mod outbox;
 pub mod outbox_delivery;
 pub mod registry;
+pub mod stats;

@@ -1,0 +1,112 @@
+//! Error policy at the API edge: every resolver error is an [`ApiError`], sent with a stable
+//! `extensions.code`. Engine errors map by variant, never by message; database and data
+//! errors are logged and reach the caller only as `INTERNAL` with no detail.
+
+use async_graphql::{ErrorExtensions, Value};
+use redress_core::TransitionError;
+use redress_engine::EngineError;
+
+/// The codes clients can rely on.
+pub mod codes {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        actual_version: i64,
+    },
+    #[error("{0}")]
+    InvalidTransition(String),
+    #[error("{0}")]
+    BadUserInput(String),
+    #[error("internal error")]
+    Internal,
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated => codes::UNAUTHENTICATED,
+            ApiError::Forbidden(_) => codes::FORBIDDEN,
+            ApiError::NotFound(_) => codes::NOT_FOUND,
+            ApiError::Conflict { .. } => codes::CONFLICT,
+            ApiError::InvalidTransition(_) => codes::INVALID_TRANSITION,
+            ApiError::BadUserInput(_) => codes::BAD_USER_INPUT,
+            ApiError::Internal => codes::INTERNAL,
+        }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        ApiError::BadUserInput(message.into())
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(err: EngineError) -> Self {
+        match err {
+            EngineError::AppealNotFound(_) | EngineError::ReferenceNotFound(_) => {
+                ApiError::NotFound(err.to_string())
+            }
+            EngineError::Conflict { actual, .. } => ApiError::Conflict {
+                message: err.to_string(),
+                actual_version: actual,
+            },
+            EngineError::Transition(transition) => transition.into(),
+            EngineError::InvalidInput(message) => ApiError::BadUserInput(message),
+            other => {
+                tracing::error!(error = %other, "request failed inside the engine");
+                ApiError::Internal
+            }
+        }
+    }
+}
+
+impl From<TransitionError> for ApiError {
+    fn from(err: TransitionError) -> Self {
+        match err {
+            TransitionError::NotPermitted { .. } | TransitionError::SameReviewer { .. } => {
+                ApiError::Forbidden(err.to_string())
+            }
+            TransitionError::InvalidInput { .. } => ApiError::BadUserInput(err.to_string()),
+            _ => ApiError::InvalidTransition(err.to_string()),
+        }
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.to_string()).extend_with(|_, extensions| {
+            extensions.set("code", self.code());
+            if let ApiError::Conflict { actual_version, .. } = self {
+                extensions.set("actualVersion", Value::from(*actual_version));
+            }
+        })
+    }
+}
+
+/// `?` for resolvers: converts any error the API knows into a coded GraphQL error.
+pub trait OrApiError<T> {
+    fn or_api(self) -> async_graphql::Result<T>;
+}
+
+impl<T, E: Into<ApiError>> OrApiError<T> for Result<T, E> {
+    fn or_api(self) -> async_graphql::Result<T> {
+        self.map_err(|e| e.into().extend())
+    }
+}

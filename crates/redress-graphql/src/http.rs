@@ -1,0 +1,181 @@
+//! The HTTP surface: GraphiQL and queries at `/graphql`, subscriptions over
+//! graphql-transport-ws at `/graphql/ws`.
+
+use std::sync::Arc;
+
+use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql::{
+    BatchRequest, BatchResponse, Data, ErrorExtensionValues, ErrorExtensions, Pos,
+};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use redress_engine::{Clock, Engine};
+
+use crate::auth::{AuthSetupError, Verifier};
+use crate::error::{codes, ApiError};
+use crate::rbac::Caller;
+use crate::schema::{self, ApiSchema};
+use crate::settings::GraphqlSettings;
+
+pub const ENDPOINT: &str = "/graphql";
+pub const WS_ENDPOINT: &str = "/graphql/ws";
+
+/// The API, ready to mount: the schema and the token verifier.
+#[derive(Clone)]
+pub struct Api {
+    schema: ApiSchema,
+    verifier: Arc<Verifier>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("verifier", &self.verifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    pub fn new(engine: Engine, settings: &GraphqlSettings) -> Result<Self, AuthSetupError> {
+        let verifier = Arc::new(Verifier::from_settings(&settings.auth)?);
+        let clock = engine.clock().clone();
+        Ok(Self {
+            schema: schema::build(engine, settings),
+            verifier,
+            clock,
+        })
+    }
+
+    pub fn schema(&self) -> &ApiSchema {
+        &self.schema
+    }
+
+    /// The token verifier, for other routes that authenticate staff.
+    pub fn verifier(&self) -> Arc<Verifier> {
+        self.verifier.clone()
+    }
+
+    /// The caller of a request: `None` without an `Authorization` header.
+    pub fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Ok(Caller(None));
+        };
+        let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
+        self.caller_from_authorization(value)
+    }
+
+    fn caller_from_authorization(&self, value: &str) -> Result<Caller, ApiError> {
+        match self.verifier.actor_from_header(value, self.clock.now()) {
+            Ok(actor) => Ok(Caller(Some(actor))),
+            Err(err) => {
+                tracing::info!(reason = %err, "refused a bearer token");
+                Err(ApiError::Unauthenticated)
+            }
+        }
+    }
+
+    pub fn routes(&self, settings: &GraphqlSettings) -> Router {
+        Router::new()
+            .route(ENDPOINT, get(graphiql).post(execute))
+            .route(WS_ENDPOINT, get(subscribe))
+            .layer(DefaultBodyLimit::max(settings.max_body_bytes))
+            .with_state(self.clone())
+    }
+}
+
+async fn graphiql() -> impl IntoResponse {
+    Html(
+        GraphiQLSource::build()
+            .endpoint(ENDPOINT)
+            .subscription_endpoint(WS_ENDPOINT)
+            .finish(),
+    )
+}
+
+fn unauthenticated() -> Response {
+    let error = ApiError::Unauthenticated.extend();
+    let body = async_graphql::Response::from_errors(vec![error.into_server_error(Pos::default())]);
+    (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+}
+
+async fn execute(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Response {
+    let Ok(caller) = api.caller(&headers) else {
+        return unauthenticated();
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => {
+            let error = ApiError::bad_input(format!("the body is not a GraphQL request: {err}"));
+            let body = async_graphql::Response::from_errors(vec![error
+                .extend()
+                .into_server_error(Pos::default())]);
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
+    };
+    let mut response = api.schema.execute_batch(batch.data(caller)).await;
+    coded(&mut response);
+    Json(response).into_response()
+}
+
+/// Errors raised before any resolver (syntax, validation, limits, input coercion) carry no
+/// code of ours; they are all about the request, so they are `BAD_USER_INPUT`.
+fn coded(response: &mut BatchResponse) {
+    let responses: Vec<&mut async_graphql::Response> = match response {
+        BatchResponse::Single(single) => vec![single],
+        BatchResponse::Batch(many) => many.iter_mut().collect(),
+    };
+    for single in responses {
+        for error in &mut single.errors {
+            let extensions = error
+                .extensions
+                .get_or_insert_with(ErrorExtensionValues::default);
+            if extensions.get("code").is_none() {
+                extensions.set("code", codes::BAD_USER_INPUT);
+            }
+        }
+    }
+}
+
+async fn subscribe(
+    State(api): State<Api>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let schema = api.schema.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let mut data = Data::default();
+                    data.insert(api.caller_from_init(&payload)?);
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+impl Api {
+    /// graphql-transport-ws sends credentials in `connection_init`:
+    /// `{"Authorization": "Bearer <token>"}` (any letter case).
+    fn caller_from_init(&self, payload: &serde_json::Value) -> async_graphql::Result<Caller> {
+        let authorization = payload.as_object().and_then(|fields| {
+            fields
+                .iter()
+                .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+                .and_then(|(_, value)| value.as_str())
+        });
+        match authorization {
+            None => Ok(Caller(None)),
+            Some(value) => self
+                .caller_from_authorization(value)
+                .map_err(|e| e.extend()),
+        }
+    }
+}

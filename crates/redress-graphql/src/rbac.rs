@@ -1,0 +1,84 @@
+//! Who may call what. The mutation table here is the one `docs/api.md` documents; a test
+//! checks every mutation against every role over HTTP.
+
+use async_graphql::Context;
+use redress_core::role::{
+    ESCALATORS, FILERS, NOTE_TAKERS, REVIEWERS, SENIORS, TRIAGERS, WITHDRAWERS,
+};
+use redress_core::{Actor, Role};
+
+use crate::error::ApiError;
+
+/// The authenticated caller of a request; `None` for a request without a token.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Option<Actor>);
+
+/// Roles that may release someone else's claim (reviewers release their own).
+const RELEASERS: &[Role] = &[Role::Reviewer, Role::SeniorReviewer, Role::Admin];
+/// Roles that push enforcements in: the platform, and administrators for imports.
+const ENFORCEMENT_RECORDERS: &[Role] = &[Role::Integration, Role::Admin];
+
+/// Every mutation and the roles allowed to call it. The core checks the same rules again
+/// against the appeal's state (a claim, four-eyes), so this table is the outer gate.
+pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
+    ("recordEnforcements", ENFORCEMENT_RECORDERS),
+    ("fileAppeal", FILERS),
+    ("triageAppeal", TRIAGERS),
+    ("claimNextAppeal", REVIEWERS),
+    ("heartbeatClaim", REVIEWERS),
+    ("releaseAppeal", RELEASERS),
+    ("requestInfo", REVIEWERS),
+    ("addNote", NOTE_TAKERS),
+    ("decideAppeal", REVIEWERS),
+    ("approveDecision", SENIORS),
+    ("rejectDecision", SENIORS),
+    ("reopenAppeal", SENIORS),
+    ("withdrawAppeal", WITHDRAWERS),
+    ("escalateAppeal", ESCALATORS),
+];
+
+/// Roles that see the appellant's personal data (contact, email, social ids, messages):
+/// the people who verify identity, read correspondence or restore accounts.
+pub const PII_READERS: &[Role] = &[
+    Role::Triager,
+    Role::Reviewer,
+    Role::SeniorReviewer,
+    Role::Support,
+];
+
+pub fn roles_for(mutation: &str) -> &'static [Role] {
+    MUTATION_ROLES
+        .iter()
+        .find(|(name, _)| *name == mutation)
+        .map_or(&[], |(_, roles)| roles)
+}
+
+/// The caller, who must hold a role (any role reads).
+pub fn staff(ctx: &Context<'_>) -> Result<Actor, ApiError> {
+    match ctx.data_opt::<Caller>().and_then(|c| c.0.clone()) {
+        Some(actor @ Actor::Staff { .. }) => Ok(actor),
+        _ => Err(ApiError::Unauthenticated),
+    }
+}
+
+/// The caller, who must hold one of the roles of `mutation`.
+pub fn authorize(ctx: &Context<'_>, mutation: &str) -> Result<Actor, ApiError> {
+    let actor = staff(ctx)?;
+    let allowed = roles_for(mutation);
+    if actor.has_any_role(allowed) {
+        Ok(actor)
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "{mutation} needs one of: {}",
+            allowed
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+}
+
+pub fn sees_pii(ctx: &Context<'_>) -> bool {
+    staff(ctx).is_ok_and(|actor| actor.has_any_role(PII_READERS))
+}

@@ -1,0 +1,178 @@
+//! The `Appeal` object: the stored snapshot, its deadlines, and its timeline on demand.
+
+use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use redress_core::Deadline;
+use redress_engine::{Engine, StoredAppeal};
+
+use crate::error::OrApiError;
+use crate::rbac;
+use crate::schema::enums::{AppealStateGql, ChannelGql, OutcomeGql, PriorityGql};
+use crate::schema::registry::{AccountNode, EnforcementNode};
+use crate::schema::timeline::{EventNode, MessageNode};
+
+/// An appeal as the API shows it.
+#[derive(Debug, Clone)]
+pub struct AppealNode(pub StoredAppeal);
+
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(name = "Decision")]
+pub struct DecisionNode {
+    pub outcome: OutcomeGql,
+    pub reasons: String,
+    pub decided_by: String,
+    pub approved_by: Option<String>,
+}
+
+#[Object(name = "Appeal")]
+impl AppealNode {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The human-friendly reference appellants quote, e.g. `RDR-7K3Q-9M2X`.
+    async fn reference(&self) -> String {
+        self.0.reference.to_string()
+    }
+
+    async fn state(&self) -> AppealStateGql {
+        self.0.appeal.state.into()
+    }
+
+    /// The optimistic-concurrency token: pass it as `expectedVersion` to change the appeal.
+    async fn version(&self) -> i64 {
+        self.0.version()
+    }
+
+    async fn channel(&self) -> ChannelGql {
+        self.0.appeal.channel.into()
+    }
+
+    async fn priority(&self) -> PriorityGql {
+        self.0.appeal.priority.into()
+    }
+
+    async fn queue(&self) -> &str {
+        &self.0.appeal.queue
+    }
+
+    async fn tags(&self) -> &[String] {
+        &self.0.appeal.tags
+    }
+
+    async fn identity_verified(&self) -> bool {
+        self.0.appeal.identity_verified
+    }
+
+    /// Whether the decision needs a second approver.
+    async fn four_eyes(&self) -> bool {
+        self.0.appeal.four_eyes
+    }
+
+    async fn assignee(&self) -> Option<&str> {
+        self.0.appeal.assignee.as_deref()
+    }
+
+    async fn lease_until(&self) -> Option<DateTime<Utc>> {
+        self.0.appeal.lease_until
+    }
+
+    async fn escalation_level(&self) -> u32 {
+        self.0.appeal.escalation_level
+    }
+
+    async fn decision(&self) -> Option<DecisionNode> {
+        self.0.appeal.decision.as_ref().map(|d| DecisionNode {
+            outcome: d.outcome.into(),
+            reasons: d.reasons.clone(),
+            decided_by: d.decided_by.clone(),
+            approved_by: d.approved_by.clone(),
+        })
+    }
+
+    async fn filed_at(&self) -> DateTime<Utc> {
+        self.0.appeal.filed_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.appeal.updated_at
+    }
+
+    async fn triage_due_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(schedule(ctx, &self.0)?.triage_due_at)
+    }
+
+    async fn decision_due_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime<Utc>>> {
+        Ok(schedule(ctx, &self.0)?.decision_due_at)
+    }
+
+    /// Whether a deadline of this appeal has passed.
+    async fn sla_breached(&self, ctx: &Context<'_>) -> Result<bool> {
+        let engine = ctx.data::<Engine>()?;
+        let now = engine.clock().now();
+        let due = schedule(ctx, &self.0)?;
+        let marks = self.0.appeal.sla_marks;
+        Ok(marks.breached(Deadline::Triage)
+            || marks.breached(Deadline::Decision)
+            || [due.triage_due_at, due.decision_due_at]
+                .into_iter()
+                .flatten()
+                .any(|at| at <= now))
+    }
+
+    /// Where answers go (address or handle). Personal data: null for roles without access.
+    async fn contact(&self, ctx: &Context<'_>) -> Option<&str> {
+        rbac::sees_pii(ctx)
+            .then_some(self.0.contact.as_deref())
+            .flatten()
+    }
+
+    async fn account_id(&self) -> Option<&str> {
+        self.0.appeal.account_id.as_deref()
+    }
+
+    async fn account(&self, ctx: &Context<'_>) -> Result<Option<AccountNode>> {
+        let Some(account_id) = &self.0.appeal.account_id else {
+            return Ok(None);
+        };
+        let engine = ctx.data::<Engine>()?;
+        Ok(engine.account(account_id).await.or_api()?.map(AccountNode))
+    }
+
+    /// The enforcement appealed against, with its statement of reasons.
+    async fn enforcement(&self, ctx: &Context<'_>) -> Result<Option<EnforcementNode>> {
+        let Some(id) = self.0.appeal.enforcement_id else {
+            return Ok(None);
+        };
+        let engine = ctx.data::<Engine>()?;
+        Ok(engine.enforcement(id).await.or_api()?.map(EnforcementNode))
+    }
+
+    /// The full history, oldest first.
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<EventNode>> {
+        let engine = ctx.data::<Engine>()?;
+        let history = engine.history(self.0.id).await.or_api()?;
+        Ok(history
+            .into_iter()
+            .map(|(version, event)| EventNode { version, event })
+            .collect())
+    }
+
+    /// Correspondence in and out, oldest first.
+    async fn messages(&self, ctx: &Context<'_>) -> Result<Vec<MessageNode>> {
+        let engine = ctx.data::<Engine>()?;
+        Ok(engine
+            .messages(self.0.id)
+            .await
+            .or_api()?
+            .into_iter()
+            .map(MessageNode)
+            .collect())
+    }
+}
+
+fn schedule(ctx: &Context<'_>, stored: &StoredAppeal) -> Result<redress_core::SlaSchedule> {
+    let engine = ctx.data::<Engine>()?;
+    let appeal = &stored.appeal;
+    Ok(appeal.sla_schedule(engine.settings().sla_policy(&appeal.queue, appeal.priority)))
+}

@@ -1,0 +1,231 @@
+//! Changing appeals. Every mutation takes the version the caller last saw; a stale one is
+//! `CONFLICT` and nothing changes.
+
+use async_graphql::{Context, InputObject, Object, Result, ID};
+use chrono::TimeDelta;
+use redress_core::Command;
+use redress_engine::Engine;
+
+use crate::error::{ApiError, OrApiError};
+use crate::rbac;
+use crate::schema::appeal::AppealNode;
+use crate::schema::enums::{OutcomeGql, PriorityGql};
+use crate::schema::ids::parse_id;
+
+#[derive(Debug, Default)]
+pub struct AppealMutation;
+
+#[derive(InputObject, Debug)]
+pub struct TriageInput {
+    pub priority: PriorityGql,
+    /// Queue to route the appeal to; the current one when omitted.
+    pub queue: Option<String>,
+    #[graphql(default)]
+    pub tags: Vec<String>,
+    pub identity_verified: bool,
+}
+
+/// Runs `command` for `mutation` as the caller, guarded by the role table and the version.
+async fn run(
+    ctx: &Context<'_>,
+    mutation: &str,
+    id: &ID,
+    expected_version: i64,
+    command: Command,
+) -> Result<AppealNode> {
+    let actor = rbac::authorize(ctx, mutation).or_api()?;
+    let id = parse_id(id)?;
+    let engine = ctx.data::<Engine>()?;
+    let applied = engine
+        .apply(id, Some(expected_version), &command, &actor)
+        .await
+        .or_api()?;
+    Ok(AppealNode(applied.appeal))
+}
+
+fn lease(engine: &Engine) -> Result<chrono::DateTime<chrono::Utc>> {
+    let lease = TimeDelta::from_std(engine.settings().claim_lease)
+        .map_err(|_| ApiError::Internal)
+        .or_api()?;
+    Ok(engine.clock().now() + lease)
+}
+
+#[Object]
+impl AppealMutation {
+    /// Sorts a filed appeal into a queue with a priority. Four-eyes review follows the
+    /// configured policies and kinds of the enforcement.
+    async fn triage_appeal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        input: TriageInput,
+    ) -> Result<AppealNode> {
+        rbac::authorize(ctx, "triageAppeal").or_api()?;
+        let engine = ctx.data::<Engine>()?;
+        let current = engine.appeal(parse_id(&id)?).await.or_api()?;
+        let four_eyes = current.appeal.four_eyes || needs_four_eyes(engine, &current).await?;
+        let command = Command::Triage {
+            priority: input.priority.into(),
+            queue: input.queue.unwrap_or(current.appeal.queue.clone()),
+            tags: input.tags,
+            identity_verified: input.identity_verified,
+            four_eyes,
+        };
+        run(ctx, "triageAppeal", &id, expected_version, command).await
+    }
+
+    /// Extends the caller's claim by the configured lease.
+    async fn heartbeat_claim(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+    ) -> Result<AppealNode> {
+        let lease_until = lease(ctx.data::<Engine>()?)?;
+        let command = Command::RenewClaim { lease_until };
+        run(ctx, "heartbeatClaim", &id, expected_version, command).await
+    }
+
+    /// Gives a claimed appeal back to the queue.
+    async fn release_appeal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+    ) -> Result<AppealNode> {
+        run(
+            ctx,
+            "releaseAppeal",
+            &id,
+            expected_version,
+            Command::Release,
+        )
+        .await
+    }
+
+    /// Asks the appellant for information; the SLA clock pauses until they answer.
+    async fn request_info(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        message: String,
+    ) -> Result<AppealNode> {
+        let command = Command::RequestInfo { message };
+        run(ctx, "requestInfo", &id, expected_version, command).await
+    }
+
+    async fn add_note(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        text: String,
+    ) -> Result<AppealNode> {
+        if text.trim().is_empty() {
+            return Err(ApiError::bad_input("a note needs text")).or_api();
+        }
+        run(
+            ctx,
+            "addNote",
+            &id,
+            expected_version,
+            Command::Note { text },
+        )
+        .await
+    }
+
+    /// Decides a claimed appeal. Upholding needs reasons.
+    async fn decide_appeal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        outcome: OutcomeGql,
+        reasons: String,
+    ) -> Result<AppealNode> {
+        let command = Command::Decide {
+            outcome: outcome.into(),
+            reasons,
+            statement: None,
+        };
+        run(ctx, "decideAppeal", &id, expected_version, command).await
+    }
+
+    /// The second approval of a four-eyes decision, by a senior reviewer who did not decide.
+    async fn approve_decision(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        note: Option<String>,
+    ) -> Result<AppealNode> {
+        let command = Command::Approve { note };
+        run(ctx, "approveDecision", &id, expected_version, command).await
+    }
+
+    /// Sends a decision back to the queue with the second reviewer's note.
+    async fn reject_decision(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        note: String,
+    ) -> Result<AppealNode> {
+        let command = Command::Reject { note };
+        run(ctx, "rejectDecision", &id, expected_version, command).await
+    }
+
+    /// Reopens an upheld appeal on new information or an external ruling.
+    async fn reopen_appeal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        reason: String,
+    ) -> Result<AppealNode> {
+        let command = Command::Reopen { reason };
+        run(ctx, "reopenAppeal", &id, expected_version, command).await
+    }
+
+    /// Withdraws an open appeal on the appellant's behalf.
+    async fn withdraw_appeal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        reason: String,
+    ) -> Result<AppealNode> {
+        let command = Command::Withdraw { reason };
+        run(ctx, "withdrawAppeal", &id, expected_version, command).await
+    }
+
+    /// Raises the escalation level and moves the appeal to the senior queue.
+    async fn escalate_appeal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+        reason: String,
+    ) -> Result<AppealNode> {
+        let to_queue = ctx.data::<Engine>()?.settings().senior_queue.clone();
+        let command = Command::Escalate {
+            reason,
+            to_queue,
+            breached: None,
+        };
+        run(ctx, "escalateAppeal", &id, expected_version, command).await
+    }
+}
+
+async fn needs_four_eyes(engine: &Engine, stored: &redress_engine::StoredAppeal) -> Result<bool> {
+    let Some(enforcement_id) = stored.appeal.enforcement_id else {
+        return Ok(false);
+    };
+    Ok(engine
+        .enforcement(enforcement_id)
+        .await
+        .or_api()?
+        .is_some_and(|e| engine.settings().needs_four_eyes(&e.policy, &e.kind)))
+}

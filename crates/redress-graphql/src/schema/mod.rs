@@ -1,0 +1,67 @@
+//! The schema: root types merged from one struct per area.
+//!
+//! To add fields, write `XQuery` / `XMutation` / `XSubscription` in your own module and
+//! add it to the tuple of the matching root below; nothing else changes.
+
+mod appeal;
+mod appeal_mutation;
+mod appeal_query;
+mod appeal_subscription;
+mod enums;
+mod ids;
+mod intake_mutation;
+mod me;
+mod registry;
+mod timeline;
+
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use redress_engine::Engine;
+
+use crate::settings::GraphqlSettings;
+
+pub use appeal::{AppealNode, DecisionNode};
+pub use enums::{AppealStateGql, ChannelGql, OutcomeGql, PriorityGql, RoleGql};
+pub use ids::parse_id;
+pub use registry::{AccountNode, EnforcementNode};
+pub use timeline::{EventNode, MessageNode};
+
+#[derive(MergedObject, Default, Debug)]
+pub struct QueryRoot(appeal_query::AppealQuery, me::MeQuery);
+
+#[derive(MergedObject, Default, Debug)]
+pub struct MutationRoot(
+    appeal_mutation::AppealMutation,
+    intake_mutation::IntakeMutation,
+);
+
+#[derive(MergedSubscription, Default, Debug)]
+pub struct SubscriptionRoot(appeal_subscription::AppealSubscription);
+
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+}
+
+/// The executable schema with its limits; `engine` and `settings` are available to every
+/// resolver as context data.
+pub fn build(engine: Engine, settings: &GraphqlSettings) -> ApiSchema {
+    let mut builder = builder()
+        .data(engine)
+        .data(settings.clone())
+        .limit_depth(settings.max_depth)
+        .limit_complexity(settings.max_complexity);
+    if !settings.introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

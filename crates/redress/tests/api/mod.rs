@@ -1,0 +1,191 @@
+//! A running service and a GraphQL client with real tokens, for API tests.
+
+use std::sync::Arc;
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use redress::app::RunningApp;
+use redress::config::Config;
+use redress_core::Role;
+use redress_engine::testing::TestDb;
+use redress_engine::ManualClock;
+use serde_json::{json, Value};
+
+pub const SECRET: &str = "api-test-secret-long-enough-for-hs256-signing";
+
+pub struct TestApp {
+    pub app: RunningApp,
+    pub clock: ManualClock,
+    pub config: Config,
+    pub http: reqwest::Client,
+}
+
+pub fn config_for(test: &TestDb) -> Config {
+    let mut config = Config::default();
+    config.database.url.clone_from(&test.url);
+    config.database.schema.clone_from(&test.schema);
+    config.http.bind = "127.0.0.1:0".parse().expect("address");
+    config.graphql.auth.hs256_secret = Some(SECRET.to_owned());
+    config
+}
+
+impl TestApp {
+    pub async fn start(test: &TestDb) -> Self {
+        Self::start_with(config_for(test)).await
+    }
+
+    pub async fn start_with(config: Config) -> Self {
+        let clock = ManualClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0)
+                .single()
+                .expect("time"),
+        );
+        let app = redress::app::start_with_clock(config.clone(), Arc::new(clock.clone()))
+            .await
+            .expect("start");
+        Self {
+            app,
+            clock,
+            config,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/graphql", self.app.http_addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/graphql/ws", self.app.http_addr)
+    }
+
+    pub fn token(&self, subject: &str, roles: &[Role]) -> String {
+        redress_graphql::auth::mint_dev_token(
+            &self.config.graphql.auth,
+            subject,
+            roles,
+            redress_engine::Clock::now(&self.clock),
+            TimeDelta::hours(1),
+        )
+        .expect("mint token")
+    }
+
+    /// Posts a GraphQL request; returns the whole response body.
+    pub async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(self.url())
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("send");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("json body"))
+    }
+
+    /// `data`, asserting there were no errors.
+    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(Some(token), query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// The code of the first error, asserting there was one.
+    pub async fn error_code(&self, token: &str, query: &str, variables: Value) -> String {
+        let (_, body) = self.post(Some(token), query, variables).await;
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error with a code: {body}"))
+            .to_owned()
+    }
+
+    pub async fn stop(self) {
+        self.app.stop().await.expect("stop");
+    }
+}
+
+pub const RECORD: &str =
+    r"mutation($e: [EnforcementInput!]!) { recordEnforcements(enforcements: $e) { ids } }";
+pub const FILE: &str = r"mutation($i: FileAppealInput!) { fileAppeal(input: $i) { outcome appeal { id reference version state queue } } }";
+
+pub fn enforcement(account: &str, policy: &str) -> Value {
+    json!({
+        "externalId": format!("enf-{account}"),
+        "accountId": account,
+        "accountEmail": format!("{account}@example.test"),
+        "kind": "account_deactivation",
+        "policy": policy,
+        "sourceKind": "model",
+        "sourceId": "classifier-v7",
+        "automatedDetection": "fully",
+        "automatedDecision": "fully",
+        "contentId": "pin-1",
+        "contentRelation": "saved",
+        "facts": "saved a pin flagged as spam",
+        "statement": {
+            "restrictions": [{"kind": "account_suspended", "starts_at": "2026-11-24T10:00:00Z"}],
+            "territorial_scope": {"scope": "worldwide"},
+            "facts": "saved a pin flagged as spam",
+            "automated_detection": "fully",
+            "automated_decision": "fully",
+            "ground": {"ground": "incompatible_with_terms", "clause": "spam policy", "explanation": "mass posting of links"},
+            "redress": ["internal_complaint", "out_of_court_dispute_settlement", "judicial_redress"]
+        },
+        "enforcedAt": "2026-11-24T10:00:00Z",
+    })
+}
+
+/// Records an enforcement and files an appeal about it as the platform; returns the appeal.
+pub async fn file_appeal(app: &TestApp, account: &str, policy: &str) -> Value {
+    let platform = app.token("platform", &[Role::Integration]);
+    let ids = app
+        .ok(
+            &platform,
+            RECORD,
+            json!({"e": [enforcement(account, policy)]}),
+        )
+        .await;
+    let enforcement_id = ids["recordEnforcements"]["ids"][0].clone();
+    let filed = app
+        .ok(
+            &platform,
+            FILE,
+            json!({"i": {
+                "requestId": format!("req-{account}"),
+                "enforcementId": enforcement_id,
+                "sender": format!("{account}@example.test"),
+                "body": "I only saved that pin, please restore my account",
+                "identityVerified": true,
+            }}),
+        )
+        .await;
+    filed["fileAppeal"]["appeal"].clone()
+}
+
+pub const TRIAGE: &str = r"mutation($id: ID!, $v: Int!, $q: String) { triageAppeal(id: $id, expectedVersion: $v, input: {priority: HIGH, queue: $q, identityVerified: true}) { version state queue fourEyes } }";
+
+/// Files and triages an appeal into `queue`; returns it after triage.
+pub async fn triaged_appeal(
+    app: &TestApp,
+    account: &str,
+    policy: &str,
+    queue: &str,
+) -> (String, i64) {
+    let appeal = file_appeal(app, account, policy).await;
+    let id = appeal["id"].as_str().expect("id").to_owned();
+    let triager = app.token("tina", &[Role::Triager]);
+    let triaged = app
+        .ok(
+            &triager,
+            TRIAGE,
+            json!({"id": id, "v": appeal["version"], "q": queue}),
+        )
+        .await;
+    (
+        id,
+        triaged["triageAppeal"]["version"]
+            .as_i64()
+            .expect("version"),
+    )
+}

@@ -1,0 +1,101 @@
+//! The GraphQL API over real HTTP with real tokens, on SQLite and PostgreSQL.
+
+#[allow(dead_code)]
+mod api;
+
+use api::{file_appeal, TestApp, FILE, TRIAGE};
+use redress_core::Role;
+use serde_json::json;
+
+const APPEAL: &str = r"query($id: ID!) { appeal(id: $id) { id reference state version queue priority contact
+    account { id email status enforcements { policy contentRelation } }
+    enforcement { policy sourceId automatedDecision statement }
+    events { version kind actorKind actorId } messages { direction sender body } } }";
+
+redress_engine::backend_tests! {
+    async fn the_platform_files_and_a_triager_triages_over_http(test) {
+        let app = TestApp::start(&test).await;
+        let appeal = file_appeal(&app, "acct-1", "spam").await;
+        let id = appeal["id"].as_str().expect("id").to_owned();
+        assert_eq!(appeal["state"], "FILED");
+        assert_eq!(appeal["version"], 1);
+
+        let triager = app.token("tina", &[Role::Triager]);
+        let triaged = app.ok(&triager, TRIAGE, json!({"id": id, "v": 1, "q": "spam-appeals"})).await;
+        assert_eq!(triaged["triageAppeal"]["state"], "TRIAGED");
+        assert_eq!(triaged["triageAppeal"]["queue"], "spam-appeals");
+
+        let note = r"mutation($id: ID!, $v: Int!) { addNote(id: $id, expectedVersion: $v, text: $t) { version } }"
+            .replace("$t", "\"checked the pin history\"");
+        let noted = app.ok(&triager, &note, json!({"id": id, "v": 2})).await;
+        assert_eq!(noted["addNote"]["version"], 3);
+
+        let read = app.ok(&triager, APPEAL, json!({"id": id})).await;
+        let read = &read["appeal"];
+        assert_eq!(read["contact"], "acct-1@example.test");
+        assert_eq!(read["account"]["email"], "acct-1@example.test");
+        assert_eq!(read["account"]["enforcements"][0]["contentRelation"], "saved");
+        assert_eq!(read["enforcement"]["sourceId"], "classifier-v7");
+        let kinds: Vec<&str> = read["events"].as_array().expect("events").iter().filter_map(|e| e["kind"].as_str()).collect();
+        assert_eq!(kinds, ["filed", "triaged", "note_added"]);
+        assert_eq!(read["messages"][0]["body"], "I only saved that pin, please restore my account");
+
+        let by_reference = app.ok(&triager, r"query($r: String!) { appealByReference(reference: $r) { id } }",
+            json!({"r": appeal["reference"]})).await;
+        assert_eq!(by_reference["appealByReference"]["id"], id.as_str());
+
+        // Filing the same request again changes nothing.
+        let platform = app.token("platform", &[Role::Integration]);
+        let again = app.ok(&platform, FILE, json!({"i": {
+            "requestId": "req-acct-1", "accountId": "acct-1", "sender": "acct-1@example.test", "body": "again"
+        }})).await;
+        assert_eq!(again["fileAppeal"]["outcome"], "DUPLICATE");
+        assert_eq!(again["fileAppeal"]["appeal"]["version"], 3);
+        app.stop().await;
+        test.cleanup().await;
+    }
+
+    async fn a_stale_version_is_a_conflict_and_changes_nothing(test) {
+        let app = TestApp::start(&test).await;
+        let appeal = file_appeal(&app, "acct-2", "spam").await;
+        let triager = app.token("tina", &[Role::Triager]);
+        let (_, body) = app.post(Some(&triager), TRIAGE, json!({"id": appeal["id"], "v": 7, "q": "general"})).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "CONFLICT");
+        assert_eq!(body["errors"][0]["extensions"]["actualVersion"], 1);
+        let read = app.ok(&triager, "query($id: ID!) { appeal(id: $id) { state version } }", json!({"id": appeal["id"]})).await;
+        assert_eq!(read["appeal"], json!({"state": "FILED", "version": 1}));
+        app.stop().await;
+        test.cleanup().await;
+    }
+
+    async fn callers_without_a_valid_token_or_role_are_refused(test) {
+        let app = TestApp::start(&test).await;
+        let appeal = file_appeal(&app, "acct-3", "spam").await;
+        let (status, body) = app.post(None, "{ me { subject } }", json!({})).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        let (status, body) = app.post(Some("not-a-token"), "{ me { subject } }", json!({})).await;
+        assert_eq!(status, 401);
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+
+        let support = app.token("sam", &[Role::Support]);
+        let code = app.error_code(&support, TRIAGE, json!({"id": appeal["id"], "v": 1, "q": "general"})).await;
+        assert_eq!(code, "FORBIDDEN");
+        let me = app.ok(&support, "{ me { subject roles seesPersonalData } }", json!({})).await;
+        assert_eq!(me["me"], json!({"subject": "sam", "roles": ["SUPPORT"], "seesPersonalData": true}));
+
+        // Integrations and administrators see no personal data.
+        let admin = app.token("ada", &[Role::Admin]);
+        let read = app.ok(&admin, APPEAL, json!({"id": appeal["id"]})).await;
+        assert!(read["appeal"]["contact"].is_null());
+        assert!(read["appeal"]["account"]["email"].is_null());
+        assert!(read["appeal"]["messages"][0]["body"].is_null());
+
+        let missing = app.ok(&admin, "query($id: ID!) { appeal(id: $id) { id } }", json!({"id": uuid::Uuid::now_v7()})).await;
+        assert!(missing["appeal"].is_null());
+        let code = app.error_code(&admin, "query { appeal(id: \"nope\") { id } }", json!({})).await;
+        assert_eq!(code, "BAD_USER_INPUT");
+        app.stop().await;
+        test.cleanup().await;
+    }
+}

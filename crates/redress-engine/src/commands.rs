@@ -93,17 +93,24 @@ pub(crate) async fn record_keeping<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Writes a new appeal from its `Filed` event, with the event and its outbox items.
+/// Writes a new appeal from its `Filed` event, with the event and its outbox items. The
+/// acknowledgement carries the status-page token, the only place the token is ever written.
 pub(crate) async fn record_new<C: ConnectionTrait>(
     conn: &C,
     settings: &EngineSettings,
     stored: &StoredAppeal,
     filed: &Event,
+    status_token: &str,
     now: DateTime<Utc>,
 ) -> Result<(), EngineError> {
     appeals::insert(conn, stored, settings).await?;
     events::append(conn, stored.id, 1, std::slice::from_ref(filed)).await?;
-    outbox::enqueue(conn, outbox_items(stored, filed), now).await?;
+    let mut items = outbox_items(stored, filed);
+    for item in &mut items {
+        item.payload["status_token"] = serde_json::Value::String(status_token.to_owned());
+    }
+    outbox::enqueue(conn, items, now).await?;
+    crate::transparency::status::store_token(conn, stored.id, status_token, now).await?;
     Ok(())
 }
 

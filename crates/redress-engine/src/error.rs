@@ -23,6 +23,12 @@ pub enum EngineError {
     Transition(#[from] TransitionError),
     #[error("{0}")]
     InvalidInput(String),
+    #[error("the time to appeal enforcement {enforcement} ended on {closed_at}: appeals are accepted for {months} months after the notice")]
+    AppealWindowClosed {
+        enforcement: Uuid,
+        closed_at: chrono::DateTime<chrono::Utc>,
+        months: u32,
+    },
     #[error("stored data of {entity} {id} is unreadable: {reason}")]
     Corrupt {
         entity: &'static str,

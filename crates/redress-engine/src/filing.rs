@@ -85,6 +85,18 @@ pub async fn file_appeal<C: ConnectionTrait>(
         }
     }
 
+    if let Some(enforcement) = &enforcement {
+        if let Some(closed_at) = settings.appeal_window_closes(enforcement.enforced_at) {
+            if now > closed_at {
+                return Err(EngineError::AppealWindowClosed {
+                    enforcement: enforcement.id,
+                    closed_at,
+                    months: settings.appeal_window_months,
+                });
+            }
+        }
+    }
+
     let filed = transition::file(
         FileAppeal {
             channel: incoming.channel,
@@ -109,7 +121,8 @@ pub async fn file_appeal<C: ConnectionTrait>(
             .or_else(|| Some(incoming.sender.clone())),
         appeal,
     };
-    record_new(conn, settings, &stored, &filed, now).await?;
+    let status_token = crate::transparency::status::new_token();
+    record_new(conn, settings, &stored, &filed, &status_token, now).await?;
     store_message(conn, &incoming, stored.id, now).await?;
     Ok(Filing::Created(stored))
 }

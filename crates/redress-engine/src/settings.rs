@@ -34,6 +34,14 @@ pub struct EngineSettings {
     /// When set, SLA time counts only in these business hours.
     #[serde(skip)]
     pub business_hours: Option<BusinessHours<chrono_tz::Tz>>,
+    /// Months after the notice of an enforcement in which it can be appealed (DSA Art.
+    /// 20(1) asks for at least six); 0 accepts appeals at any time.
+    #[serde(default = "default_appeal_window_months")]
+    pub appeal_window_months: u32,
+}
+
+fn default_appeal_window_months() -> u32 {
+    6
 }
 
 impl Default for EngineSettings {
@@ -47,6 +55,7 @@ impl Default for EngineSettings {
             four_eyes_kinds: Vec::new(),
             claim_lease: Duration::from_secs(15 * 60),
             business_hours: None,
+            appeal_window_months: default_appeal_window_months(),
         }
     }
 }
@@ -88,5 +97,13 @@ impl EngineSettings {
     pub fn needs_four_eyes(&self, policy: &str, kind: &str) -> bool {
         self.four_eyes_policies.iter().any(|p| p == policy)
             || self.four_eyes_kinds.iter().any(|k| k == kind)
+    }
+
+    /// When appeals against an enforcement noticed at `noticed_at` stop being accepted.
+    pub fn appeal_window_closes(&self, noticed_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.appeal_window_months == 0 {
+            return None;
+        }
+        noticed_at.checked_add_months(chrono::Months::new(self.appeal_window_months))
     }
 }

@@ -239,7 +239,7 @@ redress_engine::backend_tests! {
             content_id: Some("pin-404".into()),
             content_relation: Some("saved".into()),
             facts: "internal error".into(),
-            statement: json!({}),
+            statement: redress_engine::testing::automated_suspension_statement(now),
             enforced_at: now,
         }, now).await.expect("deletion");
         // Recording a content enforcement marks the account active; the wave had deactivated it.

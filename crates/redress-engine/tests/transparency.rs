@@ -6,6 +6,7 @@ use chrono::{TimeDelta, Utc};
 use common::{clock, email, enforcement_statement, engine, upheld_statement};
 use redress_core::{Actor, Command, Outcome, Priority, Role};
 use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::restoration::Selector;
 use redress_engine::transparency::{incidents, DetectorSettings, EnforcementSource};
 use redress_engine::{Engine, EngineSettings, ManualClock};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
@@ -48,7 +49,7 @@ async fn decided_appeal(
 ) {
     registry::record_enforcement(
         engine.db(),
-        new_enforcement(account, source_id, Some("wave-1")),
+        new_enforcement(account, source_id, Some(&format!("{source_id}-run-1"))),
         Utc::now(),
     )
     .await
@@ -169,10 +170,10 @@ redress_engine::backend_tests! {
         let raised = engine.detect_faulty_sources(&settings).await.expect("scan");
         assert_eq!(raised.len(), 1, "{raised:?}");
         let incident = &raised[0];
-        assert_eq!(incident.source, EnforcementSource { kind: "model".into(), id: "nudity-v7".into(), batch_id: Some("wave-1".into()) });
+        assert_eq!(incident.source, EnforcementSource { kind: "model".into(), id: "nudity-v7".into(), batch_id: Some("nudity-v7-run-1".into()) });
         assert_eq!((incident.decided, incident.overturned), (200, 180));
         assert!((incident.lower_bound - 0.8506).abs() < 1e-4, "{}", incident.lower_bound);
-        assert_eq!(incident.selector.source_id, "nudity-v7");
+        assert_eq!(incident.selector, Selector::Batch { batch_id: "nudity-v7-run-1".into() });
         // Every account of the wave is still marked deactivated in the registry: the test confirms
         // restorations without an account service updating it.
         assert_eq!(incident.dry_run_accounts, 200);
@@ -180,7 +181,7 @@ redress_engine::backend_tests! {
         let notices = redress_engine::entity::outbox::Entity::find().all(&test.db).await.expect("outbox");
         let alerts: Vec<_> = notices.iter().filter(|n| n.topic == incidents::TOPIC).collect();
         assert_eq!(alerts.len(), 1);
-        assert_eq!(alerts[0].payload["bulk_restore"]["selector"]["source_id"], "nudity-v7");
+        assert_eq!(alerts[0].payload["bulk_restore"]["selector"], serde_json::json!({"by": "batch", "batch_id": "nudity-v7-run-1"}));
         assert_eq!(alerts[0].payload["bulk_restore"]["dry_run_accounts"], 200);
 
         assert!(engine.detect_faulty_sources(&settings).await.expect("rescan").is_empty(), "one open incident per source");
@@ -203,6 +204,39 @@ redress_engine::backend_tests! {
         assert!(raised.is_empty(), "{raised:?}");
         let state = engine.incidents(true).await.expect("list");
         assert!(state.is_empty());
+        test.cleanup().await;
+    }
+
+    async fn an_appeal_after_the_window_is_refused_with_a_clear_error(test) {
+        let clock = clock();
+        let now = clock.now_plus(TimeDelta::zero());
+        let mut old = new_enforcement("acct-old", "rule-1", None);
+        old.enforced_at = now - TimeDelta::days(200);
+        let old_id = registry::record_enforcement(&test.db, old, now).await.expect("old enforcement");
+        let mut recent = new_enforcement("acct-recent", "rule-1", None);
+        recent.enforced_at = now - TimeDelta::days(150);
+        registry::record_enforcement(&test.db, recent, now).await.expect("recent enforcement");
+
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        let error = engine
+            .file(&Actor::appellant("old@example.org"), email("<old@example.org>", Some("acct-old")))
+            .await
+            .expect_err("too late");
+        let closed_at = (now - TimeDelta::days(200)).checked_add_months(chrono::Months::new(6)).expect("date");
+        assert_eq!(
+            error.to_string(),
+            format!("the time to appeal enforcement {old_id} ended on {closed_at}: appeals are accepted for 6 months after the notice")
+        );
+        engine
+            .file(&Actor::appellant("recent@example.org"), email("<recent@example.org>", Some("acct-recent")))
+            .await
+            .expect("within six months");
+
+        let unlimited = common::engine(&test.db, &clock, EngineSettings { appeal_window_months: 0, ..EngineSettings::default() });
+        unlimited
+            .file(&Actor::appellant("old@example.org"), email("<old-2@example.org>", Some("acct-old")))
+            .await
+            .expect("no window configured");
         test.cleanup().await;
     }
 }

@@ -86,6 +86,11 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
         &state.config.restoration,
         shutdown_rx.clone(),
     )?);
+    background.push(crate::transparency::spawn_detector(
+        state.engine.clone(),
+        &state.config.transparency.detector,
+        shutdown_rx.clone(),
+    ));
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
         axum::serve(listener, router)

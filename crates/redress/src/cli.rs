@@ -43,6 +43,23 @@ pub enum Command {
     },
     /// Restore the accounts of a faulty enforcement wave: dry run, run or resume a job.
     BulkRestore(crate::bulk_restore_cli::BulkRestoreArgs),
+    /// Print the transparency report of a period (`--from`/`--to` as dates or RFC 3339).
+    Report {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: crate::transparency::ReportFormat,
+    },
+    /// Print the statements of reasons of the enforcements of a period in the EU
+    /// Transparency Database's JSON schema; fails if any would be refused.
+    ExportStatements {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -60,6 +77,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker => crate::workers::run_alone(config).await,
         Command::DeadLetters { command } => crate::dead_letters::run(config, command).await,
         Command::BulkRestore(args) => crate::bulk_restore_cli::run(config, args).await,
+        Command::Report { from, to, format } => {
+            crate::transparency::report(&config, &from, &to, format, &mut std::io::stdout()).await
+        }
+        Command::ExportStatements { from, to } => {
+            crate::transparency::export_statements(&config, &from, &to, &mut std::io::stdout())
+                .await
+        }
         Command::Migrate => {
             let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
                 .await

@@ -50,6 +50,7 @@ pub struct Config {
     pub workers: crate::workers::WorkersConfig,
     #[serde(default)]
     pub restoration: crate::restoration::RestorationConfig,
+    pub transparency: crate::transparency::TransparencyConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +129,7 @@ impl Default for Config {
             graphql: redress_graphql::GraphqlSettings::default(),
             workers: crate::workers::WorkersConfig::default(),
             restoration: crate::restoration::RestorationConfig::default(),
+            transparency: crate::transparency::TransparencyConfig::default(),
         }
     }
 }
@@ -198,6 +200,7 @@ impl Config {
             four_eyes_kinds: a.four_eyes_kinds.clone(),
             claim_lease: Duration::from_secs(a.claim_lease_seconds),
             business_hours: self.workers.business_hours(),
+            appeal_window_months: self.transparency.appeal_window_months,
         }
     }
 

@@ -13,4 +13,5 @@ pub mod restoration;
 pub mod social;
 pub mod telemetry;
 pub mod token;
+pub mod transparency;
 pub mod workers;

@@ -6,7 +6,6 @@ use clap::Parser;
 use redress::cli::{self, Cli};
 use redress_engine::repo::registry::{self, NewEnforcement};
 use redress_engine::testing::TestDb;
-use serde_json::json;
 
 async fn deactivate(test: &TestDb, account: &str) {
     let now = Utc::now();
@@ -26,7 +25,7 @@ async fn deactivate(test: &TestDb, account: &str) {
             content_id: None,
             content_relation: None,
             facts: "internal error".into(),
-            statement: json!({}),
+            statement: redress_engine::testing::automated_suspension_statement(now),
             enforced_at: now,
         },
         now,

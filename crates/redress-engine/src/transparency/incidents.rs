@@ -1,13 +1,12 @@
 //! Faulty-enforcement detection: a source whose appeals are mostly won raises an incident,
-//! which admins are told about through the outbox, with the selector and dry-run count of
-//! the bulk restore that would undo the source's enforcements.
+//! which admins are told about through the outbox, with the selector and dry run of the
+//! bulk restore that would undo the source's enforcements (`restoration::bulk`).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::IncidentRule;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -15,9 +14,10 @@ use uuid::Uuid;
 
 use super::sources::{self, EnforcementSource, SourceOutcomes};
 use crate::entity::enforcement_incident::{self, Entity as Incidents};
-use crate::entity::{account, enforcement};
 use crate::error::{is_unique_violation, EngineError};
 use crate::repo::outbox::{self, OutboxItem};
+use crate::restoration::bulk::preview;
+use crate::restoration::{RestorationError, Selector};
 
 /// Outbox topic of the admin notification that an incident was raised.
 pub const TOPIC: &str = "enforcement_incident";
@@ -41,12 +41,17 @@ impl Default for DetectorSettings {
     }
 }
 
-/// What a bulk restore needs to select the enforcements of one source.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BulkRestoreSelector {
-    pub source_kind: String,
-    pub source_id: String,
-    pub batch_id: Option<String>,
+/// The bulk-restore selector that undoes a source's enforcements: its batch when it ran in
+/// one (the narrowest selection), otherwise the rule or model.
+pub fn selector_for(source: &EnforcementSource) -> Selector {
+    match &source.batch_id {
+        Some(batch_id) => Selector::Batch {
+            batch_id: batch_id.clone(),
+        },
+        None => Selector::Source {
+            source_id: source.id.clone(),
+        },
+    }
 }
 
 /// A raised incident.
@@ -62,8 +67,9 @@ pub struct Incident {
     pub threshold: f64,
     pub window_from: DateTime<Utc>,
     pub window_to: DateTime<Utc>,
-    pub selector: BulkRestoreSelector,
-    /// Accounts a bulk restore with `selector` would reactivate now.
+    /// Start a bulk restore with this selector to undo the source's enforcements.
+    pub selector: Selector,
+    /// Accounts the bulk restore would cover, counted when the incident was raised.
     pub dry_run_accounts: u64,
     pub raised_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
@@ -157,12 +163,12 @@ async fn raise<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Incident, EngineError> {
     let source = &outcomes.source;
-    let selector = BulkRestoreSelector {
-        source_kind: source.kind.clone(),
-        source_id: source.id.clone(),
-        batch_id: source.batch_id.clone(),
-    };
-    let dry_run_accounts = deactivated_accounts(conn, &selector).await?;
+    let selector = selector_for(source);
+    let dry_run = preview(conn, &selector).await.map_err(|err| match err {
+        RestorationError::Engine(err) => err,
+        other => EngineError::InvalidInput(other.to_string()),
+    })?;
+    let dry_run_accounts = u64::try_from(dry_run.accounts - dry_run.already_active).unwrap_or(0);
     let model = enforcement_incident::Model {
         id: Uuid::now_v7(),
         source_key: source.key(),
@@ -203,6 +209,7 @@ async fn raise<C: ConnectionTrait>(
                 "bulk_restore": {
                     "selector": incident.selector,
                     "dry_run_accounts": incident.dry_run_accounts,
+                    "dry_run": dry_run,
                 },
             }),
         }],
@@ -210,45 +217,6 @@ async fn raise<C: ConnectionTrait>(
     )
     .await?;
     Ok(incident)
-}
-
-#[derive(Debug, FromQueryResult)]
-struct CountRow {
-    accounts: i64,
-}
-
-/// The dry run of the bulk restore: distinct accounts still deactivated by an enforcement
-/// of this source.
-pub async fn deactivated_accounts<C: ConnectionTrait>(
-    conn: &C,
-    selector: &BulkRestoreSelector,
-) -> Result<u64, EngineError> {
-    let e = |c: enforcement::Column| (enforcement::Entity, c);
-    let mut query = Query::select();
-    query
-        .expr_as(
-            Func::count_distinct(Expr::col(e(enforcement::Column::AccountId))),
-            sea_orm::sea_query::Alias::new("accounts"),
-        )
-        .from(enforcement::Entity)
-        .inner_join(
-            account::Entity,
-            Expr::col((account::Entity, account::Column::Id))
-                .equals(e(enforcement::Column::AccountId)),
-        )
-        .and_where(Expr::col(e(enforcement::Column::SourceKind)).eq(selector.source_kind.as_str()))
-        .and_where(Expr::col(e(enforcement::Column::SourceId)).eq(selector.source_id.as_str()))
-        .and_where(Expr::col((account::Entity, account::Column::Status)).eq("deactivated"));
-    match &selector.batch_id {
-        Some(batch) => {
-            query.and_where(Expr::col(e(enforcement::Column::BatchId)).eq(batch.as_str()))
-        }
-        None => query.and_where(Expr::col(e(enforcement::Column::BatchId)).is_null()),
-    };
-    let row = CountRow::find_by_statement(conn.get_database_backend().build(&query))
-        .one(conn)
-        .await?;
-    Ok(row.map_or(0, |r| u64::try_from(r.accounts).unwrap_or(0)))
 }
 
 async fn open_for<C: ConnectionTrait>(

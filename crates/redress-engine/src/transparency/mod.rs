@@ -1,15 +1,22 @@
 //! Transparency: overturn rates per enforcement source and the incidents they raise.
 
+pub mod disputes;
 pub mod incidents;
+pub mod report;
 pub mod sources;
+pub mod status;
+pub mod tdb;
 
 use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
-pub use incidents::{BulkRestoreSelector, DetectorSettings, Incident};
+pub use incidents::{DetectorSettings, Incident};
+pub use report::TransparencyReport;
 pub use sources::{EnforcementSource, SourceOutcomes};
+pub use status::{StatusError, StatusView};
 
 impl Engine {
     /// Sources ranked by overturn rate and volume, over appeals filed in `[from, to)`.
@@ -35,5 +42,62 @@ impl Engine {
 
     pub async fn resolve_incident(&self, id: Uuid) -> Result<Incident, EngineError> {
         incidents::resolve(self.db(), id, self.clock().now()).await
+    }
+
+    /// The status page of the appeal `reference`, if `token` opens it.
+    pub async fn appeal_status(
+        &self,
+        reference: &str,
+        token: &str,
+    ) -> Result<StatusView, StatusError> {
+        let stored = status::open(self.db(), reference, token).await?;
+        Ok(status::view(self.db(), &stored).await?)
+    }
+
+    /// Files information the appellant added on the status page, and returns the page.
+    pub async fn add_status_information(
+        &self,
+        reference: &str,
+        token: &str,
+        text: &str,
+    ) -> Result<StatusView, StatusError> {
+        let txn = self.db().begin().await.map_err(EngineError::from)?;
+        let result = async {
+            let mut stored = status::open(&txn, reference, token).await?;
+            status::add_information(&txn, self.settings(), &mut stored, text, self.clock().now())
+                .await?;
+            Ok::<_, StatusError>(stored)
+        }
+        .await;
+        match result {
+            Ok(stored) => {
+                txn.commit().await.map_err(EngineError::from)?;
+                Ok(status::view(self.db(), &stored).await?)
+            }
+            Err(err) => {
+                txn.rollback().await.map_err(EngineError::from)?;
+                Err(err)
+            }
+        }
+    }
+
+    /// The transparency report of `[from, to)`.
+    pub async fn transparency_report(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<TransparencyReport, EngineError> {
+        report::build(self.db(), self.settings(), from, to).await
+    }
+
+    /// The statements of the enforcements of `[from, to)` in the Transparency Database's
+    /// schema.
+    pub async fn export_statements(
+        &self,
+        settings: &tdb::TdbSettings,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<tdb::TdbExport, EngineError> {
+        tdb::export(self.db(), settings, from, to).await
     }
 }

@@ -18,6 +18,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use chunk::ChunkOutcome;
+pub(crate) use dry_run::dry_run as preview;
 pub use dry_run::DryRun;
 pub(crate) use job::load as job_in;
 pub use job::{BulkJob, BulkReport, FailedAccount};

@@ -1,0 +1,307 @@
+//! The transparency report against a hand-computed fixture, the appellant status page, and
+//! the Transparency Database export, on SQLite and PostgreSQL.
+
+mod common;
+
+use chrono::TimeDelta;
+use common::{clock, email, enforcement, engine, upheld_statement};
+use redress_core::{Actor, AppealState, Channel, Command, Outcome, Priority, Role};
+use redress_engine::repo::outbox;
+use redress_engine::transparency::disputes::{self, NewDispute};
+use redress_engine::transparency::tdb::{self, TdbSettings};
+use redress_engine::transparency::StatusError;
+use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock};
+use uuid::Uuid;
+
+fn alice() -> Actor {
+    Actor::staff("alice", [Role::Reviewer])
+}
+
+fn appellant() -> Actor {
+    Actor::appellant("person@example.org")
+}
+
+fn triage() -> Command {
+    Command::Triage {
+        priority: Priority::Normal,
+        queue: "general".into(),
+        tags: vec![],
+        identity_verified: true,
+        four_eyes: false,
+    }
+}
+
+async fn claim_and_decide(engine: &Engine, clock: &ManualClock, id: Uuid, outcome: Outcome) {
+    let lease_until = clock.now_plus(TimeDelta::minutes(10));
+    engine
+        .apply(id, None, &Command::Claim { lease_until }, &alice())
+        .await
+        .expect("claim");
+    let statement =
+        (outcome == Outcome::Uphold).then(|| upheld_statement(clock.now_plus(TimeDelta::zero())));
+    let decide = Command::Decide {
+        outcome,
+        reasons: "reviewed".into(),
+        statement,
+    };
+    engine
+        .apply(id, None, &decide, &alice())
+        .await
+        .expect("decide");
+}
+
+async fn file(engine: &Engine, incoming: IncomingAppeal) -> Uuid {
+    engine
+        .file(&appellant(), incoming)
+        .await
+        .expect("file")
+        .appeal_id()
+        .expect("id")
+}
+
+/// The acknowledgement's status token: the only copy of it Redress ever writes.
+async fn status_token(engine: &Engine, id: Uuid) -> String {
+    let items = outbox::for_appeal(engine.db(), id).await.expect("outbox");
+    items[0].payload["status_token"]
+        .as_str()
+        .expect("the acknowledgement carries the status token")
+        .to_owned()
+}
+
+redress_engine::backend_tests! {
+    async fn the_report_matches_a_hand_computed_fixture(test) {
+        let clock = clock();
+        let t0 = clock.now_plus(TimeDelta::zero());
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        for account in ["acct-a", "acct-b", "acct-c"] {
+            enforcement(&test.db, account, "spam").await;
+        }
+        let a = file(&engine, email("<a@example.org>", Some("acct-a"))).await;
+        let b = file(&engine, IncomingAppeal { channel: Channel::X, ..email("dm-b", Some("acct-b")) }).await;
+        let c = file(&engine, email("<c@example.org>", Some("acct-c"))).await;
+        let d = file(&engine, IncomingAppeal { channel: Channel::Api, ..email("api-d", None) }).await;
+        engine.apply(a, None, &triage(), &alice()).await.expect("triage a");
+        engine.apply(c, None, &triage(), &alice()).await.expect("triage c");
+
+        clock.set(t0 + TimeDelta::hours(1));
+        engine.apply(b, None, &Command::RequestInfo { message: "Which pin?".into() }, &alice()).await.expect("ask b");
+        clock.set(t0 + TimeDelta::hours(10));
+        claim_and_decide(&engine, &clock, a, Outcome::Restore).await;
+        engine.apply(a, None, &Command::RestorationConfirmed { restoration_id: Uuid::now_v7() }, &Actor::system("restorer")).await.expect("confirm a");
+        clock.set(t0 + TimeDelta::hours(20));
+        let escalate = Command::Escalate { reason: "complex".into(), to_queue: "senior".into(), breached: None };
+        engine.apply(c, None, &escalate, &alice()).await.expect("escalate c");
+        clock.set(t0 + TimeDelta::hours(31));
+        file(&engine, email("<b-reply@example.org>", Some("acct-b"))).await;
+        engine.apply(b, None, &triage(), &alice()).await.expect("triage b");
+        clock.set(t0 + TimeDelta::hours(50));
+        claim_and_decide(&engine, &clock, c, Outcome::Uphold).await;
+        clock.set(t0 + TimeDelta::hours(60));
+        claim_and_decide(&engine, &clock, b, Outcome::Uphold).await;
+        clock.set(t0 + TimeDelta::hours(61));
+        let bulk = Command::BulkRestore { job_id: Uuid::now_v7(), reason: "faulty model".into() };
+        engine.apply(d, None, &bulk, &Actor::staff("sam", [Role::Support])).await.expect("bulk d");
+        disputes::record(&test.db, NewDispute { appeal_id: c, settlement_body: "ADR Body Dublin".into(), submitted_at: t0 + TimeDelta::hours(62) }, t0 + TimeDelta::hours(62)).await.expect("dispute");
+
+        let report = engine.transparency_report(t0 - TimeDelta::hours(1), t0 + TimeDelta::hours(100)).await.expect("report");
+        assert_eq!(report.appeals_received, 4);
+        let pairs = |m: &std::collections::BTreeMap<String, u64>| m.iter().map(|(k, v)| (k.clone(), *v)).collect::<Vec<_>>();
+        assert_eq!(pairs(&report.received_by_channel), [("api".into(), 1), ("email".into(), 2), ("x".into(), 1)]);
+        assert_eq!(pairs(&report.received_by_basis), [("incompatible_with_terms".into(), 3), ("unlinked".into(), 1)]);
+        assert_eq!(report.decisions, 3);
+        assert_eq!(pairs(&report.decisions_by_outcome), [("restore".into(), 1), ("uphold".into(), 2)]);
+        // Hours to decision: a 10, c 50, b 60 (wall clock, including b's 30 hours awaiting).
+        assert_eq!(report.median_hours_to_decision, Some(50.0));
+        assert_eq!(report.p90_hours_to_decision, Some(60.0));
+        assert_eq!(report.reversed, 2, "a restored, d restored in bulk");
+        // The SLA budget is 48 hours without the time awaiting the appellant: a (10) and
+        // b (60 - 30) are within it, c (50) is not.
+        assert_eq!(report.decisions_within_sla, 2);
+        assert_eq!(report.sla_compliance, Some(2.0 / 3.0));
+        assert_eq!(report.escalations, 1);
+        assert_eq!(report.bulk_restorations, 1);
+        assert_eq!(report.out_of_court_disputes, 1);
+
+        let later = engine.transparency_report(t0 + TimeDelta::hours(55), t0 + TimeDelta::hours(100)).await.expect("later report");
+        assert_eq!((later.appeals_received, later.decisions, later.reversed), (0, 1, 1));
+        let error = engine.transparency_report(t0, t0).await.expect_err("empty period");
+        assert!(error.to_string().starts_with("the report period must end after it starts"), "{error}");
+        test.cleanup().await;
+    }
+
+    async fn the_status_page_opens_only_with_the_right_reference_and_token(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        enforcement(&test.db, "acct-s", "spam").await;
+        enforcement(&test.db, "acct-t", "spam").await;
+        let id = file(&engine, email("<s@example.org>", Some("acct-s"))).await;
+        let other = file(&engine, email("<t@example.org>", Some("acct-t"))).await;
+        let token = status_token(&engine, id).await;
+        let other_token = status_token(&engine, other).await;
+        let reference = engine.appeal(id).await.expect("load").reference.to_string();
+        let other_reference = engine.appeal(other).await.expect("load").reference.to_string();
+
+        let view = engine.appeal_status(&reference, &token).await.expect("right token");
+        assert_eq!(view.state, AppealState::Filed);
+        assert!(view.accepts_information);
+        for (reference, token) in [
+            (reference.as_str(), "0".repeat(64)),
+            (reference.as_str(), other_token.clone()),
+            (other_reference.as_str(), token.clone()),
+            ("RDR-0000-0000", token.clone()),
+            ("not a reference", token.clone()),
+        ] {
+            let error = engine.appeal_status(reference, &token).await.expect_err("refused");
+            assert!(matches!(error, StatusError::NotFound), "{error}");
+        }
+
+        engine.apply(id, None, &Command::RequestInfo { message: "Which pin was it?".into() }, &alice()).await.expect("ask");
+        let view = engine.appeal_status(&reference, &token).await.expect("view");
+        assert_eq!(view.state, AppealState::AwaitingUser);
+        assert_eq!(view.information_requested.as_deref(), Some("Which pin was it?"));
+        let error = engine.add_status_information(&reference, &token, "  ").await.expect_err("empty");
+        assert_eq!(error.to_string(), "the information must not be empty");
+        let view = engine.add_status_information(&reference, &token, "It was pin 991, which I only saved.").await.expect("add");
+        assert_eq!(view.state, AppealState::Filed, "answering resumes the case");
+        let error = engine.add_status_information(&reference, "wrong", "more").await.expect_err("wrong token");
+        assert!(matches!(error, StatusError::NotFound));
+        let messages = redress_engine::repo::messages::for_appeal(&test.db, id).await.expect("messages");
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[1].body, "It was pin 991, which I only saved.");
+
+        engine.apply(id, None, &triage(), &alice()).await.expect("triage");
+        claim_and_decide(&engine, &clock, id, Outcome::Uphold).await;
+        let view = engine.appeal_status(&reference, &token).await.expect("decided");
+        assert_eq!(view.state, AppealState::Upheld);
+        let decision = view.decision.expect("the decision is shown");
+        assert!(decision.statement.is_some(), "with its statement of reasons");
+        assert!(!view.accepts_information);
+        let error = engine.add_status_information(&reference, &token, "more").await.expect_err("closed");
+        assert_eq!(error.to_string(), "this appeal is upheld and takes no more information");
+        test.cleanup().await;
+    }
+
+    async fn enforcement_statements_export_in_the_transparency_database_schema(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        enforcement(&test.db, "acct-e", "spam").await;
+        let now = chrono::Utc::now();
+        let export = engine
+            .export_statements(&TdbSettings::default(), now - TimeDelta::days(1), now + TimeDelta::days(1))
+            .await
+            .expect("export");
+        assert!(export.rejected.is_empty(), "{:?}", export.rejected);
+        assert_eq!(export.statements.len(), 1);
+        let json = serde_json::to_value(&export.statements[0]).expect("json");
+        for field in [
+            "decision_account", "decision_ground", "incompatible_content_ground",
+            "incompatible_content_explanation", "category", "content_type", "territorial_scope",
+            "content_date", "application_date", "decision_facts", "source_type",
+            "automated_detection", "automated_decision", "puid",
+        ] {
+            assert!(json.get(field).is_some_and(|v| !v.is_null()), "{field} missing in {json}");
+        }
+        assert_eq!(json["decision_account"], "DECISION_ACCOUNT_SUSPENDED");
+        assert_eq!(json["decision_ground"], "DECISION_GROUND_INCOMPATIBLE_CONTENT");
+        assert_eq!(json["category"], "STATEMENT_CATEGORY_OTHER_VIOLATION_TC");
+        assert_eq!(json["automated_detection"], "Yes");
+        assert_eq!(json["automated_decision"], "AUTOMATED_DECISION_FULLY");
+        assert_eq!(json["source_type"], "SOURCE_VOLUNTARY");
+        assert_eq!(json["content_type"], serde_json::json!(["CONTENT_TYPE_IMAGE"]));
+        assert_eq!(json["puid"], "ext-acct-e-spam");
+        assert_eq!(json["territorial_scope"].as_array().map(Vec::len), Some(30));
+        assert!(json.get("decision_visibility").is_none(), "absent fields are left out");
+        assert!(json.get("illegal_content_legal_ground").is_none());
+        test.cleanup().await;
+    }
+}
+
+fn exported() -> tdb::TdbStatement {
+    tdb::TdbStatement {
+        decision_visibility: Some(vec!["DECISION_VISIBILITY_CONTENT_REMOVED".into()]),
+        end_date_visibility_restriction: None,
+        decision_monetary: None,
+        end_date_monetary_restriction: None,
+        decision_provision: None,
+        end_date_service_restriction: None,
+        decision_account: None,
+        end_date_account_restriction: None,
+        decision_ground: "DECISION_GROUND_ILLEGAL_CONTENT".into(),
+        illegal_content_legal_ground: Some("Trade Marks Act s.10".into()),
+        illegal_content_explanation: Some("Counterfeit goods.".into()),
+        incompatible_content_ground: None,
+        incompatible_content_explanation: None,
+        category: "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS".into(),
+        content_type: vec!["CONTENT_TYPE_IMAGE".into()],
+        content_type_other: None,
+        territorial_scope: vec!["DE".into(), "FR".into()],
+        content_date: "2026-05-01".into(),
+        application_date: "2026-05-02".into(),
+        decision_facts: "Listed counterfeit bags.".into(),
+        source_type: "SOURCE_ARTICLE_16".into(),
+        automated_detection: "No".into(),
+        automated_decision: "AUTOMATED_DECISION_NOT_AUTOMATED".into(),
+        puid: "pin-991".into(),
+    }
+}
+
+#[test]
+fn the_export_refuses_what_the_transparency_database_would() {
+    assert_eq!(tdb::validate(&exported()), Ok(()));
+    let field = |change: fn(&mut tdb::TdbStatement)| {
+        let mut statement = exported();
+        change(&mut statement);
+        tdb::validate(&statement).expect_err("refused").field
+    };
+    assert_eq!(
+        field(|s| s.decision_visibility = None),
+        "decision_visibility"
+    );
+    assert_eq!(
+        field(|s| s.illegal_content_legal_ground = None),
+        "illegal_content_legal_ground"
+    );
+    assert_eq!(
+        field(|s| s.illegal_content_explanation = Some(" ".into())),
+        "illegal_content_explanation"
+    );
+    assert_eq!(
+        field(|s| s.decision_ground = "DECISION_GROUND_INCOMPATIBLE_CONTENT".into()),
+        "incompatible_content_ground"
+    );
+    assert_eq!(
+        field(|s| s.decision_ground = String::new()),
+        "decision_ground"
+    );
+    assert_eq!(
+        field(|s| s.category = "STATEMENT_CATEGORY_SPAM".into()),
+        "category"
+    );
+    assert_eq!(field(|s| s.content_type.clear()), "content_type");
+    assert_eq!(
+        field(|s| s.content_type = vec!["CONTENT_TYPE_OTHER".into()]),
+        "content_type_other"
+    );
+    assert_eq!(
+        field(|s| s.territorial_scope = vec!["US".into()]),
+        "territorial_scope"
+    );
+    assert_eq!(
+        field(|s| s.application_date = "02/05/2026".into()),
+        "application_date"
+    );
+    assert_eq!(
+        field(|s| s.decision_facts = "x".repeat(5001)),
+        "decision_facts"
+    );
+    assert_eq!(field(|s| s.source_type = String::new()), "source_type");
+    assert_eq!(
+        field(|s| s.automated_detection = "yes".into()),
+        "automated_detection"
+    );
+    assert_eq!(
+        field(|s| s.automated_decision = "AUTOMATED_DECISION_SOMEWHAT".into()),
+        "automated_decision"
+    );
+    assert_eq!(field(|s| s.puid = String::new()), "puid");
+}

@@ -1,0 +1,203 @@
+//! `redress report` and `redress export-statements`.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, NaiveDate, Utc};
+use redress_engine::transparency::TransparencyReport;
+use redress_engine::{Engine, SystemClock};
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Json,
+    Csv,
+}
+
+/// An instant given as RFC 3339 or as a date (midnight UTC).
+pub fn parse_instant(value: &str) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(value) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(value, "%Y-%m-%d").with_context(|| {
+        format!("{value:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 time")
+    })?;
+    Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+async fn engine(config: &Config) -> anyhow::Result<Engine> {
+    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
+        .await
+        .with_context(|| {
+            format!(
+                "connecting to {}",
+                crate::app::redact_url(&config.database.url)
+            )
+        })?;
+    redress_engine::db::migrate(&db)
+        .await
+        .context("migrating the database")?;
+    Ok(Engine::new(
+        db,
+        config.engine_settings(),
+        Arc::new(SystemClock),
+    ))
+}
+
+/// Writes the transparency report of `[from, to)` to `out`.
+pub async fn report(
+    config: &Config,
+    from: &str,
+    to: &str,
+    format: ReportFormat,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let (from, to) = (parse_instant(from)?, parse_instant(to)?);
+    let report = engine(config).await?.transparency_report(from, to).await?;
+    match format {
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+        }
+        ReportFormat::Csv => write_csv(&report, out)?,
+    }
+    Ok(())
+}
+
+/// One row per figure: `metric,key,value`, the key naming the channel, basis or outcome of
+/// a breakdown and empty otherwise.
+pub fn write_csv(report: &TransparencyReport, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut csv = csv::Writer::from_writer(out);
+    csv.write_record(["metric", "key", "value"])?;
+    let optional = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
+    let rows: Vec<(&str, String, String)> = [
+        ("from", String::new(), report.from.to_rfc3339()),
+        ("to", String::new(), report.to.to_rfc3339()),
+        (
+            "appeals_received",
+            String::new(),
+            report.appeals_received.to_string(),
+        ),
+    ]
+    .into_iter()
+    .chain(
+        report
+            .received_by_basis
+            .iter()
+            .map(|(k, v)| ("received_by_basis", k.clone(), v.to_string())),
+    )
+    .chain(
+        report
+            .received_by_channel
+            .iter()
+            .map(|(k, v)| ("received_by_channel", k.clone(), v.to_string())),
+    )
+    .chain([("decisions", String::new(), report.decisions.to_string())])
+    .chain(
+        report
+            .decisions_by_outcome
+            .iter()
+            .map(|(k, v)| ("decisions_by_outcome", k.clone(), v.to_string())),
+    )
+    .chain([
+        (
+            "median_hours_to_decision",
+            String::new(),
+            optional(report.median_hours_to_decision),
+        ),
+        (
+            "p90_hours_to_decision",
+            String::new(),
+            optional(report.p90_hours_to_decision),
+        ),
+        ("reversed", String::new(), report.reversed.to_string()),
+        (
+            "decisions_within_sla",
+            String::new(),
+            report.decisions_within_sla.to_string(),
+        ),
+        (
+            "sla_compliance",
+            String::new(),
+            optional(report.sla_compliance),
+        ),
+        ("escalations", String::new(), report.escalations.to_string()),
+        (
+            "bulk_restorations",
+            String::new(),
+            report.bulk_restorations.to_string(),
+        ),
+        (
+            "out_of_court_disputes",
+            String::new(),
+            report.out_of_court_disputes.to_string(),
+        ),
+    ])
+    .collect();
+    for (metric, key, value) in rows {
+        csv.write_record([metric, key.as_str(), value.as_str()])?;
+    }
+    csv.flush()?;
+    Ok(())
+}
+
+/// Writes `{"statements": [...]}` for the Transparency Database's batch endpoint. Any
+/// enforcement it would refuse is listed with the field at fault and the command fails,
+/// so an incomplete batch is never taken for a complete one.
+pub async fn export_statements(
+    config: &Config,
+    from: &str,
+    to: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let (from, to) = (parse_instant(from)?, parse_instant(to)?);
+    if to <= from {
+        bail!("--to must be after --from");
+    }
+    let export = engine(config)
+        .await?
+        .export_statements(&config.transparency.transparency_database, from, to)
+        .await?;
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &serde_json::json!({ "statements": export.statements }),
+    )?;
+    writeln!(out)?;
+    if !export.rejected.is_empty() {
+        for rejected in &export.rejected {
+            tracing::error!(
+                enforcement = %rejected.enforcement_id,
+                field = rejected.field,
+                reason = %rejected.reason,
+                "statement refused"
+            );
+        }
+        bail!(
+            "{} enforcement(s) have statements the Transparency Database would refuse",
+            export.rejected.len()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_are_dates_or_rfc3339() {
+        assert_eq!(
+            parse_instant("2026-07-01").expect("date").to_rfc3339(),
+            "2026-07-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_instant("2026-07-01T12:30:00+02:00")
+                .expect("time")
+                .to_rfc3339(),
+            "2026-07-01T10:30:00+00:00"
+        );
+        assert!(parse_instant("July").is_err());
+    }
+}

@@ -1,0 +1,153 @@
+//! The appellant status page over real sockets, on SQLite and PostgreSQL: only the right
+//! reference with the right token opens it, and guessing is rate limited.
+
+use chrono::Utc;
+use redress::config::Config;
+use redress_core::{Actor, Channel};
+use redress_engine::repo::outbox;
+use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::testing::TestDb;
+use redress_engine::IncomingAppeal;
+use serde_json::{json, Value};
+
+fn config_for(test: &TestDb) -> Config {
+    let mut config = Config::default();
+    config.database.url.clone_from(&test.url);
+    config.database.schema.clone_from(&test.schema);
+    config.http.bind = "127.0.0.1:0".parse().expect("address");
+    config.transparency.status_page.burst = 5;
+    config.transparency.status_page.attempts_per_minute = 1;
+    config
+}
+
+fn enforcement(account: &str) -> NewEnforcement {
+    NewEnforcement {
+        external_id: None,
+        account_id: account.to_owned(),
+        account_email: Some(format!("{account}@example.org")),
+        kind: "account_deactivation".into(),
+        policy: "spam".into(),
+        source_kind: "rule".into(),
+        source_id: "spam-12".into(),
+        batch_id: None,
+        automated_detection: "fully".into(),
+        automated_decision: "partially".into(),
+        content_id: None,
+        content_relation: None,
+        facts: "Forty identical links posted in an hour.".into(),
+        statement: json!({
+            "restrictions": [{"kind": "account_suspended", "starts_at": Utc::now()}],
+            "territorial_scope": {"scope": "worldwide"},
+            "facts": "Forty identical links posted in an hour.",
+            "automated_detection": "fully",
+            "automated_decision": "partially",
+            "ground": {"ground": "incompatible_with_terms", "clause": "4.2", "explanation": "spam"},
+            "redress": ["internal_complaint", "out_of_court_dispute_settlement", "judicial_redress"]
+        }),
+        enforced_at: Utc::now(),
+    }
+}
+
+/// Files an appeal and returns its reference and the token its acknowledgement carries.
+async fn filed(app: &redress::app::RunningApp, account: &str) -> (String, String) {
+    let engine = &app.state.engine;
+    registry::record_enforcement(engine.db(), enforcement(account), Utc::now())
+        .await
+        .expect("enforcement");
+    let filing = engine
+        .file(
+            &Actor::appellant("person@example.org"),
+            IncomingAppeal {
+                channel: Channel::Email,
+                channel_message_id: Some(format!("<{account}@example.org>")),
+                sender: "person@example.org".into(),
+                contact: None,
+                account_id: Some(account.to_owned()),
+                enforcement_id: None,
+                identity_verified: true,
+                subject: Some("Banned".into()),
+                body: "I did nothing wrong.".into(),
+                in_reply_to: None,
+                metadata: json!({}),
+            },
+        )
+        .await
+        .expect("file");
+    let id = filing.appeal_id().expect("id");
+    let reference = engine.appeal(id).await.expect("load").reference.to_string();
+    let items = outbox::for_appeal(engine.db(), id).await.expect("outbox");
+    let token = items[0].payload["status_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    (reference, token)
+}
+
+async fn lookup(base: &str, reference: &str, token: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/status"))
+        .header("accept", "application/json")
+        .form(&[("reference", reference), ("token", token)])
+        .send()
+        .await
+        .expect("post");
+    let status = response.status().as_u16();
+    let body = if status == 429 {
+        Value::Null
+    } else {
+        response.json().await.expect("json")
+    };
+    (status, body)
+}
+
+redress_engine::backend_tests! {
+    async fn the_status_page_needs_the_right_reference_and_token_and_limits_guessing(test) {
+        let app = redress::app::start(config_for(&test)).await.expect("start");
+        let base = format!("http://{}", app.http_addr);
+        let (reference, token) = filed(&app, "acct-1").await;
+        let (other_reference, other_token) = filed(&app, "acct-2").await;
+
+        let form = reqwest::get(format!("{base}/status")).await.expect("form");
+        assert_eq!(form.status(), 200);
+        assert!(form.text().await.expect("html").contains("<form method=\"post\" action=\"/status\">"));
+
+        let (status, view) = lookup(&base, &reference, &token).await;
+        assert_eq!(status, 200, "{view}");
+        assert_eq!(view["state"], "filed");
+        assert_eq!(view["reference"], reference.as_str());
+        assert!(view.get("status_token").is_none());
+
+        let (status, wrong_token) = lookup(&base, &reference, &other_token).await;
+        assert_eq!(status, 404);
+        let (status, wrong_reference) = lookup(&base, "RDR-0000-0000", &token).await;
+        assert_eq!(status, 404);
+        assert_eq!(wrong_token, wrong_reference, "a wrong token and a wrong reference look the same");
+        let (status, _) = lookup(&base, &other_reference, &token).await;
+        assert_eq!(status, 404);
+
+        let added = reqwest::Client::new()
+            .post(format!("{base}/status/{reference}"))
+            .header("accept", "application/json")
+            .form(&[("token", token.as_str()), ("information", "The links were my own shop's.")])
+            .send()
+            .await
+            .expect("add");
+        assert_eq!(added.status(), 200);
+        let messages = redress_engine::repo::messages::for_appeal(app.state.engine.db(), redress_engine::repo::appeals::find_by_reference(app.state.engine.db(), &reference.parse().expect("reference")).await.expect("appeal").id).await.expect("messages");
+        assert_eq!(messages.last().map(|m| m.body.as_str()), Some("The links were my own shop's."));
+
+        // Two lookups and one addition used three of the reference's five attempts; a
+        // guess and one more lookup use the rest, then even the right token is refused.
+        let (status, _) = lookup(&base, &reference, "guess").await;
+        assert_eq!(status, 404);
+        let (status, _) = lookup(&base, &reference, &token).await;
+        assert_eq!(status, 200);
+        let (status, _) = lookup(&base, &reference, &token).await;
+        assert_eq!(status, 429);
+        let (status, _) = lookup(&base, &other_reference, &other_token).await;
+        assert_eq!(status, 200, "other references keep their own allowance");
+
+        app.stop().await.expect("stop");
+        test.cleanup().await;
+    }
+}

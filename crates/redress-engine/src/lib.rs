@@ -15,6 +15,7 @@ pub mod entity;
 pub mod error;
 pub mod filing;
 pub mod query;
+pub mod queue;
 pub mod repo;
 pub mod settings;
 #[cfg(feature = "testing")]

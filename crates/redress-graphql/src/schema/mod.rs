@@ -11,6 +11,7 @@ mod enums;
 mod ids;
 mod intake_mutation;
 mod me;
+mod queue;
 mod registry;
 mod timeline;
 
@@ -26,11 +27,12 @@ pub use registry::{AccountNode, EnforcementNode};
 pub use timeline::{EventNode, MessageNode};
 
 #[derive(MergedObject, Default, Debug)]
-pub struct QueryRoot(appeal_query::AppealQuery, me::MeQuery);
+pub struct QueryRoot(appeal_query::AppealQuery, queue::QueueQuery, me::MeQuery);
 
 #[derive(MergedObject, Default, Debug)]
 pub struct MutationRoot(
     appeal_mutation::AppealMutation,
+    queue::QueueMutation,
     intake_mutation::IntakeMutation,
 );
 

@@ -5,6 +5,10 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
+mod m20261125_000200_worker_indexes;
+mod m20261125_000300_mail_signing_keys;
+mod m20261125_000400_social;
+mod m20261125_000500_restoration;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -12,6 +16,12 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_initial::Migration)]
+        vec![
+            Box::new(m20261125_000001_initial::Migration),
+            Box::new(m20261125_000200_worker_indexes::Migration),
+            Box::new(m20261125_000300_mail_signing_keys::Migration),
+            Box::new(m20261125_000400_social::Migration),
+            Box::new(m20261125_000500_restoration::Migration),
+        ]
     }
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::event::{Event, EventKind};
 use crate::sla::{self, SlaClock, SlaMarks, SlaPolicy, SlaSchedule};
 use crate::state::{AppealState, Channel, Outcome, Priority};
+use crate::statement::StatementOfReasons;
 
 /// A reviewer's decision waiting for approval or restoration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +16,8 @@ pub struct Decision {
     pub reasons: String,
     pub decided_by: String,
     pub approved_by: Option<String>,
+    #[serde(default)]
+    pub statement: Option<StatementOfReasons>,
 }
 
 /// The current state of an appeal: exactly the fold of its events.
@@ -142,6 +145,7 @@ impl Appeal {
                 outcome,
                 reasons,
                 decided_by,
+                statement,
             } => {
                 self.state = AppealState::Reviewed;
                 self.clear_claim();
@@ -150,6 +154,7 @@ impl Appeal {
                     reasons: reasons.clone(),
                     decided_by: decided_by.clone(),
                     approved_by: None,
+                    statement: statement.clone(),
                 });
             }
             EventKind::DecisionApproved { approved_by, .. } => {
@@ -189,6 +194,18 @@ impl Appeal {
                 if let Some(deadline) = breached {
                     self.sla_marks.mark_breached(*deadline);
                 }
+            }
+            EventKind::IdentityLinked {
+                account_id,
+                enforcement_id,
+                four_eyes,
+            } => {
+                self.account_id = Some(account_id.clone());
+                if enforcement_id.is_some() {
+                    self.enforcement_id = *enforcement_id;
+                }
+                self.identity_verified = true;
+                self.four_eyes = self.four_eyes || *four_eyes;
             }
             EventKind::Filed(_)
             | EventKind::NoteAdded { .. }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::state::{Channel, Deadline, Outcome, Priority};
+use crate::statement::StatementOfReasons;
 
 /// Everything needed to open a case. The engine resolves the account, the enforcement and
 /// whether four-eyes review applies before it builds this.
@@ -46,6 +47,9 @@ pub enum Command {
     Decide {
         outcome: Outcome,
         reasons: String,
+        /// Required to uphold; on a restore, only where some restriction stays in place.
+        #[serde(default)]
+        statement: Option<StatementOfReasons>,
     },
     Approve {
         note: Option<String>,
@@ -80,6 +84,13 @@ pub enum Command {
     MessageReceived {
         message_id: Uuid,
     },
+    /// The appellant proved who they are after filing (a social handle confirmed through
+    /// the account's email): the case gets its account and, where known, its enforcement.
+    LinkIdentity {
+        account_id: String,
+        enforcement_id: Option<Uuid>,
+        four_eyes: bool,
+    },
 }
 
 impl Command {
@@ -105,6 +116,7 @@ impl Command {
             Command::BulkRestore { .. } => "bulk_restore",
             Command::Note { .. } => "note",
             Command::MessageReceived { .. } => "message_received",
+            Command::LinkIdentity { .. } => "link_identity",
         }
     }
 }

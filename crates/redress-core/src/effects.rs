@@ -16,6 +16,7 @@ wire_enum!(
         DecisionRestored => "decision_restored",
         Reopened => "reopened",
         ClosedNoResponse => "closed_no_response",
+        AccountRestored => "account_restored",
     }
 );
 

@@ -3,6 +3,7 @@
 
 use crate::role::Role;
 use crate::state::AppealState;
+use crate::statement::StatementError;
 
 /// A string that is not one of the known wire names of a domain enum.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,4 +54,8 @@ pub enum TransitionError {
         field: &'static str,
         reason: &'static str,
     },
+    #[error("cannot decide: {0}")]
+    InvalidStatement(#[from] StatementError),
+    #[error("cannot decide: appeal decisions are never solely automated ({reason})")]
+    NoHumanReviewer { reason: &'static str },
 }

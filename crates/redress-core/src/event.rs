@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::command::FileAppeal;
 use crate::role::Actor;
 use crate::state::{Deadline, Outcome, Priority};
+use crate::statement::StatementOfReasons;
 
 /// One thing that happened to an appeal, who did it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +45,9 @@ pub enum EventKind {
         outcome: Outcome,
         reasons: String,
         decided_by: String,
+        /// Absent in histories written before statements of reasons were recorded.
+        #[serde(default)]
+        statement: Option<StatementOfReasons>,
     },
     DecisionApproved {
         approved_by: String,
@@ -82,6 +86,11 @@ pub enum EventKind {
     MessageReceived {
         message_id: Uuid,
     },
+    IdentityLinked {
+        account_id: String,
+        enforcement_id: Option<Uuid>,
+        four_eyes: bool,
+    },
 }
 
 impl EventKind {
@@ -108,6 +117,7 @@ impl EventKind {
             EventKind::Escalated { .. } => "escalated",
             EventKind::NoteAdded { .. } => "note_added",
             EventKind::MessageReceived { .. } => "message_received",
+            EventKind::IdentityLinked { .. } => "identity_linked",
         }
     }
 }

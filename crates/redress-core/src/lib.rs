@@ -9,6 +9,7 @@ pub mod reference;
 pub mod role;
 pub mod sla;
 pub mod state;
+pub mod statement;
 pub mod transition;
 
 pub use appeal::{Appeal, Decision};
@@ -20,3 +21,7 @@ pub use reference::{AppealReference, ReferenceError};
 pub use role::{Actor, Role};
 pub use sla::{SlaClock, SlaMarks, SlaPolicy, SlaSchedule};
 pub use state::{AppealState, Channel, Deadline, Outcome, Priority};
+pub use statement::{
+    Automation, Ground, RedressOption, Restriction, RestrictionFamily, RestrictionKind,
+    StatementError, StatementOfReasons, TerritorialScope,
+};

@@ -14,6 +14,7 @@ use crate::role::{
     WITHDRAWERS,
 };
 use crate::state::{AppealState, Outcome};
+use crate::statement::{Automation, StatementOfReasons};
 
 use AppealState as S;
 
@@ -127,20 +128,20 @@ pub fn decide(
             }
             vec![EventKind::LeaseExpired]
         }
-        Command::Decide { outcome, reasons } => {
+        Command::Decide {
+            outcome,
+            reasons,
+            statement,
+        } => {
             require_state(state, name, &[S::Triaged])?;
             require_role(actor, name, REVIEWERS)?;
             holds_live_claim(appeal, actor, name, now)?;
-            if *outcome == Outcome::Uphold && reasons.trim().is_empty() {
-                return Err(TransitionError::InvalidInput {
-                    field: "reasons",
-                    reason: "upholding needs a statement of reasons",
-                });
-            }
+            decision_statement(*outcome, reasons, statement.as_ref(), actor)?;
             let mut kinds = vec![EventKind::Decided {
                 outcome: *outcome,
                 reasons: reasons.clone(),
                 decided_by: staff_subject(actor),
+                statement: statement.clone(),
             }];
             if !appeal.four_eyes && *outcome == Outcome::Uphold {
                 kinds.push(EventKind::Upheld);
@@ -268,8 +269,64 @@ pub fn decide(
                 message_id: *message_id,
             }]
         }
+        Command::LinkIdentity {
+            account_id,
+            enforcement_id,
+            four_eyes,
+        } => {
+            require_state(state, name, AppealState::OPEN)?;
+            require_system(actor, name)?;
+            non_empty("account_id", account_id)?;
+            if appeal.identity_verified {
+                return Err(guard(state, name, "the identity is already verified"));
+            }
+            vec![EventKind::IdentityLinked {
+                account_id: account_id.clone(),
+                enforcement_id: *enforcement_id,
+                four_eyes: *four_eyes,
+            }]
+        }
     };
     Ok(kinds.into_iter().map(event).collect())
+}
+
+/// An appeal decision is a person's: never a service identity's, never a statement that
+/// says the decision was fully automated. Upholding keeps a restriction in place, so it
+/// needs reasons and a complete statement.
+fn decision_statement(
+    outcome: Outcome,
+    reasons: &str,
+    statement: Option<&StatementOfReasons>,
+    actor: &Actor,
+) -> Result<(), TransitionError> {
+    if actor.has_any_role(&[Role::Integration]) {
+        return Err(TransitionError::NoHumanReviewer {
+            reason: "a service identity may not decide",
+        });
+    }
+    if outcome == Outcome::Uphold {
+        if reasons.trim().is_empty() {
+            return Err(TransitionError::InvalidInput {
+                field: "reasons",
+                reason: "upholding needs a statement of reasons",
+            });
+        }
+        if statement.is_none() {
+            return Err(TransitionError::InvalidInput {
+                field: "statement",
+                reason: "upholding needs a statement of reasons",
+            });
+        }
+    }
+    if let Some(statement) = statement {
+        if statement.automated_decision == Automation::Fully {
+            return Err(TransitionError::NoHumanReviewer {
+                reason: "the statement says the decision was fully automated",
+            });
+        }
+        statement.validate()?;
+    }
+    Ok(())
 }
 
 fn require_state(

@@ -5,8 +5,9 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
 use redress_core::transition::{decide, file};
 use redress_core::{
-    Actor, Appeal, AppealState, Channel, Command, Deadline, Event, EventKind, FileAppeal, Outcome,
-    Priority, Role, TransitionError,
+    Actor, Appeal, AppealState, Automation, Channel, Command, Deadline, Event, EventKind,
+    FileAppeal, Ground, Outcome, Priority, RedressOption, Restriction, RestrictionKind, Role,
+    StatementOfReasons, TerritorialScope, TransitionError,
 };
 use uuid::Uuid;
 
@@ -28,7 +29,44 @@ fn cast() -> Vec<Actor> {
         Actor::staff("platform", [Role::Integration]),
         Actor::system("worker"),
         Actor::appellant("user@example.org"),
+        Actor::staff("triage-bot", [Role::Reviewer, Role::Integration]),
     ]
+}
+
+/// The statement a reviewer gives when upholding a suspension.
+fn upheld_statement(decision: Automation) -> StatementOfReasons {
+    StatementOfReasons {
+        restrictions: vec![Restriction {
+            kind: RestrictionKind::AccountSuspended,
+            starts_at: t0(),
+            ends_at: None,
+        }],
+        territorial_scope: TerritorialScope::Worldwide,
+        facts: "The account created the pin; it was not only saved.".into(),
+        automated_detection: Automation::Fully,
+        automated_decision: decision,
+        ground: Ground::IncompatibleWithTerms {
+            clause: "Community guidelines 4.2".into(),
+            explanation: "Commercial spam.".into(),
+        },
+        redress: vec![
+            RedressOption::OutOfCourtDisputeSettlement,
+            RedressOption::JudicialRedress,
+        ],
+    }
+}
+
+/// No statement, a good one, a fully automated one, or an incomplete one.
+fn statement_variant(minutes: i64) -> Option<StatementOfReasons> {
+    match minutes.rem_euclid(4) {
+        0 => None,
+        1 => Some(upheld_statement(Automation::Not)),
+        2 => Some(upheld_statement(Automation::Fully)),
+        _ => Some(StatementOfReasons {
+            facts: String::new(),
+            ..upheld_statement(Automation::Partially)
+        }),
+    }
 }
 
 fn command_strategy() -> impl Strategy<Value = (u8, bool, i64)> {
@@ -73,6 +111,7 @@ fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Co
             } else {
                 "policy 4.2 misapplied".into()
             },
+            statement: statement_variant(minutes / 3),
         },
         9 => Command::Approve { note: None },
         10 => Command::Reject {
@@ -133,13 +172,26 @@ fn check_history(history: &[Event], appeal: &Appeal) -> Result<(), TestCaseError
             EventKind::Decided {
                 outcome,
                 decided_by,
-                ..
+                reasons,
+                statement,
             } => {
                 prop_assert!(
                     has_role(&event.actor, &[Role::Reviewer, Role::SeniorReviewer]),
                     "decided by {}",
                     event.actor
                 );
+                prop_assert!(
+                    !has_role(&event.actor, &[Role::Integration]),
+                    "decided by a service identity"
+                );
+                if let Some(statement) = statement {
+                    prop_assert_eq!(statement.validate(), Ok(()));
+                    prop_assert_ne!(statement.automated_decision, Automation::Fully);
+                }
+                if *outcome == Outcome::Uphold {
+                    prop_assert!(statement.is_some(), "upheld without a statement");
+                    prop_assert!(!reasons.trim().is_empty(), "upheld without reasons");
+                }
                 prop_assert_eq!(Some(decided_by.as_str()), event.actor.subject());
                 decider = Some(decided_by.clone());
                 restore_decided = *outcome == Outcome::Restore;
@@ -169,7 +221,7 @@ type Step = ((u8, bool, i64), usize, i64);
 fn steps_strategy() -> impl Strategy<Value = (bool, Vec<Step>)> {
     (
         any::<bool>(),
-        proptest::collection::vec((command_strategy(), 0usize..10, 0i64..45), 1..80),
+        proptest::collection::vec((command_strategy(), 0usize..11, 0i64..45), 1..80),
     )
 }
 
@@ -333,6 +385,7 @@ fn four_eyes_restore_needs_a_second_senior_then_confirmation() {
         Command::Decide {
             outcome: Outcome::Restore,
             reasons: String::new(),
+            statement: None,
         },
         &dave,
         now,
@@ -447,4 +500,163 @@ fn a_claim_is_exclusive_until_it_expires() {
     );
     run(&mut appeal, claim, &bob, later);
     assert_eq!(appeal.assignee.as_deref(), Some("bob"));
+}
+
+/// A triaged appeal claimed by alice, ready for her decision.
+fn claimed_by_alice() -> (Appeal, Actor) {
+    let (mut appeal, _) = filed_appeal(false);
+    let alice = Actor::staff("alice", [Role::Reviewer]);
+    run(
+        &mut appeal,
+        Command::Triage {
+            priority: Priority::Normal,
+            queue: "general".into(),
+            tags: vec![],
+            identity_verified: true,
+            four_eyes: false,
+        },
+        &alice,
+        t0(),
+    );
+    run(
+        &mut appeal,
+        Command::Claim {
+            lease_until: t0() + TimeDelta::minutes(15),
+        },
+        &alice,
+        t0(),
+    );
+    (appeal, alice)
+}
+
+fn uphold(statement: Option<StatementOfReasons>) -> Command {
+    Command::Decide {
+        outcome: Outcome::Uphold,
+        reasons: "The account created the pin.".into(),
+        statement,
+    }
+}
+
+#[test]
+fn upholding_records_the_statement_of_reasons() {
+    let (mut appeal, alice) = claimed_by_alice();
+    let statement = upheld_statement(Automation::Not);
+    run(&mut appeal, uphold(Some(statement.clone())), &alice, t0());
+    assert_eq!(appeal.state, AppealState::Upheld);
+    let decision = appeal.decision.expect("decision");
+    assert_eq!(decision.statement, Some(statement));
+    assert_eq!(decision.decided_by, "alice");
+}
+
+#[test]
+fn upholding_without_a_statement_is_refused() {
+    let (appeal, alice) = claimed_by_alice();
+    assert_eq!(
+        decide(&appeal, &uphold(None), &alice, t0()),
+        Err(TransitionError::InvalidInput {
+            field: "statement",
+            reason: "upholding needs a statement of reasons",
+        })
+    );
+}
+
+#[test]
+fn an_incomplete_statement_is_refused_naming_the_field() {
+    let (appeal, alice) = claimed_by_alice();
+    let mut statement = upheld_statement(Automation::Partially);
+    statement.redress.clear();
+    let error =
+        decide(&appeal, &uphold(Some(statement)), &alice, t0()).expect_err("incomplete statement");
+    assert!(
+        matches!(&error, TransitionError::InvalidStatement(e) if e.field == "redress"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_fully_automated_decision_is_refused() {
+    let (appeal, alice) = claimed_by_alice();
+    let error = decide(
+        &appeal,
+        &uphold(Some(upheld_statement(Automation::Fully))),
+        &alice,
+        t0(),
+    )
+    .expect_err("solely automated");
+    assert!(
+        matches!(error, TransitionError::NoHumanReviewer { .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_service_identity_cannot_decide_even_with_a_reviewer_role() {
+    let (mut appeal, _) = claimed_by_alice();
+    let bot = Actor::staff("triage-bot", [Role::Reviewer, Role::Integration]);
+    run(
+        &mut appeal,
+        Command::Release,
+        &Actor::staff("ada", [Role::Admin]),
+        t0(),
+    );
+    run(
+        &mut appeal,
+        Command::Claim {
+            lease_until: t0() + TimeDelta::minutes(15),
+        },
+        &bot,
+        t0(),
+    );
+    let restore = Command::Decide {
+        outcome: Outcome::Restore,
+        reasons: "looks fine".into(),
+        statement: None,
+    };
+    assert!(matches!(
+        decide(&appeal, &restore, &bot, t0()),
+        Err(TransitionError::NoHumanReviewer { .. })
+    ));
+}
+
+#[test]
+fn a_decision_stored_before_statements_existed_still_reads() {
+    let stored = serde_json::json!({
+        "kind": {
+            "type": "decided",
+            "outcome": "uphold",
+            "reasons": "policy 3.1",
+            "decided_by": "alice"
+        },
+        "actor": {"kind": "staff", "subject": "alice", "roles": ["reviewer"]},
+        "at": "2026-03-02T08:00:00Z"
+    });
+    let event: Event = serde_json::from_value(stored).expect("old event reads");
+    assert!(matches!(
+        event.kind,
+        EventKind::Decided {
+            statement: None,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn linking_an_identity_verifies_it_once_and_only_by_the_system() {
+    let (mut appeal, _) = filed_appeal(false);
+    appeal.identity_verified = false;
+    appeal.account_id = None;
+    let link = Command::LinkIdentity {
+        account_id: "acct-7".into(),
+        enforcement_id: Some(Uuid::nil()),
+        four_eyes: true,
+    };
+    let reviewer = Actor::staff("alice", [Role::Reviewer]);
+    assert!(decide(&appeal, &link, &reviewer, t0()).is_err());
+    run(&mut appeal, link.clone(), &Actor::system("social"), t0());
+    assert!(appeal.identity_verified);
+    assert_eq!(appeal.account_id.as_deref(), Some("acct-7"));
+    assert_eq!(appeal.enforcement_id, Some(Uuid::nil()));
+    assert!(appeal.four_eyes);
+    let again = decide(&appeal, &link, &Actor::system("social"), t0());
+    assert!(matches!(again, Err(TransitionError::GuardFailed { .. })));
 }

@@ -62,11 +62,28 @@ pub(crate) async fn record<C: ConnectionTrait>(
     events: &[Event],
     now: DateTime<Utc>,
 ) -> Result<(), EngineError> {
+    record_keeping(conn, settings, stored, events, now, |_| true).await
+}
+
+/// [`record`], writing only the outbox items `keep` accepts: a bulk restoration sends one
+/// notice per person itself instead of one per appeal.
+pub(crate) async fn record_keeping<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    stored: &mut StoredAppeal,
+    events: &[Event],
+    now: DateTime<Utc>,
+    keep: impl Fn(&OutboxItem) -> bool,
+) -> Result<(), EngineError> {
     let before = stored.version();
     let mut items = Vec::new();
     for event in events {
         stored.appeal.apply(event);
-        items.extend(outbox_items(stored, event));
+        items.extend(
+            outbox_items(stored, event)
+                .into_iter()
+                .filter(|item| keep(item)),
+        );
     }
     appeals::update_if_version(conn, stored, before, settings).await?;
     events::append(conn, stored.id, before + 1, events)

@@ -1,13 +1,12 @@
 //! Filing an appeal from any channel, idempotently.
 
 use chrono::{DateTime, Utc};
-use redress_core::{
-    transition, Actor, Appeal, AppealReference, AppealState, Channel, Command, FileAppeal, Priority,
-};
+use redress_core::{transition, Actor, Appeal, AppealReference, Channel, FileAppeal, Priority};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::commands::{record, record_new};
+use crate::commands::record_new;
+use crate::correspondence;
 use crate::error::EngineError;
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::messages::{self, Direction, NewMessage};
@@ -80,29 +79,9 @@ pub async fn file_appeal<C: ConnectionTrait>(
     let enforcement_id = enforcement.as_ref().map(|e| e.id);
 
     if let (Some(account), Some(enforcement)) = (&account_id, enforcement_id) {
-        if let Some(mut open) = appeals::find_open(conn, account, enforcement).await? {
-            let message_id = store_message(conn, &incoming, open.id, now).await?;
-            let intake = Actor::system("intake");
-            let mut events = transition::decide(
-                &open.appeal,
-                &Command::MessageReceived { message_id },
-                &intake,
-                now,
-            )?;
-            if open.appeal.state == AppealState::AwaitingUser {
-                let mut after = open.appeal.clone();
-                for event in &events {
-                    after.apply(event);
-                }
-                events.extend(transition::decide(
-                    &after,
-                    &Command::UserReplied,
-                    &intake,
-                    now,
-                )?);
-            }
-            record(conn, settings, &mut open, &events, now).await?;
-            return Ok(Filing::Appended(open));
+        if let Some(open) = appeals::find_open(conn, account, enforcement).await? {
+            let appended = correspondence::append(conn, settings, open, &incoming, now).await?;
+            return Ok(Filing::Appended(appended));
         }
     }
 
@@ -167,7 +146,7 @@ async fn resolve_subject<C: ConnectionTrait>(
     Ok((Some(account_id.clone()), enforcement))
 }
 
-async fn store_message<C: ConnectionTrait>(
+pub(crate) async fn store_message<C: ConnectionTrait>(
     conn: &C,
     incoming: &IncomingAppeal,
     appeal_id: Uuid,

@@ -8,24 +8,31 @@
 pub mod changes;
 pub mod clock;
 pub mod commands;
+pub mod correspondence;
 pub mod db;
 pub mod delivery;
+pub mod direct_messages;
 pub mod engine;
 pub mod entity;
 pub mod error;
 pub mod filing;
+pub mod mail_id;
 pub mod query;
 pub mod queue;
 pub mod repo;
+pub mod restoration;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod worker;
 
 pub use changes::{AppealChange, ChangeFeed};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use commands::Applied;
+pub use correspondence::Recorded;
 pub use engine::Engine;
 pub use error::EngineError;
 pub use filing::{Filing, IncomingAppeal};
+pub use mail_id::MessageIdSigner;
 pub use repo::appeals::StoredAppeal;
 pub use settings::EngineSettings;

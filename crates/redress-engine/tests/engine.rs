@@ -3,7 +3,7 @@
 mod common;
 
 use chrono::TimeDelta;
-use common::{clock, email, enforcement, engine};
+use common::{clock, email, enforcement, engine, upheld_statement};
 use redress_core::{Actor, AppealState, Command, Outcome, Priority, Role, TransitionError};
 use redress_engine::repo::{events, messages, outbox};
 use redress_engine::{EngineError, EngineSettings, Filing};
@@ -151,7 +151,7 @@ redress_engine::backend_tests! {
         engine.apply(id, None, &Command::Claim { lease_until }, &alice).await.expect("claim");
         clock.advance(TimeDelta::minutes(5));
         let decided = engine
-            .apply(id, Some(3), &Command::Decide { outcome: Outcome::Restore, reasons: "saved, not created".into() }, &alice)
+            .apply(id, Some(3), &Command::Decide { outcome: Outcome::Restore, reasons: "saved, not created".into(), statement: None }, &alice)
             .await
             .expect("decide");
         assert_eq!(decided.appeal.appeal.state, AppealState::Reviewed);
@@ -202,10 +202,47 @@ redress_engine::backend_tests! {
         let alice = reviewer("alice");
         engine.apply(id, None, &triage(true), &alice).await.expect("triage");
         engine.apply(id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
-        engine.apply(id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "policy 3.1".into() }, &alice).await.expect("decide");
+        engine.apply(id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "policy 3.1".into(), statement: Some(upheld_statement(clock.now_plus(TimeDelta::zero()))) }, &alice).await.expect("decide");
         assert_eq!(engine.appeal(id).await.expect("load").appeal.state, AppealState::Reviewed);
         engine.apply(id, None, &Command::Approve { note: None }, &Actor::staff("carol", [Role::SeniorReviewer])).await.expect("approve");
         assert_eq!(engine.appeal(id).await.expect("load").appeal.state, AppealState::Upheld);
+        test.cleanup().await;
+    }
+
+    async fn an_upheld_decision_keeps_its_statement_in_row_and_history(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        enforcement(&test.db, "acct-10", "spam").await;
+        let id = engine.file(&appellant(), email("<j@example.org>", Some("acct-10"))).await.expect("file").appeal_id().expect("id");
+        let alice = reviewer("alice");
+        engine.apply(id, None, &triage(false), &alice).await.expect("triage");
+        engine.apply(id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
+        let statement = upheld_statement(clock.now_plus(TimeDelta::zero()));
+        let uphold = Command::Decide { outcome: Outcome::Uphold, reasons: "created, not saved".into(), statement: None };
+        let error = engine.apply(id, None, &uphold, &alice).await.expect_err("no statement");
+        assert_eq!(error.to_string(), "invalid statement: upholding needs a statement of reasons");
+        let uphold = Command::Decide { outcome: Outcome::Uphold, reasons: "created, not saved".into(), statement: Some(statement.clone()) };
+        engine.apply(id, None, &uphold, &alice).await.expect("decide");
+        let stored = engine.appeal(id).await.expect("load");
+        assert_eq!(stored.appeal.state, AppealState::Upheld);
+        assert_eq!(stored.appeal.decision.as_ref().and_then(|d| d.statement.as_ref()), Some(&statement));
+        let history: Vec<_> = events::history(&test.db, id).await.expect("history").into_iter().map(|(_, e)| e).collect();
+        assert_eq!(redress_core::Appeal::replay(&history).as_ref(), Some(&stored.appeal), "row = fold of events");
+        test.cleanup().await;
+    }
+
+    async fn a_decision_by_a_service_identity_is_refused(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        enforcement(&test.db, "acct-11", "spam").await;
+        let id = engine.file(&appellant(), email("<k@example.org>", Some("acct-11"))).await.expect("file").appeal_id().expect("id");
+        let bot = Actor::staff("auto-reviewer", [Role::Reviewer, Role::Integration]);
+        engine.apply(id, None, &triage(false), &bot).await.expect("triage");
+        engine.apply(id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &bot).await.expect("claim");
+        let restore = Command::Decide { outcome: Outcome::Restore, reasons: "model says fine".into(), statement: None };
+        let error = engine.apply(id, None, &restore, &bot).await.expect_err("solely automated");
+        assert!(matches!(error, EngineError::Transition(TransitionError::NoHumanReviewer { .. })), "{error}");
+        assert_eq!(engine.appeal(id).await.expect("load").appeal.state, AppealState::Triaged);
         test.cleanup().await;
     }
 }

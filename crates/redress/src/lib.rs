@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod deliverers;
 pub mod http;
 pub mod telemetry;
 pub mod token;

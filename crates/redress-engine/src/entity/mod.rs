@@ -4,6 +4,14 @@
 pub mod account;
 pub mod appeal;
 pub mod appeal_event;
+pub mod bulk_restore_job;
+pub mod bulk_restore_outcome;
+pub mod bulk_restore_target;
 pub mod enforcement;
+pub mod handle_confirmation;
+pub mod linked_handle;
+pub mod mail_signing_key;
 pub mod message;
 pub mod outbox;
+pub mod restoration;
+pub mod restoration_item;

@@ -3,6 +3,9 @@
 
 pub mod appeals;
 pub mod events;
+pub mod handles;
+pub mod mail_signing_keys;
 pub mod messages;
 pub mod outbox;
+pub mod outbox_delivery;
 pub mod registry;

@@ -10,6 +10,14 @@ use crate::entity::outbox::{self, Entity as Outbox};
 use crate::error::EngineError;
 
 pub const PENDING: &str = "pending";
+/// Delivered; kept for the record and for idempotency of later enqueues.
+pub const DELIVERED: &str = "delivered";
+/// Given up after the attempt limit or a permanent failure; an admin can retry it.
+pub const DEAD: &str = "dead";
+
+/// The PostgreSQL notification channel of a schema's outbox. Per schema, so replicas of
+/// one deployment wake each other and tenants in other schemas are left alone.
+pub const NOTIFY_CHANNEL_PREFIX: &str = "redress_outbox_";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxItem {
@@ -49,10 +57,27 @@ pub async fn enqueue<C: ConnectionTrait>(
         .on_conflict_do_nothing_on([outbox::Column::IdempotencyKey])
         .exec_without_returning(conn)
         .await?;
-    Ok(match result {
+    let inserted = match result {
         sea_orm::TryInsertResult::Inserted(n) => n,
         sea_orm::TryInsertResult::Empty | sea_orm::TryInsertResult::Conflicted => 0,
-    })
+    };
+    if inserted > 0 {
+        notify_dispatchers(conn).await?;
+    }
+    Ok(inserted)
+}
+
+/// Wakes the dispatchers listening on PostgreSQL. A notification sent inside a transaction
+/// is delivered at commit and dropped on rollback, so nobody wakes for rows that never
+/// existed. SQLite has no such signal; its dispatcher polls.
+pub async fn notify_dispatchers<C: ConnectionTrait>(conn: &C) -> Result<(), EngineError> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        conn.execute_unprepared(&format!(
+            "SELECT pg_notify('{NOTIFY_CHANNEL_PREFIX}' || coalesce(current_schema(), 'public'), '')"
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn for_appeal<C: ConnectionTrait>(

@@ -3,8 +3,12 @@
 
 use std::sync::Arc;
 
+use chrono::DateTime;
 use chrono::{TimeZone, Utc};
-use redress_core::Channel;
+use redress_core::{
+    Automation, Channel, Ground, RedressOption, Restriction, RestrictionKind, StatementOfReasons,
+    TerritorialScope,
+};
 use redress_engine::repo::registry::{self, NewEnforcement};
 use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock};
 use sea_orm::DatabaseConnection;
@@ -62,5 +66,28 @@ pub fn email(message_id: &str, account: Option<&str>) -> IncomingAppeal {
         body: "I only saved that pin.".into(),
         in_reply_to: None,
         metadata: json!({}),
+    }
+}
+
+/// A complete statement for upholding an account suspension that started at `at`.
+pub fn upheld_statement(at: DateTime<Utc>) -> StatementOfReasons {
+    StatementOfReasons {
+        restrictions: vec![Restriction {
+            kind: RestrictionKind::AccountSuspended,
+            starts_at: at,
+            ends_at: None,
+        }],
+        territorial_scope: TerritorialScope::Worldwide,
+        facts: "The account created the pin and posted it forty times.".into(),
+        automated_detection: Automation::Fully,
+        automated_decision: Automation::Not,
+        ground: Ground::IncompatibleWithTerms {
+            clause: "Community guidelines 4.2".into(),
+            explanation: "Repeated commercial posting is spam.".into(),
+        },
+        redress: vec![
+            RedressOption::OutOfCourtDisputeSettlement,
+            RedressOption::JudicialRedress,
+        ],
     }
 }

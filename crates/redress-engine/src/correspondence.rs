@@ -1,0 +1,194 @@
+//! Correspondence that does not open a case: a message threaded to a known appeal, and
+//! messages recorded without one (auto-replies, bounces, mail loops).
+
+use chrono::{DateTime, Utc};
+use redress_core::{transition, Actor, AppealState, Command};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+use uuid::Uuid;
+
+use crate::commands::record;
+use crate::engine::Engine;
+use crate::error::EngineError;
+use crate::filing::{store_message, Filing, IncomingAppeal};
+use crate::repo::appeals::{self, StoredAppeal};
+use crate::repo::messages::{self, Direction, NewMessage};
+use crate::settings::EngineSettings;
+
+const ATTEMPTS: usize = 4;
+
+/// What recording a message without a case did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    New(Uuid),
+    /// The same channel message was received before; nothing was written.
+    Duplicate,
+}
+
+/// Adds `incoming` to the appeal `open`: the message, a `message_received` event, and, when
+/// the appeal was waiting for the appellant, the `user_replied` event that resumes it.
+pub(crate) async fn append<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    mut open: StoredAppeal,
+    incoming: &IncomingAppeal,
+    now: DateTime<Utc>,
+) -> Result<StoredAppeal, EngineError> {
+    let message_id = store_message(conn, incoming, open.id, now).await?;
+    let intake = Actor::system("intake");
+    let mut events = transition::decide(
+        &open.appeal,
+        &Command::MessageReceived { message_id },
+        &intake,
+        now,
+    )?;
+    if open.appeal.state == AppealState::AwaitingUser {
+        let mut after = open.appeal.clone();
+        for event in &events {
+            after.apply(event);
+        }
+        events.extend(transition::decide(
+            &after,
+            &Command::UserReplied,
+            &intake,
+            now,
+        )?);
+    }
+    record(conn, settings, &mut open, &events, now).await?;
+    Ok(open)
+}
+
+/// Adds `incoming` to the appeal `appeal_id` (a reply threaded by its headers or its
+/// reference), whatever its state. A message received before changes nothing.
+pub async fn append_to_appeal<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    appeal_id: Uuid,
+    incoming: &IncomingAppeal,
+    now: DateTime<Utc>,
+) -> Result<Filing, EngineError> {
+    if let Some(existing) = find_duplicate(conn, incoming).await? {
+        return Ok(Filing::Duplicate {
+            appeal_id: existing,
+        });
+    }
+    let open = appeals::find(conn, appeal_id).await?;
+    let appended = append(conn, settings, open, incoming, now).await?;
+    Ok(Filing::Appended(appended))
+}
+
+/// Stores `incoming` without a case, labelled `classification` (`auto_reply`, `bounce`,
+/// `loop`, ...), so that what arrived is on record although nobody answers it.
+pub async fn record_unfiled<C: ConnectionTrait>(
+    conn: &C,
+    incoming: &IncomingAppeal,
+    classification: &str,
+    now: DateTime<Utc>,
+) -> Result<Recorded, EngineError> {
+    if find_duplicate(conn, incoming).await?.is_some() {
+        return Ok(Recorded::Duplicate);
+    }
+    let id = Uuid::now_v7();
+    messages::insert(
+        conn,
+        NewMessage {
+            id,
+            appeal_id: None,
+            direction: Direction::Inbound,
+            channel: incoming.channel,
+            channel_message_id: incoming.channel_message_id.clone(),
+            in_reply_to: incoming.in_reply_to.clone(),
+            sender: incoming.sender.clone(),
+            recipient: None,
+            subject: incoming.subject.clone(),
+            body: incoming.body.clone(),
+            classification: classification.to_owned(),
+            metadata: incoming.metadata.clone(),
+            received_at: now,
+        },
+    )
+    .await?;
+    Ok(Recorded::New(id))
+}
+
+/// `Some(appeal id or None)` when this channel message is already stored.
+async fn find_duplicate<C: ConnectionTrait>(
+    conn: &C,
+    incoming: &IncomingAppeal,
+) -> Result<Option<Option<Uuid>>, EngineError> {
+    let Some(channel_id) = &incoming.channel_message_id else {
+        return Ok(None);
+    };
+    Ok(
+        messages::find_by_channel_id(conn, incoming.channel, channel_id)
+            .await?
+            .map(|message| message.appeal_id),
+    )
+}
+
+impl Engine {
+    /// Threads `incoming` into the appeal `appeal_id`. A concurrent change of the same
+    /// appeal, or a concurrent delivery of the same message, is retried.
+    pub async fn append_to_appeal(
+        &self,
+        appeal_id: Uuid,
+        incoming: IncomingAppeal,
+    ) -> Result<Filing, EngineError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let txn = self.db().begin().await?;
+            let result = append_to_appeal(
+                &txn,
+                self.settings(),
+                appeal_id,
+                &incoming,
+                self.clock().now(),
+            )
+            .await;
+            match commit(txn, result).await {
+                Err(err) if retry_worthy(&err) && attempt < ATTEMPTS => {
+                    tracing::debug!(attempt, error = %err, "threading raced another writer; retrying");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Records `incoming` without opening a case.
+    pub async fn record_unfiled(
+        &self,
+        incoming: IncomingAppeal,
+        classification: &str,
+    ) -> Result<Recorded, EngineError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let txn = self.db().begin().await?;
+            let result = record_unfiled(&txn, &incoming, classification, self.clock().now()).await;
+            match commit(txn, result).await {
+                Err(err) if retry_worthy(&err) && attempt < ATTEMPTS => {}
+                other => return other,
+            }
+        }
+    }
+}
+
+fn retry_worthy(err: &EngineError) -> bool {
+    err.is_retryable() || matches!(err, EngineError::Conflict { .. })
+}
+
+async fn commit<T>(
+    txn: DatabaseTransaction,
+    result: Result<T, EngineError>,
+) -> Result<T, EngineError> {
+    match result {
+        Ok(value) => {
+            txn.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            txn.rollback().await?;
+            Err(err)
+        }
+    }
+}

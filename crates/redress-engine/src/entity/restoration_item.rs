@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+/// What a restoration did to one thing (the account, a content item), or why it could not.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "restoration_items")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub restoration_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub position: i32,
+    pub item_kind: String,
+    pub item_id: String,
+    pub enforcement_id: Option<Uuid>,
+    pub outcome: String,
+    pub detail: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

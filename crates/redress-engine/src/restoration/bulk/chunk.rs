@@ -1,0 +1,410 @@
+//! One chunk of a bulk job, in the caller's transaction.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::finalize::{close_appeals_and_notify, open_appeals_of, RestoredAccount};
+use super::job::{self, BulkJob};
+use super::targets::{self, Target};
+use super::{outcome, Progress, COMPLETED, RUNNING};
+use crate::delivery::topics;
+use crate::entity::bulk_restore_job::{self, Entity as Jobs};
+use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
+use crate::repo::outbox::{self, OutboxItem};
+use crate::restoration::error::RestorationError;
+use crate::restoration::plan::{embedded_report, PlannedItem, RestorationReport};
+use crate::restoration::records::{self, NewRestoration};
+use crate::restoration::registry_writes;
+use crate::restoration::selector::Selector;
+use crate::restoration::service::RestorationBackend;
+use crate::settings::EngineSettings;
+
+/// What one step of a job did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkOutcome {
+    /// A chunk was processed and committed; more may follow.
+    Processed(Progress),
+    /// Nothing was left: the job is complete.
+    Finished(Progress),
+    /// The job is not running (cancelled, finished, or advanced by another runner).
+    Stopped,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct EnforcementRow {
+    id: Uuid,
+    account_id: String,
+    kind: String,
+    content_id: Option<String>,
+}
+
+/// The unreversed enforcements the selector names, per account.
+async fn enforcements_of<C: ConnectionTrait>(
+    conn: &C,
+    accounts: &[String],
+    selector: &Selector,
+) -> Result<HashMap<String, Vec<PlannedItem>>, RestorationError> {
+    let e = Alias::new("enforcements");
+    let stmt = Query::select()
+        .columns([
+            (e.clone(), Alias::new("id")),
+            (e.clone(), Alias::new("account_id")),
+            (e.clone(), Alias::new("kind")),
+            (e.clone(), Alias::new("content_id")),
+        ])
+        .from(e.clone())
+        .and_where(Expr::col((e.clone(), Alias::new("account_id"))).is_in(accounts.iter().cloned()))
+        .and_where(Expr::col((e.clone(), Alias::new("reversed_at"))).is_null())
+        .cond_where(selector.enforcement_condition())
+        .order_by((e.clone(), Alias::new("enforced_at")), Order::Asc)
+        .order_by((e, Alias::new("id")), Order::Asc)
+        .to_owned();
+    let backend = conn.get_database_backend();
+    let rows = EnforcementRow::find_by_statement(backend.build(&stmt))
+        .all(conn)
+        .await?;
+    let mut by_account: HashMap<String, Vec<PlannedItem>> = HashMap::new();
+    for row in rows {
+        by_account
+            .entry(row.account_id)
+            .or_default()
+            .push(PlannedItem {
+                enforcement_id: row.id,
+                kind: row.kind,
+                content_id: row.content_id,
+            });
+    }
+    Ok(by_account)
+}
+
+/// What the chunk decided for one account.
+enum Decision {
+    Failed(String),
+    AlreadyActive,
+    Restore {
+        restoration: NewRestoration,
+        report: RestorationReport,
+    },
+}
+
+#[derive(Default)]
+struct Counts {
+    restored: i64,
+    requested: i64,
+    already_active: i64,
+    failed: i64,
+}
+
+pub(crate) async fn run<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    backend: &RestorationBackend,
+    job_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<ChunkOutcome, RestorationError> {
+    let job = job::load(conn, job_id).await?;
+    if !job.is_running() {
+        return Ok(ChunkOutcome::Stopped);
+    }
+    let chunk = targets::next_chunk(
+        conn,
+        job_id,
+        job.checkpoint.as_deref(),
+        u64::from(job.chunk_size),
+    )
+    .await?;
+    let Some(last) = chunk.last().map(|t| t.account_id.clone()) else {
+        return finish(conn, &job, now).await;
+    };
+    let accounts: Vec<String> = chunk.iter().map(|t| t.account_id.clone()).collect();
+    let mut planned = enforcements_of(conn, &accounts, &job.selector).await?;
+    let mut open = open_appeals_of(conn, &accounts).await?;
+
+    let decisions: Vec<(Target, Decision)> = chunk
+        .into_iter()
+        .map(|target| {
+            let items = planned.remove(&target.account_id).unwrap_or_default();
+            let has_open = open.contains_key(&target.account_id);
+            let decision = decide(&job, backend, &target, items, has_open);
+            (target, decision)
+        })
+        .collect();
+    let mut counts = Counts::default();
+    for (_, decision) in &decisions {
+        match decision {
+            Decision::Failed(_) => counts.failed += 1,
+            Decision::AlreadyActive => counts.already_active += 1,
+            Decision::Restore { .. } if matches!(backend, RestorationBackend::Embedded) => {
+                counts.restored += 1;
+            }
+            Decision::Restore { .. } => counts.requested += 1,
+        }
+    }
+
+    // Claim the chunk first: the guarded update takes the job's row lock, so a second
+    // runner of the same job waits here and then finds the checkpoint moved.
+    let claimed = Jobs::update_many()
+        .col_expr(
+            bulk_restore_job::Column::Processed,
+            Expr::value(job.processed + decisions.len() as i64),
+        )
+        .col_expr(
+            bulk_restore_job::Column::Restored,
+            Expr::value(job.restored + counts.restored),
+        )
+        .col_expr(
+            bulk_restore_job::Column::Requested,
+            Expr::value(job.requested + counts.requested),
+        )
+        .col_expr(
+            bulk_restore_job::Column::AlreadyActive,
+            Expr::value(job.already_active + counts.already_active),
+        )
+        .col_expr(
+            bulk_restore_job::Column::Failed,
+            Expr::value(job.failed + counts.failed),
+        )
+        .col_expr(
+            bulk_restore_job::Column::Checkpoint,
+            Expr::value(Some(last)),
+        )
+        .col_expr(bulk_restore_job::Column::UpdatedAt, Expr::value(now))
+        .filter(bulk_restore_job::Column::Id.eq(job.id))
+        .filter(bulk_restore_job::Column::Status.eq(RUNNING))
+        .filter(bulk_restore_job::Column::Processed.eq(job.processed))
+        .exec(conn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Ok(ChunkOutcome::Stopped);
+    }
+
+    write(conn, settings, backend, &job, decisions, &mut open, now).await?;
+    Ok(ChunkOutcome::Processed(
+        job::load(conn, job_id).await?.progress(),
+    ))
+}
+
+fn decide(
+    job: &BulkJob,
+    backend: &RestorationBackend,
+    target: &Target,
+    items: Vec<PlannedItem>,
+    has_open_appeal: bool,
+) -> Decision {
+    let Some(status) = &target.status else {
+        return Decision::Failed("unknown account".to_owned());
+    };
+    let report = embedded_report(&target.account_id, status, &items);
+    if !report.undid_anything() && !has_open_appeal {
+        return Decision::AlreadyActive;
+    }
+    Decision::Restore {
+        restoration: NewRestoration {
+            id: Uuid::now_v7(),
+            appeal_id: None,
+            job_id: Some(job.id),
+            account_id: target.account_id.clone(),
+            enforcement_ids: items.iter().map(|i| i.enforcement_id).collect(),
+            backend: backend.name(),
+            reason: job.reason.clone(),
+            requested_by: job.started_by.clone(),
+        },
+        report,
+    }
+}
+
+fn outcome_row(
+    job: &BulkJob,
+    account_id: &str,
+    outcome: &str,
+    detail: Option<String>,
+    restoration_id: Option<Uuid>,
+    appeals: &[Uuid],
+    now: DateTime<Utc>,
+) -> bulk_restore_outcome::ActiveModel {
+    bulk_restore_outcome::ActiveModel {
+        job_id: Set(job.id),
+        account_id: Set(account_id.to_owned()),
+        outcome: Set(outcome.to_owned()),
+        detail: Set(detail),
+        restoration_id: Set(restoration_id),
+        appeals: Set(json!(appeals)),
+        recorded_at: Set(now),
+    }
+}
+
+async fn write<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    backend: &RestorationBackend,
+    job: &BulkJob,
+    decisions: Vec<(Target, Decision)>,
+    open: &mut HashMap<String, Vec<crate::repo::appeals::StoredAppeal>>,
+    now: DateTime<Utc>,
+) -> Result<(), RestorationError> {
+    let embedded = matches!(backend, RestorationBackend::Embedded);
+    let mut outcomes = Vec::with_capacity(decisions.len());
+    let mut restorations = Vec::new();
+    let mut reports = Vec::new();
+    let mut restored = Vec::new();
+    let mut requests = Vec::new();
+    for (target, decision) in decisions {
+        match decision {
+            Decision::Failed(reason) => outcomes.push(outcome_row(
+                job,
+                &target.account_id,
+                outcome::FAILED,
+                Some(reason),
+                None,
+                &[],
+                now,
+            )),
+            Decision::AlreadyActive => outcomes.push(outcome_row(
+                job,
+                &target.account_id,
+                outcome::ALREADY_ACTIVE,
+                None,
+                None,
+                &[],
+                now,
+            )),
+            Decision::Restore {
+                restoration,
+                report,
+            } if embedded => {
+                restored.push((
+                    restoration.id,
+                    RestoredAccount {
+                        account_id: target.account_id.clone(),
+                        email: target.email.clone(),
+                        open_appeals: open.remove(&target.account_id).unwrap_or_default(),
+                    },
+                ));
+                reports.push((restoration.id, report));
+                restorations.push(restoration);
+            }
+            Decision::Restore { restoration, .. } => {
+                requests.push(request_item(&restoration));
+                outcomes.push(outcome_row(
+                    job,
+                    &target.account_id,
+                    outcome::REQUESTED,
+                    None,
+                    Some(restoration.id),
+                    &[],
+                    now,
+                ));
+                restorations.push(restoration);
+            }
+        }
+    }
+    for chunk in restorations.chunks(1000) {
+        records::insert_many(conn, chunk.to_vec(), now, embedded).await?;
+    }
+    if embedded {
+        let item_refs: Vec<(Uuid, &RestorationReport)> =
+            reports.iter().map(|(id, report)| (*id, report)).collect();
+        records::insert_items(conn, &item_refs).await?;
+        let reactivated: Vec<String> = reports
+            .iter()
+            .flat_map(|(_, r)| r.items.iter())
+            .filter(|i| {
+                i.kind == crate::restoration::plan::ItemKind::Account
+                    && i.outcome == crate::restoration::plan::ItemOutcome::Undone
+            })
+            .map(|i| i.item_id.clone())
+            .collect();
+        let reversed: Vec<Uuid> = reports
+            .iter()
+            .flat_map(|(_, r)| r.reversed_enforcements())
+            .collect();
+        registry_writes::apply(conn, &reactivated, &reversed, now).await?;
+        let ids: HashMap<String, Uuid> = restored
+            .iter()
+            .map(|(id, account)| (account.account_id.clone(), *id))
+            .collect();
+        let closed = close_appeals_and_notify(
+            conn,
+            settings,
+            job,
+            restored.into_iter().map(|(_, account)| account).collect(),
+            now,
+        )
+        .await?;
+        for (account_id, appeals, notified) in closed {
+            outcomes.push(outcome_row(
+                job,
+                &account_id,
+                outcome::RESTORED,
+                (!notified).then(|| "no contact known; not notified".to_owned()),
+                ids.get(&account_id).copied(),
+                &appeals,
+                now,
+            ));
+        }
+    } else {
+        for chunk in requests.chunks(1000) {
+            outbox::enqueue(conn, chunk.to_vec(), now).await?;
+        }
+    }
+    for chunk in outcomes.chunks(1000) {
+        Outcomes::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The outbox item that asks the account service to carry out a bulk restoration.
+fn request_item(restoration: &NewRestoration) -> OutboxItem {
+    OutboxItem {
+        topic: topics::REQUEST_RESTORATION.to_owned(),
+        appeal_id: None,
+        idempotency_key: format!("restoration:{}", restoration.id),
+        payload: json!({
+            "restoration_id": restoration.id,
+            "job_id": restoration.job_id,
+            "account_id": restoration.account_id,
+        }),
+    }
+}
+
+async fn finish<C: ConnectionTrait>(
+    conn: &C,
+    job: &BulkJob,
+    now: DateTime<Utc>,
+) -> Result<ChunkOutcome, RestorationError> {
+    let done = Jobs::update_many()
+        .col_expr(bulk_restore_job::Column::Status, Expr::value(COMPLETED))
+        .col_expr(
+            bulk_restore_job::Column::ActiveSelectorKey,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(bulk_restore_job::Column::UpdatedAt, Expr::value(now))
+        .col_expr(bulk_restore_job::Column::FinishedAt, Expr::value(now))
+        .filter(bulk_restore_job::Column::Id.eq(job.id))
+        .filter(bulk_restore_job::Column::Status.eq(RUNNING))
+        .filter(bulk_restore_job::Column::Processed.eq(job.processed))
+        .exec(conn)
+        .await?;
+    if done.rows_affected != 1 {
+        return Ok(ChunkOutcome::Stopped);
+    }
+    let finished = job::load(conn, job.id).await?;
+    tracing::info!(
+        job = %job.id,
+        restored = finished.restored,
+        requested = finished.requested,
+        already_active = finished.already_active,
+        failed = finished.failed,
+        "bulk restore completed"
+    );
+    Ok(ChunkOutcome::Finished(finished.progress()))
+}

@@ -1,0 +1,264 @@
+//! Starting, cancelling and reading bulk jobs.
+
+use chrono::{DateTime, Utc};
+use redress_core::role::BULK_RESTORERS;
+use redress_core::Actor;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{outcome, targets, Progress, CANCELLED, RUNNING};
+use crate::entity::bulk_restore_job::{self, Entity as Jobs};
+use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
+use crate::error::is_unique_violation;
+use crate::restoration::error::RestorationError;
+use crate::restoration::selector::Selector;
+
+/// A bulk job as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BulkJob {
+    pub id: Uuid,
+    /// As started; an account list is kept in the job's targets, not repeated here.
+    pub selector: Selector,
+    pub selector_key: String,
+    pub reason: String,
+    pub started_by: String,
+    pub status: String,
+    pub total: i64,
+    pub processed: i64,
+    pub restored: i64,
+    pub requested: i64,
+    pub already_active: i64,
+    pub failed: i64,
+    pub checkpoint: Option<String>,
+    pub chunk_size: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl BulkJob {
+    pub fn progress(&self) -> Progress {
+        Progress {
+            job_id: self.id,
+            status: self.status.clone(),
+            total: self.total,
+            processed: self.processed,
+            restored: self.restored,
+            requested: self.requested,
+            already_active: self.already_active,
+            failed: self.failed,
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.status == RUNNING
+    }
+}
+
+pub(crate) fn from_model(model: bulk_restore_job::Model) -> Result<BulkJob, RestorationError> {
+    let selector: Selector = serde_json::from_value(model.selector)
+        .map_err(|e| crate::error::EngineError::corrupt("bulk_restore_job", model.id, e))?;
+    Ok(BulkJob {
+        id: model.id,
+        selector,
+        selector_key: model.selector_key,
+        reason: model.reason,
+        started_by: model.started_by,
+        status: model.status,
+        total: model.total,
+        processed: model.processed,
+        restored: model.restored,
+        requested: model.requested,
+        already_active: model.already_active,
+        failed: model.failed,
+        checkpoint: model.checkpoint,
+        chunk_size: u32::try_from(model.chunk_size).unwrap_or(super::DEFAULT_CHUNK_SIZE),
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+        finished_at: model.finished_at,
+    })
+}
+
+/// What is stored of a selector: a list is summarised (its accounts are the targets).
+fn stored_selector(selector: &Selector) -> Selector {
+    match selector {
+        Selector::Accounts { .. } => Selector::Accounts {
+            account_ids: Vec::new(),
+        },
+        other => other.clone(),
+    }
+}
+
+fn require_bulk_role(actor: &Actor, action: &'static str) -> Result<(), RestorationError> {
+    if actor.has_any_role(BULK_RESTORERS) {
+        Ok(())
+    } else {
+        Err(RestorationError::NotPermitted {
+            actor: actor.to_string(),
+            action,
+        })
+    }
+}
+
+async fn active_for_key(
+    db: &DatabaseConnection,
+    key: &str,
+) -> Result<Option<bulk_restore_job::Model>, RestorationError> {
+    Ok(Jobs::find()
+        .filter(bulk_restore_job::Column::ActiveSelectorKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+pub async fn start(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    selector: Selector,
+    reason: &str,
+    chunk_size: u32,
+    now: DateTime<Utc>,
+) -> Result<BulkJob, RestorationError> {
+    require_bulk_role(actor, "start a bulk restore")?;
+    selector.validate()?;
+    if reason.trim().is_empty() {
+        return Err(RestorationError::InvalidSelector(
+            "a bulk restore needs a reason".to_owned(),
+        ));
+    }
+    let key = selector.key();
+    if let Some(running) = active_for_key(db, &key).await? {
+        return Err(RestorationError::SelectorBusy {
+            selector: key,
+            job: running.id,
+        });
+    }
+    let id = Uuid::now_v7();
+    let txn = db.begin().await?;
+    let inserted = Jobs::insert(bulk_restore_job::ActiveModel {
+        id: Set(id),
+        selector: Set(serde_json::to_value(stored_selector(&selector))
+            .map_err(|e| RestorationError::InvalidSelector(e.to_string()))?),
+        selector_key: Set(key.clone()),
+        active_selector_key: Set(Some(key.clone())),
+        reason: Set(reason.trim().to_owned()),
+        started_by: Set(actor.subject().unwrap_or_default().to_owned()),
+        status: Set(RUNNING.to_owned()),
+        total: Set(0),
+        processed: Set(0),
+        restored: Set(0),
+        requested: Set(0),
+        already_active: Set(0),
+        failed: Set(0),
+        checkpoint: Set(None),
+        chunk_size: Set(chunk_size.clamp(1, 5000) as i32),
+        created_at: Set(now),
+        updated_at: Set(now),
+        finished_at: Set(None),
+    })
+    .exec_without_returning(&txn)
+    .await;
+    if let Err(err) = inserted {
+        txn.rollback().await?;
+        if is_unique_violation(&err) {
+            let job = active_for_key(db, &key)
+                .await?
+                .map_or(Uuid::nil(), |j| j.id);
+            return Err(RestorationError::SelectorBusy { selector: key, job });
+        }
+        return Err(err.into());
+    }
+    let total = targets::materialize(&txn, id, &selector).await?;
+    Jobs::update_many()
+        .col_expr(bulk_restore_job::Column::Total, Expr::value(total))
+        .filter(bulk_restore_job::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    tracing::info!(job = %id, selector = %key, total, actor = %actor, "bulk restore started");
+    load(db, id).await
+}
+
+pub async fn cancel(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    job_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<BulkJob, RestorationError> {
+    require_bulk_role(actor, "cancel a bulk restore")?;
+    let result = Jobs::update_many()
+        .col_expr(bulk_restore_job::Column::Status, Expr::value(CANCELLED))
+        .col_expr(
+            bulk_restore_job::Column::ActiveSelectorKey,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(bulk_restore_job::Column::UpdatedAt, Expr::value(now))
+        .col_expr(bulk_restore_job::Column::FinishedAt, Expr::value(now))
+        .filter(bulk_restore_job::Column::Id.eq(job_id))
+        .filter(bulk_restore_job::Column::Status.eq(RUNNING))
+        .exec(db)
+        .await?;
+    let job = load(db, job_id).await?;
+    if result.rows_affected == 0 {
+        return Err(RestorationError::NotRunning {
+            job: job_id,
+            status: job.status,
+        });
+    }
+    tracing::info!(job = %job_id, actor = %actor, processed = job.processed, "bulk restore cancelled");
+    Ok(job)
+}
+
+pub async fn load<C: ConnectionTrait>(conn: &C, job_id: Uuid) -> Result<BulkJob, RestorationError> {
+    let model = Jobs::find_by_id(job_id)
+        .one(conn)
+        .await?
+        .ok_or(RestorationError::JobNotFound(job_id))?;
+    from_model(model)
+}
+
+pub async fn unfinished(db: &DatabaseConnection) -> Result<Vec<Uuid>, RestorationError> {
+    Ok(Jobs::find()
+        .filter(bulk_restore_job::Column::Status.eq(RUNNING))
+        .order_by_asc(bulk_restore_job::Column::CreatedAt)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|j| j.id)
+        .collect())
+}
+
+/// An account the job could not restore, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedAccount {
+    pub account_id: String,
+    pub reason: String,
+}
+
+/// The final report of a job.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BulkReport {
+    pub job: BulkJob,
+    pub failed: Vec<FailedAccount>,
+}
+
+pub async fn report(db: &DatabaseConnection, job_id: Uuid) -> Result<BulkReport, RestorationError> {
+    let job = load(db, job_id).await?;
+    let failed = Outcomes::find()
+        .filter(bulk_restore_outcome::Column::JobId.eq(job_id))
+        .filter(bulk_restore_outcome::Column::Outcome.eq(outcome::FAILED))
+        .order_by_asc(bulk_restore_outcome::Column::AccountId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| FailedAccount {
+            account_id: o.account_id,
+            reason: o.detail.unwrap_or_default(),
+        })
+        .collect();
+    Ok(BulkReport { job, failed })
+}

@@ -1,0 +1,179 @@
+//! The outbox deliverer of `request_restoration`: records the restoration, has the backend
+//! carry it out, and confirms it, so the appeal reaches `restored` only on the backend's word.
+
+use redress_core::Appeal;
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use uuid::Uuid;
+
+use super::confirm::{confirm, record_bulk_refusal};
+use super::error::RestorationError;
+use super::plan::{embedded_report, RestorationReport, RestorationRequest};
+use super::records::{self, NewRestoration, CONFIRMED};
+use super::service::{AccountServiceError, RestorationBackend};
+use crate::delivery::{Deliverer, DeliveryError, OutboxMessage};
+use crate::engine::Engine;
+use crate::entity::restoration;
+use crate::error::EngineError;
+use crate::repo::{appeals, registry};
+
+#[derive(Debug, Clone)]
+pub struct RestorationDeliverer {
+    engine: Engine,
+    backend: RestorationBackend,
+}
+
+impl RestorationDeliverer {
+    pub fn new(engine: Engine, backend: RestorationBackend) -> Self {
+        Self { engine, backend }
+    }
+
+    /// The restoration an outbox item asks for: named by a bulk job, or the appeal's own
+    /// (created on the first delivery, found again on every later one).
+    async fn restoration_for(
+        &self,
+        message: &OutboxMessage,
+    ) -> Result<restoration::Model, RestorationError> {
+        let named = message
+            .payload
+            .get("restoration_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse::<Uuid>().ok());
+        if let Some(id) = named {
+            return records::find(self.engine.db(), id).await;
+        }
+        let appeal_id = message.appeal_id.ok_or_else(|| {
+            EngineError::InvalidInput("a restoration request names no appeal".to_owned())
+        })?;
+        if let Some(existing) = records::for_appeal(self.engine.db(), appeal_id).await? {
+            return Ok(existing);
+        }
+        let stored = appeals::find(self.engine.db(), appeal_id).await?;
+        let new = new_for_appeal(appeal_id, &stored.appeal, self.backend.name())?;
+        records::ensure_for_appeal(self.engine.db(), new, self.engine.clock().now()).await
+    }
+
+    async fn carry_out(&self, message: &OutboxMessage) -> Result<(), RestorationError> {
+        let restoration = self.restoration_for(message).await?;
+        if restoration.status == CONFIRMED {
+            return Ok(());
+        }
+        let enforcement_ids: Vec<Uuid> =
+            serde_json::from_value(restoration.enforcement_ids.clone())
+                .map_err(|e| EngineError::corrupt("restoration", restoration.id, e))?;
+        let request = RestorationRequest {
+            restoration_id: restoration.id,
+            account_id: restoration.account_id.clone(),
+            reason: restoration.reason.clone(),
+            items: records::planned_items(self.engine.db(), &enforcement_ids).await?,
+        };
+        match &self.backend {
+            RestorationBackend::Embedded => {
+                let txn = self.engine.db().begin().await?;
+                let result = self.confirm_embedded(&txn, &restoration, &request).await;
+                finish(txn, result).await
+            }
+            RestorationBackend::AccountService(service) => match service.restore(&request).await {
+                Ok(report) => {
+                    let txn = self.engine.db().begin().await?;
+                    let result = confirm(
+                        &txn,
+                        self.engine.settings(),
+                        &restoration,
+                        &report,
+                        self.engine.clock().now(),
+                    )
+                    .await
+                    .map(|_| ());
+                    finish(txn, result).await
+                }
+                Err(AccountServiceError::Refused(reason)) => {
+                    let txn = self.engine.db().begin().await?;
+                    let result = record_bulk_refusal(&txn, &restoration, &reason).await;
+                    finish(txn, result).await?;
+                    Err(RestorationError::Refused(reason))
+                }
+                Err(AccountServiceError::Retryable(reason)) => {
+                    Err(RestorationError::Unavailable(reason))
+                }
+            },
+        }
+    }
+
+    async fn confirm_embedded(
+        &self,
+        txn: &DatabaseTransaction,
+        restoration: &restoration::Model,
+        request: &RestorationRequest,
+    ) -> Result<(), RestorationError> {
+        let status = registry::find_account(txn, &request.account_id)
+            .await?
+            .map(|a| a.status)
+            .ok_or_else(|| {
+                EngineError::InvalidInput(format!("unknown account {}", request.account_id))
+            })?;
+        let report: RestorationReport =
+            embedded_report(&request.account_id, &status, &request.items);
+        confirm(
+            txn,
+            self.engine.settings(),
+            restoration,
+            &report,
+            self.engine.clock().now(),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+fn new_for_appeal(
+    appeal_id: Uuid,
+    appeal: &Appeal,
+    backend: &'static str,
+) -> Result<NewRestoration, RestorationError> {
+    let account_id = appeal.account_id.clone().ok_or_else(|| {
+        EngineError::InvalidInput(format!("appeal {appeal_id} is linked to no account"))
+    })?;
+    let decision = appeal.decision.as_ref();
+    Ok(NewRestoration {
+        id: Uuid::now_v7(),
+        appeal_id: Some(appeal_id),
+        job_id: None,
+        account_id,
+        enforcement_ids: appeal.enforcement_id.into_iter().collect(),
+        backend,
+        reason: decision.map(|d| d.reasons.clone()).unwrap_or_default(),
+        requested_by: decision
+            .map(|d| {
+                d.approved_by
+                    .clone()
+                    .unwrap_or_else(|| d.decided_by.clone())
+            })
+            .unwrap_or_default(),
+    })
+}
+
+async fn finish(
+    txn: DatabaseTransaction,
+    result: Result<(), RestorationError>,
+) -> Result<(), RestorationError> {
+    match result {
+        Ok(()) => Ok(txn.commit().await?),
+        Err(err) => {
+            txn.rollback().await?;
+            Err(err)
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Deliverer for RestorationDeliverer {
+    async fn deliver(&self, message: &OutboxMessage) -> Result<(), DeliveryError> {
+        self.carry_out(message).await.map_err(|err| match &err {
+            RestorationError::Unavailable(_)
+            | RestorationError::Engine(EngineError::Database(_) | EngineError::Conflict { .. }) => {
+                DeliveryError::Retryable(err.to_string())
+            }
+            _ => DeliveryError::Permanent(err.to_string()),
+        })
+    }
+}

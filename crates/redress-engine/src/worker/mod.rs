@@ -1,0 +1,17 @@
+//! Background workers: the outbox dispatcher, SLA timers, claim-lease reaping and the
+//! closing of appeals whose appellant never answered. Every worker is safe to run in many
+//! replicas at once: work is claimed by row locks (`FOR UPDATE SKIP LOCKED` on PostgreSQL)
+//! and each change is one transaction.
+
+pub mod awaiting;
+pub mod backoff;
+pub(crate) mod batch;
+pub mod dispatcher;
+pub mod leases;
+pub mod runner;
+pub mod sla;
+pub mod wakeup;
+
+pub use backoff::Backoff;
+pub use batch::RoundReport;
+pub use dispatcher::{DispatchReport, DispatchSettings, Dispatcher};

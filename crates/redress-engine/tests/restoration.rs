@@ -1,0 +1,297 @@
+//! Restorations after an appeal, and bulk restoration jobs, on SQLite and PostgreSQL.
+
+mod common;
+
+use std::sync::mpsc;
+
+use chrono::{TimeDelta, Utc};
+use common::{clock, email, enforcement, engine};
+use redress_core::{Actor, AppealState, Command, Outcome, Priority, Role};
+use redress_engine::delivery::{topics, Deliverer, OutboxMessage};
+use redress_engine::entity::{
+    account, bulk_restore_outcome, enforcement as enforcement_entity, outbox as outbox_entity,
+    restoration,
+};
+use redress_engine::repo::{events, outbox, registry};
+use redress_engine::restoration::{
+    records, BulkRestorer, RestorationBackend, RestorationDeliverer, RestorationError, Selector,
+};
+use redress_engine::{Engine, EngineSettings};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+};
+use serde_json::json;
+
+fn reviewer() -> Actor {
+    Actor::staff("alice", [Role::Reviewer])
+}
+
+fn support() -> Actor {
+    Actor::staff("sam", [Role::Support])
+}
+
+/// Files, triages, claims and decides `restore` on an appeal of `account`.
+async fn decided_restore(
+    engine: &Engine,
+    clock: &redress_engine::ManualClock,
+    account: &str,
+) -> uuid::Uuid {
+    let filing = engine
+        .file(
+            &Actor::appellant("person@example.org"),
+            email(&format!("<{account}@example.org>"), Some(account)),
+        )
+        .await
+        .expect("file");
+    let id = filing.appeal_id().expect("appeal id");
+    let triage = Command::Triage {
+        priority: Priority::Normal,
+        queue: "general".into(),
+        tags: vec![],
+        identity_verified: true,
+        four_eyes: false,
+    };
+    engine
+        .apply(id, None, &triage, &Actor::staff("tom", [Role::Triager]))
+        .await
+        .expect("triage");
+    engine
+        .apply(
+            id,
+            None,
+            &Command::Claim {
+                lease_until: clock.now_plus(TimeDelta::minutes(15)),
+            },
+            &reviewer(),
+        )
+        .await
+        .expect("claim");
+    engine
+        .apply(
+            id,
+            None,
+            &Command::Decide {
+                outcome: Outcome::Restore,
+                reasons: "saved, not created".into(),
+                statement: None,
+            },
+            &reviewer(),
+        )
+        .await
+        .expect("decide");
+    id
+}
+
+fn as_message(row: &outbox_entity::Model) -> OutboxMessage {
+    OutboxMessage {
+        id: row.id,
+        topic: row.topic.clone(),
+        appeal_id: row.appeal_id,
+        idempotency_key: row.idempotency_key.clone(),
+        payload: row.payload.clone(),
+        attempts: row.attempts,
+    }
+}
+
+async fn outbox_rows(db: &DatabaseConnection, topic: &str) -> Vec<outbox_entity::Model> {
+    outbox_entity::Entity::find()
+        .filter(outbox_entity::Column::Topic.eq(topic))
+        .all(db)
+        .await
+        .expect("outbox")
+}
+
+/// `n` deactivated accounts `acct-00000..`, each with one deactivation by `source`.
+async fn seed_wave(db: &DatabaseConnection, n: usize, source: &str) {
+    let now = Utc::now();
+    let ids: Vec<usize> = (0..n).collect();
+    for chunk in ids.chunks(500) {
+        account::Entity::insert_many(chunk.iter().map(|i| account::ActiveModel {
+            id: Set(format!("acct-{i:05}")),
+            email: Set(Some(format!("user{i}@example.org"))),
+            status: Set("deactivated".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }))
+        .exec_without_returning(db)
+        .await
+        .expect("seed accounts");
+        enforcement_entity::Entity::insert_many(chunk.iter().map(|i| {
+            enforcement_entity::ActiveModel {
+                id: Set(uuid::Uuid::now_v7()),
+                external_id: Set(Some(format!("wave-{i}"))),
+                account_id: Set(format!("acct-{i:05}")),
+                kind: Set("account_deactivation".into()),
+                policy: Set("nudity".into()),
+                source_kind: Set("model".into()),
+                source_id: Set(source.into()),
+                batch_id: Set(Some("wave-1".into())),
+                automated_detection: Set("fully".into()),
+                automated_decision: Set("fully".into()),
+                content_id: Set(None),
+                content_relation: Set(None),
+                facts: Set("internal error".into()),
+                statement: Set(json!({})),
+                enforced_at: Set(now),
+                created_at: Set(now),
+            }
+        }))
+        .exec_without_returning(db)
+        .await
+        .expect("seed enforcements");
+    }
+}
+
+redress_engine::backend_tests! {
+    async fn an_appeal_is_restored_only_when_the_registry_confirms(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        enforcement(&test.db, "acct-r1", "nudity").await;
+        let id = decided_restore(&engine, &clock, "acct-r1").await;
+        assert_eq!(engine.appeal(id).await.expect("appeal").appeal.state, AppealState::Reviewed, "no success before confirmation");
+
+        let requests = outbox_rows(&test.db, topics::REQUEST_RESTORATION).await;
+        assert_eq!(requests.len(), 1);
+        let deliverer = RestorationDeliverer::new(engine.clone(), RestorationBackend::Embedded);
+        deliverer.deliver(&as_message(&requests[0])).await.expect("deliver");
+        // At least once: the same item again changes nothing.
+        deliverer.deliver(&as_message(&requests[0])).await.expect("deliver again");
+
+        let stored = engine.appeal(id).await.expect("appeal");
+        assert_eq!(stored.appeal.state, AppealState::Restored);
+        let restoration = records::for_appeal(&test.db, id).await.expect("load").expect("restoration");
+        assert_eq!(restoration.status, "confirmed");
+        let items = records::items(&test.db, restoration.id).await.expect("items");
+        let summary: Vec<_> = items.iter().map(|i| (i.item_kind.as_str(), i.item_id.as_str(), i.outcome.as_str())).collect();
+        assert_eq!(summary, [("account", "acct-r1", "undone")]);
+        let account = registry::find_account(&test.db, "acct-r1").await.expect("account").expect("exists");
+        assert_eq!(account.status, "active");
+        let kinds: Vec<String> = events::history(&test.db, id).await.expect("history").into_iter().map(|(_, e)| e.kind.name().to_owned()).collect();
+        assert_eq!(kinds.iter().filter(|k| *k == "restored").count(), 1);
+        let notices = outbox::for_appeal(&test.db, id).await.expect("outbox");
+        assert_eq!(notices.iter().filter(|n| n.payload["effect"]["notice"] == "decision_restored").count(), 1);
+        test.cleanup().await;
+    }
+
+    async fn one_job_per_selector_and_cancelled_jobs_stop(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        seed_wave(&test.db, 30, "nudity-v7").await;
+        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
+        let selector = Selector::Source { source_id: "nudity-v7".into() };
+        let refused = restorer.start(&reviewer(), selector.clone(), "internal error", 10).await;
+        assert!(matches!(refused, Err(RestorationError::NotPermitted { .. })), "{refused:?}");
+
+        let job = restorer.start(&support(), selector.clone(), "internal error", 10).await.expect("start");
+        assert_eq!(job.total, 30);
+        let second = restorer.start(&support(), selector.clone(), "again", 10).await;
+        assert!(matches!(second, Err(RestorationError::SelectorBusy { job: running, .. }) if running == job.id), "{second:?}");
+
+        restorer.run_chunk(job.id).await.expect("one chunk");
+        let cancelled = restorer.cancel(&support(), job.id).await.expect("cancel");
+        assert_eq!((cancelled.status.as_str(), cancelled.processed), ("cancelled", 10));
+        let after = restorer.run(job.id, |_| {}).await.expect("run after cancel");
+        assert_eq!(after.processed, 10, "a cancelled job does no more work");
+
+        let next = restorer.start(&support(), selector, "internal error", 10).await.expect("a new job once the first ended");
+        assert_eq!(next.total, 20, "reversed enforcements are not selected again");
+        let done = restorer.run(next.id, |_| {}).await.expect("run");
+        assert_eq!((done.status.as_str(), done.restored), ("completed", 20));
+        test.cleanup().await;
+    }
+
+    async fn a_list_job_reports_unknown_and_already_active_accounts(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        seed_wave(&test.db, 5, "spam-v1").await;
+        registry::ensure_account(&test.db, "acct-00004", None, "active", Utc::now()).await.expect("reactivate");
+        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
+        let selector = Selector::Accounts {
+            account_ids: vec!["acct-00000".into(), "acct-00001".into(), "acct-00001".into(), "ghost".into(), "acct-00004".into()],
+        };
+        let dry = restorer.dry_run(&selector).await.expect("dry run");
+        assert_eq!((dry.accounts, dry.unknown, dry.already_active), (4, 1, 1));
+        let job = restorer.start(&support(), selector, "list from the incident review", 2).await.expect("start");
+        let done = restorer.run(job.id, |_| {}).await.expect("run");
+        assert_eq!((done.restored, done.already_active, done.failed, done.processed), (2, 1, 1, 4));
+        let report = restorer.report(job.id).await.expect("report");
+        assert_eq!(report.failed.len(), 1);
+        assert_eq!((report.failed[0].account_id.as_str(), report.failed[0].reason.as_str()), ("ghost", "unknown account"));
+        test.cleanup().await;
+    }
+
+    async fn a_killed_job_resumes_and_restores_and_notifies_each_account_once(test) {
+        const ACCOUNTS: usize = 10_000;
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        seed_wave(&test.db, ACCOUNTS, "nudity-v7").await;
+        let with_appeals: Vec<String> = (0..ACCOUNTS).step_by(500).map(|i| format!("acct-{i:05}")).collect();
+        for account in &with_appeals {
+            engine.file(&Actor::appellant("p@example.org"), email(&format!("<{account}@example.org>"), Some(account))).await.expect("file");
+        }
+        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
+        let selector = Selector::Source { source_id: "nudity-v7".into() };
+        let dry = restorer.dry_run(&selector).await.expect("dry run");
+        assert_eq!((dry.accounts, dry.with_open_appeals, dry.already_active), (ACCOUNTS as i64, with_appeals.len() as i64, 0));
+        assert_eq!(dry.sample.first().map(String::as_str), Some("acct-00000"));
+        let job = restorer.start(&support(), selector, "internal error in nudity-v7", 250).await.expect("start");
+
+        // A separate runtime with its own pool plays the process that dies mid-way.
+        let (url, pool) = (test.url.clone(), test.pool_settings());
+        let settings = EngineSettings::default();
+        let job_id = job.id;
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+            let (tx, rx) = mpsc::channel();
+            runtime.spawn(async move {
+                let db = redress_engine::db::connect(&url, &pool).await.expect("connect");
+                let doomed = Engine::new(db, settings, std::sync::Arc::new(redress_engine::SystemClock));
+                let restorer = BulkRestorer::new(doomed, RestorationBackend::Embedded);
+                let _ = restorer
+                    .run(job_id, |progress| {
+                        if progress.processed >= 4_000 {
+                            let _ = tx.send(());
+                        }
+                    })
+                    .await;
+            });
+            rx.recv().expect("the job made progress");
+            runtime.shutdown_background();
+        })
+        .join()
+        .expect("runner thread");
+
+        let interrupted = restorer.job(job.id).await.expect("job");
+        assert_eq!(interrupted.status, "running");
+        assert!(interrupted.processed >= 4_000 && interrupted.processed < ACCOUNTS as i64, "killed mid-way: {}", interrupted.processed);
+        assert_eq!(restorer.unfinished().await.expect("unfinished"), vec![job.id]);
+
+        let done = restorer.run(job.id, |_| {}).await.expect("resume");
+        assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", ACCOUNTS as i64, ACCOUNTS as i64));
+
+        let restorations = restoration::Entity::find().filter(restoration::Column::JobId.eq(job.id)).count(&test.db).await.expect("count");
+        assert_eq!(restorations, ACCOUNTS as u64, "one restoration per account");
+        let outcomes = bulk_restore_outcome::Entity::find().filter(bulk_restore_outcome::Column::Outcome.eq("restored")).count(&test.db).await.expect("count");
+        assert_eq!(outcomes, ACCOUNTS as u64);
+        let still_off = account::Entity::find().filter(account::Column::Status.ne("active")).count(&test.db).await.expect("count");
+        assert_eq!(still_off, 0);
+
+        let notices = outbox_rows(&test.db, topics::NOTIFY_APPELLANT).await;
+        let bulk_notices: Vec<_> = notices.iter().filter(|n| n.idempotency_key.starts_with("bulk_restore:")).collect();
+        assert_eq!(bulk_notices.len(), ACCOUNTS, "every person notified once");
+        let mut people: Vec<&str> = bulk_notices.iter().filter_map(|n| n.payload["account_id"].as_str()).collect();
+        people.sort_unstable();
+        people.dedup();
+        assert_eq!(people.len(), ACCOUNTS);
+        for account in &with_appeals {
+            let appeal = notices.iter().find(|n| n.payload["account_id"] == account.as_str()).expect("notice");
+            assert_eq!(appeal.payload["effect"]["notice"], "decision_restored", "appellants hear about their appeal");
+            let appeal_id = appeal.appeal_id.expect("appeal id");
+            let stored = engine.appeal(appeal_id).await.expect("appeal");
+            assert_eq!(stored.appeal.state, AppealState::Restored);
+            let per_appeal = outbox::for_appeal(&test.db, appeal_id).await.expect("outbox");
+            assert_eq!(per_appeal.iter().filter(|n| n.payload["effect"]["notice"] == "decision_restored").count(), 1, "no second notice for the appeal");
+        }
+        test.cleanup().await;
+    }
+}

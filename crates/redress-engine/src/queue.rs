@@ -188,9 +188,6 @@ impl Engine {
                 let change = claimed
                     .as_ref()
                     .map(|applied| AppealChange::of(&applied.appeal, None));
-                if let Some(change) = &change {
-                    Self::announce(&txn, change).await?;
-                }
                 Ok((claimed, change))
             }
             .await;

@@ -1,8 +1,8 @@
 //! Appeal changes announced after they commit, for live views (API subscriptions).
 //!
-//! Every replica keeps an in-process broadcast. On SQLite (one process) the engine feeds it
-//! right after a commit. On PostgreSQL the change is sent with `pg_notify` inside the
-//! writing transaction, so it is delivered exactly when (and only if) the transaction
+//! Every replica keeps an in-process broadcast. On SQLite (one process) the engine's use
+//! cases feed it right after their commit. On PostgreSQL every write sends the change with
+//! `pg_notify` inside its transaction, so it is delivered exactly when (and only if) the transaction
 //! commits, to every replica listening; each replica's [`listen_postgres`] task feeds its
 //! own broadcast, its own writes included.
 

@@ -6,6 +6,7 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::changes::{self, AppealChange};
 use crate::error::EngineError;
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::events;
@@ -76,6 +77,7 @@ pub(crate) async fn record_keeping<C: ConnectionTrait>(
     keep: impl Fn(&OutboxItem) -> bool,
 ) -> Result<(), EngineError> {
     let before = stored.version();
+    let queue_before = stored.appeal.queue.clone();
     let mut items = Vec::new();
     for event in events {
         stored.appeal.apply(event);
@@ -90,6 +92,9 @@ pub(crate) async fn record_keeping<C: ConnectionTrait>(
         .await
         .map_err(|e| conflict_on_duplicate_version(e, stored.id, before))?;
     outbox::enqueue(conn, items, now).await?;
+    // Every writer (API, intake, workers) passes here, so on PostgreSQL every committed
+    // change reaches live views on every replica.
+    changes::notify_in_transaction(conn, &AppealChange::of(stored, Some(&queue_before))).await?;
     Ok(())
 }
 
@@ -111,6 +116,7 @@ pub(crate) async fn record_new<C: ConnectionTrait>(
     }
     outbox::enqueue(conn, items, now).await?;
     crate::transparency::status::store_token(conn, stored.id, status_token, now).await?;
+    changes::notify_in_transaction(conn, &AppealChange::of(stored, None)).await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use redress_core::{Actor, AppealReference, Command, Event};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use crate::changes::{self, AppealChange, ChangeFeed};
@@ -53,16 +53,8 @@ impl Engine {
         &self.changes
     }
 
-    /// Announces a change written in `conn`'s transaction: on PostgreSQL a notification
-    /// delivered at commit; elsewhere [`Self::published`] publishes after commit.
-    pub(crate) async fn announce<C: ConnectionTrait>(
-        conn: &C,
-        change: &AppealChange,
-    ) -> Result<(), EngineError> {
-        changes::notify_in_transaction(conn, change).await
-    }
-
-    /// After a commit: publishes in process unless the database delivers the notification.
+    /// After a commit: publishes in process, unless the database delivers the notification
+    /// that every write queues inside its transaction (PostgreSQL).
     pub(crate) fn published(&self, change: AppealChange) {
         if !changes::announced_by_database(&self.db) {
             self.changes.publish(change);
@@ -89,22 +81,13 @@ impl Engine {
                 rand::random(),
             )
             .await;
-            let result = match result {
-                Ok(filing) => match filing_change(&filing) {
-                    Some(change) => Self::announce(&txn, &change)
-                        .await
-                        .map(|()| (filing, Some(change))),
-                    None => Ok((filing, None)),
-                },
-                Err(err) => Err(err),
-            };
             match finish(txn, result).await {
                 Err(err) if err.is_retryable() && attempt < FILING_ATTEMPTS => {
                     tracing::debug!(attempt, error = %err, "filing raced another writer; retrying");
                 }
                 Err(err) => return Err(err),
-                Ok((filing, change)) => {
-                    if let Some(change) = change {
+                Ok(filing) => {
+                    if let Some(change) = filing_change(&filing) {
                         self.published(change);
                     }
                     return Ok(filing);
@@ -135,7 +118,6 @@ impl Engine {
             )
             .await?;
             let change = AppealChange::of(&applied.appeal, Some(&applied.queue_before));
-            Self::announce(&txn, &change).await?;
             Ok((applied, change))
         }
         .await;

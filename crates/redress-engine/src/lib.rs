@@ -19,6 +19,7 @@ pub mod error;
 pub mod filing;
 pub mod mail_id;
 pub mod query;
+pub mod queue;
 pub mod repo;
 pub mod restoration;
 pub mod settings;

@@ -1,8 +1,12 @@
 //! Read-side use cases for the API: accounts, enforcements, correspondence, and recording
 //! the platform's enforcements in batches.
 
+use chrono::{DateTime, Utc};
+use redress_core::{AppealState, Channel};
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -14,6 +18,99 @@ use crate::error::EngineError;
 use crate::repo::appeals::{from_model, StoredAppeal};
 use crate::repo::messages;
 use crate::repo::registry::{self, NewEnforcement};
+
+/// Which appeals a listing returns; every set field must match.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppealFilter {
+    /// Any of these states (all states when empty).
+    pub states: Vec<AppealState>,
+    pub queue: Option<String>,
+    pub assignee: Option<String>,
+    /// At least this escalation level.
+    pub min_escalation_level: Option<u32>,
+    pub channel: Option<Channel>,
+    pub account_id: Option<String>,
+    /// The `source_id` of the enforcement appealed against (a rule, model or batch).
+    pub enforcement_source: Option<String>,
+    pub filed_from: Option<DateTime<Utc>>,
+    pub filed_before: Option<DateTime<Utc>>,
+    /// Open appeals past (or, when false, within) a deadline at `now`.
+    pub sla_breached: Option<bool>,
+}
+
+impl AppealFilter {
+    fn apply(&self, mut select: Select<Appeals>, now: DateTime<Utc>) -> Select<Appeals> {
+        use appeal::Column as C;
+        if !self.states.is_empty() {
+            select = select.filter(C::State.is_in(self.states.iter().map(|s| s.as_str())));
+        }
+        if let Some(queue) = &self.queue {
+            select = select.filter(C::Queue.eq(queue.as_str()));
+        }
+        if let Some(assignee) = &self.assignee {
+            select = select.filter(C::Assignee.eq(assignee.as_str()));
+        }
+        if let Some(level) = self.min_escalation_level {
+            select = select.filter(C::EscalationLevel.gte(level as i32));
+        }
+        if let Some(channel) = self.channel {
+            select = select.filter(C::Channel.eq(channel.as_str()));
+        }
+        if let Some(account) = &self.account_id {
+            select = select.filter(C::AccountId.eq(account.as_str()));
+        }
+        if let Some(source) = &self.enforcement_source {
+            select = select.filter(
+                C::EnforcementId.in_subquery(
+                    Query::select()
+                        .column(enforcement::Column::Id)
+                        .from(Enforcements)
+                        .and_where(enforcement::Column::SourceId.eq(source.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(from) = self.filed_from {
+            select = select.filter(C::FiledAt.gte(from));
+        }
+        if let Some(before) = self.filed_before {
+            select = select.filter(C::FiledAt.lt(before));
+        }
+        if let Some(breached) = self.sla_breached {
+            let open = AppealState::OPEN.iter().map(|s| s.as_str());
+            let past_due = Condition::all().add(C::State.is_in(open)).add(
+                Condition::any()
+                    .add(C::TriageDueAt.lte(now))
+                    .add(C::DecisionDueAt.lte(now)),
+            );
+            select = select.filter(if breached { past_due } else { past_due.not() });
+        }
+        select
+    }
+}
+
+/// One page of appeals matching `filter`, in filing order (ids are time-ordered), after
+/// the appeal `after`.
+pub async fn list_appeals<C: ConnectionTrait>(
+    conn: &C,
+    filter: &AppealFilter,
+    after: Option<Uuid>,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<StoredAppeal>, EngineError> {
+    let mut select = filter.apply(Appeals::find(), now);
+    if let Some(after) = after {
+        select = select.filter(appeal::Column::Id.gt(after));
+    }
+    select
+        .order_by_asc(appeal::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(from_model)
+        .collect()
+}
 
 pub async fn enforcements_of<C: ConnectionTrait>(
     conn: &C,
@@ -60,6 +157,16 @@ impl Engine {
     /// An account's appeals, newest first.
     pub async fn appeals_of(&self, account_id: &str) -> Result<Vec<StoredAppeal>, EngineError> {
         appeals_of(self.db(), account_id).await
+    }
+
+    /// A page of appeals; see [`list_appeals`].
+    pub async fn appeals(
+        &self,
+        filter: &AppealFilter,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<StoredAppeal>, EngineError> {
+        list_appeals(self.db(), filter, after, limit, self.clock().now()).await
     }
 
     pub async fn messages(&self, appeal_id: Uuid) -> Result<Vec<message::Model>, EngineError> {

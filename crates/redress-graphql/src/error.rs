@@ -83,7 +83,9 @@ impl From<TransitionError> for ApiError {
             TransitionError::NotPermitted { .. } | TransitionError::SameReviewer { .. } => {
                 ApiError::Forbidden(err.to_string())
             }
-            TransitionError::InvalidInput { .. } => ApiError::BadUserInput(err.to_string()),
+            TransitionError::InvalidInput { .. }
+            | TransitionError::InvalidStatement(_)
+            | TransitionError::NoHumanReviewer { .. } => ApiError::BadUserInput(err.to_string()),
             _ => ApiError::InvalidTransition(err.to_string()),
         }
     }

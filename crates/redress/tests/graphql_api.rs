@@ -99,3 +99,33 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn graphiql_is_served_and_introspection_can_be_switched_off() {
+    let test = redress_engine::testing::TestDb::sqlite().await;
+    let app = TestApp::start(&test).await;
+    let page = reqwest::get(app.url()).await.expect("get");
+    assert_eq!(page.status(), 200);
+    assert!(page
+        .text()
+        .await
+        .expect("html")
+        .to_lowercase()
+        .contains("graphiql"));
+    let admin = app.token("ada", &[Role::Admin]);
+    let schema_query = "{ __schema { queryType { name } } }";
+    let open = app.ok(&admin, schema_query, json!({})).await;
+    assert_eq!(open["__schema"]["queryType"]["name"], "QueryRoot");
+    app.stop().await;
+
+    let mut config = api::config_for(&test);
+    config.graphql.introspection = false;
+    let app = TestApp::start_with(config).await;
+    let (_, body) = app.post(Some(&admin), schema_query, json!({})).await;
+    assert!(
+        body["data"]["__schema"].is_null(),
+        "introspection is off: {body}"
+    );
+    app.stop().await;
+    test.cleanup().await;
+}

@@ -22,6 +22,8 @@ pub struct DecisionNode {
     pub reasons: String,
     pub decided_by: String,
     pub approved_by: Option<String>,
+    /// The statement of reasons given with the decision (DSA Art. 17).
+    pub statement_of_reasons: Option<serde_json::Value>,
 }
 
 #[Object(name = "Appeal")]
@@ -87,6 +89,10 @@ impl AppealNode {
             reasons: d.reasons.clone(),
             decided_by: d.decided_by.clone(),
             approved_by: d.approved_by.clone(),
+            statement_of_reasons: d
+                .statement
+                .as_ref()
+                .and_then(|s| serde_json::to_value(s).ok()),
         })
     }
 

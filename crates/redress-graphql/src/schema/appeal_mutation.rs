@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::TimeDelta;
-use redress_core::Command;
+use redress_core::{Command, StatementOfReasons};
 use redress_engine::Engine;
 
 use crate::error::{ApiError, OrApiError};
@@ -136,7 +136,9 @@ impl AppealMutation {
         .await
     }
 
-    /// Decides a claimed appeal. Upholding needs reasons.
+    /// Decides a claimed appeal. Upholding needs reasons and a complete statement of
+    /// reasons (DSA Art. 17), in the shape of `Enforcement.statement`; a restore needs one
+    /// only where some restriction stays in place.
     async fn decide_appeal(
         &self,
         ctx: &Context<'_>,
@@ -144,11 +146,18 @@ impl AppealMutation {
         expected_version: i64,
         outcome: OutcomeGql,
         reasons: String,
+        statement_of_reasons: Option<serde_json::Value>,
     ) -> Result<AppealNode> {
+        rbac::authorize(ctx, "decideAppeal").or_api()?;
+        let statement = statement_of_reasons
+            .map(serde_json::from_value::<StatementOfReasons>)
+            .transpose()
+            .map_err(|e| ApiError::bad_input(format!("statementOfReasons: {e}")))
+            .or_api()?;
         let command = Command::Decide {
             outcome: outcome.into(),
             reasons,
-            statement: None,
+            statement,
         };
         run(ctx, "decideAppeal", &id, expected_version, command).await
     }

@@ -13,6 +13,7 @@ mod enums;
 mod ids;
 mod intake_mutation;
 mod me;
+mod queue;
 mod registry;
 mod timeline;
 
@@ -30,6 +31,7 @@ pub use timeline::{EventNode, MessageNode};
 #[derive(MergedObject, Default, Debug)]
 pub struct QueryRoot(
     appeal_query::AppealQuery,
+    queue::QueueQuery,
     me::MeQuery,
     dead_letters::DeadLetterQuery,
     bulk_restore::BulkRestoreQuery,
@@ -38,6 +40,7 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default, Debug)]
 pub struct MutationRoot(
     appeal_mutation::AppealMutation,
+    queue::QueueMutation,
     intake_mutation::IntakeMutation,
     dead_letters::DeadLetterMutation,
     bulk_restore::BulkRestoreMutation,

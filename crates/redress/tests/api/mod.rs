@@ -25,6 +25,8 @@ pub fn config_for(test: &TestDb) -> Config {
     config.database.schema.clone_from(&test.schema);
     config.http.bind = "127.0.0.1:0".parse().expect("address");
     config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
+    // Tests drive the outbox and the timers themselves.
+    config.workers.enabled = false;
     config.graphql.auth.hs256_secret = Some(SECRET.to_owned());
     config
 }

@@ -1,0 +1,215 @@
+//! The review queue: handing out the next case, and what a queue holds.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use redress_core::{Actor, AppealState, Command};
+use sea_orm::sea_query::{LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::changes::AppealChange;
+use crate::commands::{apply_command, Applied};
+use crate::engine::{finish, Engine};
+use crate::entity::appeal::{self, Entity as Appeals};
+use crate::error::EngineError;
+use crate::settings::EngineSettings;
+
+/// A concurrent writer can still win the row between our read and our update on SQLite's
+/// snapshot or a PostgreSQL re-check; the next attempt takes the next case.
+const CLAIM_ATTEMPTS: usize = 5;
+
+/// The id of the case a reviewer should take next in `queue`: triaged, unclaimed or with
+/// an expired lease; most escalated, most urgent, nearest decision deadline, oldest. On
+/// PostgreSQL the row is locked with `SKIP LOCKED`, so concurrent reviewers each get a
+/// different case without waiting on each other.
+pub async fn next_claimable<C: ConnectionTrait>(
+    conn: &C,
+    queue: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, EngineError> {
+    let mut select = Appeals::find()
+        .select_only()
+        .column(appeal::Column::Id)
+        .filter(appeal::Column::State.eq(AppealState::Triaged.as_str()))
+        .filter(appeal::Column::Queue.eq(queue))
+        .filter(
+            Condition::any()
+                .add(appeal::Column::Assignee.is_null())
+                .add(appeal::Column::LeaseUntil.lte(now)),
+        )
+        .order_by_desc(appeal::Column::EscalationLevel)
+        .order_by_desc(appeal::Column::PriorityRank)
+        .order_by_asc(appeal::Column::DecisionDueAt)
+        .order_by_asc(appeal::Column::FiledAt)
+        .limit(1);
+    if conn.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    Ok(select.into_tuple::<Uuid>().one(conn).await?)
+}
+
+/// Claims the next case of `queue` for `actor` through `conn`; `None` when the queue has
+/// nothing to hand out. The caller commits.
+pub async fn claim_next<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    queue: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Option<Applied>, EngineError> {
+    let Some(id) = next_claimable(conn, queue, now).await? else {
+        return Ok(None);
+    };
+    let lease = TimeDelta::from_std(settings.claim_lease)
+        .map_err(|e| EngineError::InvalidInput(format!("claim lease: {e}")))?;
+    let command = Command::Claim {
+        lease_until: crate::clock::to_storage_precision(now + lease),
+    };
+    apply_command(conn, settings, id, None, &command, actor, now)
+        .await
+        .map(Some)
+}
+
+/// Counts of one queue's open appeals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub queue: String,
+    pub by_state: BTreeMap<String, i64>,
+    pub by_priority: BTreeMap<String, i64>,
+    pub oldest_filed_at: Option<DateTime<Utc>>,
+    /// Open appeals with a deadline at or before now.
+    pub sla_breached: i64,
+    /// Triaged appeals nobody holds a live claim on.
+    pub claimable: i64,
+}
+
+impl QueueStats {
+    pub fn open(&self) -> i64 {
+        self.by_state.values().sum()
+    }
+}
+
+/// Queue, state, priority, count, oldest filing.
+type QueueGroup = (String, String, String, i64, Option<DateTime<Utc>>);
+
+/// Every queue with open appeals, by name.
+pub async fn summary<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+) -> Result<Vec<QueueStats>, EngineError> {
+    let open: Vec<&str> = AppealState::OPEN.iter().map(|s| s.as_str()).collect();
+    let groups: Vec<QueueGroup> = Appeals::find()
+        .select_only()
+        .column(appeal::Column::Queue)
+        .column(appeal::Column::State)
+        .column(appeal::Column::Priority)
+        .column_as(appeal::Column::Id.count(), "n")
+        .column_as(appeal::Column::FiledAt.min(), "oldest")
+        .filter(appeal::Column::State.is_in(open.clone()))
+        .group_by(appeal::Column::Queue)
+        .group_by(appeal::Column::State)
+        .group_by(appeal::Column::Priority)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let breached: Vec<(String, i64)> = Appeals::find()
+        .select_only()
+        .column(appeal::Column::Queue)
+        .column_as(appeal::Column::Id.count(), "n")
+        .filter(appeal::Column::State.is_in(open))
+        .filter(
+            Condition::any()
+                .add(appeal::Column::TriageDueAt.lte(now))
+                .add(appeal::Column::DecisionDueAt.lte(now)),
+        )
+        .group_by(appeal::Column::Queue)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let claimable: Vec<(String, i64)> = Appeals::find()
+        .select_only()
+        .column(appeal::Column::Queue)
+        .column_as(appeal::Column::Id.count(), "n")
+        .filter(appeal::Column::State.eq(AppealState::Triaged.as_str()))
+        .filter(
+            Condition::any()
+                .add(appeal::Column::Assignee.is_null())
+                .add(appeal::Column::LeaseUntil.lte(now)),
+        )
+        .group_by(appeal::Column::Queue)
+        .into_tuple()
+        .all(conn)
+        .await?;
+
+    let mut queues: BTreeMap<String, QueueStats> = BTreeMap::new();
+    for (queue, state, priority, count, oldest) in groups {
+        let stats = queues.entry(queue.clone()).or_insert_with(|| QueueStats {
+            queue,
+            ..QueueStats::default()
+        });
+        *stats.by_state.entry(state).or_default() += count;
+        *stats.by_priority.entry(priority).or_default() += count;
+        stats.oldest_filed_at = match (stats.oldest_filed_at, oldest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    for (queue, count) in breached {
+        if let Some(stats) = queues.get_mut(&queue) {
+            stats.sla_breached = count;
+        }
+    }
+    for (queue, count) in claimable {
+        if let Some(stats) = queues.get_mut(&queue) {
+            stats.claimable = count;
+        }
+    }
+    Ok(queues.into_values().collect())
+}
+
+impl Engine {
+    /// Claims the next case of `queue` with a lease; `None` when there is none.
+    pub async fn claim_next(
+        &self,
+        queue: &str,
+        actor: &Actor,
+    ) -> Result<Option<Applied>, EngineError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let txn = self.db().begin().await?;
+            let result = async {
+                let claimed =
+                    claim_next(&txn, self.settings(), queue, actor, self.clock().now()).await?;
+                let change = claimed
+                    .as_ref()
+                    .map(|applied| AppealChange::of(&applied.appeal, None));
+                Ok((claimed, change))
+            }
+            .await;
+            match finish(txn, result).await {
+                Err(EngineError::Conflict { .. }) if attempt < CLAIM_ATTEMPTS => {
+                    tracing::debug!(attempt, "claim raced another reviewer; retrying");
+                }
+                Err(err) if err.is_retryable() && attempt < CLAIM_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %err, "claim raced another writer; retrying");
+                }
+                Err(err) => return Err(err),
+                Ok((claimed, change)) => {
+                    if let Some(change) = change {
+                        self.published(change);
+                    }
+                    return Ok(claimed);
+                }
+            }
+        }
+    }
+
+    pub async fn queue_summary(&self) -> Result<Vec<QueueStats>, EngineError> {
+        summary(self.db(), self.clock().now()).await
+    }
+}

@@ -1,0 +1,245 @@
+//! API benchmark, on PostgreSQL (`REDRESS_TEST_POSTGRES_URL`, default the local test server):
+//!
+//! 1. claim-next latency: 32 concurrent reviewers claiming from a queue of 100,000 triaged
+//!    appeals (p50/p99 per claim, through the engine and the database);
+//! 2. throughput of a trivial authenticated query (`{ __typename }`) through the whole
+//!    Redress router, next to an async-graphql hello-world router, in the same run.
+//!
+//! `cargo bench -p redress --bench graphql_api` (`REDRESS_BENCH_APPEALS` to change 100,000).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+use redress::config::Config;
+use redress_core::{Actor, Channel, Command, Priority, Role};
+use redress_engine::repo::registry::NewEnforcement;
+use redress_engine::testing::TestDb;
+use redress_engine::{Engine, IncomingAppeal};
+use serde_json::json;
+
+const REVIEWERS: usize = 32;
+const CLAIMS_PER_REVIEWER: usize = 100;
+const QUERY_CLIENTS: usize = 16;
+const QUERIES: usize = 20_000;
+const SEED_CHUNK: usize = 5_000;
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let appeals: usize = std::env::var("REDRESS_BENCH_APPEALS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let test = TestDb::postgres_with_pool(48)
+        .await
+        .expect("the benchmark needs PostgreSQL");
+    let mut config = Config::default();
+    config.database.url.clone_from(&test.url);
+    config.database.schema.clone_from(&test.schema);
+    config.database.max_connections = 48;
+    config.http.bind = "127.0.0.1:0".parse().expect("address");
+    config.graphql.auth.hs256_secret = Some("benchmark-secret-long-enough-for-hs256".to_owned());
+    let app = redress::app::start(config.clone()).await.expect("start");
+    let engine = app.state.engine.clone();
+
+    let seeded = Instant::now();
+    seed(&engine, appeals).await;
+    println!(
+        "seeded {appeals} triaged appeals in {:.1?}",
+        seeded.elapsed()
+    );
+
+    claim_latency(&engine).await;
+    query_throughput(&app, &config).await;
+
+    app.stop().await.expect("stop");
+    test.cleanup().await;
+}
+
+async fn seed(engine: &Engine, appeals: usize) {
+    for start in (0..appeals).step_by(SEED_CHUNK) {
+        let end = (start + SEED_CHUNK).min(appeals);
+        let now = engine.clock().now();
+        let batch = (start..end)
+            .map(|n| NewEnforcement {
+                external_id: Some(format!("bench-{n}")),
+                account_id: format!("acct-{n}"),
+                account_email: None,
+                kind: "account_deactivation".to_owned(),
+                policy: "spam".to_owned(),
+                source_kind: "model".to_owned(),
+                source_id: "classifier-v7".to_owned(),
+                batch_id: None,
+                automated_detection: "fully".to_owned(),
+                automated_decision: "fully".to_owned(),
+                content_id: None,
+                content_relation: None,
+                facts: "flagged".to_owned(),
+                statement: json!({}),
+                enforced_at: now,
+            })
+            .collect();
+        let ids = Arc::new(engine.record_enforcements(batch).await.expect("record"));
+        let workers: Vec<_> = (0..16)
+            .map(|worker| {
+                let (engine, ids) = (engine.clone(), ids.clone());
+                tokio::spawn(async move {
+                    let system = Actor::system("bench");
+                    let triager = Actor::staff("tina", [Role::Triager]);
+                    for (n, enforcement) in ids.iter().enumerate().skip(worker).step_by(16) {
+                        let filing = engine
+                            .file(
+                                &system,
+                                IncomingAppeal {
+                                    channel: Channel::Api,
+                                    channel_message_id: Some(format!("bench-{start}-{n}")),
+                                    sender: format!("user{start}-{n}@example.test"),
+                                    contact: None,
+                                    account_id: None,
+                                    enforcement_id: Some(*enforcement),
+                                    identity_verified: true,
+                                    subject: None,
+                                    body: "please".to_owned(),
+                                    in_reply_to: None,
+                                    metadata: json!({}),
+                                },
+                            )
+                            .await
+                            .expect("file");
+                        let id = filing.appeal_id().expect("appeal");
+                        let triage = Command::Triage {
+                            priority: if n % 10 == 0 {
+                                Priority::High
+                            } else {
+                                Priority::Normal
+                            },
+                            queue: "general".to_owned(),
+                            tags: Vec::new(),
+                            identity_verified: true,
+                            four_eyes: false,
+                        };
+                        engine
+                            .apply(id, Some(1), &triage, &triager)
+                            .await
+                            .expect("triage");
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.await.expect("seeding task");
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+async fn claim_latency(engine: &Engine) {
+    let started = Instant::now();
+    let reviewers: Vec<_> = (0..REVIEWERS)
+        .map(|n| {
+            let engine = engine.clone();
+            tokio::spawn(async move {
+                let actor = Actor::staff(format!("reviewer-{n}"), [Role::Reviewer]);
+                let mut latencies = Vec::with_capacity(CLAIMS_PER_REVIEWER);
+                for _ in 0..CLAIMS_PER_REVIEWER {
+                    let at = Instant::now();
+                    let claimed = engine.claim_next("general", &actor).await.expect("claim");
+                    latencies.push(at.elapsed());
+                    assert!(claimed.is_some(), "the queue ran dry");
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for reviewer in reviewers {
+        all.extend(reviewer.await.expect("reviewer"));
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    println!(
+        "claim-next, {REVIEWERS} concurrent reviewers, {} claims: p50 {:.2?}, p99 {:.2?}, max {:.2?}, {:.0} claims/s",
+        all.len(),
+        percentile(&all, 0.50),
+        percentile(&all, 0.99),
+        all[all.len() - 1],
+        all.len() as f64 / elapsed.as_secs_f64()
+    );
+}
+
+struct Hello;
+
+#[Object]
+impl Hello {
+    async fn hello(&self) -> &str {
+        "world"
+    }
+}
+
+async fn hello_world_router() -> std::net::SocketAddr {
+    let schema = Schema::new(Hello, EmptyMutation, EmptySubscription);
+    let router = axum::Router::new().route(
+        "/graphql",
+        axum::routing::post_service(async_graphql_axum::GraphQL::new(schema)),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+async fn throughput(url: String, token: Option<String>, query: &'static str) -> f64 {
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let clients: Vec<_> = (0..QUERY_CLIENTS)
+        .map(|_| {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            tokio::spawn(async move {
+                for _ in 0..QUERIES / QUERY_CLIENTS {
+                    let mut request = client.post(&url).json(&json!({ "query": query }));
+                    if let Some(token) = &token {
+                        request = request.bearer_auth(token);
+                    }
+                    let response = request.send().await.expect("send");
+                    assert!(response.status().is_success());
+                    let _ = response.bytes().await.expect("body");
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.await.expect("client");
+    }
+    QUERIES as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn query_throughput(app: &redress::app::RunningApp, config: &Config) {
+    let token = redress_graphql::auth::mint_dev_token(
+        &config.graphql.auth,
+        "bench",
+        &[Role::Reviewer],
+        chrono::Utc::now(),
+        chrono::TimeDelta::hours(1),
+    )
+    .expect("token");
+    let hello = hello_world_router().await;
+    // Warm both up so connection set-up is not measured.
+    throughput(format!("http://{hello}/graphql"), None, "{ hello }").await;
+    let baseline = throughput(format!("http://{hello}/graphql"), None, "{ hello }").await;
+    let redress = throughput(
+        format!("http://{}/graphql", app.http_addr),
+        Some(token),
+        "{ __typename }",
+    )
+    .await;
+    println!(
+        "trivial query, {QUERY_CLIENTS} clients, {QUERIES} requests: redress {redress:.0} req/s (bearer JWT verified), async-graphql hello world {baseline:.0} req/s ({:.0}%)",
+        100.0 * redress / baseline
+    );
+}

@@ -15,6 +15,10 @@ pub fn registry(state: &AppState) -> anyhow::Result<DelivererRegistry> {
     registry.register_for_channel(topics::NOTIFY_APPELLANT, Channel::Email, mail.clone());
     registry.register_for_channel(topics::NOTIFY_APPELLANT, Channel::Api, mail);
     crate::social::register_deliverers(&mut registry, &state.config)?;
+    registry.register(
+        redress_engine::direct_messages::topics::HANDLE_CONFIRMATION,
+        crate::email::confirmation_deliverer(state)?,
+    );
     crate::restoration::register(&mut registry, &state.engine, &state.config.restoration)?;
     Ok(registry)
 }

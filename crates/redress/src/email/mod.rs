@@ -12,7 +12,9 @@ use redress_engine::delivery::Deliverer;
 use redress_engine::MessageIdSigner;
 use redress_intake::email::smtp::{tls, SmtpServer};
 use redress_intake::email::{EmailIntake, EmailIntakeSettings};
-use redress_notify::mail::{MailDeliverer, MailSettings, MailTransport, SigningKey, Templates};
+use redress_notify::mail::{
+    ConfirmationMailDeliverer, MailDeliverer, MailSettings, MailTransport, SigningKey, Templates,
+};
 use tokio::sync::watch;
 
 use crate::app::{AppState, BackgroundTask};
@@ -69,25 +71,7 @@ pub fn mail_deliverer(state: &AppState) -> anyhow::Result<Arc<dyn Deliverer>> {
     let config = &state.config.email;
     let templates = Templates::load(config.templates_dir.as_deref(), &config.default_language)
         .context("loading mail templates")?;
-    let transport = match config.transport {
-        MailTransportKind::Files => MailTransport::files(&config.outgoing_dir)
-            .with_context(|| format!("creating {}", config.outgoing_dir.display()))?,
-        MailTransportKind::Smtp => {
-            let url = config
-                .relay_url
-                .as_deref()
-                .context("email.transport = \"smtp\" needs email.relay_url")?;
-            let credentials = config.relay_username.clone().map(|user| {
-                let password = config
-                    .relay_password
-                    .as_ref()
-                    .map(|p| p.expose().to_owned())
-                    .unwrap_or_default();
-                (user, password)
-            });
-            MailTransport::relay(url, credentials).context("email.relay_url")?
-        }
-    };
+    let transport = mail_transport(config)?;
     let key = match &config.signing_secret {
         Some(secret) if !secret.is_empty() => {
             SigningKey::Configured(MessageIdSigner::new(secret.expose()))
@@ -109,6 +93,41 @@ pub fn mail_deliverer(state: &AppState) -> anyhow::Result<Arc<dyn Deliverer>> {
         key,
         settings,
     )))
+}
+
+/// The deliverer of the one-time links that connect a social handle to an account.
+pub fn confirmation_deliverer(state: &AppState) -> anyhow::Result<Arc<dyn Deliverer>> {
+    let config = &state.config.email;
+    let from = config
+        .from
+        .parse()
+        .with_context(|| format!("email.from {:?}", config.from))?;
+    Ok(Arc::new(ConfirmationMailDeliverer::new(
+        mail_transport(config)?,
+        from,
+    )))
+}
+
+fn mail_transport(config: &EmailConfig) -> anyhow::Result<MailTransport> {
+    Ok(match config.transport {
+        MailTransportKind::Files => MailTransport::files(&config.outgoing_dir)
+            .with_context(|| format!("creating {}", config.outgoing_dir.display()))?,
+        MailTransportKind::Smtp => {
+            let url = config
+                .relay_url
+                .as_deref()
+                .context("email.transport = \"smtp\" needs email.relay_url")?;
+            let credentials = config.relay_username.clone().map(|user| {
+                let password = config
+                    .relay_password
+                    .as_ref()
+                    .map(|p| p.expose().to_owned())
+                    .unwrap_or_default();
+                (user, password)
+            });
+            MailTransport::relay(url, credentials).context("email.relay_url")?
+        }
+    })
 }
 
 async fn signer(state: &AppState) -> anyhow::Result<MessageIdSigner> {

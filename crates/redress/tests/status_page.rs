@@ -15,6 +15,9 @@ fn config_for(test: &TestDb) -> Config {
     config.database.url.clone_from(&test.url);
     config.database.schema.clone_from(&test.schema);
     config.http.bind = "127.0.0.1:0".parse().expect("address");
+    config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
+    config.email.outgoing_dir =
+        std::env::temp_dir().join(format!("redress-test-mail-{}", uuid::Uuid::now_v7()));
     config.transparency.status_page.burst = 5;
     config.transparency.status_page.attempts_per_minute = 1;
     config

@@ -2,13 +2,12 @@
 //! own address. The text is written when the link is issued (it names the appeal and the
 //! expiry); this deliverer only addresses and sends it.
 
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderValue};
 use lettre::message::{Mailbox, Message};
 use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
 
+use super::deliverer::AUTO_SUBMITTED;
 use super::transport::MailTransport;
-
-const AUTO_SUBMITTED: &str = "Auto-Submitted";
 
 #[derive(Debug, Clone)]
 pub struct ConfirmationMailDeliverer {
@@ -38,8 +37,8 @@ impl ConfirmationMailDeliverer {
             .to(to)
             .subject(field("subject")?)
             .header(ContentType::TEXT_PLAIN)
-            .raw_header(lettre::message::header::HeaderValue::new(
-                lettre::message::header::HeaderName::new_from_ascii_str(AUTO_SUBMITTED),
+            .raw_header(HeaderValue::new(
+                AUTO_SUBMITTED,
                 "auto-generated".to_owned(),
             ))
             .body(field("body")?.to_owned())

@@ -18,7 +18,7 @@ use super::statement;
 use super::templates::Templates;
 use super::transport::MailTransport;
 
-const AUTO_SUBMITTED: HeaderName = HeaderName::new_from_ascii_str("Auto-Submitted");
+pub(super) const AUTO_SUBMITTED: HeaderName = HeaderName::new_from_ascii_str("Auto-Submitted");
 const AUTO_RESPONSE_SUPPRESS: HeaderName =
     HeaderName::new_from_ascii_str("X-Auto-Response-Suppress");
 

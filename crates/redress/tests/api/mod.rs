@@ -126,19 +126,9 @@ pub fn enforcement(account: &str, policy: &str) -> Value {
         "contentId": "pin-1",
         "contentRelation": "saved",
         "facts": "saved a pin flagged as spam",
-        "statement": {
-            "restrictions": [{"kind": "account_suspended", "starts_at": "2026-11-24T10:00:00Z"}],
-            "territorial_scope": {"scope": "worldwide"},
-            "facts": "A saved pin matched the spam classifier.",
-            "automated_detection": "fully",
-            "automated_decision": "fully",
-            "ground": {
-                "ground": "incompatible_with_terms",
-                "clause": "Community guidelines 4.2",
-                "explanation": "Repeated commercial posting is spam."
-            },
-            "redress": ["internal_complaint", "out_of_court_dispute_settlement", "judicial_redress"]
-        },
+        "statement": redress_engine::testing::automated_suspension_statement(
+            Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap(),
+        ),
         "enforcedAt": "2026-11-24T10:00:00Z",
     })
 }

@@ -108,21 +108,40 @@ fn read_or_create_secret(path: &Path) -> Result<String, AuthSetupError> {
                 let _ = write!(hex, "{b:02x}");
                 hex
             });
-            write_private(path, &secret).map_err(io)?;
-            tracing::info!(path = %path.display(), "generated a development JWT secret");
-            Ok(secret)
+            if publish_private(path, &secret).map_err(io)? {
+                tracing::info!(path = %path.display(), "generated a development JWT secret");
+                Ok(secret)
+            } else {
+                // Another process started at the same moment and published its secret
+                // first; every process must sign with that one.
+                std::fs::read_to_string(path)
+                    .map(|secret| secret.trim().to_owned())
+                    .map_err(io)
+            }
         }
         Err(err) => Err(io(err)),
     }
 }
 
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+/// Writes `contents` to a private file beside `path` and links it into place, so a reader
+/// never sees a half-written secret. Returns false when `path` already existed.
+fn publish_private(path: &Path, contents: &str) -> std::io::Result<bool> {
     use std::io::Write;
+    let staging = path.with_extension(format!("{}.tmp", rand::random::<u64>()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(contents.as_bytes())
+    let written = options
+        .open(&staging)
+        .and_then(|mut file| file.write_all(contents.as_bytes()).and_then(|()| file.sync_all()));
+    let linked = written.and_then(|()| std::fs::hard_link(&staging, path));
+    let _ = std::fs::remove_file(&staging);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(err) => Err(err),
+    }
 }
 
 /// Configuration that cannot produce a verifier.

@@ -284,6 +284,34 @@ fn the_embedded_default_generates_a_secret_once() {
 }
 
 #[test]
+fn replicas_starting_together_share_one_generated_secret() {
+    let dir = tempfile_dir("redress-secret-race");
+    let settings = AuthSettings {
+        hs256_secret_file: dir.join("jwt.secret"),
+        ..AuthSettings::default()
+    };
+    let secrets: Vec<String> = std::thread::scope(|scope| {
+        let starts: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| settings.hs256_secret().expect("secret").expect("hs256")))
+            .collect();
+        starts.into_iter().map(|s| s.join().expect("thread")).collect()
+    });
+    assert_eq!(secrets[0].len(), 64);
+    assert!(secrets.iter().all(|s| *s == secrets[0]), "{secrets:?}");
+    let on_disk = std::fs::read_to_string(dir.join("jwt.secret")).expect("read");
+    assert_eq!(on_disk, secrets[0]);
+    let leftovers = std::fs::read_dir(&dir).expect("list").count();
+    assert_eq!(leftovers, 1, "no staging files are left behind");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+fn tempfile_dir(prefix: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    dir
+}
+
+#[test]
 fn malformed_headers_are_refused() {
     let verifier = Verifier::from_settings(&hs256_settings()).expect("verifier");
     assert_eq!(

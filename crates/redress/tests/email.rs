@@ -17,6 +17,7 @@ fn config_for(test: &TestDb, outgoing: &std::path::Path) -> Config {
     config.database.schema.clone_from(&test.schema);
     config.http.bind = "127.0.0.1:0".parse().expect("address");
     config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
+    config.graphql.auth.hs256_secret = Some("test-secret-long-enough-for-hs256-signing".to_owned());
     // The test delivers the outbox itself.
     config.workers.enabled = false;
     config.email.accepted_domains = vec!["redress.test".to_owned()];

@@ -9,6 +9,7 @@ fn config_for(test: &TestDb) -> Config {
     config.database.schema.clone_from(&test.schema);
     config.http.bind = "127.0.0.1:0".parse().expect("address");
     config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
+    config.graphql.auth.hs256_secret = Some("test-secret-long-enough-for-hs256-signing".to_owned());
     config
 }
 

@@ -227,6 +227,7 @@ async fn start(test: &TestDb) -> Harness {
     config.database.schema.clone_from(&test.schema);
     config.http.bind = "127.0.0.1:0".parse().expect("address");
     config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
+    config.graphql.auth.hs256_secret = Some("test-secret-long-enough-for-hs256-signing".to_owned());
     // The test delivers the outbox itself.
     config.workers.enabled = false;
     "https://appeals.example".clone_into(&mut config.social.public_url);
@@ -625,6 +626,7 @@ async fn webhooks_of_unconfigured_platforms_answer_not_found() {
     config.database.url.clone_from(&test.url);
     config.http.bind = "127.0.0.1:0".parse().expect("address");
     config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
+    config.graphql.auth.hs256_secret = Some("test-secret-long-enough-for-hs256-signing".to_owned());
     // The test delivers the outbox itself.
     config.workers.enabled = false;
     let app = redress::app::start(config).await.expect("start");

@@ -213,6 +213,53 @@ redress_engine::backend_tests! {
         app.stop().await;
         test.cleanup().await;
     }
+
+    async fn a_queue_subscriber_sees_only_changes_that_touch_its_queue(test) {
+        let app = TestApp::start(&test).await;
+        let triager = app.token("tina", &[Role::Triager]);
+        let mut request = app.ws_url().into_client_request().expect("request");
+        request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().expect("header"));
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("connect");
+        let init = json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {triager}")}});
+        socket.send(Message::text(init.to_string())).await.expect("init");
+        assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+        for (id, queue) in [("fraud", "fraud"), ("billing", "billing")] {
+            let subscribe = json!({"id": id, "type": "subscribe", "payload": {
+                "query": "subscription($q: String!) { queueChanged(queue: $q) { id queue state } }", "variables": {"q": queue}}});
+            socket.send(Message::text(subscribe.to_string())).await.expect("subscribe");
+        }
+
+        // Subscriptions start asynchronously: move appeals into `fraud` until one is seen.
+        let mut moved_to_fraud = Vec::new();
+        let first = loop {
+            let (id, _) = api::triaged_appeal(&app, &format!("acct-fraud-{}", moved_to_fraud.len()), "spam", "fraud").await;
+            moved_to_fraud.push(id);
+            if let Ok(message) = tokio::time::timeout(Duration::from_millis(500), next_json(&mut socket)).await {
+                break message;
+            }
+            assert!(moved_to_fraud.len() < 20, "no queue update arrived over the websocket");
+        };
+        assert_eq!(first["type"], "next", "{first}");
+        assert_eq!(first["id"], "fraud", "nothing touched billing yet: {first}");
+        assert_eq!(first["payload"]["data"]["queueChanged"]["queue"], "fraud");
+        let seen = first["payload"]["data"]["queueChanged"]["id"].as_str().expect("id");
+        assert!(moved_to_fraud.iter().any(|id| id == seen), "{first}");
+
+        let (billing_appeal, _) = api::triaged_appeal(&app, "acct-billing", "spam", "billing").await;
+        let billing = loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), next_json(&mut socket)).await.expect("billing update");
+            if message["id"] == "billing" {
+                break message;
+            }
+            assert_eq!(message["id"], "fraud", "{message}");
+            assert_eq!(message["payload"]["data"]["queueChanged"]["queue"], "fraud", "{message}");
+        };
+        assert_eq!(billing["payload"]["data"]["queueChanged"]["id"], billing_appeal.as_str());
+        assert_eq!(billing["payload"]["data"]["queueChanged"]["queue"], "billing");
+        socket.close(None).await.ok();
+        app.stop().await;
+        test.cleanup().await;
+    }
 }
 
 async fn next_json<S>(socket: &mut S) -> Value

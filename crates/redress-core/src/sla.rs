@@ -44,12 +44,26 @@ impl Default for SlaPolicy {
     }
 }
 
-/// The SLA clock of an appeal: when it started and how long it was paused.
+/// A finished span during which the appellant had the ball.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pause {
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// The SLA clock of an appeal: when it started and when it was paused. Each finished pause
+/// is kept, not only their sum, so a calendar can tell how much of a pause fell in counted
+/// time (a pause over a weekend costs no business hours, one over a working day does).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlaClock {
     pub started_at: DateTime<Utc>,
     pub paused_since: Option<DateTime<Utc>>,
+    /// Wall time of all finished pauses.
     pub paused_total: TimeDelta,
+    /// The finished pauses in order. Clocks stored before pauses were kept individually
+    /// have a `paused_total` that these do not add up to; see [`SlaClock::pauses_are_complete`].
+    #[serde(default)]
+    pub pauses: Vec<Pause>,
 }
 
 impl SlaClock {
@@ -58,6 +72,7 @@ impl SlaClock {
             started_at: at,
             paused_since: None,
             paused_total: TimeDelta::zero(),
+            pauses: Vec::new(),
         }
     }
 
@@ -71,12 +86,29 @@ impl SlaClock {
     /// Restarts the clock, adding the paused span (never negative) to the total.
     pub fn resume(&mut self, at: DateTime<Utc>) {
         if let Some(since) = self.paused_since.take() {
-            self.paused_total += (at - since).max(TimeDelta::zero());
+            let span = (at - since).max(TimeDelta::zero());
+            self.paused_total += span;
+            if span > TimeDelta::zero() {
+                self.pauses.push(Pause {
+                    from: since,
+                    until: since + span,
+                });
+            }
         }
     }
 
     pub fn is_paused(&self) -> bool {
         self.paused_since.is_some()
+    }
+
+    /// Whether every finished pause is known individually (false only for clocks stored
+    /// before pauses were kept, which then count pauses by their wall-clock length).
+    pub fn pauses_are_complete(&self) -> bool {
+        let known = self
+            .pauses
+            .iter()
+            .fold(TimeDelta::zero(), |sum, p| sum + (p.until - p.from));
+        known == self.paused_total
     }
 
     /// Time that counts against the SLA up to `now`.
@@ -204,21 +236,43 @@ impl CountedTime for AllHours {
     }
 }
 
-/// Only business hours count. The clock stores the total paused wall time, not where each
-/// pause fell, so the pause moves the start of counting by its wall-clock length: exact for
-/// pauses within a working day or across nights, approximate when a pause spans a weekend
-/// or holiday boundary.
+/// Only business hours count, and none of a pause's business hours.
 impl<Tz: TimeZone> CountedTime for BusinessHours<Tz> {
     fn elapsed(&self, clock: &SlaClock, now: DateTime<Utc>) -> TimeDelta {
         let end = clock.paused_since.unwrap_or(now).min(now);
-        self.business_time_between(clock.started_at + clock.paused_total, end)
+        if !clock.pauses_are_complete() {
+            return self.business_time_between(clock.started_at + clock.paused_total, end);
+        }
+        let paused = clock
+            .pauses
+            .iter()
+            .map(|p| self.business_time_between(p.from.max(clock.started_at), p.until.min(end)))
+            .fold(TimeDelta::zero(), |sum, t| sum + t.max(TimeDelta::zero()));
+        (self.business_time_between(clock.started_at, end) - paused).max(TimeDelta::zero())
     }
 
     fn moment_after(&self, clock: &SlaClock, offset: TimeDelta) -> Option<DateTime<Utc>> {
         if clock.is_paused() {
             return None;
         }
-        self.add_business_time(clock.started_at + clock.paused_total, offset)
+        if !clock.pauses_are_complete() {
+            return self.add_business_time(clock.started_at + clock.paused_total, offset);
+        }
+        // Count forward from the start, stepping over each pause.
+        let mut from = clock.started_at;
+        let mut remaining = offset;
+        for pause in &clock.pauses {
+            if pause.until <= from {
+                continue;
+            }
+            let before_pause = self.business_time_between(from, pause.from.max(from));
+            if remaining <= before_pause {
+                return self.add_business_time(from, remaining);
+            }
+            remaining -= before_pause;
+            from = pause.until;
+        }
+        self.add_business_time(from, remaining)
     }
 }
 
@@ -351,6 +405,85 @@ mod tests {
         assert_eq!(actions, vec![SlaAction::Breach(Deadline::Triage)]);
     }
 
+    fn office_hours() -> crate::calendar::BusinessHours<chrono::FixedOffset> {
+        crate::calendar::BusinessHours::new(
+            chrono::FixedOffset::east_opt(3600).expect("offset"),
+            [
+                chrono::Weekday::Mon,
+                chrono::Weekday::Tue,
+                chrono::Weekday::Wed,
+                chrono::Weekday::Thu,
+                chrono::Weekday::Fri,
+            ],
+            chrono::NaiveTime::from_hms_opt(9, 0, 0).expect("time"),
+            chrono::NaiveTime::from_hms_opt(17, 0, 0).expect("time"),
+        )
+        .expect("hours")
+    }
+
+    #[test]
+    fn a_pause_over_the_weekend_costs_no_business_hours_and_keeps_friday() {
+        // 2026-01-09 is a Friday; 08:00 UTC is 09:00 local.
+        let friday_open = Utc
+            .with_ymd_and_hms(2026, 1, 9, 8, 0, 0)
+            .single()
+            .expect("time");
+        let mut clock = SlaClock::start(friday_open);
+        clock.pause(friday_open + TimeDelta::hours(8));
+        let monday_open = friday_open + TimeDelta::days(3);
+        clock.resume(monday_open);
+        let hours = office_hours();
+        assert_eq!(
+            hours.elapsed(&clock, monday_open + TimeDelta::hours(1)),
+            TimeDelta::hours(9),
+            "Friday's eight hours still count, and the weekend pause costs nothing"
+        );
+        assert_eq!(
+            hours.moment_after(&clock, TimeDelta::hours(12)),
+            Some(monday_open + TimeDelta::hours(4))
+        );
+    }
+
+    #[test]
+    fn a_pause_in_working_hours_is_not_counted() {
+        let hours = office_hours();
+        let monday_open = Utc
+            .with_ymd_and_hms(2026, 1, 12, 8, 0, 0)
+            .single()
+            .expect("time");
+        let mut clock = SlaClock::start(monday_open);
+        clock.pause(monday_open + TimeDelta::hours(2));
+        clock.resume(monday_open + TimeDelta::hours(5));
+        assert_eq!(
+            hours.elapsed(&clock, monday_open + TimeDelta::hours(8)),
+            TimeDelta::hours(5)
+        );
+        assert_eq!(
+            hours.moment_after(&clock, TimeDelta::hours(6)),
+            Some(monday_open + TimeDelta::days(1) + TimeDelta::hours(1))
+        );
+    }
+
+    #[test]
+    fn clocks_stored_before_pauses_were_kept_count_by_wall_time() {
+        let hours = office_hours();
+        let monday_open = Utc
+            .with_ymd_and_hms(2026, 1, 12, 8, 0, 0)
+            .single()
+            .expect("time");
+        let legacy = SlaClock {
+            started_at: monday_open,
+            paused_since: None,
+            paused_total: TimeDelta::hours(3),
+            pauses: Vec::new(),
+        };
+        assert!(!legacy.pauses_are_complete());
+        assert_eq!(
+            hours.elapsed(&legacy, monday_open + TimeDelta::hours(8)),
+            TimeDelta::hours(5)
+        );
+    }
+
     #[test]
     fn marks_round_trip_through_bits() {
         for bits in 0..16 {
@@ -405,9 +538,41 @@ mod tests {
                 .next_check_at.expect("a running clock has a next check");
             prop_assert!(!due_actions_in(&hours, AppealState::Filed, &clock, marks, &policy, next).is_empty());
             prop_assert!(due_actions_in(&hours, AppealState::Filed, &clock, marks, &policy, next - TimeDelta::minutes(1)).is_empty());
-            let mut paused_clock = clock;
+            let mut paused_clock = clock.clone();
             paused_clock.pause(next);
             prop_assert_eq!(schedule_in(&hours, AppealState::AwaitingUser, &paused_clock, marks, &policy).next_check_at, None);
+        }
+
+        /// With business hours and any pauses, counted time is exactly the business time of
+        /// the running spans, and the deadline is where counted time reaches the budget.
+        #[test]
+        fn business_hours_count_only_the_running_spans(
+            start_minutes in 0i64..(60 * 24 * 7),
+            spans in proptest::collection::vec((0i64..(60 * 24 * 4), 0i64..(60 * 24 * 6)), 0..5),
+            budget_hours in 1i64..60,
+        ) {
+            let hours = office_hours();
+            let start = t0() + TimeDelta::minutes(start_minutes);
+            let mut clock = SlaClock::start(start);
+            let mut running_from = start;
+            let mut counted = TimeDelta::zero();
+            let mut now = start;
+            for (work, pause) in spans {
+                now += TimeDelta::minutes(work);
+                counted += hours.business_time_between(running_from, now);
+                clock.pause(now);
+                now += TimeDelta::minutes(pause);
+                clock.resume(now);
+                running_from = now;
+            }
+            prop_assert!(clock.pauses_are_complete());
+            let later = now + TimeDelta::hours(30);
+            let expected = counted + hours.business_time_between(running_from, later);
+            prop_assert_eq!(hours.elapsed(&clock, later), expected);
+            let budget = TimeDelta::hours(budget_hours);
+            let due = hours.moment_after(&clock, budget).expect("a running clock has a deadline");
+            prop_assert_eq!(hours.elapsed(&clock, due), budget);
+            prop_assert!(hours.elapsed(&clock, due - TimeDelta::minutes(1)) < budget);
         }
 
         /// Once a deadline is warned and breached, nothing more is ever due for it.

@@ -27,6 +27,8 @@ pub struct Model {
     pub sla_started_at: DateTimeUtc,
     pub sla_paused_since: Option<DateTimeUtc>,
     pub sla_paused_ms: i64,
+    /// The finished pauses, `[{"from": .., "until": ..}]`.
+    pub sla_pauses: Json,
     pub sla_marks: i16,
     pub triage_due_at: Option<DateTimeUtc>,
     pub decision_due_at: Option<DateTimeUtc>,

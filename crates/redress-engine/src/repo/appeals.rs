@@ -75,6 +75,8 @@ pub fn from_model(model: appeal::Model) -> Result<StoredAppeal, EngineError> {
                 started_at: model.sla_started_at,
                 paused_since: model.sla_paused_since,
                 paused_total: TimeDelta::milliseconds(model.sla_paused_ms),
+                pauses: serde_json::from_value(model.sla_pauses)
+                    .map_err(|e| EngineError::corrupt("appeal", id, e))?,
             },
             sla_marks: SlaMarks::from_bits(model.sla_marks),
             filed_at: model.filed_at,
@@ -112,6 +114,7 @@ pub fn to_active_model(stored: &StoredAppeal, settings: &EngineSettings) -> appe
         sla_started_at: Set(a.sla_clock.started_at),
         sla_paused_since: Set(a.sla_clock.paused_since),
         sla_paused_ms: Set(a.sla_clock.paused_total.num_milliseconds()),
+        sla_pauses: Set(serde_json::json!(a.sla_clock.pauses)),
         sla_marks: Set(a.sla_marks.to_bits()),
         triage_due_at: Set(schedule.triage_due_at),
         decision_due_at: Set(schedule.decision_due_at),

@@ -21,7 +21,7 @@ use crate::repo::appeals::StoredAppeal;
 const FEED_CAPACITY: usize = 1024;
 /// PostgreSQL notification channel, suffixed with the schema so tenants sharing a server
 /// (and tests sharing one database) do not hear each other.
-const CHANNEL_PREFIX: &str = "redress_appeals_";
+pub(crate) const CHANNEL_PREFIX: &str = "redress_appeals_";
 
 /// What changed: enough for a subscriber to decide whether to reload the appeal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +90,9 @@ impl ChangeFeed {
 }
 
 /// Inside the writing transaction: on PostgreSQL, queues a notification that is delivered
-/// at commit. On other backends nothing happens here; the engine publishes after commit.
+/// at commit, or, on the intake's hot path, keeps it for right after the commit
+/// (`crate::announce`). On other backends nothing happens here; the engine publishes after
+/// commit.
 pub(crate) async fn notify_in_transaction<C: ConnectionTrait>(
     conn: &C,
     change: &AppealChange,
@@ -100,6 +102,9 @@ pub(crate) async fn notify_in_transaction<C: ConnectionTrait>(
     }
     let payload = serde_json::to_string(change)
         .map_err(|e| EngineError::corrupt("appeal change", change.appeal_id, e))?;
+    if crate::announce::defer(crate::announce::Announcement::AppealChange(payload.clone())) {
+        return Ok(());
+    }
     conn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!("SELECT pg_notify('{CHANNEL_PREFIX}' || current_schema(), $1)"),

@@ -7,6 +7,7 @@ use redress_core::{Actor, AppealReference, Command, Event};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
+use crate::announce::{self, Announcer};
 use crate::changes::{self, AppealChange, ChangeFeed};
 use crate::clock::Clock;
 use crate::commands::{self, Applied};
@@ -24,6 +25,7 @@ pub struct Engine {
     settings: Arc<EngineSettings>,
     clock: Arc<dyn Clock>,
     changes: ChangeFeed,
+    announcer: Announcer,
 }
 
 impl Engine {
@@ -33,6 +35,7 @@ impl Engine {
             settings: Arc::new(settings),
             clock,
             changes: ChangeFeed::new(),
+            announcer: Announcer::default(),
         }
     }
 
@@ -71,17 +74,26 @@ impl Engine {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let txn = self.db.begin().await?;
-            let result = filing::file_appeal(
-                &txn,
-                &self.settings,
-                actor,
-                incoming.clone(),
-                self.clock.now(),
-                rand::random(),
-            )
+            // Filing is the hot path of an appeal wave: its notifications go out after the
+            // commit so that concurrent filings keep committing together.
+            let (result, announcements) = Box::pin(announce::collecting(async {
+                let txn = self.db.begin().await?;
+                let result = filing::file_appeal(
+                    &txn,
+                    &self.settings,
+                    actor,
+                    incoming.clone(),
+                    self.clock.now(),
+                    rand::random(),
+                )
+                .await;
+                finish(txn, result).await
+            }))
             .await;
-            match finish(txn, result).await {
+            if result.is_ok() {
+                self.announcer.announce(&self.db, announcements);
+            }
+            match result {
                 Err(err) if err.is_retryable() && attempt < FILING_ATTEMPTS => {
                     tracing::debug!(attempt, error = %err, "filing raced another writer; retrying");
                 }

@@ -5,6 +5,7 @@
 //! appeal row, its events and its outbox items in one transaction. Repository functions in
 //! [`repo`] take the connection, so a caller that needs a wider transaction owns it.
 
+mod announce;
 pub mod changes;
 pub mod clock;
 pub mod commands;

@@ -67,6 +67,23 @@ redress_engine::backend_tests! {
             let change = next_change(&mut feed).await.expect("a worker's commit is announced");
             assert_eq!(change.version, version + 1);
         }
+
+        // A filing announces after its commit (on PostgreSQL from the engine's notifier),
+        // and a duplicate delivery of the same message announces nothing.
+        enforcement(&test.db, "acct-2", "spam").await;
+        let second = engine
+            .file(&Actor::appellant("other@example.org"), email("<m2@example.org>", Some("acct-2")))
+            .await
+            .expect("file")
+            .appeal_id()
+            .expect("appeal");
+        let filed = next_change(&mut feed).await.expect("a filing is announced");
+        assert_eq!((filed.appeal_id, filed.version), (second, 1));
+        engine
+            .file(&Actor::appellant("other@example.org"), email("<m2@example.org>", Some("acct-2")))
+            .await
+            .expect("duplicate");
+        assert!(next_change(&mut feed).await.is_none(), "a duplicate changes nothing");
         stop.send_replace(true);
         listener.await.expect("listener task").expect("listener");
         test.cleanup().await;

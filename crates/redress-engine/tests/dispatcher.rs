@@ -313,6 +313,55 @@ mod wakeup {
         test.cleanup().await;
     }
 
+    /// A filing sends its wake-up after its commit rather than inside it; the dispatcher
+    /// still hears it at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_filing_wakes_the_dispatcher_after_its_commit() {
+        let Some(test) = TestDb::postgres().await else {
+            return;
+        };
+        let clock = clock();
+        let recorder = Arc::new(Recorder::default());
+        let (stop_tx, stop) = running();
+        let task = tokio::spawn(runner::dispatch(
+            dispatcher(&test.db, &clock, &recorder),
+            Duration::from_secs(3600),
+            stop,
+        ));
+        let engine = common::engine(&test.db, &clock, redress_engine::EngineSettings::default());
+        common::enforcement(&test.db, "acct-wake", "spam").await;
+        // The dispatcher's LISTEN starts asynchronously: file until one acknowledgement is out.
+        let mut filed = 0;
+        while recorder.keys().is_empty() {
+            assert!(filed < 20, "no filing woke the dispatcher");
+            engine
+                .file(
+                    &redress_core::Actor::appellant("p@example.org"),
+                    common::email(&format!("<wake-{filed}@example.org>"), None),
+                )
+                .await
+                .expect("file");
+            filed += 1;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        eventually("every acknowledgement", || recorder.keys().len() == filed).await;
+        // Listening for sure now: one more filing must wake it without a poll.
+        engine
+            .file(
+                &redress_core::Actor::appellant("p@example.org"),
+                common::email("<wake-last@example.org>", None),
+            )
+            .await
+            .expect("file");
+        eventually("the last acknowledgement", || {
+            recorder.keys().len() == filed + 1
+        })
+        .await;
+        stop_tx.send_replace(true);
+        task.await.expect("dispatcher stops");
+        test.cleanup().await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite_dispatcher_polls() {
         let test = TestDb::sqlite().await;

@@ -75,7 +75,7 @@ async fn seed(engine: &Engine, appeals: usize) {
                 content_id: None,
                 content_relation: None,
                 facts: "flagged".to_owned(),
-                statement: json!({}),
+                statement: redress_engine::testing::automated_suspension_statement(now),
                 enforced_at: now,
             })
             .collect();

@@ -69,9 +69,12 @@ pub async fn enqueue<C: ConnectionTrait>(
 
 /// Wakes the dispatchers listening on PostgreSQL. A notification sent inside a transaction
 /// is delivered at commit and dropped on rollback, so nobody wakes for rows that never
-/// existed. SQLite has no such signal; its dispatcher polls.
+/// existed; the intake's hot path sends it right after its commit instead
+/// (`crate::announce`). SQLite has no such signal; its dispatcher polls.
 pub async fn notify_dispatchers<C: ConnectionTrait>(conn: &C) -> Result<(), EngineError> {
-    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres
+        && !crate::announce::defer(crate::announce::Announcement::OutboxRows)
+    {
         conn.execute_unprepared(&format!(
             "SELECT pg_notify('{NOTIFY_CHANNEL_PREFIX}' || coalesce(current_schema(), 'public'), '')"
         ))

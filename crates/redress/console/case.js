@@ -41,14 +41,20 @@ const RELATIONS = {
 
 const OPEN = ['FILED', 'TRIAGED', 'AWAITING_USER', 'REVIEWED'];
 
-function timeline(appeal) {
+/** Personal data the caller may not see comes back null; say so rather than show a blank. */
+function personal(value, me) {
+  if (value !== null && value !== undefined) return value;
+  return me?.seesPersonalData ? '' : 'hidden for your role';
+}
+
+function timeline(appeal, me) {
   const items = [
     ...appeal.events.map((event) => ({ at: event.at, order: 0, event })),
     ...appeal.messages.map((message) => ({ at: message.receivedAt, order: 1, message })),
   ];
   items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.order - b.order));
   return h('ol', { class: 'timeline', 'aria-label': 'Events and messages, oldest first' },
-    items.map(({ event, message }) => (event ? eventItem(event) : messageItem(message))));
+    items.map(({ event, message }) => (event ? eventItem(event) : messageItem(message, me))));
 }
 
 function eventItem(event) {
@@ -63,19 +69,19 @@ function eventItem(event) {
     payload);
 }
 
-function messageItem(message) {
+function messageItem(message, me) {
   const inbound = message.direction === 'inbound';
   return h('li', { class: inbound ? 'message inbound' : 'message outbound', 'data-message-id': message.id },
     h('p', { class: 'line' },
       h('span', { class: 'tag' }, inbound ? 'message in' : 'message out'),
       ` ${message.channel} · ${when(message.receivedAt)}`),
     facts([
-      ['From', message.sender ?? 'hidden'],
-      ['To', message.recipient ?? 'hidden'],
-      ['Subject', message.subject ?? ''],
+      ['From', personal(message.sender, me)],
+      ['To', personal(message.recipient, me)],
+      ['Subject', personal(message.subject, me)],
     ]),
     // Appellants write this text: it is shown exactly as written, never interpreted.
-    h('pre', { class: 'message-body' }, message.body ?? '(hidden for your role)'));
+    h('pre', { class: 'message-body' }, personal(message.body, me)));
 }
 
 function enforcementSection(enforcement) {
@@ -108,7 +114,7 @@ function stateText(appeal) {
   return appeal.decision.outcome === 'RESTORE' ? 'reviewed, restoration requested' : 'reviewed';
 }
 
-function summarySection(appeal) {
+function summarySection(appeal, me) {
   const due = countdown(appeal.state === 'FILED' ? appeal.triageDueAt : appeal.decisionDueAt);
   return h('section', { 'aria-labelledby': 'summary-title' },
     h('h2', { id: 'summary-title' }, 'Case'),
@@ -124,7 +130,7 @@ function summarySection(appeal) {
       ['Four-eyes', appeal.fourEyes ? 'a second approval is needed' : 'no'],
       ['Identity verified', appeal.identityVerified ? 'yes' : 'no'],
       ['Channel', wire(appeal.channel)],
-      ['Contact', appeal.contact ?? 'hidden'],
+      ['Contact', personal(appeal.contact, me)],
       ['Account', appeal.accountId ?? 'unknown'],
       ['Tags', appeal.tags.join(', ')],
       ['Filed', when(appeal.filedAt)],
@@ -289,11 +295,11 @@ export function render(container, { announce, me }, id) {
     container.setAttribute('data-state', appeal.state);
     fill(body,
       h('div', { class: 'case-main' },
-        summarySection(appeal),
+        summarySection(appeal, me),
         enforcementSection(appeal.enforcement),
         h('section', { 'aria-labelledby': 'timeline-title' },
           h('h2', { id: 'timeline-title' }, 'Timeline'),
-          timeline(appeal))),
+          timeline(appeal, me))),
       actions());
     restore(saved);
   }

@@ -171,6 +171,66 @@ fn is_plain_host(host: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn text(asset: &Asset) -> &'static str {
+        std::str::from_utf8(asset.body).expect("assets are UTF-8")
+    }
+
+    /// The policy forbids inline script and style; the code must not parse strings as
+    /// markup or code either, or one appellant's message could become script.
+    #[test]
+    fn no_asset_parses_strings_as_markup_or_code() {
+        for asset in ASSETS {
+            for sink in [
+                "innerHTML",
+                "outerHTML",
+                "insertAdjacentHTML",
+                "document.write",
+                "eval(",
+                "new Function",
+                "createContextualFragment",
+                "DOMParser",
+                "style=",
+            ] {
+                assert!(!text(asset).contains(sink), "{} uses `{sink}`", asset.name);
+            }
+        }
+        let index = ASSETS
+            .iter()
+            .find(|asset| asset.name == "index.html")
+            .expect("index");
+        assert!(
+            !text(index).contains("<style"),
+            "inline style in index.html"
+        );
+        for script in text(index).split("<script").skip(1) {
+            assert!(
+                script.trim_start().starts_with("type=\"module\" src="),
+                "inline script in index.html"
+            );
+        }
+    }
+
+    #[test]
+    fn every_module_imported_is_served() {
+        for asset in ASSETS {
+            for line in text(asset)
+                .lines()
+                .filter(|line| line.starts_with("import "))
+            {
+                let target = line
+                    .split("'./")
+                    .nth(1)
+                    .and_then(|rest| rest.split('\'').next())
+                    .unwrap_or_else(|| panic!("{}: relative import expected: {line}", asset.name));
+                assert!(
+                    ASSETS.iter().any(|served| served.name == target),
+                    "{} imports {target}, which is not served",
+                    asset.name
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_host_with_policy_syntax_is_left_out_of_the_policy() {
         let mut headers = HeaderMap::new();

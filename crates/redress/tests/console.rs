@@ -190,6 +190,7 @@ redress_engine::backend_tests! {
             .await;
         assert_eq!(injected, json!(["undefined", 0]), "hostile markup was interpreted");
         assert!(rita.text("section.enforcement").await.contains("saved (the account kept"));
+        rita.execute("document.querySelector('li.message.inbound').scrollIntoView({block: 'center'})").await;
         rita.screenshot(&shots.join(format!("case-{backend}.png"))).await;
 
         // The queue in the other browser shows the claim without a reload.

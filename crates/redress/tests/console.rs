@@ -231,6 +231,56 @@ redress_engine::backend_tests! {
             &format!("const row = document.querySelector(\"{row}\"); return document.querySelector('table.appeals tbody tr') !== null && (row === null || row.dataset.state !== 'TRIAGED')"),
         ).await;
 
+        // A stale action: the second browser reopens the case without a live connection,
+        // someone else changes the case, and the note sent with the old version is
+        // refused with a notice and the fresh state, keeping the typed text.
+        let rita_token = app.token("rita", &[Role::Reviewer]);
+        webdriver::wait_for("the restoration to be confirmed", || async {
+            let data = app
+                .ok(&rita_token, "query($id: ID!) { appeal(id: $id) { state } }", json!({"id": appeal_id}))
+                .await;
+            (data["appeal"]["state"] == "RESTORED").then_some(())
+        })
+        .await;
+        sam.drop_websockets().await;
+        sam.goto(&format!("http://{}/console/#/case/{appeal_id}", app.app.http_addr)).await;
+        sam.refresh().await;
+        sam.wait("form[data-action=addNote] textarea[name=text]").await;
+        let seen: i64 = sam
+            .execute("return document.getElementById('screen').dataset.version")
+            .await
+            .as_str()
+            .expect("version")
+            .parse()
+            .expect("number");
+        app.ok(
+            &rita_token,
+            r"mutation($id: ID!, $v: Int!, $t: String!) { addNote(id: $id, expectedVersion: $v, text: $t) { version } }",
+            json!({"id": appeal_id, "v": seen, "t": "a note the other screen has not seen"}),
+        ).await;
+        sam.type_into("form[data-action=addNote] textarea[name=text]", "second opinion: agree").await;
+        sam.click("form[data-action=addNote] button[type=submit]").await;
+        sam.wait("#case-notice.conflict").await;
+        assert!(sam.text("#case-notice").await.contains("Someone else changed this case first"));
+        sam.wait_until(
+            "the fresh state after the conflict",
+            &format!("return document.getElementById('screen').dataset.version === '{}'", seen + 1),
+        ).await;
+        // Event details are folded away; their text is there.
+        assert_eq!(
+            sam.execute("return document.querySelector('ol.timeline').textContent.includes('a note the other screen has not seen')").await,
+            json!(true)
+        );
+        assert_eq!(
+            sam.execute("return document.querySelector('form[data-action=addNote] textarea[name=text]').value").await,
+            json!("second opinion: agree")
+        );
+        sam.click("form[data-action=addNote] button[type=submit]").await;
+        sam.wait_until(
+            "the resent note to be saved",
+            &format!("return document.getElementById('screen').dataset.version === '{}'", seen + 2),
+        ).await;
+
         // Support restores the misfired rule's wave in bulk.
         let sue = app.token("sue", &[Role::Support]);
         for n in 1..=WAVE {

@@ -180,6 +180,14 @@ impl Browser {
         assert!(value.get("error").is_none(), "navigate: {value}");
     }
 
+    /// Loads the page again (a new document, unlike a change of the URL's fragment).
+    pub async fn refresh(&self) {
+        let value = self
+            .call(reqwest::Method::POST, "/refresh", Some(json!({})))
+            .await;
+        assert!(value.get("error").is_none(), "refresh: {value}");
+    }
+
     /// The first element matching `css` now, if any.
     pub async fn find(&self, css: &str) -> Option<Element> {
         let value = self
@@ -266,14 +274,30 @@ impl Browser {
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
-        let element = self.wait(css).await;
-        let value = self
-            .try_call(
+        self.wait(css).await;
+        // Controls inside a scrolling panel may need scrolling to before they take keys.
+        let typed = poll(|| async {
+            let element = self.find(css).await?;
+            self.try_call(
+                "/execute/sync",
+                json!({
+                    "script": "arguments[0].scrollIntoView({block: 'center'})",
+                    "args": [{ELEMENT: element.0}],
+                }),
+            )
+            .await
+            .ok()?;
+            self.try_call(
                 &format!("/element/{}/value", element.0),
                 json!({"text": text}),
             )
-            .await;
-        assert!(value.is_ok(), "typing into {css}: {value:?}");
+            .await
+            .ok()
+        })
+        .await;
+        if typed.is_none() {
+            self.fail(&format!("typing into `{css}`")).await;
+        }
     }
 
     pub async fn text(&self, css: &str) -> String {
@@ -320,6 +344,21 @@ impl Browser {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// From the next page load on, websockets never connect, as behind a proxy that drops
+    /// them: the page keeps working over HTTP without live updates.
+    pub async fn drop_websockets(&self) {
+        let source =
+            "window.WebSocket = class { static OPEN = 1; constructor() { this.readyState = 0; } \
+                      addEventListener() {} send() {} close() {} };";
+        let value = self
+            .try_call(
+                "/goog/cdp/execute",
+                json!({"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source": source}}),
+            )
+            .await;
+        assert!(value.is_ok(), "{value:?}");
     }
 
     /// Saves a PNG of the viewport.

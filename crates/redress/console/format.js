@@ -1,5 +1,7 @@
 // Display helpers shared by the screens.
 
+import { serverNow } from './graphql.js';
+
 const dateTime = new Intl.DateTimeFormat(undefined, {
   dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC',
 });
@@ -21,7 +23,7 @@ function span(ms) {
 }
 
 /** `3h 05m left` or `overdue 20m` for a deadline. */
-export function countdown(iso, now = Date.now()) {
+export function countdown(iso, now = serverNow()) {
   if (!iso) return { text: 'no deadline', overdue: false };
   const left = new Date(iso).getTime() - now;
   return left >= 0

@@ -15,6 +15,19 @@ export class ApiError extends Error {
   }
 }
 
+/** Milliseconds to add to this machine's clock to get the server's (from `Date` headers). */
+let offset = 0;
+export function serverNow() {
+  return Date.now() + offset;
+}
+
+function learnServerTime(response) {
+  const date = Date.parse(response.headers.get('date') ?? '');
+  // The header has whole seconds; only a skew beyond that is worth correcting.
+  if (!Number.isNaN(date) && Math.abs(date - Date.now()) > 2000) offset = date - Date.now();
+  else if (!Number.isNaN(date)) offset = 0;
+}
+
 /** Listeners told when the server refuses the token, so the console can ask for another. */
 const refused = new Set();
 export function onUnauthenticated(listener) {
@@ -37,6 +50,7 @@ export async function gql(query, variables = {}) {
   } catch (err) {
     throw new ApiError([{ message: `the server cannot be reached (${err.message})` }], 0);
   }
+  learnServerTime(response);
   let body;
   try {
     body = await response.json();

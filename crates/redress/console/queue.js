@@ -1,7 +1,7 @@
 // The queue: filters, SLA countdowns, escalation levels, claim next, live changes.
 
 import { facts, field, fill, h } from './dom.js';
-import { gql } from './graphql.js';
+import { gql, serverNow } from './graphql.js';
 import { live } from './live.js';
 import { countdown, when, wire } from './format.js';
 import { hasRole } from './session.js';
@@ -94,7 +94,7 @@ export function render(container, { announce, navigate, me }) {
   }
 
   function renderRows() {
-    const now = Date.now();
+    const now = serverNow();
     fill(rows, appeals.length === 0
       ? h('tr', null, h('td', { colspan: '7', class: 'empty' }, 'No appeals match.'))
       : appeals.map((appeal) => {
@@ -113,7 +113,7 @@ export function render(container, { announce, navigate, me }) {
   }
 
   function tick() {
-    const now = Date.now();
+    const now = serverNow();
     for (const cell of rows.querySelectorAll('td.sla[data-due]')) {
       const due = cell.getAttribute('data-due');
       if (!due) continue;

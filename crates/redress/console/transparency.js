@@ -51,7 +51,7 @@ function roots() {
 }
 
 /** Runs root query `name` with the arguments it accepts; null when the server lacks it. */
-async function run(name, args) {
+export async function run(name, args) {
   const root = (await roots()).get(name);
   if (!root) return null;
   const accepted = Object.fromEntries(Object.entries(args).filter(([key]) => root.args.some((arg) => arg.name === key)));

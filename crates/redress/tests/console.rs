@@ -158,9 +158,20 @@ redress_engine::backend_tests! {
         config.email.outgoing_dir = outgoing.path().to_owned();
         config.restoration.bulk_chunk_size = 2;
         config.restoration.bulk_poll_seconds = 1;
-        let app = TestApp::start_with(config).await;
+        // The browser counts SLA deadlines down on its own clock: start the service's there.
+        let clock = redress_engine::ManualClock::new(chrono::Utc::now());
+        let app = TestApp {
+            app: redress::app::start_with_clock(config.clone(), std::sync::Arc::new(clock.clone()))
+                .await
+                .expect("start"),
+            clock,
+            config,
+            http: reqwest::Client::new(),
+        };
         let (appeal_id, reference, _) = file_hostile_appeal(&app).await;
         record_wave(&app).await;
+        // Another appeal, filed and not yet triaged, keeps the queue's summary non-empty.
+        api::file_appeal(&app, "acct-waiting", "spam").await;
         let shots = screenshots();
         let backend = redress_engine::db::backend_name(app.app.state.engine.db());
 
@@ -322,6 +333,22 @@ redress_engine::backend_tests! {
             "return document.querySelectorAll('#screen section.panel[data-available]').length === 3",
         ).await;
         rita.screenshot(&shots.join(format!("transparency-{backend}.png"))).await;
+
+        // The transparency screen builds its selections from the schema: against a query
+        // this server has, it reads every scalar field, nested objects included.
+        let summary = rita
+            .execute_async("const screen = await import('./transparency.js'); return [await screen.run('queueSummary', {}), await screen.run('noSuchQuery', {})];")
+            .await;
+        let expected = app.ok(&admin, "{ queueSummary { queue open claimable slaBreached byState { key count } } }", json!({})).await;
+        let entries = summary[0]["value"].as_array().unwrap_or_else(|| panic!("{summary}"));
+        assert!(!entries.is_empty(), "{summary}");
+        assert_eq!(entries.len(), expected["queueSummary"].as_array().expect("entries").len(), "{summary}");
+        for (got, want) in entries.iter().zip(expected["queueSummary"].as_array().expect("entries")) {
+            for field in ["queue", "open", "claimable", "slaBreached", "byState"] {
+                assert_eq!(got[field], want[field], "{field} in {summary}");
+            }
+        }
+        assert_eq!(summary[1], Value::Null, "{summary}");
 
         // No script error and no policy violation in either browser.
         for (name, browser) in [("rita", &rita), ("sam", &sam)] {

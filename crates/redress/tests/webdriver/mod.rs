@@ -326,6 +326,23 @@ impl Browser {
         value
     }
 
+    /// Runs `script` (an async function body) in the page and returns what it resolves to.
+    pub async fn execute_async(&self, script: &str) -> Value {
+        let wrapped = format!(
+            "const done = arguments[arguments.length - 1]; \
+             (async () => {{ {script} }})().then(done, (err) => done({{failed: String(err)}}));"
+        );
+        let value = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({"script": wrapped, "args": []})),
+            )
+            .await;
+        assert!(value.get("error").is_none(), "script failed: {value}");
+        value
+    }
+
     /// Messages the page wrote to the console or raised (errors, CSP violations).
     pub async fn log(&self) -> Vec<String> {
         let value = self

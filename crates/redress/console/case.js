@@ -291,6 +291,7 @@ export function render(container, { announce, me }, id) {
     const saved = appeal ? drafts() : {};
     appeal = next;
     heading.textContent = `Case ${appeal.reference}`;
+    container.setAttribute('data-appeal-id', appeal.id);
     container.setAttribute('data-version', String(appeal.version));
     container.setAttribute('data-state', appeal.state);
     fill(body,

@@ -158,6 +158,7 @@ redress_engine::backend_tests! {
         config.email.outgoing_dir = outgoing.path().to_owned();
         config.restoration.bulk_chunk_size = 2;
         config.restoration.bulk_poll_seconds = 1;
+        config.appeals.four_eyes_policies = vec!["terrorism".to_owned()];
         // The browser counts SLA deadlines down on its own clock: start the service's there.
         let clock = redress_engine::ManualClock::new(chrono::Utc::now());
         let app = TestApp {
@@ -290,6 +291,24 @@ redress_engine::backend_tests! {
         sam.wait_until(
             "the resent note to be saved",
             &format!("return document.getElementById('screen').dataset.version === '{}'", seen + 2),
+        ).await;
+
+        // Four-eyes: the reviewer's restore waits for a senior reviewer's approval.
+        let (four_eyes_id, _) = api::triaged_appeal(&app, "acct-four-eyes", "terrorism", "general").await;
+        rita.click("#nav a[href='#/queue']").await;
+        rita.wait(&format!("tr[data-appeal-id='{four_eyes_id}']")).await;
+        rita.click("#claim-next").await;
+        rita.wait(&format!("#screen[data-appeal-id='{four_eyes_id}'] form[data-action=decideAppeal]")).await;
+        rita.type_into("form[data-action=decideAppeal] textarea[name=reasons]", "Reported by mistake.").await;
+        rita.click("form[data-action=decideAppeal] button[type=submit]").await;
+        rita.wait("#screen[data-state='REVIEWED'] .decision").await;
+        assert!(rita.text("section[aria-labelledby=summary-title]").await.contains("reviewed, awaiting a second approval"));
+        sam.goto(&format!("http://{}/console/#/case/{four_eyes_id}", app.app.http_addr)).await;
+        sam.refresh().await;
+        sam.click("form[data-action=approveDecision] button[type=submit]").await;
+        sam.wait_until(
+            "the approval to show",
+            "const decision = document.querySelector('.decision'); return decision !== null && decision.textContent.includes('Approved bysam')",
         ).await;
 
         // Support restores the misfired rule's wave in bulk.

@@ -92,6 +92,30 @@ async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
     browser.wait("#nav a[href='#/queue']").await;
 }
 
+/// Every form control on screen has a label, and the page keeps its landmarks.
+async fn assert_accessible(browser: &Browser, screen: &str) {
+    let unlabelled = browser
+        .execute(
+            "return [...document.querySelectorAll('#screen input, #screen select, #screen textarea')] \
+             .filter((control) => control.labels.length === 0 && !control.getAttribute('aria-label')) \
+             .map((control) => control.name || control.id)",
+        )
+        .await;
+    assert_eq!(
+        unlabelled,
+        json!([]),
+        "unlabelled controls on the {screen} screen"
+    );
+    let landmarks = browser
+        .execute("return ['header', 'nav', 'main', '[aria-live]'].every((selector) => document.querySelector(selector) !== null) && document.querySelectorAll('#screen h1').length === 1")
+        .await;
+    assert_eq!(
+        landmarks,
+        json!(true),
+        "landmarks or heading missing on the {screen} screen"
+    );
+}
+
 async fn account_status(app: &TestApp, token: &str, account: &str) -> String {
     let data = app
         .ok(
@@ -203,6 +227,7 @@ redress_engine::backend_tests! {
         assert_eq!(injected, json!(["undefined", 0]), "hostile markup was interpreted");
         assert!(rita.text("section.enforcement").await.contains("saved (the account kept"));
         rita.execute("document.querySelector('li.message.inbound').scrollIntoView({block: 'center'})").await;
+        assert_accessible(&rita, "case").await;
         rita.screenshot(&shots.join(format!("case-{backend}.png"))).await;
 
         // The queue in the other browser shows the claim without a reload.
@@ -210,6 +235,7 @@ redress_engine::backend_tests! {
             "the claim to reach the second browser",
             &format!("return document.querySelector(\"{row} td.assignee\")?.textContent === 'rita'"),
         ).await;
+        assert_accessible(&sam, "queue").await;
         sam.screenshot(&shots.join(format!("queue-{backend}.png"))).await;
 
         // Someone else writes a note: the open case updates live with the new version.
@@ -337,6 +363,7 @@ redress_engine::backend_tests! {
             "const p = document.querySelector('section.progress'); return p && p.dataset.percent === '100' && p.dataset.status === 'completed' && document.getElementById('progress-title').textContent === 'Final report'",
         ).await;
         assert!(rita.text("#progress-text").await.starts_with(&format!("{WAVE} of {WAVE} accounts processed (100.0 %)")));
+        assert_accessible(&rita, "bulk restore").await;
         rita.screenshot(&shots.join(format!("bulk-restore-{backend}.png"))).await;
         for n in 1..=WAVE {
             assert_ne!(account_status(&app, &sue, &format!("wave-{n}")).await, "deactivated");
@@ -351,6 +378,7 @@ redress_engine::backend_tests! {
             "the transparency panels to settle",
             "return document.querySelectorAll('#screen section.panel[data-available]').length === 3",
         ).await;
+        assert_accessible(&rita, "transparency").await;
         rita.screenshot(&shots.join(format!("transparency-{backend}.png"))).await;
 
         // The transparency screen builds its selections from the schema: against a query

@@ -397,6 +397,28 @@ redress_engine::backend_tests! {
         }
         assert_eq!(summary[1], Value::Null, "{summary}");
 
+        // Its charts are SVG built from DOM calls: a hostile source id stays a label.
+        let chart = rita
+            .execute_async(
+                "const charts = await import('./charts.js'); \
+                 const chart = charts.barChart({title: 'Overturn rate by source', max: 1, format: (v) => `${v * 100} %`, \
+                   items: [{label: '<img src=x onerror=__pwned=1>', value: 0.5}, {label: 'rule-7', value: 0.25}]}); \
+                 document.getElementById('screen').append(chart); \
+                 return {bars: [...chart.querySelectorAll('rect')].map((bar) => Number(bar.getAttribute('width'))), \
+                         labels: [...chart.querySelectorAll('text.chart-label')].map((label) => label.textContent), \
+                         images: chart.querySelectorAll('img').length, pwned: typeof window.__pwned, \
+                         name: chart.getAttribute('aria-label')};",
+            )
+            .await;
+        let bars = chart["bars"].as_array().unwrap_or_else(|| panic!("{chart}"));
+        assert_eq!(bars.len(), 2, "{chart}");
+        let (first, second) = (bars[0].as_f64().expect("width"), bars[1].as_f64().expect("width"));
+        assert!((first - 2.0 * second).abs() < 0.2, "bars not to scale: {chart}");
+        assert_eq!(chart["labels"], json!(["<img src=x onerror=__pwned=1>", "rule-7"]));
+        assert_eq!(chart["images"], json!(0));
+        assert_eq!(chart["pwned"], json!("undefined"));
+        assert_eq!(chart["name"], json!("Overturn rate by source. <img src=x onerror=__pwned=1>: 50 %; rule-7: 25 %"));
+
         // No script error and no policy violation in either browser.
         for (name, browser) in [("rita", &rita), ("sam", &sam)] {
             let problems: Vec<String> = browser

@@ -181,13 +181,13 @@ export function render(container, { announce, me }, id) {
     }
   }
 
-  async function change(name, variables, done) {
+  /** Sends a change with the version on screen; `sent` is the form whose text went out. */
+  async function change(name, variables, sent) {
     showNotice(null);
     busy = true;
     try {
       const data = await gql(MUTATIONS[name], { id: appeal.id, v: appeal.version, ...variables });
-      show(data[name]);
-      done?.();
+      show(data[name], sent);
       announce(`${appeal.reference}: saved, now ${wire(appeal.state)}.`);
     } catch (err) {
       if (err.code === 'CONFLICT') {
@@ -210,7 +210,7 @@ export function render(container, { announce, me }, id) {
       if (!variables) return;
       const button = form.querySelector('button[type=submit]');
       button.disabled = true;
-      await change(name, variables, () => form.reset());
+      await change(name, variables, form);
       button.disabled = false;
     });
     return form;
@@ -286,9 +286,13 @@ export function render(container, { announce, me }, id) {
     return h('section', { class: 'actions', 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, 'Actions'), forms);
   }
 
-  function show(next) {
+  function show(next, sent) {
     if (!next) return;
     const saved = appeal ? drafts() : {};
+    // What was just sent is done; everything else typed stays.
+    for (const control of sent?.querySelectorAll('[data-draft]') ?? []) {
+      delete saved[control.getAttribute('data-draft')];
+    }
     appeal = next;
     heading.textContent = `Case ${appeal.reference}`;
     container.setAttribute('data-appeal-id', appeal.id);

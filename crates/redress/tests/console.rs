@@ -318,6 +318,11 @@ redress_engine::backend_tests! {
             "the resent note to be saved",
             &format!("return document.getElementById('screen').dataset.version === '{}'", seen + 2),
         ).await;
+        assert_eq!(
+            sam.execute("return document.querySelector('form[data-action=addNote] textarea[name=text]').value").await,
+            json!(""),
+            "a saved note stays in its box"
+        );
 
         // Four-eyes: the reviewer's restore waits for a senior reviewer's approval.
         let (four_eyes_id, _) = api::triaged_appeal(&app, "acct-four-eyes", "terrorism", "general").await;

@@ -19,6 +19,7 @@ pub fn router(state: AppState) -> Router {
         .merge(state.graphql.routes(&state.config.graphql))
         .merge(crate::metrics::routes(state.clone()))
         .merge(crate::transparency::routes(state))
+        .merge(crate::console::routes())
 }
 
 /// Liveness: the process answers. Never touches the database, so a slow database does not

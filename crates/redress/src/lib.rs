@@ -4,6 +4,7 @@ pub mod app;
 pub mod bulk_restore_cli;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod dead_letters;
 pub mod deliverers;
 pub mod email;

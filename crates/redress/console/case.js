@@ -1,0 +1,342 @@
+// One case: the enforcement and its statement of reasons, the full timeline, and the
+// reviewer's actions. Every change sends the version on screen; a CONFLICT means someone
+// else changed the case first, so the screen shows their state instead of overwriting it.
+
+import { facts, field, fill, h, jsonTree } from './dom.js';
+import { gql } from './graphql.js';
+import { live } from './live.js';
+import { countdown, when, wire } from './format.js';
+import { hasRole } from './session.js';
+
+const APPEAL = `
+  id reference state version channel priority queue tags identityVerified fourEyes assignee
+  leaseUntil escalationLevel filedAt updatedAt triageDueAt decisionDueAt slaBreached contact
+  accountId
+  decision { outcome reasons decidedBy approvedBy statementOfReasons }
+  enforcement { id externalId accountId kind policy sourceKind sourceId batchId
+                automatedDetection automatedDecision contentId contentRelation facts statement
+                enforcedAt }
+  events { version kind actorKind actorId actorRoles at payload }
+  messages { id direction channel sender recipient subject body receivedAt }`;
+
+const LOAD = `query Case($id: ID!) { appeal(id: $id) { ${APPEAL} } }`;
+const UPDATED = `subscription CaseUpdated($id: ID!) { appealUpdated(id: $id) { ${APPEAL} } }`;
+
+const MUTATIONS = {
+  addNote: `mutation Note($id: ID!, $v: Int!, $text: String!) { addNote(id: $id, expectedVersion: $v, text: $text) { ${APPEAL} } }`,
+  requestInfo: `mutation Ask($id: ID!, $v: Int!, $message: String!) { requestInfo(id: $id, expectedVersion: $v, message: $message) { ${APPEAL} } }`,
+  decideAppeal: `mutation Decide($id: ID!, $v: Int!, $outcome: Outcome!, $reasons: String!, $sor: JSON) { decideAppeal(id: $id, expectedVersion: $v, outcome: $outcome, reasons: $reasons, statementOfReasons: $sor) { ${APPEAL} } }`,
+  approveDecision: `mutation Approve($id: ID!, $v: Int!, $note: String) { approveDecision(id: $id, expectedVersion: $v, note: $note) { ${APPEAL} } }`,
+  rejectDecision: `mutation Reject($id: ID!, $v: Int!, $note: String!) { rejectDecision(id: $id, expectedVersion: $v, note: $note) { ${APPEAL} } }`,
+  releaseAppeal: `mutation Release($id: ID!, $v: Int!) { releaseAppeal(id: $id, expectedVersion: $v) { ${APPEAL} } }`,
+  heartbeatClaim: `mutation Heartbeat($id: ID!, $v: Int!) { heartbeatClaim(id: $id, expectedVersion: $v) { ${APPEAL} } }`,
+  escalateAppeal: `mutation Escalate($id: ID!, $v: Int!, $reason: String!) { escalateAppeal(id: $id, expectedVersion: $v, reason: $reason) { ${APPEAL} } }`,
+};
+
+const RELATIONS = {
+  created: 'created (the account made the content)',
+  saved: 'saved (the account kept someone else’s content)',
+  shared: 'shared (the account passed someone else’s content on)',
+};
+
+const OPEN = ['FILED', 'TRIAGED', 'AWAITING_USER', 'REVIEWED'];
+
+/** Personal data the caller may not see comes back null; say so rather than show a blank. */
+function personal(value, me) {
+  if (value !== null && value !== undefined) return value;
+  return me?.seesPersonalData ? '' : 'hidden for your role';
+}
+
+function timeline(appeal, me) {
+  const items = [
+    ...appeal.events.map((event) => ({ at: event.at, order: 0, event })),
+    ...appeal.messages.map((message) => ({ at: message.receivedAt, order: 1, message })),
+  ];
+  items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.order - b.order));
+  return h('ol', { class: 'timeline', 'aria-label': 'Events and messages, oldest first' },
+    items.map(({ event, message }) => (event ? eventItem(event) : messageItem(message, me))));
+}
+
+function eventItem(event) {
+  const payload = event.payload && typeof event.payload === 'object' && Object.keys(event.payload).length > 0
+    ? h('details', null, h('summary', null, 'Details'), jsonTree(event.payload))
+    : null;
+  return h('li', { class: 'event' },
+    h('p', { class: 'line' },
+      h('span', { class: 'tag' }, wire(event.kind)),
+      ` by ${event.actorKind}${event.actorId ? ` ${event.actorId}` : ''}`,
+      ` · ${when(event.at)} · version ${event.version}`),
+    payload);
+}
+
+function messageItem(message, me) {
+  const inbound = message.direction === 'inbound';
+  return h('li', { class: inbound ? 'message inbound' : 'message outbound', 'data-message-id': message.id },
+    h('p', { class: 'line' },
+      h('span', { class: 'tag' }, inbound ? 'message in' : 'message out'),
+      ` ${message.channel} · ${when(message.receivedAt)}`),
+    facts([
+      ['From', personal(message.sender, me)],
+      ['To', personal(message.recipient, me)],
+      ['Subject', personal(message.subject, me)],
+    ]),
+    // Appellants write this text: it is shown exactly as written, never interpreted.
+    h('pre', { class: 'message-body' }, personal(message.body, me)));
+}
+
+function enforcementSection(enforcement) {
+  if (!enforcement) {
+    return h('section', { 'aria-labelledby': 'enf-title' },
+      h('h2', { id: 'enf-title' }, 'Enforcement'),
+      h('p', null, 'The appellant named no enforcement Redress knows.'));
+  }
+  return h('section', { 'aria-labelledby': 'enf-title', class: 'enforcement' },
+    h('h2', { id: 'enf-title' }, 'Enforcement'),
+    facts([
+      ['Kind', wire(enforcement.kind)],
+      ['Policy', enforcement.policy],
+      ['Source', `${enforcement.sourceKind} ${enforcement.sourceId}${enforcement.batchId ? ` (batch ${enforcement.batchId})` : ''}`],
+      ['Automated detection', enforcement.automatedDetection],
+      ['Automated decision', enforcement.automatedDecision],
+      ['Content', enforcement.contentId ?? 'none'],
+      ['Content relation', enforcement.contentRelation ? (RELATIONS[enforcement.contentRelation] ?? enforcement.contentRelation) : 'not recorded'],
+      ['Facts', enforcement.facts],
+      ['Enforced', when(enforcement.enforcedAt)],
+    ]),
+    h('h3', null, 'Statement of reasons'),
+    jsonTree(enforcement.statement));
+}
+
+/** A reviewed restore waits for the account's restoration (and a second approval, if due). */
+function stateText(appeal) {
+  if (appeal.state !== 'REVIEWED' || !appeal.decision) return wire(appeal.state);
+  if (appeal.fourEyes && !appeal.decision.approvedBy) return 'reviewed, awaiting a second approval';
+  return appeal.decision.outcome === 'RESTORE' ? 'reviewed, restoration requested' : 'reviewed';
+}
+
+function summarySection(appeal, me) {
+  const due = countdown(appeal.state === 'FILED' ? appeal.triageDueAt : appeal.decisionDueAt);
+  return h('section', { 'aria-labelledby': 'summary-title' },
+    h('h2', { id: 'summary-title' }, 'Case'),
+    facts([
+      ['State', stateText(appeal)],
+      ['Version', String(appeal.version)],
+      ['Queue', appeal.queue],
+      ['Priority', wire(appeal.priority)],
+      ['Escalation level', String(appeal.escalationLevel)],
+      ['Assignee', appeal.assignee ?? 'unclaimed'],
+      ['Claim until', appeal.leaseUntil ? when(appeal.leaseUntil) : null],
+      ['SLA', OPEN.includes(appeal.state) ? `${appeal.slaBreached ? 'breached · ' : ''}${due.text}` : 'closed'],
+      ['Four-eyes', appeal.fourEyes ? 'a second approval is needed' : 'no'],
+      ['Identity verified', appeal.identityVerified ? 'yes' : 'no'],
+      ['Channel', wire(appeal.channel)],
+      ['Contact', personal(appeal.contact, me)],
+      ['Account', appeal.accountId ?? 'unknown'],
+      ['Tags', appeal.tags.join(', ')],
+      ['Filed', when(appeal.filedAt)],
+    ]),
+    appeal.decision ? h('div', { class: 'decision' },
+      h('h3', null, 'Decision'),
+      facts([
+        ['Outcome', wire(appeal.decision.outcome)],
+        ['Reasons', appeal.decision.reasons],
+        ['Decided by', appeal.decision.decidedBy],
+        ['Approved by', appeal.decision.approvedBy ?? (appeal.fourEyes ? 'awaiting approval' : 'not needed')],
+      ]),
+      appeal.decision.statementOfReasons ? jsonTree(appeal.decision.statementOfReasons) : null) : null);
+}
+
+export function render(container, { announce, me }, id) {
+  let appeal = null;
+  let stopLive = () => {};
+  let stopped = false;
+  // While our own change is in flight its echo on the live feed is not news.
+  let busy = false;
+  const heading = h('h1', null, 'Case');
+  const notice = h('div', { class: 'notice', role: 'alert', hidden: true, id: 'case-notice' });
+  const body = h('div', { class: 'case-layout' });
+  fill(container, h('p', null, h('a', { href: '#/queue' }, '← Queue')), heading, notice, body);
+
+  function showNotice(text, kind = 'error') {
+    notice.hidden = !text;
+    notice.className = `notice ${kind}`;
+    notice.textContent = text ?? '';
+  }
+
+  /** Text typed into the action forms survives re-rendering (live updates, conflicts). */
+  function drafts() {
+    const saved = {};
+    for (const control of body.querySelectorAll('[data-draft]')) {
+      saved[control.getAttribute('data-draft')] = control.type === 'radio' ? (control.checked ? control.value : saved[control.getAttribute('data-draft')]) : control.value;
+    }
+    return saved;
+  }
+
+  function restore(saved) {
+    for (const control of body.querySelectorAll('[data-draft]')) {
+      const value = saved[control.getAttribute('data-draft')];
+      if (value === undefined) continue;
+      if (control.type === 'radio') control.checked = control.value === value;
+      else control.value = value;
+    }
+  }
+
+  /** Sends a change with the version on screen; `sent` is the form whose text went out. */
+  async function change(name, variables, sent) {
+    showNotice(null);
+    busy = true;
+    try {
+      const data = await gql(MUTATIONS[name], { id: appeal.id, v: appeal.version, ...variables });
+      show(data[name], sent);
+      announce(`${appeal.reference}: saved, now ${wire(appeal.state)}.`);
+    } catch (err) {
+      if (err.code === 'CONFLICT') {
+        showNotice(`Someone else changed this case first (it is now at version ${err.actualVersion ?? 'newer'}). Your change was not applied; the current state is shown below. Check it and try again if it still applies.`, 'conflict');
+        await reload();
+      } else {
+        showNotice(`${err.code}: ${err.message}`);
+      }
+    } finally {
+      busy = false;
+    }
+  }
+
+  function actionForm(title, name, controls, submitLabel, collect, options = {}) {
+    const form = h('form', { class: 'action', 'aria-label': title, 'data-action': name },
+      h('h3', null, title), controls, h('button', { type: 'submit', class: options.primary ? 'primary' : null }, submitLabel));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const variables = collect(form);
+      if (!variables) return;
+      const button = form.querySelector('button[type=submit]');
+      button.disabled = true;
+      await change(name, variables, form);
+      button.disabled = false;
+    });
+    return form;
+  }
+
+  function decideForm() {
+    const restoreRadio = h('input', { type: 'radio', name: 'outcome', value: 'RESTORE', id: 'outcome-restore', 'data-draft': 'outcome', checked: true });
+    const upholdRadio = h('input', { type: 'radio', name: 'outcome', value: 'UPHOLD', id: 'outcome-uphold', 'data-draft': 'outcome' });
+    const reasons = h('textarea', { name: 'reasons', rows: '3', required: true, 'data-draft': 'reasons' });
+    const statement = h('textarea', { name: 'statement', rows: '6', spellcheck: 'false', 'data-draft': 'statement' });
+    const statementError = h('p', { class: 'field-error', role: 'alert' });
+    const fillStatement = h('button', { type: 'button' }, 'Start from the enforcement’s statement');
+    fillStatement.addEventListener('click', () => {
+      statement.value = JSON.stringify(appeal.enforcement?.statement ?? {}, null, 2);
+      statement.focus();
+    });
+    return actionForm('Decide', 'decideAppeal', [
+      h('fieldset', null, h('legend', null, 'Outcome'),
+        h('div', { class: 'choice' }, restoreRadio, h('label', { htmlFor: 'outcome-restore' }, 'Restore')),
+        h('div', { class: 'choice' }, upholdRadio, h('label', { htmlFor: 'outcome-uphold' }, 'Uphold'))),
+      field('Reasons', reasons, 'Sent to the appellant with the outcome.'),
+      field('Statement of reasons (JSON)', statement, 'Needed to uphold, and to restore where some restriction stays (DSA Art. 17).'),
+      fillStatement,
+      statementError,
+    ], 'Decide', () => {
+      statementError.textContent = '';
+      let sor = null;
+      if (statement.value.trim()) {
+        try {
+          sor = JSON.parse(statement.value);
+        } catch (err) {
+          statementError.textContent = `The statement of reasons is not valid JSON: ${err.message}`;
+          statement.focus();
+          return null;
+        }
+      }
+      return { outcome: upholdRadio.checked ? 'UPHOLD' : 'RESTORE', reasons: reasons.value.trim(), sor };
+    }, { primary: true });
+  }
+
+  function actions() {
+    const forms = [];
+    const mine = appeal.assignee && appeal.assignee === me.subject;
+    const reviewer = hasRole(me, 'REVIEWER', 'SENIOR_REVIEWER');
+    if (appeal.state === 'TRIAGED' && reviewer && mine) {
+      forms.push(decideForm());
+      const ask = h('textarea', { name: 'message', rows: '3', required: true, 'data-draft': 'ask' });
+      forms.push(actionForm('Request information', 'requestInfo', [field('Question to the appellant', ask, 'The SLA clock pauses until they answer.')], 'Send request', () => ({ message: ask.value.trim() })));
+      const claimButtons = h('div', { class: 'buttons' },
+        h('button', { type: 'button', onClick: () => change('heartbeatClaim', {}) }, 'Keep my claim'),
+        h('button', { type: 'button', onClick: () => change('releaseAppeal', {}) }, 'Release to queue'));
+      forms.push(h('div', { class: 'action' }, h('h3', null, 'Claim'), claimButtons));
+    }
+    if (appeal.state === 'REVIEWED' && appeal.fourEyes && hasRole(me, 'SENIOR_REVIEWER')) {
+      const approveNote = h('textarea', { name: 'note', rows: '2', 'data-draft': 'approve' });
+      forms.push(actionForm('Approve the decision', 'approveDecision', [field('Note (optional)', approveNote)], 'Approve', () => ({ note: approveNote.value.trim() || null }), { primary: true }));
+      const rejectNote = h('textarea', { name: 'note', rows: '2', required: true, 'data-draft': 'reject' });
+      forms.push(actionForm('Reject the decision', 'rejectDecision', [field('Why (sent back to the queue)', rejectNote)], 'Reject', () => ({ note: rejectNote.value.trim() })));
+    }
+    if (OPEN.includes(appeal.state) && hasRole(me, 'REVIEWER', 'SENIOR_REVIEWER', 'ADMIN')) {
+      const reason = h('textarea', { name: 'reason', rows: '2', required: true, 'data-draft': 'escalate' });
+      forms.push(actionForm('Escalate', 'escalateAppeal', [field('Reason', reason)], 'Escalate to senior queue', () => ({ reason: reason.value.trim() })));
+    }
+    if (hasRole(me, 'TRIAGER', 'REVIEWER', 'SENIOR_REVIEWER', 'SUPPORT', 'ADMIN')) {
+      const note = h('textarea', { name: 'text', rows: '3', required: true, 'data-draft': 'note' });
+      forms.push(actionForm('Add a note', 'addNote', [field('Note (staff only)', note)], 'Add note', () => ({ text: note.value.trim() })));
+    }
+    if (appeal.state === 'TRIAGED' && !mine) {
+      forms.unshift(h('p', { class: 'hint' }, appeal.assignee
+        ? `${appeal.assignee} holds the claim on this case.`
+        : 'Claim the case from the queue to decide it.'));
+    }
+    return h('section', { class: 'actions', 'aria-labelledby': 'actions-title' }, h('h2', { id: 'actions-title' }, 'Actions'), forms);
+  }
+
+  function show(next, sent) {
+    if (!next) return;
+    const saved = appeal ? drafts() : {};
+    // What was just sent is done; everything else typed stays.
+    for (const control of sent?.querySelectorAll('[data-draft]') ?? []) {
+      delete saved[control.getAttribute('data-draft')];
+    }
+    appeal = next;
+    heading.textContent = `Case ${appeal.reference}`;
+    container.setAttribute('data-appeal-id', appeal.id);
+    container.setAttribute('data-version', String(appeal.version));
+    container.setAttribute('data-state', appeal.state);
+    fill(body,
+      h('div', { class: 'case-main' },
+        summarySection(appeal, me),
+        enforcementSection(appeal.enforcement),
+        h('section', { 'aria-labelledby': 'timeline-title' },
+          h('h2', { id: 'timeline-title' }, 'Timeline'),
+          timeline(appeal, me))),
+      actions());
+    restore(saved);
+  }
+
+  async function reload() {
+    try {
+      const data = await gql(LOAD, { id });
+      if (!data.appeal) {
+        showNotice('No such case.');
+        return;
+      }
+      show(data.appeal);
+    } catch (err) {
+      showNotice(`Loading the case failed: ${err.message}`);
+    }
+  }
+
+  reload().then(() => {
+    if (stopped) return;
+    stopLive = live.subscribe(UPDATED, { id }, {
+      next(data) {
+        const next = data?.appealUpdated;
+        if (!next || busy || (appeal && next.version <= appeal.version)) return;
+        show(next);
+        showNotice(`This case was just changed (${wire(next.state)}, version ${next.version}).`, 'info');
+        announce(`${next.reference} changed: now ${wire(next.state)}.`);
+      },
+      resumed: reload,
+    });
+  });
+  return () => {
+    stopped = true;
+    stopLive();
+  };
+}

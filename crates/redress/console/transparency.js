@@ -1,0 +1,201 @@
+// Faulty-enforcement incidents, sources ranked by overturn rate, and the transparency
+// report with charts. The fields are read from the server's schema at run time, so the
+// screen shows whatever this server's version offers and says so plainly when a query is
+// not there at all.
+
+import { facts, field, fill, h } from './dom.js';
+import { gql } from './graphql.js';
+import { barChart } from './charts.js';
+import { humanize, percent, when } from './format.js';
+
+const TYPE = 'kind name ofType { kind name ofType { kind name ofType { kind name } } }';
+const ROOT = `query Roots { __schema { queryType { fields { name args { name type { ${TYPE} } } type { ${TYPE} } } } } }`;
+const FIELDS = `query Fields($name: String!) { __type(name: $name) { fields { name args { name type { kind } } type { ${TYPE} } } } }`;
+
+function named(type) {
+  let current = type;
+  let list = false;
+  while (current && (current.kind === 'NON_NULL' || current.kind === 'LIST')) {
+    if (current.kind === 'LIST') list = true;
+    current = current.ofType;
+  }
+  return { kind: current?.kind, name: current?.name, list };
+}
+
+const typeCache = new Map();
+async function fieldsOf(name) {
+  if (!typeCache.has(name)) typeCache.set(name, gql(FIELDS, { name }).then((data) => data.__type?.fields ?? []));
+  return typeCache.get(name);
+}
+
+/** A selection of every argument-free scalar field, one object level deep. */
+async function selection(typeName, depth = 0) {
+  const parts = [];
+  for (const item of await fieldsOf(typeName)) {
+    if (item.args.some((arg) => arg.type.kind === 'NON_NULL')) continue;
+    const type = named(item.type);
+    if (type.kind === 'SCALAR' || type.kind === 'ENUM') parts.push(item.name);
+    else if (type.kind === 'OBJECT' && depth < 1) {
+      const inner = await selection(type.name, depth + 1);
+      if (inner) parts.push(`${item.name} { ${inner} }`);
+    }
+  }
+  return parts.join(' ');
+}
+
+let rootsPromise = null;
+function roots() {
+  rootsPromise ??= gql(ROOT).then((data) => new Map(data.__schema.queryType.fields.map((f) => [f.name, f])));
+  rootsPromise.catch(() => { rootsPromise = null; });
+  return rootsPromise;
+}
+
+/** Runs root query `name` with the arguments it accepts; null when the server lacks it. */
+export async function run(name, args) {
+  const root = (await roots()).get(name);
+  if (!root) return null;
+  const accepted = Object.fromEntries(Object.entries(args).filter(([key]) => root.args.some((arg) => arg.name === key)));
+  const type = named(root.type);
+  const inner = type.kind === 'OBJECT' ? `{ ${await selection(type.name)} }` : '';
+  const declared = Object.keys(accepted).map((key) => `${key}: $${key}`).join(', ');
+  const definitions = root.args.filter((arg) => Object.hasOwn(accepted, arg.name))
+    .map((arg) => `$${arg.name}: ${typeRef(arg.type)}`).join(', ');
+  const query = `query ${name[0].toUpperCase()}${name.slice(1)}${definitions ? `(${definitions})` : ''} { ${name}${declared ? `(${declared})` : ''} ${inner} }`;
+  const data = await gql(query, accepted);
+  return { value: data[name] };
+}
+
+/** An introspected type reference as written in a query, e.g. `[String!]!`. */
+function typeRef(type) {
+  if (type.kind === 'NON_NULL') return `${typeRef(type.ofType)}!`;
+  if (type.kind === 'LIST') return `[${typeRef(type.ofType)}]`;
+  return type.name;
+}
+
+/** `{a: 1, source: {id: 'x'}}` → `[['A', '1'], ['Source id', 'x']]`, as display text. */
+function flatten(object, prefix = '') {
+  const out = [];
+  for (const [name, value] of Object.entries(object ?? {})) {
+    const label = prefix ? `${prefix} ${humanize(name).toLowerCase()}` : humanize(name);
+    if (value && typeof value === 'object' && !Array.isArray(value)) out.push(...flatten(value, label));
+    else out.push([label, display(name, value)]);
+  }
+  return out;
+}
+
+function display(name, value) {
+  if (value === null || value === undefined) return '—';
+  if (Array.isArray(value)) {
+    return value.map((item) => (item && typeof item === 'object'
+      ? Object.values(item).join(': ') : String(item))).join(', ') || '—';
+  }
+  if (typeof value === 'number' && /rate|bound|threshold|compliance/i.test(name) && value <= 1) return percent(value);
+  if (typeof value === 'string' && /At$|^(from|to)$/.test(name)) return when(value);
+  return String(value);
+}
+
+function table(caption, rows) {
+  if (!rows.length) return h('p', null, `${caption}: none.`);
+  const columns = flatten(rows[0]).map(([label]) => label);
+  return h('table', null, h('caption', null, caption),
+    h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', null, rows.map((row) => h('tr', null, flatten(row).map(([, value]) => h('td', null, value))))));
+}
+
+function sourceLabel(row) {
+  const source = row.source ?? row;
+  return [source.kind ?? source.sourceKind, source.id ?? source.sourceId, source.batchId].filter(Boolean).join(' ');
+}
+
+function numberField(row, pattern) {
+  const hit = Object.entries(row).find(([name, value]) => pattern.test(name) && typeof value === 'number');
+  return hit ? hit[1] : null;
+}
+
+function unavailable(title, id, reason) {
+  return h('section', { class: 'panel unavailable', 'aria-labelledby': id, 'data-available': 'false' },
+    h('h2', { id }, title),
+    h('p', null, `Not available on this server${reason ? `: ${reason}` : ''}.`),
+    h('p', { class: 'hint' }, 'The server’s API does not offer this query (an older version, or introspection is turned off).'));
+}
+
+async function panel(slot, title, id, name, args, draw) {
+  fill(slot, h('section', { class: 'panel', 'aria-labelledby': id, 'aria-busy': 'true' }, h('h2', { id }, title), h('p', null, 'Loading…')));
+  let result;
+  try {
+    result = await run(name, args);
+  } catch (err) {
+    fill(slot, err.code === 'FORBIDDEN'
+      ? h('section', { class: 'panel', 'aria-labelledby': id }, h('h2', { id }, title), h('p', null, `Your roles do not allow this: ${err.message}`))
+      : unavailable(title, id, err.message));
+    return;
+  }
+  if (!result) {
+    fill(slot, unavailable(title, id, `no \`${name}\` query`));
+    return;
+  }
+  fill(slot, h('section', { class: 'panel', 'aria-labelledby': id, 'data-available': 'true' }, h('h2', { id }, title), draw(result.value)));
+}
+
+function drawIncidents(incidents) {
+  const rows = incidents ?? [];
+  return [
+    table('Raised incidents, with the bulk restore they prepare', rows),
+    rows.length ? h('ul', { class: 'links' }, rows.map((row) => {
+      const source = row.source?.id ?? row.sourceId;
+      return source ? h('li', null, h('a', { href: `#/bulk/source=${encodeURIComponent(source)}` }, `Prepare a bulk restore of ${sourceLabel(row)}`)) : null;
+    })) : null,
+  ];
+}
+
+function drawSources(sources) {
+  const rows = sources ?? [];
+  const items = rows.map((row) => ({ label: sourceLabel(row), value: numberField(row, /overturnRate|^rate$/i) ?? 0 }));
+  return [
+    items.length ? barChart({ title: 'Overturn rate by source', items, format: percent, max: 1 }) : null,
+    table('Sources ranked by overturn rate and volume', rows),
+  ];
+}
+
+function drawReport(report) {
+  const median = numberField(report ?? {}, /median.*decision/i);
+  const p90 = numberField(report ?? {}, /p90.*decision/i);
+  const items = [['Median', median], ['90th percentile', p90]]
+    .filter(([, value]) => value !== null).map(([label, value]) => ({ label, value }));
+  return [
+    items.length ? barChart({ title: 'Time to decision (hours)', items, format: (v) => `${v.toFixed(1)} h` }) : h('p', null, 'No decisions in this period.'),
+    facts(flatten(report)),
+  ];
+}
+
+function isoDay(date) {
+  return date.toISOString().slice(0, 10);
+}
+
+export function render(container) {
+  const today = new Date();
+  const from = h('input', { type: 'date', name: 'from', value: isoDay(new Date(today.getTime() - 30 * 86400000)) });
+  const to = h('input', { type: 'date', name: 'to', value: isoDay(new Date(today.getTime() + 86400000)) });
+  const includeResolved = h('input', { type: 'checkbox', name: 'includeResolved', id: 'include-resolved' });
+  const form = h('form', { class: 'filters', 'aria-label': 'Report period' },
+    field('From (UTC)', from), field('To (UTC, exclusive)', to),
+    h('div', { class: 'choice' }, includeResolved, h('label', { htmlFor: 'include-resolved' }, 'Include resolved incidents')),
+    h('button', { type: 'submit' }, 'Show'));
+  const incidents = h('div');
+  const sources = h('div');
+  const report = h('div');
+  fill(container, h('h1', null, 'Incidents and transparency'), form, incidents, h('div', { class: 'two' }, sources, report));
+
+  function load() {
+    const period = { from: new Date(`${from.value}T00:00:00Z`).toISOString(), to: new Date(`${to.value}T00:00:00Z`).toISOString() };
+    panel(incidents, 'Faulty-enforcement incidents', 'incidents-title', 'incidents', { includeResolved: includeResolved.checked }, drawIncidents);
+    panel(sources, 'Sources by overturn rate', 'sources-title', 'rankedSources', { ...period, first: 20 }, drawSources);
+    panel(report, 'Transparency report', 'report-title', 'transparencyReport', period, drawReport);
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    load();
+  });
+  load();
+}

@@ -1,0 +1,442 @@
+//! The reviewer console: its HTTP serving and security headers, and an end-to-end flow in
+//! headless Chromium driven over WebDriver: sign in, claim, read a case whose message is
+//! hostile HTML, decide, watch a second reviewer's queue update live, run a bulk restore to
+//! 100 %, and open the transparency screen. Screenshots land in `target/console-screenshots/`.
+
+#[allow(dead_code)]
+mod api;
+mod webdriver;
+
+use std::path::PathBuf;
+
+use api::{config_for, enforcement, TestApp, FILE, RECORD, TRIAGE};
+use redress_core::Role;
+use serde_json::{json, Value};
+use webdriver::{Browser, Driver};
+
+/// Text an appellant might send to get script into a reviewer's browser.
+const HOSTILE_BODY: &str = "<script>window.__pwned = 'script'</script><img src=x onerror=\"window.__pwned = 'img'\"> I only saved that pin, please restore my account";
+const HOSTILE_SUBJECT: &str = "<b onmouseover=\"window.__pwned = 'subject'\">Appeal</b>";
+const MISFIRED_RULE: &str = "rule-misfire-42";
+const WAVE: usize = 5;
+
+/// One browser flow at a time: two Chromium profiles are plenty for a small machine.
+static BROWSERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn screenshots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/console-screenshots")
+}
+
+async fn file_hostile_appeal(app: &TestApp) -> (String, String, i64) {
+    let platform = app.token("platform", &[Role::Integration]);
+    let recorded = app
+        .ok(
+            &platform,
+            RECORD,
+            json!({"e": [enforcement("acct-hostile", "spam")]}),
+        )
+        .await;
+    let filed = app
+        .ok(
+            &platform,
+            FILE,
+            json!({"i": {
+                "requestId": "req-hostile",
+                "enforcementId": recorded["recordEnforcements"]["ids"][0],
+                "sender": "acct-hostile@example.test",
+                "subject": HOSTILE_SUBJECT,
+                "body": HOSTILE_BODY,
+                "identityVerified": true,
+            }}),
+        )
+        .await;
+    let appeal = &filed["fileAppeal"]["appeal"];
+    let id = appeal["id"].as_str().expect("id").to_owned();
+    let triager = app.token("tina", &[Role::Triager]);
+    let triaged = app
+        .ok(
+            &triager,
+            TRIAGE,
+            json!({"id": id, "v": appeal["version"], "q": "general"}),
+        )
+        .await;
+    (
+        id,
+        appeal["reference"].as_str().expect("reference").to_owned(),
+        triaged["triageAppeal"]["version"]
+            .as_i64()
+            .expect("version"),
+    )
+}
+
+/// Enforcements of one misfiring rule against `WAVE` accounts, for the bulk restore.
+async fn record_wave(app: &TestApp) {
+    let platform = app.token("platform", &[Role::Integration]);
+    let wave: Vec<Value> = (1..=WAVE)
+        .map(|n| {
+            let mut item = enforcement(&format!("wave-{n}"), "spam");
+            item["sourceKind"] = json!("rule");
+            item["sourceId"] = json!(MISFIRED_RULE);
+            item
+        })
+        .collect();
+    app.ok(&platform, RECORD, json!({"e": wave})).await;
+}
+
+async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
+    browser
+        .goto(&format!("http://{}/console/", app.app.http_addr))
+        .await;
+    browser.type_into("#token", token).await;
+    browser.click("#sign-in-form button[type=submit]").await;
+    browser.wait("#nav a[href='#/queue']").await;
+}
+
+/// Every form control on screen has a label, and the page keeps its landmarks.
+async fn assert_accessible(browser: &Browser, screen: &str) {
+    let unlabelled = browser
+        .execute(
+            "return [...document.querySelectorAll('#screen input, #screen select, #screen textarea')] \
+             .filter((control) => control.labels.length === 0 && !control.getAttribute('aria-label')) \
+             .map((control) => control.name || control.id)",
+        )
+        .await;
+    assert_eq!(
+        unlabelled,
+        json!([]),
+        "unlabelled controls on the {screen} screen"
+    );
+    let landmarks = browser
+        .execute("return ['header', 'nav', 'main', '[aria-live]'].every((selector) => document.querySelector(selector) !== null) && document.querySelectorAll('#screen h1').length === 1")
+        .await;
+    assert_eq!(
+        landmarks,
+        json!(true),
+        "landmarks or heading missing on the {screen} screen"
+    );
+}
+
+async fn account_status(app: &TestApp, token: &str, account: &str) -> String {
+    let data = app
+        .ok(
+            token,
+            "query($id: String!) { account(id: $id) { status } }",
+            json!({"id": account}),
+        )
+        .await;
+    data["account"]["status"]
+        .as_str()
+        .expect("status")
+        .to_owned()
+}
+
+redress_engine::backend_tests! {
+    async fn the_console_is_served_with_a_strict_policy(db) {
+        let app = TestApp::start(&db).await;
+        let base = format!("http://{}", app.app.http_addr);
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+
+        let redirect = client.get(format!("{base}/console")).send().await.expect("get");
+        assert_eq!(redirect.status(), 308);
+        assert_eq!(redirect.headers()["location"], "/console/");
+
+        for asset in redress::console::ASSETS {
+            let path = if asset.name == "index.html" { String::new() } else { asset.name.to_owned() };
+            let response = client.get(format!("{base}/console/{path}")).send().await.expect("get");
+            assert_eq!(response.status(), 200, "{}", asset.name);
+            let headers = response.headers().clone();
+            assert_eq!(headers["content-type"], asset.content_type, "{}", asset.name);
+            assert_eq!(headers["x-content-type-options"], "nosniff");
+            assert_eq!(headers["cache-control"], "no-cache");
+            let policy = headers["content-security-policy"].to_str().expect("policy");
+            assert!(policy.starts_with("default-src 'self'; script-src 'self';"), "{policy}");
+            assert!(policy.contains(&format!("connect-src 'self' ws://{} wss://{};", app.app.http_addr, app.app.http_addr)), "{policy}");
+            assert!(!policy.contains("unsafe"), "{policy}");
+
+            let etag = headers["etag"].clone();
+            let again = client.get(format!("{base}/console/{path}"))
+                .header("if-none-match", etag)
+                .send().await.expect("get");
+            assert_eq!(again.status(), 304, "{}", asset.name);
+            assert_eq!(response.bytes().await.expect("body").as_ref(), asset.body);
+        }
+
+        let missing = client.get(format!("{base}/console/secrets.toml")).send().await.expect("get");
+        assert_eq!(missing.status(), 404);
+        let escape = client.get(format!("{base}/console/..%2FCargo.toml")).send().await.expect("get");
+        assert_eq!(escape.status(), 404);
+        app.stop().await;
+    }
+
+    async fn a_reviewer_and_support_work_through_the_console_in_a_browser(db) {
+        if !webdriver::available("console browser flow") {
+            return;
+        }
+        let _one_at_a_time = BROWSERS.lock().await;
+        let outgoing = tempfile::tempdir().expect("outgoing mail dir");
+        let mut config = config_for(&db);
+        config.workers.enabled = true;
+        config.email.outgoing_dir = outgoing.path().to_owned();
+        config.restoration.bulk_chunk_size = 2;
+        config.restoration.bulk_poll_seconds = 1;
+        config.appeals.four_eyes_policies = vec!["terrorism".to_owned()];
+        // The browser counts SLA deadlines down on its own clock: start the service's there.
+        let clock = redress_engine::ManualClock::new(chrono::Utc::now());
+        let app = TestApp {
+            app: redress::app::start_with_clock(config.clone(), std::sync::Arc::new(clock.clone()))
+                .await
+                .expect("start"),
+            clock,
+            config,
+            http: reqwest::Client::new(),
+        };
+        let (appeal_id, reference, _) = file_hostile_appeal(&app).await;
+        record_wave(&app).await;
+        // Another appeal, filed and not yet triaged, keeps the queue's summary non-empty.
+        api::file_appeal(&app, "acct-waiting", "spam").await;
+        let shots = screenshots();
+        let backend = redress_engine::db::backend_name(app.app.state.engine.db());
+
+        let driver = Driver::launch().await;
+        let rita = driver.browser("rita").await;
+        let sam = driver.browser("sam").await;
+        let row = format!("tr[data-appeal-id='{appeal_id}']");
+
+        // A senior reviewer watches the queue in a second browser.
+        sign_in(&sam, &app, &app.token("sam", &[Role::SeniorReviewer])).await;
+        sam.wait(&row).await;
+        assert_eq!(sam.text(&format!("{row} td.assignee")).await, "unclaimed");
+
+        // The reviewer claims the next case and reads it.
+        sign_in(&rita, &app, &app.token("rita", &[Role::Reviewer])).await;
+        rita.wait(&row).await;
+        rita.click("#claim-next").await;
+        rita.wait("pre.message-body").await;
+        assert_eq!(rita.text("#screen h1").await, format!("Case {reference}"));
+        let body = rita.text("li.message.inbound pre.message-body").await;
+        assert!(body.contains("<script>window.__pwned = 'script'</script>"), "{body}");
+        assert!(body.contains("<img src=x onerror="), "{body}");
+        let subject = rita.text("li.message.inbound dd:nth-of-type(3)").await;
+        assert_eq!(subject, HOSTILE_SUBJECT);
+        let injected = rita
+            .execute("return [typeof window.__pwned, document.querySelectorAll('#screen script, #screen img, #screen b').length]")
+            .await;
+        assert_eq!(injected, json!(["undefined", 0]), "hostile markup was interpreted");
+        assert!(rita.text("section.enforcement").await.contains("saved (the account kept"));
+        rita.execute("document.querySelector('li.message.inbound').scrollIntoView({block: 'center'})").await;
+        assert_accessible(&rita, "case").await;
+        rita.screenshot(&shots.join(format!("case-{backend}.png"))).await;
+
+        // The queue in the other browser shows the claim without a reload.
+        sam.wait_until(
+            "the claim to reach the second browser",
+            &format!("return document.querySelector(\"{row} td.assignee\")?.textContent === 'rita'"),
+        ).await;
+        assert_accessible(&sam, "queue").await;
+        sam.screenshot(&shots.join(format!("queue-{backend}.png"))).await;
+
+        // Someone else writes a note: the open case updates live with the new version.
+        let before = rita.execute("return document.getElementById('screen').dataset.version").await;
+        let sam_token = app.token("sam", &[Role::SeniorReviewer]);
+        let version: i64 = before.as_str().expect("version").parse().expect("number");
+        app.ok(
+            &sam_token,
+            r"mutation($id: ID!, $v: Int!, $t: String!) { addNote(id: $id, expectedVersion: $v, text: $t) { version } }",
+            json!({"id": appeal_id, "v": version, "t": "checked the pin history"}),
+        ).await;
+        rita.wait_until(
+            "the note to reach the open case",
+            &format!("return document.getElementById('screen').dataset.version === '{}'", version + 1),
+        ).await;
+        assert!(rita.text("#case-notice").await.contains("just changed"));
+
+        // The decision uses the fresh version and goes through.
+        rita.type_into("form[data-action=decideAppeal] textarea[name=reasons]", "The account saved the pin; it did not create it.").await;
+        rita.click("form[data-action=decideAppeal] button[type=submit]").await;
+        // A restore stays `reviewed` until the restoration is confirmed.
+        rita.wait_until(
+            "the decision to show",
+            "const state = document.getElementById('screen').dataset.state; return (state === 'REVIEWED' || state === 'RESTORED') && document.querySelector('.decision') !== null",
+        ).await;
+        assert!(rita.text(".decision").await.contains("The account saved the pin; it did not create it."));
+
+        // The other screen's queue shows the decision, live.
+        sam.wait_until(
+            "the decision to reach the second browser's queue",
+            &format!("const row = document.querySelector(\"{row}\"); return document.querySelector('table.appeals tbody tr') !== null && (row === null || row.dataset.state !== 'TRIAGED')"),
+        ).await;
+
+        // A stale action: the second browser reopens the case without a live connection,
+        // someone else changes the case, and the note sent with the old version is
+        // refused with a notice and the fresh state, keeping the typed text.
+        let rita_token = app.token("rita", &[Role::Reviewer]);
+        webdriver::wait_for("the restoration to be confirmed", || async {
+            let data = app
+                .ok(&rita_token, "query($id: ID!) { appeal(id: $id) { state } }", json!({"id": appeal_id}))
+                .await;
+            (data["appeal"]["state"] == "RESTORED").then_some(())
+        })
+        .await;
+        sam.drop_websockets().await;
+        sam.goto(&format!("http://{}/console/#/case/{appeal_id}", app.app.http_addr)).await;
+        sam.refresh().await;
+        sam.wait("form[data-action=addNote] textarea[name=text]").await;
+        let seen: i64 = sam
+            .execute("return document.getElementById('screen').dataset.version")
+            .await
+            .as_str()
+            .expect("version")
+            .parse()
+            .expect("number");
+        app.ok(
+            &rita_token,
+            r"mutation($id: ID!, $v: Int!, $t: String!) { addNote(id: $id, expectedVersion: $v, text: $t) { version } }",
+            json!({"id": appeal_id, "v": seen, "t": "a note the other screen has not seen"}),
+        ).await;
+        sam.type_into("form[data-action=addNote] textarea[name=text]", "second opinion: agree").await;
+        sam.click("form[data-action=addNote] button[type=submit]").await;
+        sam.wait("#case-notice.conflict").await;
+        assert!(sam.text("#case-notice").await.contains("Someone else changed this case first"));
+        sam.wait_until(
+            "the fresh state after the conflict",
+            &format!("return document.getElementById('screen').dataset.version === '{}'", seen + 1),
+        ).await;
+        // Event details are folded away; their text is there.
+        assert_eq!(
+            sam.execute("return document.querySelector('ol.timeline').textContent.includes('a note the other screen has not seen')").await,
+            json!(true)
+        );
+        assert_eq!(
+            sam.execute("return document.querySelector('form[data-action=addNote] textarea[name=text]').value").await,
+            json!("second opinion: agree")
+        );
+        sam.click("form[data-action=addNote] button[type=submit]").await;
+        sam.wait_until(
+            "the resent note to be saved",
+            &format!("return document.getElementById('screen').dataset.version === '{}'", seen + 2),
+        ).await;
+        assert_eq!(
+            sam.execute("return document.querySelector('form[data-action=addNote] textarea[name=text]').value").await,
+            json!(""),
+            "a saved note stays in its box"
+        );
+
+        // Four-eyes: the reviewer's restore waits for a senior reviewer's approval.
+        let (four_eyes_id, _) = api::triaged_appeal(&app, "acct-four-eyes", "terrorism", "general").await;
+        rita.click("#nav a[href='#/queue']").await;
+        rita.wait(&format!("tr[data-appeal-id='{four_eyes_id}']")).await;
+        rita.click("#claim-next").await;
+        rita.wait(&format!("#screen[data-appeal-id='{four_eyes_id}'] form[data-action=decideAppeal]")).await;
+        rita.type_into("form[data-action=decideAppeal] textarea[name=reasons]", "Reported by mistake.").await;
+        rita.click("form[data-action=decideAppeal] button[type=submit]").await;
+        rita.wait("#screen[data-state='REVIEWED'] .decision").await;
+        assert!(rita.text("section[aria-labelledby=summary-title]").await.contains("reviewed, awaiting a second approval"));
+        sam.goto(&format!("http://{}/console/#/case/{four_eyes_id}", app.app.http_addr)).await;
+        sam.refresh().await;
+        sam.click("form[data-action=approveDecision] button[type=submit]").await;
+        sam.wait_until(
+            "the approval to show",
+            "const decision = document.querySelector('.decision'); return decision !== null && decision.textContent.includes('Approved bysam')",
+        ).await;
+
+        // Support restores the misfired rule's wave in bulk.
+        let sue = app.token("sue", &[Role::Support]);
+        for n in 1..=WAVE {
+            assert_eq!(account_status(&app, &sue, &format!("wave-{n}")).await, "deactivated");
+        }
+        rita.click("#sign-out").await;
+        rita.wait("#sign-in-form").await;
+        assert_eq!(rita.execute("return sessionStorage.length").await, json!(0));
+        sign_in(&rita, &app, &sue).await;
+        rita.click("#nav a[href='#/bulk']").await;
+        rita.type_into("form.selector input[name=value]", MISFIRED_RULE).await;
+        rita.click("form.selector button[type=submit]").await;
+        rita.wait("section.preview[data-accounts]").await;
+        assert_eq!(
+            rita.execute("return document.querySelector('section.preview').dataset.accounts").await,
+            json!(WAVE.to_string())
+        );
+        assert!(rita.text("section.preview ul.sample").await.contains("wave-1"));
+        rita.type_into("form.selector input[name=reason]", "rule-misfire-42 matched every saved pin").await;
+        rita.click("#start-bulk").await;
+        rita.wait("section.progress[data-status]").await;
+        rita.wait_until(
+            "the bulk restore to reach 100 %",
+            "const p = document.querySelector('section.progress'); return p && p.dataset.percent === '100' && p.dataset.status === 'completed' && document.getElementById('progress-title').textContent === 'Final report'",
+        ).await;
+        assert!(rita.text("#progress-text").await.starts_with(&format!("{WAVE} of {WAVE} accounts processed (100.0 %)")));
+        assert_accessible(&rita, "bulk restore").await;
+        rita.screenshot(&shots.join(format!("bulk-restore-{backend}.png"))).await;
+        for n in 1..=WAVE {
+            assert_ne!(account_status(&app, &sue, &format!("wave-{n}")).await, "deactivated");
+        }
+
+        // Incidents and the transparency report: every panel settles, available or not.
+        let admin = app.token("ada", &[Role::Admin]);
+        rita.click("#sign-out").await;
+        sign_in(&rita, &app, &admin).await;
+        rita.click("#nav a[href='#/transparency']").await;
+        rita.wait_until(
+            "the transparency panels to settle",
+            "return document.querySelectorAll('#screen section.panel[data-available]').length === 3",
+        ).await;
+        assert_accessible(&rita, "transparency").await;
+        rita.screenshot(&shots.join(format!("transparency-{backend}.png"))).await;
+
+        // The transparency screen builds its selections from the schema: against a query
+        // this server has, it reads every scalar field, nested objects included.
+        let summary = rita
+            .execute_async("const screen = await import('./transparency.js'); return [await screen.run('queueSummary', {}), await screen.run('noSuchQuery', {})];")
+            .await;
+        let expected = app.ok(&admin, "{ queueSummary { queue open claimable slaBreached byState { key count } } }", json!({})).await;
+        let entries = summary[0]["value"].as_array().unwrap_or_else(|| panic!("{summary}"));
+        assert!(!entries.is_empty(), "{summary}");
+        assert_eq!(entries.len(), expected["queueSummary"].as_array().expect("entries").len(), "{summary}");
+        for (got, want) in entries.iter().zip(expected["queueSummary"].as_array().expect("entries")) {
+            for field in ["queue", "open", "claimable", "slaBreached", "byState"] {
+                assert_eq!(got[field], want[field], "{field} in {summary}");
+            }
+        }
+        assert_eq!(summary[1], Value::Null, "{summary}");
+
+        // Its charts are SVG built from DOM calls: a hostile source id stays a label.
+        let chart = rita
+            .execute_async(
+                "const charts = await import('./charts.js'); \
+                 const chart = charts.barChart({title: 'Overturn rate by source', max: 1, format: (v) => `${v * 100} %`, \
+                   items: [{label: '<img src=x onerror=__pwned=1>', value: 0.5}, {label: 'rule-7', value: 0.25}]}); \
+                 document.getElementById('screen').append(chart); \
+                 return {bars: [...chart.querySelectorAll('rect')].map((bar) => Number(bar.getAttribute('width'))), \
+                         labels: [...chart.querySelectorAll('text.chart-label')].map((label) => label.textContent), \
+                         images: chart.querySelectorAll('img').length, pwned: typeof window.__pwned, \
+                         name: chart.getAttribute('aria-label')};",
+            )
+            .await;
+        let bars = chart["bars"].as_array().unwrap_or_else(|| panic!("{chart}"));
+        assert_eq!(bars.len(), 2, "{chart}");
+        let (first, second) = (bars[0].as_f64().expect("width"), bars[1].as_f64().expect("width"));
+        assert!((first - 2.0 * second).abs() < 0.2, "bars not to scale: {chart}");
+        assert_eq!(chart["labels"], json!(["<img src=x onerror=__pwned=1>", "rule-7"]));
+        assert_eq!(chart["images"], json!(0));
+        assert_eq!(chart["pwned"], json!("undefined"));
+        assert_eq!(chart["name"], json!("Overturn rate by source. <img src=x onerror=__pwned=1>: 50 %; rule-7: 25 %"));
+
+        // No script error and no policy violation in either browser.
+        for (name, browser) in [("rita", &rita), ("sam", &sam)] {
+            let problems: Vec<String> = browser
+                .log()
+                .await
+                .into_iter()
+                .filter(|line| line.contains("SEVERE") || line.contains("Content Security Policy"))
+                .collect();
+            assert!(problems.is_empty(), "{name}'s browser logged: {problems:?}");
+        }
+        rita.quit().await;
+        sam.quit().await;
+        drop(driver);
+        app.stop().await;
+    }
+}

@@ -10,6 +10,7 @@ mod m20261125_000300_mail_signing_keys;
 mod m20261125_000400_social;
 mod m20261125_000500_restoration;
 mod m20261125_000600_transparency;
+mod m20261125_000700_audit_log;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000400_social::Migration),
             Box::new(m20261125_000500_restoration::Migration),
             Box::new(m20261125_000600_transparency::Migration),
+            Box::new(m20261125_000700_audit_log::Migration),
         ]
     }
 }

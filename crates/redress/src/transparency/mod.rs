@@ -2,6 +2,7 @@
 //! the background, the appellant status page and the report and export commands.
 
 mod commands;
+pub mod disputes_cli;
 mod status_page;
 
 use std::time::Duration;

@@ -6,6 +6,7 @@ pub mod report;
 pub mod sources;
 pub mod status;
 pub mod tdb;
+pub mod throttle;
 
 use chrono::{DateTime, Utc};
 use redress_core::Actor;

@@ -125,6 +125,23 @@ redress_engine::backend_tests! {
         let until = app.clock.now() + TimeDelta::days(7);
         let until_text = until.format("%Y-%m-%d %H:%M UTC").to_string();
         assert!(warned[0].payload["reason"].as_str().expect("reason").contains(&until_text), "{}", warned[0].payload);
+        // The mail deliverer sends it like any notice, with the date.
+        let item = redress_engine::delivery::OutboxMessage {
+            id: warned[0].id,
+            topic: warned[0].topic.clone(),
+            appeal_id: warned[0].appeal_id,
+            idempotency_key: warned[0].idempotency_key.clone(),
+            payload: warned[0].payload.clone(),
+            attempts: warned[0].attempts,
+        };
+        let registry = redress::deliverers::registry(&app.app.state).expect("registry");
+        registry.deliverer_for(&item).expect("mail takes API notices").deliver(&item).await.expect("deliver");
+        let written: Vec<_> = std::fs::read_dir(outgoing.path()).expect("dir").map(|e| e.expect("entry").path()).collect();
+        assert_eq!(written.len(), 1);
+        let mail = String::from_utf8(std::fs::read(&written[0]).expect("read")).expect("utf-8");
+        assert!(mail.contains("Further appeals will not be accepted for a while"), "{mail}");
+        assert!(mail.replace("=\r\n", "").contains(&until_text), "{mail}");
+
         let db = app.app.state.engine.db().clone();
         let audited = audit::entries(&db, audit::THROTTLE_WARNING, Some(ACCOUNT)).await.expect("audit");
         assert_eq!(audited.len(), 1);

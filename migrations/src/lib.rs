@@ -11,6 +11,7 @@ mod m20261125_000400_social;
 mod m20261125_000500_restoration;
 mod m20261125_000600_transparency;
 mod m20261125_000650_sla_pauses;
+mod m20261125_000700_audit_log;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000500_restoration::Migration),
             Box::new(m20261125_000600_transparency::Migration),
             Box::new(m20261125_000650_sla_pauses::Migration),
+            Box::new(m20261125_000700_audit_log::Migration),
         ]
     }
 }

@@ -18,6 +18,9 @@ pub struct Decision {
     pub approved_by: Option<String>,
     #[serde(default)]
     pub statement: Option<StatementOfReasons>,
+    /// An upheld appeal the reviewer found manifestly unfounded.
+    #[serde(default)]
+    pub manifestly_unfounded: bool,
 }
 
 /// The current state of an appeal: exactly the fold of its events.
@@ -146,6 +149,7 @@ impl Appeal {
                 reasons,
                 decided_by,
                 statement,
+                manifestly_unfounded,
             } => {
                 self.state = AppealState::Reviewed;
                 self.clear_claim();
@@ -155,6 +159,7 @@ impl Appeal {
                     decided_by: decided_by.clone(),
                     approved_by: None,
                     statement: statement.clone(),
+                    manifestly_unfounded: *manifestly_unfounded,
                 });
             }
             EventKind::DecisionApproved { approved_by, .. } => {

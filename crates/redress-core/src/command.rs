@@ -50,6 +50,10 @@ pub enum Command {
         /// Required to uphold; on a restore, only where some restriction stays in place.
         #[serde(default)]
         statement: Option<StatementOfReasons>,
+        /// The appeal was upheld as manifestly unfounded (DSA Art. 23): it counts towards
+        /// throttling the account's further appeals. Only with `Uphold`.
+        #[serde(default)]
+        manifestly_unfounded: bool,
     },
     Approve {
         note: Option<String>,

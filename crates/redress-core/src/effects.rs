@@ -17,6 +17,8 @@ wire_enum!(
         Reopened => "reopened",
         ClosedNoResponse => "closed_no_response",
         AccountRestored => "account_restored",
+        ThrottleWarning => "throttle_warning",
+        AppealRefused => "appeal_refused",
     }
 );
 

@@ -48,6 +48,9 @@ pub enum EventKind {
         /// Absent in histories written before statements of reasons were recorded.
         #[serde(default)]
         statement: Option<StatementOfReasons>,
+        /// Absent (false) in histories written before the flag existed.
+        #[serde(default)]
+        manifestly_unfounded: bool,
     },
     DecisionApproved {
         approved_by: String,

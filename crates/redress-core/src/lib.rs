@@ -12,6 +12,7 @@ pub mod role;
 pub mod sla;
 pub mod state;
 pub mod statement;
+pub mod throttle;
 pub mod transition;
 
 pub use appeal::{Appeal, Decision};
@@ -29,3 +30,4 @@ pub use statement::{
     Automation, Ground, RedressOption, Restriction, RestrictionFamily, RestrictionKind,
     StatementError, StatementOfReasons, TerritorialScope,
 };
+pub use throttle::ThrottleRule;

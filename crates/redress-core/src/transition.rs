@@ -132,8 +132,15 @@ pub fn decide(
             outcome,
             reasons,
             statement,
+            manifestly_unfounded,
         } => {
             require_state(state, name, &[S::Triaged])?;
+            if *manifestly_unfounded && *outcome != Outcome::Uphold {
+                return Err(TransitionError::InvalidInput {
+                    field: "manifestly_unfounded",
+                    reason: "only an upheld appeal can be manifestly unfounded",
+                });
+            }
             require_role(actor, name, REVIEWERS)?;
             holds_live_claim(appeal, actor, name, now)?;
             decision_statement(*outcome, reasons, statement.as_ref(), actor)?;
@@ -142,6 +149,7 @@ pub fn decide(
                 reasons: reasons.clone(),
                 decided_by: staff_subject(actor),
                 statement: statement.clone(),
+                manifestly_unfounded: *manifestly_unfounded,
             }];
             if !appeal.four_eyes && *outcome == Outcome::Uphold {
                 kinds.push(EventKind::Upheld);

@@ -112,6 +112,7 @@ fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Co
                 "policy 4.2 misapplied".into()
             },
             statement: statement_variant(minutes / 3),
+            manifestly_unfounded: false,
         },
         9 => Command::Approve { note: None },
         10 => Command::Reject {
@@ -174,6 +175,7 @@ fn check_history(history: &[Event], appeal: &Appeal) -> Result<(), TestCaseError
                 decided_by,
                 reasons,
                 statement,
+                ..
             } => {
                 prop_assert!(
                     has_role(&event.actor, &[Role::Reviewer, Role::SeniorReviewer]),
@@ -386,6 +388,7 @@ fn four_eyes_restore_needs_a_second_senior_then_confirmation() {
             outcome: Outcome::Restore,
             reasons: String::new(),
             statement: None,
+            manifestly_unfounded: false,
         },
         &dave,
         now,
@@ -534,6 +537,7 @@ fn uphold(statement: Option<StatementOfReasons>) -> Command {
         outcome: Outcome::Uphold,
         reasons: "The account created the pin.".into(),
         statement,
+        manifestly_unfounded: false,
     }
 }
 
@@ -611,6 +615,7 @@ fn a_service_identity_cannot_decide_even_with_a_reviewer_role() {
         outcome: Outcome::Restore,
         reasons: "looks fine".into(),
         statement: None,
+        manifestly_unfounded: false,
     };
     assert!(matches!(
         decide(&appeal, &restore, &bot, t0()),

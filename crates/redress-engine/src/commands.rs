@@ -1,7 +1,7 @@
 //! Applying a command to a stored appeal: the one path every state change takes.
 
 use chrono::{DateTime, Utc};
-use redress_core::{effects_of, transition, Actor, Command, Event};
+use redress_core::{effects_of, transition, Actor, Command, Event, EventKind};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
@@ -47,6 +47,9 @@ pub async fn apply_command<C: ConnectionTrait>(
     let events = transition::decide(&stored.appeal, command, actor, now)?;
     let queue_before = stored.appeal.queue.clone();
     record(conn, settings, &mut stored, &events, now).await?;
+    if events.iter().any(|e| matches!(e.kind, EventKind::Upheld)) {
+        crate::transparency::throttle::after_upheld(conn, settings, &stored, now).await?;
+    }
     Ok(Applied {
         appeal: stored,
         events,

@@ -161,7 +161,7 @@ async fn receive(
     let linked = handles::linked_account(txn, channel, &sender).await?;
     incoming.identity_verified = linked.is_some();
     incoming.account_id = linked;
-    let filing = filing::file_appeal(
+    let filing = match filing::file_appeal(
         txn,
         settings,
         &Actor::system("intake"),
@@ -169,7 +169,17 @@ async fn receive(
         now,
         rand::random(),
     )
-    .await?;
+    .await
+    {
+        Err(EngineError::AppealsThrottled { account, until }) => {
+            refuse(txn, &incoming, &account, until, now).await?;
+            return Ok(DirectMessageReceipt {
+                filing: Filing::Refused { until },
+                identity_verified: true,
+            });
+        }
+        other => other?,
+    };
     let verified = incoming.identity_verified;
     if let Filing::Created(appeal) = &filing {
         if !verified {
@@ -181,6 +191,39 @@ async fn receive(
         filing,
         identity_verified: verified,
     })
+}
+
+/// Keeps a throttled account's DM on record without a case, audits the refusal and answers
+/// the sender with the reason: a webhook has no other way to tell them.
+async fn refuse(
+    txn: &DatabaseTransaction,
+    incoming: &IncomingAppeal,
+    account: &str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), EngineError> {
+    use crate::transparency::throttle;
+    let recorded =
+        crate::correspondence::record_unfiled(txn, incoming, "refused_throttled", now).await?;
+    let crate::correspondence::Recorded::New(message_id) = recorded else {
+        return Ok(());
+    };
+    let refusal = throttle::Refusal {
+        account_id: account,
+        channel: incoming.channel,
+        sender: &incoming.sender,
+        until,
+    };
+    throttle::audit_refusal(txn, refusal, now).await?;
+    throttle::notify_refusal(
+        txn,
+        incoming.channel,
+        &incoming.sender,
+        message_id,
+        until,
+        now,
+    )
+    .await
 }
 
 /// On PostgreSQL, DMs of one sender are filed one at a time, so two first messages sent

@@ -97,6 +97,10 @@ impl Engine {
                 Err(err) if err.is_retryable() && attempt < FILING_ATTEMPTS => {
                     tracing::debug!(attempt, error = %err, "filing raced another writer; retrying");
                 }
+                Err(EngineError::AppealsThrottled { account, until }) => {
+                    self.audit_refusal(&account, &incoming, until).await?;
+                    return Err(EngineError::AppealsThrottled { account, until });
+                }
                 Err(err) => return Err(err),
                 Ok(filing) => {
                     if let Some(change) = filing_change(&filing) {
@@ -138,6 +142,22 @@ impl Engine {
         Ok(applied)
     }
 
+    /// Audits a throttled filing in its own transaction: the filing's rolled back.
+    async fn audit_refusal(
+        &self,
+        account: &str,
+        incoming: &IncomingAppeal,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), EngineError> {
+        let refusal = crate::transparency::throttle::Refusal {
+            account_id: account,
+            channel: incoming.channel,
+            sender: &incoming.sender,
+            until,
+        };
+        crate::transparency::throttle::audit_refusal(&self.db, refusal, self.clock.now()).await
+    }
+
     pub async fn appeal(&self, id: Uuid) -> Result<StoredAppeal, EngineError> {
         appeals::find(&self.db, id).await
     }
@@ -157,7 +177,7 @@ impl Engine {
 fn filing_change(filing: &Filing) -> Option<AppealChange> {
     match filing {
         Filing::Created(stored) | Filing::Appended(stored) => Some(AppealChange::of(stored, None)),
-        Filing::Duplicate { .. } => None,
+        Filing::Duplicate { .. } | Filing::Refused { .. } => None,
     }
 }
 

@@ -29,6 +29,11 @@ pub enum EngineError {
         closed_at: chrono::DateTime<chrono::Utc>,
         months: u32,
     },
+    #[error("{}", crate::transparency::throttle::refusal_text(*until))]
+    AppealsThrottled {
+        account: String,
+        until: chrono::DateTime<chrono::Utc>,
+    },
     #[error("stored data of {entity} {id} is unreadable: {reason}")]
     Corrupt {
         entity: &'static str,

@@ -40,6 +40,10 @@ pub enum Filing {
     Appended(StoredAppeal),
     /// This exact message was received before; nothing new was written.
     Duplicate { appeal_id: Option<Uuid> },
+    /// The account's appeals are throttled until `until`: the message is on record without
+    /// a case and the sender is told why. Only channels that cannot answer a refusal
+    /// themselves (DMs) get this; the others get `EngineError::AppealsThrottled`.
+    Refused { until: DateTime<Utc> },
 }
 
 impl Filing {
@@ -47,6 +51,7 @@ impl Filing {
         match self {
             Filing::Created(a) | Filing::Appended(a) => Some(a.id),
             Filing::Duplicate { appeal_id } => *appeal_id,
+            Filing::Refused { .. } => None,
         }
     }
 }
@@ -94,6 +99,17 @@ pub async fn file_appeal<C: ConnectionTrait>(
                     months: settings.appeal_window_months,
                 });
             }
+        }
+    }
+
+    if let Some(account) = &account_id {
+        if let Some(until) =
+            crate::transparency::throttle::refused_until(conn, settings, account, now).await?
+        {
+            return Err(EngineError::AppealsThrottled {
+                account: account.clone(),
+                until,
+            });
         }
     }
 

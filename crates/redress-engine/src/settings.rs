@@ -38,6 +38,9 @@ pub struct EngineSettings {
     /// 20(1) asks for at least six); 0 accepts appeals at any time.
     #[serde(default = "default_appeal_window_months")]
     pub appeal_window_months: u32,
+    /// Throttling of repeated manifestly unfounded appeals; off by default.
+    #[serde(default)]
+    pub appeal_throttle: redress_core::ThrottleRule,
 }
 
 fn default_appeal_window_months() -> u32 {
@@ -56,6 +59,7 @@ impl Default for EngineSettings {
             claim_lease: Duration::from_secs(15 * 60),
             business_hours: None,
             appeal_window_months: default_appeal_window_months(),
+            appeal_throttle: redress_core::ThrottleRule::OFF,
         }
     }
 }

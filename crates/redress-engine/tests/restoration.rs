@@ -74,6 +74,7 @@ async fn decided_restore(
                 outcome: Outcome::Restore,
                 reasons: "saved, not created".into(),
                 statement: None,
+                manifestly_unfounded: false,
             },
             &reviewer(),
         )

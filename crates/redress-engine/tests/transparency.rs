@@ -85,12 +85,14 @@ async fn decided_appeal(
             outcome: Outcome::Restore,
             reasons: "The pin was only saved.".into(),
             statement: None,
+            manifestly_unfounded: false,
         }
     } else {
         Command::Decide {
             outcome: Outcome::Uphold,
             reasons: "The account created the pin.".into(),
             statement: Some(upheld_statement(clock.now_plus(TimeDelta::zero()))),
+            manifestly_unfounded: false,
         }
     };
     engine

@@ -43,6 +43,7 @@ async fn claim_and_decide(engine: &Engine, clock: &ManualClock, id: Uuid, outcom
         outcome,
         reasons: "reviewed".into(),
         statement,
+        manifestly_unfounded: false,
     };
     engine
         .apply(id, None, &decide, &alice())
@@ -101,7 +102,7 @@ redress_engine::backend_tests! {
         clock.set(t0 + TimeDelta::hours(61));
         let bulk = Command::BulkRestore { job_id: Uuid::now_v7(), reason: "faulty model".into() };
         engine.apply(d, None, &bulk, &Actor::staff("sam", [Role::Support])).await.expect("bulk d");
-        disputes::record(&test.db, NewDispute { appeal_id: c, settlement_body: "ADR Body Dublin".into(), submitted_at: t0 + TimeDelta::hours(62) }, t0 + TimeDelta::hours(62)).await.expect("dispute");
+        disputes::record(&test.db, NewDispute { appeal_id: c, settlement_body: "ADR Body Dublin".into(), submitted_at: t0 + TimeDelta::hours(62), outcome: None, resolved_at: None }, &alice(), t0 + TimeDelta::hours(62)).await.expect("dispute");
 
         let report = engine.transparency_report(t0 - TimeDelta::hours(1), t0 + TimeDelta::hours(100)).await.expect("report");
         assert_eq!(report.appeals_received, 4);

@@ -18,6 +18,10 @@ const RELEASERS: &[Role] = &[Role::Reviewer, Role::SeniorReviewer, Role::Admin];
 /// Roles that push enforcements in: the platform, and administrators for imports.
 const ENFORCEMENT_RECORDERS: &[Role] = &[Role::Integration, Role::Admin];
 
+/// Roles that record out-of-court disputes: support, who hear from the settlement bodies,
+/// and administrators.
+const DISPUTE_RECORDERS: &[Role] = &[Role::Support, Role::Admin];
+
 /// Every mutation and the roles allowed to call it. The core checks the same rules again
 /// against the appeal's state (a claim, four-eyes), so this table is the outer gate.
 pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
@@ -39,6 +43,8 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("bulkRestoreDryRun", BULK_RESTORERS),
     ("startBulkRestore", BULK_RESTORERS),
     ("cancelBulkRestore", BULK_RESTORERS),
+    ("resolveIncident", &[Role::Admin]),
+    ("recordOutOfCourtDispute", DISPUTE_RECORDERS),
 ];
 
 /// Roles that see the appellant's personal data (contact, email, social ids, messages):

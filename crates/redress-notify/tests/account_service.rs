@@ -248,6 +248,7 @@ async fn decided_restore(engine: &Engine, clock: &ManualClock, account: &str) ->
                 outcome: Outcome::Restore,
                 reasons: "wrong rule".into(),
                 statement: None,
+                manifestly_unfounded: false,
             },
             &reviewer,
         )

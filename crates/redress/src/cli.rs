@@ -52,6 +52,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "json")]
         format: crate::transparency::ReportFormat,
     },
+    /// Record out-of-court disputes (DSA Art. 21) about appeals.
+    Disputes {
+        #[command(subcommand)]
+        command: crate::transparency::disputes_cli::DisputesCommand,
+    },
     /// Print the statements of reasons of the enforcements of a period in the EU
     /// Transparency Database's JSON schema; fails if any would be refused.
     ExportStatements {
@@ -79,6 +84,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BulkRestore(args) => crate::bulk_restore_cli::run(config, args).await,
         Command::Report { from, to, format } => {
             crate::transparency::report(&config, &from, &to, format, &mut std::io::stdout()).await
+        }
+        Command::Disputes { command } => {
+            crate::transparency::disputes_cli::run(&config, command).await
         }
         Command::ExportStatements { from, to } => {
             crate::transparency::export_statements(&config, &from, &to, &mut std::io::stdout())

@@ -201,6 +201,7 @@ impl Config {
             claim_lease: Duration::from_secs(a.claim_lease_seconds),
             business_hours: self.workers.business_hours(),
             appeal_window_months: self.transparency.appeal_window_months,
+            appeal_throttle: self.transparency.appeal_throttle.rule(),
         }
     }
 

@@ -35,7 +35,10 @@ async fn deactivate(test: &TestDb, account: &str) {
 }
 
 async fn run_cli(args: &[&str]) -> anyhow::Result<()> {
-    cli::run(Cli::try_parse_from(args).expect("arguments parse")).await
+    Box::pin(cli::run(
+        Cli::try_parse_from(args).expect("arguments parse"),
+    ))
+    .await
 }
 
 redress_engine::backend_tests! {

@@ -65,6 +65,13 @@ fn call(mutation: &str) -> String {
             return r#"mutation { startBulkRestore(selector: {sourceId: "rbac-none"}, reason: "role check") { __typename } }"#.into()
         }
         "cancelBulkRestore" => return format!(r#"mutation {{ cancelBulkRestore(jobId: "{}") {{ __typename }} }}"#, uuid::Uuid::nil()),
+        "resolveIncident" => return format!(r#"mutation {{ resolveIncident(id: "{}") {{ __typename }} }}"#, uuid::Uuid::nil()),
+        "recordOutOfCourtDispute" => {
+            return format!(
+                r#"mutation {{ recordOutOfCourtDispute(input: {{appealId: "{}", settlementBody: "ADR", submittedAt: "2026-11-01T00:00:00Z"}}) {{ __typename }} }}"#,
+                uuid::Uuid::nil()
+            )
+        }
         "triageAppeal" => "input: {priority: NORMAL, identityVerified: true}",
         "heartbeatClaim" | "releaseAppeal" | "approveDecision" => "",
         "requestInfo" => r#"message: "which pin?""#,

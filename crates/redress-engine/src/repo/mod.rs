@@ -2,6 +2,7 @@
 //! decides the transaction they run in.
 
 pub mod appeals;
+pub mod audit;
 pub mod events;
 pub mod handles;
 pub mod mail_signing_keys;

@@ -6,8 +6,10 @@ pub mod report;
 pub mod sources;
 pub mod status;
 pub mod tdb;
+pub mod throttle;
 
 use chrono::{DateTime, Utc};
+use redress_core::Actor;
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
@@ -42,6 +44,25 @@ impl Engine {
 
     pub async fn resolve_incident(&self, id: Uuid) -> Result<Incident, EngineError> {
         incidents::resolve(self.db(), id, self.clock().now()).await
+    }
+
+    /// Records an out-of-court dispute about an appeal, audited as `actor`'s.
+    pub async fn record_dispute(
+        &self,
+        actor: &Actor,
+        dispute: disputes::NewDispute,
+    ) -> Result<Uuid, EngineError> {
+        let txn = self.db().begin().await?;
+        match disputes::record(&txn, dispute, actor, self.clock().now()).await {
+            Ok(id) => {
+                txn.commit().await?;
+                Ok(id)
+            }
+            Err(err) => {
+                txn.rollback().await?;
+                Err(err)
+            }
+        }
     }
 
     /// The status page of the appeal `reference`, if `token` opens it.

@@ -24,6 +24,8 @@ pub struct DecisionNode {
     pub approved_by: Option<String>,
     /// The statement of reasons given with the decision (DSA Art. 17).
     pub statement_of_reasons: Option<serde_json::Value>,
+    /// Upheld as manifestly unfounded (counts towards throttling the account's appeals).
+    pub manifestly_unfounded: bool,
 }
 
 #[Object(name = "Appeal")]
@@ -93,6 +95,7 @@ impl AppealNode {
                 .statement
                 .as_ref()
                 .and_then(|s| serde_json::to_value(s).ok()),
+            manifestly_unfounded: d.manifestly_unfounded,
         })
     }
 

@@ -139,6 +139,8 @@ impl AppealMutation {
     /// Decides a claimed appeal. Upholding needs reasons and a complete statement of
     /// reasons (DSA Art. 17), in the shape of `Enforcement.statement`; a restore needs one
     /// only where some restriction stays in place.
+    // Each parameter is one argument of the GraphQL field.
+    #[allow(clippy::too_many_arguments)]
     async fn decide_appeal(
         &self,
         ctx: &Context<'_>,
@@ -147,6 +149,11 @@ impl AppealMutation {
         outcome: OutcomeGql,
         reasons: String,
         statement_of_reasons: Option<serde_json::Value>,
+        #[graphql(
+            default = false,
+            desc = "Upholding an appeal that is manifestly unfounded; counts towards throttling the account's further appeals."
+        )]
+        manifestly_unfounded: bool,
     ) -> Result<AppealNode> {
         rbac::authorize(ctx, "decideAppeal").or_api()?;
         let statement = statement_of_reasons
@@ -158,6 +165,7 @@ impl AppealMutation {
             outcome: outcome.into(),
             reasons,
             statement,
+            manifestly_unfounded,
         };
         run(ctx, "decideAppeal", &id, expected_version, command).await
     }

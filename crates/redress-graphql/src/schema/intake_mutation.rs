@@ -185,6 +185,12 @@ impl IntakeMutation {
                 outcome: FilingOutcome::Appended,
                 appeal: Some(AppealNode(stored)),
             },
+            Filing::Refused { until } => {
+                return Err(ApiError::bad_input(
+                    redress_engine::transparency::throttle::refusal_text(until),
+                ))
+                .or_api()
+            }
             Filing::Duplicate { appeal_id } => FileAppealPayload {
                 outcome: FilingOutcome::Duplicate,
                 appeal: match appeal_id {

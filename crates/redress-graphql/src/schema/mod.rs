@@ -16,6 +16,7 @@ mod me;
 mod queue;
 mod registry;
 mod timeline;
+mod transparency;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use redress_engine::Engine;
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     me::MeQuery,
     dead_letters::DeadLetterQuery,
     bulk_restore::BulkRestoreQuery,
+    transparency::TransparencyQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -44,6 +46,7 @@ pub struct MutationRoot(
     intake_mutation::IntakeMutation,
     dead_letters::DeadLetterMutation,
     bulk_restore::BulkRestoreMutation,
+    transparency::TransparencyMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]

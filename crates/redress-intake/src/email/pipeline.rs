@@ -144,6 +144,11 @@ impl EmailIntake {
                 reference: appeal.reference.to_string(),
             },
             Filing::Duplicate { appeal_id } => Delivered::Duplicate { appeal_id },
+            Filing::Refused { until } => {
+                return Err(IntakeError::Refused(EngineError::InvalidInput(
+                    redress_engine::transparency::throttle::refusal_text(until),
+                )));
+            }
         })
     }
 

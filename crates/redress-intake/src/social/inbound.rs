@@ -40,6 +40,8 @@ pub struct Summary {
     pub ignored: u32,
     pub stale: u32,
     pub malformed: u32,
+    /// New appeals of throttled accounts: on record, answered with the reason, no case.
+    pub refused: u32,
 }
 
 /// Files each message of a delivery in order. A database failure stops here and is
@@ -69,6 +71,7 @@ pub async fn ingest(state: &SocialState, entries: Vec<Inbound>) -> Result<Summar
                     Filing::Created(_) => summary.filed += 1,
                     Filing::Appended(_) => summary.appended += 1,
                     Filing::Duplicate { .. } => summary.duplicates += 1,
+                    Filing::Refused { .. } => summary.refused += 1,
                 }
             }
         }

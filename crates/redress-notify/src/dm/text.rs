@@ -21,8 +21,18 @@ pub fn for_message(message: &OutboxMessage) -> Result<String, DeliveryError> {
                 .ok_or_else(|| {
                     DeliveryError::Permanent("the item names no known notice".to_owned())
                 })?;
+            let reason = payload.get("reason").and_then(serde_json::Value::as_str);
             if notice == Notice::AccountRestored {
                 ACCOUNT_RESTORED.to_owned()
+            } else if notice == Notice::AppealRefused {
+                // A refused appeal has no case, so no reference.
+                reason.unwrap_or(THROTTLED).to_owned()
+            } else if notice == Notice::ThrottleWarning {
+                format!(
+                    "About your appeal {}: {}",
+                    require_reference()?,
+                    reason.unwrap_or(THROTTLED)
+                )
             } else {
                 notice_text(notice, require_reference()?)
             }
@@ -49,8 +59,14 @@ pub fn for_message(message: &OutboxMessage) -> Result<String, DeliveryError> {
 pub const ACCOUNT_RESTORED: &str = "Your account has been restored. An enforcement that \
      affected it was found to be wrong and reversed. We are sorry for the trouble.";
 
+/// Said when a throttle notice carries no explanation of its own.
+pub const THROTTLED: &str = "Several of your appeals were found manifestly unfounded, so new \
+     appeals from your account are not accepted for a while.";
+
 pub fn notice_text(notice: Notice, reference: &str) -> String {
     match notice {
+        Notice::ThrottleWarning => format!("About your appeal {reference}: {THROTTLED}"),
+        Notice::AppealRefused => THROTTLED.to_owned(),
         Notice::AccountRestored => ACCOUNT_RESTORED.to_owned(),
         Notice::Acknowledgement => format!(
             "We received your appeal. Its reference is {reference}. A person will review it and \
@@ -103,7 +119,8 @@ mod tests {
     fn every_notice_names_the_reference() {
         for notice in Notice::ALL
             .iter()
-            .filter(|n| **n != Notice::AccountRestored)
+            // Neither a restoration without an appeal nor a refused appeal has a case.
+            .filter(|n| !matches!(n, Notice::AccountRestored | Notice::AppealRefused))
         {
             assert!(notice_text(*notice, "RDR-7K3Q-9M2X").contains("RDR-7K3Q-9M2X"));
         }

@@ -279,9 +279,11 @@ impl Deliverer for MailDeliverer {
 fn auto_submitted(notice: Notice) -> Option<&'static str> {
     match notice {
         Notice::Acknowledgement => Some("auto-replied"),
-        Notice::ClosedNoResponse | Notice::Reopened | Notice::AccountRestored => {
-            Some("auto-generated")
-        }
+        Notice::ClosedNoResponse
+        | Notice::Reopened
+        | Notice::AccountRestored
+        | Notice::ThrottleWarning
+        | Notice::AppealRefused => Some("auto-generated"),
         Notice::InformationRequest | Notice::DecisionUpheld | Notice::DecisionRestored => None,
     }
 }

@@ -24,6 +24,8 @@ const BUILTIN: &[(&str, &str, &str)] = builtin!(
     "en" / "reopened",
     "en" / "closed_no_response",
     "en" / "account_restored",
+    "en" / "throttle_warning",
+    "en" / "appeal_refused",
     "de" / "acknowledgement",
     "de" / "information_request",
     "de" / "decision_upheld",
@@ -31,6 +33,8 @@ const BUILTIN: &[(&str, &str, &str)] = builtin!(
     "de" / "reopened",
     "de" / "closed_no_response",
     "de" / "account_restored",
+    "de" / "throttle_warning",
+    "de" / "appeal_refused",
 );
 
 /// Values a template may use.
@@ -297,8 +301,9 @@ mod tests {
                     .expect("render");
                 assert!(!rendered.subject.is_empty(), "{notice} {language}");
                 assert!(!rendered.html.contains("{{"), "{notice} {language}");
-                // Only a restoration without an appeal has no reference to show.
-                if *notice != Notice::AccountRestored {
+                // A restoration without an appeal and a refused appeal have no case, so no
+                // reference to show.
+                if !matches!(notice, Notice::AccountRestored | Notice::AppealRefused) {
                     assert!(
                         rendered.subject.contains("RDR-7K3Q-9M2X"),
                         "{notice} {language}"

@@ -27,7 +27,7 @@ pub fn parse_instant(value: &str) -> anyhow::Result<DateTime<Utc>> {
     Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
 }
 
-async fn engine(config: &Config) -> anyhow::Result<Engine> {
+pub(super) async fn engine(config: &Config) -> anyhow::Result<Engine> {
     let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
         .await
         .with_context(|| {

@@ -2,6 +2,7 @@
 //! the background, the appellant status page and the report and export commands.
 
 mod commands;
+pub mod disputes_cli;
 mod status_page;
 
 use std::time::Duration;
@@ -24,6 +25,7 @@ pub struct TransparencyConfig {
     /// Months after an enforcement's notice in which it can be appealed; 0 for no limit.
     pub appeal_window_months: u32,
     pub detector: DetectorConfig,
+    pub appeal_throttle: AppealThrottleConfig,
     pub status_page: StatusPageConfig,
     /// How enforcements map onto the EU Transparency Database's categories and types.
     pub transparency_database: TdbSettings,
@@ -34,6 +36,7 @@ impl Default for TransparencyConfig {
         Self {
             appeal_window_months: 6,
             detector: DetectorConfig::default(),
+            appeal_throttle: AppealThrottleConfig::default(),
             status_page: StatusPageConfig::default(),
             transparency_database: TdbSettings::default(),
         }
@@ -76,6 +79,38 @@ impl DetectorConfig {
                 ..IncidentRule::default()
             },
             window: chrono::TimeDelta::days(self.window_days),
+        }
+    }
+}
+
+/// Throttling of repeated manifestly unfounded appeals; off unless `unfounded_appeals` is set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppealThrottleConfig {
+    /// Appeals upheld as manifestly unfounded, within `window_days`, that earn the account
+    /// a warning; 0 turns throttling off.
+    pub unfounded_appeals: u32,
+    pub window_days: i64,
+    /// Days after the warning in which new appeals of the account are refused.
+    pub refuse_days: i64,
+}
+
+impl Default for AppealThrottleConfig {
+    fn default() -> Self {
+        Self {
+            unfounded_appeals: 0,
+            window_days: 180,
+            refuse_days: 30,
+        }
+    }
+}
+
+impl AppealThrottleConfig {
+    pub fn rule(&self) -> redress_core::ThrottleRule {
+        redress_core::ThrottleRule {
+            unfounded_appeals: self.unfounded_appeals,
+            window: chrono::TimeDelta::days(self.window_days),
+            period: chrono::TimeDelta::days(self.refuse_days),
         }
     }
 }

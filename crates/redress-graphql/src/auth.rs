@@ -132,9 +132,10 @@ fn publish_private(path: &Path, contents: &str) -> std::io::Result<bool> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let written = options
-        .open(&staging)
-        .and_then(|mut file| file.write_all(contents.as_bytes()).and_then(|()| file.sync_all()));
+    let written = options.open(&staging).and_then(|mut file| {
+        file.write_all(contents.as_bytes())
+            .and_then(|()| file.sync_all())
+    });
     let linked = written.and_then(|()| std::fs::hard_link(&staging, path));
     let _ = std::fs::remove_file(&staging);
     match linked {

@@ -294,7 +294,10 @@ fn replicas_starting_together_share_one_generated_secret() {
         let starts: Vec<_> = (0..8)
             .map(|_| scope.spawn(|| settings.hs256_secret().expect("secret").expect("hs256")))
             .collect();
-        starts.into_iter().map(|s| s.join().expect("thread")).collect()
+        starts
+            .into_iter()
+            .map(|s| s.join().expect("thread"))
+            .collect()
     });
     assert_eq!(secrets[0].len(), 64);
     assert!(secrets.iter().all(|s| *s == secrets[0]), "{secrets:?}");

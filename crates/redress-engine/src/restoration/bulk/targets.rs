@@ -1,6 +1,8 @@
 //! The accounts a job covers, fixed when it starts, read back in account-id order.
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, OnConflict, Order, Query};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait, JoinType, OnConflict, Order, Query, SelectStatement,
+};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult, Statement};
 use uuid::Uuid;
 
@@ -108,4 +110,20 @@ pub async fn next_chunk<C: ConnectionTrait>(
     let backend = conn.get_database_backend();
     let stmt: Statement = backend.build(&select);
     Ok(Target::find_by_statement(stmt).all(conn).await?)
+}
+
+/// The accounts of a chunk, `after` (exclusive) to `last` (inclusive), as a subquery: the
+/// chunk's reads join on it instead of binding every account id.
+pub fn range(job_id: Uuid, after: Option<&str>, last: &str) -> SelectStatement {
+    let account = || Expr::col(Alias::new("account_id"));
+    let mut select = Query::select();
+    select
+        .column(Alias::new("account_id"))
+        .from(Alias::new("bulk_restore_targets"))
+        .and_where(Expr::col(Alias::new("job_id")).eq(job_id))
+        .and_where(account().lte(last));
+    if let Some(after) = after {
+        select.and_where(account().gt(after));
+    }
+    select
 }

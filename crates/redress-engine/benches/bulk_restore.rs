@@ -84,10 +84,6 @@ async fn plain_sql(db: &DatabaseConnection, chunk: u32) -> (Duration, i64) {
     ))
     .await
     .expect("targets");
-    // As the engine does after writing a job's targets, so both plan the chunks alike.
-    txn.execute_unprepared("ANALYZE bulk_restore_targets")
-        .await
-        .expect("analyze targets");
     txn.commit().await.expect("commit");
 
     let statements = [

@@ -3,9 +3,7 @@
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, JoinType, OnConflict, Order, Query, SelectStatement,
 };
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, Statement,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult, Statement};
 use uuid::Uuid;
 
 use crate::entity::bulk_restore_target::{self, Entity as Targets};
@@ -53,21 +51,7 @@ pub async fn materialize<C: ConnectionTrait>(
             .to_owned();
         conn.execute(&insert).await?;
     }
-    refresh_statistics(conn).await?;
     count(conn, job_id).await
-}
-
-/// A job adds up to millions of targets at once. Until autovacuum notices, PostgreSQL plans
-/// the chunk reads with the table's old statistics, which can make each chunk sort every
-/// remaining target instead of reading the next few in index order: the job would slow down
-/// quadratically. Analyzing right away (it runs inside the transaction and samples a fixed
-/// number of rows) keeps every chunk's cost flat.
-async fn refresh_statistics<C: ConnectionTrait>(conn: &C) -> Result<(), RestorationError> {
-    if conn.get_database_backend() == DbBackend::Postgres {
-        conn.execute_unprepared("ANALYZE bulk_restore_targets")
-            .await?;
-    }
-    Ok(())
 }
 
 #[derive(Debug, FromQueryResult)]

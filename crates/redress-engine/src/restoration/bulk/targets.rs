@@ -3,7 +3,9 @@
 use sea_orm::sea_query::{
     Alias, Expr, ExprTrait, JoinType, OnConflict, Order, Query, SelectStatement,
 };
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, FromQueryResult, Statement};
+use sea_orm::{
+    ActiveValue::Set, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Statement,
+};
 use uuid::Uuid;
 
 use crate::entity::bulk_restore_target::{self, Entity as Targets};
@@ -89,6 +91,15 @@ pub async fn next_chunk<C: ConnectionTrait>(
 ) -> Result<Vec<Target>, RestorationError> {
     let t = Alias::new("t");
     let a = Alias::new("a");
+    let mut joined = Condition::all().add(
+        Expr::col((a.clone(), Alias::new("id"))).equals((t.clone(), Alias::new("account_id"))),
+    );
+    if let Some(after) = after {
+        // Redundant for the result, but PostgreSQL may merge-join the accounts in id order:
+        // without it that scan starts at the first account, so each chunk would walk past
+        // every account before the checkpoint and a job would slow down quadratically.
+        joined = joined.add(Expr::col((a.clone(), Alias::new("id"))).gt(after));
+    }
     let mut select = Query::select();
     select
         .column((t.clone(), Alias::new("account_id")))
@@ -99,7 +110,7 @@ pub async fn next_chunk<C: ConnectionTrait>(
             JoinType::LeftJoin,
             Alias::new("accounts"),
             a.clone(),
-            Expr::col((a.clone(), Alias::new("id"))).equals((t.clone(), Alias::new("account_id"))),
+            joined,
         )
         .and_where(Expr::col((t.clone(), Alias::new("job_id"))).eq(job_id))
         .order_by((t.clone(), Alias::new("account_id")), Order::Asc)

@@ -96,13 +96,18 @@ async fn plain_sql(db: &DatabaseConnection, chunk: u32) -> (Duration, i64) {
          created_at, confirmed_at) \
          SELECT gen_random_uuid(), $1, account_id, jsonb_build_array(id), 'embedded', 'confirmed', 'bench', 'bench', now(), now() \
          FROM enforcements WHERE source_id = $4 AND account_id > $2 AND account_id <= $3",
-        "INSERT INTO restoration_items (restoration_id, position, item_kind, item_id, outcome) \
-         SELECT id, 0, 'account', account_id, 'undone' FROM restorations \
+        "INSERT INTO restoration_items (restoration_id, position, item_kind, item_id, enforcement_id, outcome) \
+         SELECT id, 0, 'account', account_id, (enforcement_ids->>0)::uuid, 'undone' FROM restorations \
          WHERE job_id = $1 AND account_id > $2 AND account_id <= $3",
         "INSERT INTO outbox (id, topic, idempotency_key, payload, status, attempts, available_at, created_at) \
-         SELECT gen_random_uuid(), 'notify_appellant', 'bulk_restore:' || $1::text || ':' || account_id, \
-         jsonb_build_object('account_id', account_id, 'channel', 'email'), 'pending', 0, now(), now() \
-         FROM restorations WHERE job_id = $1 AND account_id > $2 AND account_id <= $3",
+         SELECT gen_random_uuid(), 'notify_appellant', 'bulk_restore:' || $1::text || ':' || r.account_id, \
+         jsonb_build_object('appeal_id', NULL, 'account_id', r.account_id, 'job_id', $1::uuid, 'reference', NULL, \
+         'channel', 'email', 'contact', a.email, 'reason', r.reason, 'event', 'bulk_restored', \
+         'effect', jsonb_build_object('effect', 'notify_appellant', 'notice', 'account_restored')), \
+         'pending', 0, now(), now() \
+         FROM restorations r JOIN accounts a ON a.id = r.account_id \
+         WHERE r.job_id = $1 AND r.account_id > $2 AND r.account_id <= $3 \
+         ON CONFLICT (idempotency_key) DO NOTHING",
         "INSERT INTO bulk_restore_outcomes (job_id, account_id, outcome, restoration_id, appeals, recorded_at) \
          SELECT $1, account_id, 'restored', id, '[]'::jsonb, now() FROM restorations \
          WHERE job_id = $1 AND account_id > $2 AND account_id <= $3",

@@ -5,6 +5,7 @@ pub mod appeals;
 pub mod audit;
 pub mod events;
 pub mod handles;
+pub(crate) mod json_rows;
 pub mod mail_signing_keys;
 pub mod messages;
 pub mod outbox;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::entity::outbox::{self, Entity as Outbox};
 use crate::error::EngineError;
+use crate::repo::json_rows;
 
 pub const PENDING: &str = "pending";
 /// Delivered; kept for the record and for idempotency of later enqueues.
@@ -39,30 +40,83 @@ pub async fn enqueue<C: ConnectionTrait>(
     if items.is_empty() {
         return Ok(0);
     }
-    let rows = items.into_iter().map(|item| outbox::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        topic: Set(item.topic),
-        appeal_id: Set(item.appeal_id),
-        idempotency_key: Set(item.idempotency_key),
-        payload: Set(item.payload),
-        status: Set(PENDING.to_owned()),
-        attempts: Set(0),
-        available_at: Set(now),
-        locked_until: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        delivered_at: Set(None),
-    });
-    let result = Outbox::insert_many(rows)
-        .on_conflict_do_nothing_on([outbox::Column::IdempotencyKey])
-        .exec_without_returning(conn)
-        .await?;
-    let inserted = match result {
-        sea_orm::TryInsertResult::Inserted(n) => n,
-        sea_orm::TryInsertResult::Empty | sea_orm::TryInsertResult::Conflicted => 0,
+    let inserted = if json_rows::applies(conn) {
+        insert_in_one_statement(conn, &items, now).await?
+    } else {
+        insert_many(conn, items, now).await?
     };
     if inserted > 0 {
         notify_dispatchers(conn).await?;
+    }
+    Ok(inserted)
+}
+
+async fn insert_in_one_statement<C: ConnectionTrait>(
+    conn: &C,
+    items: &[OutboxItem],
+    now: DateTime<Utc>,
+) -> Result<u64, EngineError> {
+    let documents: Vec<serde_json::Value> = items
+        .iter()
+        .map(|item| {
+            serde_json::json!({
+                "id": Uuid::now_v7(),
+                "topic": item.topic,
+                "appeal_id": item.appeal_id,
+                "idempotency_key": item.idempotency_key,
+                "payload": item.payload,
+            })
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO outbox (id, topic, appeal_id, idempotency_key, payload, status, attempts, \
+         available_at, created_at) \
+         SELECT r.id, r.topic, r.appeal_id, r.idempotency_key, r.payload, $2, 0, $3, $3 FROM {} \
+         ON CONFLICT (idempotency_key) DO NOTHING",
+        json_rows::recordset(
+            1,
+            &[
+                ("id", "uuid"),
+                ("topic", "text"),
+                ("appeal_id", "uuid"),
+                ("idempotency_key", "text"),
+                ("payload", "jsonb"),
+            ],
+        )
+    );
+    Ok(json_rows::execute(conn, &sql, &documents, [PENDING.into(), now.into()]).await?)
+}
+
+async fn insert_many<C: ConnectionTrait>(
+    conn: &C,
+    items: Vec<OutboxItem>,
+    now: DateTime<Utc>,
+) -> Result<u64, EngineError> {
+    let mut inserted = 0;
+    // Keeps each statement well under the bind-parameter limit of SQLite.
+    for chunk in items.chunks(1000) {
+        let rows = chunk.iter().cloned().map(|item| outbox::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            topic: Set(item.topic),
+            appeal_id: Set(item.appeal_id),
+            idempotency_key: Set(item.idempotency_key),
+            payload: Set(item.payload),
+            status: Set(PENDING.to_owned()),
+            attempts: Set(0),
+            available_at: Set(now),
+            locked_until: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            delivered_at: Set(None),
+        });
+        let result = Outbox::insert_many(rows)
+            .on_conflict_do_nothing_on([outbox::Column::IdempotencyKey])
+            .exec_without_returning(conn)
+            .await?;
+        inserted += match result {
+            sea_orm::TryInsertResult::Inserted(n) => n,
+            sea_orm::TryInsertResult::Empty | sea_orm::TryInsertResult::Conflicted => 0,
+        };
     }
     Ok(inserted)
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use redress_core::{Actor, Command};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use super::bulk::finalize::{close_appeals_and_notify, open_appeals_of, RestoredAccount};
@@ -13,6 +13,7 @@ use super::plan::{ItemKind, ItemOutcome, RestorationReport};
 use super::{records, registry_writes};
 use crate::commands::apply_command;
 use crate::entity::account::Entity as Accounts;
+use crate::entity::appeal;
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
 use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
 use crate::entity::restoration;
@@ -81,7 +82,11 @@ async fn finish_bulk_account<C: ConnectionTrait>(
         .one(conn)
         .await?
         .and_then(|a| a.email);
-    let mut open = open_appeals_of(conn, std::slice::from_ref(&account_id)).await?;
+    let mut open = open_appeals_of(
+        conn,
+        Condition::all().add(appeal::Column::AccountId.eq(account_id.as_str())),
+    )
+    .await?;
     let closed = close_appeals_and_notify(
         conn,
         settings,

@@ -11,6 +11,7 @@ use super::error::RestorationError;
 use super::plan::{PlannedItem, RestorationReport};
 use crate::entity::restoration::{self, Entity as Restorations};
 use crate::entity::restoration_item::{self, Entity as RestorationItems};
+use crate::repo::json_rows;
 
 pub const PENDING: &str = "pending";
 pub const CONFIRMED: &str = "confirmed";
@@ -61,9 +62,71 @@ pub async fn insert_many<C: ConnectionTrait>(
     if rows.is_empty() {
         return Ok(());
     }
-    Restorations::insert_many(rows.into_iter().map(|r| active_model(r, now, confirmed)))
+    if json_rows::applies(conn) {
+        return insert_many_in_one_statement(conn, &rows, now, confirmed).await;
+    }
+    // Keeps each statement well under the bind-parameter limits of SQLite.
+    for chunk in rows.chunks(1000) {
+        Restorations::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(|r| active_model(r, now, confirmed)),
+        )
         .exec_without_returning(conn)
         .await?;
+    }
+    Ok(())
+}
+
+async fn insert_many_in_one_statement<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[NewRestoration],
+    now: DateTime<Utc>,
+    confirmed: bool,
+) -> Result<(), RestorationError> {
+    let sql = format!(
+        "INSERT INTO restorations (id, appeal_id, job_id, account_id, enforcement_ids, backend, \
+         status, reason, requested_by, created_at, confirmed_at) \
+         SELECT r.id, r.appeal_id, r.job_id, r.account_id, r.enforcement_ids, r.backend, $2, \
+         r.reason, r.requested_by, $3, $4 FROM {}",
+        json_rows::recordset(
+            1,
+            &[
+                ("id", "uuid"),
+                ("appeal_id", "uuid"),
+                ("job_id", "uuid"),
+                ("account_id", "text"),
+                ("enforcement_ids", "jsonb"),
+                ("backend", "text"),
+                ("reason", "text"),
+                ("requested_by", "text"),
+            ],
+        )
+    );
+    let documents: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "appeal_id": r.appeal_id,
+                "job_id": r.job_id,
+                "account_id": r.account_id,
+                "enforcement_ids": r.enforcement_ids,
+                "backend": r.backend,
+                "reason": r.reason,
+                "requested_by": r.requested_by,
+            })
+        })
+        .collect();
+    let status = if confirmed { CONFIRMED } else { PENDING };
+    json_rows::execute(
+        conn,
+        &sql,
+        &documents,
+        [status.into(), now.into(), confirmed.then_some(now).into()],
+    )
+    .await?;
     Ok(())
 }
 
@@ -148,6 +211,9 @@ pub async fn insert_items<C: ConnectionTrait>(
     conn: &C,
     reports: &[(Uuid, &RestorationReport)],
 ) -> Result<(), RestorationError> {
+    if json_rows::applies(conn) {
+        return insert_items_in_one_statement(conn, reports).await;
+    }
     let rows: Vec<_> = reports
         .iter()
         .flat_map(|(id, report)| {
@@ -172,6 +238,55 @@ pub async fn insert_items<C: ConnectionTrait>(
             .exec_without_returning(conn)
             .await?;
     }
+    Ok(())
+}
+
+async fn insert_items_in_one_statement<C: ConnectionTrait>(
+    conn: &C,
+    reports: &[(Uuid, &RestorationReport)],
+) -> Result<(), RestorationError> {
+    let documents: Vec<serde_json::Value> = reports
+        .iter()
+        .flat_map(|(id, report)| {
+            report
+                .items
+                .iter()
+                .enumerate()
+                .map(move |(position, item)| {
+                    serde_json::json!({
+                        "restoration_id": id,
+                        "position": position,
+                        "item_kind": item.kind.as_str(),
+                        "item_id": item.item_id,
+                        "enforcement_id": item.enforcement_id,
+                        "outcome": item.outcome.as_str(),
+                        "detail": item.detail,
+                    })
+                })
+        })
+        .collect();
+    if documents.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO restoration_items (restoration_id, position, item_kind, item_id, \
+         enforcement_id, outcome, detail) \
+         SELECT r.restoration_id, r.position, r.item_kind, r.item_id, r.enforcement_id, \
+         r.outcome, r.detail FROM {}",
+        json_rows::recordset(
+            1,
+            &[
+                ("restoration_id", "uuid"),
+                ("position", "integer"),
+                ("item_kind", "text"),
+                ("item_id", "text"),
+                ("enforcement_id", "uuid"),
+                ("outcome", "text"),
+                ("detail", "text"),
+            ],
+        )
+    );
+    json_rows::execute(conn, &sql, &documents, []).await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::error::RestorationError;
 use crate::entity::account::{self, Entity as Accounts};
+use crate::repo::json_rows;
 
 /// Reactivates `accounts` and marks `enforcements` reversed.
 pub async fn apply<C: ConnectionTrait>(
@@ -16,6 +17,9 @@ pub async fn apply<C: ConnectionTrait>(
     enforcements: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<(), RestorationError> {
+    if json_rows::applies(conn) {
+        return apply_in_two_statements(conn, accounts, enforcements, now).await;
+    }
     for chunk in accounts.chunks(1000) {
         Accounts::update_many()
             .col_expr(account::Column::Status, Expr::value("active"))
@@ -33,6 +37,41 @@ pub async fn apply<C: ConnectionTrait>(
             .and_where(Expr::col(Alias::new("reversed_at")).is_null())
             .to_owned();
         conn.execute(&stmt).await?;
+    }
+    Ok(())
+}
+
+async fn apply_in_two_statements<C: ConnectionTrait>(
+    conn: &C,
+    accounts: &[String],
+    enforcements: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), RestorationError> {
+    if !accounts.is_empty() {
+        let ids: Vec<serde_json::Value> = accounts.iter().map(|id| id.as_str().into()).collect();
+        json_rows::execute(
+            conn,
+            "UPDATE accounts AS a SET status = 'active', updated_at = $2 \
+             FROM json_array_elements_text($1::json) AS r(id) WHERE a.id = r.id",
+            &ids,
+            [now.into()],
+        )
+        .await?;
+    }
+    if !enforcements.is_empty() {
+        let ids: Vec<serde_json::Value> = enforcements
+            .iter()
+            .map(|id| id.to_string().into())
+            .collect();
+        json_rows::execute(
+            conn,
+            "UPDATE enforcements AS e SET reversed_at = $2 \
+             FROM json_array_elements_text($1::json) AS r(id) \
+             WHERE e.id = r.id::uuid AND e.reversed_at IS NULL",
+            &ids,
+            [now.into()],
+        )
+        .await?;
     }
     Ok(())
 }

@@ -3,20 +3,18 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::finalize::{close_appeals_and_notify, open_appeals_of, RestoredAccount};
 use super::job::{self, BulkJob};
+use super::outcomes::{self, AccountOutcome};
 use super::targets::{self, Target};
 use super::{outcome, Progress, COMPLETED, RUNNING};
 use crate::delivery::topics;
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
-use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
 use crate::repo::outbox::{self, OutboxItem};
 use crate::restoration::error::RestorationError;
 use crate::restoration::plan::{embedded_report, PlannedItem, RestorationReport};
@@ -45,10 +43,10 @@ struct EnforcementRow {
     content_id: Option<String>,
 }
 
-/// The unreversed enforcements the selector names, per account.
+/// The unreversed enforcements the selector names, per account of the chunk.
 async fn enforcements_of<C: ConnectionTrait>(
     conn: &C,
-    accounts: &[String],
+    chunk: SelectStatement,
     selector: &Selector,
 ) -> Result<HashMap<String, Vec<PlannedItem>>, RestorationError> {
     let e = Alias::new("enforcements");
@@ -60,7 +58,7 @@ async fn enforcements_of<C: ConnectionTrait>(
             (e.clone(), Alias::new("content_id")),
         ])
         .from(e.clone())
-        .and_where(Expr::col((e.clone(), Alias::new("account_id"))).is_in(accounts.iter().cloned()))
+        .and_where(Expr::col((e.clone(), Alias::new("account_id"))).in_subquery(chunk))
         .and_where(Expr::col((e.clone(), Alias::new("reversed_at"))).is_null())
         .cond_where(selector.enforcement_condition())
         .order_by((e.clone(), Alias::new("enforced_at")), Order::Asc)
@@ -123,9 +121,14 @@ pub(crate) async fn run<C: ConnectionTrait>(
     let Some(last) = chunk.last().map(|t| t.account_id.clone()) else {
         return finish(conn, &job, now).await;
     };
-    let accounts: Vec<String> = chunk.iter().map(|t| t.account_id.clone()).collect();
-    let mut planned = enforcements_of(conn, &accounts, &job.selector).await?;
-    let mut open = open_appeals_of(conn, &accounts).await?;
+    let range = || targets::range(job_id, job.checkpoint.as_deref(), &last);
+    let mut planned = enforcements_of(conn, range(), &job.selector).await?;
+    let mut open = open_appeals_of(
+        conn,
+        Condition::all()
+            .add(Expr::col((Alias::new("appeals"), Alias::new("account_id"))).in_subquery(range())),
+    )
+    .await?;
 
     let decisions: Vec<(Target, Decision)> = chunk
         .into_iter()
@@ -147,29 +150,39 @@ pub(crate) async fn run<C: ConnectionTrait>(
             Decision::Restore { .. } => counts.requested += 1,
         }
     }
+    let progress = Progress {
+        job_id,
+        status: RUNNING.to_owned(),
+        total: job.total,
+        processed: job.processed + decisions.len() as i64,
+        restored: job.restored + counts.restored,
+        requested: job.requested + counts.requested,
+        already_active: job.already_active + counts.already_active,
+        failed: job.failed + counts.failed,
+    };
 
     // Claim the chunk first: the guarded update takes the job's row lock, so a second
     // runner of the same job waits here and then finds the checkpoint moved.
     let claimed = Jobs::update_many()
         .col_expr(
             bulk_restore_job::Column::Processed,
-            Expr::value(job.processed + decisions.len() as i64),
+            Expr::value(progress.processed),
         )
         .col_expr(
             bulk_restore_job::Column::Restored,
-            Expr::value(job.restored + counts.restored),
+            Expr::value(progress.restored),
         )
         .col_expr(
             bulk_restore_job::Column::Requested,
-            Expr::value(job.requested + counts.requested),
+            Expr::value(progress.requested),
         )
         .col_expr(
             bulk_restore_job::Column::AlreadyActive,
-            Expr::value(job.already_active + counts.already_active),
+            Expr::value(progress.already_active),
         )
         .col_expr(
             bulk_restore_job::Column::Failed,
-            Expr::value(job.failed + counts.failed),
+            Expr::value(progress.failed),
         )
         .col_expr(
             bulk_restore_job::Column::Checkpoint,
@@ -186,9 +199,7 @@ pub(crate) async fn run<C: ConnectionTrait>(
     }
 
     write(conn, settings, backend, &job, decisions, &mut open, now).await?;
-    Ok(ChunkOutcome::Processed(
-        job::load(conn, job_id).await?.progress(),
-    ))
+    Ok(ChunkOutcome::Processed(progress))
 }
 
 fn decide(
@@ -221,22 +232,18 @@ fn decide(
 }
 
 fn outcome_row(
-    job: &BulkJob,
     account_id: &str,
-    outcome: &str,
+    outcome: &'static str,
     detail: Option<String>,
     restoration_id: Option<Uuid>,
-    appeals: &[Uuid],
-    now: DateTime<Utc>,
-) -> bulk_restore_outcome::ActiveModel {
-    bulk_restore_outcome::ActiveModel {
-        job_id: Set(job.id),
-        account_id: Set(account_id.to_owned()),
-        outcome: Set(outcome.to_owned()),
-        detail: Set(detail),
-        restoration_id: Set(restoration_id),
-        appeals: Set(json!(appeals)),
-        recorded_at: Set(now),
+    appeals: Vec<Uuid>,
+) -> AccountOutcome {
+    AccountOutcome {
+        account_id: account_id.to_owned(),
+        outcome,
+        detail,
+        restoration_id,
+        appeals,
     }
 }
 
@@ -258,22 +265,18 @@ async fn write<C: ConnectionTrait>(
     for (target, decision) in decisions {
         match decision {
             Decision::Failed(reason) => outcomes.push(outcome_row(
-                job,
                 &target.account_id,
                 outcome::FAILED,
                 Some(reason),
                 None,
-                &[],
-                now,
+                Vec::new(),
             )),
             Decision::AlreadyActive => outcomes.push(outcome_row(
-                job,
                 &target.account_id,
                 outcome::ALREADY_ACTIVE,
                 None,
                 None,
-                &[],
-                now,
+                Vec::new(),
             )),
             Decision::Restore {
                 restoration,
@@ -293,21 +296,17 @@ async fn write<C: ConnectionTrait>(
             Decision::Restore { restoration, .. } => {
                 requests.push(request_item(&restoration));
                 outcomes.push(outcome_row(
-                    job,
                     &target.account_id,
                     outcome::REQUESTED,
                     None,
                     Some(restoration.id),
-                    &[],
-                    now,
+                    Vec::new(),
                 ));
                 restorations.push(restoration);
             }
         }
     }
-    for chunk in restorations.chunks(1000) {
-        records::insert_many(conn, chunk.to_vec(), now, embedded).await?;
-    }
+    records::insert_many(conn, restorations, now, embedded).await?;
     if embedded {
         let item_refs: Vec<(Uuid, &RestorationReport)> =
             reports.iter().map(|(id, report)| (*id, report)).collect();
@@ -340,26 +339,17 @@ async fn write<C: ConnectionTrait>(
         .await?;
         for (account_id, appeals, notified) in closed {
             outcomes.push(outcome_row(
-                job,
                 &account_id,
                 outcome::RESTORED,
                 (!notified).then(|| "no contact known; not notified".to_owned()),
                 ids.get(&account_id).copied(),
-                &appeals,
-                now,
+                appeals,
             ));
         }
     } else {
-        for chunk in requests.chunks(1000) {
-            outbox::enqueue(conn, chunk.to_vec(), now).await?;
-        }
+        outbox::enqueue(conn, requests, now).await?;
     }
-    for chunk in outcomes.chunks(1000) {
-        Outcomes::insert_many(chunk.to_vec())
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    outcomes::insert(conn, job.id, &outcomes, now).await
 }
 
 /// The outbox item that asks the account service to carry out a bulk restoration.

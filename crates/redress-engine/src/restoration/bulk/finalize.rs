@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use redress_core::{transition, Actor, AppealState, Command, Role};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::job::BulkJob;
@@ -26,25 +26,24 @@ pub(crate) struct RestoredAccount {
     pub open_appeals: Vec<StoredAppeal>,
 }
 
-/// Open appeals of `accounts`, by account.
+/// Open appeals of the accounts `accounts` selects (a condition on the appeal's account, so
+/// a chunk can name its accounts by a subquery), by account.
 pub(crate) async fn open_appeals_of<C: ConnectionTrait>(
     conn: &C,
-    accounts: &[String],
+    accounts: Condition,
 ) -> Result<HashMap<String, Vec<StoredAppeal>>, RestorationError> {
     let open: Vec<&str> = AppealState::OPEN.iter().map(|s| s.as_str()).collect();
     let mut by_account: HashMap<String, Vec<StoredAppeal>> = HashMap::new();
-    for chunk in accounts.chunks(1000) {
-        let rows = Appeals::find()
-            .filter(appeal::Column::AccountId.is_in(chunk.iter().cloned()))
-            .filter(appeal::Column::State.is_in(open.clone()))
-            .order_by_asc(appeal::Column::FiledAt)
-            .all(conn)
-            .await?;
-        for row in rows {
-            let stored = from_model(row)?;
-            if let Some(account) = stored.appeal.account_id.clone() {
-                by_account.entry(account).or_default().push(stored);
-            }
+    let rows = Appeals::find()
+        .filter(accounts)
+        .filter(appeal::Column::State.is_in(open))
+        .order_by_asc(appeal::Column::FiledAt)
+        .all(conn)
+        .await?;
+    for row in rows {
+        let stored = from_model(row)?;
+        if let Some(account) = stored.appeal.account_id.clone() {
+            by_account.entry(account).or_default().push(stored);
         }
     }
     Ok(by_account)
@@ -89,8 +88,6 @@ pub(crate) async fn close_appeals_and_notify<C: ConnectionTrait>(
         notices.extend(item);
         closed.push((account.account_id, appeal_ids, notified));
     }
-    for chunk in notices.chunks(1000) {
-        outbox::enqueue(conn, chunk.to_vec(), now).await?;
-    }
+    outbox::enqueue(conn, notices, now).await?;
     Ok(closed)
 }

@@ -155,7 +155,7 @@ pub async fn start(
         already_active: Set(0),
         failed: Set(0),
         checkpoint: Set(None),
-        chunk_size: Set(chunk_size.clamp(1, 5000) as i32),
+        chunk_size: Set(chunk_size.clamp(1, super::MAX_CHUNK_SIZE) as i32),
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),

@@ -7,6 +7,7 @@ mod chunk;
 mod dry_run;
 pub(crate) mod finalize;
 mod job;
+mod outcomes;
 mod targets;
 
 use std::sync::Arc;
@@ -41,6 +42,9 @@ pub mod outcome {
 }
 
 pub const DEFAULT_CHUNK_SIZE: u32 = 500;
+/// Larger chunks gain little once each table takes one statement per chunk, and a chunk's
+/// transaction holds its rows' locks until it commits.
+pub const MAX_CHUNK_SIZE: u32 = 10_000;
 
 /// A job's figures after a step, for progress bars and subscriptions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -51,6 +51,8 @@ pub struct Config {
     #[serde(default)]
     pub restoration: crate::restoration::RestorationConfig,
     pub transparency: crate::transparency::TransparencyConfig,
+    #[serde(default)]
+    pub alerts: crate::alerts::AlertsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,6 +132,7 @@ impl Default for Config {
             workers: crate::workers::WorkersConfig::default(),
             restoration: crate::restoration::RestorationConfig::default(),
             transparency: crate::transparency::TransparencyConfig::default(),
+            alerts: crate::alerts::AlertsConfig::default(),
         }
     }
 }
@@ -181,6 +184,7 @@ impl Config {
         }
         self.workers.validate()?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
+        self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         Ok(())
     }
 

@@ -20,5 +20,6 @@ pub fn registry(state: &AppState) -> anyhow::Result<DelivererRegistry> {
         crate::email::confirmation_deliverer(state)?,
     );
     crate::restoration::register(&mut registry, &state.engine, &state.config.restoration)?;
+    crate::alerts::register(&mut registry, state)?;
     Ok(registry)
 }

@@ -237,6 +237,30 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_alert_address_stops_the_start_with_its_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("redress.toml");
+        std::fs::write(&path, "[alerts.queues]\nsenior = [\"leads at example\"]\n").expect("write");
+        let error = Config::load(Some(&path)).expect_err("invalid address");
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid configuration: alerts.queues.senior: \"leads at example\" is not a mail address"),
+            "{error}"
+        );
+        std::fs::write(
+            &path,
+            "[alerts.queues]\nsenior = [\"Leads <leads@example.org>\"]\n",
+        )
+        .expect("write");
+        let config = Config::load(Some(&path)).expect("load");
+        assert_eq!(
+            config.alerts.default_recipients,
+            ["appeals-leads@localhost"]
+        );
+    }
+
+    #[test]
     fn secrets_never_print() {
         assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
     }

@@ -51,6 +51,8 @@ pub struct Config {
     #[serde(default)]
     pub restoration: crate::restoration::RestorationConfig,
     pub transparency: crate::transparency::TransparencyConfig,
+    #[serde(default)]
+    pub alerts: crate::alerts::AlertsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -130,6 +132,7 @@ impl Default for Config {
             workers: crate::workers::WorkersConfig::default(),
             restoration: crate::restoration::RestorationConfig::default(),
             transparency: crate::transparency::TransparencyConfig::default(),
+            alerts: crate::alerts::AlertsConfig::default(),
         }
     }
 }
@@ -181,6 +184,7 @@ impl Config {
         }
         self.workers.validate()?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
+        self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         Ok(())
     }
 
@@ -230,6 +234,30 @@ mod tests {
         let error =
             Config::load(Some(Path::new("/nonexistent/redress.toml"))).expect_err("missing file");
         assert!(matches!(error, ConfigError::MissingFile(_)));
+    }
+
+    #[test]
+    fn a_malformed_alert_address_stops_the_start_with_its_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("redress.toml");
+        std::fs::write(&path, "[alerts.queues]\nsenior = [\"leads at example\"]\n").expect("write");
+        let error = Config::load(Some(&path)).expect_err("invalid address");
+        assert!(
+            error
+                .to_string()
+                .starts_with("invalid configuration: alerts.queues.senior: \"leads at example\" is not a mail address"),
+            "{error}"
+        );
+        std::fs::write(
+            &path,
+            "[alerts.queues]\nsenior = [\"Leads <leads@example.org>\"]\n",
+        )
+        .expect("write");
+        let config = Config::load(Some(&path)).expect("load");
+        assert_eq!(
+            config.alerts.default_recipients,
+            ["appeals-leads@localhost"]
+        );
     }
 
     #[test]

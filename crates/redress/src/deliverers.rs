@@ -1,5 +1,5 @@
 //! Which deliverer takes each outbox topic in this deployment. Channels out (mail, social
-//! DMs, the platform's account service) register here from their configuration; the
+//! DMs, staff alerts, the platform's account service) register here from their configuration; the
 //! dispatcher retries and then dead-letters items of a topic nobody has registered, so a
 //! missing registration is visible to an admin rather than silently dropped.
 
@@ -20,5 +20,6 @@ pub fn registry(state: &AppState) -> anyhow::Result<DelivererRegistry> {
         crate::email::confirmation_deliverer(state)?,
     );
     crate::restoration::register(&mut registry, &state.engine, &state.config.restoration)?;
+    crate::alerts::register(&mut registry, state)?;
     Ok(registry)
 }

@@ -1,5 +1,6 @@
 //! The Redress service: configuration, HTTP wiring and the command line.
 
+pub mod alerts;
 pub mod app;
 pub mod bulk_restore_cli;
 pub mod cli;

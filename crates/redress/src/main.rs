@@ -2,5 +2,6 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    redress::cli::run(redress::cli::Cli::parse()).await
+    // Boxed: the command's future carries the whole configuration.
+    Box::pin(redress::cli::run(redress::cli::Cli::parse())).await
 }

@@ -72,12 +72,7 @@ pub fn mail_deliverer(state: &AppState) -> anyhow::Result<Arc<dyn Deliverer>> {
     let templates = Templates::load(config.templates_dir.as_deref(), &config.default_language)
         .context("loading mail templates")?;
     let transport = mail_transport(config)?;
-    let key = match &config.signing_secret {
-        Some(secret) if !secret.is_empty() => {
-            SigningKey::Configured(MessageIdSigner::new(secret.expose()))
-        }
-        _ => SigningKey::Stored,
-    };
+    let key = signing_key(config);
     let settings = MailSettings {
         from: config
             .from
@@ -108,7 +103,17 @@ pub fn confirmation_deliverer(state: &AppState) -> anyhow::Result<Arc<dyn Delive
     )))
 }
 
-fn mail_transport(config: &EmailConfig) -> anyhow::Result<MailTransport> {
+/// The key that signs outgoing Message-IDs: the configured secret, else the stored one.
+pub(crate) fn signing_key(config: &EmailConfig) -> SigningKey {
+    match &config.signing_secret {
+        Some(secret) if !secret.is_empty() => {
+            SigningKey::Configured(MessageIdSigner::new(secret.expose()))
+        }
+        _ => SigningKey::Stored,
+    }
+}
+
+pub(crate) fn mail_transport(config: &EmailConfig) -> anyhow::Result<MailTransport> {
     Ok(match config.transport {
         MailTransportKind::Files => MailTransport::files(&config.outgoing_dir)
             .with_context(|| format!("creating {}", config.outgoing_dir.display()))?,

@@ -2,8 +2,8 @@
 //!
 //! A transaction that calls `pg_notify` takes a database-wide lock at commit and holds it
 //! through its WAL flush, so every notifying transaction commits one after the other and
-//! group commit is lost. The intake's filing transaction is the hot path (a wave of appeals),
-//! so it collects its notifications instead ([`collecting`]); after the commit the engine
+//! group commit is lost. Filings (a wave of appeals), claims and reviewers' actions (many
+//! reviewers at once) collect their notifications instead ([`collecting`]); after the commit the engine
 //! hands them to one task per engine that sends each batch in a small transaction of its
 //! own, without waiting for its flush. The notifications are wake-up hints: a crash between
 //! the commit and the hint costs a live view one update and the outbox dispatcher one poll

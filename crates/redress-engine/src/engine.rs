@@ -64,6 +64,12 @@ impl Engine {
         }
     }
 
+    /// Sends, after their commit, the notifications a use case collected inside
+    /// [`announce::collecting`].
+    pub(crate) fn announce_after_commit(&self, announcements: Vec<announce::Announcement>) {
+        self.announcer.announce(&self.db, announcements);
+    }
+
     /// Files an appeal. Concurrent deliveries of the same message, or two filings for the
     /// same enforcement, race on unique indexes; the loser retries and sees the winner's row.
     pub async fn file(
@@ -91,7 +97,7 @@ impl Engine {
             }))
             .await;
             if result.is_ok() {
-                self.announcer.announce(&self.db, announcements);
+                self.announce_after_commit(announcements);
             }
             match result {
                 Err(err) if err.is_retryable() && attempt < FILING_ATTEMPTS => {
@@ -121,23 +127,30 @@ impl Engine {
         command: &Command,
         actor: &Actor,
     ) -> Result<Applied, EngineError> {
-        let txn = self.db.begin().await?;
-        let result = async {
-            let applied = commands::apply_command(
-                &txn,
-                &self.settings,
-                appeal_id,
-                expected_version,
-                command,
-                actor,
-                self.clock.now(),
-            )
-            .await?;
-            let change = AppealChange::of(&applied.appeal, Some(&applied.queue_before));
-            Ok((applied, change))
-        }
+        // Reviewers' actions notify after their commit too, so that many reviewers working
+        // at once are not committed one at a time.
+        let (result, announcements) = Box::pin(announce::collecting(async {
+            let txn = self.db.begin().await?;
+            let result = async {
+                let applied = commands::apply_command(
+                    &txn,
+                    &self.settings,
+                    appeal_id,
+                    expected_version,
+                    command,
+                    actor,
+                    self.clock.now(),
+                )
+                .await?;
+                let change = AppealChange::of(&applied.appeal, Some(&applied.queue_before));
+                Ok((applied, change))
+            }
+            .await;
+            finish(txn, result).await
+        }))
         .await;
-        let (applied, change) = finish(txn, result).await?;
+        let (applied, change) = result?;
+        self.announce_after_commit(announcements);
         self.published(change);
         Ok(applied)
     }

@@ -181,17 +181,24 @@ impl Engine {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let txn = self.db().begin().await?;
-            let result = async {
-                let claimed =
-                    claim_next(&txn, self.settings(), queue, actor, self.clock().now()).await?;
-                let change = claimed
-                    .as_ref()
-                    .map(|applied| AppealChange::of(&applied.appeal, None));
-                Ok((claimed, change))
-            }
+            let (result, announcements) = Box::pin(crate::announce::collecting(async {
+                let txn = self.db().begin().await?;
+                let result = async {
+                    let claimed =
+                        claim_next(&txn, self.settings(), queue, actor, self.clock().now()).await?;
+                    let change = claimed
+                        .as_ref()
+                        .map(|applied| AppealChange::of(&applied.appeal, None));
+                    Ok((claimed, change))
+                }
+                .await;
+                finish(txn, result).await
+            }))
             .await;
-            match finish(txn, result).await {
+            if result.is_ok() {
+                self.announce_after_commit(announcements);
+            }
+            match result {
                 Err(EngineError::Conflict { .. }) if attempt < CLAIM_ATTEMPTS => {
                     tracing::debug!(attempt, "claim raced another reviewer; retrying");
                 }

@@ -64,10 +64,23 @@ impl Engine {
         }
     }
 
-    /// Sends, after their commit, the notifications a use case collected inside
-    /// [`announce::collecting`].
-    pub(crate) fn announce_after_commit(&self, announcements: Vec<announce::Announcement>) {
-        self.announcer.announce(&self.db, announcements);
+    /// Runs `work` in a transaction of its own and commits it (rolls back on error); the
+    /// PostgreSQL notifications it queues go out right after the commit, batched, instead
+    /// of inside it, so that concurrent writers keep committing together (`announce`).
+    pub(crate) async fn in_transaction_announced_after_commit<T>(
+        &self,
+        work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        let (result, announcements) = Box::pin(announce::collecting(async {
+            let txn = self.db.begin().await?;
+            let result = work(&txn).await;
+            finish(txn, result).await
+        }))
+        .await;
+        if result.is_ok() {
+            self.announcer.announce(&self.db, announcements);
+        }
+        result
     }
 
     /// Files an appeal. Concurrent deliveries of the same message, or two filings for the
@@ -80,25 +93,20 @@ impl Engine {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            // Filing is the hot path of an appeal wave: its notifications go out after the
-            // commit so that concurrent filings keep committing together.
-            let (result, announcements) = Box::pin(announce::collecting(async {
-                let txn = self.db.begin().await?;
-                let result = filing::file_appeal(
-                    &txn,
-                    &self.settings,
-                    actor,
-                    incoming.clone(),
-                    self.clock.now(),
-                    rand::random(),
-                )
+            // Filing is the hot path of an appeal wave.
+            let result = self
+                .in_transaction_announced_after_commit(async |txn| {
+                    filing::file_appeal(
+                        txn,
+                        &self.settings,
+                        actor,
+                        incoming.clone(),
+                        self.clock.now(),
+                        rand::random(),
+                    )
+                    .await
+                })
                 .await;
-                finish(txn, result).await
-            }))
-            .await;
-            if result.is_ok() {
-                self.announce_after_commit(announcements);
-            }
             match result {
                 Err(err) if err.is_retryable() && attempt < FILING_ATTEMPTS => {
                     tracing::debug!(attempt, error = %err, "filing raced another writer; retrying");
@@ -127,13 +135,11 @@ impl Engine {
         command: &Command,
         actor: &Actor,
     ) -> Result<Applied, EngineError> {
-        // Reviewers' actions notify after their commit too, so that many reviewers working
-        // at once are not committed one at a time.
-        let (result, announcements) = Box::pin(announce::collecting(async {
-            let txn = self.db.begin().await?;
-            let result = async {
+        // Many reviewers act at once.
+        let (applied, change) = self
+            .in_transaction_announced_after_commit(async |txn| {
                 let applied = commands::apply_command(
-                    &txn,
+                    txn,
                     &self.settings,
                     appeal_id,
                     expected_version,
@@ -144,13 +150,8 @@ impl Engine {
                 .await?;
                 let change = AppealChange::of(&applied.appeal, Some(&applied.queue_before));
                 Ok((applied, change))
-            }
-            .await;
-            finish(txn, result).await
-        }))
-        .await;
-        let (applied, change) = result?;
-        self.announce_after_commit(announcements);
+            })
+            .await?;
         self.published(change);
         Ok(applied)
     }

@@ -7,13 +7,13 @@ use redress_core::{Actor, AppealState, Command};
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use uuid::Uuid;
 
 use crate::changes::AppealChange;
 use crate::commands::{apply_command, Applied};
-use crate::engine::{finish, Engine};
+use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::error::EngineError;
 use crate::settings::EngineSettings;
@@ -181,23 +181,16 @@ impl Engine {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let (result, announcements) = Box::pin(crate::announce::collecting(async {
-                let txn = self.db().begin().await?;
-                let result = async {
+            let result = self
+                .in_transaction_announced_after_commit(async |txn| {
                     let claimed =
-                        claim_next(&txn, self.settings(), queue, actor, self.clock().now()).await?;
+                        claim_next(txn, self.settings(), queue, actor, self.clock().now()).await?;
                     let change = claimed
                         .as_ref()
                         .map(|applied| AppealChange::of(&applied.appeal, None));
                     Ok((claimed, change))
-                }
+                })
                 .await;
-                finish(txn, result).await
-            }))
-            .await;
-            if result.is_ok() {
-                self.announce_after_commit(announcements);
-            }
             match result {
                 Err(EngineError::Conflict { .. }) if attempt < CLAIM_ATTEMPTS => {
                     tracing::debug!(attempt, "claim raced another reviewer; retrying");

@@ -10,7 +10,9 @@ use crate::changes::{self, AppealChange};
 use crate::error::EngineError;
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::events;
+use crate::repo::messages::{self, NewMessage};
 use crate::repo::outbox::{self, OutboxItem};
+use crate::repo::write_batch::WriteBatch;
 use crate::settings::EngineSettings;
 
 /// The appeal after a command, and the events the command produced.
@@ -34,7 +36,31 @@ pub async fn apply_command<C: ConnectionTrait>(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Applied, EngineError> {
-    let mut stored = appeals::find(conn, appeal_id).await?;
+    let stored = appeals::find(conn, appeal_id).await?;
+    apply_to_loaded(
+        conn,
+        settings,
+        stored,
+        expected_version,
+        command,
+        actor,
+        now,
+    )
+    .await
+}
+
+/// [`apply_command`] on an appeal the caller has just read in this transaction (a claim
+/// reads and locks its row in one statement).
+pub(crate) async fn apply_to_loaded<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    mut stored: StoredAppeal,
+    expected_version: Option<i64>,
+    command: &Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Applied, EngineError> {
+    let appeal_id = stored.id;
     if let Some(expected) = expected_version {
         if expected != stored.version() {
             return Err(EngineError::Conflict {
@@ -101,24 +127,45 @@ pub(crate) async fn record_keeping<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Writes a new appeal from its `Filed` event, with the event and its outbox items. The
-/// acknowledgement carries the status-page token, the only place the token is ever written.
+/// Writes a new appeal from its `Filed` event, with the message that opened it, the event
+/// and its outbox items, all in one batch (one round trip on SQLite, where filing is the hot
+/// path of an appeal wave). The acknowledgement carries the status-page token, the only
+/// place the token is ever written.
 pub(crate) async fn record_new<C: ConnectionTrait>(
     conn: &C,
     settings: &EngineSettings,
     stored: &StoredAppeal,
     filed: &Event,
+    opening_message: NewMessage,
     status_token: &str,
     now: DateTime<Utc>,
 ) -> Result<(), EngineError> {
-    appeals::insert(conn, stored, settings).await?;
-    events::append(conn, stored.id, 1, std::slice::from_ref(filed)).await?;
+    let backend = conn.get_database_backend();
     let mut items = outbox_items(stored, filed);
     for item in &mut items {
         item.payload["status_token"] = serde_json::Value::String(status_token.to_owned());
     }
-    outbox::enqueue(conn, items, now).await?;
-    crate::transparency::status::store_token(conn, stored.id, status_token, now).await?;
+    let mut batch = WriteBatch::default();
+    batch.push(appeals::insert_statement(backend, stored, settings));
+    if let Some(event) =
+        events::append_statement(backend, stored.id, 1, std::slice::from_ref(filed))?
+    {
+        batch.push(event);
+    }
+    if !items.is_empty() {
+        batch.push(outbox::insert_statement(backend, &items, now));
+    }
+    batch.push(crate::transparency::status::store_token_statement(
+        backend,
+        stored.id,
+        status_token,
+        now,
+    ));
+    batch.push(messages::insert_statement(backend, opening_message));
+    batch.execute(conn).await?;
+    if !items.is_empty() {
+        outbox::notify_dispatchers(conn).await?;
+    }
     changes::notify_in_transaction(conn, &AppealChange::of(stored, None)).await?;
     Ok(())
 }

@@ -138,8 +138,8 @@ pub async fn file_appeal<C: ConnectionTrait>(
         appeal,
     };
     let status_token = crate::transparency::status::new_token();
-    record_new(conn, settings, &stored, &filed, &status_token, now).await?;
-    store_message(conn, &incoming, stored.id, now).await?;
+    let message = inbound_message(&incoming, Uuid::now_v7(), stored.id, now);
+    record_new(conn, settings, &stored, &filed, message, &status_token, now).await?;
     Ok(Filing::Created(stored))
 }
 
@@ -182,24 +182,29 @@ pub(crate) async fn store_message<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Uuid, EngineError> {
     let id = Uuid::now_v7();
-    messages::insert(
-        conn,
-        NewMessage {
-            id,
-            appeal_id: Some(appeal_id),
-            direction: Direction::Inbound,
-            channel: incoming.channel,
-            channel_message_id: incoming.channel_message_id.clone(),
-            in_reply_to: incoming.in_reply_to.clone(),
-            sender: incoming.sender.clone(),
-            recipient: None,
-            subject: incoming.subject.clone(),
-            body: incoming.body.clone(),
-            classification: "appeal".to_owned(),
-            metadata: incoming.metadata.clone(),
-            received_at: now,
-        },
-    )
-    .await?;
+    messages::insert(conn, inbound_message(incoming, id, appeal_id, now)).await?;
     Ok(id)
+}
+
+fn inbound_message(
+    incoming: &IncomingAppeal,
+    id: Uuid,
+    appeal_id: Uuid,
+    now: DateTime<Utc>,
+) -> NewMessage {
+    NewMessage {
+        id,
+        appeal_id: Some(appeal_id),
+        direction: Direction::Inbound,
+        channel: incoming.channel,
+        channel_message_id: incoming.channel_message_id.clone(),
+        in_reply_to: incoming.in_reply_to.clone(),
+        sender: incoming.sender.clone(),
+        recipient: None,
+        subject: incoming.subject.clone(),
+        body: incoming.body.clone(),
+        classification: "appeal".to_owned(),
+        metadata: incoming.metadata.clone(),
+        received_at: now,
+    }
 }

@@ -9,31 +9,30 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use uuid::Uuid;
 
 use crate::changes::AppealChange;
-use crate::commands::{apply_command, Applied};
+use crate::commands::{apply_to_loaded, Applied};
 use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::error::EngineError;
+use crate::repo::appeals::{self, StoredAppeal};
 use crate::settings::EngineSettings;
 
 /// A concurrent writer can still win the row between our read and our update on SQLite's
 /// snapshot or a PostgreSQL re-check; the next attempt takes the next case.
 const CLAIM_ATTEMPTS: usize = 5;
 
-/// The id of the case a reviewer should take next in `queue`: triaged, unclaimed or with
-/// an expired lease; most escalated, most urgent, nearest decision deadline, oldest. On
-/// PostgreSQL the row is locked with `SKIP LOCKED`, so concurrent reviewers each get a
-/// different case without waiting on each other.
+/// The case a reviewer should take next in `queue`: triaged, unclaimed or with an expired
+/// lease; most escalated, most urgent, nearest decision deadline, oldest. On PostgreSQL the
+/// row is locked with `SKIP LOCKED`, so concurrent reviewers each get a different case
+/// without waiting on each other. The whole row comes back with the lock, so claiming it
+/// needs no second read.
 pub async fn next_claimable<C: ConnectionTrait>(
     conn: &C,
     queue: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Uuid>, EngineError> {
+) -> Result<Option<StoredAppeal>, EngineError> {
     let mut select = Appeals::find()
-        .select_only()
-        .column(appeal::Column::Id)
         .filter(appeal::Column::State.eq(AppealState::Triaged.as_str()))
         .filter(appeal::Column::Queue.eq(queue))
         .filter(
@@ -49,7 +48,7 @@ pub async fn next_claimable<C: ConnectionTrait>(
     if conn.get_database_backend() == DbBackend::Postgres {
         select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    Ok(select.into_tuple::<Uuid>().one(conn).await?)
+    select.one(conn).await?.map(appeals::from_model).transpose()
 }
 
 /// Claims the next case of `queue` for `actor` through `conn`; `None` when the queue has
@@ -61,7 +60,7 @@ pub async fn claim_next<C: ConnectionTrait>(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Option<Applied>, EngineError> {
-    let Some(id) = next_claimable(conn, queue, now).await? else {
+    let Some(next) = next_claimable(conn, queue, now).await? else {
         return Ok(None);
     };
     let lease = TimeDelta::from_std(settings.claim_lease)
@@ -69,7 +68,7 @@ pub async fn claim_next<C: ConnectionTrait>(
     let command = Command::Claim {
         lease_until: crate::clock::to_storage_precision(now + lease),
     };
-    apply_command(conn, settings, id, None, &command, actor, now)
+    apply_to_loaded(conn, settings, next, None, &command, actor, now)
         .await
         .map(Some)
 }

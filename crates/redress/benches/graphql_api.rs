@@ -1,7 +1,8 @@
 //! API benchmark, on PostgreSQL (`REDRESS_TEST_POSTGRES_URL`, default the local test server):
 //!
 //! 1. claim-next latency: 32 concurrent reviewers claiming from a queue of 100,000 triaged
-//!    appeals (p50/p99 per claim, through the engine and the database);
+//!    appeals (p50/p99 per claim, through the engine and the database), each claiming at a
+//!    set pace (one claim a second, then faster), then back to back to find capacity;
 //! 2. throughput of a trivial authenticated query (`{ __typename }`) through the whole
 //!    Redress router, next to an async-graphql hello-world router, in the same run.
 //!
@@ -19,7 +20,12 @@ use redress_engine::{Engine, IncomingAppeal};
 use serde_json::json;
 
 const REVIEWERS: usize = 32;
-const CLAIMS_PER_REVIEWER: usize = 100;
+/// How often each reviewer claims, slowest first. A person takes minutes over a case; one
+/// claim a second each is already far beyond a real team, and the faster paces find where
+/// the two cores saturate.
+const PACED_INTERVALS_MS: [u64; 4] = [1000, 250, 100, 50];
+const PACED_RUN: Duration = Duration::from_secs(15);
+const CLOSED_LOOP_RUN: Duration = Duration::from_secs(5);
 const QUERY_CLIENTS: usize = 16;
 const QUERIES: usize = 20_000;
 const SEED_CHUNK: usize = 5_000;
@@ -49,7 +55,11 @@ async fn main() {
         seeded.elapsed()
     );
 
-    claim_latency(&engine).await;
+    for interval_ms in PACED_INTERVALS_MS {
+        let pace = Pace(Some(Duration::from_millis(interval_ms)));
+        claim_latency(&engine, pace, PACED_RUN).await;
+    }
+    claim_latency(&engine, Pace(None), CLOSED_LOOP_RUN).await;
     query_throughput(&app, &config).await;
 
     app.stop().await.expect("stop");
@@ -137,19 +147,51 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index]
 }
 
-async fn claim_latency(engine: &Engine) {
-    let started = Instant::now();
+/// How often each reviewer asks for a case: every `Some(interval)`, or at once again when
+/// the last claim returned (`None`, the closed loop that measures capacity).
+#[derive(Clone, Copy)]
+struct Pace(Option<Duration>);
+
+impl std::fmt::Display for Pace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(interval) => write!(
+                f,
+                "every {:>4} ms ({:>4.0} claims/s offered)",
+                interval.as_millis(),
+                REVIEWERS as f64 / interval.as_secs_f64()
+            ),
+            None => write!(f, "back to back (closed loop)          "),
+        }
+    }
+}
+
+/// Claims for `duration` at `pace` and prints the latency distribution. A paced claim's
+/// latency runs from when it was due, not from when it was sent, so a claim held up by a
+/// slow one before it counts its wait (no coordinated omission).
+async fn claim_latency(engine: &Engine, pace: Pace, duration: Duration) {
+    let started = tokio::time::Instant::now();
     let reviewers: Vec<_> = (0..REVIEWERS)
         .map(|n| {
             let engine = engine.clone();
             tokio::spawn(async move {
                 let actor = Actor::staff(format!("reviewer-{n}"), [Role::Reviewer]);
-                let mut latencies = Vec::with_capacity(CLAIMS_PER_REVIEWER);
-                for _ in 0..CLAIMS_PER_REVIEWER {
-                    let at = Instant::now();
+                let mut latencies = Vec::new();
+                // Reviewers start spread over one interval, as people do.
+                let mut due = started
+                    + pace
+                        .0
+                        .map_or(Duration::ZERO, |i| i.mul_f64(n as f64 / REVIEWERS as f64));
+                while due.duration_since(started) < duration {
+                    tokio::time::sleep_until(due).await;
+                    let at = pace.0.map_or_else(tokio::time::Instant::now, |_| due);
                     let claimed = engine.claim_next("general", &actor).await.expect("claim");
                     latencies.push(at.elapsed());
                     assert!(claimed.is_some(), "the queue ran dry");
+                    due = match pace.0 {
+                        Some(interval) => due + interval,
+                        None => tokio::time::Instant::now(),
+                    };
                 }
                 latencies
             })
@@ -162,7 +204,7 @@ async fn claim_latency(engine: &Engine) {
     let elapsed = started.elapsed();
     all.sort();
     println!(
-        "claim-next, {REVIEWERS} concurrent reviewers, {} claims: p50 {:.2?}, p99 {:.2?}, max {:.2?}, {:.0} claims/s",
+        "claim-next, {REVIEWERS} reviewers, {pace}: {:>5} claims, p50 {:>9.2?}, p99 {:>9.2?}, max {:>9.2?}, {:>4.0} claims/s",
         all.len(),
         percentile(&all, 0.50),
         percentile(&all, 0.99),

@@ -3,7 +3,8 @@
 use chrono::TimeDelta;
 use redress_core::{Appeal, AppealReference, AppealState, Decision, SlaClock, SlaMarks};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -162,15 +163,12 @@ pub async fn find_open<C: ConnectionTrait>(
         .transpose()
 }
 
-pub async fn insert<C: ConnectionTrait>(
-    conn: &C,
+pub fn insert_statement(
+    backend: DbBackend,
     stored: &StoredAppeal,
     settings: &EngineSettings,
-) -> Result<(), EngineError> {
-    Appeals::insert(to_active_model(stored, settings))
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+) -> Statement {
+    Appeals::insert(to_active_model(stored, settings)).build(backend)
 }
 
 /// Rewrites the row only if it is still at `expected_version`; otherwise someone else wrote

@@ -2,7 +2,8 @@
 
 use redress_core::{Actor, Event};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -25,8 +26,26 @@ pub async fn append<C: ConnectionTrait>(
     first_version: i64,
     events: &[Event],
 ) -> Result<(), EngineError> {
+    if let Some(statement) = append_statement(
+        conn.get_database_backend(),
+        appeal_id,
+        first_version,
+        events,
+    )? {
+        conn.execute_raw(statement).await?;
+    }
+    Ok(())
+}
+
+/// The insert [`append`] runs; `None` when there is nothing to append.
+pub fn append_statement(
+    backend: DbBackend,
+    appeal_id: Uuid,
+    first_version: i64,
+    events: &[Event],
+) -> Result<Option<Statement>, EngineError> {
     if events.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut rows = Vec::with_capacity(events.len());
     for (offset, event) in events.iter().enumerate() {
@@ -43,10 +62,7 @@ pub async fn append<C: ConnectionTrait>(
             occurred_at: Set(event.at),
         });
     }
-    AppealEvents::insert_many(rows)
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+    Ok(Some(AppealEvents::insert_many(rows).build(backend)))
 }
 
 /// The whole history of an appeal, oldest first.

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use redress_core::Channel;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -59,6 +60,13 @@ pub async fn find_by_channel_id<C: ConnectionTrait>(
 /// Stores a message. A second message with the same channel id fails with a unique
 /// violation, which the caller treats as "already received".
 pub async fn insert<C: ConnectionTrait>(conn: &C, msg: NewMessage) -> Result<(), EngineError> {
+    conn.execute_raw(insert_statement(conn.get_database_backend(), msg))
+        .await?;
+    Ok(())
+}
+
+/// The insert [`insert`] runs.
+pub fn insert_statement(backend: DbBackend, msg: NewMessage) -> Statement {
     let row = message::ActiveModel {
         id: Set(msg.id),
         appeal_id: Set(msg.appeal_id),
@@ -74,8 +82,7 @@ pub async fn insert<C: ConnectionTrait>(conn: &C, msg: NewMessage) -> Result<(),
         metadata: Set(msg.metadata),
         received_at: Set(msg.received_at),
     };
-    Messages::insert(row).exec_without_returning(conn).await?;
-    Ok(())
+    Messages::insert(row).build(backend)
 }
 
 pub async fn for_appeal<C: ConnectionTrait>(

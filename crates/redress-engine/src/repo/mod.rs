@@ -12,3 +12,4 @@ pub mod outbox;
 pub mod outbox_delivery;
 pub mod registry;
 pub mod stats;
+pub(crate) mod write_batch;

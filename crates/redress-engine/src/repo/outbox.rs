@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QueryTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -93,32 +94,40 @@ async fn insert_many<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<u64, EngineError> {
     let mut inserted = 0;
-    // Keeps each statement well under the bind-parameter limit of SQLite.
-    for chunk in items.chunks(1000) {
-        let rows = chunk.iter().cloned().map(|item| outbox::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            topic: Set(item.topic),
-            appeal_id: Set(item.appeal_id),
-            idempotency_key: Set(item.idempotency_key),
-            payload: Set(item.payload),
-            status: Set(PENDING.to_owned()),
-            attempts: Set(0),
-            available_at: Set(now),
-            locked_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(now),
-            delivered_at: Set(None),
-        });
-        let result = Outbox::insert_many(rows)
-            .on_conflict_do_nothing_on([outbox::Column::IdempotencyKey])
-            .exec_without_returning(conn)
-            .await?;
-        inserted += match result {
-            sea_orm::TryInsertResult::Inserted(n) => n,
-            sea_orm::TryInsertResult::Empty | sea_orm::TryInsertResult::Conflicted => 0,
-        };
+    for chunk in items.chunks(INSERT_CHUNK) {
+        let statement = insert_statement(conn.get_database_backend(), chunk, now);
+        inserted += conn.execute_raw(statement).await?.rows_affected();
     }
     Ok(inserted)
+}
+
+/// Keeps each statement well under the bind-parameter limit of SQLite.
+const INSERT_CHUNK: usize = 1000;
+
+/// One insert of `items` (at most [`INSERT_CHUNK`] of them), skipping keys already queued.
+/// The caller wakes the dispatchers once it has run ([`notify_dispatchers`]).
+pub(crate) fn insert_statement(
+    backend: DbBackend,
+    items: &[OutboxItem],
+    now: DateTime<Utc>,
+) -> Statement {
+    let rows = items.iter().cloned().map(|item| outbox::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        topic: Set(item.topic),
+        appeal_id: Set(item.appeal_id),
+        idempotency_key: Set(item.idempotency_key),
+        payload: Set(item.payload),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        available_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        delivered_at: Set(None),
+    });
+    Outbox::insert_many(rows)
+        .on_conflict_do_nothing_on([outbox::Column::IdempotencyKey])
+        .build(backend)
 }
 
 /// Wakes the dispatchers listening on PostgreSQL. A notification sent inside a transaction

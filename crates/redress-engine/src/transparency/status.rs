@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use redress_core::{
     transition, Actor, AppealReference, AppealState, Channel, Command, Decision, EventKind,
 };
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Statement};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -44,20 +44,18 @@ fn digest(token: &str) -> [u8; 32] {
 }
 
 /// Stores the hash of the appeal's token, in the filing's transaction.
-pub async fn store_token<C: ConnectionTrait>(
-    conn: &C,
+pub(crate) fn store_token_statement(
+    backend: DbBackend,
     appeal_id: Uuid,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<(), EngineError> {
+) -> Statement {
     StatusTokens::insert(appeal_status_token::ActiveModel {
         appeal_id: Set(appeal_id),
         token_hash: Set(hex(&digest(token))),
         created_at: Set(now),
     })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    .build(backend)
 }
 
 /// Why the status page refused. The appellant sees the same answer whether the reference

@@ -12,6 +12,7 @@ mod m20261125_000500_restoration;
 mod m20261125_000600_transparency;
 mod m20261125_000650_sla_pauses;
 mod m20261125_000700_audit_log;
+mod m20261126_000800_claimable_queue;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000600_transparency::Migration),
             Box::new(m20261125_000650_sla_pauses::Migration),
             Box::new(m20261125_000700_audit_log::Migration),
+            Box::new(m20261126_000800_claimable_queue::Migration),
         ]
     }
 }

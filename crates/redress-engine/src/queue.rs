@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::{Actor, AppealState, Command};
-use sea_orm::sea_query::{LockBehavior, LockType};
+use std::cmp::Reverse;
+
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
+    Statement,
 };
 
 use crate::changes::AppealChange;
@@ -22,33 +23,70 @@ use crate::settings::EngineSettings;
 /// snapshot or a PostgreSQL re-check; the next attempt takes the next case.
 const CLAIM_ATTEMPTS: usize = 5;
 
-/// The case a reviewer should take next in `queue`: triaged, unclaimed or with an expired
-/// lease; most escalated, most urgent, nearest decision deadline, oldest. On PostgreSQL the
-/// row is locked with `SKIP LOCKED`, so concurrent reviewers each get a different case
-/// without waiting on each other. The whole row comes back with the lock, so claiming it
+/// The order cases are handed out in: most escalated, most urgent, nearest decision
+/// deadline, oldest. The partial indexes of the claimable queue keep the same order.
+const QUEUE_ORDER: &str = "escalation_level DESC, priority_rank DESC, decision_due_at, filed_at";
+
+/// The case a reviewer should take next in `queue`: triaged and either unassigned or held
+/// under a lease that has run out, first in [`QUEUE_ORDER`]. One statement reads the best
+/// of each kind, each along its own partial index (migration `claimable_queue`), whose
+/// predicates it repeats literally so the planner can use them; held cases are never
+/// walked past. On PostgreSQL the rows are locked with `SKIP LOCKED`, so concurrent
+/// reviewers each get a different case without waiting on each other; the runner-up, if
+/// any, stays locked only until the claim commits. The whole row comes back, so claiming it
 /// needs no second read.
 pub async fn next_claimable<C: ConnectionTrait>(
     conn: &C,
     queue: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<StoredAppeal>, EngineError> {
-    let mut select = Appeals::find()
-        .filter(appeal::Column::State.eq(AppealState::Triaged.as_str()))
-        .filter(appeal::Column::Queue.eq(queue))
-        .filter(
-            Condition::any()
-                .add(appeal::Column::Assignee.is_null())
-                .add(appeal::Column::LeaseUntil.lte(now)),
-        )
-        .order_by_desc(appeal::Column::EscalationLevel)
-        .order_by_desc(appeal::Column::PriorityRank)
-        .order_by_asc(appeal::Column::DecisionDueAt)
-        .order_by_asc(appeal::Column::FiledAt)
-        .limit(1);
-    if conn.get_database_backend() == DbBackend::Postgres {
-        select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    }
-    select.one(conn).await?.map(appeals::from_model).transpose()
+    let backend = conn.get_database_backend();
+    let (lock, queue_param, lapsed_queue_param, now_param) = match backend {
+        DbBackend::Postgres => (" FOR UPDATE SKIP LOCKED", "$1", "$2", "$3"),
+        _ => ("", "?", "?", "?"),
+    };
+    let sql = format!(
+        "WITH unassigned AS (SELECT * FROM appeals \
+           WHERE state = 'triaged' AND assignee IS NULL AND queue = {queue_param} \
+           ORDER BY {QUEUE_ORDER} LIMIT 1{lock}), \
+         lapsed AS (SELECT * FROM appeals \
+           WHERE state = 'triaged' AND assignee IS NOT NULL AND queue = {lapsed_queue_param} \
+           AND lease_until <= {now_param} \
+           ORDER BY {QUEUE_ORDER} LIMIT 1{lock}) \
+         SELECT * FROM unassigned UNION ALL SELECT * FROM lapsed"
+    );
+    let candidates = Appeals::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [queue.into(), queue.into(), now.into()],
+        ))
+        .all(conn)
+        .await?;
+    candidates
+        .into_iter()
+        .min_by_key(queue_position)
+        .map(appeals::from_model)
+        .transpose()
+}
+
+/// A row's place in [`QUEUE_ORDER`], to pick between the two candidates.
+fn queue_position(
+    row: &appeal::Model,
+) -> (
+    Reverse<i32>,
+    Reverse<i16>,
+    bool,
+    Option<DateTime<Utc>>,
+    DateTime<Utc>,
+) {
+    (
+        Reverse(row.escalation_level),
+        Reverse(row.priority_rank),
+        row.decision_due_at.is_none(),
+        row.decision_due_at,
+        row.filed_at,
+    )
 }
 
 /// Claims the next case of `queue` for `actor` through `conn`; `None` when the queue has

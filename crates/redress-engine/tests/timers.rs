@@ -30,12 +30,16 @@ async fn file(engine: &Engine, n: usize) -> Uuid {
 }
 
 async fn triage(engine: &Engine, id: Uuid) {
+    triage_as(engine, id, Priority::Normal).await;
+}
+
+async fn triage_as(engine: &Engine, id: Uuid, priority: Priority) {
     engine
         .apply(
             id,
             None,
             &Command::Triage {
-                priority: Priority::Normal,
+                priority,
                 queue: "general".into(),
                 tags: vec![],
                 identity_verified: true,
@@ -177,6 +181,46 @@ redress_engine::backend_tests! {
         let appeal = engine.appeal(id).await.expect("appeal");
         assert_eq!(appeal.appeal.assignee, None);
         assert_eq!(leases::reap(&engine, 100).await.expect("reap").claimed, 0);
+        test.cleanup().await;
+    }
+
+    async fn claims_follow_the_queue_order_and_a_lapsed_lease_takes_its_place_again(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        let older = file(&engine, 1).await;
+        clock.advance(TimeDelta::minutes(1));
+        let urgent = file(&engine, 2).await;
+        clock.advance(TimeDelta::minutes(1));
+        let newer = file(&engine, 3).await;
+        triage_as(&engine, older, Priority::Normal).await;
+        triage_as(&engine, urgent, Priority::High).await;
+        triage_as(&engine, newer, Priority::Normal).await;
+        let claim = |n: usize| {
+            let engine = engine.clone();
+            async move {
+                engine
+                    .claim_next("general", &Actor::staff(format!("rev-{n}"), [Role::Reviewer]))
+                    .await
+                    .expect("claim")
+                    .map(|applied| applied.appeal.id)
+            }
+        };
+
+        assert_eq!(claim(1).await, Some(urgent), "the most urgent case first");
+        clock.advance(TimeDelta::minutes(14));
+        assert_eq!(claim(2).await, Some(older), "then the oldest");
+        clock.advance(TimeDelta::minutes(1));
+        // The urgent case's lease ran out and no reaper has run: it is claimable again,
+        // ahead of the unassigned case of normal priority.
+        let reclaimed = engine
+            .claim_next("general", &Actor::staff("rev-3", [Role::Reviewer]))
+            .await
+            .expect("claim")
+            .expect("a case");
+        assert_eq!(reclaimed.appeal.id, urgent);
+        assert_eq!(reclaimed.appeal.appeal.assignee.as_deref(), Some("rev-3"));
+        assert_eq!(claim(4).await, Some(newer));
+        assert_eq!(claim(5).await, None, "every case is held under a live lease");
         test.cleanup().await;
     }
 

@@ -128,8 +128,8 @@ pub(crate) async fn record_keeping<C: ConnectionTrait>(
 }
 
 /// Writes a new appeal from its `Filed` event, with the message that opened it, the event
-/// and its outbox items, all in one batch (one round trip on SQLite, where filing is the hot
-/// path of an appeal wave). The acknowledgement carries the status-page token, the only
+/// and its outbox items, all in one batch: one round trip, since filing is the hot path of
+/// an appeal wave. The acknowledgement carries the status-page token, the only
 /// place the token is ever written.
 pub(crate) async fn record_new<C: ConnectionTrait>(
     conn: &C,

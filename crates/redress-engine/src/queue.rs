@@ -1,11 +1,10 @@
 //! The review queue: handing out the next case, and what a queue holds.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::{Actor, AppealState, Command};
-use std::cmp::Reverse;
-
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
     Statement,
@@ -70,16 +69,18 @@ pub async fn next_claimable<C: ConnectionTrait>(
         .transpose()
 }
 
-/// A row's place in [`QUEUE_ORDER`], to pick between the two candidates.
-fn queue_position(
-    row: &appeal::Model,
-) -> (
+/// A row's place in [`QUEUE_ORDER`]: escalation and priority descending, then deadline
+/// (none last) and filing time ascending.
+type QueuePosition = (
     Reverse<i32>,
     Reverse<i16>,
     bool,
     Option<DateTime<Utc>>,
     DateTime<Utc>,
-) {
+);
+
+/// Where `row` stands in [`QUEUE_ORDER`], to pick between the two candidates.
+fn queue_position(row: &appeal::Model) -> QueuePosition {
     (
         Reverse(row.escalation_level),
         Reverse(row.priority_rank),

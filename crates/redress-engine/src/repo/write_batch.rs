@@ -10,6 +10,8 @@
 //! against the same snapshot, so none sees another's rows. Anything else runs one statement
 //! at a time.
 
+use std::fmt::Write;
+
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
 #[derive(Debug, Default)]
@@ -87,7 +89,8 @@ fn as_with_clauses(statements: Vec<Statement>) -> Statement {
             sql.push_str(&body);
         } else {
             sql.push_str(if n == 0 { "WITH " } else { ",\n" });
-            sql.push_str(&format!("w{n} AS ({body})"));
+            // Writing to a String cannot fail.
+            let _ = write!(sql, "w{n} AS ({body})");
         }
         values.extend(statement.values.map(|v| v.0).unwrap_or_default());
     }

@@ -200,3 +200,93 @@ pub fn automated_suspension_statement(
         "redress": ["internal_complaint", "out_of_court_dispute_settlement", "judicial_redress"]
     })
 }
+
+/// Records `count` deactivations by one model (accounts `acct-{first}`...), files an API
+/// appeal against each and triages it into `queue` with `priority_of(n)`, on `workers`
+/// concurrent tasks, all through the engine. For queue tests and benchmarks that need many
+/// claimable cases; `first` keeps the names of successive calls apart.
+pub async fn seed_triaged_appeals(
+    engine: &crate::Engine,
+    first: usize,
+    count: usize,
+    queue: &str,
+    workers: usize,
+    priority_of: fn(usize) -> redress_core::Priority,
+) {
+    use redress_core::{Actor, Channel, Command, Role};
+
+    let now = crate::Clock::now(engine.clock().as_ref());
+    let enforcements = (first..first + count)
+        .map(|n| crate::repo::registry::NewEnforcement {
+            external_id: Some(format!("seed-{n}")),
+            account_id: format!("acct-{n}"),
+            account_email: None,
+            kind: "account_deactivation".to_owned(),
+            policy: "spam".to_owned(),
+            source_kind: "model".to_owned(),
+            source_id: "classifier-v7".to_owned(),
+            batch_id: None,
+            automated_detection: "fully".to_owned(),
+            automated_decision: "fully".to_owned(),
+            content_id: None,
+            content_relation: None,
+            facts: "flagged".to_owned(),
+            statement: automated_suspension_statement(now),
+            enforced_at: now,
+        })
+        .collect();
+    let ids = std::sync::Arc::new(
+        engine
+            .record_enforcements(enforcements)
+            .await
+            .expect("record enforcements"),
+    );
+    let tasks: Vec<_> = (0..workers.max(1))
+        .map(|worker| {
+            let (engine, ids, queue) = (engine.clone(), ids.clone(), queue.to_owned());
+            tokio::spawn(async move {
+                let system = Actor::system("seed");
+                let triager = Actor::staff("tina", [Role::Triager]);
+                for (offset, enforcement) in
+                    ids.iter().enumerate().skip(worker).step_by(workers.max(1))
+                {
+                    let n = first + offset;
+                    let filing = engine
+                        .file(
+                            &system,
+                            crate::IncomingAppeal {
+                                channel: Channel::Api,
+                                channel_message_id: Some(format!("seed-{n}")),
+                                sender: format!("user{n}@example.test"),
+                                contact: None,
+                                account_id: None,
+                                enforcement_id: Some(*enforcement),
+                                identity_verified: true,
+                                subject: None,
+                                body: "please".to_owned(),
+                                in_reply_to: None,
+                                metadata: serde_json::json!({}),
+                            },
+                        )
+                        .await
+                        .expect("file");
+                    let id = filing.appeal_id().expect("a new appeal");
+                    let triage = Command::Triage {
+                        priority: priority_of(n),
+                        queue: queue.clone(),
+                        tags: Vec::new(),
+                        identity_verified: true,
+                        four_eyes: false,
+                    };
+                    engine
+                        .apply(id, Some(1), &triage, &triager)
+                        .await
+                        .expect("triage");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("seeding task");
+    }
+}

@@ -8,15 +8,13 @@
 //!
 //! `cargo bench -p redress --bench graphql_api` (`REDRESS_BENCH_APPEALS` to change 100,000).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
 use redress::config::Config;
-use redress_core::{Actor, Channel, Command, Priority, Role};
-use redress_engine::repo::registry::NewEnforcement;
+use redress_core::{Actor, Priority, Role};
 use redress_engine::testing::TestDb;
-use redress_engine::{Engine, IncomingAppeal};
+use redress_engine::Engine;
 use serde_json::json;
 
 const REVIEWERS: usize = 32;
@@ -74,77 +72,15 @@ async fn main() {
 
 async fn seed(engine: &Engine, appeals: usize) {
     for start in (0..appeals).step_by(SEED_CHUNK) {
-        let end = (start + SEED_CHUNK).min(appeals);
-        let now = engine.clock().now();
-        let batch = (start..end)
-            .map(|n| NewEnforcement {
-                external_id: Some(format!("bench-{n}")),
-                account_id: format!("acct-{n}"),
-                account_email: None,
-                kind: "account_deactivation".to_owned(),
-                policy: "spam".to_owned(),
-                source_kind: "model".to_owned(),
-                source_id: "classifier-v7".to_owned(),
-                batch_id: None,
-                automated_detection: "fully".to_owned(),
-                automated_decision: "fully".to_owned(),
-                content_id: None,
-                content_relation: None,
-                facts: "flagged".to_owned(),
-                statement: redress_engine::testing::automated_suspension_statement(now),
-                enforced_at: now,
-            })
-            .collect();
-        let ids = Arc::new(engine.record_enforcements(batch).await.expect("record"));
-        let workers: Vec<_> = (0..16)
-            .map(|worker| {
-                let (engine, ids) = (engine.clone(), ids.clone());
-                tokio::spawn(async move {
-                    let system = Actor::system("bench");
-                    let triager = Actor::staff("tina", [Role::Triager]);
-                    for (n, enforcement) in ids.iter().enumerate().skip(worker).step_by(16) {
-                        let filing = engine
-                            .file(
-                                &system,
-                                IncomingAppeal {
-                                    channel: Channel::Api,
-                                    channel_message_id: Some(format!("bench-{start}-{n}")),
-                                    sender: format!("user{start}-{n}@example.test"),
-                                    contact: None,
-                                    account_id: None,
-                                    enforcement_id: Some(*enforcement),
-                                    identity_verified: true,
-                                    subject: None,
-                                    body: "please".to_owned(),
-                                    in_reply_to: None,
-                                    metadata: json!({}),
-                                },
-                            )
-                            .await
-                            .expect("file");
-                        let id = filing.appeal_id().expect("appeal");
-                        let triage = Command::Triage {
-                            priority: if n % 10 == 0 {
-                                Priority::High
-                            } else {
-                                Priority::Normal
-                            },
-                            queue: "general".to_owned(),
-                            tags: Vec::new(),
-                            identity_verified: true,
-                            four_eyes: false,
-                        };
-                        engine
-                            .apply(id, Some(1), &triage, &triager)
-                            .await
-                            .expect("triage");
-                    }
-                })
-            })
-            .collect();
-        for worker in workers {
-            worker.await.expect("seeding task");
-        }
+        let count = SEED_CHUNK.min(appeals - start);
+        redress_engine::testing::seed_triaged_appeals(engine, start, count, "general", 16, |n| {
+            if n % 10 == 0 {
+                Priority::High
+            } else {
+                Priority::Normal
+            }
+        })
+        .await;
     }
 }
 

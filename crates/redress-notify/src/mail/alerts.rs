@@ -3,7 +3,6 @@
 //! appellant, and says where to act: the console and the command line.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use lettre::message::header::{ContentType, HeaderValue};
@@ -12,12 +11,11 @@ use lettre::Message;
 use redress_core::{Deadline, EventKind};
 use redress_engine::delivery::{topics, Deliverer, DeliveryError, OutboxMessage};
 use redress_engine::transparency::incidents;
-use redress_engine::{Engine, EngineError, MessageIdSigner};
+use redress_engine::Engine;
 use serde_json::Value;
-use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::deliverer::{SigningKey, AUTO_SUBMITTED};
+use super::deliverer::{engine_error, permanent, Signer, SigningKey, AUTO_SUBMITTED};
 use super::transport::MailTransport;
 
 /// Who is alerted: the leads of each queue (or the default list for a queue without its
@@ -60,7 +58,7 @@ pub struct StaffAlertText {
 pub struct StaffAlertDeliverer {
     engine: Engine,
     transport: MailTransport,
-    signer: Arc<OnceCell<MessageIdSigner>>,
+    signer: Signer,
     settings: AlertSettings,
 }
 
@@ -71,25 +69,12 @@ impl StaffAlertDeliverer {
         key: SigningKey,
         settings: AlertSettings,
     ) -> Self {
-        let signer = match key {
-            SigningKey::Configured(signer) => OnceCell::new_with(Some(signer)),
-            SigningKey::Stored => OnceCell::new(),
-        };
         Self {
             engine,
             transport,
-            signer: Arc::new(signer),
+            signer: Signer::new(key),
             settings,
         }
-    }
-
-    async fn signer(&self) -> Result<&MessageIdSigner, DeliveryError> {
-        self.signer
-            .get_or_try_init(|| {
-                redress_engine::mail_id::stored_signer(self.engine.db(), self.engine.clock().now())
-            })
-            .await
-            .map_err(engine_error)
     }
 
     /// The mail for `item`. The Message-ID is signed over the item's idempotency key, so a
@@ -110,7 +95,7 @@ impl StaffAlertDeliverer {
         if to.is_empty() {
             return Err(permanent("no recipients are configured for this alert"));
         }
-        let message_id = self.signer().await?.sign(
+        let message_id = self.signer.get(&self.engine).await?.sign(
             item.appeal_id.unwrap_or(Uuid::nil()),
             &item.idempotency_key,
             &self.settings.message_id_domain,
@@ -301,17 +286,6 @@ impl Deliverer for StaffAlertDeliverer {
     async fn deliver(&self, item: &OutboxMessage) -> Result<(), DeliveryError> {
         let message = self.compose(item).await?;
         self.transport.send(message).await
-    }
-}
-
-fn permanent(reason: impl Into<String>) -> DeliveryError {
-    DeliveryError::Permanent(reason.into())
-}
-
-fn engine_error(err: EngineError) -> DeliveryError {
-    match err {
-        EngineError::AppealNotFound(id) => permanent(format!("appeal {id} does not exist")),
-        other => DeliveryError::Retryable(other.to_string()),
     }
 }
 

@@ -38,12 +38,35 @@ pub enum SigningKey {
     Stored,
 }
 
+/// The signer a [`SigningKey`] names, resolved at the first send (a stored key is read from
+/// the database then) and shared by clones of the deliverer that holds it.
+#[derive(Debug, Clone)]
+pub(crate) struct Signer(Arc<OnceCell<MessageIdSigner>>);
+
+impl Signer {
+    pub(crate) fn new(key: SigningKey) -> Self {
+        Self(Arc::new(match key {
+            SigningKey::Configured(signer) => OnceCell::new_with(Some(signer)),
+            SigningKey::Stored => OnceCell::new(),
+        }))
+    }
+
+    pub(crate) async fn get(&self, engine: &Engine) -> Result<&MessageIdSigner, DeliveryError> {
+        self.0
+            .get_or_try_init(|| {
+                redress_engine::mail_id::stored_signer(engine.db(), engine.clock().now())
+            })
+            .await
+            .map_err(engine_error)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct MailDeliverer {
     engine: Engine,
     templates: Templates,
     transport: MailTransport,
-    signer: Arc<OnceCell<MessageIdSigner>>,
+    signer: Signer,
     settings: MailSettings,
 }
 
@@ -55,26 +78,13 @@ impl MailDeliverer {
         key: SigningKey,
         settings: MailSettings,
     ) -> Self {
-        let signer = match key {
-            SigningKey::Configured(signer) => OnceCell::new_with(Some(signer)),
-            SigningKey::Stored => OnceCell::new(),
-        };
         Self {
             engine,
             templates,
             transport,
-            signer: Arc::new(signer),
+            signer: Signer::new(key),
             settings,
         }
-    }
-
-    async fn signer(&self) -> Result<&MessageIdSigner, DeliveryError> {
-        self.signer
-            .get_or_try_init(|| {
-                redress_engine::mail_id::stored_signer(self.engine.db(), self.engine.clock().now())
-            })
-            .await
-            .map_err(engine_error)
     }
 
     /// The mail for `item`.
@@ -116,7 +126,7 @@ impl MailDeliverer {
             .templates
             .render(notice, language, &values)
             .map_err(|err| permanent(err.to_string()))?;
-        let message_id = self.signer().await?.sign(
+        let message_id = self.signer.get(&self.engine).await?.sign(
             appeal_id.unwrap_or(Uuid::nil()),
             &item.idempotency_key,
             &self.settings.message_id_domain,
@@ -288,11 +298,12 @@ fn auto_submitted(notice: Notice) -> Option<&'static str> {
     }
 }
 
-fn permanent(reason: impl Into<String>) -> DeliveryError {
+pub(crate) fn permanent(reason: impl Into<String>) -> DeliveryError {
     DeliveryError::Permanent(reason.into())
 }
 
-fn engine_error(err: EngineError) -> DeliveryError {
+/// An engine failure while composing: a missing appeal never comes back, the rest may.
+pub(crate) fn engine_error(err: EngineError) -> DeliveryError {
     match err {
         EngineError::AppealNotFound(id) => permanent(format!("appeal {id} does not exist")),
         other => DeliveryError::Retryable(other.to_string()),

@@ -290,3 +290,65 @@ pub async fn seed_triaged_appeals(
         task.await.expect("seeding task");
     }
 }
+
+/// Has `reviewer` triage appeal `id` into `general`, claim it until `lease_until` and
+/// decide it: restored, with the restoration confirmed, or upheld with `upheld` as the
+/// statement of reasons.
+pub async fn triage_claim_and_decide(
+    engine: &crate::Engine,
+    id: Uuid,
+    reviewer: &redress_core::Actor,
+    lease_until: chrono::DateTime<chrono::Utc>,
+    restore: bool,
+    upheld: redress_core::StatementOfReasons,
+) {
+    use redress_core::{Actor, Command, Outcome, Priority};
+
+    let triage = Command::Triage {
+        priority: Priority::Normal,
+        queue: "general".into(),
+        tags: vec![],
+        identity_verified: true,
+        four_eyes: false,
+    };
+    engine
+        .apply(id, None, &triage, reviewer)
+        .await
+        .expect("triage");
+    engine
+        .apply(id, None, &Command::Claim { lease_until }, reviewer)
+        .await
+        .expect("claim");
+    let decide = if restore {
+        Command::Decide {
+            outcome: Outcome::Restore,
+            reasons: "The pin was only saved.".into(),
+            statement: None,
+            manifestly_unfounded: false,
+        }
+    } else {
+        Command::Decide {
+            outcome: Outcome::Uphold,
+            reasons: "The account created the pin.".into(),
+            statement: Some(upheld),
+            manifestly_unfounded: false,
+        }
+    };
+    engine
+        .apply(id, None, &decide, reviewer)
+        .await
+        .expect("decide");
+    if restore {
+        engine
+            .apply(
+                id,
+                None,
+                &Command::RestorationConfirmed {
+                    restoration_id: Uuid::now_v7(),
+                },
+                &Actor::system("restorer"),
+            )
+            .await
+            .expect("confirm");
+    }
+}

@@ -4,13 +4,12 @@ mod common;
 
 use chrono::{TimeDelta, Utc};
 use common::{clock, email, enforcement_statement, engine, upheld_statement};
-use redress_core::{Actor, Command, Outcome, Priority, Role};
+use redress_core::{Actor, Role};
 use redress_engine::repo::registry::{self, NewEnforcement};
 use redress_engine::restoration::Selector;
 use redress_engine::transparency::{incidents, DetectorSettings, EnforcementSource};
 use redress_engine::{Engine, EngineSettings, ManualClock};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
-use uuid::Uuid;
 
 fn new_enforcement(account: &str, source_id: &str, batch: Option<&str>) -> NewEnforcement {
     NewEnforcement {
@@ -63,55 +62,15 @@ async fn decided_appeal(
         .expect("file")
         .appeal_id()
         .expect("id");
-    let alice = Actor::staff("alice", [Role::Reviewer]);
-    let triage = Command::Triage {
-        priority: Priority::Normal,
-        queue: "general".into(),
-        tags: vec![],
-        identity_verified: true,
-        four_eyes: false,
-    };
-    engine
-        .apply(id, None, &triage, &alice)
-        .await
-        .expect("triage");
-    let lease_until = clock.now_plus(TimeDelta::minutes(10));
-    engine
-        .apply(id, None, &Command::Claim { lease_until }, &alice)
-        .await
-        .expect("claim");
-    let decide = if restore {
-        Command::Decide {
-            outcome: Outcome::Restore,
-            reasons: "The pin was only saved.".into(),
-            statement: None,
-            manifestly_unfounded: false,
-        }
-    } else {
-        Command::Decide {
-            outcome: Outcome::Uphold,
-            reasons: "The account created the pin.".into(),
-            statement: Some(upheld_statement(clock.now_plus(TimeDelta::zero()))),
-            manifestly_unfounded: false,
-        }
-    };
-    engine
-        .apply(id, None, &decide, &alice)
-        .await
-        .expect("decide");
-    if restore {
-        engine
-            .apply(
-                id,
-                None,
-                &Command::RestorationConfirmed {
-                    restoration_id: Uuid::now_v7(),
-                },
-                &Actor::system("restorer"),
-            )
-            .await
-            .expect("confirm");
-    }
+    redress_engine::testing::triage_claim_and_decide(
+        engine,
+        id,
+        &Actor::staff("alice", [Role::Reviewer]),
+        clock.now_plus(TimeDelta::minutes(10)),
+        restore,
+        upheld_statement(clock.now_plus(TimeDelta::zero())),
+    )
+    .await;
 }
 
 async fn decide_many(

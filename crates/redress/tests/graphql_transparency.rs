@@ -6,7 +6,7 @@ mod api;
 
 use api::TestApp;
 use chrono::{DateTime, TimeDelta, Utc};
-use redress_core::{Actor, Channel, Command, Outcome, Priority, Role, StatementOfReasons};
+use redress_core::{Actor, Channel, Role, StatementOfReasons};
 use redress_engine::repo::audit;
 use redress_engine::repo::registry::{self, NewEnforcement};
 use redress_engine::transparency::DetectorSettings;
@@ -87,55 +87,15 @@ async fn decided_appeal(engine: &Engine, account: &str, source: &str, restore: b
         .expect("file")
         .appeal_id()
         .expect("id");
-    let reviewer = Actor::staff("rita", [Role::Reviewer]);
-    let triage = Command::Triage {
-        priority: Priority::Normal,
-        queue: "general".into(),
-        tags: vec![],
-        identity_verified: true,
-        four_eyes: false,
-    };
-    engine
-        .apply(id, None, &triage, &reviewer)
-        .await
-        .expect("triage");
-    let lease_until = now + TimeDelta::minutes(10);
-    engine
-        .apply(id, None, &Command::Claim { lease_until }, &reviewer)
-        .await
-        .expect("claim");
-    let decide = if restore {
-        Command::Decide {
-            outcome: Outcome::Restore,
-            reasons: "The pin was only saved.".into(),
-            statement: None,
-            manifestly_unfounded: false,
-        }
-    } else {
-        Command::Decide {
-            outcome: Outcome::Uphold,
-            reasons: "The account created the pin.".into(),
-            statement: Some(upheld_statement(now)),
-            manifestly_unfounded: false,
-        }
-    };
-    engine
-        .apply(id, None, &decide, &reviewer)
-        .await
-        .expect("decide");
-    if restore {
-        engine
-            .apply(
-                id,
-                None,
-                &Command::RestorationConfirmed {
-                    restoration_id: Uuid::now_v7(),
-                },
-                &Actor::system("restorer"),
-            )
-            .await
-            .expect("confirm");
-    }
+    redress_engine::testing::triage_claim_and_decide(
+        engine,
+        id,
+        &Actor::staff("rita", [Role::Reviewer]),
+        now + TimeDelta::minutes(10),
+        restore,
+        upheld_statement(now),
+    )
+    .await;
     id
 }
 

@@ -14,6 +14,7 @@ mod m20261125_000650_sla_pauses;
 mod m20261125_000700_audit_log;
 mod m20261126_000800_claimable_queue;
 mod m20261126_000900_room_for_reversals;
+mod m20261126_001000_bulk_restore_slices;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000700_audit_log::Migration),
             Box::new(m20261126_000800_claimable_queue::Migration),
             Box::new(m20261126_000900_room_for_reversals::Migration),
+            Box::new(m20261126_001000_bulk_restore_slices::Migration),
         ]
     }
 }

@@ -1,8 +1,10 @@
 //! Bulk restoration throughput on PostgreSQL: a job over N deactivated accounts through the
 //! engine, next to the same updates and inserts written with plain SQL, in one run.
 //!
-//! `cargo bench -p redress-engine --bench bulk_restore -- [N] [CHUNK]` (defaults 1000000
-//! and 1000). PostgreSQL is taken from `REDRESS_TEST_POSTGRES_URL` (default
+//! `cargo bench -p redress-engine --bench bulk_restore -- [N] [CHUNK] [SLICES]` (defaults
+//! 1000000, 1000 and the engine's default slices). The plain SQL runs once on one
+//! connection and once with the accounts split over SLICES connections, as the engine's
+//! slices are. PostgreSQL is taken from `REDRESS_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`); the benchmark needs it.
 
 use std::sync::Arc;
@@ -39,9 +41,9 @@ async fn seed(db: &DatabaseConnection, n: usize) {
     db.execute_unprepared("ANALYZE").await.expect("analyze");
 }
 
-async fn through_engine(db: &DatabaseConnection, chunk: u32) -> (Duration, i64) {
+async fn through_engine(db: &DatabaseConnection, chunk: u32, slices: u32) -> (Duration, i64) {
     let engine = Engine::new(db.clone(), EngineSettings::default(), Arc::new(SystemClock));
-    let restorer = BulkRestorer::new(engine, RestorationBackend::Embedded);
+    let restorer = BulkRestorer::new(engine, RestorationBackend::Embedded).with_slices(slices);
     let support = Actor::staff("bench", [Role::Support]);
     let start = Instant::now();
     let job = restorer
@@ -61,8 +63,10 @@ async fn through_engine(db: &DatabaseConnection, chunk: u32) -> (Duration, i64) 
 
 /// The same rows with hand-written SQL: the job and its targets, then per chunk of the same
 /// size, in one transaction each, the account and enforcement updates and the restoration,
-/// item, outcome and notice inserts, set-based, and the job's counters.
-async fn plain_sql(db: &DatabaseConnection, chunk: u32) -> (Duration, i64) {
+/// item, outcome and notice inserts, set-based, and the job's counters. With `connections`
+/// above one, the accounts are split into that many runs written at once, as the engine's
+/// slices are.
+async fn plain_sql(db: &DatabaseConnection, chunk: u32, connections: usize) -> (Duration, i64) {
     let backend = DbBackend::Postgres;
     let job = Uuid::now_v7();
     let start = Instant::now();
@@ -84,8 +88,39 @@ async fn plain_sql(db: &DatabaseConnection, chunk: u32) -> (Duration, i64) {
     ))
     .await
     .expect("targets");
+    let bounds = txn
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT max(account_id) AS upto FROM (SELECT account_id, ntile($2::int) OVER (ORDER BY account_id) AS run \
+             FROM bulk_restore_targets WHERE job_id = $1) AS ranked GROUP BY run ORDER BY 1",
+            [job.into(), (connections as i32).into()],
+        ))
+        .await
+        .expect("runs")
+        .into_iter()
+        .map(|row| row.try_get::<String>("", "upto").expect("upto"))
+        .collect::<Vec<_>>();
     txn.commit().await.expect("commit");
 
+    let mut after = String::new();
+    let mut runs = Vec::new();
+    for upto in bounds {
+        runs.push(plain_sql_run(db, job, chunk, after.clone(), upto.clone()));
+        after = upto;
+    }
+    let restored = futures::future::join_all(runs).await.into_iter().sum();
+    (start.elapsed(), restored)
+}
+
+/// One run of accounts, after `after` up to `upto`, chunk by chunk.
+async fn plain_sql_run(
+    db: &DatabaseConnection,
+    job: Uuid,
+    chunk: u32,
+    after: String,
+    upto: String,
+) -> i64 {
+    let backend = DbBackend::Postgres;
     let statements = [
         "UPDATE accounts SET status = 'active', updated_at = now() WHERE id IN \
          (SELECT account_id FROM bulk_restore_targets WHERE job_id = $1 AND account_id > $2 AND account_id <= $3) \
@@ -112,7 +147,7 @@ async fn plain_sql(db: &DatabaseConnection, chunk: u32) -> (Duration, i64) {
          SELECT $1, account_id, 'restored', id, '[]'::jsonb, now() FROM restorations \
          WHERE job_id = $1 AND account_id > $2 AND account_id <= $3",
     ];
-    let mut checkpoint = String::new();
+    let mut checkpoint = after;
     let mut restored = 0i64;
     loop {
         let txn = db.begin().await.expect("begin");
@@ -120,8 +155,8 @@ async fn plain_sql(db: &DatabaseConnection, chunk: u32) -> (Duration, i64) {
             .query_one_raw(Statement::from_sql_and_values(
                 backend,
                 "SELECT max(account_id) AS last, count(*) AS n FROM (SELECT account_id FROM bulk_restore_targets \
-                 WHERE job_id = $1 AND account_id > $2 ORDER BY account_id LIMIT $3) AS chunk",
-                [job.into(), checkpoint.clone().into(), i64::from(chunk).into()],
+                 WHERE job_id = $1 AND account_id > $2 AND account_id <= $3 ORDER BY account_id LIMIT $4) AS chunk",
+                [job.into(), checkpoint.clone().into(), upto.clone().into(), i64::from(chunk).into()],
             ))
             .await
             .expect("chunk")
@@ -149,9 +184,9 @@ async fn plain_sql(db: &DatabaseConnection, chunk: u32) -> (Duration, i64) {
         }
         txn.execute_raw(Statement::from_sql_and_values(
             backend,
-            "UPDATE bulk_restore_jobs SET processed = processed + $2, restored = restored + $2, checkpoint = $3, \
+            "UPDATE bulk_restore_jobs SET processed = processed + $2, restored = restored + $2, \
              updated_at = now() WHERE id = $1",
-            [job.into(), n.into(), last.clone().into()],
+            [job.into(), n.into()],
         ))
         .await
         .expect("job counters");
@@ -159,7 +194,36 @@ async fn plain_sql(db: &DatabaseConnection, chunk: u32) -> (Duration, i64) {
         restored += n;
         checkpoint = last;
     }
-    (start.elapsed(), restored)
+    restored
+}
+
+/// A fresh schema seeded with `n` accounts, its pages written out, so each side starts
+/// from the same state.
+async fn seeded(n: usize) -> TestDb {
+    let Some(test) = TestDb::postgres().await else {
+        panic!("PostgreSQL is unreachable; the bulk-restore benchmark needs it");
+    };
+    let seeding = Instant::now();
+    seed(&test.db, n).await;
+    test.db
+        .execute_unprepared("CHECKPOINT")
+        .await
+        .expect("checkpoint");
+    println!(
+        "seeded {n} accounts in {:.1}s",
+        seeding.elapsed().as_secs_f64()
+    );
+    test
+}
+
+fn report(side: &str, n: usize, (took, rows): (Duration, i64)) -> Duration {
+    assert_eq!(rows, n as i64, "{side} restored every account");
+    println!(
+        "{side:<28} {:>7.1}s ({:>6.0} accounts/s)",
+        took.as_secs_f64(),
+        n as f64 / took.as_secs_f64()
+    );
+    took
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -173,30 +237,39 @@ async fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let chunk: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let (Some(engine_db), Some(plain_db)) = (TestDb::postgres().await, TestDb::postgres().await)
-    else {
-        eprintln!("PostgreSQL is unreachable; the bulk-restore benchmark needs it");
-        return;
-    };
-    let seeding = Instant::now();
-    seed(&engine_db.db, n).await;
-    seed(&plain_db.db, n).await;
-    println!(
-        "seeded 2 x {n} accounts in {:.1}s",
-        seeding.elapsed().as_secs_f64()
+    let slices: u32 = args
+        .get(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(redress_engine::restoration::bulk::DEFAULT_SLICES);
+    println!("postgres, {n} accounts, chunks of {chunk}, engine slices {slices}");
+
+    let test = seeded(n).await;
+    let plain = report(
+        "plain SQL, 1 connection",
+        n,
+        plain_sql(&test.db, chunk, 1).await,
     );
-    let (plain, plain_rows) = plain_sql(&plain_db.db, chunk).await;
-    let (engine, engine_rows) = through_engine(&engine_db.db, chunk).await;
-    assert_eq!(plain_rows, n as i64);
-    assert_eq!(engine_rows, n as i64);
-    println!(
-        "postgres  accounts={n} chunk={chunk}  engine={:.1}s ({:.0}/s)  plain_sql={:.1}s ({:.0}/s)  engine/plain={:.2}",
-        engine.as_secs_f64(),
-        n as f64 / engine.as_secs_f64(),
-        plain.as_secs_f64(),
-        n as f64 / plain.as_secs_f64(),
-        engine.as_secs_f64() / plain.as_secs_f64()
+    test.cleanup().await;
+
+    let test = seeded(n).await;
+    let plain_parallel = report(
+        &format!("plain SQL, {slices} connections"),
+        n,
+        plain_sql(&test.db, chunk, slices as usize).await,
     );
-    engine_db.cleanup().await;
-    plain_db.cleanup().await;
+    test.cleanup().await;
+
+    let test = seeded(n).await;
+    let engine = report(
+        &format!("engine, {slices} slices"),
+        n,
+        through_engine(&test.db, chunk, slices).await,
+    );
+    test.cleanup().await;
+
+    println!(
+        "engine / plain SQL on 1 connection {:.2}, on {slices} connections {:.2}",
+        engine.as_secs_f64() / plain.as_secs_f64(),
+        engine.as_secs_f64() / plain_parallel.as_secs_f64()
+    );
 }

@@ -9,16 +9,18 @@ use common::{clock, email, enforcement, engine};
 use redress_core::{Actor, AppealState, Command, Outcome, Priority, Role};
 use redress_engine::delivery::{topics, Deliverer, OutboxMessage};
 use redress_engine::entity::{
-    account, bulk_restore_outcome, enforcement as enforcement_entity, outbox as outbox_entity,
-    restoration,
+    account, bulk_restore_job, bulk_restore_outcome, bulk_restore_slice,
+    enforcement as enforcement_entity, outbox as outbox_entity, restoration,
 };
 use redress_engine::repo::{events, outbox, registry};
 use redress_engine::restoration::{
     records, BulkRestorer, RestorationBackend, RestorationDeliverer, RestorationError, Selector,
 };
 use redress_engine::{Engine, EngineSettings};
+use redress_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 
@@ -100,6 +102,28 @@ async fn outbox_rows(db: &DatabaseConnection, topic: &str) -> Vec<outbox_entity:
         .all(db)
         .await
         .expect("outbox")
+}
+
+async fn slices_of(db: &DatabaseConnection, job: uuid::Uuid) -> Vec<bulk_restore_slice::Model> {
+    bulk_restore_slice::Entity::find()
+        .filter(bulk_restore_slice::Column::JobId.eq(job))
+        .order_by_asc(bulk_restore_slice::Column::Slice)
+        .all(db)
+        .await
+        .expect("slices")
+}
+
+/// How many migrations, counted from the newest, undo the cut of jobs into slices.
+fn steps_back_to_before_slices() -> u32 {
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == "m20261126_001000_bulk_restore_slices")
+        .expect("migration");
+    u32::try_from(names.len() - at).expect("steps")
 }
 
 /// `n` deactivated accounts `acct-00000..`, each with one deactivation by `source`.
@@ -272,6 +296,118 @@ redress_engine::backend_tests! {
         let summary: Vec<_> = items.iter().map(|i| (i.item_kind.as_str(), i.item_id.as_str(), i.outcome.as_str())).collect();
         assert_eq!(summary, [("account", "acct-00000", "undone"), ("content", "pin-404", "cannot_undo")]);
         assert!(items[1].detail.as_deref().unwrap_or_default().contains("deleted permanently"));
+        test.cleanup().await;
+    }
+
+    async fn slices_split_a_job_evenly_and_two_runners_restore_each_account_once(test) {
+        const ACCOUNTS: usize = 2_000;
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        seed_wave(&test.db, ACCOUNTS, "nudity-v7").await;
+        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded).with_slices(3);
+        let job = restorer
+            .start(&support(), Selector::Source { source_id: "nudity-v7".into() }, "internal error", 100)
+            .await
+            .expect("start");
+
+        let slices = slices_of(&test.db, job.id).await;
+        assert_eq!(slices.len(), 3);
+        assert_eq!((slices[0].after_account.as_deref(), slices[2].upto_account.as_deref()), (None, None), "the ends are open");
+        for pair in slices.windows(2) {
+            assert_eq!(pair[0].upto_account, pair[1].after_account, "each slice starts where the one before ends");
+        }
+        let in_slice = |s: &bulk_restore_slice::Model| {
+            (0..ACCOUNTS)
+                .map(|i| format!("acct-{i:05}"))
+                .filter(|a| s.after_account.as_ref().is_none_or(|after| a > after) && s.upto_account.as_ref().is_none_or(|upto| a <= upto))
+                .count()
+        };
+        let sizes: Vec<usize> = slices.iter().map(in_slice).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), ACCOUNTS, "{sizes:?}");
+        assert!(sizes.iter().all(|n| (666..=667).contains(n)), "{sizes:?}");
+
+        // Two runners of the same job at once, as two replicas would be.
+        let other = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
+        let (mut seen_a, mut seen_b) = (Vec::new(), Vec::new());
+        let (a, b) = tokio::join!(
+            restorer.run(job.id, |p| seen_a.push(p.processed)),
+            other.run(job.id, |p| seen_b.push(p.processed)),
+        );
+        let (a, b) = (a.expect("runner a"), b.expect("runner b"));
+        // A runner that finds its slice taken leaves it to the other; the one that ends last
+        // completes the job.
+        assert!([&a, &b].iter().any(|j| j.status == "completed"), "{a:?} {b:?}");
+        let done = restorer.job(job.id).await.expect("job");
+        assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", ACCOUNTS as i64, ACCOUNTS as i64));
+        for seen in [&seen_a, &seen_b] {
+            assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {seen:?}");
+        }
+        assert_eq!(seen_a.iter().chain(&seen_b).max(), Some(&(ACCOUNTS as i64)));
+        assert!(slices_of(&test.db, job.id).await.iter().all(|s| s.checkpoint == s.upto_account.clone().or(Some(format!("acct-{:05}", ACCOUNTS - 1)))), "every slice ran to its end");
+
+        let restorations = restoration::Entity::find().filter(restoration::Column::JobId.eq(job.id)).count(&test.db).await.expect("count");
+        assert_eq!(restorations, ACCOUNTS as u64, "one restoration per account");
+        let outcomes = bulk_restore_outcome::Entity::find().filter(bulk_restore_outcome::Column::JobId.eq(job.id)).count(&test.db).await.expect("count");
+        assert_eq!(outcomes, ACCOUNTS as u64, "one outcome per account");
+        let notices = outbox_rows(&test.db, topics::NOTIFY_APPELLANT).await;
+        assert_eq!(notices.len(), ACCOUNTS, "one notice per person");
+        let still_off = account::Entity::find().filter(account::Column::Status.ne("active")).count(&test.db).await.expect("count");
+        assert_eq!(still_off, 0);
+        test.cleanup().await;
+    }
+
+    async fn a_job_started_before_slices_resumes_from_its_checkpoint(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        seed_wave(&test.db, 30, "nudity-v7").await;
+        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded).with_slices(1);
+        let job = restorer
+            .start(&support(), Selector::Source { source_id: "nudity-v7".into() }, "internal error", 10)
+            .await
+            .expect("start");
+        restorer.run_chunk(job.id).await.expect("first chunk");
+        assert_eq!(slices_of(&test.db, job.id).await[0].checkpoint.as_deref(), Some("acct-00009"));
+
+        // Back to one checkpoint per job: a single-slice job keeps its place.
+        let steps = steps_back_to_before_slices();
+        Migrator::down(&test.db, Some(steps)).await.expect("migrate down");
+        let kept = test
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(test.db.get_database_backend(), "SELECT checkpoint FROM bulk_restore_jobs"))
+            .await
+            .expect("query")
+            .expect("row");
+        assert_eq!(kept.try_get::<Option<String>>("", "checkpoint").expect("checkpoint").as_deref(), Some("acct-00009"));
+
+        // And up again: the job carries on from there as one slice.
+        Migrator::up(&test.db, None).await.expect("migrate up");
+        let slices = slices_of(&test.db, job.id).await;
+        assert_eq!(slices.len(), 1);
+        assert_eq!((slices[0].after_account.as_deref(), slices[0].upto_account.as_deref(), slices[0].checkpoint.as_deref()), (None, None, Some("acct-00009")));
+        let done = restorer.run(job.id, |_| {}).await.expect("resume");
+        assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", 30, 30));
+        let restorations = restoration::Entity::find().count(&test.db).await.expect("count");
+        assert_eq!(restorations, 30, "nothing restored twice");
+        test.cleanup().await;
+    }
+
+    async fn migrating_down_refuses_to_merge_the_slices_of_a_running_job(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        seed_wave(&test.db, 30, "nudity-v7").await;
+        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded).with_slices(2);
+        let job = restorer
+            .start(&support(), Selector::Source { source_id: "nudity-v7".into() }, "internal error", 10)
+            .await
+            .expect("start");
+        let refused = Migrator::down(&test.db, Some(steps_back_to_before_slices())).await;
+        assert!(refused.as_ref().is_err_and(|e| e.to_string().contains("finish or cancel it")), "{refused:?}");
+        assert_eq!(slices_of(&test.db, job.id).await.len(), 2, "nothing was undone");
+        restorer.cancel(&support(), job.id).await.expect("cancel");
+        Migrator::down(&test.db, Some(steps_back_to_before_slices())).await.expect("down once no job runs");
+        Migrator::up(&test.db, None).await.expect("up again");
+        let status = bulk_restore_job::Entity::find_by_id(job.id).one(&test.db).await.expect("load").expect("job").status;
+        assert_eq!(status, "cancelled");
         test.cleanup().await;
     }
 

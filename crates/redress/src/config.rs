@@ -185,6 +185,9 @@ impl Config {
         self.workers.validate()?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
+        self.restoration
+            .validate()
+            .map_err(ConfigError::Inconsistent)?;
         Ok(())
     }
 
@@ -206,6 +209,7 @@ impl Config {
             business_hours: self.workers.business_hours(),
             appeal_window_months: self.transparency.appeal_window_months,
             appeal_throttle: self.transparency.appeal_throttle.rule(),
+            bulk_restore_slices: self.restoration.bulk_slices,
         }
     }
 
@@ -258,6 +262,25 @@ mod tests {
             config.alerts.default_recipients,
             ["appeals-leads@localhost"]
         );
+    }
+
+    #[test]
+    fn bulk_restore_slices_and_chunks_are_bounded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("redress.toml");
+        std::fs::write(&path, "[restoration]\nbulk_slices = 4\n").expect("write");
+        let config = Config::load(Some(&path)).expect("load");
+        assert_eq!(config.engine_settings().bulk_restore_slices, 4);
+        for (setting, key) in [
+            ("bulk_slices = 0", "restoration.bulk_slices"),
+            ("bulk_slices = 33", "restoration.bulk_slices"),
+            ("bulk_chunk_size = 0", "restoration.bulk_chunk_size"),
+            ("bulk_chunk_size = 10001", "restoration.bulk_chunk_size"),
+        ] {
+            std::fs::write(&path, format!("[restoration]\n{setting}\n")).expect("write");
+            let error = Config::load(Some(&path)).expect_err(setting);
+            assert!(error.to_string().contains(key), "{setting}: {error}");
+        }
     }
 
     #[test]

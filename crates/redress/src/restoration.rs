@@ -35,6 +35,8 @@ pub struct RestorationConfig {
     pub account_service_timeout_seconds: u64,
     /// Accounts per bulk-restore transaction.
     pub bulk_chunk_size: u32,
+    /// Slices a bulk job is cut into when it starts, each restored on its own connection.
+    pub bulk_slices: u32,
     /// How often the service looks for bulk jobs to run or resume.
     pub bulk_poll_seconds: u64,
 }
@@ -47,12 +49,30 @@ impl Default for RestorationConfig {
             account_service_secret: Secret::default(),
             account_service_timeout_seconds: 10,
             bulk_chunk_size: redress_engine::restoration::bulk::DEFAULT_CHUNK_SIZE,
+            bulk_slices: redress_engine::restoration::bulk::DEFAULT_SLICES,
             bulk_poll_seconds: 5,
         }
     }
 }
 
 impl RestorationConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        use redress_engine::restoration::bulk::{MAX_CHUNK_SIZE, MAX_SLICES};
+        if !(1..=MAX_SLICES).contains(&self.bulk_slices) {
+            return Err(format!(
+                "restoration.bulk_slices must be between 1 and {MAX_SLICES}, got {}",
+                self.bulk_slices
+            ));
+        }
+        if !(1..=MAX_CHUNK_SIZE).contains(&self.bulk_chunk_size) {
+            return Err(format!(
+                "restoration.bulk_chunk_size must be between 1 and {MAX_CHUNK_SIZE}, got {}",
+                self.bulk_chunk_size
+            ));
+        }
+        Ok(())
+    }
+
     pub fn backend(&self) -> anyhow::Result<RestorationBackend> {
         match self.backend {
             BackendKind::Embedded => Ok(RestorationBackend::Embedded),
@@ -90,8 +110,8 @@ pub fn register(
 }
 
 /// Runs bulk jobs started through the API and resumes those a crash or restart left
-/// running. Several replicas may run this: each chunk is claimed by a guarded update, so
-/// a chunk is processed by exactly one of them.
+/// running, all slices of a job at once. Several replicas may run this: each chunk is
+/// claimed by a guarded update of its slice, so a chunk is processed by exactly one of them.
 pub fn spawn_bulk_runner(
     engine: Engine,
     config: &RestorationConfig,
@@ -125,15 +145,7 @@ async fn run_until_stopped(
     job: uuid::Uuid,
     shutdown: &watch::Receiver<bool>,
 ) {
-    use redress_engine::restoration::ChunkOutcome;
-    while !*shutdown.borrow() {
-        match restorer.run_chunk(job).await {
-            Ok(ChunkOutcome::Processed(_)) => {}
-            Ok(ChunkOutcome::Finished(_) | ChunkOutcome::Stopped) => return,
-            Err(err) => {
-                tracing::warn!(%job, error = %err, "bulk restore chunk failed; retrying later");
-                return;
-            }
-        }
+    if let Err(err) = restorer.run_until(job, || *shutdown.borrow(), |_| {}).await {
+        tracing::warn!(%job, error = %err, "bulk restore chunk failed; retrying later");
     }
 }

@@ -19,8 +19,6 @@ pub struct Model {
     pub requested: i64,
     pub already_active: i64,
     pub failed: i64,
-    /// The last account id processed; the job resumes after it.
-    pub checkpoint: Option<String>,
     pub chunk_size: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -8,6 +8,7 @@ pub mod appeal_status_token;
 pub mod audit_entry;
 pub mod bulk_restore_job;
 pub mod bulk_restore_outcome;
+pub mod bulk_restore_slice;
 pub mod bulk_restore_target;
 pub mod enforcement;
 pub mod enforcement_incident;

@@ -10,6 +10,8 @@ use crate::error::EngineError;
 pub enum RestorationError {
     #[error("bulk restore job {0} not found")]
     JobNotFound(Uuid),
+    #[error("bulk restore job {job} has no slice {slice}")]
+    SliceNotFound { job: Uuid, slice: i32 },
     #[error("restoration {0} not found")]
     RestorationNotFound(Uuid),
     #[error("a bulk restore job ({job}) is already running for selector {selector}")]

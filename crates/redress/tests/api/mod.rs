@@ -42,9 +42,13 @@ impl TestApp {
                 .single()
                 .expect("time"),
         );
-        let app = redress::app::start_with_clock(config.clone(), Arc::new(clock.clone()))
-            .await
-            .expect("start");
+        // Boxed: the service's start-up holds the whole configuration across awaits.
+        let app = Box::pin(redress::app::start_with_clock(
+            config.clone(),
+            Arc::new(clock.clone()),
+        ))
+        .await
+        .expect("start");
         Self {
             app,
             clock,

@@ -1,4 +1,4 @@
-//! One chunk of a bulk job, in the caller's transaction.
+//! One chunk of one slice of a bulk job, in the caller's transaction.
 
 use std::collections::HashMap;
 
@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::finalize::{close_appeals_and_notify, open_appeals_of, RestoredAccount};
 use super::job::{self, BulkJob};
 use super::outcomes::{self, AccountOutcome};
+use super::slices;
 use super::targets::{self, Target};
 use super::{outcome, Progress, COMPLETED, RUNNING};
 use crate::delivery::topics;
@@ -32,6 +33,17 @@ pub enum ChunkOutcome {
     /// Nothing was left: the job is complete.
     Finished(Progress),
     /// The job is not running (cancelled, finished, or advanced by another runner).
+    Stopped,
+}
+
+/// What one step of a slice did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SliceStep {
+    /// A chunk of the slice was processed; commit it.
+    Processed(Progress),
+    /// The slice has no accounts left.
+    Exhausted,
+    /// The job is not running, or another runner advanced this slice first: roll back.
     Stopped,
 }
 
@@ -94,6 +106,7 @@ enum Decision {
 
 #[derive(Default)]
 struct Counts {
+    processed: i64,
     restored: i64,
     requested: i64,
     already_active: i64,
@@ -105,23 +118,32 @@ pub(crate) async fn run<C: ConnectionTrait>(
     settings: &EngineSettings,
     backend: &RestorationBackend,
     job_id: Uuid,
+    slice_index: i32,
     now: DateTime<Utc>,
-) -> Result<ChunkOutcome, RestorationError> {
+) -> Result<SliceStep, RestorationError> {
     let job = job::load(conn, job_id).await?;
     if !job.is_running() {
-        return Ok(ChunkOutcome::Stopped);
+        return Ok(SliceStep::Stopped);
     }
+    let slice =
+        slices::load(conn, job_id, slice_index)
+            .await?
+            .ok_or(RestorationError::SliceNotFound {
+                job: job_id,
+                slice: slice_index,
+            })?;
     let chunk = targets::next_chunk(
         conn,
         job_id,
-        job.checkpoint.as_deref(),
+        slice.resume_after(),
+        slice.upto.as_deref(),
         u64::from(job.chunk_size),
     )
     .await?;
     let Some(last) = chunk.last().map(|t| t.account_id.clone()) else {
-        return finish(conn, &job, now).await;
+        return Ok(SliceStep::Exhausted);
     };
-    let range = || targets::range(job_id, job.checkpoint.as_deref(), &last);
+    let range = || targets::range(job_id, slice.resume_after(), &last);
     let mut planned = enforcements_of(conn, range(), &job.selector).await?;
     let mut open = open_appeals_of(
         conn,
@@ -139,7 +161,10 @@ pub(crate) async fn run<C: ConnectionTrait>(
             (target, decision)
         })
         .collect();
-    let mut counts = Counts::default();
+    let mut counts = Counts {
+        processed: decisions.len() as i64,
+        ..Counts::default()
+    };
     for (_, decision) in &decisions {
         match decision {
             Decision::Failed(_) => counts.failed += 1,
@@ -150,56 +175,46 @@ pub(crate) async fn run<C: ConnectionTrait>(
             Decision::Restore { .. } => counts.requested += 1,
         }
     }
-    let progress = Progress {
-        job_id,
-        status: RUNNING.to_owned(),
-        total: job.total,
-        processed: job.processed + decisions.len() as i64,
-        restored: job.restored + counts.restored,
-        requested: job.requested + counts.requested,
-        already_active: job.already_active + counts.already_active,
-        failed: job.failed + counts.failed,
-    };
 
-    // Claim the chunk first: the guarded update takes the job's row lock, so a second
-    // runner of the same job waits here and then finds the checkpoint moved.
-    let claimed = Jobs::update_many()
+    if !slices::claim(conn, &slice, &last).await? {
+        return Ok(SliceStep::Stopped);
+    }
+    write(conn, settings, backend, &job, decisions, &mut open, now).await?;
+    if !count_in(conn, job_id, &counts, now).await? {
+        return Ok(SliceStep::Stopped);
+    }
+    Ok(SliceStep::Processed(
+        job::load(conn, job_id).await?.progress(),
+    ))
+}
+
+/// Adds the chunk to the job's figures. This is the chunk's last statement: the job's row
+/// lock is held from here to the commit only, so slices running at once wait for each
+/// other no longer than that. False when the job was cancelled meanwhile; the chunk is then
+/// given up.
+async fn count_in<C: ConnectionTrait>(
+    conn: &C,
+    job_id: Uuid,
+    counts: &Counts,
+    now: DateTime<Utc>,
+) -> Result<bool, RestorationError> {
+    use bulk_restore_job::Column;
+    let add = |column: Column, n: i64| Expr::col(column).add(n);
+    let counted = Jobs::update_many()
+        .col_expr(Column::Processed, add(Column::Processed, counts.processed))
+        .col_expr(Column::Restored, add(Column::Restored, counts.restored))
+        .col_expr(Column::Requested, add(Column::Requested, counts.requested))
         .col_expr(
-            bulk_restore_job::Column::Processed,
-            Expr::value(progress.processed),
+            Column::AlreadyActive,
+            add(Column::AlreadyActive, counts.already_active),
         )
-        .col_expr(
-            bulk_restore_job::Column::Restored,
-            Expr::value(progress.restored),
-        )
-        .col_expr(
-            bulk_restore_job::Column::Requested,
-            Expr::value(progress.requested),
-        )
-        .col_expr(
-            bulk_restore_job::Column::AlreadyActive,
-            Expr::value(progress.already_active),
-        )
-        .col_expr(
-            bulk_restore_job::Column::Failed,
-            Expr::value(progress.failed),
-        )
-        .col_expr(
-            bulk_restore_job::Column::Checkpoint,
-            Expr::value(Some(last)),
-        )
-        .col_expr(bulk_restore_job::Column::UpdatedAt, Expr::value(now))
-        .filter(bulk_restore_job::Column::Id.eq(job.id))
-        .filter(bulk_restore_job::Column::Status.eq(RUNNING))
-        .filter(bulk_restore_job::Column::Processed.eq(job.processed))
+        .col_expr(Column::Failed, add(Column::Failed, counts.failed))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Id.eq(job_id))
+        .filter(Column::Status.eq(RUNNING))
         .exec(conn)
         .await?;
-    if claimed.rows_affected != 1 {
-        return Ok(ChunkOutcome::Stopped);
-    }
-
-    write(conn, settings, backend, &job, decisions, &mut open, now).await?;
-    Ok(ChunkOutcome::Processed(progress))
+    Ok(counted.rows_affected == 1)
 }
 
 fn decide(
@@ -366,30 +381,33 @@ fn request_item(restoration: &NewRestoration) -> OutboxItem {
     }
 }
 
-async fn finish<C: ConnectionTrait>(
+/// Completes the job once every one of its accounts is counted in; until then (another
+/// runner still has a chunk in flight) or when the job is no longer running, Stopped.
+pub(crate) async fn finish<C: ConnectionTrait>(
     conn: &C,
-    job: &BulkJob,
+    job_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<ChunkOutcome, RestorationError> {
+    use bulk_restore_job::Column;
     let done = Jobs::update_many()
-        .col_expr(bulk_restore_job::Column::Status, Expr::value(COMPLETED))
+        .col_expr(Column::Status, Expr::value(COMPLETED))
         .col_expr(
-            bulk_restore_job::Column::ActiveSelectorKey,
+            Column::ActiveSelectorKey,
             Expr::value(Option::<String>::None),
         )
-        .col_expr(bulk_restore_job::Column::UpdatedAt, Expr::value(now))
-        .col_expr(bulk_restore_job::Column::FinishedAt, Expr::value(now))
-        .filter(bulk_restore_job::Column::Id.eq(job.id))
-        .filter(bulk_restore_job::Column::Status.eq(RUNNING))
-        .filter(bulk_restore_job::Column::Processed.eq(job.processed))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::FinishedAt, Expr::value(now))
+        .filter(Column::Id.eq(job_id))
+        .filter(Column::Status.eq(RUNNING))
+        .filter(Expr::col(Column::Processed).eq(Expr::col(Column::Total)))
         .exec(conn)
         .await?;
     if done.rows_affected != 1 {
         return Ok(ChunkOutcome::Stopped);
     }
-    let finished = job::load(conn, job.id).await?;
+    let finished = job::load(conn, job_id).await?;
     tracing::info!(
-        job = %job.id,
+        job = %job_id,
         restored = finished.restored,
         requested = finished.requested,
         already_active = finished.already_active,

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{outcome, targets, Progress, CANCELLED, RUNNING};
+use super::{outcome, slices, targets, Progress, CANCELLED, RUNNING};
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
 use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
 use crate::error::is_unique_violation;
@@ -34,7 +34,6 @@ pub struct BulkJob {
     pub requested: i64,
     pub already_active: i64,
     pub failed: i64,
-    pub checkpoint: Option<String>,
     pub chunk_size: u32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -76,7 +75,6 @@ pub(crate) fn from_model(model: bulk_restore_job::Model) -> Result<BulkJob, Rest
         requested: model.requested,
         already_active: model.already_active,
         failed: model.failed,
-        checkpoint: model.checkpoint,
         chunk_size: u32::try_from(model.chunk_size).unwrap_or(super::DEFAULT_CHUNK_SIZE),
         created_at: model.created_at,
         updated_at: model.updated_at,
@@ -121,6 +119,7 @@ pub async fn start(
     selector: Selector,
     reason: &str,
     chunk_size: u32,
+    slice_count: u32,
     now: DateTime<Utc>,
 ) -> Result<BulkJob, RestorationError> {
     require_bulk_role(actor, "start a bulk restore")?;
@@ -154,7 +153,6 @@ pub async fn start(
         requested: Set(0),
         already_active: Set(0),
         failed: Set(0),
-        checkpoint: Set(None),
         chunk_size: Set(chunk_size.clamp(1, super::MAX_CHUNK_SIZE) as i32),
         created_at: Set(now),
         updated_at: Set(now),
@@ -173,6 +171,7 @@ pub async fn start(
         return Err(err.into());
     }
     let total = targets::materialize(&txn, id, &selector).await?;
+    slices::plan(&txn, id, slice_count).await?;
     Jobs::update_many()
         .col_expr(bulk_restore_job::Column::Total, Expr::value(total))
         .filter(bulk_restore_job::Column::Id.eq(id))

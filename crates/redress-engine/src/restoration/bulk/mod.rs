@@ -1,16 +1,19 @@
 //! Bulk restoration: a job over the accounts a selector names, dry-run first, then run in
-//! chunks. Each chunk is one transaction that advances the job's checkpoint together with
-//! everything it restored, so a job killed at any point resumes exactly where its last
-//! commit left it, and no account is restored or notified twice.
+//! chunks. The job's accounts are cut into slices when it starts, and each slice is
+//! restored on its own connection. Each chunk is one transaction that advances its slice's
+//! checkpoint together with everything it restored and the job's figures, so a job killed
+//! at any point resumes in every slice exactly where its last commit left it, and no
+//! account is restored or notified twice.
 
 mod chunk;
 mod dry_run;
 pub(crate) mod finalize;
 mod job;
 mod outcomes;
+mod slices;
 mod targets;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use redress_core::Actor;
@@ -19,6 +22,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 pub use chunk::ChunkOutcome;
+use chunk::SliceStep;
 pub(crate) use dry_run::dry_run as preview;
 pub use dry_run::DryRun;
 pub(crate) use job::load as job_in;
@@ -45,6 +49,11 @@ pub const DEFAULT_CHUNK_SIZE: u32 = 500;
 /// Larger chunks gain little once each table takes one statement per chunk, and a chunk's
 /// transaction holds its rows' locks until it commits.
 pub const MAX_CHUNK_SIZE: u32 = 10_000;
+/// Slices of a job, each restored on its own connection: PostgreSQL runs each connection's
+/// statements on one core, so two slices keep both cores of a small machine busy.
+pub const DEFAULT_SLICES: u32 = 2;
+/// More slices than connections only adds claims.
+pub const MAX_SLICES: u32 = 32;
 
 /// A job's figures after a step, for progress bars and subscriptions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,11 +73,24 @@ pub struct Progress {
 pub struct BulkRestorer {
     engine: Engine,
     backend: RestorationBackend,
+    slices: u32,
 }
 
 impl BulkRestorer {
+    /// Jobs it starts are cut into the engine's `bulk_restore_slices`.
     pub fn new(engine: Engine, backend: RestorationBackend) -> Self {
-        Self { engine, backend }
+        let slices = engine.settings().bulk_restore_slices.clamp(1, MAX_SLICES);
+        Self {
+            engine,
+            backend,
+            slices,
+        }
+    }
+
+    /// How many slices the jobs this restorer starts are cut into (1 to `MAX_SLICES`).
+    pub fn with_slices(mut self, slices: u32) -> Self {
+        self.slices = slices.clamp(1, MAX_SLICES);
+        self
     }
 
     pub fn engine(&self) -> &Engine {
@@ -85,7 +107,7 @@ impl BulkRestorer {
         dry_run::dry_run(self.engine.db(), selector).await
     }
 
-    /// Records the job and the accounts it covers; nothing is restored yet.
+    /// Records the job, the accounts it covers and its slices; nothing is restored yet.
     pub async fn start(
         &self,
         actor: &Actor,
@@ -99,30 +121,48 @@ impl BulkRestorer {
             selector,
             reason,
             chunk_size,
+            self.slices,
             self.now(),
         )
         .await
     }
 
-    /// Processes the next chunk of a running job in one transaction.
+    /// Processes the next chunk of a running job in one transaction, from its first slice
+    /// with accounts left; completes the job when none has any.
     pub async fn run_chunk(&self, job_id: Uuid) -> Result<ChunkOutcome, RestorationError> {
+        for slice in slices::of_job(self.engine.db(), job_id).await? {
+            match self.run_slice_chunk(job_id, slice.index).await? {
+                SliceStep::Processed(progress) => return Ok(ChunkOutcome::Processed(progress)),
+                SliceStep::Stopped => return Ok(ChunkOutcome::Stopped),
+                SliceStep::Exhausted => {}
+            }
+        }
+        chunk::finish(self.engine.db(), job_id, self.now()).await
+    }
+
+    async fn run_slice_chunk(
+        &self,
+        job_id: Uuid,
+        slice: i32,
+    ) -> Result<SliceStep, RestorationError> {
         let txn: DatabaseTransaction = self.engine.db().begin().await?;
         let result = chunk::run(
             &txn,
             self.engine.settings(),
             &self.backend,
             job_id,
+            slice,
             self.now(),
         )
         .await;
         match result {
-            Ok(outcome @ (ChunkOutcome::Processed(_) | ChunkOutcome::Finished(_))) => {
+            Ok(step @ SliceStep::Processed(_)) => {
                 txn.commit().await?;
-                Ok(outcome)
+                Ok(step)
             }
-            Ok(outcome) => {
+            Ok(step) => {
                 txn.rollback().await?;
-                Ok(outcome)
+                Ok(step)
             }
             Err(err) => {
                 txn.rollback().await?;
@@ -136,17 +176,48 @@ impl BulkRestorer {
     pub async fn run(
         &self,
         job_id: Uuid,
-        mut on_progress: impl FnMut(&Progress),
+        on_progress: impl FnMut(&Progress) + Send,
     ) -> Result<BulkJob, RestorationError> {
-        loop {
-            match self.run_chunk(job_id).await? {
-                ChunkOutcome::Processed(progress) => on_progress(&progress),
-                ChunkOutcome::Finished(progress) => {
-                    on_progress(&progress);
-                    break;
-                }
-                ChunkOutcome::Stopped => break,
+        self.run_until(job_id, || false, on_progress).await
+    }
+
+    /// Runs (or resumes) a job, all its slices at once, until it finishes, is cancelled, or
+    /// `stop` says so between chunks. Progress is reported after every chunk, never going
+    /// back when slices commit out of step.
+    pub async fn run_until(
+        &self,
+        job_id: Uuid,
+        stop: impl Fn() -> bool + Sync,
+        on_progress: impl FnMut(&Progress) + Send,
+    ) -> Result<BulkJob, RestorationError> {
+        let reporter = Mutex::new((on_progress, -1_i64));
+        let report = |progress: &Progress| {
+            let mut guard = reporter.lock().unwrap_or_else(PoisonError::into_inner);
+            let (on_progress, reported) = &mut *guard;
+            if progress.processed > *reported || progress.status != RUNNING {
+                *reported = progress.processed;
+                on_progress(progress);
             }
+        };
+        let slices = slices::of_job(self.engine.db(), job_id).await?;
+        let runs = slices.iter().map(|slice| async {
+            loop {
+                if stop() {
+                    return Ok::<(), RestorationError>(());
+                }
+                match self.run_slice_chunk(job_id, slice.index).await? {
+                    SliceStep::Processed(progress) => report(&progress),
+                    SliceStep::Exhausted | SliceStep::Stopped => return Ok(()),
+                }
+            }
+        });
+        futures_util::future::try_join_all(runs).await?;
+        // A slice given up to another runner is run to its end by that runner, so whichever
+        // runner ends last finds every account counted in and completes the job.
+        if let ChunkOutcome::Finished(progress) =
+            chunk::finish(self.engine.db(), job_id, self.now()).await?
+        {
+            report(&progress);
         }
         self.job(job_id).await
     }

@@ -82,11 +82,12 @@ pub struct Target {
     pub email: Option<String>,
 }
 
-/// The next `limit` accounts after `after`.
+/// The next `limit` accounts after `after`, up to and including `upto` when set.
 pub async fn next_chunk<C: ConnectionTrait>(
     conn: &C,
     job_id: Uuid,
     after: Option<&str>,
+    upto: Option<&str>,
     limit: u64,
 ) -> Result<Vec<Target>, RestorationError> {
     let t = Alias::new("t");
@@ -99,6 +100,9 @@ pub async fn next_chunk<C: ConnectionTrait>(
         // without it that scan starts at the first account, so each chunk would walk past
         // every account before the checkpoint and a job would slow down quadratically.
         joined = joined.add(Expr::col((a.clone(), Alias::new("id"))).gt(after));
+    }
+    if let Some(upto) = upto {
+        joined = joined.add(Expr::col((a.clone(), Alias::new("id"))).lte(upto));
     }
     let mut select = Query::select();
     select
@@ -116,7 +120,10 @@ pub async fn next_chunk<C: ConnectionTrait>(
         .order_by((t.clone(), Alias::new("account_id")), Order::Asc)
         .limit(limit);
     if let Some(after) = after {
-        select.and_where(Expr::col((t, Alias::new("account_id"))).gt(after));
+        select.and_where(Expr::col((t.clone(), Alias::new("account_id"))).gt(after));
+    }
+    if let Some(upto) = upto {
+        select.and_where(Expr::col((t, Alias::new("account_id"))).lte(upto));
     }
     let backend = conn.get_database_backend();
     let stmt: Statement = backend.build(&select);

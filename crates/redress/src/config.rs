@@ -188,6 +188,12 @@ impl Config {
         self.restoration
             .validate()
             .map_err(ConfigError::Inconsistent)?;
+        if self.restoration.bulk_slices >= self.database.max_connections {
+            return Err(ConfigError::Inconsistent(format!(
+                "restoration.bulk_slices ({}) must be below database.max_connections ({}): a running bulk job holds a connection per slice, and the API needs its own",
+                self.restoration.bulk_slices, self.database.max_connections
+            )));
+        }
         Ok(())
     }
 
@@ -276,6 +282,7 @@ mod tests {
             ("bulk_slices = 33", "restoration.bulk_slices"),
             ("bulk_chunk_size = 0", "restoration.bulk_chunk_size"),
             ("bulk_chunk_size = 10001", "restoration.bulk_chunk_size"),
+            ("bulk_slices = 16", "below database.max_connections (16)"),
         ] {
             std::fs::write(&path, format!("[restoration]\n{setting}\n")).expect("write");
             let error = Config::load(Some(&path)).expect_err(setting);

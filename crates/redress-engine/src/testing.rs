@@ -201,6 +201,34 @@ pub fn automated_suspension_statement(
     })
 }
 
+/// A fully automated deactivation of `account` by `source_id` (a `source_kind` of `rule`
+/// or `model`) under the spam policy, with its statement of reasons, as the platform
+/// records it. Tests change the fields they care about with struct update syntax.
+pub fn automated_deactivation(
+    account: &str,
+    source_kind: &str,
+    source_id: &str,
+    enforced_at: chrono::DateTime<chrono::Utc>,
+) -> crate::repo::registry::NewEnforcement {
+    crate::repo::registry::NewEnforcement {
+        external_id: None,
+        account_id: account.to_owned(),
+        account_email: Some(format!("{account}@example.org")),
+        kind: "account_deactivation".to_owned(),
+        policy: "spam".to_owned(),
+        source_kind: source_kind.to_owned(),
+        source_id: source_id.to_owned(),
+        batch_id: None,
+        automated_detection: "fully".to_owned(),
+        automated_decision: "fully".to_owned(),
+        content_id: None,
+        content_relation: None,
+        facts: "A saved pin matched the classifier.".to_owned(),
+        statement: automated_suspension_statement(enforced_at),
+        enforced_at,
+    }
+}
+
 /// Records `count` deactivations by one model (accounts `acct-{first}`...), files an API
 /// appeal against each and triages it into `queue` with `priority_of(n)`, on `workers`
 /// concurrent tasks, all through the engine. For queue tests and benchmarks that need many
@@ -219,20 +247,9 @@ pub async fn seed_triaged_appeals(
     let enforcements = (first..first + count)
         .map(|n| crate::repo::registry::NewEnforcement {
             external_id: Some(format!("seed-{n}")),
-            account_id: format!("acct-{n}"),
             account_email: None,
-            kind: "account_deactivation".to_owned(),
-            policy: "spam".to_owned(),
-            source_kind: "model".to_owned(),
-            source_id: "classifier-v7".to_owned(),
-            batch_id: None,
-            automated_detection: "fully".to_owned(),
-            automated_decision: "fully".to_owned(),
-            content_id: None,
-            content_relation: None,
             facts: "flagged".to_owned(),
-            statement: automated_suspension_statement(now),
-            enforced_at: now,
+            ..automated_deactivation(&format!("acct-{n}"), "model", "classifier-v7", now)
         })
         .collect();
     let ids = std::sync::Arc::new(

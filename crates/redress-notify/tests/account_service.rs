@@ -175,20 +175,14 @@ async fn seed(db: &DatabaseConnection, n: usize) {
             db,
             NewEnforcement {
                 external_id: Some(format!("e-{i}")),
-                account_id: format!("acct-{i:04}"),
                 account_email: Some(format!("user{i}@example.org")),
-                kind: "account_deactivation".into(),
-                policy: "spam".into(),
-                source_kind: "rule".into(),
-                source_id: "spam-rule-12".into(),
-                batch_id: None,
-                automated_detection: "fully".into(),
-                automated_decision: "fully".into(),
-                content_id: None,
-                content_relation: None,
                 facts: "internal error".into(),
-                statement: redress_engine::testing::automated_suspension_statement(now),
-                enforced_at: now,
+                ..redress_engine::testing::automated_deactivation(
+                    &format!("acct-{i:04}"),
+                    "rule",
+                    "spam-rule-12",
+                    now,
+                )
             },
             now,
         )

@@ -13,20 +13,8 @@ async fn deactivate(test: &TestDb, account: &str) {
         &test.db,
         NewEnforcement {
             external_id: Some(format!("e-{account}")),
-            account_id: account.to_owned(),
-            account_email: Some(format!("{account}@example.org")),
-            kind: "account_deactivation".into(),
-            policy: "spam".into(),
-            source_kind: "rule".into(),
-            source_id: "spam-12".into(),
-            batch_id: None,
-            automated_detection: "fully".into(),
-            automated_decision: "fully".into(),
-            content_id: None,
-            content_relation: None,
             facts: "internal error".into(),
-            statement: redress_engine::testing::automated_suspension_statement(now),
-            enforced_at: now,
+            ..redress_engine::testing::automated_deactivation(account, "rule", "spam-12", now)
         },
         now,
     )

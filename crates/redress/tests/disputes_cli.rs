@@ -23,20 +23,8 @@ async fn filed_appeal(test: &TestDb) -> (Engine, redress_engine::StoredAppeal) {
         &test.db,
         NewEnforcement {
             external_id: Some("e-acct-1".into()),
-            account_id: "acct-1".into(),
-            account_email: Some("acct-1@example.org".into()),
-            kind: "account_deactivation".into(),
-            policy: "spam".into(),
-            source_kind: "rule".into(),
-            source_id: "spam-12".into(),
-            batch_id: None,
-            automated_detection: "fully".into(),
-            automated_decision: "fully".into(),
-            content_id: None,
-            content_relation: None,
             facts: "internal error".into(),
-            statement: redress_engine::testing::automated_suspension_statement(now),
-            enforced_at: now,
+            ..redress_engine::testing::automated_deactivation("acct-1", "rule", "spam-12", now)
         },
         now,
     )

@@ -46,21 +46,11 @@ async fn decided_appeal(engine: &Engine, account: &str, source: &str, restore: b
     registry::record_enforcement(
         engine.db(),
         NewEnforcement {
-            external_id: None,
-            account_id: account.to_owned(),
-            account_email: Some(format!("{account}@example.org")),
-            kind: "account_deactivation".into(),
             policy: "nudity".into(),
-            source_kind: "model".into(),
-            source_id: source.to_owned(),
             batch_id: Some(format!("{source}-run-1")),
-            automated_detection: "fully".into(),
-            automated_decision: "fully".into(),
             content_id: Some("pin-1".into()),
             content_relation: Some("saved".into()),
-            facts: "A saved pin matched the classifier.".into(),
-            statement: redress_engine::testing::automated_suspension_statement(now),
-            enforced_at: now,
+            ..redress_engine::testing::automated_deactivation(account, "model", source, now)
         },
         now,
     )

@@ -355,22 +355,16 @@ async fn enforce(harness: &Harness, account: &str) -> Uuid {
         harness.app.state.engine.db(),
         NewEnforcement {
             external_id: Some(format!("ext-{account}")),
-            account_id: account.to_owned(),
-            account_email: Some(format!("{account}@example.org")),
-            kind: "account_deactivation".into(),
             policy: "adult_content".into(),
-            source_kind: "model".into(),
-            source_id: "nudity-v7".into(),
             batch_id: Some("wave-2026-05".into()),
-            automated_detection: "fully".into(),
-            automated_decision: "fully".into(),
             content_id: Some("pin-991".into()),
             content_relation: Some("saved".into()),
-            facts: "A saved pin matched the classifier.".into(),
-            statement: redress_engine::testing::automated_suspension_statement(
+            ..redress_engine::testing::automated_deactivation(
+                account,
+                "model",
+                "nudity-v7",
                 start_time() - TimeDelta::days(3),
-            ),
-            enforced_at: start_time() - TimeDelta::days(3),
+            )
         },
         start_time(),
     )

@@ -71,20 +71,16 @@ pub async fn enforcement(db: &DatabaseConnection, account: &str, email: &str) ->
         db,
         NewEnforcement {
             external_id: Some(format!("ext-{account}")),
-            account_id: account.to_owned(),
             account_email: Some(email.to_owned()),
-            kind: "account_deactivation".into(),
             policy: "adult_content".into(),
-            source_kind: "model".into(),
-            source_id: "nudity-v7".into(),
-            batch_id: None,
-            automated_detection: "fully".into(),
-            automated_decision: "fully".into(),
             content_id: Some("pin-991".into()),
             content_relation: Some("saved".into()),
-            facts: "A saved pin matched the classifier.".into(),
-            statement: redress_engine::testing::automated_suspension_statement(Utc::now()),
-            enforced_at: Utc::now(),
+            ..redress_engine::testing::automated_deactivation(
+                account,
+                "model",
+                "nudity-v7",
+                Utc::now(),
+            )
         },
         Utc::now(),
     )

@@ -28,6 +28,13 @@ enum BulkRestoreSlices {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// Creating the slices, copying the checkpoints and dropping the old column happen
+    /// together or not at all, on SQLite too (its DDL is transactional), so a start that
+    /// fails half-way leaves nothing to trip the next one.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(
@@ -78,11 +85,17 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let conn = manager.get_connection();
+        let backend = manager.get_database_backend();
+        if backend == sea_orm_migration::sea_orm::DbBackend::Postgres {
+            // No replica may start a job between the check below and the change of schema.
+            conn.execute_unprepared("LOCK TABLE bulk_restore_jobs IN SHARE ROW EXCLUSIVE MODE")
+                .await?;
+        }
         // One checkpoint cannot say how far each slice of a running job got; resuming from
         // any single point would restore some accounts twice.
         let split = conn
             .query_one_raw(Statement::from_string(
-                manager.get_database_backend(),
+                backend,
                 "SELECT count(*) AS n FROM bulk_restore_slices s \
                  JOIN bulk_restore_jobs j ON j.id = s.job_id \
                  WHERE j.status = 'running' AND s.slice > 0",

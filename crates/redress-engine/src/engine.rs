@@ -64,6 +64,11 @@ impl Engine {
         }
     }
 
+    /// Sends the notifications a committed transaction collected (`announce::collecting`).
+    pub(crate) fn announce_committed(&self, announcements: Vec<crate::announce::Announcement>) {
+        self.announcer.announce(&self.db, announcements);
+    }
+
     /// Runs `work` in a transaction of its own and commits it (rolls back on error); the
     /// PostgreSQL notifications it queues go out right after the commit, batched, instead
     /// of inside it, so that concurrent writers keep committing together (`announce`).

@@ -47,8 +47,8 @@ pub struct BulkRestoreArgs {
     /// Resume a job that stopped (crash, restart) instead of starting one.
     #[arg(long, conflicts_with_all = ["csv", "source", "batch", "policy", "from", "dry_run"])]
     pub resume: Option<Uuid>,
-    /// Accounts per transaction.
-    #[arg(long)]
+    /// Accounts per transaction (1 to 10,000).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(redress_engine::restoration::bulk::MAX_CHUNK_SIZE)))]
     pub chunk_size: Option<u32>,
 }
 

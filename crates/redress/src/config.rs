@@ -188,9 +188,12 @@ impl Config {
         self.restoration
             .validate()
             .map_err(ConfigError::Inconsistent)?;
-        if self.restoration.bulk_slices >= self.database.max_connections {
+        // A running bulk job holds a PostgreSQL connection per slice; the listeners, the
+        // workers and the API need the other half. SQLite runs bulk jobs in one slice.
+        let postgres = self.database.url.starts_with("postgres");
+        if postgres && self.restoration.bulk_slices > self.database.max_connections / 2 {
             return Err(ConfigError::Inconsistent(format!(
-                "restoration.bulk_slices ({}) must be below database.max_connections ({}): a running bulk job holds a connection per slice, and the API needs its own",
+                "restoration.bulk_slices ({}) may be at most half of database.max_connections ({}): a running bulk job holds a connection per slice, and the listeners, workers and API need the rest",
                 self.restoration.bulk_slices, self.database.max_connections
             )));
         }
@@ -277,12 +280,21 @@ mod tests {
         std::fs::write(&path, "[restoration]\nbulk_slices = 4\n").expect("write");
         let config = Config::load(Some(&path)).expect("load");
         assert_eq!(config.engine_settings().bulk_restore_slices, 4);
+        std::fs::write(
+            &path,
+            "[restoration]\nbulk_slices = 8\n[database]\nurl = \"postgres://db/redress\"\n",
+        )
+        .expect("write");
+        Config::load(Some(&path)).expect("half the pool is allowed");
         for (setting, key) in [
             ("bulk_slices = 0", "restoration.bulk_slices"),
             ("bulk_slices = 33", "restoration.bulk_slices"),
             ("bulk_chunk_size = 0", "restoration.bulk_chunk_size"),
             ("bulk_chunk_size = 10001", "restoration.bulk_chunk_size"),
-            ("bulk_slices = 16", "below database.max_connections (16)"),
+            (
+                "bulk_slices = 9\n[database]\nurl = \"postgres://db/redress\"",
+                "at most half of database.max_connections (16)",
+            ),
         ] {
             std::fs::write(&path, format!("[restoration]\n{setting}\n")).expect("write");
             let error = Config::load(Some(&path)).expect_err(setting);

@@ -47,6 +47,10 @@ redress_engine::backend_tests! {
 
         let refused = run_cli(&["redress", "--config", &config, "bulk-restore", "--csv", &csv, "--actor", "sam"]).await;
         assert!(refused.is_err(), "a run needs a reason");
+        for size in ["0", "10001"] {
+            let refused = Cli::try_parse_from(["redress", "bulk-restore", "--csv", &csv, "--chunk-size", size]).map(|_| ()).expect_err(size);
+            assert!(refused.to_string().contains("--chunk-size"), "{refused}");
+        }
         run_cli(&["redress", "--config", &config, "bulk-restore", "--csv", &csv, "--actor", "sam", "--reason", "spam rule 12 misfired"])
             .await
             .expect("run");

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use redress_core::Actor;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::{DbBackend, TransactionTrait};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -77,9 +77,15 @@ pub struct BulkRestorer {
 }
 
 impl BulkRestorer {
-    /// Jobs it starts are cut into the engine's `bulk_restore_slices`.
+    /// Jobs it starts are cut into the engine's `bulk_restore_slices` on PostgreSQL. On
+    /// SQLite, whose one connection would only queue the slices (and the API behind them),
+    /// into one.
     pub fn new(engine: Engine, backend: RestorationBackend) -> Self {
-        let slices = engine.settings().bulk_restore_slices.clamp(1, MAX_SLICES);
+        let slices = if engine.db().get_database_backend() == DbBackend::Sqlite {
+            1
+        } else {
+            engine.settings().bulk_restore_slices.clamp(1, MAX_SLICES)
+        };
         Self {
             engine,
             backend,
@@ -87,7 +93,8 @@ impl BulkRestorer {
         }
     }
 
-    /// How many slices the jobs this restorer starts are cut into (1 to `MAX_SLICES`).
+    /// How many slices the jobs this restorer starts are cut into (1 to `MAX_SLICES`), on
+    /// either database.
     pub fn with_slices(mut self, slices: u32) -> Self {
         self.slices = slices.clamp(1, MAX_SLICES);
         self
@@ -128,14 +135,19 @@ impl BulkRestorer {
     }
 
     /// Processes the next chunk of a running job in one transaction, from its first slice
-    /// with accounts left; completes the job when none has any.
+    /// with accounts left that no other runner holds; completes the job when no slice has
+    /// any.
     pub async fn run_chunk(&self, job_id: Uuid) -> Result<ChunkOutcome, RestorationError> {
+        let mut held_elsewhere = false;
         for slice in slices::of_job(self.engine.db(), job_id).await? {
             match self.run_slice_chunk(job_id, slice.index).await? {
                 SliceStep::Processed(progress) => return Ok(ChunkOutcome::Processed(progress)),
-                SliceStep::Stopped => return Ok(ChunkOutcome::Stopped),
+                SliceStep::Stopped => held_elsewhere = true,
                 SliceStep::Exhausted => {}
             }
+        }
+        if held_elsewhere {
+            return Ok(ChunkOutcome::Stopped);
         }
         chunk::finish(self.engine.db(), job_id, self.now()).await
     }
@@ -145,30 +157,39 @@ impl BulkRestorer {
         job_id: Uuid,
         slice: i32,
     ) -> Result<SliceStep, RestorationError> {
-        let txn: DatabaseTransaction = self.engine.db().begin().await?;
-        let result = chunk::run(
-            &txn,
-            self.engine.settings(),
-            &self.backend,
-            job_id,
-            slice,
-            self.now(),
-        )
+        // The chunk's notifications (dispatcher wake-up, appeal changes) go out after its
+        // commit, as every other writer's do, so slices and the API keep committing together.
+        let (result, announcements) = Box::pin(crate::announce::collecting(async {
+            let txn = self.engine.db().begin().await?;
+            let result = chunk::run(
+                &txn,
+                self.engine.settings(),
+                &self.backend,
+                job_id,
+                slice,
+                self.now(),
+            )
+            .await;
+            match result {
+                Ok(step @ SliceStep::Processed(_)) => {
+                    txn.commit().await?;
+                    Ok(step)
+                }
+                Ok(step) => {
+                    txn.rollback().await?;
+                    Ok(step)
+                }
+                Err(err) => {
+                    txn.rollback().await?;
+                    Err(err)
+                }
+            }
+        }))
         .await;
-        match result {
-            Ok(step @ SliceStep::Processed(_)) => {
-                txn.commit().await?;
-                Ok(step)
-            }
-            Ok(step) => {
-                txn.rollback().await?;
-                Ok(step)
-            }
-            Err(err) => {
-                txn.rollback().await?;
-                Err(err)
-            }
+        if matches!(result, Ok(SliceStep::Processed(_))) {
+            self.engine.announce_committed(announcements);
         }
+        result
     }
 
     /// Runs (or resumes) a job until it finishes or is cancelled, reporting progress after

@@ -169,10 +169,12 @@ redress_engine::backend_tests! {
         let escape = client.get(format!("{base}/console/..%2FCargo.toml")).send().await.expect("get");
         assert_eq!(escape.status(), 404);
         app.stop().await;
+        db.cleanup().await;
     }
 
     async fn a_reviewer_and_support_work_through_the_console_in_a_browser(db) {
         if !webdriver::available("console browser flow") {
+            db.cleanup().await;
             return;
         }
         let _one_at_a_time = BROWSERS.lock().await;
@@ -438,5 +440,6 @@ redress_engine::backend_tests! {
         sam.quit().await;
         drop(driver);
         app.stop().await;
+        db.cleanup().await;
     }
 }

@@ -188,9 +188,9 @@ pub(crate) async fn run<C: ConnectionTrait>(
     ))
 }
 
-/// Adds the chunk to the job's figures. This is the chunk's last statement: the job's row
-/// lock is held from here to the commit only, so slices running at once wait for each
-/// other no longer than that. False when the job was cancelled meanwhile; the chunk is then
+/// Adds the chunk to the job's figures. This is the chunk's last write: the job's row lock
+/// is held from here to the commit only, so slices running at once wait for each other no
+/// longer than that. False when the job was cancelled meanwhile; the chunk is then
 /// given up.
 async fn count_in<C: ConnectionTrait>(
     conn: &C,

@@ -308,6 +308,34 @@ pub async fn seed_triaged_appeals(
     }
 }
 
+/// Has `triager` triage appeal `id` into `general` at normal priority, and `reviewer`
+/// claim it until `lease_until`.
+pub async fn triage_and_claim(
+    engine: &crate::Engine,
+    id: Uuid,
+    triager: &redress_core::Actor,
+    reviewer: &redress_core::Actor,
+    lease_until: chrono::DateTime<chrono::Utc>,
+) {
+    use redress_core::{Command, Priority};
+
+    let triage = Command::Triage {
+        priority: Priority::Normal,
+        queue: "general".into(),
+        tags: vec![],
+        identity_verified: true,
+        four_eyes: false,
+    };
+    engine
+        .apply(id, None, &triage, triager)
+        .await
+        .expect("triage");
+    engine
+        .apply(id, None, &Command::Claim { lease_until }, reviewer)
+        .await
+        .expect("claim");
+}
+
 /// Has `reviewer` triage appeal `id` into `general`, claim it until `lease_until` and
 /// decide it: restored, with the restoration confirmed, or upheld with `upheld` as the
 /// statement of reasons.
@@ -319,23 +347,9 @@ pub async fn triage_claim_and_decide(
     restore: bool,
     upheld: redress_core::StatementOfReasons,
 ) {
-    use redress_core::{Actor, Command, Outcome, Priority};
+    use redress_core::{Actor, Command, Outcome};
 
-    let triage = Command::Triage {
-        priority: Priority::Normal,
-        queue: "general".into(),
-        tags: vec![],
-        identity_verified: true,
-        four_eyes: false,
-    };
-    engine
-        .apply(id, None, &triage, reviewer)
-        .await
-        .expect("triage");
-    engine
-        .apply(id, None, &Command::Claim { lease_until }, reviewer)
-        .await
-        .expect("claim");
+    triage_and_claim(engine, id, reviewer, reviewer, lease_until).await;
     let decide = if restore {
         Command::Decide {
             outcome: Outcome::Restore,

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 
 use chrono::{TimeDelta, Utc};
 use common::{clock, email, enforcement, engine};
-use redress_core::{Actor, AppealState, Command, Outcome, Priority, Role};
+use redress_core::{Actor, AppealState, Command, Outcome, Role};
 use redress_engine::delivery::{topics, Deliverer, OutboxMessage};
 use redress_engine::entity::{
     account, bulk_restore_job, bulk_restore_outcome, bulk_restore_slice,
@@ -14,7 +14,8 @@ use redress_engine::entity::{
 };
 use redress_engine::repo::{events, outbox, registry};
 use redress_engine::restoration::{
-    records, BulkRestorer, RestorationBackend, RestorationDeliverer, RestorationError, Selector,
+    records, BulkJob, BulkRestorer, RestorationBackend, RestorationDeliverer, RestorationError,
+    Selector,
 };
 use redress_engine::{Engine, EngineSettings};
 use redress_migrations::{Migrator, MigratorTrait};
@@ -46,28 +47,14 @@ async fn decided_restore(
         .await
         .expect("file");
     let id = filing.appeal_id().expect("appeal id");
-    let triage = Command::Triage {
-        priority: Priority::Normal,
-        queue: "general".into(),
-        tags: vec![],
-        identity_verified: true,
-        four_eyes: false,
-    };
-    engine
-        .apply(id, None, &triage, &Actor::staff("tom", [Role::Triager]))
-        .await
-        .expect("triage");
-    engine
-        .apply(
-            id,
-            None,
-            &Command::Claim {
-                lease_until: clock.now_plus(TimeDelta::minutes(15)),
-            },
-            &reviewer(),
-        )
-        .await
-        .expect("claim");
+    redress_engine::testing::triage_and_claim(
+        engine,
+        id,
+        &Actor::staff("tom", [Role::Triager]),
+        &reviewer(),
+        clock.now_plus(TimeDelta::minutes(15)),
+    )
+    .await;
     engine
         .apply(
             id,
@@ -111,6 +98,32 @@ async fn slices_of(db: &DatabaseConnection, job: uuid::Uuid) -> Vec<bulk_restore
         .all(db)
         .await
         .expect("slices")
+}
+
+/// Seeds a wave of `accounts` deactivated by nudity-v7 and starts a job over it, cut into
+/// `slices`, in chunks of `chunk`.
+async fn started_wave_job(
+    engine: &Engine,
+    db: &DatabaseConnection,
+    accounts: usize,
+    slices: u32,
+    chunk: u32,
+) -> (BulkRestorer, BulkJob) {
+    seed_wave(db, accounts, "nudity-v7").await;
+    let restorer =
+        BulkRestorer::new(engine.clone(), RestorationBackend::Embedded).with_slices(slices);
+    let job = restorer
+        .start(
+            &support(),
+            Selector::Source {
+                source_id: "nudity-v7".into(),
+            },
+            "internal error",
+            chunk,
+        )
+        .await
+        .expect("start");
+    (restorer, job)
 }
 
 /// How many migrations, counted from the newest, undo the cut of jobs into slices.
@@ -303,12 +316,7 @@ redress_engine::backend_tests! {
         const ACCOUNTS: usize = 2_000;
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
-        seed_wave(&test.db, ACCOUNTS, "nudity-v7").await;
-        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded).with_slices(3);
-        let job = restorer
-            .start(&support(), Selector::Source { source_id: "nudity-v7".into() }, "internal error", 100)
-            .await
-            .expect("start");
+        let (restorer, job) = started_wave_job(&engine, &test.db, ACCOUNTS, 3, 100).await;
 
         let slices = slices_of(&test.db, job.id).await;
         assert_eq!(slices.len(), 3);
@@ -359,12 +367,7 @@ redress_engine::backend_tests! {
     async fn a_job_started_before_slices_resumes_from_its_checkpoint(test) {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
-        seed_wave(&test.db, 30, "nudity-v7").await;
-        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded).with_slices(1);
-        let job = restorer
-            .start(&support(), Selector::Source { source_id: "nudity-v7".into() }, "internal error", 10)
-            .await
-            .expect("start");
+        let (restorer, job) = started_wave_job(&engine, &test.db, 30, 1, 10).await;
         restorer.run_chunk(job.id).await.expect("first chunk");
         assert_eq!(slices_of(&test.db, job.id).await[0].checkpoint.as_deref(), Some("acct-00009"));
 
@@ -394,12 +397,7 @@ redress_engine::backend_tests! {
     async fn migrating_down_refuses_to_merge_the_slices_of_a_running_job(test) {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
-        seed_wave(&test.db, 30, "nudity-v7").await;
-        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded).with_slices(2);
-        let job = restorer
-            .start(&support(), Selector::Source { source_id: "nudity-v7".into() }, "internal error", 10)
-            .await
-            .expect("start");
+        let (restorer, job) = started_wave_job(&engine, &test.db, 30, 2, 10).await;
         let refused = Migrator::down(&test.db, Some(steps_back_to_before_slices())).await;
         assert!(refused.as_ref().is_err_and(|e| e.to_string().contains("finish or cancel it")), "{refused:?}");
         assert_eq!(slices_of(&test.db, job.id).await.len(), 2, "nothing was undone");

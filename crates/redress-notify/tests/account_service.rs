@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{TimeZone, Utc};
-use redress_core::{Actor, AppealState, Channel, Command, Outcome, Priority, Role};
+use redress_core::{Actor, AppealState, Channel, Command, Outcome, Role};
 use redress_engine::delivery::{
     topics, Deliverer, DelivererRegistry, DeliveryError, OutboxMessage,
 };
@@ -212,28 +212,14 @@ async fn decided_restore(engine: &Engine, clock: &ManualClock, account: &str) ->
         .appeal_id()
         .expect("id");
     let reviewer = Actor::staff("alice", [Role::Reviewer]);
-    let triage = Command::Triage {
-        priority: Priority::Normal,
-        queue: "general".into(),
-        tags: vec![],
-        identity_verified: true,
-        four_eyes: false,
-    };
-    engine
-        .apply(id, None, &triage, &Actor::staff("tom", [Role::Triager]))
-        .await
-        .expect("triage");
-    engine
-        .apply(
-            id,
-            None,
-            &Command::Claim {
-                lease_until: clock.now_plus(chrono::TimeDelta::minutes(10)),
-            },
-            &reviewer,
-        )
-        .await
-        .expect("claim");
+    redress_engine::testing::triage_and_claim(
+        engine,
+        id,
+        &Actor::staff("tom", [Role::Triager]),
+        &reviewer,
+        clock.now_plus(chrono::TimeDelta::minutes(10)),
+    )
+    .await;
     engine
         .apply(
             id,

@@ -86,8 +86,9 @@ async fn settle(engine: &Engine) {
             ))
             .await
             .expect("outbox backlog")
-            .and_then(|row| row.try_get::<i64>("", "n").ok())
-            .unwrap_or(0);
+            .expect("a count")
+            .try_get::<i64>("", "n")
+            .expect("the count");
         if pending == 0 {
             break;
         }

@@ -1,5 +1,9 @@
-//! PostgreSQL notifications sent after the commit instead of inside the transaction.
+//! What a transaction owes others after its commit: live views hear of appeal changes,
+//! dispatchers of new outbox rows.
 //!
+//! On SQLite (one process) the engine publishes appeal changes to its in-process feed once
+//! the transaction has committed. On PostgreSQL they are sent as notifications after the
+//! commit instead of inside the transaction:
 //! A transaction that calls `pg_notify` takes a database-wide lock at commit and holds it
 //! through its WAL flush, so every notifying transaction commits one after the other and
 //! group commit is lost. Filings (a wave of appeals), claims and reviewers' actions (many
@@ -16,14 +20,16 @@ use std::sync::{Arc, OnceLock};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use tokio::sync::mpsc;
 
+use crate::changes::AppealChange;
+
 /// Most notifications sent in one transaction.
 const BATCH: usize = 256;
 
 /// A notification owed after a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Announcement {
-    /// An appeal change on `redress_appeals_<schema>`, with its JSON payload.
-    AppealChange(String),
+    /// An appeal change: in process on SQLite, on `redress_appeals_<schema>` on PostgreSQL.
+    AppealChange(AppealChange),
     /// New outbox rows, on `redress_outbox_<schema>`.
     OutboxRows,
 }
@@ -50,6 +56,19 @@ pub(crate) fn defer(announcement: Announcement) -> bool {
     COLLECTED
         .try_with(|collected| collected.borrow_mut().push(announcement))
         .is_ok()
+}
+
+/// How many announcements the work has collected so far, to [`discard_since`] when a
+/// savepoint after this mark rolls back.
+pub(crate) fn mark() -> usize {
+    COLLECTED
+        .try_with(|collected| collected.borrow().len())
+        .unwrap_or(0)
+}
+
+/// Forgets what was collected after `mark`: the savepoint that wrote it rolled back.
+pub(crate) fn discard_since(mark: usize) {
+    let _ = COLLECTED.try_with(|collected| collected.borrow_mut().truncate(mark));
 }
 
 /// Sends collected notifications after their commit, batched, from one task per engine.
@@ -92,10 +111,10 @@ async fn send(db: &DatabaseConnection, batch: &[Announcement]) -> Result<(), sea
     let mut values: Vec<sea_orm::Value> = Vec::with_capacity(batch.len() * 2);
     for (i, announcement) in batch.iter().enumerate() {
         let (channel, payload) = match announcement {
-            Announcement::AppealChange(payload) => {
-                (crate::changes::CHANNEL_PREFIX, payload.as_str())
+            Announcement::AppealChange(change) => {
+                (crate::changes::CHANNEL_PREFIX, change.to_payload())
             }
-            Announcement::OutboxRows => (crate::repo::outbox::NOTIFY_CHANNEL_PREFIX, ""),
+            Announcement::OutboxRows => (crate::repo::outbox::NOTIFY_CHANNEL_PREFIX, String::new()),
         };
         rows.push(format!("(${}, ${})", i * 2 + 1, i * 2 + 2));
         values.push(channel.into());

@@ -1,10 +1,10 @@
 //! Appeal changes announced after they commit, for live views (API subscriptions).
 //!
-//! Every replica keeps an in-process broadcast. On SQLite (one process) the engine's use
-//! cases feed it right after their commit. On PostgreSQL every write sends the change with
-//! `pg_notify` inside its transaction, so it is delivered exactly when (and only if) the transaction
-//! commits, to every replica listening; each replica's [`listen_postgres`] task feeds its
-//! own broadcast, its own writes included.
+//! Every replica keeps an in-process broadcast. Every write of an appeal records its change
+//! ([`notify_in_transaction`]); the engine's transactions (`Engine::transact`) announce what
+//! they recorded once they have committed: on SQLite (one process) straight into the
+//! broadcast, on PostgreSQL as a notification to every replica listening, whose
+//! [`listen_postgres`] task feeds its own broadcast, its own writes included.
 
 use std::fmt;
 
@@ -45,6 +45,12 @@ impl AppealChange {
                 .filter(|q| *q != stored.appeal.queue)
                 .map(str::to_owned),
         }
+    }
+
+    /// The change as a PostgreSQL notification's payload.
+    pub(crate) fn to_payload(&self) -> String {
+        // A struct of ids, numbers and strings always serializes.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Whether a view of `queue` should refresh.
@@ -89,26 +95,23 @@ impl ChangeFeed {
     }
 }
 
-/// Inside the writing transaction: on PostgreSQL, queues a notification that is delivered
-/// at commit, or, on the intake's hot path, keeps it for right after the commit
-/// (`crate::announce`). On other backends nothing happens here; the engine publishes after
-/// commit.
+/// Inside the writing transaction: records `change` for after the commit of the engine's
+/// transaction (`Engine::transact`), which announces it on either backend. Outside one (a
+/// caller that owns its transaction), PostgreSQL still delivers it at commit through a
+/// notification queued here; SQLite has no one to tell.
 pub(crate) async fn notify_in_transaction<C: ConnectionTrait>(
     conn: &C,
     change: &AppealChange,
 ) -> Result<(), EngineError> {
-    if conn.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    let payload = serde_json::to_string(change)
-        .map_err(|e| EngineError::corrupt("appeal change", change.appeal_id, e))?;
-    if crate::announce::defer(crate::announce::Announcement::AppealChange(payload.clone())) {
+    if crate::announce::defer(crate::announce::Announcement::AppealChange(change.clone()))
+        || conn.get_database_backend() != DbBackend::Postgres
+    {
         return Ok(());
     }
     conn.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!("SELECT pg_notify('{CHANNEL_PREFIX}' || current_schema(), $1)"),
-        [payload.into()],
+        [change.to_payload().into()],
     ))
     .await?;
     Ok(())

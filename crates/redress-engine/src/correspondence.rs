@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use redress_core::{transition, Actor, AppealState, Command};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::commands::record;
@@ -13,8 +13,7 @@ use crate::filing::{store_message, Filing, IncomingAppeal};
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::messages::{self, Direction, NewMessage};
 use crate::settings::EngineSettings;
-
-const ATTEMPTS: usize = 4;
+use crate::transact::Retry;
 
 /// What recording a message without a case did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,25 +132,17 @@ impl Engine {
         appeal_id: Uuid,
         incoming: IncomingAppeal,
     ) -> Result<Filing, EngineError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let txn = self.db().begin().await?;
-            let result = append_to_appeal(
-                &txn,
+        self.transact(Retry::LostRacesAndConflicts, async |txn| {
+            append_to_appeal(
+                txn,
                 self.settings(),
                 appeal_id,
                 &incoming,
                 self.clock().now(),
             )
-            .await;
-            match commit(txn, result).await {
-                Err(err) if retry_worthy(&err) && attempt < ATTEMPTS => {
-                    tracing::debug!(attempt, error = %err, "threading raced another writer; retrying");
-                }
-                other => return other,
-            }
-        }
+            .await
+        })
+        .await
     }
 
     /// Records `incoming` without opening a case.
@@ -160,35 +151,9 @@ impl Engine {
         incoming: IncomingAppeal,
         classification: &str,
     ) -> Result<Recorded, EngineError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let txn = self.db().begin().await?;
-            let result = record_unfiled(&txn, &incoming, classification, self.clock().now()).await;
-            match commit(txn, result).await {
-                Err(err) if retry_worthy(&err) && attempt < ATTEMPTS => {}
-                other => return other,
-            }
-        }
-    }
-}
-
-fn retry_worthy(err: &EngineError) -> bool {
-    err.is_retryable() || matches!(err, EngineError::Conflict { .. })
-}
-
-async fn commit<T>(
-    txn: DatabaseTransaction,
-    result: Result<T, EngineError>,
-) -> Result<T, EngineError> {
-    match result {
-        Ok(value) => {
-            txn.commit().await?;
-            Ok(value)
-        }
-        Err(err) => {
-            txn.rollback().await?;
-            Err(err)
-        }
+        self.transact(Retry::LostRacesAndConflicts, async |txn| {
+            record_unfiled(txn, &incoming, classification, self.clock().now()).await
+        })
+        .await
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::{Actor, AppealState, Channel, Command};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Statement, TransactionTrait,
+    QueryOrder, Statement,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -23,8 +23,7 @@ use crate::repo::handles::{self, NewConfirmation};
 use crate::repo::messages;
 use crate::repo::outbox::{self, OutboxItem};
 use crate::repo::registry;
-
-const ATTEMPTS: usize = 4;
+use crate::transact::Retry;
 
 /// Confirmation mails one appeal may have outstanding. Without a cap, a sender could have
 /// Redress mail any account holder again and again by naming their address.
@@ -82,42 +81,17 @@ impl Engine {
         incoming: IncomingAppeal,
         confirmation: &ConfirmationSettings,
     ) -> Result<DirectMessageReceipt, EngineError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let txn = self.db().begin().await?;
-            let result = receive(self, &txn, incoming.clone(), confirmation).await;
-            match finish(txn, result).await {
-                Err(err) if err.is_retryable() && attempt < ATTEMPTS => {
-                    tracing::debug!(attempt, error = %err, "DM filing raced another writer; retrying");
-                }
-                other => return other,
-            }
-        }
+        self.transact(Retry::LostRaces, async |txn| {
+            receive(self, txn, incoming.clone(), confirmation).await
+        })
+        .await
     }
 
     /// Follows a confirmation link: links the handle and verifies the appeal's identity.
     /// A token works once and only before it expires.
     pub async fn confirm_handle(&self, token: &str) -> Result<HandleLinked, EngineError> {
-        let txn = self.db().begin().await?;
-        let result = confirm(self, &txn, token).await;
-        finish(txn, result).await
-    }
-}
-
-async fn finish<T>(
-    txn: DatabaseTransaction,
-    result: Result<T, EngineError>,
-) -> Result<T, EngineError> {
-    match result {
-        Ok(value) => {
-            txn.commit().await?;
-            Ok(value)
-        }
-        Err(err) => {
-            txn.rollback().await?;
-            Err(err)
-        }
+        self.transact_once(async |txn| confirm(self, txn, token).await)
+            .await
     }
 }
 

@@ -6,11 +6,11 @@ use redress_core::{AppealState, Channel};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, TransactionTrait,
+    Select,
 };
 use uuid::Uuid;
 
-use crate::engine::{finish, Engine};
+use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::entity::enforcement::{self, Entity as Enforcements};
 use crate::entity::{account, message};
@@ -180,15 +180,13 @@ impl Engine {
         batch: Vec<NewEnforcement>,
     ) -> Result<Vec<Uuid>, EngineError> {
         let now = self.clock().now();
-        let txn = self.db().begin().await?;
-        let result = async {
+        self.transact_once(async |txn| {
             let mut ids = Vec::with_capacity(batch.len());
             for new in batch {
-                ids.push(registry::record_enforcement(&txn, new, now).await?);
+                ids.push(registry::record_enforcement(txn, new, now).await?);
             }
             Ok(ids)
-        }
-        .await;
-        finish(txn, result).await
+        })
+        .await
     }
 }

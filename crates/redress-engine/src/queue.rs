@@ -10,17 +10,13 @@ use sea_orm::{
     Statement,
 };
 
-use crate::changes::AppealChange;
 use crate::commands::{apply_to_loaded, Applied};
 use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::error::EngineError;
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::settings::EngineSettings;
-
-/// A concurrent writer can still win the row between our read and our update on SQLite's
-/// snapshot or a PostgreSQL re-check; the next attempt takes the next case.
-const CLAIM_ATTEMPTS: usize = 5;
+use crate::transact::Retry;
 
 /// The order cases are handed out in: most escalated, most urgent, nearest decision
 /// deadline, oldest. The partial indexes of the claimable queue keep the same order.
@@ -216,35 +212,12 @@ impl Engine {
         queue: &str,
         actor: &Actor,
     ) -> Result<Option<Applied>, EngineError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self
-                .in_transaction_announced_after_commit(async |txn| {
-                    let claimed =
-                        claim_next(txn, self.settings(), queue, actor, self.clock().now()).await?;
-                    let change = claimed
-                        .as_ref()
-                        .map(|applied| AppealChange::of(&applied.appeal, None));
-                    Ok((claimed, change))
-                })
-                .await;
-            match result {
-                Err(EngineError::Conflict { .. }) if attempt < CLAIM_ATTEMPTS => {
-                    tracing::debug!(attempt, "claim raced another reviewer; retrying");
-                }
-                Err(err) if err.is_retryable() && attempt < CLAIM_ATTEMPTS => {
-                    tracing::debug!(attempt, error = %err, "claim raced another writer; retrying");
-                }
-                Err(err) => return Err(err),
-                Ok((claimed, change)) => {
-                    if let Some(change) = change {
-                        self.published(change);
-                    }
-                    return Ok(claimed);
-                }
-            }
-        }
+        // A concurrent writer can still win the row between our read and our update on
+        // SQLite's snapshot or a PostgreSQL re-check; the next attempt takes the next case.
+        self.transact(Retry::LostRacesAndConflicts, async |txn| {
+            claim_next(txn, self.settings(), queue, actor, self.clock().now()).await
+        })
+        .await
     }
 
     pub async fn queue_summary(&self) -> Result<Vec<QueueStats>, EngineError> {

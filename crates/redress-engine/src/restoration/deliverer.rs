@@ -2,7 +2,7 @@
 //! carry it out, and confirms it, so the appeal reaches `restored` only on the backend's word.
 
 use redress_core::Appeal;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use super::confirm::{confirm, record_bulk_refusal};
@@ -68,28 +68,34 @@ impl RestorationDeliverer {
         };
         match &self.backend {
             RestorationBackend::Embedded => {
-                let txn = self.engine.db().begin().await?;
-                let result = self.confirm_embedded(&txn, &restoration, &request).await;
-                finish(txn, result).await
+                self.engine
+                    .transact_once(async |txn| {
+                        self.confirm_embedded(txn, &restoration, &request).await
+                    })
+                    .await
             }
             RestorationBackend::AccountService(service) => match service.restore(&request).await {
                 Ok(report) => {
-                    let txn = self.engine.db().begin().await?;
-                    let result = confirm(
-                        &txn,
-                        self.engine.settings(),
-                        &restoration,
-                        &report,
-                        self.engine.clock().now(),
-                    )
-                    .await
-                    .map(|_| ());
-                    finish(txn, result).await
+                    self.engine
+                        .transact_once(async |txn| {
+                            confirm(
+                                txn,
+                                self.engine.settings(),
+                                &restoration,
+                                &report,
+                                self.engine.clock().now(),
+                            )
+                            .await
+                            .map(|_| ())
+                        })
+                        .await
                 }
                 Err(AccountServiceError::Refused(reason)) => {
-                    let txn = self.engine.db().begin().await?;
-                    let result = record_bulk_refusal(&txn, &restoration, &reason).await;
-                    finish(txn, result).await?;
+                    self.engine
+                        .transact_once(async |txn| {
+                            record_bulk_refusal(txn, &restoration, &reason).await
+                        })
+                        .await?;
                     Err(RestorationError::Refused(reason))
                 }
                 Err(AccountServiceError::Retryable(reason)) => {
@@ -150,19 +156,6 @@ fn new_for_appeal(
             })
             .unwrap_or_default(),
     })
-}
-
-async fn finish(
-    txn: DatabaseTransaction,
-    result: Result<(), RestorationError>,
-) -> Result<(), RestorationError> {
-    match result {
-        Ok(()) => Ok(txn.commit().await?),
-        Err(err) => {
-            txn.rollback().await?;
-            Err(err)
-        }
-    }
 }
 
 #[async_trait::async_trait]

@@ -10,11 +10,11 @@ pub mod throttle;
 
 use chrono::{DateTime, Utc};
 use redress_core::Actor;
-use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::transact::Retry;
 pub use incidents::{DetectorSettings, Incident};
 pub use report::TransparencyReport;
 pub use sources::{EnforcementSource, SourceOutcomes};
@@ -52,17 +52,10 @@ impl Engine {
         actor: &Actor,
         dispute: disputes::NewDispute,
     ) -> Result<Uuid, EngineError> {
-        let txn = self.db().begin().await?;
-        match disputes::record(&txn, dispute, actor, self.clock().now()).await {
-            Ok(id) => {
-                txn.commit().await?;
-                Ok(id)
-            }
-            Err(err) => {
-                txn.rollback().await?;
-                Err(err)
-            }
-        }
+        self.transact_once(async |txn| {
+            disputes::record(txn, dispute, actor, self.clock().now()).await
+        })
+        .await
     }
 
     /// The status page of the appeal `reference`, if `token` opens it.
@@ -82,24 +75,21 @@ impl Engine {
         token: &str,
         text: &str,
     ) -> Result<StatusView, StatusError> {
-        let txn = self.db().begin().await.map_err(EngineError::from)?;
-        let result = async {
-            let mut stored = status::open(&txn, reference, token).await?;
-            status::add_information(&txn, self.settings(), &mut stored, text, self.clock().now())
+        let stored = self
+            .transact(Retry::LostRacesAndConflicts, async |txn| {
+                let mut stored = status::open(txn, reference, token).await?;
+                status::add_information(
+                    txn,
+                    self.settings(),
+                    &mut stored,
+                    text,
+                    self.clock().now(),
+                )
                 .await?;
-            Ok::<_, StatusError>(stored)
-        }
-        .await;
-        match result {
-            Ok(stored) => {
-                txn.commit().await.map_err(EngineError::from)?;
-                Ok(status::view(self.db(), &stored).await?)
-            }
-            Err(err) => {
-                txn.rollback().await.map_err(EngineError::from)?;
-                Err(err)
-            }
-        }
+                Ok::<_, StatusError>(stored)
+            })
+            .await?;
+        Ok(status::view(self.db(), &stored).await?)
     }
 
     /// The transparency report of `[from, to)`.

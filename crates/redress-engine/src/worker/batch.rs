@@ -15,6 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::announce;
 use crate::commands::apply_command;
 use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
@@ -68,41 +69,47 @@ where
         limit,
         now,
     } = due;
-    let txn = engine.db().begin().await?;
-    let ids: Vec<Uuid> = select
-        .select_only()
-        .column(appeal::Column::Id)
-        .order_by_asc(order)
-        .limit(limit)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    let mut report = RoundReport {
-        claimed: ids.len(),
-        ..RoundReport::default()
-    };
-    for id in ids {
-        let savepoint = txn.begin().await?;
-        match apply_planned(&savepoint, engine, id, actor, &mut plan, now).await {
-            Ok(names) => {
-                savepoint.commit().await?;
-                for name in names {
-                    *report.applied.entry(name).or_default() += 1;
+    engine
+        .transact_once(async |txn| {
+            let ids: Vec<Uuid> = select
+                .clone()
+                .select_only()
+                .column(appeal::Column::Id)
+                .order_by_asc(order)
+                .limit(limit)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .into_tuple()
+                .all(txn)
+                .await?;
+            let mut report = RoundReport {
+                claimed: ids.len(),
+                ..RoundReport::default()
+            };
+            for id in ids {
+                let savepoint = txn.begin().await?;
+                // A rolled-back appeal's change must not be announced with the batch.
+                let announced = announce::mark();
+                match apply_planned(&savepoint, engine, id, actor, &mut plan, now).await {
+                    Ok(names) => {
+                        savepoint.commit().await?;
+                        for name in names {
+                            *report.applied.entry(name).or_default() += 1;
+                        }
+                    }
+                    Err(err) => {
+                        savepoint.rollback().await?;
+                        announce::discard_since(announced);
+                        tracing::error!(appeal = %id, error = %err, "worker could not process appeal");
+                        report.failed += 1;
+                        if let Some(update) = on_failure(id, now) {
+                            update.filter(appeal::Column::Id.eq(id)).exec(txn).await?;
+                        }
+                    }
                 }
             }
-            Err(err) => {
-                savepoint.rollback().await?;
-                tracing::error!(appeal = %id, error = %err, "worker could not process appeal");
-                report.failed += 1;
-                if let Some(update) = on_failure(id, now) {
-                    update.filter(appeal::Column::Id.eq(id)).exec(&txn).await?;
-                }
-            }
-        }
-    }
-    txn.commit().await?;
-    Ok(report)
+            Ok(report)
+        })
+        .await
 }
 
 async fn apply_planned<P>(

@@ -175,18 +175,22 @@ pub async fn triaged_appeal(
 ) -> (String, i64) {
     let appeal = file_appeal(app, account, policy).await;
     let id = appeal["id"].as_str().expect("id").to_owned();
+    let version = appeal["version"].as_i64().expect("version");
+    let triaged = triaged_appeal_by_id(app, &id, version, queue).await;
+    (id, triaged)
+}
+
+/// Triages the filed appeal `id` at `version` into `queue`; returns its new version.
+pub async fn triaged_appeal_by_id(app: &TestApp, id: &str, version: i64, queue: &str) -> i64 {
     let triager = app.token("tina", &[Role::Triager]);
     let triaged = app
         .ok(
             &triager,
             TRIAGE,
-            json!({"id": id, "v": appeal["version"], "q": queue}),
+            json!({"id": id, "v": version, "q": queue}),
         )
         .await;
-    (
-        id,
-        triaged["triageAppeal"]["version"]
-            .as_i64()
-            .expect("version"),
-    )
+    triaged["triageAppeal"]["version"]
+        .as_i64()
+        .expect("version")
 }

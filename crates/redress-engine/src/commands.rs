@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use redress_core::{effects_of, transition, Actor, Command, Event, EventKind};
 use sea_orm::ConnectionTrait;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::changes::{self, AppealChange};
@@ -111,7 +110,7 @@ pub(crate) async fn record_keeping<C: ConnectionTrait>(
     for event in events {
         stored.appeal.apply(event);
         items.extend(
-            outbox_items(stored, event)
+            outbox_items(stored, event, None)
                 .into_iter()
                 .filter(|item| keep(item)),
         );
@@ -141,10 +140,7 @@ pub(crate) async fn record_new<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), EngineError> {
     let backend = conn.get_database_backend();
-    let mut items = outbox_items(stored, filed);
-    for item in &mut items {
-        item.payload["status_token"] = serde_json::Value::String(status_token.to_owned());
-    }
+    let items = outbox_items(stored, filed, Some(status_token));
     let mut batch = WriteBatch::default();
     batch.push(appeals::insert_statement(backend, stored, settings));
     if let Some(event) =
@@ -170,22 +166,15 @@ pub(crate) async fn record_new<C: ConnectionTrait>(
     Ok(())
 }
 
-fn outbox_items(stored: &StoredAppeal, event: &Event) -> Vec<OutboxItem> {
+fn outbox_items(
+    stored: &StoredAppeal,
+    event: &Event,
+    status_token: Option<&str>,
+) -> Vec<OutboxItem> {
     effects_of(&stored.appeal, event)
-        .into_iter()
-        .map(|effect| OutboxItem {
-            topic: effect.topic().to_owned(),
-            appeal_id: Some(stored.id),
-            idempotency_key: format!("{}:{}:{}", stored.id, stored.appeal.version, effect.topic()),
-            payload: json!({
-                "appeal_id": stored.id,
-                "reference": stored.reference,
-                "version": stored.appeal.version,
-                "channel": stored.appeal.channel,
-                "contact": stored.contact,
-                "event": event.kind.name(),
-                "effect": effect,
-            }),
+        .iter()
+        .map(|effect| {
+            crate::outbox::item_for_effect(stored, event.kind.name(), effect, status_token)
         })
         .collect()
 }

@@ -1,20 +1,52 @@
 //! The port through which outbox items leave Redress. Channels out (mail, DMs, the
-//! platform's account service) implement [`Deliverer`]; the outbox dispatcher calls the one
-//! registered for an item's topic and records the outcome.
+//! platform's account service) implement [`Deliverer`], read each item's payload as the type
+//! of its topic (`crate::outbox`, [`Delivery::read`]) and register by that type; the outbox
+//! dispatcher calls the one registered for an item's topic and records the outcome.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::Arc;
 
 use redress_core::Channel;
-
 use uuid::Uuid;
+
+use crate::outbox::Topic;
 
 /// Topics written by the core's effects (see `redress_core::Effect::topic`).
 pub mod topics {
-    pub const NOTIFY_APPELLANT: &str = "notify_appellant";
-    pub const ALERT_QUEUE: &str = "alert_queue";
-    pub const REQUEST_RESTORATION: &str = "request_restoration";
+    use crate::outbox::{AppellantNotice, QueueAlert, RequestRestoration, Topic};
+
+    pub const NOTIFY_APPELLANT: &str = AppellantNotice::NAME;
+    pub const ALERT_QUEUE: &str = QueueAlert::NAME;
+    pub const REQUEST_RESTORATION: &str = RequestRestoration::NAME;
+}
+
+/// One outbox item of a known topic, its payload read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery<T> {
+    pub id: Uuid,
+    pub appeal_id: Option<Uuid>,
+    /// Stable across retries: receivers use it to recognise a repeated delivery.
+    pub idempotency_key: String,
+    /// Attempts made before this one.
+    pub attempts: i32,
+    pub payload: T,
+}
+
+impl<T: Topic> Delivery<T> {
+    /// Reads `message`'s payload as `T`; a payload that is not one can never be delivered.
+    pub fn read(message: &OutboxMessage) -> Result<Self, DeliveryError> {
+        let payload = serde_json::from_value(message.payload.clone()).map_err(|err| {
+            DeliveryError::Permanent(format!("unreadable {} item: {err}", T::NAME))
+        })?;
+        Ok(Self {
+            id: message.id,
+            appeal_id: message.appeal_id,
+            idempotency_key: message.idempotency_key.clone(),
+            attempts: message.attempts,
+            payload,
+        })
+    }
 }
 
 /// One outbox item handed to a deliverer.
@@ -60,6 +92,21 @@ pub struct DelivererRegistry {
 impl DelivererRegistry {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Registers `deliverer` for every item of `T`'s topic that no channel-specific one
+    /// takes; it reads their payloads as `T` ([`Delivery::read`]).
+    pub fn register_topic<T: Topic>(&mut self, deliverer: Arc<dyn Deliverer>) {
+        self.register(T::NAME, deliverer);
+    }
+
+    /// Registers `deliverer` for the items of `T`'s topic whose payload names `channel`.
+    pub fn register_topic_for_channel<T: Topic>(
+        &mut self,
+        channel: Channel,
+        deliverer: Arc<dyn Deliverer>,
+    ) {
+        self.register_for_channel(T::NAME, channel, deliverer);
     }
 
     /// Registers the deliverer for every item of `topic` that no channel-specific one takes.

@@ -9,7 +9,6 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, Statement,
 };
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -18,6 +17,7 @@ use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::error::EngineError;
 use crate::filing::{self, Filing, IncomingAppeal};
+use crate::outbox::{HandleConfirmation, IdentityPrompt};
 use crate::repo::appeals::{self as appeal_repo, StoredAppeal};
 use crate::repo::handles::{self, NewConfirmation};
 use crate::repo::messages;
@@ -31,10 +31,12 @@ pub const MAX_LIVE_CONFIRMATIONS: u64 = 3;
 
 /// Outbox topics of the identity flow.
 pub mod topics {
+    use crate::outbox::{HandleConfirmation, IdentityPrompt, Topic};
+
     /// A DM to the sender about linking their handle; payload `prompt` says which.
-    pub const IDENTITY_PROMPT: &str = "identity_prompt";
+    pub const IDENTITY_PROMPT: &str = IdentityPrompt::NAME;
     /// The confirmation link, mailed to the account's address.
-    pub const HANDLE_CONFIRMATION: &str = "handle_confirmation";
+    pub const HANDLE_CONFIRMATION: &str = HandleConfirmation::NAME;
 }
 
 /// What the sender is told by DM about linking their handle.
@@ -276,26 +278,25 @@ async fn offer_confirmation(
     let link = format!("{}?token={token}", settings.url);
     outbox::enqueue(
         txn,
-        vec![OutboxItem {
-            topic: topics::HANDLE_CONFIRMATION.to_owned(),
-            appeal_id: Some(appeal.id),
-            idempotency_key: format!("{}:confirm:{token_hash}", appeal.id),
-            payload: json!({
-                "appeal_id": appeal.id,
-                "reference": appeal.reference,
-                "channel": Channel::Email,
-                "contact": email,
-                "social_channel": incoming.channel,
-                "link": link,
-                "subject": format!("Confirm your {} account for appeal {}", incoming.channel.as_str(), appeal.reference),
-                "body": format!(
+        vec![OutboxItem::of(
+            &HandleConfirmation {
+                appeal_id: appeal.id,
+                reference: appeal.reference.to_string(),
+                channel: Channel::Email,
+                contact: email.clone(),
+                social_channel: incoming.channel,
+                subject: format!("Confirm your {} account for appeal {}", incoming.channel.as_str(), appeal.reference),
+                body: format!(
                     "Someone asked to link a {} account to your appeal {}.\n\nIf it was you, open this link within {} hours to confirm:\n{link}\n\nIf it was not you, ignore this message.",
                     incoming.channel.as_str(),
                     appeal.reference,
                     settings.valid_for.num_hours(),
                 ),
-            }),
-        }],
+                link,
+            },
+            Some(appeal.id),
+            format!("{}:confirm:{token_hash}", appeal.id),
+        )],
         now,
     )
     .await?;
@@ -311,18 +312,17 @@ async fn prompt(
 ) -> Result<(), EngineError> {
     outbox::enqueue(
         txn,
-        vec![OutboxItem {
-            topic: topics::IDENTITY_PROMPT.to_owned(),
-            appeal_id: Some(appeal.id),
-            idempotency_key: format!("{}:{kind}:{key}", appeal.id),
-            payload: json!({
-                "appeal_id": appeal.id,
-                "reference": appeal.reference,
-                "channel": appeal.appeal.channel,
-                "contact": appeal.contact,
-                "prompt": kind,
-            }),
-        }],
+        vec![OutboxItem::of(
+            &IdentityPrompt {
+                appeal_id: appeal.id,
+                reference: appeal.reference.to_string(),
+                channel: appeal.appeal.channel,
+                contact: appeal.contact.clone(),
+                prompt: kind.to_owned(),
+            },
+            Some(appeal.id),
+            format!("{}:{kind}:{key}", appeal.id),
+        )],
         now,
     )
     .await?;

@@ -19,6 +19,7 @@ pub mod entity;
 pub mod error;
 pub mod filing;
 pub mod mail_id;
+pub mod outbox;
 pub mod query;
 pub mod queue;
 pub mod repo;

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use anyhow::Context;
-use redress_engine::delivery::{topics, DelivererRegistry};
-use redress_engine::transparency::incidents;
+use redress_engine::delivery::DelivererRegistry;
+use redress_engine::outbox::{IncidentNotice, QueueAlert};
 use redress_notify::mail::{AlertRecipients, AlertSettings, Mailbox, StaffAlertDeliverer};
 use serde::{Deserialize, Serialize};
 
@@ -103,8 +103,8 @@ pub fn register(registry: &mut DelivererRegistry, state: &AppState) -> anyhow::R
         crate::email::signing_key(&config.email),
         settings,
     ));
-    registry.register(topics::ALERT_QUEUE, deliverer.clone());
-    registry.register(incidents::TOPIC, deliverer);
+    registry.register_topic::<QueueAlert>(deliverer.clone());
+    registry.register_topic::<IncidentNotice>(deliverer);
     Ok(())
 }
 

@@ -4,7 +4,8 @@
 //! missing registration is visible to an admin rather than silently dropped.
 
 use redress_core::Channel;
-use redress_engine::delivery::{topics, DelivererRegistry};
+use redress_engine::delivery::DelivererRegistry;
+use redress_engine::outbox::{AppellantNotice, HandleConfirmation};
 
 use crate::app::AppState;
 
@@ -12,13 +13,10 @@ use crate::app::AppState;
 pub fn registry(state: &AppState) -> anyhow::Result<DelivererRegistry> {
     let mut registry = DelivererRegistry::new();
     let mail = crate::email::mail_deliverer(state)?;
-    registry.register_for_channel(topics::NOTIFY_APPELLANT, Channel::Email, mail.clone());
-    registry.register_for_channel(topics::NOTIFY_APPELLANT, Channel::Api, mail);
+    registry.register_topic_for_channel::<AppellantNotice>(Channel::Email, mail.clone());
+    registry.register_topic_for_channel::<AppellantNotice>(Channel::Api, mail);
     crate::social::register_deliverers(&mut registry, &state.config)?;
-    registry.register(
-        redress_engine::direct_messages::topics::HANDLE_CONFIRMATION,
-        crate::email::confirmation_deliverer(state)?,
-    );
+    registry.register_topic::<HandleConfirmation>(crate::email::confirmation_deliverer(state)?);
     crate::restoration::register(&mut registry, &state.engine, &state.config.restoration)?;
     crate::alerts::register(&mut registry, state)?;
     Ok(registry)

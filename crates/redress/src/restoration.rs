@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use redress_engine::delivery::{topics, DelivererRegistry};
+use redress_engine::delivery::DelivererRegistry;
+use redress_engine::outbox::RequestRestoration;
 use redress_engine::restoration::{BulkRestorer, RestorationBackend, RestorationDeliverer};
 use redress_engine::Engine;
 use serde::{Deserialize, Serialize};
@@ -102,10 +103,10 @@ pub fn register(
     engine: &Engine,
     config: &RestorationConfig,
 ) -> anyhow::Result<()> {
-    registry.register(
-        topics::REQUEST_RESTORATION,
-        Arc::new(RestorationDeliverer::new(engine.clone(), config.backend()?)),
-    );
+    registry.register_topic::<RequestRestoration>(Arc::new(RestorationDeliverer::new(
+        engine.clone(),
+        config.backend()?,
+    )));
     Ok(())
 }
 

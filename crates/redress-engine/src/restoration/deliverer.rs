@@ -10,10 +10,11 @@ use super::error::RestorationError;
 use super::plan::{embedded_report, RestorationReport, RestorationRequest};
 use super::records::{self, NewRestoration, CONFIRMED};
 use super::service::{AccountServiceError, RestorationBackend};
-use crate::delivery::{Deliverer, DeliveryError, OutboxMessage};
+use crate::delivery::{Deliverer, Delivery, DeliveryError, OutboxMessage};
 use crate::engine::Engine;
 use crate::entity::restoration;
 use crate::error::EngineError;
+use crate::outbox::RequestRestoration;
 use crate::repo::{appeals, registry};
 
 #[derive(Debug, Clone)]
@@ -31,17 +32,12 @@ impl RestorationDeliverer {
     /// (created on the first delivery, found again on every later one).
     async fn restoration_for(
         &self,
-        message: &OutboxMessage,
+        item: &Delivery<RequestRestoration>,
     ) -> Result<restoration::Model, RestorationError> {
-        let named = message
-            .payload
-            .get("restoration_id")
-            .and_then(|v| v.as_str())
-            .and_then(|s| s.parse::<Uuid>().ok());
-        if let Some(id) = named {
+        if let Some(id) = item.payload.restoration_id {
             return records::find(self.engine.db(), id).await;
         }
-        let appeal_id = message.appeal_id.ok_or_else(|| {
+        let appeal_id = item.appeal_id.or(item.payload.appeal_id).ok_or_else(|| {
             EngineError::InvalidInput("a restoration request names no appeal".to_owned())
         })?;
         if let Some(existing) = records::for_appeal(self.engine.db(), appeal_id).await? {
@@ -53,7 +49,9 @@ impl RestorationDeliverer {
     }
 
     async fn carry_out(&self, message: &OutboxMessage) -> Result<(), RestorationError> {
-        let restoration = self.restoration_for(message).await?;
+        let item = Delivery::<RequestRestoration>::read(message)
+            .map_err(|err| EngineError::InvalidInput(err.to_string()))?;
+        let restoration = self.restoration_for(&item).await?;
         if restoration.status == CONFIRMED {
             return Ok(());
         }

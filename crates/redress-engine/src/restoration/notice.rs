@@ -1,10 +1,9 @@
 //! The one notice a bulk job sends each person it restored.
 
-use redress_core::{Channel, Effect, Notice};
-use serde_json::json;
+use redress_core::{Channel, Notice};
 use uuid::Uuid;
 
-use crate::delivery::topics;
+use crate::outbox::AppellantNotice;
 use crate::repo::appeals::StoredAppeal;
 use crate::repo::outbox::OutboxItem;
 
@@ -37,21 +36,23 @@ pub fn for_account(
             Notice::AccountRestored,
         ),
     };
-    let effect = Effect::NotifyAppellant { notice };
-    Some(OutboxItem {
-        topic: topics::NOTIFY_APPELLANT.to_owned(),
+    let notice = AppellantNotice {
         appeal_id: appeal.map(|a| a.id),
-        idempotency_key: idempotency_key(job_id, account_id),
-        payload: json!({
-            "appeal_id": appeal.map(|a| a.id),
-            "account_id": account_id,
-            "job_id": job_id,
-            "reference": reference,
-            "channel": channel,
-            "contact": contact,
-            "reason": reason,
-            "event": "bulk_restored",
-            "effect": effect,
-        }),
-    })
+        reference,
+        version: None,
+        channel,
+        contact: Some(contact),
+        event: "bulk_restored".to_owned(),
+        notice,
+        reason: Some(reason.to_owned()),
+        status_token: None,
+        language: None,
+        account_id: Some(account_id.to_owned()),
+        job_id: Some(job_id),
+    };
+    Some(OutboxItem::of(
+        &notice,
+        notice.appeal_id,
+        idempotency_key(job_id, account_id),
+    ))
 }

@@ -9,18 +9,18 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::sources::{self, EnforcementSource, SourceOutcomes};
 use crate::entity::enforcement_incident::{self, Entity as Incidents};
 use crate::error::{is_unique_violation, EngineError};
+use crate::outbox::{IncidentBulkRestore, IncidentNotice, Topic};
 use crate::repo::outbox::{self, OutboxItem};
 use crate::restoration::bulk::preview;
 use crate::restoration::{RestorationError, Selector};
 
 /// Outbox topic of the admin notification that an incident was raised.
-pub const TOPIC: &str = "enforcement_incident";
+pub const TOPIC: &str = IncidentNotice::NAME;
 pub const OPEN: &str = "open";
 pub const RESOLVED: &str = "resolved";
 
@@ -195,24 +195,23 @@ async fn raise<C: ConnectionTrait>(
     let incident = Incident::from_model(model)?;
     outbox::enqueue(
         conn,
-        vec![OutboxItem {
-            topic: TOPIC.to_owned(),
-            appeal_id: None,
-            idempotency_key: format!("incident:{}", incident.id),
-            payload: json!({
-                "incident_id": incident.id,
-                "source": incident.source,
-                "decided": incident.decided,
-                "overturned": incident.overturned,
-                "lower_bound": incident.lower_bound,
-                "threshold": incident.threshold,
-                "bulk_restore": {
-                    "selector": incident.selector,
-                    "dry_run_accounts": incident.dry_run_accounts,
-                    "dry_run": dry_run,
+        vec![OutboxItem::of(
+            &IncidentNotice {
+                incident_id: incident.id,
+                source: incident.source.clone(),
+                decided: incident.decided,
+                overturned: incident.overturned,
+                lower_bound: incident.lower_bound,
+                threshold: incident.threshold,
+                bulk_restore: IncidentBulkRestore {
+                    selector: incident.selector.clone(),
+                    dry_run_accounts: incident.dry_run_accounts,
+                    dry_run: Some(dry_run),
                 },
-            }),
-        }],
+            },
+            None,
+            format!("incident:{}", incident.id),
+        )],
         now,
     )
     .await?;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use redress_core::{Actor, AppealState, Channel, Decision, Effect, Notice};
+use redress_core::{Actor, AppealState, Channel, Decision, Notice};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::entity::appeal_event::{self, Entity as AppealEvents};
 use crate::error::EngineError;
+use crate::outbox::{AppealAtVersion, AppellantNotice};
 use crate::repo::appeals::StoredAppeal;
 use crate::repo::audit::{self, NewAuditEntry};
 use crate::repo::outbox::{self, OutboxItem};
@@ -20,8 +21,6 @@ use crate::settings::EngineSettings;
 
 /// The actor of warnings and refusals in the audit log.
 pub const COMPONENT: &str = "appeals-throttle";
-/// Outbox topic of both notices: the appellant's own channel carries them.
-const NOTIFY_APPELLANT: &str = "notify_appellant";
 
 /// When the account's appeals upheld as manifestly unfounded were decided.
 async fn unfounded_decisions<C: ConnectionTrait>(
@@ -113,21 +112,17 @@ pub async fn after_upheld<C: ConnectionTrait>(
     .await?;
     outbox::enqueue(
         conn,
-        vec![OutboxItem {
-            topic: NOTIFY_APPELLANT.to_owned(),
-            appeal_id: Some(stored.id),
-            idempotency_key: format!("{}:throttle_warning", stored.id),
-            payload: json!({
-                "appeal_id": stored.id,
-                "reference": stored.reference,
-                "version": stored.appeal.version,
-                "channel": stored.appeal.channel,
-                "contact": stored.contact,
-                "event": "throttle_warning",
-                "effect": Effect::NotifyAppellant { notice: Notice::ThrottleWarning },
-                "reason": refusal_text(until),
-            }),
-        }],
+        vec![OutboxItem::of(
+            &AppellantNotice {
+                reason: Some(refusal_text(until)),
+                ..AppellantNotice::about(
+                    AppealAtVersion::of(stored, "throttle_warning"),
+                    Notice::ThrottleWarning,
+                )
+            },
+            Some(stored.id),
+            format!("{}:throttle_warning", stored.id),
+        )],
         now,
     )
     .await?;
@@ -204,18 +199,24 @@ pub async fn notify_refusal<C: ConnectionTrait>(
 ) -> Result<(), EngineError> {
     outbox::enqueue(
         conn,
-        vec![OutboxItem {
-            topic: NOTIFY_APPELLANT.to_owned(),
-            appeal_id: None,
-            idempotency_key: format!("{message_id}:appeal_refused"),
-            payload: json!({
-                "channel": channel,
-                "contact": contact,
-                "event": "appeal_refused",
-                "effect": Effect::NotifyAppellant { notice: Notice::AppealRefused },
-                "reason": refusal_text(until),
-            }),
-        }],
+        vec![OutboxItem::of(
+            &AppellantNotice {
+                appeal_id: None,
+                reference: None,
+                version: None,
+                channel,
+                contact: Some(contact.to_owned()),
+                event: "appeal_refused".to_owned(),
+                notice: Notice::AppealRefused,
+                reason: Some(refusal_text(until)),
+                status_token: None,
+                language: None,
+                account_id: None,
+                job_id: None,
+            },
+            None,
+            format!("{message_id}:appeal_refused"),
+        )],
         now,
     )
     .await?;

@@ -51,8 +51,7 @@ impl MetaSender {
 impl Deliverer for MetaSender {
     #[tracing::instrument(skip_all, fields(outbox_id = %message.id))]
     async fn deliver(&self, message: &OutboxMessage) -> Result<(), DeliveryError> {
-        let recipient = outcome::recipient(message)?;
-        let text = text::for_message(message)?;
+        let text::DirectMessage { recipient, text } = text::for_message(message)?;
         let mut body = json!({
             "recipient": { "id": recipient },
             "messaging_type": "RESPONSE",

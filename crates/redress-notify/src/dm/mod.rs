@@ -10,18 +10,15 @@ mod x;
 use std::sync::Arc;
 
 use redress_core::Channel;
-use redress_engine::delivery::{topics, Deliverer, DelivererRegistry};
-use redress_engine::direct_messages::topics as identity_topics;
+use redress_engine::delivery::{Deliverer, DelivererRegistry};
+use redress_engine::outbox::{AppellantNotice, IdentityPrompt};
 
 pub use meta::MetaSender;
 pub use x::XSender;
 
-/// The outbox topics a DM sender takes.
-pub const DM_TOPICS: [&str; 2] = [topics::NOTIFY_APPELLANT, identity_topics::IDENTITY_PROMPT];
-
-/// Registers `sender` for every DM topic on `channel`.
+/// Registers `sender` for every topic a DM carries (appellant notices, identity prompts) on
+/// `channel`.
 pub fn register(registry: &mut DelivererRegistry, channel: Channel, sender: Arc<dyn Deliverer>) {
-    for topic in DM_TOPICS {
-        registry.register_for_channel(topic, channel, sender.clone());
-    }
+    registry.register_topic_for_channel::<AppellantNotice>(channel, sender.clone());
+    registry.register_topic_for_channel::<IdentityPrompt>(channel, sender);
 }

@@ -25,13 +25,3 @@ pub async fn classify(
         Err(DeliveryError::Permanent(detail))
     }
 }
-
-/// The recipient's platform id: the appeal's contact on a DM channel.
-pub fn recipient(message: &redress_engine::delivery::OutboxMessage) -> Result<&str, DeliveryError> {
-    message
-        .payload
-        .get("contact")
-        .and_then(serde_json::Value::as_str)
-        .filter(|contact| !contact.is_empty())
-        .ok_or_else(|| DeliveryError::Permanent("the item has no recipient".to_owned()))
-}

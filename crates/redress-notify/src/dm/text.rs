@@ -1,50 +1,30 @@
 //! What each notice says by direct message. Short, plain, always with the reference.
 
 use redress_core::Notice;
-use redress_engine::delivery::{topics, DeliveryError, OutboxMessage};
-use redress_engine::direct_messages::{prompts, topics as identity_topics};
+use redress_engine::delivery::{Delivery, DeliveryError, OutboxMessage};
+use redress_engine::direct_messages::prompts;
+use redress_engine::outbox::{AppellantNotice, IdentityPrompt, Topic};
 
-/// The text of the DM for an outbox item, or a permanent error for an item no DM can carry.
-pub fn for_message(message: &OutboxMessage) -> Result<String, DeliveryError> {
-    let payload = &message.payload;
-    let reference = payload.get("reference").and_then(serde_json::Value::as_str);
-    let require_reference = || {
-        reference
-            .ok_or_else(|| DeliveryError::Permanent("the item has no appeal reference".to_owned()))
-    };
-    let text = match message.topic.as_str() {
-        topics::NOTIFY_APPELLANT => {
-            let notice: Notice = payload
-                .pointer("/effect/notice")
-                .and_then(serde_json::Value::as_str)
-                .and_then(|name| name.parse().ok())
-                .ok_or_else(|| {
-                    DeliveryError::Permanent("the item names no known notice".to_owned())
-                })?;
-            let reason = payload.get("reason").and_then(serde_json::Value::as_str);
-            if notice == Notice::AccountRestored {
-                ACCOUNT_RESTORED.to_owned()
-            } else if notice == Notice::AppealRefused {
-                // A refused appeal has no case, so no reference.
-                reason.unwrap_or(THROTTLED).to_owned()
-            } else if notice == Notice::ThrottleWarning {
-                format!(
-                    "About your appeal {}: {}",
-                    require_reference()?,
-                    reason.unwrap_or(THROTTLED)
-                )
-            } else {
-                notice_text(notice, require_reference()?)
-            }
+/// What a DM sender sends: its text and the recipient's platform id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectMessage {
+    pub recipient: String,
+    pub text: String,
+}
+
+/// The DM for an outbox item, or a permanent error for an item no DM can carry.
+pub fn for_message(message: &OutboxMessage) -> Result<DirectMessage, DeliveryError> {
+    let (contact, text) = match message.topic.as_str() {
+        AppellantNotice::NAME => {
+            let notice = Delivery::<AppellantNotice>::read(message)?.payload;
+            (notice.contact.clone(), notice_for(&notice)?)
         }
-        identity_topics::IDENTITY_PROMPT => {
-            let prompt = payload
-                .get("prompt")
-                .and_then(serde_json::Value::as_str)
-                .unwrap_or_default();
-            prompt_text(prompt, require_reference()?).ok_or_else(|| {
-                DeliveryError::Permanent(format!("unknown identity prompt {prompt:?}"))
-            })?
+        IdentityPrompt::NAME => {
+            let prompt = Delivery::<IdentityPrompt>::read(message)?.payload;
+            let text = prompt_text(&prompt.prompt, &prompt.reference).ok_or_else(|| {
+                DeliveryError::Permanent(format!("unknown identity prompt {:?}", prompt.prompt))
+            })?;
+            (prompt.contact, text)
         }
         other => {
             return Err(DeliveryError::Permanent(format!(
@@ -52,7 +32,31 @@ pub fn for_message(message: &OutboxMessage) -> Result<String, DeliveryError> {
             )))
         }
     };
-    Ok(text)
+    let recipient = contact
+        .filter(|contact| !contact.is_empty())
+        .ok_or_else(|| DeliveryError::Permanent("the item has no recipient".to_owned()))?;
+    Ok(DirectMessage { recipient, text })
+}
+
+fn notice_for(notice: &AppellantNotice) -> Result<String, DeliveryError> {
+    let require_reference = || {
+        notice
+            .reference
+            .as_deref()
+            .ok_or_else(|| DeliveryError::Permanent("the item has no appeal reference".to_owned()))
+    };
+    let reason = notice.reason.as_deref();
+    Ok(match notice.notice {
+        Notice::AccountRestored => ACCOUNT_RESTORED.to_owned(),
+        // A refused appeal has no case, so no reference.
+        Notice::AppealRefused => reason.unwrap_or(THROTTLED).to_owned(),
+        Notice::ThrottleWarning => format!(
+            "About your appeal {}: {}",
+            require_reference()?,
+            reason.unwrap_or(THROTTLED)
+        ),
+        other => notice_text(other, require_reference()?),
+    })
 }
 
 /// Sent by a bulk restoration to someone who had no appeal open, so there is no reference.

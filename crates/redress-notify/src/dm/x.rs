@@ -42,8 +42,7 @@ impl XSender {
 impl Deliverer for XSender {
     #[tracing::instrument(skip_all, fields(outbox_id = %message.id))]
     async fn deliver(&self, message: &OutboxMessage) -> Result<(), DeliveryError> {
-        let recipient = outcome::recipient(message)?;
-        let text = text::for_message(message)?;
+        let text::DirectMessage { recipient, text } = text::for_message(message)?;
         let url = format!(
             "{}/2/dm_conversations/with/{recipient}/messages",
             self.base_url

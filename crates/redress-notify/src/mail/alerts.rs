@@ -9,10 +9,10 @@ use lettre::message::header::{ContentType, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::Message;
 use redress_core::{Deadline, EventKind};
-use redress_engine::delivery::{topics, Deliverer, DeliveryError, OutboxMessage};
-use redress_engine::transparency::incidents;
+use redress_engine::delivery::{Deliverer, Delivery, DeliveryError, OutboxMessage};
+use redress_engine::outbox::{IncidentNotice, QueueAlert, Topic};
+use redress_engine::restoration::Selector;
 use redress_engine::Engine;
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::deliverer::{engine_error, permanent, Signer, SigningKey, AUTO_SUBMITTED};
@@ -81,13 +81,19 @@ impl StaffAlertDeliverer {
     /// retried item yields the same Message-ID and a duplicate is recognisable.
     pub async fn compose(&self, item: &OutboxMessage) -> Result<Message, DeliveryError> {
         let (text, to) = match item.topic.as_str() {
-            topics::ALERT_QUEUE => {
-                let queue = field(&item.payload["effect"], "queue")?;
-                let text = self.queue_alert(item).await?;
-                (text, self.settings.recipients.for_queue(queue))
+            QueueAlert::NAME => {
+                let alert = Delivery::<QueueAlert>::read(item)?;
+                let text = self.queue_alert(&alert).await?;
+                (
+                    text,
+                    self.settings.recipients.for_queue(alert.payload.queue()),
+                )
             }
-            incidents::TOPIC => (
-                incident_alert(&item.payload, &self.settings.console_url)?,
+            IncidentNotice::NAME => (
+                incident_alert(
+                    &Delivery::<IncidentNotice>::read(item)?.payload,
+                    &self.settings.console_url,
+                ),
                 self.settings.recipients.admins.as_slice(),
             ),
             other => return Err(permanent(format!("no staff alert for topic {other}"))),
@@ -119,17 +125,14 @@ impl StaffAlertDeliverer {
 
     /// The text of an SLA warning or an escalation, from the event the item was written
     /// for and the case's current deadlines.
-    async fn queue_alert(&self, item: &OutboxMessage) -> Result<StaffAlertText, DeliveryError> {
-        let payload = &item.payload;
-        let appeal_id = item
-            .appeal_id
-            .or_else(|| payload["appeal_id"].as_str().and_then(|id| id.parse().ok()))
-            .ok_or_else(|| permanent("the item names no appeal"))?;
-        let version = payload["version"]
-            .as_i64()
-            .ok_or_else(|| permanent("the item has no version"))?;
-        let reference = field(payload, "reference")?;
-        let queue = field(&payload["effect"], "queue")?;
+    async fn queue_alert(
+        &self,
+        item: &Delivery<QueueAlert>,
+    ) -> Result<StaffAlertText, DeliveryError> {
+        let appeal_id = item.payload.appeal.appeal_id;
+        let version = item.payload.appeal.version;
+        let reference = item.payload.appeal.reference.as_str();
+        let queue = item.payload.queue();
         let history = self.engine.history(appeal_id).await.map_err(engine_error)?;
         let event = history
             .iter()
@@ -208,30 +211,21 @@ impl CaseLink<'_> {
 
 /// The text of an incident notice: the source, how often its enforcements were overturned,
 /// the dry run of the bulk restore that would undo them and how to start it.
-pub fn incident_alert(payload: &Value, console_url: &str) -> Result<StaffAlertText, DeliveryError> {
-    let source = &payload["source"];
-    let kind = field(source, "kind")?;
-    let source_id = field(source, "id")?;
-    let number = |name: &str| {
-        payload[name]
-            .as_f64()
-            .ok_or_else(|| permanent(format!("the item has no {name}")))
-    };
-    let decided = number("decided")?;
-    let overturned = number("overturned")?;
-    let lower_bound = number("lower_bound")?;
-    let threshold = number("threshold")?;
-    let rate = if decided > 0.0 {
-        overturned / decided
+pub fn incident_alert(incident: &IncidentNotice, console_url: &str) -> StaffAlertText {
+    let kind = &incident.source.kind;
+    let source_id = &incident.source.id;
+    let decided = incident.decided;
+    let overturned = incident.overturned;
+    let lower_bound = incident.lower_bound;
+    let threshold = incident.threshold;
+    let rate = if decided > 0 {
+        overturned as f64 / decided as f64
     } else {
         0.0
     };
-    let accounts = payload["bulk_restore"]["dry_run_accounts"]
-        .as_u64()
-        .unwrap_or(0);
-    let selector = &payload["bulk_restore"]["selector"];
-    let (cli, console_path) = match (selector["by"].as_str(), selector["batch_id"].as_str()) {
-        (Some("batch"), Some(batch)) => (
+    let accounts = incident.bulk_restore.dry_run_accounts;
+    let (cli, console_path) = match &incident.bulk_restore.selector {
+        Selector::Batch { batch_id: batch } => (
             format!("redress bulk-restore --batch {batch}"),
             format!("#/bulk/source={source_id}"),
         ),
@@ -240,10 +234,12 @@ pub fn incident_alert(payload: &Value, console_url: &str) -> Result<StaffAlertTe
             format!("#/bulk/source={source_id}"),
         ),
     };
-    let batch = source["batch_id"]
-        .as_str()
+    let batch = incident
+        .source
+        .batch_id
+        .as_deref()
         .map_or_else(String::new, |batch| format!(" (batch {batch})"));
-    Ok(StaffAlertText {
+    StaffAlertText {
         subject: format!(
             "Incident: {kind} {source_id} overturn rate {} (lower bound {})",
             percent(rate),
@@ -262,7 +258,7 @@ pub fn incident_alert(payload: &Value, console_url: &str) -> Result<StaffAlertTe
             percent(lower_bound),
             percent(threshold),
         ),
-    })
+    }
 }
 
 fn percent(fraction: f64) -> String {
@@ -271,13 +267,6 @@ fn percent(fraction: f64) -> String {
 
 fn at_minute(at: DateTime<Utc>) -> impl std::fmt::Display {
     at.format("%Y-%m-%d %H:%M UTC")
-}
-
-fn field<'a>(value: &'a Value, name: &str) -> Result<&'a str, DeliveryError> {
-    value[name]
-        .as_str()
-        .filter(|text| !text.trim().is_empty())
-        .ok_or_else(|| permanent(format!("the item has no {name}")))
 }
 
 #[async_trait::async_trait]
@@ -293,13 +282,14 @@ impl Deliverer for StaffAlertDeliverer {
 mod tests {
     use super::*;
 
-    fn incident(selector: Value) -> Value {
-        serde_json::json!({
+    fn incident(selector: serde_json::Value) -> IncidentNotice {
+        serde_json::from_value(serde_json::json!({
             "incident_id": Uuid::nil(),
             "source": { "kind": "model", "id": "classifier-v7", "batch_id": "run-1" },
             "decided": 40, "overturned": 36, "lower_bound": 0.77, "threshold": 0.5,
             "bulk_restore": { "selector": selector, "dry_run_accounts": 38 },
-        })
+        }))
+        .expect("an incident notice")
     }
 
     #[test]
@@ -307,8 +297,7 @@ mod tests {
         let text = incident_alert(
             &incident(serde_json::json!({ "by": "batch", "batch_id": "run-1" })),
             "https://appeals.example.org/console/",
-        )
-        .expect("text");
+        );
         assert_eq!(
             text.subject,
             "Incident: model classifier-v7 overturn rate 90% (lower bound 77%)"
@@ -330,8 +319,7 @@ mod tests {
         let by_source = incident_alert(
             &incident(serde_json::json!({ "by": "source", "source_id": "classifier-v7" })),
             "/console/",
-        )
-        .expect("text");
+        );
         assert!(by_source
             .body
             .contains("redress bulk-restore --source classifier-v7 --dry-run"));
@@ -339,7 +327,15 @@ mod tests {
 
     #[test]
     fn an_incident_without_its_numbers_is_a_permanent_failure() {
-        let outcome = incident_alert(&serde_json::json!({ "source": { "kind": "model" } }), "/");
+        let item = OutboxMessage {
+            id: Uuid::nil(),
+            topic: IncidentNotice::NAME.to_owned(),
+            appeal_id: None,
+            idempotency_key: "incident:1".to_owned(),
+            payload: serde_json::json!({ "source": { "kind": "model" } }),
+            attempts: 0,
+        };
+        let outcome = Delivery::<IncidentNotice>::read(&item);
         assert!(matches!(outcome, Err(DeliveryError::Permanent(_))));
     }
 

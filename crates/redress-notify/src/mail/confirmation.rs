@@ -4,7 +4,8 @@
 
 use lettre::message::header::{ContentType, HeaderValue};
 use lettre::message::{Mailbox, Message};
-use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
+use redress_engine::delivery::{Deliverer, Delivery, DeliveryError, OutboxMessage};
+use redress_engine::outbox::HandleConfirmation;
 
 use super::deliverer::AUTO_SUBMITTED;
 use super::transport::MailTransport;
@@ -22,26 +23,28 @@ impl ConfirmationMailDeliverer {
 
     /// The mail for `item`; an item that can never become one is a permanent failure.
     pub fn compose(&self, item: &OutboxMessage) -> Result<Message, DeliveryError> {
-        let field = |name: &str| {
-            item.payload[name]
-                .as_str()
+        let confirmation = Delivery::<HandleConfirmation>::read(item)?.payload;
+        let filled = |name: &str, value: String| {
+            Some(value)
                 .filter(|value| !value.trim().is_empty())
                 .ok_or_else(|| DeliveryError::Permanent(format!("the item has no {name}")))
         };
-        let contact = field("contact")?;
+        let contact = filled("contact", confirmation.contact)?;
         let to: Mailbox = contact.parse().map_err(|err| {
             DeliveryError::Permanent(format!("contact {contact:?} is not a mail address: {err}"))
         })?;
+        let subject = filled("subject", confirmation.subject)?;
+        let body = filled("body", confirmation.body)?;
         Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(field("subject")?)
+            .subject(subject)
             .header(ContentType::TEXT_PLAIN)
             .raw_header(HeaderValue::new(
                 AUTO_SUBMITTED,
                 "auto-generated".to_owned(),
             ))
-            .body(field("body")?.to_owned())
+            .body(body)
             .map_err(|err| DeliveryError::Permanent(format!("building the mail: {err}")))
     }
 }
@@ -69,6 +72,20 @@ mod tests {
         }
     }
 
+    fn confirmation(contact: &str, link: &str) -> serde_json::Value {
+        serde_json::to_value(HandleConfirmation {
+            appeal_id: uuid::Uuid::nil(),
+            reference: "RDR-7K3Q-9M2X".to_owned(),
+            channel: redress_core::Channel::Email,
+            contact: contact.to_owned(),
+            social_channel: redress_core::Channel::X,
+            link: link.to_owned(),
+            subject: "Confirm your x account for appeal RDR-7K3Q-9M2X".to_owned(),
+            body: format!("Open this link to confirm:\n{link}\n"),
+        })
+        .expect("payload")
+    }
+
     fn deliverer(dir: &std::path::Path) -> ConfirmationMailDeliverer {
         ConfirmationMailDeliverer::new(
             MailTransport::files(dir).expect("folder"),
@@ -81,11 +98,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let link = "https://appeals.example.org/confirm?token=abc123";
         deliverer(dir.path())
-            .deliver(&item(serde_json::json!({
-                "contact": "maria@example.org",
-                "subject": "Confirm your x account for appeal RDR-7K3Q-9M2X",
-                "body": format!("Open this link to confirm:\n{link}\n"),
-            })))
+            .deliver(&item(confirmation("maria@example.org", link)))
             .await
             .expect("sent");
         let files: Vec<_> = std::fs::read_dir(dir.path())
@@ -103,9 +116,13 @@ mod tests {
     async fn an_item_without_an_address_or_text_is_a_permanent_failure() {
         let dir = tempfile::tempdir().expect("tempdir");
         let deliverer = deliverer(dir.path());
+        let mut blank_subject = confirmation("maria@example.org", "https://a.example/c");
+        blank_subject["subject"] = serde_json::json!("  ");
         for payload in [
             serde_json::json!({ "subject": "s", "body": "b" }),
-            serde_json::json!({ "contact": "not an address", "subject": "s", "body": "b" }),
+            confirmation("not an address", "https://a.example/c"),
+            confirmation("", "https://a.example/c"),
+            blank_subject,
             serde_json::json!({ "contact": "maria@example.org", "subject": "s" }),
         ] {
             let outcome = deliverer.deliver(&item(payload.clone())).await;

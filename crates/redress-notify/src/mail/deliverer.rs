@@ -8,7 +8,8 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 use redress_core::{Channel, EventKind, Notice};
-use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
+use redress_engine::delivery::{Deliverer, Delivery, DeliveryError, OutboxMessage};
+use redress_engine::outbox::AppellantNotice;
 use redress_engine::repo::messages::{self, Direction, NewMessage};
 use redress_engine::{Engine, EngineError, MessageIdSigner};
 use tokio::sync::OnceCell;
@@ -89,42 +90,35 @@ impl MailDeliverer {
 
     /// The mail for `item`.
     pub async fn compose(&self, item: &OutboxMessage) -> Result<Composed, DeliveryError> {
-        let payload = &item.payload;
-        let notice: Notice = payload["effect"]["notice"]
-            .as_str()
-            .ok_or_else(|| permanent("the item names no notice"))?
-            .parse()
-            .map_err(|err| permanent(format!("{err}")))?;
+        let notice = Delivery::<AppellantNotice>::read(item)?.payload;
         // A bulk restoration also tells people who never appealed; their mail belongs to
         // no case and is signed for the nil appeal, which threads nowhere.
-        let appeal_id = item
-            .appeal_id
-            .or_else(|| payload["appeal_id"].as_str().and_then(|id| id.parse().ok()));
-        let contact = payload["contact"]
-            .as_str()
+        let appeal_id = item.appeal_id.or(notice.appeal_id);
+        let contact = notice
+            .contact
+            .as_deref()
             .ok_or_else(|| permanent("the appeal has no contact address"))?;
         let to: Mailbox = contact.parse().map_err(|err| {
             permanent(format!("contact {contact:?} is not a mail address: {err}"))
         })?;
-        let reference = payload["reference"].as_str().unwrap_or_default().to_owned();
-        let version = payload["version"].as_i64().unwrap_or(i64::MAX);
-        let language = payload["language"]
-            .as_str()
+        let version = notice.version.unwrap_or(i64::MAX);
+        let language = notice
+            .language
+            .as_deref()
             .unwrap_or(&self.settings.default_language);
 
-        let mut values = HashMap::from([("reference", reference)]);
-        if let Some(reason) = payload["reason"].as_str() {
-            values.insert("reasons", reason.to_owned());
+        let mut values =
+            HashMap::from([("reference", notice.reference.clone().unwrap_or_default())]);
+        if let Some(reason) = &notice.reason {
+            values.insert("reasons", reason.clone());
         }
+        let kind = notice.notice;
         if let Some(appeal_id) = appeal_id {
-            values.extend(
-                self.explanation(appeal_id, version, notice, language)
-                    .await?,
-            );
+            values.extend(self.explanation(appeal_id, version, kind, language).await?);
         }
         let rendered = self
             .templates
-            .render(notice, language, &values)
+            .render(kind, language, &values)
             .map_err(|err| permanent(err.to_string()))?;
         let message_id = self.signer.get(&self.engine).await?.sign(
             appeal_id.unwrap_or(Uuid::nil()),
@@ -137,7 +131,7 @@ impl MailDeliverer {
             .subject(rendered.subject.clone())
             .message_id(Some(message_id.clone()))
             .raw_header(HeaderValue::new(AUTO_RESPONSE_SUPPRESS, "All".to_owned()));
-        if let Some(kind) = auto_submitted(notice) {
+        if let Some(kind) = auto_submitted(kind) {
             builder = builder.raw_header(HeaderValue::new(AUTO_SUBMITTED, kind.to_owned()));
         }
         let thread = match appeal_id {
@@ -162,6 +156,8 @@ impl MailDeliverer {
             in_reply_to,
             subject: rendered.subject,
             text: rendered.text,
+            recipient: contact.to_owned(),
+            notice: kind,
         })
     }
 
@@ -247,13 +243,10 @@ impl MailDeliverer {
             channel_message_id: Some(mail.message_id),
             in_reply_to: mail.in_reply_to,
             sender: self.settings.from.email.to_string(),
-            recipient: item.payload["contact"].as_str().map(str::to_owned),
+            recipient: Some(mail.recipient),
             subject: Some(mail.subject),
             body: mail.text,
-            classification: item.payload["effect"]["notice"]
-                .as_str()
-                .unwrap_or("notice")
-                .to_owned(),
+            classification: mail.notice.as_str().to_owned(),
             metadata: serde_json::json!({ "outbox_item": item.id }),
             received_at: self.engine.clock().now(),
         };
@@ -271,6 +264,9 @@ pub struct Composed {
     pub in_reply_to: Option<String>,
     pub subject: String,
     pub text: String,
+    /// The appellant's address and the notice, for the case's record.
+    pub recipient: String,
+    pub notice: Notice,
 }
 
 #[async_trait::async_trait]

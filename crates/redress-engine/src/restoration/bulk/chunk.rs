@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::finalize::{close_appeals_and_notify, open_appeals_of, RestoredAccount};
@@ -14,8 +13,8 @@ use super::outcomes::{self, AccountOutcome};
 use super::slices;
 use super::targets::{self, Target};
 use super::{outcome, Progress, COMPLETED, RUNNING};
-use crate::delivery::topics;
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
+use crate::outbox::RequestRestoration;
 use crate::repo::outbox::{self, OutboxItem};
 use crate::restoration::error::RestorationError;
 use crate::restoration::plan::{embedded_report, PlannedItem, RestorationReport};
@@ -369,16 +368,18 @@ async fn write<C: ConnectionTrait>(
 
 /// The outbox item that asks the account service to carry out a bulk restoration.
 fn request_item(restoration: &NewRestoration) -> OutboxItem {
-    OutboxItem {
-        topic: topics::REQUEST_RESTORATION.to_owned(),
-        appeal_id: None,
-        idempotency_key: format!("restoration:{}", restoration.id),
-        payload: json!({
-            "restoration_id": restoration.id,
-            "job_id": restoration.job_id,
-            "account_id": restoration.account_id,
-        }),
-    }
+    OutboxItem::of(
+        &RequestRestoration {
+            appeal_id: None,
+            restoration_id: Some(restoration.id),
+            job_id: restoration.job_id,
+            account_id: Some(restoration.account_id.clone()),
+            reference: None,
+            version: None,
+        },
+        None,
+        format!("restoration:{}", restoration.id),
+    )
 }
 
 /// Completes the job once every one of its accounts is counted in; until then (another

@@ -3,14 +3,14 @@
 use redress_core::AppealState;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, FromQueryResult};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::restoration::error::RestorationError;
 use crate::restoration::selector::Selector;
 
 const SAMPLE_SIZE: u64 = 10;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DryRun {
     /// Accounts the job would cover.
     pub accounts: i64,

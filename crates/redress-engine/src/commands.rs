@@ -13,6 +13,7 @@ use crate::repo::messages::{self, NewMessage};
 use crate::repo::outbox::{self, OutboxItem};
 use crate::repo::write_batch::WriteBatch;
 use crate::settings::EngineSettings;
+use crate::text::WithoutNul;
 
 /// The appeal after a command, and the events the command produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,7 +70,9 @@ pub(crate) async fn apply_to_loaded<C: ConnectionTrait>(
             });
         }
     }
-    let events = transition::decide(&stored.appeal, command, actor, now)?;
+    let command = command.clone().without_nul();
+    let actor = actor.clone().without_nul();
+    let events = transition::decide(&stored.appeal, &command, &actor, now)?;
     let queue_before = stored.appeal.queue.clone();
     record(conn, settings, &mut stored, &events, now).await?;
     if events.iter().any(|e| matches!(e.kind, EventKind::Upheld)) {

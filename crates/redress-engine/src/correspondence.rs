@@ -65,6 +65,7 @@ pub async fn append_to_appeal<C: ConnectionTrait>(
     incoming: &IncomingAppeal,
     now: DateTime<Utc>,
 ) -> Result<Filing, EngineError> {
+    let incoming = &incoming.clone().into_storable()?;
     if let Some(existing) = find_duplicate(conn, incoming).await? {
         return Ok(Filing::Duplicate {
             appeal_id: existing,
@@ -83,6 +84,8 @@ pub async fn record_unfiled<C: ConnectionTrait>(
     classification: &str,
     now: DateTime<Utc>,
 ) -> Result<Recorded, EngineError> {
+    let incoming = &incoming.clone().into_storable()?;
+    let classification = crate::text::without_nul(classification);
     if find_duplicate(conn, incoming).await?.is_some() {
         return Ok(Recorded::Duplicate);
     }
@@ -100,7 +103,7 @@ pub async fn record_unfiled<C: ConnectionTrait>(
             recipient: None,
             subject: incoming.subject.clone(),
             body: incoming.body.clone(),
-            classification: classification.to_owned(),
+            classification: classification.into_owned(),
             metadata: incoming.metadata.clone(),
             received_at: now,
         },

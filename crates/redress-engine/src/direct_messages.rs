@@ -103,6 +103,8 @@ async fn receive(
     mut incoming: IncomingAppeal,
     confirmation: &ConfirmationSettings,
 ) -> Result<DirectMessageReceipt, EngineError> {
+    // Before the sender names a lock or a row: PostgreSQL refuses a NUL in either.
+    incoming = incoming.into_storable()?;
     let now = engine.clock().now();
     let settings = engine.settings();
     let channel = incoming.channel;

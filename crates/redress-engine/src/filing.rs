@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use redress_core::{transition, Actor, Appeal, AppealReference, Channel, FileAppeal, Priority};
 use sea_orm::ConnectionTrait;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::commands::record_new;
@@ -12,6 +13,15 @@ use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::messages::{self, Direction, NewMessage};
 use crate::repo::registry;
 use crate::settings::EngineSettings;
+use crate::text::WithoutNul;
+
+/// Longest sender or contact a message may have, in bytes: beyond any platform's ids and
+/// any deliverable address (RFC 5321 allows 256), and well inside what PostgreSQL can index.
+pub const MAX_CONTACT_BYTES: usize = 512;
+
+/// Longest channel message id stored as sent; a longer one is stored as its SHA-256
+/// (`sha256:<hex>`), which still recognises a second delivery and fits the unique index.
+pub const MAX_CHANNEL_MESSAGE_ID_BYTES: usize = 512;
 
 /// What a channel hands over: one message that may open a case.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +39,56 @@ pub struct IncomingAppeal {
     pub body: String,
     pub in_reply_to: Option<String>,
     pub metadata: serde_json::Value,
+}
+
+impl IncomingAppeal {
+    /// The message as every backend can store it: NULs replaced (`text`), an over-long
+    /// channel message id digested. A sender or contact too long to answer or index is
+    /// refused, the same on SQLite and PostgreSQL.
+    pub fn into_storable(self) -> Result<Self, EngineError> {
+        let IncomingAppeal {
+            channel,
+            channel_message_id,
+            sender,
+            contact,
+            account_id,
+            enforcement_id,
+            identity_verified,
+            subject,
+            body,
+            in_reply_to,
+            metadata,
+        } = self;
+        for (what, value) in [("sender", Some(&sender)), ("contact", contact.as_ref())] {
+            if value.is_some_and(|v| v.len() > MAX_CONTACT_BYTES) {
+                return Err(EngineError::InvalidInput(format!(
+                    "the {what} is longer than {MAX_CONTACT_BYTES} bytes"
+                )));
+            }
+        }
+        Ok(IncomingAppeal {
+            channel,
+            channel_message_id: channel_message_id
+                .without_nul()
+                .map(bounded_channel_message_id),
+            sender: sender.without_nul(),
+            contact: contact.without_nul(),
+            account_id: account_id.without_nul(),
+            enforcement_id,
+            identity_verified,
+            subject: subject.without_nul(),
+            body: body.without_nul(),
+            in_reply_to: in_reply_to.without_nul(),
+            metadata: metadata.without_nul(),
+        })
+    }
+}
+
+fn bounded_channel_message_id(id: String) -> String {
+    if id.len() <= MAX_CHANNEL_MESSAGE_ID_BYTES {
+        return id;
+    }
+    format!("sha256:{}", hex::encode(Sha256::digest(id.as_bytes())))
 }
 
 /// What filing did.
@@ -67,6 +127,8 @@ pub async fn file_appeal<C: ConnectionTrait>(
     now: DateTime<Utc>,
     reference_seed: u64,
 ) -> Result<Filing, EngineError> {
+    let incoming = incoming.into_storable()?;
+    let actor = &actor.clone().without_nul();
     if let Some(channel_id) = &incoming.channel_message_id {
         if let Some(existing) =
             messages::find_by_channel_id(conn, incoming.channel, channel_id).await?

@@ -27,6 +27,7 @@ pub mod restoration;
 pub mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod text;
 mod transact;
 pub mod transparency;
 pub mod worker;

@@ -2,375 +2,22 @@
 //! running service, and a local server speaking the X and Meta send APIs that records the
 //! replies. Every test runs on SQLite and PostgreSQL.
 
-use std::sync::{Arc, Mutex};
+mod webhooks;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
-use base64::Engine as _;
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use hmac::{Hmac, KeyInit, Mac};
-use redress::app::RunningApp;
-use redress::config::{Config, Secret};
-use redress::social::{MetaConfig, XConfig};
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+use redress::config::Config;
 use redress_core::{AppealState, Channel};
-use redress_engine::delivery::{DelivererRegistry, DeliveryError, OutboxMessage};
-use redress_engine::entity::{message, outbox};
-use redress_engine::repo::handles;
-use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::delivery::DeliveryError;
+use redress_engine::repo::{handles, messages};
 use redress_engine::testing::TestDb;
-use redress_engine::{Clock, ManualClock};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use redress_engine::Clock;
 use serde_json::{json, Value};
-use sha2::Sha256;
-use uuid::Uuid;
-
-const X_SECRET: &str = "x-consumer-secret";
-const META_SECRET: &str = "meta-app-secret";
-const VERIFY_TOKEN: &str = "verify-me";
-const OUR_X_ID: &str = "4337869213";
-const OUR_IG_ID: &str = "17841400000000001";
-
-// ---------- signatures, computed here independently of the service ----------
-
-fn hmac(secret: &str, body: &[u8]) -> Vec<u8> {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.as_bytes()).expect("key");
-    mac.update(body);
-    mac.finalize().into_bytes().to_vec()
-}
-
-fn x_signature(secret: &str, body: &[u8]) -> String {
-    format!(
-        "sha256={}",
-        base64::engine::general_purpose::STANDARD.encode(hmac(secret, body))
-    )
-}
-
-fn meta_signature(secret: &str, body: &[u8]) -> String {
-    format!("sha256={}", hex::encode(hmac(secret, body)))
-}
-
-// ---------- platform-shaped payloads ----------
-
-fn x_dm(event_id: &str, sender: &str, text: &str, at: DateTime<Utc>) -> Value {
-    json!({
-        "for_user_id": OUR_X_ID,
-        "direct_message_events": [{
-            "type": "message_create",
-            "id": event_id,
-            "created_timestamp": at.timestamp_millis().to_string(),
-            "message_create": {
-                "target": { "recipient_id": OUR_X_ID },
-                "sender_id": sender,
-                "source_app_id": "268278",
-                "message_data": {
-                    "text": text,
-                    "entities": { "hashtags": [], "symbols": [], "user_mentions": [], "urls": [] }
-                }
-            }
-        }],
-        "users": {
-            sender: { "id": sender, "name": "Ana B", "screen_name": "ana_b", "protected": false },
-            OUR_X_ID: { "id": OUR_X_ID, "name": "Support", "screen_name": "support" }
-        }
-    })
-}
-
-fn meta_messaging(
-    mid: &str,
-    sender: &str,
-    recipient: &str,
-    text: &str,
-    at: DateTime<Utc>,
-    echo: bool,
-) -> Value {
-    let mut message = json!({ "mid": mid, "text": text });
-    if echo {
-        message["is_echo"] = json!(true);
-    }
-    json!({
-        "sender": { "id": sender },
-        "recipient": { "id": recipient },
-        "timestamp": at.timestamp_millis(),
-        "message": message
-    })
-}
-
-fn meta_notification(object: &str, messaging: Vec<Value>, at: DateTime<Utc>) -> Value {
-    json!({
-        "object": object,
-        "entry": [{ "id": OUR_IG_ID, "time": at.timestamp_millis(), "messaging": messaging }]
-    })
-}
-
-// ---------- the send APIs ----------
-
-#[derive(Debug, Clone, PartialEq)]
-struct Sent {
-    path: String,
-    authorization: String,
-    body: Value,
-}
-
-type Outbox = Arc<Mutex<Vec<Sent>>>;
-
-/// Answers like X (201 with the event ids) and Meta (200 with the message id); a recipient
-/// named `rate-limited` gets 429 and one named `blocked` gets 400, as the platforms do.
-async fn send_api() -> (String, Outbox) {
-    async fn x_send(
-        State(sent): State<Outbox>,
-        Path(participant): Path<String>,
-        headers: HeaderMap,
-        Json(body): Json<Value>,
-    ) -> (StatusCode, Json<Value>) {
-        record(
-            &sent,
-            format!("/2/dm_conversations/with/{participant}/messages"),
-            &headers,
-            body,
-        );
-        match participant.as_str() {
-            "rate-limited" => (
-                StatusCode::TOO_MANY_REQUESTS,
-                Json(json!({ "title": "Too Many Requests" })),
-            ),
-            "blocked" => (
-                StatusCode::FORBIDDEN,
-                Json(
-                    json!({ "title": "Forbidden", "detail": "You cannot send messages to this user." }),
-                ),
-            ),
-            _ => (
-                StatusCode::CREATED,
-                Json(
-                    json!({ "data": { "dm_conversation_id": format!("{OUR_X_ID}-{participant}"), "dm_event_id": "1582838315" } }),
-                ),
-            ),
-        }
-    }
-    async fn meta_send(
-        State(sent): State<Outbox>,
-        Path(version): Path<String>,
-        headers: HeaderMap,
-        Json(body): Json<Value>,
-    ) -> (StatusCode, Json<Value>) {
-        let recipient = body["recipient"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        record(&sent, format!("/{version}/me/messages"), &headers, body);
-        match recipient.as_str() {
-            "rate-limited" => (
-                StatusCode::TOO_MANY_REQUESTS,
-                Json(json!({ "error": { "code": 613 } })),
-            ),
-            "blocked" => (
-                StatusCode::BAD_REQUEST,
-                Json(json!({ "error": { "code": 10, "error_subcode": 2_018_278 } })),
-            ),
-            _ => (
-                StatusCode::OK,
-                Json(json!({ "recipient_id": recipient, "message_id": "m_AG5Hz2U" })),
-            ),
-        }
-    }
-    fn record(sent: &Outbox, path: String, headers: &HeaderMap, body: Value) {
-        let authorization = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        sent.lock().expect("lock").push(Sent {
-            path,
-            authorization,
-            body,
-        });
-    }
-    let sent: Outbox = Arc::default();
-    let router = Router::new()
-        .route(
-            "/2/dm_conversations/with/{participant}/messages",
-            post(x_send),
-        )
-        .route("/{version}/me/messages", post(meta_send))
-        .with_state(sent.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    (format!("http://{addr}"), sent)
-}
-
-// ---------- the service ----------
-
-struct Harness {
-    app: RunningApp,
-    base: String,
-    http: reqwest::Client,
-    clock: ManualClock,
-    config: Config,
-    sent: Outbox,
-}
-
-fn start_time() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0)
-        .single()
-        .expect("date")
-}
-
-async fn start(test: &TestDb) -> Harness {
-    let (send_base, sent) = send_api().await;
-    let mut config = Config::default();
-    config.database.url.clone_from(&test.url);
-    config.database.schema.clone_from(&test.schema);
-    config.http.bind = "127.0.0.1:0".parse().expect("address");
-    config.email.smtp_bind = "127.0.0.1:0".parse().expect("address");
-    config.graphql.auth.hs256_secret = Some("test-secret-long-enough-for-hs256-signing".to_owned());
-    // The test delivers the outbox itself.
-    config.workers.enabled = false;
-    "https://appeals.example".clone_into(&mut config.social.public_url);
-    config.social.x = Some(XConfig {
-        consumer_secret: Secret::new(X_SECRET),
-        bearer_token: Secret::new("x-user-token"),
-        api_base_url: send_base.clone(),
-    });
-    config.social.meta = Some(MetaConfig {
-        app_secret: Secret::new(META_SECRET),
-        verify_token: Secret::new(VERIFY_TOKEN),
-        messenger_access_token: Secret::new("page-token"),
-        instagram_access_token: Secret::new("ig-token"),
-        graph_base_url: send_base,
-        api_version: "v21.0".to_owned(),
-        human_agent_tag: false,
-    });
-    let clock = ManualClock::new(start_time());
-    let app = redress::app::start_with_clock(config.clone(), Arc::new(clock.clone()))
-        .await
-        .expect("start");
-    Harness {
-        base: format!("http://{}", app.http_addr),
-        app,
-        http: reqwest::Client::new(),
-        clock,
-        config,
-        sent,
-    }
-}
-
-impl Harness {
-    async fn post_x(&self, payload: &Value) -> reqwest::Response {
-        let body = serde_json::to_vec(payload).expect("json");
-        let signature = x_signature(X_SECRET, &body);
-        self.post_raw(
-            "/webhooks/x",
-            body,
-            Some(("x-twitter-webhooks-signature", signature)),
-        )
-        .await
-    }
-
-    async fn post_meta(&self, payload: &Value) -> reqwest::Response {
-        let body = serde_json::to_vec(payload).expect("json");
-        let signature = meta_signature(META_SECRET, &body);
-        self.post_raw(
-            "/webhooks/meta",
-            body,
-            Some(("x-hub-signature-256", signature)),
-        )
-        .await
-    }
-
-    async fn post_raw(
-        &self,
-        path: &str,
-        body: Vec<u8>,
-        header: Option<(&str, String)>,
-    ) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some((name, value)) = header {
-            request = request.header(name, value);
-        }
-        request.send().await.expect("post")
-    }
-
-    async fn messages(&self) -> u64 {
-        message::Entity::find()
-            .count(self.app.state.engine.db())
-            .await
-            .expect("count")
-    }
-
-    async fn outbox(&self) -> Vec<outbox::Model> {
-        outbox::Entity::find()
-            .all(self.app.state.engine.db())
-            .await
-            .expect("outbox")
-    }
-
-    /// Hands every outbox item a DM sender takes to it, as the dispatcher does; returns the
-    /// outcome per item.
-    async fn deliver_dms(&self) -> Vec<(String, Result<(), DeliveryError>)> {
-        let mut registry = DelivererRegistry::new();
-        redress::social::register_deliverers(&mut registry, &self.config).expect("deliverers");
-        let mut outcomes = Vec::new();
-        for item in self.outbox().await {
-            let message = OutboxMessage {
-                id: item.id,
-                topic: item.topic.clone(),
-                appeal_id: item.appeal_id,
-                idempotency_key: item.idempotency_key,
-                payload: item.payload,
-                attempts: item.attempts,
-            };
-            if let Some(deliverer) = registry.deliverer_for(&message) {
-                outcomes.push((item.topic, deliverer.deliver(&message).await));
-            }
-        }
-        outcomes
-    }
-
-    fn sent(&self) -> Vec<Sent> {
-        self.sent.lock().expect("lock").clone()
-    }
-
-    async fn stop(self, test: TestDb) {
-        self.app.stop().await.expect("stop");
-        test.cleanup().await;
-    }
-}
-
-async fn summary(response: reqwest::Response) -> Value {
-    assert_eq!(response.status(), 200);
-    response.json().await.expect("summary")
-}
-
-async fn enforce(harness: &Harness, account: &str) -> Uuid {
-    registry::record_enforcement(
-        harness.app.state.engine.db(),
-        NewEnforcement {
-            external_id: Some(format!("ext-{account}")),
-            policy: "adult_content".into(),
-            batch_id: Some("wave-2026-05".into()),
-            content_id: Some("pin-991".into()),
-            content_relation: Some("saved".into()),
-            ..redress_engine::testing::automated_deactivation(
-                account,
-                "model",
-                "nudity-v7",
-                start_time() - TimeDelta::days(3),
-            )
-        },
-        start_time(),
-    )
-    .await
-    .expect("enforcement")
-}
+use webhooks::{
+    enforce, meta_messaging, meta_notification, meta_signature, start, start_time, summary, x_dm,
+    x_signature, META_SECRET, OUR_IG_ID, OUR_X_ID, VERIFY_TOKEN, X_SECRET,
+};
 
 redress_engine::backend_tests! {
     async fn x_crc_and_meta_verification_handshakes(test) {
@@ -609,6 +256,70 @@ redress_engine::backend_tests! {
         // Each unknown sender gets the acknowledgement and the request for an email.
         assert_eq!(retryable, 4);
         assert_eq!(permanent, 4);
+        h.stop(test).await;
+    }
+
+    async fn dms_with_nul_in_every_field_are_kept_with_it_replaced(test) {
+        let h = start(&test).await;
+        let now = h.clock.now();
+        let sender = "30019\u{0}69357";
+        let mut x = x_dm("ev\u{0}1", sender, "My account\u{0} was banned", now);
+        x["users"][sender]["name"] = json!("Ana\u{0} B");
+        let meta = meta_notification(
+            "instagram",
+            vec![meta_messaging("mid.\u{0}1", "IGSID\u{0}5", OUR_IG_ID, "Why\u{0}?", now, false)],
+            now,
+        );
+        let filed = summary(h.post_x(&x).await).await;
+        assert_eq!(filed["filed"], 1, "{filed}");
+        let filed = summary(h.post_meta(&meta).await).await;
+        assert_eq!(filed["filed"], 1, "{filed}");
+
+        let db = h.app.state.engine.db();
+        let stored = messages::find_by_channel_id(db, Channel::X, "ev\u{FFFD}1").await.expect("query").expect("the X message");
+        assert_eq!(stored.sender, "30019\u{FFFD}69357");
+        assert_eq!(stored.body, "My account\u{FFFD} was banned");
+        assert_eq!(stored.metadata["sender"]["name"], "Ana\u{FFFD} B");
+        let stored = messages::find_by_channel_id(db, Channel::Instagram, "mid.\u{FFFD}1").await.expect("query").expect("the Instagram message");
+        assert_eq!(stored.sender, "IGSID\u{FFFD}5");
+        assert_eq!(stored.body, "Why\u{FFFD}?");
+
+        assert_eq!(summary(h.post_x(&x).await).await["duplicates"], 1);
+        assert_eq!(summary(h.post_meta(&meta).await).await["duplicates"], 1);
+        assert_eq!(h.messages().await, 2);
+        h.stop(test).await;
+    }
+
+    async fn a_dm_refused_for_good_is_acknowledged_and_its_siblings_are_kept(test) {
+        let h = start(&test).await;
+        let now = h.clock.now();
+        let mut x = x_dm("ev-long-sender", &"9".repeat(600), "hi", now);
+        for event in [
+            x_dm("ev-ok", "3001969357", "help", now),
+            x_dm(&"7".repeat(4000), "3001969358", "a very long event id", now),
+        ] {
+            let event = event["direct_message_events"][0].clone();
+            x["direct_message_events"].as_array_mut().expect("events").push(event);
+        }
+        x["direct_message_events"].as_array_mut().expect("events").push(json!({ "type": "message_create", "id": 5 }));
+        let result = summary(h.post_x(&x).await).await;
+        assert_eq!(
+            (&result["rejected"], &result["filed"], &result["malformed"]),
+            (&json!(1), &json!(2), &json!(1)),
+            "{result}"
+        );
+
+        let at = now.timestamp_millis();
+        let mut meta = meta_notification("page", vec![meta_messaging("m-ok", "PSID-1", "PAGE-1", "help", now, false)], now);
+        meta["entry"][0]["messaging"].as_array_mut().expect("messaging").extend([
+            json!({ "recipient": { "id": "PAGE-1" }, "timestamp": at, "message": { "mid": "m-no-sender", "text": "x" } }),
+            json!({ "sender": { "id": "PSID-2" }, "recipient": { "id": "PAGE-1" }, "timestamp": "yesterday", "message": { "mid": "m-text-time", "text": "x" } }),
+            json!({ "sender": { "id": 7 }, "recipient": { "id": "PAGE-1" }, "timestamp": at, "message": { "mid": "m-number-id" } }),
+            json!("not an object"),
+        ]);
+        let result = summary(h.post_meta(&meta).await).await;
+        assert_eq!((&result["filed"], &result["malformed"]), (&json!(1), &json!(4)), "{result}");
+        assert_eq!(h.messages().await, 3);
         h.stop(test).await;
     }
 }

@@ -1,5 +1,5 @@
 //! The appellant status page over real sockets, on SQLite and PostgreSQL: only the right
-//! reference with the right token opens it, and guessing is rate limited.
+//! reference with the right token opens it, and guessing is rate limited per reference.
 
 use chrono::Utc;
 use redress::config::Config;
@@ -150,6 +150,33 @@ redress_engine::backend_tests! {
         assert_eq!(status, 429);
         let (status, _) = lookup(&base, &other_reference, &other_token).await;
         assert_eq!(status, 200, "other references keep their own allowance");
+
+        app.stop().await.expect("stop");
+        test.cleanup().await;
+    }
+
+    async fn text_that_is_no_reference_is_answered_at_once_and_spends_no_allowance(test) {
+        let app = redress::app::start(config_for(&test)).await.expect("start");
+        let base = format!("http://{}", app.http_addr);
+        let (reference, token) = filed(&app, "acct-garbage").await;
+
+        // The limiter is keyed by references; text that cannot be one never gets a key,
+        // however often or however long it is sent.
+        for garbage in ["not a reference", "RDR-7K3Q-9M2Y", &"A".repeat(100_000), "RDR\0"] {
+            for _ in 0..8 {
+                let (status, body) = lookup(&base, garbage, &token).await;
+                assert_eq!(status, 404, "{body}");
+                assert_eq!(body["error"], "no appeal matches this reference and token");
+            }
+        }
+        // Spelled in lower case the reference is the same key as in capitals.
+        let (status, _) = lookup(&base, &reference.to_ascii_lowercase(), &token).await;
+        assert_eq!(status, 200);
+        for _ in 0..4 {
+            lookup(&base, &reference, "guess").await;
+        }
+        let (status, _) = lookup(&base, &reference.to_ascii_lowercase(), &token).await;
+        assert_eq!(status, 429, "five attempts on one reference, whatever its spelling");
 
         app.stop().await.expect("stop");
         test.cleanup().await;

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::entity::account::{self, Entity as Accounts};
 use crate::entity::enforcement::{self, Entity as Enforcements};
 use crate::error::EngineError;
+use crate::text::WithoutNul;
 
 /// An enforcement as the platform reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,13 @@ pub struct NewEnforcement {
     pub facts: String,
     pub statement: serde_json::Value,
     pub enforced_at: DateTime<Utc>,
+}
+
+/// Through its JSON form, so a field added later is covered too.
+impl WithoutNul for NewEnforcement {
+    fn without_nul(self) -> Self {
+        crate::text::via_json(self)
+    }
 }
 
 pub async fn find_account<C: ConnectionTrait>(
@@ -115,6 +123,7 @@ pub async fn record_enforcement<C: ConnectionTrait>(
     new: NewEnforcement,
     now: DateTime<Utc>,
 ) -> Result<Uuid, EngineError> {
+    let new = new.without_nul();
     enforcement_statement(&new)?;
     if let Some(external_id) = &new.external_id {
         if let Some(existing) = Enforcements::find()

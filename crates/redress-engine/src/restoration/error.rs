@@ -32,6 +32,6 @@ pub enum RestorationError {
 
 impl From<sea_orm::DbErr> for RestorationError {
     fn from(err: sea_orm::DbErr) -> Self {
-        RestorationError::Engine(EngineError::Database(err))
+        RestorationError::Engine(EngineError::from(err))
     }
 }

@@ -11,6 +11,7 @@ use crate::entity::out_of_court_dispute::{self, Entity as Disputes};
 use crate::error::EngineError;
 use crate::repo::appeals;
 use crate::repo::audit::{self, NewAuditEntry};
+use crate::text::WithoutNul;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewDispute {
@@ -21,6 +22,16 @@ pub struct NewDispute {
     /// What the body decided, once it has.
     pub outcome: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
+}
+
+impl WithoutNul for NewDispute {
+    fn without_nul(self) -> Self {
+        NewDispute {
+            settlement_body: self.settlement_body.without_nul(),
+            outcome: self.outcome.without_nul(),
+            ..self
+        }
+    }
 }
 
 impl NewDispute {
@@ -52,6 +63,8 @@ pub async fn record<C: ConnectionTrait>(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Uuid, EngineError> {
+    let dispute = dispute.without_nul();
+    let actor = &actor.clone().without_nul();
     dispute.validate(now)?;
     let appeal = appeals::find(conn, dispute.appeal_id).await?;
     let id = Uuid::now_v7();

@@ -174,6 +174,7 @@ pub async fn add_information<C: ConnectionTrait>(
     text: &str,
     now: DateTime<Utc>,
 ) -> Result<Uuid, StatusError> {
+    let text = crate::text::without_nul(text);
     let text = text.trim();
     if text.is_empty() {
         return Err(StatusError::InvalidInput(

@@ -177,7 +177,7 @@ pub async fn audit_refusal<C: ConnectionTrait>(
             appeal_id: None,
             details: json!({
                 "channel": refusal.channel,
-                "sender": refusal.sender,
+                "sender": crate::text::without_nul(refusal.sender),
                 "refused_until": refusal.until,
             }),
         },

@@ -42,11 +42,16 @@ pub struct Summary {
     pub malformed: u32,
     /// New appeals of throttled accounts: on record, answered with the reason, no case.
     pub refused: u32,
+    /// Messages Redress can never take as they are (a sender id too long to answer, a
+    /// value the database refuses); logged, and acknowledged so the platform does not
+    /// send them again and again.
+    pub rejected: u32,
 }
 
-/// Files each message of a delivery in order. A database failure stops here and is
-/// returned, so the platform retries the delivery; what was filed before is recognised by
-/// its event id then.
+/// Files each message of a delivery in order. A failure that may pass (the database is
+/// unreachable, a race was lost) stops here and is returned, so the platform retries the
+/// delivery; what was filed before is recognised by its event id then. A message refused
+/// for good is counted and skipped: resending it would fail the same way for ever.
 pub async fn ingest(state: &SocialState, entries: Vec<Inbound>) -> Result<Summary, EngineError> {
     let mut summary = Summary::default();
     let now = state.engine.clock().now();
@@ -59,14 +64,24 @@ pub async fn ingest(state: &SocialState, entries: Vec<Inbound>) -> Result<Summar
                 summary.malformed += 1;
             }
             Inbound::Message(dm) if is_stale(dm.sent_at, now, state.settings.max_event_age) => {
-                tracing::warn!(channel = %dm.channel, event_id = %dm.event_id, sent_at = %dm.sent_at, "refusing a DM event outside the replay window");
+                tracing::warn!(channel = %dm.channel, event_id = %loggable(&dm.event_id), sent_at = %dm.sent_at, "refusing a DM event outside the replay window");
                 summary.stale += 1;
             }
             Inbound::Message(dm) => {
-                let receipt = state
+                let (channel, event_id) = (dm.channel, dm.event_id.clone());
+                let receipt = match state
                     .engine
                     .receive_direct_message(incoming(dm), &state.settings.confirmation)
-                    .await?;
+                    .await
+                {
+                    Ok(receipt) => receipt,
+                    Err(err) if err.is_temporary() => return Err(err),
+                    Err(err) => {
+                        tracing::warn!(%channel, event_id = %loggable(&event_id), error = %err, "rejecting a DM for good");
+                        summary.rejected += 1;
+                        continue;
+                    }
+                };
                 match receipt.filing {
                     Filing::Created(_) => summary.filed += 1,
                     Filing::Appended(_) => summary.appended += 1,
@@ -77,6 +92,12 @@ pub async fn ingest(state: &SocialState, entries: Vec<Inbound>) -> Result<Summar
         }
     }
     Ok(summary)
+}
+
+/// An id from outside as a log line can take it: at most 128 characters, no NULs.
+pub(crate) fn loggable(id: &str) -> String {
+    let short: String = id.chars().take(128).collect();
+    redress_engine::text::without_nul(&short).into_owned()
 }
 
 fn is_stale(sent_at: DateTime<Utc>, now: DateTime<Utc>, window: TimeDelta) -> bool {

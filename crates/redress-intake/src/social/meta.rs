@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use redress_core::Channel;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::inbound::{Inbound, ReceivedDm};
+use super::inbound::{loggable, Inbound, ReceivedDm};
 
 #[derive(Debug, Deserialize)]
 pub struct Notification {
@@ -14,10 +14,12 @@ pub struct Notification {
     pub entry: Vec<Entry>,
 }
 
+/// Each messaging item is read on its own, so one of an unexpected shape is skipped as
+/// malformed without losing the others of the delivery.
 #[derive(Debug, Deserialize)]
 pub struct Entry {
     #[serde(default)]
-    pub messaging: Vec<Messaging>,
+    pub messaging: Vec<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -60,6 +62,15 @@ impl Notification {
             .into_iter()
             .flat_map(|entry| entry.messaging)
             .map(|messaging| {
+                let messaging = match serde_json::from_value::<Messaging>(messaging) {
+                    Ok(messaging) => messaging,
+                    Err(err) => {
+                        return Inbound::Malformed(format!(
+                            "a messaging item is unreadable: {}",
+                            loggable(&err.to_string())
+                        ))
+                    }
+                };
                 let Some(message) = messaging.message else {
                     return Inbound::Ignored;
                 };
@@ -70,7 +81,7 @@ impl Notification {
                 else {
                     return Inbound::Malformed(format!(
                         "message {} has an unreadable timestamp",
-                        message.mid
+                        loggable(&message.mid)
                     ));
                 };
                 Inbound::Message(ReceivedDm {

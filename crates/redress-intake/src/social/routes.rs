@@ -1,5 +1,6 @@
 //! The webhook endpoints. Signatures are checked on the raw body before anything is parsed;
-//! a delivery is answered 200 only after everything in it is committed.
+//! a delivery is answered 200 only after everything in it is committed or refused for good,
+//! and 503 (the platform retries) only when the failure may pass.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use super::inbound::{ingest, Inbound};
+use super::inbound::{ingest, loggable, Inbound};
 use super::signature;
 use super::{meta, x, SocialState};
 
@@ -61,7 +62,7 @@ pub async fn x_events(
         Err(err) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                &format!("unreadable payload: {err}"),
+                &format!("unreadable payload: {}", loggable(&err.to_string())),
             )
         }
     };
@@ -104,7 +105,7 @@ pub async fn meta_events(
         Err(err) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                &format!("unreadable payload: {err}"),
+                &format!("unreadable payload: {}", loggable(&err.to_string())),
             )
         }
     };

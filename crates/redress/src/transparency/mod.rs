@@ -1,6 +1,7 @@
 //! Transparency in the service: its settings, the faulty-enforcement detector running in
 //! the background, the appellant status page and the report and export commands.
 
+mod attempts;
 mod commands;
 pub mod disputes_cli;
 mod status_page;

@@ -1,7 +1,8 @@
 //! The appellant's status page. A reference plus the secret token from the
 //! acknowledgement opens it; a wrong reference and a wrong token get the same answer, and
 //! every attempt on a reference counts against that reference's rate limit, so tokens
-//! cannot be guessed one request at a time.
+//! cannot be guessed one request at a time. A string that is no reference at all is
+//! answered the same way at once: it cannot open a page, so it is not worth a limiter slot.
 
 use std::fmt::Write as _;
 use std::num::NonZeroU32;
@@ -12,18 +13,20 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::Quota;
+use redress_core::AppealReference;
 use redress_engine::transparency::{StatusError, StatusView};
-use redress_engine::Engine;
+use redress_engine::{Engine, EngineError};
 use serde::Deserialize;
 
+use super::attempts::ReferenceAttempts;
 use super::StatusPageConfig;
 use crate::app::AppState;
 
 #[derive(Debug, Clone)]
 struct StatusPage {
     engine: Engine,
-    attempts: Arc<DefaultKeyedRateLimiter<String>>,
+    attempts: Arc<ReferenceAttempts>,
 }
 
 fn quota(config: &StatusPageConfig) -> Quota {
@@ -35,7 +38,7 @@ fn quota(config: &StatusPageConfig) -> Quota {
 pub fn routes(state: AppState) -> Router {
     let page = StatusPage {
         engine: state.engine.clone(),
-        attempts: Arc::new(RateLimiter::hashmap(quota(
+        attempts: Arc::new(ReferenceAttempts::new(quota(
             &state.config.transparency.status_page,
         ))),
     };
@@ -70,12 +73,13 @@ async fn lookup(
     headers: HeaderMap,
     Form(form): Form<Lookup>,
 ) -> Response {
-    if let Some(limited) = limited(&page, &form.reference) {
-        return limited;
-    }
+    let reference = match counted(&page, &form.reference) {
+        Ok(reference) => reference,
+        Err(refusal) => return refusal.response(&headers, &form.token),
+    };
     let result = page
         .engine
-        .appeal_status(form.reference.trim(), form.token.trim())
+        .appeal_status(reference.as_str(), form.token.trim())
         .await;
     respond(&headers, &form.token, result)
 }
@@ -86,29 +90,51 @@ async fn add_information(
     headers: HeaderMap,
     Form(form): Form<AddInformation>,
 ) -> Response {
-    if let Some(limited) = limited(&page, &reference) {
-        return limited;
-    }
+    let reference = match counted(&page, &reference) {
+        Ok(reference) => reference,
+        Err(refusal) => return refusal.response(&headers, &form.token),
+    };
     let result = page
         .engine
-        .add_status_information(reference.trim(), form.token.trim(), &form.information)
+        .add_status_information(reference.as_str(), form.token.trim(), &form.information)
         .await;
     respond(&headers, &form.token, result)
 }
 
-/// Counts an attempt on `reference`; `Some` is the refusal once its quota is spent.
-fn limited(page: &StatusPage, reference: &str) -> Option<Response> {
-    let key = reference.trim().to_ascii_uppercase();
-    page.attempts.check_key(&key).err().map(|_| {
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, "60")],
-            Html(page_html_error(
-                "Too many attempts on this reference. Try again in a minute.",
-            )),
-        )
-            .into_response()
-    })
+/// Why an attempt never reached the engine.
+enum Refusal {
+    NotAReference,
+    TooManyAttempts,
+}
+
+impl Refusal {
+    fn response(self, headers: &HeaderMap, token: &str) -> Response {
+        match self {
+            Refusal::NotAReference => respond(headers, token, Err(StatusError::NotFound)),
+            Refusal::TooManyAttempts => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, "60")],
+                Html(page_html_error(
+                    "Too many attempts on this reference. Try again in a minute.",
+                )),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// The reference `text` names, with the attempt counted against it. What is no reference
+/// is answered like a wrong one; a reference whose quota is spent is refused for a minute.
+fn counted(page: &StatusPage, text: &str) -> Result<AppealReference, Refusal> {
+    let reference = text
+        .trim()
+        .parse::<AppealReference>()
+        .map_err(|_| Refusal::NotAReference)?;
+    if page.attempts.allow(&reference) {
+        Ok(reference)
+    } else {
+        Err(Refusal::TooManyAttempts)
+    }
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -126,14 +152,19 @@ fn respond(headers: &HeaderMap, token: &str, result: Result<StatusView, StatusEr
         Err(err) => {
             let status = match &err {
                 StatusError::NotFound => StatusCode::NOT_FOUND,
-                StatusError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+                StatusError::InvalidInput(_)
+                | StatusError::Engine(EngineError::InvalidInput(_)) => StatusCode::BAD_REQUEST,
+                StatusError::Engine(inner) if inner.is_temporary() => {
+                    tracing::warn!(error = %inner, "status page unavailable");
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
                 StatusError::Engine(inner) => {
                     tracing::error!(error = %inner, "status page failed");
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            let message = if status.is_server_error() {
                 "Something went wrong on our side. Please try again later.".to_owned()
             } else {
                 err.to_string()

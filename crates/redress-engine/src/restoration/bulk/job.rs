@@ -17,6 +17,7 @@ use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
 use crate::error::is_unique_violation;
 use crate::restoration::error::RestorationError;
 use crate::restoration::selector::Selector;
+use crate::text::WithoutNul;
 
 /// A bulk job as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -123,6 +124,9 @@ pub async fn start(
     now: DateTime<Utc>,
 ) -> Result<BulkJob, RestorationError> {
     require_bulk_role(actor, "start a bulk restore")?;
+    let actor = &actor.clone().without_nul();
+    let selector = crate::text::via_json(selector);
+    let reason = crate::text::without_nul(reason);
     selector.validate()?;
     if reason.trim().is_empty() {
         return Err(RestorationError::InvalidSelector(

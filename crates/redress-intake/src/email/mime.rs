@@ -6,6 +6,8 @@ use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::structure::{self, StructureError};
+
 /// An attachment as recorded: its content stays out of the database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttachmentInfo {
@@ -75,10 +77,13 @@ pub enum MimeError {
     NoSender,
     #[error("the From address {0:?} is not an email address")]
     BadSender(String),
+    #[error(transparent)]
+    Structure(#[from] StructureError),
 }
 
 /// Parses `raw`, keeping metadata of at most `max_attachments` attachments.
 pub fn parse(raw: &[u8], max_attachments: usize) -> Result<ParsedEmail, MimeError> {
+    structure::check(raw)?;
     let message = MessageParser::default()
         .parse(raw)
         .ok_or(MimeError::NoHeaders)?;

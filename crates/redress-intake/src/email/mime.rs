@@ -108,6 +108,8 @@ pub enum MimeError {
     BadSender(String),
     #[error(transparent)]
     Structure(#[from] StructureError),
+    #[error("the MIME structure could not be parsed")]
+    ParserFailed,
 }
 
 /// Parses `raw`, keeping metadata of at most `max_attachments` attachments.
@@ -118,6 +120,19 @@ pub fn parse(raw: &[u8], max_attachments: usize) -> Result<ParsedEmail, MimeErro
 /// Parses `raw` as [`parse`] does; `envelope_from` (the SMTP `MAIL FROM`) names the sender
 /// when the From header holds no address at all.
 pub fn parse_with_envelope(
+    raw: &[u8],
+    max_attachments: usize,
+    envelope_from: Option<&str>,
+) -> Result<ParsedEmail, MimeError> {
+    // mail-parser checks its own invariants with `debug_assert!`, and some odd structures
+    // (an attached message directly inside another, inside a multipart) break them. A
+    // panic would drop the connection without an answer and the sender would retry
+    // forever; the same input fails the same way every time, so it is refused for good.
+    std::panic::catch_unwind(|| parse_unguarded(raw, max_attachments, envelope_from))
+        .unwrap_or(Err(MimeError::ParserFailed))
+}
+
+fn parse_unguarded(
     raw: &[u8],
     max_attachments: usize,
     envelope_from: Option<&str>,

@@ -162,4 +162,37 @@ redress_engine::backend_tests! {
         smtp.shutdown().await;
         test.cleanup().await;
     }
+
+    async fn ids_and_addresses_too_long_for_an_index_get_a_permanent_answer(test) {
+        let clock = common::clock();
+        let smtp = start_smtp(intake_with(&test.db, &clock, common::settings())).await;
+        let mut client = RawClient::connect(smtp.addr).await;
+        client.command("EHLO c").await;
+        // Random, so that PostgreSQL cannot compress them below its index row limit.
+        let random = |len: usize| {
+            let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ len as u64;
+            (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    char::from(b'a' + u8::try_from(state % 26).expect("a letter"))
+                })
+                .collect::<String>()
+        };
+        let long_id = message("h@example.org", &format!("<{}@example.org>", random(3000)), "appeal", "", "body");
+        let reply = client.send_mail("h@example.org", "appeals@redress.test", &long_id).await;
+        assert_eq!(reply.code, 250, "named by its hash instead: {reply:?}");
+        let long_from = message(&format!("<{}@example.org>", random(2900)), "<long-from@example.org>", "appeal", "", "body");
+        let reply = client.send_mail("h@example.org", "appeals@redress.test", &long_from).await;
+        assert_refused(&reply, 550, "5.6.0");
+        let reply = client.command(&format!("MAIL FROM:<{}@example.org>", random(300))).await;
+        assert_eq!(reply.code, 501, "{reply:?}");
+
+        let stored = stored_messages(&test.db).await;
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0].metadata["has_message_id"], false);
+        smtp.shutdown().await;
+        test.cleanup().await;
+    }
 }

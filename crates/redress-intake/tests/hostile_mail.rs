@@ -186,6 +186,7 @@ redress_engine::backend_tests! {
         let long_from = message(&format!("<{}@example.org>", random(2900)), "<long-from@example.org>", "appeal", "", "body");
         let reply = client.send_mail("h@example.org", "appeals@redress.test", &long_from).await;
         assert_refused(&reply, 550, "5.6.0");
+        assert!(reply.lines[0].len() < 200, "the address is quoted in part only: {reply:?}");
         let reply = client.command(&format!("MAIL FROM:<{}@example.org>", random(300))).await;
         assert_eq!(reply.code, 501, "{reply:?}");
 

@@ -216,6 +216,16 @@ fn text(value: &str) -> String {
     without_nul(value).into_owned()
 }
 
+/// The start of `value`, short enough to quote in a reply line (RFC 5321 allows 512
+/// octets).
+fn excerpt(value: &str) -> String {
+    const SHOWN: usize = 64;
+    match value.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}...", text(&value[..end])),
+        None => text(value),
+    }
+}
+
 struct Sender {
     address: String,
     name: Option<String>,
@@ -231,7 +241,7 @@ fn sender(message: &Message<'_>, envelope_from: Option<&str>) -> Result<Sender, 
     if let Some(address) = first.and_then(Addr::address) {
         let address = address.trim().to_ascii_lowercase();
         if !is_address(&address) {
-            return Err(MimeError::BadSender(text(&address)));
+            return Err(MimeError::BadSender(excerpt(&address)));
         }
         return Ok(Sender {
             address,

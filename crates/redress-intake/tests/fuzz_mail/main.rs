@@ -160,6 +160,7 @@ fn answer_checked(answer: &[u8]) -> Result<(), TestCaseError> {
             .ok_or_else(|| TestCaseError::fail(format!("not a reply: {line:?}")))?;
         prop_assert!((200..600).contains(&code), "{line:?}");
         prop_assert!(!line.contains('\0'), "{line:?}");
+        prop_assert!(line.len() <= 510, "RFC 5321 allows 512 octets: {line:?}");
         if (400..500).contains(&code) {
             prop_assert!(
                 line.starts_with("421 4.7.0") || line.starts_with("452 4.5.3"),

@@ -354,7 +354,7 @@ fn raw_headers(message: &Message<'_>) -> Vec<(String, String)> {
 
 /// Whether `address` can be a mailbox: `local@domain`, at most 254 bytes, without white
 /// space or control characters.
-pub fn is_address(address: &str) -> bool {
+fn is_address(address: &str) -> bool {
     if address.len() > MAX_ADDRESS_BYTES
         || address.contains(|c: char| c.is_whitespace() || c.is_control())
     {

@@ -43,6 +43,16 @@ async fn smtp_send(addr: std::net::SocketAddr, raw: &[u8]) -> String {
     response.message().collect::<Vec<_>>().join(" ")
 }
 
+/// An appeal whose body is a `message/rfc822` holding another, `depth` times over.
+fn nested_messages(depth: usize) -> Vec<u8> {
+    let mut raw = String::from("From: Nesting <nest@example.org>\r\nTo: appeals@redress.test\r\nSubject: nested\r\nMessage-ID: <deep@example.org>\r\nContent-Type: message/rfc822\r\n\r\n");
+    for _ in 1..depth {
+        raw.push_str("From: inner@example.org\r\nContent-Type: message/rfc822\r\n\r\n");
+    }
+    raw.push_str("From: inner@example.org\r\n\r\nhello\r\n");
+    raw.into_bytes()
+}
+
 redress_engine::backend_tests! {
     async fn mail_in_acknowledgement_out_and_the_reply_lands_on_the_case(test) {
         let outgoing = tempfile::tempdir().expect("tempdir");
@@ -113,6 +123,27 @@ redress_engine::backend_tests! {
         assert_eq!(malformed.status(), 422);
         let reason: serde_json::Value = malformed.json().await.expect("json");
         assert!(reason["reason"].as_str().expect("reason").contains("no From address"));
+        app.stop().await.expect("stop");
+        test.cleanup().await;
+    }
+
+    async fn a_deeply_nested_message_on_the_webhook_is_refused_and_the_service_keeps_serving(test) {
+        let outgoing = tempfile::tempdir().expect("tempdir");
+        let app = redress::app::start(config_for(&test, outgoing.path())).await.expect("start");
+        let url = format!("http://{}/intake/email", app.http_addr);
+        let http = reqwest::Client::new();
+        let deep = nested_messages(30_000);
+        assert!(deep.len() > 1_500_000);
+        for _ in 0..2 {
+            let refused = http.post(&url).bearer_auth("webhook-token").body(deep.clone()).send().await.expect("post");
+            assert_eq!(refused.status(), 422, "a permanent refusal, also for the provider's retry");
+            let reason: serde_json::Value = refused.json().await.expect("json");
+            assert!(reason["reason"].as_str().expect("reason").contains("nested deeper than 100 levels"), "{reason}");
+        }
+        let filed = http.post(&url).bearer_auth("webhook-token").body(APPEAL).send().await.expect("post");
+        assert_eq!(filed.status(), 200);
+        let smtp = smtp_send(app.smtp_addr.expect("SMTP"), APPEAL.replace("<first@", "<second@").as_bytes()).await;
+        assert!(smtp.contains("appeal RDR-"), "SMTP is still up: {smtp}");
         app.stop().await.expect("stop");
         test.cleanup().await;
     }

@@ -1,10 +1,23 @@
 //! One parse of a raw message into what intake needs: ids, sender, subject, the text
 //! (HTML turned to text, any charset turned to UTF-8), attachment metadata, and the headers
 //! that classification and identity look at.
+//!
+//! Text is stored as it came except for U+0000, which PostgreSQL cannot store in text or
+//! JSON: it becomes U+FFFD here, at the edge, so such a message is filed on every backend
+//! instead of failing its commit on every retry.
 
-use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders};
+use std::borrow::Cow;
+
+use mail_parser::{Addr, HeaderValue, Message, MessageParser, MimeHeaders};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+use super::structure::{self, StructureError};
+
+/// RFC 5322 section 2.1.1: no line is longer; a longer Message-ID is not one.
+const MAX_MESSAGE_ID_BYTES: usize = 998;
+/// RFC 5321 section 4.5.3.1.3: a path holds at most 256 octets, brackets included.
+const MAX_ADDRESS_BYTES: usize = 254;
 
 /// An attachment as recorded: its content stays out of the database.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,6 +35,9 @@ pub struct ParsedEmail {
     pub has_message_id: bool,
     /// The From address, lower-cased.
     pub from: String,
+    /// Where `from` was found; only an address written as one in the From header can be
+    /// vouched for by Authentication-Results.
+    pub from_source: SenderSource,
     pub from_name: Option<String>,
     pub subject: Option<String>,
     pub text: String,
@@ -66,6 +82,21 @@ impl ParsedEmail {
     }
 }
 
+/// Where the sender's address came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenderSource {
+    /// The address of the From header.
+    Header,
+    /// The From header had no address, but its decoded display name held one: some clients
+    /// write the whole header as one RFC 2047 encoded-word.
+    DisplayName,
+    /// The From header had no address anywhere: the SMTP `MAIL FROM`.
+    Envelope,
+    /// As `Envelope`, from the `Return-Path` header when the envelope is unknown.
+    ReturnPath,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MimeError {
@@ -75,41 +106,58 @@ pub enum MimeError {
     NoSender,
     #[error("the From address {0:?} is not an email address")]
     BadSender(String),
+    #[error(transparent)]
+    Structure(#[from] StructureError),
+    #[error("the MIME structure could not be parsed")]
+    ParserFailed,
 }
 
 /// Parses `raw`, keeping metadata of at most `max_attachments` attachments.
 pub fn parse(raw: &[u8], max_attachments: usize) -> Result<ParsedEmail, MimeError> {
+    parse_with_envelope(raw, max_attachments, None)
+}
+
+/// Parses `raw` as [`parse`] does; `envelope_from` (the SMTP `MAIL FROM`) names the sender
+/// when the From header holds no address at all.
+pub fn parse_with_envelope(
+    raw: &[u8],
+    max_attachments: usize,
+    envelope_from: Option<&str>,
+) -> Result<ParsedEmail, MimeError> {
+    // mail-parser checks its own invariants with `debug_assert!`, and some odd structures
+    // (an attached message directly inside another, inside a multipart) break them. A
+    // panic would drop the connection without an answer and the sender would retry
+    // forever; the same input fails the same way every time, so it is refused for good.
+    std::panic::catch_unwind(|| parse_unguarded(raw, max_attachments, envelope_from))
+        .unwrap_or(Err(MimeError::ParserFailed))
+}
+
+fn parse_unguarded(
+    raw: &[u8],
+    max_attachments: usize,
+    envelope_from: Option<&str>,
+) -> Result<ParsedEmail, MimeError> {
+    structure::check(raw)?;
     let message = MessageParser::default()
         .parse(raw)
         .ok_or(MimeError::NoHeaders)?;
     if message.headers().is_empty() {
         return Err(MimeError::NoHeaders);
     }
-    let sender = message
-        .from()
-        .and_then(|from| from.first())
-        .ok_or(MimeError::NoSender)?;
-    let from = sender
-        .address()
-        .map(|a| a.trim().to_ascii_lowercase())
-        .ok_or(MimeError::NoSender)?;
-    if !is_address(&from) {
-        return Err(MimeError::BadSender(from));
-    }
-    let from_name = sender.name().map(str::to_owned);
+    let sender = sender(&message, envelope_from)?;
     let (message_id, has_message_id) = match message.message_id() {
-        Some(id) if !id.trim().is_empty() => (bracketed(id), true),
+        Some(id) if is_message_id(id) => (bracketed(id), true),
         _ => (content_id(raw), false),
     };
     let all_attachments: Vec<AttachmentInfo> = message
         .attachments()
         .map(|part| AttachmentInfo {
-            name: part.attachment_name().map(str::to_owned),
+            name: part.attachment_name().map(text),
             content_type: part.content_type().map_or_else(
                 || "application/octet-stream".to_owned(),
                 |ct| match &ct.c_subtype {
-                    Some(sub) => format!("{}/{}", ct.c_type, sub).to_ascii_lowercase(),
-                    None => ct.c_type.to_ascii_lowercase(),
+                    Some(sub) => text(&format!("{}/{}", ct.c_type, sub).to_ascii_lowercase()),
+                    None => text(&ct.c_type.to_ascii_lowercase()),
                 },
             ),
             size: part.len(),
@@ -121,10 +169,11 @@ pub fn parse(raw: &[u8], max_attachments: usize) -> Result<ParsedEmail, MimeErro
     Ok(ParsedEmail {
         message_id,
         has_message_id,
-        from,
-        from_name,
-        subject: message.subject().map(|s| s.trim().to_owned()),
-        text: body_text(&message),
+        from: sender.address,
+        from_source: sender.source,
+        from_name: sender.name,
+        subject: message.subject().map(|s| text(s.trim())),
+        text: text(&body_text(&message)),
         in_reply_to: ids(message.in_reply_to()),
         references: ids(message.references()),
         attachments,
@@ -154,12 +203,118 @@ fn body_text(message: &Message<'_>) -> String {
     text
 }
 
-fn ids(value: &HeaderValue<'_>) -> Vec<String> {
-    match value {
-        HeaderValue::Text(id) => vec![bracketed(id)],
-        HeaderValue::TextList(list) => list.iter().map(|id| bracketed(id)).collect(),
-        _ => Vec::new(),
+/// `text` with U+0000 replaced by U+FFFD.
+pub fn without_nul(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
     }
+}
+
+fn text(value: &str) -> String {
+    without_nul(value).into_owned()
+}
+
+/// The start of `value`, short enough to quote in a reply line (RFC 5321 allows 512
+/// octets).
+fn excerpt(value: &str) -> String {
+    const SHOWN: usize = 64;
+    match value.char_indices().nth(SHOWN) {
+        Some((end, _)) => format!("{}...", text(&value[..end])),
+        None => text(value),
+    }
+}
+
+struct Sender {
+    address: String,
+    name: Option<String>,
+    source: SenderSource,
+}
+
+/// The From address; when the header has none, an address in its decoded display name,
+/// then the envelope sender, then `Return-Path`. A message without a From header, or whose
+/// From address is not an address, is refused.
+fn sender(message: &Message<'_>, envelope_from: Option<&str>) -> Result<Sender, MimeError> {
+    let from = message.from().ok_or(MimeError::NoSender)?;
+    let first = from.first();
+    if let Some(address) = first.and_then(Addr::address) {
+        let address = address.trim().to_ascii_lowercase();
+        if !is_address(&address) {
+            return Err(MimeError::BadSender(excerpt(&address)));
+        }
+        return Ok(Sender {
+            address,
+            name: first.and_then(Addr::name).map(text),
+            source: SenderSource::Header,
+        });
+    }
+    let display_name = first.and_then(Addr::name).unwrap_or_default();
+    if let Some((address, name)) = address_in(display_name) {
+        return Ok(Sender {
+            address,
+            name,
+            source: SenderSource::DisplayName,
+        });
+    }
+    let named = |address: &str, source| {
+        let address = address
+            .trim()
+            .trim_matches(['<', '>'])
+            .trim()
+            .to_ascii_lowercase();
+        is_address(&address).then(|| Sender {
+            address,
+            name: Some(display_name.trim())
+                .filter(|name| !name.is_empty())
+                .map(text),
+            source,
+        })
+    };
+    envelope_from
+        .and_then(|address| named(address, SenderSource::Envelope))
+        .or_else(|| {
+            ids(message.return_path())
+                .first()
+                .and_then(|address| named(address, SenderSource::ReturnPath))
+        })
+        .ok_or(MimeError::NoSender)
+}
+
+/// An address written inside a decoded display name, as `Name <user@example.org>` or
+/// alone, with the name around it.
+fn address_in(display_name: &str) -> Option<(String, Option<String>)> {
+    let display_name = display_name.trim();
+    let (address, name) = match display_name.rsplit_once('<') {
+        Some((name, rest)) => (rest.split_once('>')?.0, name),
+        None => (display_name, ""),
+    };
+    let address = address.trim().to_ascii_lowercase();
+    if !is_address(&address) {
+        return None;
+    }
+    let name = name.trim().trim_matches('"').trim();
+    Some((address, (!name.is_empty()).then(|| text(name))))
+}
+
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    let list = match value {
+        HeaderValue::Text(id) => std::slice::from_ref(id),
+        HeaderValue::TextList(list) => list.as_slice(),
+        _ => &[],
+    };
+    list.iter()
+        .filter(|id| is_message_id(id))
+        .map(|id| bracketed(id))
+        .collect()
+}
+
+/// Whether `id` can name a message: not empty, not longer than a header line, and free of
+/// control characters (a NUL could not even be stored on PostgreSQL). A message whose
+/// Message-ID is not one is named by a hash of its bytes instead.
+fn is_message_id(id: &str) -> bool {
+    let id = id.trim();
+    !id.is_empty() && id.len() <= MAX_MESSAGE_ID_BYTES && !id.contains(char::is_control)
 }
 
 fn bracketed(id: &str) -> String {
@@ -197,11 +352,15 @@ fn raw_headers(message: &Message<'_>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether `address` can be a mailbox: `local@domain`, at most 254 bytes, without white
+/// space or control characters.
 fn is_address(address: &str) -> bool {
-    match address.rsplit_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty() && !domain.is_empty() && !address.contains(char::is_whitespace)
-        }
-        None => false,
+    if address.len() > MAX_ADDRESS_BYTES
+        || address.contains(|c: char| c.is_whitespace() || c.is_control())
+    {
+        return false;
     }
+    address
+        .rsplit_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
 }

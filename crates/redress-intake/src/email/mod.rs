@@ -8,6 +8,7 @@ pub mod mime;
 pub mod pipeline;
 pub mod settings;
 pub mod smtp;
+pub mod structure;
 pub mod threading;
 
 pub use classify::Classification;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::auth_results::{self, Identity};
 use super::classify::{classify, Classification};
-use super::mime::{self, MimeError, ParsedEmail};
+use super::mime::{self, without_nul, MimeError, ParsedEmail, SenderSource};
 use super::settings::EmailIntakeSettings;
 use super::threading::{self, Thread};
 
@@ -87,7 +87,11 @@ impl EmailIntake {
                 limit,
             });
         }
-        let email = mime::parse(raw, self.settings.max_attachments)?;
+        let email = mime::parse_with_envelope(
+            raw,
+            self.settings.max_attachments,
+            envelope.mail_from.as_deref(),
+        )?;
         let classification = classify(
             &email,
             envelope.mail_from.as_deref(),
@@ -113,11 +117,17 @@ impl EmailIntake {
                 Recorded::Duplicate => Delivered::Duplicate { appeal_id: None },
             });
         }
-        let identity = auth_results::identity(
-            email.header_values("Authentication-Results"),
-            &self.settings.trusted_authserv_ids,
-            email.from_domain(),
-        );
+        // Authentication-Results judge the From header's address; an address found anywhere
+        // else was never checked by anyone.
+        let identity = if email.from_source == SenderSource::Header {
+            auth_results::identity(
+                email.header_values("Authentication-Results"),
+                &self.settings.trusted_authserv_ids,
+                email.from_domain(),
+            )
+        } else {
+            Identity::Unverified
+        };
         let account = registry::find_account_by_email(self.engine.db(), &email.from).await?;
         let thread = threading::thread(&self.engine, &email, &self.settings.signer).await?;
         let account_id = account.map(|a| a.id);
@@ -182,8 +192,9 @@ impl EmailIntake {
             metadata: json!({
                 "classification": classification.as_str(),
                 "from_name": email.from_name,
-                "envelope_from": envelope.mail_from,
-                "recipients": envelope.rcpt_to,
+                "from_source": email.from_source,
+                "envelope_from": envelope.mail_from.as_deref().map(without_nul),
+                "recipients": envelope.rcpt_to.iter().map(|to| without_nul(to)).collect::<Vec<_>>(),
                 "references": email.references,
                 "has_message_id": email.has_message_id,
                 "identity": identity,

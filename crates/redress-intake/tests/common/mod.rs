@@ -2,6 +2,8 @@
 //! a raw-socket SMTP client.
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

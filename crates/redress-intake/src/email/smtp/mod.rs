@@ -8,6 +8,7 @@ pub mod tls;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -86,6 +87,27 @@ impl SmtpServer {
         while sessions.join_next().await.is_some() {}
         Ok(())
     }
+}
+
+/// Holds one conversation on `stream` as the listener does on a connection, without
+/// STARTTLS, until the client quits or hangs up or `shutdown` is set.
+pub async fn converse<S>(
+    stream: S,
+    intake: EmailIntake,
+    hostname: &str,
+    shutdown: watch::Receiver<bool>,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut ctx = SessionContext {
+        intake,
+        hostname: Arc::from(hostname),
+        tls_available: false,
+        shutdown,
+    };
+    session::run(stream, &mut ctx, true, false).await?;
+    Ok(())
 }
 
 async fn serve(

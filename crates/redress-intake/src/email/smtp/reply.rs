@@ -4,7 +4,9 @@ use std::fmt::Display;
 
 use smtp_proto::Response;
 
+use crate::email::mime::MimeError;
 use crate::email::pipeline::{Delivered, IntakeError};
+use crate::email::structure::StructureError;
 
 /// Appends one reply line to `out`.
 pub fn write(out: &mut Vec<u8>, code: u16, esc: [u8; 3], message: impl Display) {
@@ -41,6 +43,16 @@ pub fn for_delivery(out: &mut Vec<u8>, result: &Result<Delivered, IntakeError>) 
                 [2, 0, 0],
                 format_args!("recorded ({})", classification.as_str()),
             );
+        }
+        Err(IntakeError::Malformed(MimeError::Structure(
+            reason @ StructureError::TooDeep { .. },
+        ))) => {
+            write(out, 554, [5, 6, 0], format_args!("rejected: {reason}"));
+        }
+        Err(IntakeError::Malformed(MimeError::Structure(
+            reason @ StructureError::TooCostly { .. },
+        ))) => {
+            write(out, 552, [5, 3, 4], format_args!("rejected: {reason}"));
         }
         Err(IntakeError::Malformed(reason)) => {
             write(out, 550, [5, 6, 0], format_args!("rejected: {reason}"));

@@ -198,6 +198,8 @@ where
                                 write(&mut out, 503, [5, 5, 1], "say EHLO first");
                             } else if tx.mail_from.is_some() {
                                 write(&mut out, 503, [5, 5, 1], "sender already given");
+                            } else if !is_envelope_address(&from.address) {
+                                write(&mut out, 501, [5, 1, 7], "invalid sender address");
                             } else if from.size > limit {
                                 write(
                                     &mut out,
@@ -213,6 +215,8 @@ where
                         Request::Rcpt { to } => {
                             if tx.mail_from.is_none() {
                                 write(&mut out, 503, [5, 5, 1], "MAIL FROM first");
+                            } else if !is_envelope_address(&to.address) {
+                                write(&mut out, 501, [5, 1, 3], "invalid recipient address");
                             } else if tx.rcpt_to.len() >= MAX_RECIPIENTS {
                                 write(&mut out, 452, [4, 5, 3], "too many recipients");
                             } else if intake.settings().accepts_recipient(&to.address) {
@@ -272,6 +276,13 @@ where
             out.clear();
         }
     }
+}
+
+/// Whether an envelope address can be kept: a path of at most 256 octets (RFC 5321 section
+/// 4.5.3.1.3) without control characters. A NUL could not be stored on PostgreSQL, and
+/// refusing it here gives the sender a permanent answer instead of a retry that fails again.
+fn is_envelope_address(address: &str) -> bool {
+    address.len() <= 254 && !address.contains(char::is_control)
 }
 
 /// Resolves once the shutdown signal is set (or its sender is gone).

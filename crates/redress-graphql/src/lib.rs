@@ -25,6 +25,7 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod limits;
 pub mod rbac;
 pub mod schema;
 pub mod settings;

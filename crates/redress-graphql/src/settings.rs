@@ -13,6 +13,9 @@ pub struct GraphqlSettings {
     pub introspection: bool,
     /// Deepest selection nesting accepted.
     pub max_depth: usize,
+    /// Deepest nesting accepted in a document that selects only `__schema`, `__type` and
+    /// `__typename`: the standard introspection query needs 15.
+    pub max_introspection_depth: usize,
     /// Highest complexity (roughly, fields resolved) accepted per operation.
     pub max_complexity: usize,
     /// Largest `first` of a connection.
@@ -29,6 +32,7 @@ impl Default for GraphqlSettings {
         Self {
             introspection: true,
             max_depth: 12,
+            max_introspection_depth: 20,
             max_complexity: 1_000,
             max_page_size: 100,
             max_body_bytes: 256 * 1024,

@@ -29,6 +29,7 @@ pub mod limits;
 pub mod rbac;
 pub mod schema;
 pub mod settings;
+mod websocket;
 
 pub use auth::{AuthSettings, Verifier};
 pub use error::ApiError;

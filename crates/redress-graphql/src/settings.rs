@@ -24,6 +24,8 @@ pub struct GraphqlSettings {
     pub max_body_bytes: usize,
     /// Largest batch of `recordEnforcements`.
     pub max_enforcement_batch: usize,
+    /// How long a subscription socket may stay open without a `connection_init`.
+    pub websocket_init_timeout_seconds: u64,
     pub auth: AuthSettings,
 }
 
@@ -37,6 +39,7 @@ impl Default for GraphqlSettings {
             max_page_size: 100,
             max_body_bytes: 256 * 1024,
             max_enforcement_batch: 1_000,
+            websocket_init_timeout_seconds: 10,
             auth: AuthSettings::default(),
         }
     }

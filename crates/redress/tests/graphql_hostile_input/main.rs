@@ -1,8 +1,10 @@
-//! The GraphQL API against hostile and odd input, over real HTTP: standard introspection
-//! within the limits. One binary, so the service links once.
+//! The GraphQL API against hostile and odd input, over real HTTP and real websockets:
+//! standard introspection within the limits, and the graphql-transport-ws connection
+//! rules. One binary, so the service links once.
 
 #[allow(dead_code)]
 #[path = "../api/mod.rs"]
 mod api;
 
 mod introspection;
+mod websocket;

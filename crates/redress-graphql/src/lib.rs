@@ -26,6 +26,7 @@ pub mod auth;
 pub mod error;
 pub mod http;
 pub mod limits;
+pub mod nul_guard;
 pub mod rbac;
 pub mod schema;
 pub mod settings;

@@ -22,6 +22,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use redress_engine::Engine;
 
 use crate::limits::QueryLimits;
+use crate::nul_guard::NulGuard;
 use crate::settings::GraphqlSettings;
 
 pub use appeal::{AppealNode, DecisionNode};
@@ -73,6 +74,7 @@ pub fn build(engine: Engine, settings: &GraphqlSettings) -> ApiSchema {
     let mut builder = builder()
         .data(engine)
         .data(settings.clone())
+        .extension(NulGuard)
         .extension(QueryLimits::from(settings));
     if !settings.introspection {
         builder = builder.disable_introspection();

@@ -431,9 +431,14 @@ fn spell(header: &[u8], claims: &[u8], signer: Signer, spelling: &Spelling) -> (
     (token, intact)
 }
 
+/// 512 cases per property in CI; `PROPTEST_CASES` runs longer searches locally.
 fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(512);
     ProptestConfig {
-        cases: 512,
+        cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
         ..ProptestConfig::default()
     }

@@ -3,8 +3,12 @@
 //! HS256 with a shared secret is the embedded default; RS256 and ES256 with public keys
 //! (PEM files or a JWKS file) serve a real identity provider. Only the algorithms for which
 //! a key is configured are accepted, so `alg: none` and algorithm-confusion tokens are
-//! refused. Expiry and not-before are checked against the injected clock, issuer and
-//! audience when configured. [`Verifier::actor_from_header`] is usable by any HTTP route.
+//! refused. Expiry and not-before are checked against the injected clock. A configured
+//! issuer or audience is required, not merely checked when present (RFC 8725 §3.9, §3.10):
+//! a token without `aud` could have been minted for any other service that trusts the same
+//! identity provider. Keys named inside a token (`jwk`, `jku`, `x5u`, `x5c`) are never
+//! used, and a token with `crit` is refused because Redress understands no extension.
+//! [`Verifier::actor_from_header`] is usable by any HTTP route.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -162,6 +166,8 @@ pub enum AuthSetupError {
     NoKeys,
     #[error("cannot sign: {0}")]
     Signing(String),
+    #[error("graphql.auth.leeway_seconds must not be negative")]
+    NegativeLeeway,
 }
 
 /// Why a presented token was refused. Callers see only "invalid token"; the reason is logged.
@@ -252,6 +258,9 @@ impl Verifier {
         if keys.is_empty() {
             return Err(AuthSetupError::NoKeys);
         }
+        if settings.leeway_seconds < 0 {
+            return Err(AuthSetupError::NegativeLeeway);
+        }
         Ok(Self {
             keys,
             issuer: settings.issuer.clone(),
@@ -277,6 +286,11 @@ impl Verifier {
         // An unknown `alg` (including "none") fails to parse here.
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
+        if header.crit.is_some() {
+            return Err(AuthError::Invalid(
+                "the token names critical extensions (`crit`)".into(),
+            ));
+        }
         let candidates: Vec<&VerifyingKey> = self
             .keys
             .iter()
@@ -307,6 +321,8 @@ impl Verifier {
         Err(last_error)
     }
 
+    /// jsonwebtoken checks `iss` and `aud` only when the token carries them; listing them in
+    /// `required_spec_claims` is what makes a configured one mandatory.
     fn validation(&self, algorithm: Algorithm) -> Validation {
         let mut validation = Validation::new(algorithm);
         // Expiry is checked against the service's clock below, not the system time.
@@ -316,6 +332,7 @@ impl Verifier {
         validation.validate_aud = self.audience.is_some();
         if let Some(audience) = &self.audience {
             validation.set_audience(&[audience]);
+            validation.required_spec_claims.insert("aud".to_owned());
         }
         if let Some(issuer) = &self.issuer {
             validation.set_issuer(&[issuer]);
@@ -331,11 +348,24 @@ impl Verifier {
     ) -> Result<Actor, AuthError> {
         let registered: RegisteredClaims = serde_json::from_value(Value::Object(claims.clone()))
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        // jsonwebtoken accepts an array of issuers when one matches; RFC 7519 allows one.
+        if self.issuer.is_some() && !claims.get("iss").is_some_and(Value::is_string) {
+            return Err(AuthError::Invalid("`iss` is not a single string".into()));
+        }
+        if !is_usable_subject(&registered.sub) {
+            return Err(AuthError::Invalid(
+                "`sub` is empty or holds control characters".into(),
+            ));
+        }
         let now = now.timestamp();
-        if registered.exp + self.leeway <= now {
+        // Saturating: `exp` and `nbf` near the ends of i64 must not overflow.
+        if registered.exp.saturating_add(self.leeway) <= now {
             return Err(AuthError::Expired);
         }
-        if registered.nbf.is_some_and(|nbf| nbf - self.leeway > now) {
+        if registered
+            .nbf
+            .is_some_and(|nbf| nbf.saturating_sub(self.leeway) > now)
+        {
             return Err(AuthError::NotYetValid);
         }
         Ok(Actor::staff(registered.sub, self.roles(&claims)))
@@ -358,6 +388,12 @@ impl Verifier {
         roles.dedup();
         roles
     }
+}
+
+/// The subject becomes the actor id in the audit history: it must name someone, and a
+/// control character (NUL above all, which PostgreSQL cannot store) has no place in it.
+fn is_usable_subject(subject: &str) -> bool {
+    !subject.trim().is_empty() && !subject.chars().any(char::is_control)
 }
 
 fn read_key(path: &Path) -> Result<Vec<u8>, AuthSetupError> {

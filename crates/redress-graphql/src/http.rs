@@ -1,15 +1,13 @@
 //! The HTTP surface: GraphiQL and queries at `/graphql`, subscriptions over
-//! graphql-transport-ws at `/graphql/ws`.
+//! graphql-transport-ws at `/graphql/ws` (see [`crate::websocket`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use async_graphql::http::{GraphiQLSource, ALL_WEBSOCKET_PROTOCOLS};
-use async_graphql::{
-    BatchRequest, BatchResponse, Data, ErrorExtensionValues, ErrorExtensions, Pos,
-};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse, ErrorExtensionValues, ErrorExtensions, Pos};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State, WebSocketUpgrade};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -21,6 +19,7 @@ use crate::error::{codes, ApiError};
 use crate::rbac::Caller;
 use crate::schema::{self, ApiSchema};
 use crate::settings::GraphqlSettings;
+use crate::websocket::{self, SocketLimits};
 
 pub const ENDPOINT: &str = "/graphql";
 pub const WS_ENDPOINT: &str = "/graphql/ws";
@@ -31,6 +30,7 @@ pub struct Api {
     schema: ApiSchema,
     verifier: Arc<Verifier>,
     clock: Arc<dyn Clock>,
+    socket_limits: SocketLimits,
 }
 
 impl std::fmt::Debug for Api {
@@ -49,11 +49,19 @@ impl Api {
             schema: schema::build(engine, settings),
             verifier,
             clock,
+            socket_limits: SocketLimits {
+                init_timeout: Duration::from_secs(settings.websocket_init_timeout_seconds),
+                max_message_bytes: settings.max_body_bytes,
+            },
         })
     }
 
     pub fn schema(&self) -> &ApiSchema {
         &self.schema
+    }
+
+    pub(crate) fn socket_limits(&self) -> SocketLimits {
+        self.socket_limits
     }
 
     /// The token verifier, for other routes that authenticate staff.
@@ -83,7 +91,7 @@ impl Api {
     pub fn routes(&self, settings: &GraphqlSettings) -> Router {
         Router::new()
             .route(ENDPOINT, get(graphiql).post(execute))
-            .route(WS_ENDPOINT, get(subscribe))
+            .route(WS_ENDPOINT, get(websocket::upgrade))
             .layer(DefaultBodyLimit::max(settings.max_body_bytes))
             .with_state(self.clone())
     }
@@ -142,40 +150,23 @@ fn coded(response: &mut BatchResponse) {
     }
 }
 
-async fn subscribe(
-    State(api): State<Api>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let schema = api.schema.clone();
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let mut data = Data::default();
-                    data.insert(api.caller_from_init(&payload)?);
-                    Ok(data)
-                })
-                .serve()
-        })
-}
-
 impl Api {
     /// graphql-transport-ws sends credentials in `connection_init`:
-    /// `{"Authorization": "Bearer <token>"}` (any letter case).
-    fn caller_from_init(&self, payload: &serde_json::Value) -> async_graphql::Result<Caller> {
-        let authorization = payload.as_object().and_then(|fields| {
-            fields
-                .iter()
-                .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
-                .and_then(|(_, value)| value.as_str())
-        });
-        match authorization {
-            None => Ok(Caller(None)),
-            Some(value) => self
-                .caller_from_authorization(value)
-                .map_err(|e| e.extend()),
-        }
+    /// `{"Authorization": "Bearer <token>"}` (any letter case). Subscriptions are for staff
+    /// only, so unlike an HTTP request a socket without credentials is refused too.
+    pub(crate) fn caller_from_init(
+        &self,
+        payload: Option<&serde_json::Value>,
+    ) -> Result<Caller, ApiError> {
+        let authorization = payload
+            .and_then(serde_json::Value::as_object)
+            .and_then(|fields| {
+                fields
+                    .iter()
+                    .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+                    .and_then(|(_, value)| value.as_str())
+            })
+            .ok_or(ApiError::Unauthenticated)?;
+        self.caller_from_authorization(authorization)
     }
 }

@@ -25,9 +25,12 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod limits;
+pub mod nul_guard;
 pub mod rbac;
 pub mod schema;
 pub mod settings;
+mod websocket;
 
 pub use auth::{AuthSettings, Verifier};
 pub use error::ApiError;

@@ -13,6 +13,9 @@ pub struct GraphqlSettings {
     pub introspection: bool,
     /// Deepest selection nesting accepted.
     pub max_depth: usize,
+    /// Deepest nesting accepted in a document that selects only `__schema`, `__type` and
+    /// `__typename`: the standard introspection query needs 15.
+    pub max_introspection_depth: usize,
     /// Highest complexity (roughly, fields resolved) accepted per operation.
     pub max_complexity: usize,
     /// Largest `first` of a connection.
@@ -21,6 +24,8 @@ pub struct GraphqlSettings {
     pub max_body_bytes: usize,
     /// Largest batch of `recordEnforcements`.
     pub max_enforcement_batch: usize,
+    /// How long a subscription socket may stay open without a `connection_init`.
+    pub websocket_init_timeout_seconds: u64,
     pub auth: AuthSettings,
 }
 
@@ -29,10 +34,12 @@ impl Default for GraphqlSettings {
         Self {
             introspection: true,
             max_depth: 12,
+            max_introspection_depth: 20,
             max_complexity: 1_000,
             max_page_size: 100,
             max_body_bytes: 256 * 1024,
             max_enforcement_batch: 1_000,
+            websocket_init_timeout_seconds: 10,
             auth: AuthSettings::default(),
         }
     }

@@ -347,3 +347,282 @@ mod base64_free {
         out
     }
 }
+
+/// The outcome of one verification, short enough for a table.
+fn outcome(result: Result<Actor, AuthError>) -> &'static str {
+    match result {
+        Ok(_) => "accepted",
+        Err(AuthError::Expired) => "expired",
+        Err(AuthError::NotYetValid) => "not yet valid",
+        Err(AuthError::UnknownKey) => "unknown key",
+        Err(AuthError::AlgorithmNotAccepted(_)) => "algorithm not accepted",
+        Err(AuthError::Malformed) => "malformed",
+        Err(_) => "invalid",
+    }
+}
+
+fn without(mut claims: Value, name: &str) -> Value {
+    claims.as_object_mut().expect("object").remove(name);
+    claims
+}
+
+/// A verifier and a way to sign tokens it should accept: the embedded default (HS256) and
+/// an identity provider's JWKS (RS256, keys chosen by `kid`).
+struct Setup {
+    name: &'static str,
+    verifier: Verifier,
+    sign: fn(&Value) -> String,
+}
+
+fn setups() -> Vec<Setup> {
+    let jwks = AuthSettings {
+        jwks_file: Some(fixture("jwks.json")),
+        ..AuthSettings::default()
+    };
+    vec![
+        Setup {
+            name: "HS256",
+            verifier: Verifier::from_settings(&hs256_settings()).expect("verifier"),
+            sign: hs256,
+        },
+        Setup {
+            name: "RS256 via JWKS",
+            verifier: Verifier::from_settings(&jwks).expect("verifier"),
+            sign: |claims| sign(Algorithm::RS256, &rsa_key(), claims, Some("rsa-1")),
+        },
+    ]
+}
+
+#[test]
+fn configured_claims_must_be_present_and_match() {
+    let at = |offset: TimeDelta| json!((now() + offset).timestamp());
+    let cases = [
+        ("all claims as configured", claims(json!({})), "accepted"),
+        ("no aud", without(claims(json!({})), "aud"), "invalid"),
+        ("aud null", claims(json!({"aud": null})), "invalid"),
+        ("no iss", without(claims(json!({})), "iss"), "invalid"),
+        ("iss null", claims(json!({"iss": null})), "invalid"),
+        (
+            "iss as an array holding ours",
+            claims(json!({"iss": ["redress"]})),
+            "invalid",
+        ),
+        (
+            "another aud",
+            claims(json!({"aud": "another-api"})),
+            "invalid",
+        ),
+        (
+            "aud array without ours",
+            claims(json!({"aud": ["billing", "search"]})),
+            "invalid",
+        ),
+        ("aud empty array", claims(json!({"aud": []})), "invalid"),
+        (
+            "aud array with ours",
+            claims(json!({"aud": ["billing", "redress-api"]})),
+            "accepted",
+        ),
+        ("aud as a number", claims(json!({"aud": 7})), "invalid"),
+        ("no exp", without(claims(json!({})), "exp"), "invalid"),
+        (
+            "exp as a string",
+            claims(json!({"exp": "4102444800"})),
+            "invalid",
+        ),
+        ("negative exp", claims(json!({"exp": -1})), "invalid"),
+        (
+            "exp far past",
+            claims(json!({"exp": at(-TimeDelta::days(400))})),
+            "expired",
+        ),
+        (
+            "exp one second before the leeway ends",
+            claims(json!({"exp": at(-TimeDelta::seconds(29))})),
+            "accepted",
+        ),
+        (
+            "exp exactly a leeway ago",
+            claims(json!({"exp": at(-TimeDelta::seconds(30))})),
+            "expired",
+        ),
+        (
+            "exp at the end of i64",
+            claims(json!({"exp": i64::MAX})),
+            "accepted",
+        ),
+        ("exp past i64", claims(json!({"exp": u64::MAX})), "invalid"),
+        (
+            "nbf in the future",
+            claims(json!({"nbf": at(TimeDelta::minutes(5))})),
+            "not yet valid",
+        ),
+        (
+            "nbf within the leeway",
+            claims(json!({"nbf": at(TimeDelta::seconds(30))})),
+            "accepted",
+        ),
+        (
+            "nbf just past the leeway",
+            claims(json!({"nbf": at(TimeDelta::seconds(31))})),
+            "not yet valid",
+        ),
+        (
+            "nbf at the start of i64",
+            claims(json!({"nbf": i64::MIN})),
+            "accepted",
+        ),
+        ("nbf as a string", claims(json!({"nbf": "soon"})), "invalid"),
+        ("no sub", without(claims(json!({})), "sub"), "invalid"),
+        ("empty sub", claims(json!({"sub": " "})), "invalid"),
+        (
+            "sub with NUL",
+            claims(json!({"sub": "ali\u{0}ce"})),
+            "invalid",
+        ),
+        ("sub as a number", claims(json!({"sub": 42})), "invalid"),
+    ];
+    for setup in setups() {
+        for (case, claims, expected) in &cases {
+            let token = (setup.sign)(claims);
+            assert_eq!(
+                outcome(setup.verifier.actor_from_token(&token, now())),
+                *expected,
+                "{}: {case}",
+                setup.name
+            );
+        }
+    }
+}
+
+#[test]
+fn unset_issuer_and_audience_are_not_required() {
+    let settings = AuthSettings {
+        issuer: None,
+        audience: None,
+        ..hs256_settings()
+    };
+    let verifier = Verifier::from_settings(&settings).expect("verifier");
+    let bare = without(without(claims(json!({})), "iss"), "aud");
+    assert_eq!(
+        outcome(verifier.actor_from_token(&hs256(&bare), now())),
+        "accepted"
+    );
+    // Unset means unchecked: a token naming some issuer and audience passes too.
+    assert_eq!(
+        outcome(verifier.actor_from_token(&hs256(&claims(json!({}))), now())),
+        "accepted"
+    );
+}
+
+#[test]
+fn unsigned_tokens_are_refused_however_alg_none_is_spelled() {
+    use base64_free::encode;
+    for setup in setups() {
+        for alg in ["none", "None", "NONE", "nOnE", ""] {
+            let header = json!({"alg": alg, "typ": "JWT"}).to_string();
+            let payload = claims(json!({})).to_string();
+            let body = format!(
+                "{}.{}",
+                encode(header.as_bytes()),
+                encode(payload.as_bytes())
+            );
+            for token in [format!("{body}."), body.clone(), format!("{body}.c2ln")] {
+                assert_ne!(
+                    outcome(setup.verifier.actor_from_token(&token, now())),
+                    "accepted",
+                    "{}: alg {alg:?} as {token}",
+                    setup.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn hs256_signed_with_the_public_key_is_refused_wherever_rs256_is_configured() {
+    let public_pem = std::fs::read(fixture("rsa_public.pem")).expect("read");
+    let confused = sign(
+        Algorithm::HS256,
+        &EncodingKey::from_secret(&public_pem),
+        &claims(json!({})),
+        Some("rsa-1"),
+    );
+    let pem = AuthSettings {
+        rsa_public_keys: vec![fixture("rsa_public.pem")],
+        ..AuthSettings::default()
+    };
+    let jwks = AuthSettings {
+        jwks_file: Some(fixture("jwks.json")),
+        ..AuthSettings::default()
+    };
+    for settings in [pem.clone(), jwks] {
+        let verifier = Verifier::from_settings(&settings).expect("verifier");
+        assert_eq!(
+            outcome(verifier.actor_from_token(&confused, now())),
+            "algorithm not accepted"
+        );
+    }
+    // With a secret configured as well, HS256 is on, but only its own secret verifies.
+    let both = AuthSettings {
+        hs256_secret: Some(SECRET.to_owned()),
+        ..pem
+    };
+    let verifier = Verifier::from_settings(&both).expect("verifier");
+    assert_eq!(
+        outcome(verifier.actor_from_token(&confused, now())),
+        "invalid"
+    );
+}
+
+#[test]
+fn a_kid_that_names_no_key_of_the_algorithm_is_refused() {
+    let verifier = Verifier::from_settings(&AuthSettings {
+        jwks_file: Some(fixture("jwks.json")),
+        ..AuthSettings::default()
+    })
+    .expect("verifier");
+    let body = claims(json!({}));
+    for (kid, expected) in [
+        (Some("rsa-1"), "accepted"),
+        // No kid: every RSA key of the set is tried.
+        (None, "accepted"),
+        (Some("rotated-away"), "unknown key"),
+        // The kid of the EC key on an RS256 token.
+        (Some("ec-1"), "unknown key"),
+        (Some(""), "unknown key"),
+    ] {
+        let token = sign(Algorithm::RS256, &rsa_key(), &body, kid);
+        assert_eq!(
+            outcome(verifier.actor_from_token(&token, now())),
+            expected,
+            "kid {kid:?}"
+        );
+    }
+}
+
+#[test]
+fn critical_header_extensions_are_refused() {
+    let verifier = Verifier::from_settings(&hs256_settings()).expect("verifier");
+    let mut header = Header::new(Algorithm::HS256);
+    header.crit = Some(vec!["exp-policy".to_owned()]);
+    let token = jsonwebtoken::encode(
+        &header,
+        &claims(json!({"exp-policy": "lenient"})),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .expect("sign");
+    assert_eq!(outcome(verifier.actor_from_token(&token, now())), "invalid");
+}
+
+#[test]
+fn a_negative_leeway_is_a_configuration_error() {
+    let settings = AuthSettings {
+        leeway_seconds: -1,
+        ..hs256_settings()
+    };
+    assert!(matches!(
+        Verifier::from_settings(&settings),
+        Err(redress_graphql::auth::AuthSetupError::NegativeLeeway)
+    ));
+}

@@ -21,6 +21,8 @@ mod transparency;
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use redress_engine::Engine;
 
+use crate::limits::QueryLimits;
+use crate::nul_guard::NulGuard;
 use crate::settings::GraphqlSettings;
 
 pub use appeal::{AppealNode, DecisionNode};
@@ -66,13 +68,14 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 }
 
 /// The executable schema with its limits; `engine` and `settings` are available to every
-/// resolver as context data.
+/// resolver as context data. Depth and complexity are limited by [`QueryLimits`] rather
+/// than async-graphql's own limits, which would refuse the standard introspection query.
 pub fn build(engine: Engine, settings: &GraphqlSettings) -> ApiSchema {
     let mut builder = builder()
         .data(engine)
         .data(settings.clone())
-        .limit_depth(settings.max_depth)
-        .limit_complexity(settings.max_complexity);
+        .extension(NulGuard)
+        .extension(QueryLimits::from(settings));
     if !settings.introspection {
         builder = builder.disable_introspection();
     }

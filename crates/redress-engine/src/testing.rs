@@ -44,12 +44,20 @@ fn in_ci() -> bool {
 
 impl TestDb {
     pub async fn sqlite() -> Self {
+        let test = Self::sqlite_unmigrated().await;
+        db::migrate(&test.db)
+            .await
+            .expect("migrate test SQLite file");
+        test
+    }
+
+    /// A fresh SQLite file with no schema yet, for tests of migrating itself.
+    pub async fn sqlite_unmigrated() -> Self {
         let path = std::env::temp_dir().join(format!("redress-test-{}.sqlite", Uuid::now_v7()));
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let db = db::connect(&url, &PoolSettings::default())
             .await
             .expect("open test SQLite file");
-        db::migrate(&db).await.expect("migrate test SQLite file");
         Self {
             db,
             backend: Backend::Sqlite,
@@ -67,6 +75,13 @@ impl TestDb {
     }
 
     pub async fn postgres_with_pool(max_connections: u32) -> Option<Self> {
+        let test = Self::postgres_unmigrated(max_connections).await?;
+        db::migrate(&test.db).await.expect("migrate test schema");
+        Some(test)
+    }
+
+    /// A fresh, empty PostgreSQL schema (no tables yet), for tests of migrating itself.
+    pub async fn postgres_unmigrated(max_connections: u32) -> Option<Self> {
         let url = postgres_url();
         let admin_settings = PoolSettings {
             max_connections: 1,
@@ -99,7 +114,6 @@ impl TestDb {
         )
         .await
         .expect("connect to test schema");
-        db::migrate(&db).await.expect("migrate test schema");
         Some(Self {
             db,
             backend: Backend::Postgres,
@@ -114,6 +128,14 @@ impl TestDb {
         match backend {
             Backend::Sqlite => Some(Self::sqlite().await),
             Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    /// A fresh database of `backend` with no schema yet.
+    pub async fn unmigrated(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite_unmigrated().await),
+            Backend::Postgres => Self::postgres_unmigrated(16).await,
         }
     }
 

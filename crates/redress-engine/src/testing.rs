@@ -251,6 +251,49 @@ pub fn automated_deactivation(
     }
 }
 
+/// `n` deactivated accounts `acct-00000..` (with a mail address each), each with one
+/// deactivation by the model `source` in batch `wave-1` under the nudity policy, written in
+/// bulk: a wave for bulk-restore tests.
+pub async fn seed_deactivated_wave(db: &DatabaseConnection, n: usize, source: &str) {
+    use crate::entity::{account, enforcement};
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let now = chrono::Utc::now();
+    let ids: Vec<usize> = (0..n).collect();
+    for chunk in ids.chunks(500) {
+        account::Entity::insert_many(chunk.iter().map(|i| account::ActiveModel {
+            id: Set(format!("acct-{i:05}")),
+            email: Set(Some(format!("user{i}@example.org"))),
+            status: Set("deactivated".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }))
+        .exec_without_returning(db)
+        .await
+        .expect("seed accounts");
+        enforcement::Entity::insert_many(chunk.iter().map(|i| enforcement::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            external_id: Set(Some(format!("wave-{i}"))),
+            account_id: Set(format!("acct-{i:05}")),
+            kind: Set("account_deactivation".into()),
+            policy: Set("nudity".into()),
+            source_kind: Set("model".into()),
+            source_id: Set(source.into()),
+            batch_id: Set(Some("wave-1".into())),
+            automated_detection: Set("fully".into()),
+            automated_decision: Set("fully".into()),
+            content_id: Set(None),
+            content_relation: Set(None),
+            facts: Set("internal error".into()),
+            statement: Set(serde_json::json!({})),
+            enforced_at: Set(now),
+            created_at: Set(now),
+        }))
+        .exec_without_returning(db)
+        .await
+        .expect("seed enforcements");
+    }
+}
+
 /// Records `count` deactivations by one model (accounts `acct-{first}`...), files an API
 /// appeal against each and triages it into `queue` with `priority_of(n)`, on `workers`
 /// concurrent tasks, all through the engine. For queue tests and benchmarks that need many

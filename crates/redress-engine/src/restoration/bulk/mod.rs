@@ -298,7 +298,8 @@ impl BulkRestorer {
     }
 
     /// Another runner advanced `slice` first. Waits as long as its checkpoint keeps moving;
-    /// returns once it has not moved for a whole `holder_stall`, or the slice is done.
+    /// returns once it has not moved for a whole `holder_stall` (its runner stopped, or the
+    /// slice is done), so the slice is tried again.
     async fn wait_while_held(
         &self,
         job_id: Uuid,

@@ -15,6 +15,7 @@ mod m20261125_000700_audit_log;
 mod m20261126_000800_claimable_queue;
 mod m20261126_000900_room_for_reversals;
 mod m20261126_001000_bulk_restore_slices;
+mod m20261127_001100_outbox_lease_ids;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000800_claimable_queue::Migration),
             Box::new(m20261126_000900_room_for_reversals::Migration),
             Box::new(m20261126_001000_bulk_restore_slices::Migration),
+            Box::new(m20261127_001100_outbox_lease_ids::Migration),
         ]
     }
 }

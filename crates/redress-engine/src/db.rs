@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use redress_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 
 /// Pool settings that differ by backend.
 #[derive(Debug, Clone)]
@@ -66,10 +69,40 @@ pub async fn connect(url: &str, pool: &PoolSettings) -> Result<DatabaseConnectio
     Database::connect(options).await
 }
 
-/// Brings the schema up to date; safe to run on every start and from several replicas
-/// (sea-orm-migration records applied migrations in `seaql_migrations`).
+/// Namespace of the advisory lock that serialises migrations on PostgreSQL (the first key
+/// of the two-key form; the second is the schema's), "RDRS" in ASCII.
+const MIGRATION_LOCK_NAMESPACE: i32 = 0x5244_5253;
+
+/// Brings the schema up to date; safe to run on every start, and from any number of
+/// replicas starting at once on a fresh database.
+///
+/// Every pending migration runs in one transaction, so they all hold one connection, and
+/// that transaction first takes a lock that only one migrating process at a time can hold:
+/// on PostgreSQL an advisory lock keyed by the schema (the search path), on SQLite the
+/// database's write lock (`BEGIN IMMEDIATE`, waiting out the busy timeout). A second
+/// replica waits there, then finds the migrations recorded and has nothing left to do.
+/// Without it, replicas raced to create the same tables and all but one failed, on
+/// PostgreSQL with `duplicate key value violates unique constraint
+/// "pg_type_typname_nsp_index"`. The lock ends with the transaction, also when the
+/// connection is lost.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    let txn = if db.get_database_backend() == DbBackend::Sqlite {
+        db.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await?
+    } else {
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_NAMESPACE}, \
+             hashtext(current_setting('search_path')))"
+        ))
+        .await?;
+        txn
+    };
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// A round trip to the database, for readiness checks.

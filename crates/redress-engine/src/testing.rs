@@ -44,12 +44,20 @@ fn in_ci() -> bool {
 
 impl TestDb {
     pub async fn sqlite() -> Self {
+        let test = Self::sqlite_unmigrated().await;
+        db::migrate(&test.db)
+            .await
+            .expect("migrate test SQLite file");
+        test
+    }
+
+    /// A fresh SQLite file with no schema yet, for tests of migrating itself.
+    pub async fn sqlite_unmigrated() -> Self {
         let path = std::env::temp_dir().join(format!("redress-test-{}.sqlite", Uuid::now_v7()));
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let db = db::connect(&url, &PoolSettings::default())
             .await
             .expect("open test SQLite file");
-        db::migrate(&db).await.expect("migrate test SQLite file");
         Self {
             db,
             backend: Backend::Sqlite,
@@ -67,6 +75,13 @@ impl TestDb {
     }
 
     pub async fn postgres_with_pool(max_connections: u32) -> Option<Self> {
+        let test = Self::postgres_unmigrated(max_connections).await?;
+        db::migrate(&test.db).await.expect("migrate test schema");
+        Some(test)
+    }
+
+    /// A fresh, empty PostgreSQL schema (no tables yet), for tests of migrating itself.
+    pub async fn postgres_unmigrated(max_connections: u32) -> Option<Self> {
         let url = postgres_url();
         let admin_settings = PoolSettings {
             max_connections: 1,
@@ -99,7 +114,6 @@ impl TestDb {
         )
         .await
         .expect("connect to test schema");
-        db::migrate(&db).await.expect("migrate test schema");
         Some(Self {
             db,
             backend: Backend::Postgres,
@@ -114,6 +128,14 @@ impl TestDb {
         match backend {
             Backend::Sqlite => Some(Self::sqlite().await),
             Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    /// A fresh database of `backend` with no schema yet.
+    pub async fn unmigrated(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite_unmigrated().await),
+            Backend::Postgres => Self::postgres_unmigrated(16).await,
         }
     }
 
@@ -226,6 +248,49 @@ pub fn automated_deactivation(
         facts: "A saved pin matched the classifier.".to_owned(),
         statement: automated_suspension_statement(enforced_at),
         enforced_at,
+    }
+}
+
+/// `n` deactivated accounts `acct-00000..` (with a mail address each), each with one
+/// deactivation by the model `source` in batch `wave-1` under the nudity policy, written in
+/// bulk: a wave for bulk-restore tests.
+pub async fn seed_deactivated_wave(db: &DatabaseConnection, n: usize, source: &str) {
+    use crate::entity::{account, enforcement};
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let now = chrono::Utc::now();
+    let ids: Vec<usize> = (0..n).collect();
+    for chunk in ids.chunks(500) {
+        account::Entity::insert_many(chunk.iter().map(|i| account::ActiveModel {
+            id: Set(format!("acct-{i:05}")),
+            email: Set(Some(format!("user{i}@example.org"))),
+            status: Set("deactivated".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }))
+        .exec_without_returning(db)
+        .await
+        .expect("seed accounts");
+        enforcement::Entity::insert_many(chunk.iter().map(|i| enforcement::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            external_id: Set(Some(format!("wave-{i}"))),
+            account_id: Set(format!("acct-{i:05}")),
+            kind: Set("account_deactivation".into()),
+            policy: Set("nudity".into()),
+            source_kind: Set("model".into()),
+            source_id: Set(source.into()),
+            batch_id: Set(Some("wave-1".into())),
+            automated_detection: Set("fully".into()),
+            automated_decision: Set("fully".into()),
+            content_id: Set(None),
+            content_relation: Set(None),
+            facts: Set("internal error".into()),
+            statement: Set(serde_json::json!({})),
+            enforced_at: Set(now),
+            created_at: Set(now),
+        }))
+        .exec_without_returning(db)
+        .await
+        .expect("seed enforcements");
     }
 }
 

@@ -1,4 +1,5 @@
-//! Optimistic concurrency under real contention on PostgreSQL: many writers, one appeal.
+//! Concurrency under real contention: many writers on one appeal (PostgreSQL), and replicas
+//! migrating one fresh database at once (both backends).
 
 mod common;
 
@@ -7,8 +8,10 @@ use std::collections::BTreeSet;
 use common::{clock, email, enforcement, engine};
 use redress_core::{Actor, Command, Role};
 use redress_engine::repo::events;
-use redress_engine::testing::TestDb;
-use redress_engine::{EngineError, EngineSettings};
+use redress_engine::testing::{Backend, TestDb};
+use redress_engine::{db, EngineError, EngineSettings};
+use redress_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, Statement};
 
 const WRITERS: usize = 16;
 
@@ -121,4 +124,58 @@ async fn sixteen_writers_retrying_on_conflict_leave_a_gapless_log() {
         WRITERS as i64 + 1
     );
     test.cleanup().await;
+}
+
+const REPLICAS: usize = 4;
+
+/// Replicas starting together on a fresh database, each migrating from its own pool: every
+/// one succeeds and each migration is recorded once.
+async fn replicas_migrate_one_fresh_database_together(backend: Backend) {
+    let Some(test) = TestDb::unmigrated(backend).await else {
+        return;
+    };
+    let settings = test.pool_settings();
+    let pools =
+        futures::future::try_join_all((0..REPLICAS).map(|_| db::connect(&test.url, &settings)))
+            .await
+            .expect("one pool per replica");
+    let migrated = futures::future::join_all(pools.iter().map(|pool| async move {
+        tokio::task::yield_now().await;
+        db::migrate(pool).await
+    }))
+    .await;
+    for (replica, result) in migrated.into_iter().enumerate() {
+        result.unwrap_or_else(|err| panic!("replica {replica} failed to migrate: {err}"));
+    }
+    let recorded = test
+        .db
+        .query_one_raw(Statement::from_string(
+            test.db.get_database_backend(),
+            "SELECT count(*) AS n, count(DISTINCT version) AS distinct_n FROM seaql_migrations",
+        ))
+        .await
+        .expect("count migrations")
+        .expect("one row");
+    let expected = Migrator::migrations().len() as i64;
+    assert_eq!(
+        (
+            recorded.try_get::<i64>("", "n").expect("n"),
+            recorded.try_get::<i64>("", "distinct_n").expect("distinct")
+        ),
+        (expected, expected)
+    );
+    for pool in pools {
+        pool.close().await.ok();
+    }
+    test.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_replicas_migrate_one_fresh_file_together() {
+    replicas_migrate_one_fresh_database_together(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_replicas_migrate_one_fresh_schema_together() {
+    replicas_migrate_one_fresh_database_together(Backend::Postgres).await;
 }

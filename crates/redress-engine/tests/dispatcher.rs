@@ -69,13 +69,14 @@ fn registry(recorder: &Arc<Recorder>) -> Arc<DelivererRegistry> {
 fn settings() -> DispatchSettings {
     DispatchSettings {
         batch_size: 10,
-        lease: Duration::from_secs(300),
         delivery_timeout: Duration::from_secs(30),
         backoff: Backoff {
             base: Duration::from_secs(10),
             max: Duration::from_secs(60),
             max_attempts: 3,
         },
+        // The shipped lease (30 s, renewed every 10 s), which the lease tests count on.
+        ..DispatchSettings::default()
     }
 }
 
@@ -84,12 +85,55 @@ fn dispatcher(
     clock: &ManualClock,
     recorder: &Arc<Recorder>,
 ) -> Dispatcher {
+    dispatcher_with(db, clock, recorder, settings())
+}
+
+fn dispatcher_with(
+    db: &DatabaseConnection,
+    clock: &ManualClock,
+    recorder: &Arc<Recorder>,
+    settings: DispatchSettings,
+) -> Dispatcher {
     Dispatcher::new(
         db.clone(),
         Arc::new(clock.clone()),
         registry(recorder),
-        settings(),
+        settings,
     )
+}
+
+/// A recorder whose deliveries wait for a permit of `gate` (`open` of them at first) and
+/// count themselves on `started`.
+fn gated(open: usize) -> (Arc<Recorder>, Arc<Semaphore>, Arc<Semaphore>) {
+    let gate = Arc::new(Semaphore::new(open));
+    let started = Arc::new(Semaphore::new(0));
+    let recorder = Arc::new(Recorder {
+        gate: Some(gate.clone()),
+        started: Some(started.clone()),
+        ..Recorder::default()
+    });
+    (recorder, gate, started)
+}
+
+/// Waits (real time, bounded) until the lease of `key` ends at `until`: a renewal ran.
+async fn renewed_until(db: &DatabaseConnection, key: &str, until: chrono::DateTime<chrono::Utc>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let row = rows(db).await.remove(key).expect("row");
+        if row.locked_until == Some(until) {
+            assert_eq!(
+                row.available_at, until,
+                "a renewed item is not due before its lease ends"
+            );
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the lease of {key} was not renewed to {until}: {:?}",
+            row.locked_until
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn enqueue(db: &DatabaseConnection, clock: &ManualClock, keys: &[&str]) {
@@ -277,6 +321,97 @@ redress_engine::backend_tests! {
         assert_eq!(dispatcher.run_once(&stop).await.expect("round").delivered, 1);
         let late = outbox_delivery::mark_delivered(&test.db, &abandoned[0], clock.now_plus(TimeDelta::zero())).await.expect("late outcome");
         assert!(!late, "an expired claim cannot record over the newer one");
+        test.cleanup().await;
+    }
+
+    async fn a_dispatcher_killed_mid_delivery_hands_its_items_over_when_its_short_lease_ends(test) {
+        let clock = clock();
+        let (doomed_recorder, _gate, started) = gated(1);
+        let doomed = dispatcher(&test.db, &clock, &doomed_recorder);
+        enqueue(&test.db, &clock, &["k1", "k2", "k3"]).await;
+        let (_stop, stop) = running();
+        let round = tokio::spawn({
+            let stop = stop.clone();
+            async move { doomed.run_once(&stop).await }
+        });
+        // k1 is delivered and recorded; k2 hangs in flight when the process dies.
+        started.acquire_many(2).await.expect("two deliveries started").forget();
+        round.abort();
+        assert!(round.await.expect_err("aborted").is_cancelled());
+
+        let survivor_recorder = Arc::new(Recorder::default());
+        let survivor = dispatcher(&test.db, &clock, &survivor_recorder);
+        clock.advance(TimeDelta::seconds(29));
+        assert_eq!(survivor.run_once(&stop).await.expect("round").claimed, 0, "the dead dispatcher's lease still holds");
+        clock.advance(TimeDelta::seconds(1));
+        let report = survivor.run_once(&stop).await.expect("round after the lease");
+        assert_eq!((report.claimed, report.delivered), (2, 2), "{report:?}");
+        assert_eq!(survivor_recorder.keys(), ["k2", "k3"], "what was confirmed is not sent again");
+        assert_eq!(doomed_recorder.keys(), ["k1", "k2"]);
+        let rows = rows(&test.db).await;
+        for key in ["k1", "k2", "k3"] {
+            assert_eq!((rows[key].status.as_str(), rows[key].attempts), (outbox::DELIVERED, 1), "{key}");
+        }
+        test.cleanup().await;
+    }
+
+    async fn a_slow_delivery_keeps_its_item_past_the_lease_by_renewing_it(test) {
+        let clock = clock();
+        let (slow_recorder, gate, started) = gated(0);
+        let renewing = DispatchSettings { lease_renewal: Duration::from_millis(20), ..settings() };
+        let slow = dispatcher_with(&test.db, &clock, &slow_recorder, renewing);
+        enqueue(&test.db, &clock, &["k1"]).await;
+        let (_stop, stop) = running();
+        let round = tokio::spawn({
+            let stop = stop.clone();
+            async move { slow.run_once(&stop).await }
+        });
+        started.acquire().await.expect("delivery started").forget();
+
+        let other_recorder = Arc::new(Recorder::default());
+        let other = dispatcher(&test.db, &clock, &other_recorder);
+        // Twice the lease passes in steps shorter than it, each followed by a renewal.
+        for _ in 0..4 {
+            clock.advance(TimeDelta::seconds(15));
+            renewed_until(&test.db, "k1", clock.now_plus(TimeDelta::seconds(30))).await;
+            assert_eq!(other.run_once(&stop).await.expect("round").claimed, 0, "an item in flight is not taken");
+        }
+        gate.add_permits(1);
+        let report = round.await.expect("join").expect("round");
+        assert_eq!((report.delivered, report.lost), (1, 0), "{report:?}");
+        assert!(other_recorder.keys().is_empty());
+        let row = rows(&test.db).await.remove("k1").expect("row");
+        assert_eq!((row.status.as_str(), row.attempts, row.locked_until), (outbox::DELIVERED, 1, None));
+        test.cleanup().await;
+    }
+
+    async fn a_dispatcher_whose_lease_lapsed_does_not_send_what_another_took_over(test) {
+        let clock = clock();
+        let (stalled_recorder, gate, started) = gated(0);
+        let never_renewing = DispatchSettings { lease_renewal: Duration::from_secs(3600), ..settings() };
+        let stalled = dispatcher_with(&test.db, &clock, &stalled_recorder, never_renewing);
+        enqueue(&test.db, &clock, &["k1", "k2"]).await;
+        let (_stop, stop) = running();
+        let round = tokio::spawn({
+            let stop = stop.clone();
+            async move { stalled.run_once(&stop).await }
+        });
+        started.acquire().await.expect("k1 in flight").forget();
+
+        // Its renewals stall past the lease; another dispatcher takes both items over.
+        clock.advance(TimeDelta::seconds(31));
+        let other_recorder = Arc::new(Recorder::default());
+        let other = dispatcher(&test.db, &clock, &other_recorder);
+        assert_eq!(other.run_once(&stop).await.expect("takeover").delivered, 2);
+
+        gate.add_permits(1);
+        let report = round.await.expect("join").expect("round");
+        assert_eq!((report.delivered, report.lost), (0, 2), "{report:?}");
+        assert_eq!(stalled_recorder.keys(), ["k1"], "k2, confirmed by the other dispatcher, is not sent again");
+        let rows = rows(&test.db).await;
+        for key in ["k1", "k2"] {
+            assert_eq!((rows[key].status.as_str(), rows[key].attempts), (outbox::DELIVERED, 1), "{key}");
+        }
         test.cleanup().await;
     }
 }

@@ -9,8 +9,8 @@ use common::{clock, email, enforcement, engine};
 use redress_core::{Actor, AppealState, Command, Outcome, Role};
 use redress_engine::delivery::{topics, Deliverer, OutboxMessage};
 use redress_engine::entity::{
-    account, bulk_restore_job, bulk_restore_outcome, bulk_restore_slice,
-    enforcement as enforcement_entity, outbox as outbox_entity, restoration,
+    account, bulk_restore_job, bulk_restore_outcome, bulk_restore_slice, outbox as outbox_entity,
+    restoration,
 };
 use redress_engine::repo::{events, outbox, registry};
 use redress_engine::restoration::{
@@ -20,10 +20,9 @@ use redress_engine::restoration::{
 use redress_engine::{Engine, EngineSettings};
 use redress_migrations::{Migrator, MigratorTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
-use serde_json::json;
 
 fn reviewer() -> Actor {
     Actor::staff("alice", [Role::Reviewer])
@@ -109,7 +108,7 @@ async fn started_wave_job(
     slices: u32,
     chunk: u32,
 ) -> (BulkRestorer, BulkJob) {
-    seed_wave(db, accounts, "nudity-v7").await;
+    redress_engine::testing::seed_deactivated_wave(db, accounts, "nudity-v7").await;
     let restorer =
         BulkRestorer::new(engine.clone(), RestorationBackend::Embedded).with_slices(slices);
     let job = restorer
@@ -126,6 +125,55 @@ async fn started_wave_job(
     (restorer, job)
 }
 
+/// How long the tests' runners let a slice another runner holds stand still before they
+/// take it up again.
+const HOLDER_STALL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Polls the job (real time, bounded) until it has processed at least `accounts`.
+async fn processed_at_least(restorer: &BulkRestorer, job: uuid::Uuid, accounts: i64) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let seen = restorer.job(job).await.expect("job");
+        if seen.processed >= accounts {
+            assert_eq!(
+                seen.status, "running",
+                "the job must still be running: {seen:?}"
+            );
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {accounts} accounts processed",
+            seen.processed
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Every account of the wave restored once, recorded once and told once.
+async fn each_account_restored_once(db: &DatabaseConnection, job: uuid::Uuid, accounts: usize) {
+    let restorations = restoration::Entity::find()
+        .filter(restoration::Column::JobId.eq(job))
+        .count(db)
+        .await
+        .expect("count");
+    assert_eq!(restorations, accounts as u64, "one restoration per account");
+    let outcomes = bulk_restore_outcome::Entity::find()
+        .filter(bulk_restore_outcome::Column::JobId.eq(job))
+        .count(db)
+        .await
+        .expect("count");
+    assert_eq!(outcomes, accounts as u64, "one outcome per account");
+    let notices = outbox_rows(db, topics::NOTIFY_APPELLANT).await;
+    assert_eq!(notices.len(), accounts, "one notice per person");
+    let still_off = account::Entity::find()
+        .filter(account::Column::Status.ne("active"))
+        .count(db)
+        .await
+        .expect("count");
+    assert_eq!(still_off, 0);
+}
+
 /// How many migrations, counted from the newest, undo the cut of jobs into slices.
 fn steps_back_to_before_slices() -> u32 {
     let names: Vec<String> = Migrator::migrations()
@@ -137,47 +185,6 @@ fn steps_back_to_before_slices() -> u32 {
         .position(|n| n == "m20261126_001000_bulk_restore_slices")
         .expect("migration");
     u32::try_from(names.len() - at).expect("steps")
-}
-
-/// `n` deactivated accounts `acct-00000..`, each with one deactivation by `source`.
-async fn seed_wave(db: &DatabaseConnection, n: usize, source: &str) {
-    let now = Utc::now();
-    let ids: Vec<usize> = (0..n).collect();
-    for chunk in ids.chunks(500) {
-        account::Entity::insert_many(chunk.iter().map(|i| account::ActiveModel {
-            id: Set(format!("acct-{i:05}")),
-            email: Set(Some(format!("user{i}@example.org"))),
-            status: Set("deactivated".into()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }))
-        .exec_without_returning(db)
-        .await
-        .expect("seed accounts");
-        enforcement_entity::Entity::insert_many(chunk.iter().map(|i| {
-            enforcement_entity::ActiveModel {
-                id: Set(uuid::Uuid::now_v7()),
-                external_id: Set(Some(format!("wave-{i}"))),
-                account_id: Set(format!("acct-{i:05}")),
-                kind: Set("account_deactivation".into()),
-                policy: Set("nudity".into()),
-                source_kind: Set("model".into()),
-                source_id: Set(source.into()),
-                batch_id: Set(Some("wave-1".into())),
-                automated_detection: Set("fully".into()),
-                automated_decision: Set("fully".into()),
-                content_id: Set(None),
-                content_relation: Set(None),
-                facts: Set("internal error".into()),
-                statement: Set(json!({})),
-                enforced_at: Set(now),
-                created_at: Set(now),
-            }
-        }))
-        .exec_without_returning(db)
-        .await
-        .expect("seed enforcements");
-    }
 }
 
 redress_engine::backend_tests! {
@@ -214,7 +221,7 @@ redress_engine::backend_tests! {
     async fn one_job_per_selector_and_cancelled_jobs_stop(test) {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
-        seed_wave(&test.db, 30, "nudity-v7").await;
+        redress_engine::testing::seed_deactivated_wave(&test.db, 30, "nudity-v7").await;
         let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
         let selector = Selector::Source { source_id: "nudity-v7".into() };
         let refused = restorer.start(&reviewer(), selector.clone(), "internal error", 10).await;
@@ -241,7 +248,7 @@ redress_engine::backend_tests! {
     async fn a_list_job_reports_unknown_and_already_active_accounts(test) {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
-        seed_wave(&test.db, 5, "spam-v1").await;
+        redress_engine::testing::seed_deactivated_wave(&test.db, 5, "spam-v1").await;
         registry::ensure_account(&test.db, "acct-00004", None, "active", Utc::now()).await.expect("reactivate");
         let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
         let selector = Selector::Accounts {
@@ -261,7 +268,7 @@ redress_engine::backend_tests! {
     async fn every_selector_finds_its_wave_and_lost_content_is_reported(test) {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
-        seed_wave(&test.db, 6, "nudity-v7").await;
+        redress_engine::testing::seed_deactivated_wave(&test.db, 6, "nudity-v7").await;
         let now = Utc::now();
         registry::record_enforcement(&test.db, registry::NewEnforcement {
             external_id: Some("del-1".into()),
@@ -335,16 +342,17 @@ redress_engine::backend_tests! {
         assert!(sizes.iter().all(|n| (666..=667).contains(n)), "{sizes:?}");
 
         // Two runners of the same job at once, as two replicas would be.
-        let other = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
+        let restorer = restorer.with_holder_stall(HOLDER_STALL);
+        let other = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded).with_holder_stall(HOLDER_STALL);
         let (mut seen_a, mut seen_b) = (Vec::new(), Vec::new());
         let (a, b) = tokio::join!(
             restorer.run(job.id, |p| seen_a.push(p.processed)),
             other.run(job.id, |p| seen_b.push(p.processed)),
         );
         let (a, b) = (a.expect("runner a"), b.expect("runner b"));
-        // A runner that finds its slice taken leaves it to the other; the one that ends last
-        // completes the job.
-        assert!([&a, &b].iter().any(|j| j.status == "completed"), "{a:?} {b:?}");
+        // A runner that finds a slice advanced by the other waits for it rather than leaving
+        // it: neither returns before the job is complete.
+        assert!([&a, &b].iter().all(|j| j.status == "completed"), "{a:?} {b:?}");
         let done = restorer.job(job.id).await.expect("job");
         assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", ACCOUNTS as i64, ACCOUNTS as i64));
         for seen in [&seen_a, &seen_b] {
@@ -361,6 +369,61 @@ redress_engine::backend_tests! {
         assert_eq!(notices.len(), ACCOUNTS, "one notice per person");
         let still_off = account::Entity::find().filter(account::Column::Status.ne("active")).count(&test.db).await.expect("count");
         assert_eq!(still_off, 0);
+        test.cleanup().await;
+    }
+
+    async fn a_runner_killed_mid_slice_leaves_it_to_the_other_which_completes_the_job(test) {
+        const ACCOUNTS: usize = 3_000;
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        // One slice, so the two runners contend for every chunk of it.
+        let (restorer, job) = started_wave_job(&engine, &test.db, ACCOUNTS, 1, 50).await;
+        let restorer = restorer.with_holder_stall(HOLDER_STALL);
+        // The doomed runner has a pool of its own, as another process would, and so has the
+        // test's watch on the job (SQLite's one connection per pool would otherwise queue it
+        // behind the survivor's chunks).
+        let own_pool = || async {
+            let pool = redress_engine::db::connect(&test.url, &test.pool_settings()).await.expect("own pool");
+            BulkRestorer::new(Engine::new(pool, EngineSettings::default(), std::sync::Arc::new(clock.clone())), RestorationBackend::Embedded)
+                .with_holder_stall(HOLDER_STALL)
+        };
+        let (doomed, watch) = (own_pool().await, own_pool().await);
+        let job_id = job.id;
+        let doomed_run = tokio::spawn(async move { doomed.run(job_id, |_| {}).await });
+        processed_at_least(&watch, job.id, 500).await;
+        let survivor = restorer.clone();
+        let surviving_run = tokio::spawn(async move { survivor.run(job_id, |_| {}).await });
+        processed_at_least(&watch, job.id, 1_500).await;
+        doomed_run.abort();
+        assert!(doomed_run.await.expect_err("killed").is_cancelled());
+
+        let done = surviving_run.await.expect("join").expect("survivor");
+        assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", ACCOUNTS as i64, ACCOUNTS as i64), "the survivor returns only with the job complete");
+        assert!(restorer.slices_left(job.id).await.expect("slices left").is_empty());
+        each_account_restored_once(&test.db, job.id, ACCOUNTS).await;
+        test.cleanup().await;
+    }
+
+    async fn a_run_that_cannot_finish_names_the_slices_left(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        let (restorer, job) = started_wave_job(&engine, &test.db, 40, 2, 10).await;
+        let stopped = std::sync::atomic::AtomicBool::new(false);
+        let paused = restorer
+            .run_until(job.id, || stopped.load(std::sync::atomic::Ordering::SeqCst), |_| stopped.store(true, std::sync::atomic::Ordering::SeqCst))
+            .await
+            .expect("run until stopped");
+        assert_eq!((paused.status.as_str(), paused.processed), ("running", 20), "one chunk per slice, then stopped");
+        let left = restorer.slices_left(job.id).await.expect("slices left");
+        let described: Vec<String> = left.iter().map(ToString::to_string).collect();
+        assert_eq!(described, ["slice 0 (10 accounts after acct-00009)", "slice 1 (10 accounts after acct-00029)"]);
+
+        restorer.run_chunk(job.id).await.expect("one more chunk");
+        restorer.cancel(&support(), job.id).await.expect("cancel");
+        let cancelled = restorer.run(job.id, |_| {}).await.expect("run a cancelled job");
+        assert_eq!((cancelled.status.as_str(), cancelled.processed), ("cancelled", 30));
+        let left = restorer.slices_left(job.id).await.expect("slices left");
+        assert_eq!(left.iter().map(|s| (s.slice, s.accounts_left)).collect::<Vec<_>>(), [(1, 10)]);
         test.cleanup().await;
     }
 
@@ -413,7 +476,7 @@ redress_engine::backend_tests! {
         const ACCOUNTS: usize = 10_000;
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
-        seed_wave(&test.db, ACCOUNTS, "nudity-v7").await;
+        redress_engine::testing::seed_deactivated_wave(&test.db, ACCOUNTS, "nudity-v7").await;
         let with_appeals: Vec<String> = (0..ACCOUNTS).step_by(500).map(|i| format!("acct-{i:05}")).collect();
         for account in &with_appeals {
             engine.file(&Actor::appellant("p@example.org"), email(&format!("<{account}@example.org>"), Some(account))).await.expect("file");

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use redress_core::{Actor, Role};
+use redress_engine::restoration::bulk::{COMPLETED, RUNNING};
 use redress_engine::restoration::{BulkRestorer, Selector};
 use redress_engine::{Engine, SystemClock};
 use uuid::Uuid;
@@ -164,7 +165,7 @@ pub async fn run(config: Config, args: BulkRestoreArgs) -> anyhow::Result<()> {
             .context("progress bar template")?,
     );
     bar.set_position(u64::try_from(job.processed).unwrap_or(0));
-    let finished = restorer
+    let ran = restorer
         .run(job_id, |progress| {
             bar.set_position(u64::try_from(progress.processed).unwrap_or(0));
             bar.set_message(format!(
@@ -172,11 +173,53 @@ pub async fn run(config: Config, args: BulkRestoreArgs) -> anyhow::Result<()> {
                 progress.restored, progress.requested, progress.already_active, progress.failed
             ));
         })
-        .await?;
-    bar.finish();
+        .await;
+    // A run ends when every slice is done, so anything but a completed job means work is
+    // left (or the job was cancelled meanwhile): say what, and exit with an error.
+    let finished = match ran {
+        Ok(finished) if finished.status == COMPLETED => {
+            bar.finish();
+            finished
+        }
+        Ok(unfinished) => {
+            bar.abandon();
+            let resumable = unfinished.status == RUNNING;
+            anyhow::bail!(
+                "bulk restore job {job_id} is {} with {} of {} accounts processed; {}",
+                unfinished.status,
+                unfinished.processed,
+                unfinished.total,
+                what_is_left(&restorer, job_id, resumable).await
+            )
+        }
+        Err(err) => {
+            bar.abandon();
+            let left = what_is_left(&restorer, job_id, true).await;
+            return Err(anyhow::Error::new(err)
+                .context(format!("bulk restore job {job_id} stopped; {left}")));
+        }
+    };
     let report = restorer.report(finished.id).await?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+/// The slices a job still has accounts in, for the message of a run that did not finish,
+/// and how to carry on when the job can be resumed.
+async fn what_is_left(restorer: &BulkRestorer, job_id: Uuid, resumable: bool) -> String {
+    match restorer.slices_left(job_id).await {
+        Ok(left) if left.is_empty() => "no slice has accounts left".to_owned(),
+        Ok(left) => {
+            let slices: Vec<String> = left.iter().map(ToString::to_string).collect();
+            let hint = if resumable {
+                format!("; run `redress bulk-restore --resume {job_id}` to carry on")
+            } else {
+                String::new()
+            };
+            format!("left: {}{hint}", slices.join(", "))
+        }
+        Err(err) => format!("cannot tell which slices are left: {err}"),
+    }
 }
 
 #[cfg(test)]

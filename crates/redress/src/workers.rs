@@ -40,8 +40,12 @@ pub struct WorkersConfig {
     /// Milliseconds between outbox polls when no notification arrives (the only wake-up
     /// on SQLite; a fallback on PostgreSQL).
     pub outbox_poll_millis: u64,
-    /// Seconds an outbox claim lasts before another dispatcher may take the item.
+    /// Seconds an outbox claim lasts unless renewed: how long the items of a dispatcher
+    /// that died wait before another one takes them.
     pub outbox_lease_seconds: u64,
+    /// Seconds between renewals of the claims a dispatcher still holds while it delivers
+    /// (at most half the lease).
+    pub outbox_lease_renewal_seconds: u64,
     /// Seconds one delivery may take before it counts as a temporary failure.
     pub delivery_timeout_seconds: u64,
     /// Attempts before an item is dead-lettered.
@@ -107,7 +111,8 @@ impl Default for WorkersConfig {
             batch_size: 100,
             outbox_batch_size: 50,
             outbox_poll_millis: 1000,
-            outbox_lease_seconds: 300,
+            outbox_lease_seconds: 30,
+            outbox_lease_renewal_seconds: 10,
             delivery_timeout_seconds: 60,
             max_attempts: 10,
             backoff_base_seconds: 10,
@@ -134,6 +139,10 @@ impl WorkersConfig {
             ("outbox_batch_size", self.outbox_batch_size),
             ("outbox_poll_millis", self.outbox_poll_millis),
             ("outbox_lease_seconds", self.outbox_lease_seconds),
+            (
+                "outbox_lease_renewal_seconds",
+                self.outbox_lease_renewal_seconds,
+            ),
             ("delivery_timeout_seconds", self.delivery_timeout_seconds),
             ("max_attempts", u64::from(self.max_attempts)),
             ("backoff_base_seconds", self.backoff_base_seconds),
@@ -152,10 +161,13 @@ impl WorkersConfig {
         if let Some(hours) = &self.business_hours {
             hours.calendar()?;
         }
-        if self.delivery_timeout_seconds >= self.outbox_lease_seconds {
+        // A delivery may take longer than the lease: the lease is renewed while it runs. A
+        // renewal must come well before the lease ends, or one late round loses the items.
+        if self.outbox_lease_renewal_seconds.saturating_mul(2) > self.outbox_lease_seconds {
             return Err(ConfigError::Inconsistent(
-                "workers.delivery_timeout_seconds must be shorter than workers.outbox_lease_seconds, \
-                 or a slow delivery could be claimed twice"
+                "workers.outbox_lease_renewal_seconds must be at most half of \
+                 workers.outbox_lease_seconds, or a slow renewal could let another dispatcher \
+                 take an item in flight"
                     .to_owned(),
             ));
         }
@@ -166,6 +178,7 @@ impl WorkersConfig {
         DispatchSettings {
             batch_size: self.outbox_batch_size,
             lease: Duration::from_secs(self.outbox_lease_seconds),
+            lease_renewal: Duration::from_secs(self.outbox_lease_renewal_seconds),
             delivery_timeout: Duration::from_secs(self.delivery_timeout_seconds),
             backoff: Backoff {
                 base: Duration::from_secs(self.backoff_base_seconds),
@@ -352,5 +365,37 @@ mod tests {
         WorkersConfig::default()
             .validate()
             .expect("defaults are valid");
+    }
+
+    #[test]
+    fn outbox_leases_are_short_renewed_often_and_may_be_outlived_by_a_delivery() {
+        let defaults = WorkersConfig::default();
+        let settings = defaults.dispatch_settings();
+        assert_eq!(
+            (settings.lease, settings.lease_renewal),
+            (Duration::from_secs(30), Duration::from_secs(10))
+        );
+        assert!(
+            settings.delivery_timeout > settings.lease,
+            "a delivery in flight keeps its item by renewing"
+        );
+        let rare = WorkersConfig {
+            outbox_lease_seconds: 30,
+            outbox_lease_renewal_seconds: 16,
+            ..WorkersConfig::default()
+        };
+        let refused = rare.validate().expect_err("renewal too rare");
+        assert!(
+            refused
+                .to_string()
+                .contains("workers.outbox_lease_renewal_seconds"),
+            "{refused}"
+        );
+        WorkersConfig {
+            outbox_lease_renewal_seconds: 15,
+            ..rare
+        }
+        .validate()
+        .expect("half the lease is enough");
     }
 }

@@ -1,7 +1,9 @@
 //! The service over real sockets, on SQLite and PostgreSQL.
 
 use redress::config::Config;
-use redress_engine::testing::TestDb;
+use redress_engine::testing::{Backend, TestDb};
+use redress_migrations::MigratorTrait;
+use sea_orm::{ConnectionTrait, Statement};
 
 fn config_for(test: &TestDb) -> Config {
     let mut config = Config::default();
@@ -82,4 +84,68 @@ fn the_binary_migrates_a_fresh_sqlite_file_from_the_environment() {
         .expect("run redress");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("does not exist"));
+}
+
+/// Replicas of the real binary started at once on a fresh database: every `redress migrate`
+/// succeeds and each migration is recorded once.
+async fn replicas_of_the_binary_migrate_one_fresh_database(backend: Backend) {
+    const REPLICAS: usize = 4;
+    let Some(test) = TestDb::unmigrated(backend).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let replicas: Vec<std::process::Child> = (0..REPLICAS)
+        .map(|_| {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_redress"));
+            command
+                .arg("migrate")
+                .current_dir(dir.path())
+                .env("REDRESS_DATABASE__URL", &test.url)
+                .env("REDRESS_LOG__FILTER", "warn")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            if let Some(schema) = &test.schema {
+                command.env("REDRESS_DATABASE__SCHEMA", schema);
+            }
+            command.spawn().expect("start redress migrate")
+        })
+        .collect();
+    for (replica, child) in replicas.into_iter().enumerate() {
+        let output = child.wait_with_output().expect("wait for redress migrate");
+        assert!(
+            output.status.success(),
+            "replica {replica}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let recorded = test
+        .db
+        .query_one_raw(Statement::from_string(
+            test.db.get_database_backend(),
+            "SELECT count(*) AS n, count(DISTINCT version) AS distinct_n FROM seaql_migrations",
+        ))
+        .await
+        .expect("count migrations")
+        .expect("one row");
+    let (n, distinct) = (
+        recorded.try_get::<i64>("", "n").expect("n"),
+        recorded.try_get::<i64>("", "distinct_n").expect("distinct"),
+    );
+    let expected = redress_migrations::Migrator::migrations().len() as i64;
+    assert_eq!(
+        (n, distinct),
+        (expected, expected),
+        "each migration recorded once"
+    );
+    test.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_replicas_of_the_binary_migrate_one_fresh_file() {
+    replicas_of_the_binary_migrate_one_fresh_database(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_of_the_binary_migrate_one_fresh_schema() {
+    replicas_of_the_binary_migrate_one_fresh_database(Backend::Postgres).await;
 }

@@ -1,17 +1,21 @@
-//! The dispatcher's side of the outbox: claiming due rows, recording outcomes, dead letters.
+//! The dispatcher's side of the outbox: claiming due rows, renewing and recording outcomes
+//! under the claim, dead letters.
 //!
-//! A claim is a lease, not a long transaction: the row's `available_at` and `locked_until`
-//! move to the end of the lease and the claiming transaction commits before anything is
-//! delivered, so no lock is held across a network call. A dispatcher that dies mid-delivery
-//! leaves rows that become due again when the lease runs out. Outcomes are written only
-//! while the lease is still the one taken (`locked_until` matches), so a slow dispatcher
-//! whose lease was taken over cannot overwrite the newer claim's result.
+//! A claim is a lease, not a long transaction: the claimed rows get a lease id, their
+//! `available_at` and `locked_until` move to the end of a short lease, and the claiming
+//! transaction commits before anything is delivered, so no lock is held across a network
+//! call. While it delivers, the dispatcher renews the lease of the rows it still holds; one
+//! that dies stops renewing, and its rows become due again when the lease runs out.
+//! Renewals and outcomes are written only while the row is still under the same lease id,
+//! so a dispatcher whose lease was taken over cannot extend it again or overwrite the newer
+//! claim's result. The lease id is written by column name: it belongs to the dispatcher's
+//! bookkeeping, not to the outbox entity the rest of the engine reads.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -20,16 +24,21 @@ use crate::entity::outbox::{self, Entity as Outbox};
 use crate::error::EngineError;
 use crate::repo::outbox::{notify_dispatchers, DEAD, DELIVERED, PENDING};
 
-/// An outbox row this dispatcher holds until `lease_until`.
+/// An outbox row this dispatcher holds under the lease `lease_id`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claimed {
     pub message: OutboxMessage,
-    pub lease_until: DateTime<Utc>,
+    pub lease_id: Uuid,
 }
 
-/// Claims up to `limit` due rows, oldest first. On PostgreSQL the rows are locked with
-/// `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take disjoint sets; SQLite serialises
-/// writers. Run it in a transaction and commit before delivering.
+fn lease_id_column() -> Alias {
+    Alias::new("lease_id")
+}
+
+/// Claims up to `limit` due rows, oldest first, under one new lease that ends at
+/// `lease_until`. On PostgreSQL the rows are locked with `FOR UPDATE SKIP LOCKED`, so
+/// concurrent dispatchers take disjoint sets; SQLite serialises writers. Run it in a
+/// transaction and commit before delivering.
 pub async fn claim_due<C: ConnectionTrait>(
     conn: &C,
     now: DateTime<Utc>,
@@ -48,9 +57,9 @@ pub async fn claim_due<C: ConnectionTrait>(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    Outbox::update_many()
-        .col_expr(outbox::Column::AvailableAt, Expr::value(lease_until))
-        .col_expr(outbox::Column::LockedUntil, Expr::value(Some(lease_until)))
+    let lease_id = Uuid::now_v7();
+    extend_to(Outbox::update_many(), lease_until)
+        .col_expr(lease_id_column(), Expr::value(lease_id))
         .filter(outbox::Column::Id.is_in(rows.iter().map(|row| row.id)))
         .exec(conn)
         .await?;
@@ -65,9 +74,53 @@ pub async fn claim_due<C: ConnectionTrait>(
                 payload: row.payload,
                 attempts: row.attempts,
             },
-            lease_until,
+            lease_id,
         })
         .collect())
+}
+
+fn extend_to(update: UpdateMany<Outbox>, lease_until: DateTime<Utc>) -> UpdateMany<Outbox> {
+    update
+        .col_expr(outbox::Column::AvailableAt, Expr::value(lease_until))
+        .col_expr(outbox::Column::LockedUntil, Expr::value(Some(lease_until)))
+}
+
+/// Moves the end of the lease `lease_id` to `lease_until` for every row still held under
+/// it; returns how many that were.
+pub async fn renew<C: ConnectionTrait>(
+    conn: &C,
+    lease_id: Uuid,
+    lease_until: DateTime<Utc>,
+) -> Result<u64, EngineError> {
+    let renewed = extend_to(Outbox::update_many(), lease_until)
+        .filter(outbox::Column::Status.eq(PENDING))
+        .filter(Expr::col(lease_id_column()).eq(lease_id))
+        .exec(conn)
+        .await?;
+    Ok(renewed.rows_affected)
+}
+
+/// Renews the lease of one row; false when the row is no longer held under it.
+pub async fn renew_one<C: ConnectionTrait>(
+    conn: &C,
+    claimed: &Claimed,
+    lease_until: DateTime<Utc>,
+) -> Result<bool, EngineError> {
+    let renewed = extend_to(Outbox::update_many(), lease_until)
+        .filter(held(claimed))
+        .exec(conn)
+        .await?;
+    Ok(renewed.rows_affected == 1)
+}
+
+/// Ends the claim in the same statement that records its outcome.
+fn unleased(update: UpdateMany<Outbox>) -> UpdateMany<Outbox> {
+    update
+        .col_expr(
+            outbox::Column::LockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(lease_id_column(), Expr::value(Option::<Uuid>::None))
 }
 
 /// Records a delivery. Returns false when the lease was lost (the row was reclaimed after
@@ -77,7 +130,7 @@ pub async fn mark_delivered<C: ConnectionTrait>(
     claimed: &Claimed,
     now: DateTime<Utc>,
 ) -> Result<bool, EngineError> {
-    let result = Outbox::update_many()
+    let result = unleased(Outbox::update_many())
         .col_expr(outbox::Column::Status, Expr::value(DELIVERED))
         .col_expr(outbox::Column::DeliveredAt, Expr::value(Some(now)))
         .col_expr(
@@ -87,10 +140,6 @@ pub async fn mark_delivered<C: ConnectionTrait>(
         .col_expr(
             outbox::Column::LastError,
             Expr::value(Option::<String>::None),
-        )
-        .col_expr(
-            outbox::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(held(claimed))
         .exec(conn)
@@ -111,7 +160,7 @@ pub async fn mark_failed<C: ConnectionTrait>(
         Some(at) => (PENDING, at),
         None => (DEAD, now),
     };
-    let result = Outbox::update_many()
+    let result = unleased(Outbox::update_many())
         .col_expr(outbox::Column::Status, Expr::value(status))
         .col_expr(outbox::Column::AvailableAt, Expr::value(available_at))
         .col_expr(
@@ -121,10 +170,6 @@ pub async fn mark_failed<C: ConnectionTrait>(
         .col_expr(
             outbox::Column::LastError,
             Expr::value(Some(error.to_owned())),
-        )
-        .col_expr(
-            outbox::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(held(claimed))
         .exec(conn)
@@ -138,23 +183,19 @@ pub async fn release<C: ConnectionTrait>(
     claimed: &Claimed,
     now: DateTime<Utc>,
 ) -> Result<bool, EngineError> {
-    let result = Outbox::update_many()
+    let result = unleased(Outbox::update_many())
         .col_expr(outbox::Column::AvailableAt, Expr::value(now))
-        .col_expr(
-            outbox::Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .filter(held(claimed))
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
 }
 
-fn held(claimed: &Claimed) -> sea_orm::Condition {
-    sea_orm::Condition::all()
+fn held(claimed: &Claimed) -> Condition {
+    Condition::all()
         .add(outbox::Column::Id.eq(claimed.message.id))
         .add(outbox::Column::Status.eq(PENDING))
-        .add(outbox::Column::LockedUntil.eq(claimed.lease_until))
+        .add(Expr::col(lease_id_column()).eq(claimed.lease_id))
 }
 
 /// Dead letters, newest first, after the cursor `before` (an id from a previous page).

@@ -16,7 +16,7 @@ pub mod registry_writes;
 pub mod selector;
 pub mod service;
 
-pub use bulk::{BulkJob, BulkReport, BulkRestorer, ChunkOutcome, DryRun};
+pub use bulk::{BulkJob, BulkReport, BulkRestorer, ChunkOutcome, DryRun, SliceLeft};
 pub use deliverer::RestorationDeliverer;
 pub use error::RestorationError;
 pub use plan::{

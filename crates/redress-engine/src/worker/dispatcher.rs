@@ -13,13 +13,18 @@ use crate::delivery::{DelivererRegistry, DeliveryError};
 use crate::error::EngineError;
 use crate::repo::outbox_delivery::{self, Claimed};
 use crate::worker::backoff::Backoff;
+use crate::worker::outbox_lease::BatchLease;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DispatchSettings {
     /// Items claimed per round.
     pub batch_size: u64,
-    /// How long a claim lasts; a dispatcher that dies mid-round frees its items after this.
+    /// How long a claim lasts unless renewed: the items of a dispatcher that died are due
+    /// again this long after its last renewal.
     pub lease: Duration,
+    /// How often the lease of the items still held is renewed while a batch is delivered;
+    /// well under `lease`, so one late renewal does not lose the items.
+    pub lease_renewal: Duration,
     /// Wall-clock limit for one delivery; longer counts as a temporary failure.
     pub delivery_timeout: Duration,
     pub backoff: Backoff,
@@ -29,7 +34,8 @@ impl Default for DispatchSettings {
     fn default() -> Self {
         Self {
             batch_size: 50,
-            lease: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
+            lease_renewal: Duration::from_secs(10),
             delivery_timeout: Duration::from_secs(60),
             backoff: Backoff::default(),
         }
@@ -45,7 +51,8 @@ pub struct DispatchReport {
     pub dead_lettered: usize,
     /// Claimed but given back untried because shutdown was asked for.
     pub released: usize,
-    /// Outcomes not recorded because the lease had run out and another claim took the item.
+    /// Items another dispatcher took over after this one's lease ran out: skipped before
+    /// their attempt, or attempted but their outcome left to the newer claim.
     pub lost: usize,
 }
 
@@ -86,29 +93,51 @@ impl Dispatcher {
         &self.db
     }
 
-    /// One round: claim a batch, deliver it item by item. When `stop` turns true the item
-    /// in flight finishes and the rest of the batch is released for another dispatcher.
+    /// One round: claim a batch, deliver it item by item while its lease is renewed. When
+    /// `stop` turns true the item in flight finishes and the rest of the batch is released
+    /// for another dispatcher.
     #[tracing::instrument(skip_all)]
     pub async fn run_once(
         &self,
         stop: &watch::Receiver<bool>,
     ) -> Result<DispatchReport, EngineError> {
         let now = self.clock.now();
-        let lease = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::minutes(5));
+        let length = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::seconds(30));
         let txn = self.db.begin().await?;
         let claimed =
-            outbox_delivery::claim_due(&txn, now, now + lease, self.settings.batch_size).await?;
+            outbox_delivery::claim_due(&txn, now, now + length, self.settings.batch_size).await?;
         txn.commit().await?;
+        let Some(first) = claimed.first() else {
+            return Ok(DispatchReport::default());
+        };
+        let lease = BatchLease::new(first.lease_id, now, length);
+        // The renewals live in this future: a dispatcher that dies (or whose round is
+        // dropped) stops renewing with it, and its items fall due when the lease ends.
+        tokio::select! {
+            report = self.deliver(&claimed, &lease, stop) => report,
+            never = lease.keep_renewing(&self.db, self.clock.as_ref(), self.settings.lease_renewal) => match never {},
+        }
+    }
 
+    async fn deliver(
+        &self,
+        claimed: &[Claimed],
+        lease: &BatchLease,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<DispatchReport, EngineError> {
         let mut report = DispatchReport {
             claimed: claimed.len(),
             ..DispatchReport::default()
         };
-        for item in &claimed {
+        for item in claimed {
             if *stop.borrow() {
                 if outbox_delivery::release(&self.db, item, self.clock.now()).await? {
                     report.released += 1;
                 }
+                continue;
+            }
+            if !self.still_held(item, lease).await? {
+                report.lost += 1;
                 continue;
             }
             let outcome = self.attempt(item).await;
@@ -138,6 +167,17 @@ impl Dispatcher {
             }
         }
         Ok(report)
+    }
+
+    /// Whether `item` is still this dispatcher's to deliver. While the lease is unbroken
+    /// nobody else can have claimed it; after a lapse the item is renewed on its own first,
+    /// so what another dispatcher took over (and may have delivered) is not sent again.
+    async fn still_held(&self, item: &Claimed, lease: &BatchLease) -> Result<bool, EngineError> {
+        let now = self.clock.now();
+        if lease.unbroken_at(now) {
+            return Ok(true);
+        }
+        outbox_delivery::renew_one(&self.db, item, now + lease.length()).await
     }
 
     async fn attempt(&self, item: &Claimed) -> Outcome {

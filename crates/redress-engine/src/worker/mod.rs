@@ -8,6 +8,7 @@ pub mod backoff;
 pub(crate) mod batch;
 pub mod dispatcher;
 pub mod leases;
+mod outbox_lease;
 pub mod runner;
 pub mod sla;
 pub mod wakeup;

@@ -42,8 +42,10 @@ pub(crate) enum SliceStep {
     Processed(Progress),
     /// The slice has no accounts left.
     Exhausted,
-    /// The job is not running, or another runner advanced this slice first: roll back.
-    Stopped,
+    /// The job is not running (finished or cancelled, perhaps meanwhile): roll back.
+    NotRunning,
+    /// Another runner advanced this slice first: roll back; the slice is not done.
+    HeldElsewhere,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -122,7 +124,7 @@ pub(crate) async fn run<C: ConnectionTrait>(
 ) -> Result<SliceStep, RestorationError> {
     let job = job::load(conn, job_id).await?;
     if !job.is_running() {
-        return Ok(SliceStep::Stopped);
+        return Ok(SliceStep::NotRunning);
     }
     let slice =
         slices::load(conn, job_id, slice_index)
@@ -176,11 +178,11 @@ pub(crate) async fn run<C: ConnectionTrait>(
     }
 
     if !slices::claim(conn, &slice, &last).await? {
-        return Ok(SliceStep::Stopped);
+        return Ok(SliceStep::HeldElsewhere);
     }
     write(conn, settings, backend, &job, decisions, &mut open, now).await?;
     if !count_in(conn, job_id, &counts, now).await? {
-        return Ok(SliceStep::Stopped);
+        return Ok(SliceStep::NotRunning);
     }
     Ok(SliceStep::Processed(
         job::load(conn, job_id).await?.progress(),

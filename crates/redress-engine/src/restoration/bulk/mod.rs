@@ -14,10 +14,13 @@ mod slices;
 mod targets;
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use redress_core::Actor;
-use sea_orm::{DbBackend, TransactionTrait};
+use sea_orm::{
+    DatabaseTransaction, DbBackend, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -27,6 +30,7 @@ pub(crate) use dry_run::dry_run as preview;
 pub use dry_run::DryRun;
 pub(crate) use job::load as job_in;
 pub use job::{BulkJob, BulkReport, FailedAccount};
+pub use slices::SliceLeft;
 
 use super::error::RestorationError;
 use super::selector::Selector;
@@ -74,7 +78,13 @@ pub struct BulkRestorer {
     engine: Engine,
     backend: RestorationBackend,
     slices: u32,
+    holder_stall: Duration,
 }
+
+/// How long a slice another runner holds may stand still before this runner takes it up
+/// again: longer than a chunk usually takes, so a live runner is rarely raced for a chunk
+/// (which would cost the loser only the chunk's reads; the claim keeps the work single).
+pub const DEFAULT_HOLDER_STALL: Duration = Duration::from_secs(5);
 
 impl BulkRestorer {
     /// Jobs it starts are cut into the engine's `bulk_restore_slices` on PostgreSQL. On
@@ -90,7 +100,15 @@ impl BulkRestorer {
             engine,
             backend,
             slices,
+            holder_stall: DEFAULT_HOLDER_STALL,
         }
+    }
+
+    /// How long a slice another runner advanced may stand still before this runner takes
+    /// it up again.
+    pub fn with_holder_stall(mut self, stall: Duration) -> Self {
+        self.holder_stall = stall;
+        self
     }
 
     /// How many slices the jobs this restorer starts are cut into (1 to `MAX_SLICES`), on
@@ -142,7 +160,8 @@ impl BulkRestorer {
         for slice in slices::of_job(self.engine.db(), job_id).await? {
             match self.run_slice_chunk(job_id, slice.index).await? {
                 SliceStep::Processed(progress) => return Ok(ChunkOutcome::Processed(progress)),
-                SliceStep::Stopped => held_elsewhere = true,
+                SliceStep::NotRunning => return Ok(ChunkOutcome::Stopped),
+                SliceStep::HeldElsewhere => held_elsewhere = true,
                 SliceStep::Exhausted => {}
             }
         }
@@ -160,7 +179,7 @@ impl BulkRestorer {
         // The chunk's notifications (dispatcher wake-up, appeal changes) go out after its
         // commit, as every other writer's do, so slices and the API keep committing together.
         let (result, announcements) = Box::pin(crate::announce::collecting(async {
-            let txn = self.engine.db().begin().await?;
+            let txn = self.begin_chunk().await?;
             let result = chunk::run(
                 &txn,
                 self.engine.settings(),
@@ -192,6 +211,23 @@ impl BulkRestorer {
         result
     }
 
+    /// A chunk's transaction. On SQLite it takes the write lock at once, so a runner in
+    /// another process (the command line beside the service) waits for the chunk in flight
+    /// and then reads the checkpoint it left, instead of failing to upgrade a read
+    /// transaction that another writer overtook.
+    async fn begin_chunk(&self) -> Result<DatabaseTransaction, sea_orm::DbErr> {
+        let db = self.engine.db();
+        if db.get_database_backend() == DbBackend::Sqlite {
+            db.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+        } else {
+            db.begin().await
+        }
+    }
+
     /// Runs (or resumes) a job until it finishes or is cancelled, reporting progress after
     /// every chunk.
     pub async fn run(
@@ -205,6 +241,12 @@ impl BulkRestorer {
     /// Runs (or resumes) a job, all its slices at once, until it finishes, is cancelled, or
     /// `stop` says so between chunks. Progress is reported after every chunk, never going
     /// back when slices commit out of step.
+    ///
+    /// A slice is never left behind: when another runner advances it first, this one
+    /// watches that runner's progress and takes the slice up again as soon as its
+    /// checkpoint stands still for `holder_stall` (the other runner stopped or died). So
+    /// unless it was stopped or the job was cancelled, the job has completed when this
+    /// returns; [`BulkRestorer::slices_left`] says what remains otherwise.
     pub async fn run_until(
         &self,
         job_id: Uuid,
@@ -221,19 +263,11 @@ impl BulkRestorer {
             }
         };
         let slices = slices::of_job(self.engine.db(), job_id).await?;
-        let runs = slices.iter().map(|slice| async {
-            loop {
-                if stop() {
-                    return Ok::<(), RestorationError>(());
-                }
-                match self.run_slice_chunk(job_id, slice.index).await? {
-                    SliceStep::Processed(progress) => report(&progress),
-                    SliceStep::Exhausted | SliceStep::Stopped => return Ok(()),
-                }
-            }
-        });
+        let runs = slices
+            .iter()
+            .map(|slice| self.run_slice(job_id, slice.index, &stop, &report));
         futures_util::future::try_join_all(runs).await?;
-        // A slice given up to another runner is run to its end by that runner, so whichever
+        // Every slice ran to its end here or in a runner this one outlasted, so whichever
         // runner ends last finds every account counted in and completes the job.
         if let ChunkOutcome::Finished(progress) =
             chunk::finish(self.engine.db(), job_id, self.now()).await?
@@ -241,6 +275,56 @@ impl BulkRestorer {
             report(&progress);
         }
         self.job(job_id).await
+    }
+
+    /// Runs one slice to its end, or until the job stops running or `stop` says so.
+    async fn run_slice(
+        &self,
+        job_id: Uuid,
+        slice: i32,
+        stop: &(impl Fn() -> bool + Sync),
+        report: &(impl Fn(&Progress) + Sync),
+    ) -> Result<(), RestorationError> {
+        loop {
+            if stop() {
+                return Ok(());
+            }
+            match self.run_slice_chunk(job_id, slice).await? {
+                SliceStep::Processed(progress) => report(&progress),
+                SliceStep::Exhausted | SliceStep::NotRunning => return Ok(()),
+                SliceStep::HeldElsewhere => self.wait_while_held(job_id, slice, stop).await?,
+            }
+        }
+    }
+
+    /// Another runner advanced `slice` first. Waits as long as its checkpoint keeps moving;
+    /// returns once it has not moved for a whole `holder_stall` (its runner stopped, or the
+    /// slice is done), so the slice is tried again.
+    async fn wait_while_held(
+        &self,
+        job_id: Uuid,
+        slice: i32,
+        stop: &(impl Fn() -> bool + Sync),
+    ) -> Result<(), RestorationError> {
+        let checkpoint = |slice: Option<slices::Slice>| slice.and_then(|s| s.checkpoint);
+        let mut seen = checkpoint(slices::load(self.engine.db(), job_id, slice).await?);
+        loop {
+            tokio::time::sleep(self.holder_stall).await;
+            if stop() {
+                return Ok(());
+            }
+            let now = checkpoint(slices::load(self.engine.db(), job_id, slice).await?);
+            if now == seen {
+                return Ok(());
+            }
+            tracing::debug!(job = %job_id, slice, checkpoint = ?now, "another runner is restoring this slice");
+            seen = now;
+        }
+    }
+
+    /// The job's slices that still have accounts to process; empty once the job is done.
+    pub async fn slices_left(&self, job_id: Uuid) -> Result<Vec<SliceLeft>, RestorationError> {
+        slices::left(self.engine.db(), job_id).await
     }
 
     /// Stops a running job at its next chunk boundary; what it restored stays restored.

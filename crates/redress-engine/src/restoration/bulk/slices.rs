@@ -7,6 +7,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder,
 };
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::entity::bulk_restore_slice::{self, Entity as Slices};
@@ -172,4 +173,64 @@ pub async fn claim<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(claimed.rows_affected == 1)
+}
+
+/// A slice with accounts not yet processed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SliceLeft {
+    pub slice: i32,
+    /// The last account processed in the slice, or the one before the slice when it has
+    /// not started.
+    pub after: Option<String>,
+    pub accounts_left: i64,
+}
+
+impl std::fmt::Display for SliceLeft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "slice {} ({} accounts", self.slice, self.accounts_left)?;
+        match &self.after {
+            Some(after) => write!(f, " after {after})"),
+            None => write!(f, " from its start)"),
+        }
+    }
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+/// The job's slices that still have accounts after their checkpoint, in order.
+pub async fn left<C: ConnectionTrait>(
+    conn: &C,
+    job_id: Uuid,
+) -> Result<Vec<SliceLeft>, RestorationError> {
+    let mut left = Vec::new();
+    for slice in of_job(conn, job_id).await? {
+        let account = || Expr::col(Alias::new("account_id"));
+        let mut count = Query::select();
+        count
+            .expr_as(account().count(), Alias::new("n"))
+            .from(Alias::new("bulk_restore_targets"))
+            .and_where(Expr::col(Alias::new("job_id")).eq(job_id));
+        if let Some(after) = slice.resume_after() {
+            count.and_where(account().gt(after));
+        }
+        if let Some(upto) = &slice.upto {
+            count.and_where(account().lte(upto.as_str()));
+        }
+        let backend = conn.get_database_backend();
+        let accounts_left = Count::find_by_statement(backend.build(&count))
+            .one(conn)
+            .await?
+            .map_or(0, |c| c.n);
+        if accounts_left > 0 {
+            left.push(SliceLeft {
+                slice: slice.index,
+                after: slice.resume_after().map(str::to_owned),
+                accounts_left,
+            });
+        }
+    }
+    Ok(left)
 }

@@ -158,16 +158,16 @@ impl Browser {
 
     /// Waits for an element matching `css` that is displayed.
     pub async fn wait(&self, css: &str) -> WebElement {
-        let found = self
-            .session
-            .query(By::Css(css))
-            .and_displayed()
-            .wait(WAIT, POLL)
-            .first()
-            .await;
+        // A re-render may replace the element while it is being looked at: a stale element
+        // is one not found yet, not a failure.
+        let found = poll(|| async {
+            let element = self.find(css).await?;
+            element.is_displayed().await.ok()?.then_some(element)
+        })
+        .await;
         match found {
-            Ok(element) => element,
-            Err(_) => self.fail(&format!("element `{css}`")).await,
+            Some(element) => element,
+            None => self.fail(&format!("element `{css}`")).await,
         }
     }
 
@@ -237,8 +237,13 @@ impl Browser {
     }
 
     pub async fn text(&self, css: &str) -> String {
-        let element = self.wait(css).await;
-        element.text().await.expect("element text")
+        self.wait(css).await;
+        // A re-render between finding and reading replaces the element: find it again.
+        let text = poll(|| async { self.find(css).await?.text().await.ok() }).await;
+        match text {
+            Some(text) => text,
+            None => self.fail(&format!("the text of `{css}`")).await,
+        }
     }
 
     /// Runs `script` (a function body, e.g. `return document.title`) in the page.

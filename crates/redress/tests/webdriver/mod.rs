@@ -1,15 +1,28 @@
-//! A small W3C WebDriver client over HTTP, driving the system's headless Chromium through
-//! `chromedriver`. Every wait polls for a condition with a deadline; nothing sleeps blindly.
+//! The system's headless Chromium, driven through `chromedriver` with the `thirtyfour`
+//! WebDriver client. What stays here is this project's setup (the browser's flags, one
+//! profile per person, the deadlines) and how a test gives up: with a screenshot and what
+//! the page showed. Every wait polls for a condition with a deadline; nothing sleeps blindly.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::Value;
+use thirtyfour::prelude::*;
+use thirtyfour::LoggingPrefsLogLevel;
 
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// Headless and sandbox-free for containers; a fixed window so screenshots compare.
+const CHROMIUM_ARGS: [&str; 7] = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--window-size=1366,768",
+    "--no-first-run",
+    "--no-default-browser-check",
+];
 const WAIT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(100);
 
@@ -30,8 +43,7 @@ pub fn available(test: &str) -> bool {
 /// A running chromedriver, stopped when dropped.
 pub struct Driver {
     process: Child,
-    base: String,
-    http: reqwest::Client,
+    address: String,
     profiles: tempfile::TempDir,
 }
 
@@ -56,18 +68,14 @@ impl Driver {
             .expect("start chromedriver");
         let driver = Self {
             process,
-            base: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
+            address: format!("127.0.0.1:{port}"),
             profiles: tempfile::tempdir().expect("profile dir"),
         };
-        let status = format!("{}/status", driver.base);
-        let http = driver.http.clone();
-        wait_for("chromedriver to be ready", || {
-            let (http, status) = (http.clone(), status.clone());
-            async move {
-                let body: Value = http.get(&status).send().await.ok()?.json().await.ok()?;
-                body["value"]["ready"].as_bool().filter(|ready| *ready)
-            }
+        wait_for("chromedriver to listen", || async {
+            tokio::net::TcpStream::connect(&driver.address)
+                .await
+                .ok()
+                .map(drop)
         })
         .await;
         driver
@@ -76,35 +84,21 @@ impl Driver {
     /// A new browser with its own profile: its own storage, like a second person's browser.
     pub async fn browser(&self, name: &str) -> Browser {
         let profile = self.profiles.path().join(name);
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:loggingPrefs": {"browser": "ALL"},
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--window-size=1366,768", "--no-first-run", "--no-default-browser-check",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-            },
-        }}});
-        let response: Value = self
-            .http
-            .post(format!("{}/session", self.base))
-            .json(&capabilities)
-            .send()
-            .await
-            .expect("new session")
-            .json()
-            .await
-            .expect("session json");
-        let id = response["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {response}"));
-        Browser {
-            http: self.http.clone(),
-            session: format!("{}/session/{id}", self.base),
+        let mut capabilities = DesiredCapabilities::chrome();
+        capabilities.set_binary(CHROMIUM).expect("chromium binary");
+        for arg in CHROMIUM_ARGS {
+            capabilities.add_arg(arg).expect("chromium flag");
         }
+        capabilities
+            .add_arg(&format!("--user-data-dir={}", profile.display()))
+            .expect("chromium profile");
+        capabilities
+            .set_browser_log_level(LoggingPrefsLogLevel::All)
+            .expect("browser log level");
+        let session = WebDriver::new(format!("http://{}", self.address), capabilities)
+            .await
+            .expect("new session");
+        Browser { session }
     }
 }
 
@@ -140,68 +134,35 @@ where
 
 /// One browser session.
 pub struct Browser {
-    http: reqwest::Client,
-    session: String,
+    session: WebDriver,
 }
 
-/// An element of the page.
-#[derive(Debug, Clone)]
-pub struct Element(String);
-
 impl Browser {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self.http.request(method, format!("{}{path}", self.session));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response: Value = request
-            .send()
-            .await
-            .expect("webdriver request")
-            .json()
-            .await
-            .expect("webdriver json");
-        response["value"].clone()
-    }
-
-    async fn try_call(&self, path: &str, body: Value) -> Result<Value, Value> {
-        let value = self.call(reqwest::Method::POST, path, Some(body)).await;
-        if value.get("error").is_some() {
-            Err(value)
-        } else {
-            Ok(value)
-        }
-    }
-
     pub async fn goto(&self, url: &str) {
-        let value = self
-            .call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
-            .await;
-        assert!(value.get("error").is_none(), "navigate: {value}");
+        if let Err(error) = self.session.goto(url).await {
+            panic!("navigate to {url}: {error}");
+        }
     }
 
     /// Loads the page again (a new document, unlike a change of the URL's fragment).
     pub async fn refresh(&self) {
-        let value = self
-            .call(reqwest::Method::POST, "/refresh", Some(json!({})))
-            .await;
-        assert!(value.get("error").is_none(), "refresh: {value}");
+        if let Err(error) = self.session.refresh().await {
+            panic!("refresh: {error}");
+        }
     }
 
     /// The first element matching `css` now, if any.
-    pub async fn find(&self, css: &str) -> Option<Element> {
-        let value = self
-            .try_call("/element", json!({"using": "css selector", "value": css}))
-            .await
-            .ok()?;
-        value[ELEMENT].as_str().map(|id| Element(id.to_owned()))
+    async fn find(&self, css: &str) -> Option<WebElement> {
+        self.session.find(By::Css(css)).await.ok()
     }
 
     /// Waits for an element matching `css` that is displayed.
-    pub async fn wait(&self, css: &str) -> Element {
+    pub async fn wait(&self, css: &str) -> WebElement {
+        // A re-render may replace the element while it is being looked at: a stale element
+        // is one not found yet, not a failure.
         let found = poll(|| async {
             let element = self.find(css).await?;
-            self.displayed(&element).await.then_some(element)
+            element.is_displayed().await.ok()?.then_some(element)
         })
         .await;
         match found {
@@ -215,13 +176,17 @@ impl Browser {
         let shot = std::env::temp_dir().join(format!("console-failure-{}.png", std::process::id()));
         self.screenshot(&shot).await;
         let notices = self
-            .call(
-                reqwest::Method::POST,
-                "/execute/sync",
-                Some(json!({"script": "return [...document.querySelectorAll('[role=alert], #live-status')].map((e) => e.textContent).join(' | ')", "args": []})),
+            .session
+            .execute(
+                "return [...document.querySelectorAll('[role=alert], #live-status')].map((e) => e.textContent).join(' | ')",
+                Vec::new(),
             )
-            .await;
-        let log = self.log().await;
+            .await
+            .map_or_else(|error| error.to_string(), |notices| notices.json().to_string());
+        let log = self
+            .read_log()
+            .await
+            .unwrap_or_else(|error| vec![error.to_string()]);
         panic!(
             "timed out waiting for {what}; page notices: {notices}; browser log: {log:?}; screenshot: {}",
             shot.display()
@@ -247,28 +212,12 @@ impl Browser {
         }
     }
 
-    async fn displayed(&self, element: &Element) -> bool {
-        self.call(
-            reqwest::Method::GET,
-            &format!("/element/{}/displayed", element.0),
-            None,
-        )
-        .await
-        .as_bool()
-        .unwrap_or(false)
-    }
-
     pub async fn click(&self, css: &str) {
         let element = self.wait(css).await;
         // A re-render between finding and clicking replaces the element: find it again.
         wait_for(&format!("a click on `{css}`"), || async {
-            let target = match self.find(css).await {
-                Some(found) => found,
-                None => element.clone(),
-            };
-            self.try_call(&format!("/element/{}/click", target.0), json!({}))
-                .await
-                .ok()
+            let target = self.find(css).await.unwrap_or_else(|| element.clone());
+            target.click().await.ok()
         })
         .await;
     }
@@ -278,21 +227,8 @@ impl Browser {
         // Controls inside a scrolling panel may need scrolling to before they take keys.
         let typed = poll(|| async {
             let element = self.find(css).await?;
-            self.try_call(
-                "/execute/sync",
-                json!({
-                    "script": "arguments[0].scrollIntoView({block: 'center'})",
-                    "args": [{ELEMENT: element.0}],
-                }),
-            )
-            .await
-            .ok()?;
-            self.try_call(
-                &format!("/element/{}/value", element.0),
-                json!({"text": text}),
-            )
-            .await
-            .ok()
+            element.scroll_into_view().await.ok()?;
+            element.send_keys(text).await.ok()
         })
         .await;
         if typed.is_none() {
@@ -301,29 +237,21 @@ impl Browser {
     }
 
     pub async fn text(&self, css: &str) -> String {
-        let element = self.wait(css).await;
-        self.call(
-            reqwest::Method::GET,
-            &format!("/element/{}/text", element.0),
-            None,
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+        self.wait(css).await;
+        // A re-render between finding and reading replaces the element: find it again.
+        let text = poll(|| async { self.find(css).await?.text().await.ok() }).await;
+        match text {
+            Some(text) => text,
+            None => self.fail(&format!("the text of `{css}`")).await,
+        }
     }
 
     /// Runs `script` (a function body, e.g. `return document.title`) in the page.
     pub async fn execute(&self, script: &str) -> Value {
-        let value = self
-            .call(
-                reqwest::Method::POST,
-                "/execute/sync",
-                Some(json!({"script": script, "args": []})),
-            )
-            .await;
-        assert!(value.get("error").is_none(), "script failed: {value}");
-        value
+        match self.session.execute(script, Vec::new()).await {
+            Ok(value) => value.json().clone(),
+            Err(error) => panic!("script failed: {error}"),
+        }
     }
 
     /// Runs `script` (an async function body) in the page and returns what it resolves to.
@@ -332,35 +260,23 @@ impl Browser {
             "const done = arguments[arguments.length - 1]; \
              (async () => {{ {script} }})().then(done, (err) => done({{failed: String(err)}}));"
         );
-        let value = self
-            .call(
-                reqwest::Method::POST,
-                "/execute/async",
-                Some(json!({"script": wrapped, "args": []})),
-            )
-            .await;
-        assert!(value.get("error").is_none(), "script failed: {value}");
-        value
+        match self.session.execute_async(wrapped, Vec::new()).await {
+            Ok(value) => value.json().clone(),
+            Err(error) => panic!("script failed: {error}"),
+        }
     }
 
     /// Messages the page wrote to the console or raised (errors, CSP violations).
     pub async fn log(&self) -> Vec<String> {
-        let value = self
-            .call(
-                reqwest::Method::POST,
-                "/se/log",
-                Some(json!({"type": "browser"})),
-            )
-            .await;
-        value
-            .as_array()
-            .map(|entries| {
-                entries
-                    .iter()
-                    .map(|entry| format!("{} {}", entry["level"], entry["message"]))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.read_log().await.expect("browser log")
+    }
+
+    async fn read_log(&self) -> WebDriverResult<Vec<String>> {
+        let entries = self.session.browser_log().await?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| format!("{} {}", entry.level, entry.message))
+            .collect())
     }
 
     /// From the next page load on, websockets never connect, as behind a proxy that drops
@@ -369,29 +285,25 @@ impl Browser {
         let source =
             "window.WebSocket = class { static OPEN = 1; constructor() { this.readyState = 0; } \
                       addEventListener() {} send() {} close() {} };";
-        let value = self
-            .try_call(
-                "/goog/cdp/execute",
-                json!({"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source": source}}),
-            )
+        let added = self
+            .session
+            .cdp()
+            .page()
+            .add_script_to_evaluate_on_new_document(source)
             .await;
-        assert!(value.is_ok(), "{value:?}");
+        assert!(added.is_ok(), "{added:?}");
     }
 
     /// Saves a PNG of the viewport.
     pub async fn screenshot(&self, path: &PathBuf) {
-        use base64::Engine as _;
-        let value = self.call(reqwest::Method::GET, "/screenshot", None).await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(value.as_str().expect("screenshot data"))
-            .expect("screenshot base64");
         if let Some(folder) = path.parent() {
             std::fs::create_dir_all(folder).expect("screenshot folder");
         }
+        let png = self.session.screenshot_as_png().await.expect("screenshot");
         std::fs::write(path, png).expect("write screenshot");
     }
 
     pub async fn quit(self) {
-        self.call(reqwest::Method::DELETE, "", None).await;
+        self.session.quit().await.expect("end the browser session");
     }
 }

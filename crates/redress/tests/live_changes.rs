@@ -5,14 +5,13 @@
 
 #[allow(dead_code)]
 mod api;
+mod webhooks;
 
 use std::time::Duration;
 
 use api::{config_for, file_appeal, TestApp, RECORD};
-use base64::Engine as _;
 use chrono::TimeDelta;
 use futures_util::{SinkExt, StreamExt};
-use hmac::{Hmac, KeyInit, Mac};
 use lettre::address::Envelope;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use redress::config::{Config, Secret};
@@ -23,7 +22,6 @@ use redress_engine::repo::outbox;
 use redress_engine::testing::TestDb;
 use redress_engine::Clock;
 use serde_json::{json, Value};
-use sha2::Sha256;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -31,8 +29,6 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 const QUEUE: &str = "general";
 const WEBHOOK_TOKEN: &str = "webhook-token";
-const X_SECRET: &str = "x-consumer-secret";
-const OUR_X_ID: &str = "4337869213";
 const SENDER: &str = "maria.lopez@example.org";
 
 fn config(test: &TestDb) -> Config {
@@ -41,7 +37,7 @@ fn config(test: &TestDb) -> Config {
     "Redress Appeals <appeals@redress.test>".clone_into(&mut config.email.from);
     config.email.webhook_secret = Some(Secret::new(WEBHOOK_TOKEN));
     config.social.x = Some(XConfig {
-        consumer_secret: Secret::new(X_SECRET),
+        consumer_secret: Secret::new(webhooks::X_SECRET),
         bearer_token: Secret::new("x-user-token"),
         // Nothing is sent by DM here: the test reads changes, not deliveries.
         api_base_url: "http://127.0.0.1:9".to_owned(),
@@ -182,37 +178,17 @@ async fn appeal_of_answer(app: &TestApp, answer: &str) -> (String, String) {
     (stored.id.to_string(), reference)
 }
 
-fn x_signature(body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(X_SECRET.as_bytes()).expect("key");
-    mac.update(body);
-    format!(
-        "sha256={}",
-        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
-    )
-}
-
 async fn post_x_dm(app: &TestApp, event_id: &str, sender: &str, text: &str) {
-    let at = app.clock.now();
-    let payload = json!({
-        "for_user_id": OUR_X_ID,
-        "direct_message_events": [{
-            "type": "message_create",
-            "id": event_id,
-            "created_timestamp": at.timestamp_millis().to_string(),
-            "message_create": {
-                "target": { "recipient_id": OUR_X_ID },
-                "sender_id": sender,
-                "message_data": { "text": text }
-            }
-        }],
-        "users": { sender: { "id": sender, "name": "Ana B", "screen_name": "ana_b" } }
-    });
+    let payload = webhooks::x_dm(event_id, sender, text, app.clock.now());
     let body = serde_json::to_vec(&payload).expect("json");
     let response = app
         .http
         .post(format!("http://{}/webhooks/x", app.app.http_addr))
         .header("content-type", "application/json")
-        .header("x-twitter-webhooks-signature", x_signature(&body))
+        .header(
+            "x-twitter-webhooks-signature",
+            webhooks::x_signature(webhooks::X_SECRET, &body),
+        )
         .body(body)
         .send()
         .await

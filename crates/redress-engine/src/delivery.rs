@@ -62,6 +62,19 @@ pub struct OutboxMessage {
     pub attempts: i32,
 }
 
+impl From<crate::entity::outbox::Model> for OutboxMessage {
+    fn from(row: crate::entity::outbox::Model) -> Self {
+        Self {
+            id: row.id,
+            topic: row.topic,
+            appeal_id: row.appeal_id,
+            idempotency_key: row.idempotency_key,
+            payload: row.payload,
+            attempts: row.attempts,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeliveryError {

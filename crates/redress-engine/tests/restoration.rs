@@ -72,14 +72,7 @@ async fn decided_restore(
 }
 
 fn as_message(row: &outbox_entity::Model) -> OutboxMessage {
-    OutboxMessage {
-        id: row.id,
-        topic: row.topic.clone(),
-        appeal_id: row.appeal_id,
-        idempotency_key: row.idempotency_key.clone(),
-        payload: row.payload.clone(),
-        attempts: row.attempts,
-    }
+    OutboxMessage::from(row.clone())
 }
 
 async fn outbox_rows(db: &DatabaseConnection, topic: &str) -> Vec<outbox_entity::Model> {

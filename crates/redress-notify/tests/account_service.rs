@@ -133,14 +133,7 @@ fn backend(addr: SocketAddr, secret: &[u8]) -> RestorationBackend {
 }
 
 fn as_message(row: &outbox_entity::Model) -> OutboxMessage {
-    OutboxMessage {
-        id: row.id,
-        topic: row.topic.clone(),
-        appeal_id: row.appeal_id,
-        idempotency_key: row.idempotency_key.clone(),
-        payload: row.payload.clone(),
-        attempts: row.attempts,
-    }
+    OutboxMessage::from(row.clone())
 }
 
 /// Delivers every restoration request, retrying temporary failures as the outbox would.

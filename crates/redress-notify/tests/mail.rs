@@ -99,14 +99,7 @@ async fn notices(engine: &Engine, appeal_id: Uuid, notice: &str) -> Vec<OutboxMe
         .expect("outbox")
         .into_iter()
         .filter(|row| row.payload["effect"]["notice"] == notice)
-        .map(|row| OutboxMessage {
-            id: row.id,
-            topic: row.topic,
-            appeal_id: row.appeal_id,
-            idempotency_key: row.idempotency_key,
-            payload: row.payload,
-            attempts: row.attempts,
-        })
+        .map(OutboxMessage::from)
         .collect()
 }
 

@@ -126,14 +126,7 @@ redress_engine::backend_tests! {
         let until_text = until.format("%Y-%m-%d %H:%M UTC").to_string();
         assert!(warned[0].payload["reason"].as_str().expect("reason").contains(&until_text), "{}", warned[0].payload);
         // The mail deliverer sends it like any notice, with the date.
-        let item = redress_engine::delivery::OutboxMessage {
-            id: warned[0].id,
-            topic: warned[0].topic.clone(),
-            appeal_id: warned[0].appeal_id,
-            idempotency_key: warned[0].idempotency_key.clone(),
-            payload: warned[0].payload.clone(),
-            attempts: warned[0].attempts,
-        };
+        let item = redress_engine::delivery::OutboxMessage::from(warned[0].clone());
         let registry = redress::deliverers::registry(&app.app.state).expect("registry");
         registry.deliverer_for(&item).expect("mail takes API notices").deliver(&item).await.expect("deliver");
         let written: Vec<_> = std::fs::read_dir(outgoing.path()).expect("dir").map(|e| e.expect("entry").path()).collect();

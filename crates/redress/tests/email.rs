@@ -64,14 +64,7 @@ redress_engine::backend_tests! {
 
         let appeal = app.state.engine.appeal_by_reference(&reference.parse().expect("reference")).await.expect("appeal");
         let row = outbox::for_appeal(&test.db, appeal.id).await.expect("outbox").remove(0);
-        let item = OutboxMessage {
-            id: row.id,
-            topic: row.topic,
-            appeal_id: row.appeal_id,
-            idempotency_key: row.idempotency_key,
-            payload: row.payload,
-            attempts: row.attempts,
-        };
+        let item = OutboxMessage::from(row);
         let registry = redress::deliverers::registry(&app.state).expect("registry");
         assert_eq!(item.topic, topics::NOTIFY_APPELLANT);
         registry.deliverer_for(&item).expect("mail takes email notices").deliver(&item).await.expect("deliver");

@@ -204,14 +204,7 @@ async fn deliver(app: &TestApp, test: &TestDb, appeal_id: &str, topic: &str) {
         .expect("outbox");
     let mut delivered = 0;
     for row in rows.into_iter().filter(|row| row.topic == topic) {
-        let item = OutboxMessage {
-            id: row.id,
-            topic: row.topic,
-            appeal_id: row.appeal_id,
-            idempotency_key: row.idempotency_key,
-            payload: row.payload,
-            attempts: row.attempts,
-        };
+        let item = OutboxMessage::from(row);
         registry
             .deliverer_for(&item)
             .expect("a deliverer")

@@ -216,14 +216,7 @@ redress_engine::backend_tests! {
         // A retry of a delivered item (the dispatcher delivers at least once) sends a mail
         // with the same Message-ID, so the duplicate is recognisable.
         let row = alerts.iter().find(|row| row.payload["event"] == "sla_warned").expect("warning row");
-        let retry = OutboxMessage {
-            id: row.id,
-            topic: row.topic.clone(),
-            appeal_id: row.appeal_id,
-            idempotency_key: row.idempotency_key.clone(),
-            payload: row.payload.clone(),
-            attempts: 1,
-        };
+        let retry = OutboxMessage { attempts: 1, ..OutboxMessage::from(row.clone()) };
         let registry = redress::deliverers::registry(&app.app.state).expect("registry");
         registry.deliverer_for(&retry).expect("a deliverer for alerts").deliver(&retry).await.expect("redelivered");
         let warnings = mails_to(outgoing.path(), "general-leads@example.org");

@@ -66,14 +66,7 @@ pub async fn claim_due<C: ConnectionTrait>(
     Ok(rows
         .into_iter()
         .map(|row| Claimed {
-            message: OutboxMessage {
-                id: row.id,
-                topic: row.topic,
-                appeal_id: row.appeal_id,
-                idempotency_key: row.idempotency_key,
-                payload: row.payload,
-                attempts: row.attempts,
-            },
+            message: OutboxMessage::from(row),
             lease_id,
         })
         .collect())

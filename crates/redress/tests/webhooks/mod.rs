@@ -325,16 +325,10 @@ impl Harness {
         redress::social::register_deliverers(&mut registry, &self.config).expect("deliverers");
         let mut outcomes = Vec::new();
         for item in self.outbox().await {
-            let message = OutboxMessage {
-                id: item.id,
-                topic: item.topic.clone(),
-                appeal_id: item.appeal_id,
-                idempotency_key: item.idempotency_key,
-                payload: item.payload,
-                attempts: item.attempts,
-            };
+            let topic = item.topic.clone();
+            let message = OutboxMessage::from(item);
             if let Some(deliverer) = registry.deliverer_for(&message) {
-                outcomes.push((item.topic, deliverer.deliver(&message).await));
+                outcomes.push((topic, deliverer.deliver(&message).await));
             }
         }
         outcomes

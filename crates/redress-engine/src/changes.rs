@@ -4,7 +4,7 @@
 //! ([`notify_in_transaction`]); the engine's transactions (`Engine::transact`) announce what
 //! they recorded once they have committed: on SQLite (one process) straight into the
 //! broadcast, on PostgreSQL as a notification to every replica listening, whose
-//! [`listen_postgres`] task feeds its own broadcast, its own writes included.
+//! [`Engine::relay_changes`] task feeds its own broadcast, its own writes included.
 
 use std::fmt;
 
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
+use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::repo::appeals::StoredAppeal;
 
@@ -122,9 +123,17 @@ pub(crate) fn announced_by_database(db: &DatabaseConnection) -> bool {
     db.get_database_backend() == DbBackend::Postgres
 }
 
+impl Engine {
+    /// Forwards every replica's committed changes into this engine's feed until `shutdown`
+    /// flips. Does nothing (returns at once) on SQLite, where the engine feeds it directly.
+    pub async fn relay_changes(&self, shutdown: watch::Receiver<bool>) -> Result<(), EngineError> {
+        listen_postgres(self.db().clone(), self.changes().clone(), shutdown).await
+    }
+}
+
 /// Forwards PostgreSQL notifications of this schema into `feed` until `shutdown` flips.
 /// Does nothing (returns at once) on SQLite.
-pub async fn listen_postgres(
+async fn listen_postgres(
     db: DatabaseConnection,
     feed: ChangeFeed,
     mut shutdown: watch::Receiver<bool>,

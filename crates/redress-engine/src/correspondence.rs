@@ -1,19 +1,100 @@
-//! Correspondence that does not open a case: a message threaded to a known appeal, and
-//! messages recorded without one (auto-replies, bounces, mail loops).
+//! Correspondence that does not open a case: a message threaded to a known appeal,
+//! messages recorded without one (auto-replies, bounces, mail loops), what Redress sent
+//! on a case, and a case's messages as its readers see them.
 
 use chrono::{DateTime, Utc};
-use redress_core::{transition, Actor, AppealState, Command};
+use redress_core::{transition, Actor, AppealState, Channel, Command};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::commands::record;
 use crate::engine::Engine;
+use crate::entity::message;
 use crate::error::EngineError;
 use crate::filing::{store_message, Filing, IncomingAppeal};
 use crate::repo::appeals::{self, StoredAppeal};
-use crate::repo::messages::{self, Direction, NewMessage};
+use crate::repo::messages::{self, NewMessage};
 use crate::settings::EngineSettings;
 use crate::transact::Retry;
+
+pub use crate::repo::messages::Direction;
+
+/// A message on record: received from, or sent to, an appellant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: Uuid,
+    /// The case it belongs to; none for mail recorded without one.
+    pub appeal_id: Option<Uuid>,
+    pub direction: Direction,
+    pub channel: Channel,
+    /// The channel's own id of the message (a Message-ID, a DM id), for threading and
+    /// for recognising a second delivery.
+    pub channel_message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    /// Personal data from here to `body`.
+    pub sender: String,
+    pub recipient: Option<String>,
+    pub subject: Option<String>,
+    pub body: String,
+    /// `appeal` for correspondence on a case; what else an intake channel recorded
+    /// (`auto_reply`, `bounce`, `loop`, ...) or, for what was sent, the notice.
+    pub classification: String,
+    pub metadata: serde_json::Value,
+    pub received_at: DateTime<Utc>,
+}
+
+impl TryFrom<message::Model> for Message {
+    type Error = EngineError;
+
+    fn try_from(row: message::Model) -> Result<Self, Self::Error> {
+        let direction = match row.direction.as_str() {
+            "inbound" => Direction::Inbound,
+            "outbound" => Direction::Outbound,
+            other => {
+                return Err(EngineError::corrupt(
+                    "message",
+                    row.id,
+                    format!("unknown direction {other:?}"),
+                ))
+            }
+        };
+        let channel = row
+            .channel
+            .parse()
+            .map_err(|err| EngineError::corrupt("message", row.id, err))?;
+        Ok(Message {
+            id: row.id,
+            appeal_id: row.appeal_id,
+            direction,
+            channel,
+            channel_message_id: row.channel_message_id,
+            in_reply_to: row.in_reply_to,
+            sender: row.sender,
+            recipient: row.recipient,
+            subject: row.subject,
+            body: row.body,
+            classification: row.classification,
+            metadata: row.metadata,
+            received_at: row.received_at,
+        })
+    }
+}
+
+/// A message Redress sent on a case, to put on its record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentMessage {
+    pub appeal_id: Uuid,
+    pub channel: Channel,
+    pub channel_message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub sender: String,
+    pub recipient: String,
+    pub subject: Option<String>,
+    pub body: String,
+    /// What was sent, e.g. the notice's name.
+    pub classification: String,
+    pub metadata: serde_json::Value,
+}
 
 /// What recording a message without a case did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,5 +239,39 @@ impl Engine {
             record_unfiled(txn, &incoming, classification, self.clock().now()).await
         })
         .await
+    }
+
+    /// A case's messages, in and out, oldest first.
+    pub async fn messages(&self, appeal_id: Uuid) -> Result<Vec<Message>, EngineError> {
+        messages::for_appeal(self.db(), appeal_id)
+            .await?
+            .into_iter()
+            .map(Message::try_from)
+            .collect()
+    }
+
+    /// Puts a message that was sent on its case's record, stamped now.
+    pub async fn record_sent(&self, sent: SentMessage) -> Result<Uuid, EngineError> {
+        let id = Uuid::now_v7();
+        messages::insert(
+            self.db(),
+            NewMessage {
+                id,
+                appeal_id: Some(sent.appeal_id),
+                direction: Direction::Outbound,
+                channel: sent.channel,
+                channel_message_id: sent.channel_message_id,
+                in_reply_to: sent.in_reply_to,
+                sender: sent.sender,
+                recipient: Some(sent.recipient),
+                subject: sent.subject,
+                body: sent.body,
+                classification: sent.classification,
+                metadata: sent.metadata,
+                received_at: self.clock().now(),
+            },
+        )
+        .await?;
+        Ok(id)
     }
 }

@@ -104,16 +104,3 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(&txn, None).await?;
     txn.commit().await
 }
-
-/// A round trip to the database, for readiness checks.
-pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
-    db.execute_unprepared("SELECT 1").await.map(|_| ())
-}
-
-pub fn backend_name(db: &DatabaseConnection) -> &'static str {
-    match db.get_database_backend() {
-        DbBackend::Postgres => "postgres",
-        DbBackend::Sqlite => "sqlite",
-        _ => "other",
-    }
-}

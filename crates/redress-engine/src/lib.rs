@@ -22,9 +22,12 @@ pub mod mail_id;
 pub mod outbox;
 pub mod query;
 pub mod queue;
+pub mod registry;
 pub mod repo;
 pub mod restoration;
 pub mod settings;
+pub mod stats;
+pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;

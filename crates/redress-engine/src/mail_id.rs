@@ -13,6 +13,7 @@ use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::repo::mail_signing_keys;
 
@@ -28,6 +29,13 @@ pub async fn stored_signer<C: ConnectionTrait>(
     let candidate = encode_hex(&rand::random::<[u8; 32]>());
     let secret = mail_signing_keys::get_or_create(conn, STORED_KEY_NAME, &candidate, now).await?;
     Ok(MessageIdSigner::new(secret))
+}
+
+impl Engine {
+    /// The signer keyed by the stored secret; see [`stored_signer`].
+    pub async fn stored_message_signer(&self) -> Result<MessageIdSigner, EngineError> {
+        stored_signer(self.db(), self.clock().now()).await
+    }
 }
 
 const PREFIX: &str = "rdr";

@@ -15,11 +15,7 @@ use crate::db::{self, PoolSettings};
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use crate::storage::Backend;
 
 /// A migrated, empty database that belongs to one test.
 #[derive(Debug)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{clock, email, enforcement, engine};
 use redress_core::{Actor, Command};
-use redress_engine::changes::{listen_postgres, AppealChange};
+use redress_engine::changes::AppealChange;
 use redress_engine::commands::apply_command;
 use redress_engine::EngineSettings;
 use sea_orm::TransactionTrait;
@@ -24,7 +24,10 @@ redress_engine::backend_tests! {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
         let (stop, stopped) = watch::channel(false);
-        let listener = tokio::spawn(listen_postgres(test.db.clone(), engine.changes().clone(), stopped));
+        let listener = tokio::spawn({
+            let engine = engine.clone();
+            async move { engine.relay_changes(stopped).await }
+        });
         let mut feed = engine.changes().subscribe();
         enforcement(&test.db, "acct-1", "spam").await;
         let appeal_id = engine

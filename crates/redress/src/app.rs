@@ -69,13 +69,9 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
     // receiver and must finish or release its in-flight work when it flips.
     let mut background: Vec<BackgroundTask> = Vec::new();
     // Appeal changes from every replica reach this one's live subscriptions.
-    let (db, feed, stop) = (
-        state.engine.db().clone(),
-        state.engine.changes().clone(),
-        shutdown_rx.clone(),
-    );
+    let (engine, stop) = (state.engine.clone(), shutdown_rx.clone());
     background.push(tokio::spawn(async move {
-        Ok(redress_engine::changes::listen_postgres(db, feed, stop).await?)
+        Ok(engine.relay_changes(stop).await?)
     }));
     background.extend(crate::workers::spawn(&state, &shutdown_rx)?);
     let email = crate::email::start(&state, shutdown_rx.clone()).await?;
@@ -99,7 +95,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
             })
             .await
     });
-    tracing::info!(%http_addr, database = redress_engine::db::backend_name(state.engine.db()), "redress is serving");
+    tracing::info!(%http_addr, database = %state.engine.backend(), "redress is serving");
     Ok(RunningApp {
         http_addr,
         smtp_addr: email.smtp_addr,
@@ -113,13 +109,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
 /// Connects and migrates: the state every entry point (`serve`, `worker`, admin commands)
 /// starts from.
 pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
-    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
-        .await
-        .with_context(|| format!("connecting to {}", redact_url(&config.database.url)))?;
-    redress_engine::db::migrate(&db)
-        .await
-        .context("migrating the database")?;
-    let engine = Engine::new(db, config.engine_settings(), clock);
+    let engine = open_engine(&config, clock).await?;
     let graphql = redress_graphql::Api::new(engine.clone(), &config.graphql)
         .context("setting up the GraphQL API")?;
     Ok(AppState {
@@ -127,6 +117,18 @@ pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
         config: Arc::new(config),
         graphql,
     })
+}
+
+/// Opens the configured database, migrated, and the engine on it.
+pub async fn open_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Engine> {
+    Engine::open(
+        &config.database.url,
+        &config.pool_settings(),
+        config.engine_settings(),
+        clock,
+    )
+    .await
+    .with_context(|| format!("opening {}", redact_url(&config.database.url)))
 }
 
 /// Hides the password of a database URL in messages.

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use redress_core::{Actor, Role};
 use redress_engine::restoration::bulk::{COMPLETED, RUNNING};
 use redress_engine::restoration::{BulkRestorer, Selector};
-use redress_engine::{Engine, SystemClock};
+use redress_engine::SystemClock;
 use uuid::Uuid;
 
 use crate::config::Config;
@@ -115,18 +115,7 @@ fn selector(args: &BulkRestoreArgs) -> anyhow::Result<Selector> {
 }
 
 pub async fn run(config: Config, args: BulkRestoreArgs) -> anyhow::Result<()> {
-    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
-        .await
-        .with_context(|| {
-            format!(
-                "connecting to {}",
-                crate::app::redact_url(&config.database.url)
-            )
-        })?;
-    redress_engine::db::migrate(&db)
-        .await
-        .context("migrating the database")?;
-    let engine = Engine::new(db, config.engine_settings(), Arc::new(SystemClock));
+    let engine = crate::app::open_engine(&config, Arc::new(SystemClock)).await?;
     let restorer = BulkRestorer::new(engine, config.restoration.backend()?);
 
     let job_id = if let Some(job) = args.resume {

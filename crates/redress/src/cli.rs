@@ -93,17 +93,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
         }
         Command::Migrate => {
-            let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
+            redress_engine::storage::migrate(&config.database.url, &config.pool_settings())
                 .await
                 .with_context(|| {
-                    format!(
-                        "connecting to {}",
-                        crate::app::redact_url(&config.database.url)
-                    )
+                    format!("opening {}", crate::app::redact_url(&config.database.url))
                 })?;
-            redress_engine::db::migrate(&db)
-                .await
-                .context("migrating the database")?;
             tracing::info!("database is up to date");
             Ok(())
         }

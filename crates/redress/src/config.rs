@@ -9,6 +9,7 @@ use std::time::Duration;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use redress_engine::settings::{EngineSettings, SlaRule};
+use redress_engine::storage::PoolSettings;
 use serde::{Deserialize, Serialize};
 
 /// A secret that never appears in logs or `Debug` output.
@@ -222,11 +223,11 @@ impl Config {
         }
     }
 
-    pub fn pool_settings(&self) -> redress_engine::db::PoolSettings {
-        redress_engine::db::PoolSettings {
+    pub fn pool_settings(&self) -> PoolSettings {
+        PoolSettings {
             max_connections: self.database.max_connections,
             schema: self.database.schema.clone(),
-            ..redress_engine::db::PoolSettings::default()
+            ..PoolSettings::default()
         }
     }
 }

@@ -30,12 +30,12 @@ async fn healthz() -> impl IntoResponse {
 
 /// Readiness: the database answers a query.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match redress_engine::db::ping(state.engine.db()).await {
+    match state.engine.ping().await {
         Ok(()) => (
             StatusCode::OK,
             Json(json!({
                 "status": "ready",
-                "database": redress_engine::db::backend_name(state.engine.db()),
+                "database": state.engine.backend().as_str(),
             })),
         ),
         Err(err) => {

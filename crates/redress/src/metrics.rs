@@ -8,7 +8,7 @@ use axum::routing::get;
 use axum::Router;
 use metrics::{counter, gauge};
 use metrics_exporter_prometheus::PrometheusBuilder;
-use redress_engine::repo::stats::{self, Stats};
+use redress_engine::stats::Stats;
 
 use crate::app::AppState;
 
@@ -19,8 +19,7 @@ pub fn routes(state: AppState) -> Router {
 }
 
 async fn scrape(State(state): State<AppState>) -> Response {
-    let now = state.engine.clock().now();
-    match stats::read(state.engine.db(), now).await {
+    match state.engine.stats().await {
         Ok(stats) => (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
             render(&stats),

@@ -214,9 +214,8 @@ pub fn spawn(
     topics.sort_unstable();
     topics.dedup();
     tracing::info!(?topics, "outbox deliverers registered");
-    let dispatcher = Dispatcher::new(
-        state.engine.db().clone(),
-        state.engine.clock().clone(),
+    let dispatcher = Dispatcher::for_engine(
+        &state.engine,
         Arc::new(registry),
         config.dispatch_settings(),
     );

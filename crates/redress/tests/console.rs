@@ -200,7 +200,7 @@ redress_engine::backend_tests! {
         // Another appeal, filed and not yet triaged, keeps the queue's summary non-empty.
         api::file_appeal(&app, "acct-waiting", "spam").await;
         let shots = screenshots();
-        let backend = redress_engine::db::backend_name(app.app.state.engine.db());
+        let backend = app.app.state.engine.backend().as_str();
 
         let driver = Driver::launch().await;
         let rita = driver.browser("rita").await;

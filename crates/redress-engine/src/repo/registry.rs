@@ -189,3 +189,15 @@ pub async fn latest_enforcement<C: ConnectionTrait>(
         .one(conn)
         .await?)
 }
+
+/// An account's enforcements, newest first.
+pub async fn enforcements_of<C: ConnectionTrait>(
+    conn: &C,
+    account_id: &str,
+) -> Result<Vec<enforcement::Model>, EngineError> {
+    Ok(Enforcements::find()
+        .filter(enforcement::Column::AccountId.eq(account_id))
+        .order_by_desc(enforcement::Column::EnforcedAt)
+        .all(conn)
+        .await?)
+}

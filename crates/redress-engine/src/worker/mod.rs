@@ -16,3 +16,19 @@ pub mod wakeup;
 pub use backoff::Backoff;
 pub use batch::RoundReport;
 pub use dispatcher::{DispatchReport, DispatchSettings, Dispatcher};
+
+impl Dispatcher {
+    /// A dispatcher over the engine's database and clock.
+    pub fn for_engine(
+        engine: &crate::Engine,
+        registry: std::sync::Arc<crate::delivery::DelivererRegistry>,
+        settings: DispatchSettings,
+    ) -> Self {
+        Dispatcher::new(
+            engine.db().clone(),
+            engine.clock().clone(),
+            registry,
+            settings,
+        )
+    }
+}

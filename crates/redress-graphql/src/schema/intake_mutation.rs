@@ -3,7 +3,7 @@
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use redress_core::Channel;
-use redress_engine::repo::registry::NewEnforcement;
+use redress_engine::registry::{ContentRelation, NewEnforcement};
 use redress_engine::{Engine, Filing, IncomingAppeal};
 
 use crate::error::{ApiError, OrApiError};
@@ -94,7 +94,7 @@ fn to_new_enforcement(input: EnforcementInput) -> Result<NewEnforcement, ApiErro
         non_empty(field, value)?;
     }
     if let Some(relation) = &input.content_relation {
-        if !["created", "saved", "shared"].contains(&relation.as_str()) {
+        if relation.parse::<ContentRelation>().is_err() {
             return Err(ApiError::bad_input(format!(
                 "contentRelation must be created, saved or shared, not {relation:?}"
             )));

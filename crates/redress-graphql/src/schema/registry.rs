@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
-use redress_engine::entity::{account, enforcement};
+use redress_engine::registry::{Account, ContentRelation, Enforcement};
 use redress_engine::Engine;
 
 use crate::error::OrApiError;
@@ -10,7 +10,7 @@ use crate::rbac;
 use crate::schema::appeal::AppealNode;
 
 #[derive(Debug, Clone)]
-pub struct AccountNode(pub account::Model);
+pub struct AccountNode(pub Account);
 
 #[Object(name = "Account")]
 impl AccountNode {
@@ -26,9 +26,9 @@ impl AccountNode {
             .flatten()
     }
 
-    /// `active`, `deactivated` or `restored`.
+    /// `active` or `deactivated`.
     async fn status(&self) -> &str {
-        &self.0.status
+        self.0.status.as_str()
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -60,7 +60,7 @@ impl AccountNode {
 }
 
 #[derive(Debug, Clone)]
-pub struct EnforcementNode(pub enforcement::Model);
+pub struct EnforcementNode(pub Enforcement);
 
 #[Object(name = "Enforcement")]
 impl EnforcementNode {
@@ -100,11 +100,11 @@ impl EnforcementNode {
     }
 
     async fn automated_detection(&self) -> &str {
-        &self.0.automated_detection
+        self.0.automated_detection.as_str()
     }
 
     async fn automated_decision(&self) -> &str {
-        &self.0.automated_decision
+        self.0.automated_decision.as_str()
     }
 
     async fn content_id(&self) -> Option<&str> {
@@ -113,7 +113,7 @@ impl EnforcementNode {
 
     /// What the account did with the content: `created`, `saved` or `shared`.
     async fn content_relation(&self) -> Option<&str> {
-        self.0.content_relation.as_deref()
+        self.0.content_relation.map(ContentRelation::as_str)
     }
 
     async fn facts(&self) -> &str {

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 use redress_core::{Actor, Event};
-use redress_engine::entity::message;
+use redress_engine::correspondence::Message;
 
 use crate::rbac;
 use crate::schema::enums::RoleGql;
@@ -62,7 +62,7 @@ impl EventNode {
 }
 
 #[derive(Debug, Clone)]
-pub struct MessageNode(pub message::Model);
+pub struct MessageNode(pub Message);
 
 #[Object(name = "Message")]
 impl MessageNode {
@@ -72,11 +72,11 @@ impl MessageNode {
 
     /// `inbound` or `outbound`.
     async fn direction(&self) -> &str {
-        &self.0.direction
+        self.0.direction.as_str()
     }
 
     async fn channel(&self) -> &str {
-        &self.0.channel
+        self.0.channel.as_str()
     }
 
     /// Personal data from here to `body`: null for roles without access.

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use redress_core::{Actor, Channel};
-use redress_engine::repo::registry;
 use redress_engine::{Engine, EngineError, Filing, IncomingAppeal, Recorded};
 use serde_json::json;
 use uuid::Uuid;
@@ -128,7 +127,7 @@ impl EmailIntake {
         } else {
             Identity::Unverified
         };
-        let account = registry::find_account_by_email(self.engine.db(), &email.from).await?;
+        let account = self.engine.account_by_email(&email.from).await?;
         let thread = threading::thread(&self.engine, &email, &self.settings.signer).await?;
         let account_id = account.map(|a| a.id);
         let incoming = Self::incoming(

@@ -8,9 +8,9 @@ use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 use redress_core::{Channel, EventKind, Notice};
+use redress_engine::correspondence::{Direction, SentMessage};
 use redress_engine::delivery::{Deliverer, Delivery, DeliveryError, OutboxMessage};
 use redress_engine::outbox::AppellantNotice;
-use redress_engine::repo::messages::{self, Direction, NewMessage};
 use redress_engine::{Engine, EngineError, MessageIdSigner};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -54,9 +54,7 @@ impl Signer {
 
     pub(crate) async fn get(&self, engine: &Engine) -> Result<&MessageIdSigner, DeliveryError> {
         self.0
-            .get_or_try_init(|| {
-                redress_engine::mail_id::stored_signer(engine.db(), engine.clock().now())
-            })
+            .get_or_try_init(|| engine.stored_message_signer())
             .await
             .map_err(engine_error)
     }
@@ -216,14 +214,14 @@ impl MailDeliverer {
 
     /// Message-IDs of the appellant's mail on this case, oldest first.
     async fn appellant_thread(&self, appeal_id: Uuid) -> Result<Vec<String>, DeliveryError> {
-        let stored = messages::for_appeal(self.engine.db(), appeal_id)
+        let stored = self
+            .engine
+            .messages(appeal_id)
             .await
             .map_err(engine_error)?;
         Ok(stored
             .into_iter()
-            .filter(|m| {
-                m.direction == Direction::Inbound.as_str() && m.channel == Channel::Email.as_str()
-            })
+            .filter(|m| m.direction == Direction::Inbound && m.channel == Channel::Email)
             .filter_map(|m| m.channel_message_id)
             .filter(|id| id.starts_with('<') && !id.ends_with("@no-message-id.invalid>"))
             .collect())
@@ -235,22 +233,19 @@ impl MailDeliverer {
         let Some(appeal_id) = item.appeal_id else {
             return;
         };
-        let row = NewMessage {
-            id: Uuid::now_v7(),
-            appeal_id: Some(appeal_id),
-            direction: Direction::Outbound,
+        let sent = SentMessage {
+            appeal_id,
             channel: Channel::Email,
             channel_message_id: Some(mail.message_id),
             in_reply_to: mail.in_reply_to,
             sender: self.settings.from.email.to_string(),
-            recipient: Some(mail.recipient),
+            recipient: mail.recipient,
             subject: Some(mail.subject),
             body: mail.text,
             classification: mail.notice.as_str().to_owned(),
             metadata: serde_json::json!({ "outbox_item": item.id }),
-            received_at: self.engine.clock().now(),
         };
-        if let Err(err) = messages::insert(self.engine.db(), row).await {
+        if let Err(err) = self.engine.record_sent(sent).await {
             tracing::warn!(error = %err, outbox_item = %item.id, "mail sent but not recorded on the case");
         }
     }

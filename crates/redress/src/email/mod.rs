@@ -138,7 +138,9 @@ pub(crate) fn mail_transport(config: &EmailConfig) -> anyhow::Result<MailTranspo
 async fn signer(state: &AppState) -> anyhow::Result<MessageIdSigner> {
     match &state.config.email.signing_secret {
         Some(secret) if !secret.is_empty() => Ok(MessageIdSigner::new(secret.expose())),
-        _ => redress_engine::mail_id::stored_signer(state.engine.db(), state.engine.clock().now())
+        _ => state
+            .engine
+            .stored_message_signer()
             .await
             .context("reading the Message-ID signing key"),
     }

@@ -28,22 +28,7 @@ pub fn parse_instant(value: &str) -> anyhow::Result<DateTime<Utc>> {
 }
 
 pub(super) async fn engine(config: &Config) -> anyhow::Result<Engine> {
-    let db = redress_engine::db::connect(&config.database.url, &config.pool_settings())
-        .await
-        .with_context(|| {
-            format!(
-                "connecting to {}",
-                crate::app::redact_url(&config.database.url)
-            )
-        })?;
-    redress_engine::db::migrate(&db)
-        .await
-        .context("migrating the database")?;
-    Ok(Engine::new(
-        db,
-        config.engine_settings(),
-        Arc::new(SystemClock),
-    ))
+    crate::app::open_engine(config, Arc::new(SystemClock)).await
 }
 
 /// Writes the transparency report of `[from, to)` to `out`.

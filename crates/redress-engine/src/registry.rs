@@ -1,0 +1,242 @@
+//! The embedded account registry as its readers see it: accounts, the enforcements the
+//! platform recorded against them, and recording those enforcements.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use redress_core::{Automation, UnknownValue};
+use uuid::Uuid;
+
+use crate::engine::Engine;
+use crate::entity::{account, enforcement};
+use crate::error::EngineError;
+use crate::repo::registry;
+pub use crate::repo::registry::NewEnforcement;
+
+/// An account of the platform, as the registry knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The platform's account id.
+    pub id: String,
+    /// Personal data.
+    pub email: Option<String>,
+    pub status: AccountStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Whether an enforcement took the account down; a restoration makes it active again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccountStatus {
+    Active,
+    Deactivated,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Deactivated => "deactivated",
+        }
+    }
+}
+
+impl fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AccountStatus {
+    type Err = UnknownValue;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "active" => Ok(AccountStatus::Active),
+            "deactivated" => Ok(AccountStatus::Deactivated),
+            other => Err(UnknownValue {
+                kind: "account status",
+                value: other.to_owned(),
+            }),
+        }
+    }
+}
+
+/// An enforcement as the platform recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Enforcement {
+    pub id: Uuid,
+    /// The platform's own id of the action.
+    pub external_id: Option<String>,
+    pub account_id: String,
+    /// The platform's name for the action, e.g. `account_deactivation`, `content_removal`.
+    pub kind: String,
+    pub policy: String,
+    /// What decided it, e.g. `rule`, `model` or `batch`, in the platform's words.
+    pub source_kind: String,
+    pub source_id: String,
+    pub batch_id: Option<String>,
+    pub automated_detection: Automation,
+    pub automated_decision: Automation,
+    pub content_id: Option<String>,
+    pub content_relation: Option<ContentRelation>,
+    pub facts: String,
+    /// The statement of reasons given to the account holder, as the platform sent it.
+    pub statement: serde_json::Value,
+    pub enforced_at: DateTime<Utc>,
+    /// When Redress recorded it.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the account did with the content an enforcement is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContentRelation {
+    Created,
+    Saved,
+    Shared,
+}
+
+impl ContentRelation {
+    pub const ALL: &'static [ContentRelation] = &[
+        ContentRelation::Created,
+        ContentRelation::Saved,
+        ContentRelation::Shared,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentRelation::Created => "created",
+            ContentRelation::Saved => "saved",
+            ContentRelation::Shared => "shared",
+        }
+    }
+}
+
+impl fmt::Display for ContentRelation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ContentRelation {
+    type Err = UnknownValue;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|relation| relation.as_str() == value)
+            .ok_or_else(|| UnknownValue {
+                kind: "content relation",
+                value: value.to_owned(),
+            })
+    }
+}
+
+impl TryFrom<account::Model> for Account {
+    type Error = EngineError;
+
+    fn try_from(row: account::Model) -> Result<Self, Self::Error> {
+        let status = row
+            .status
+            .parse()
+            .map_err(|err| EngineError::corrupt("account", &row.id, err))?;
+        Ok(Account {
+            id: row.id,
+            email: row.email,
+            status,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl TryFrom<enforcement::Model> for Enforcement {
+    type Error = EngineError;
+
+    fn try_from(row: enforcement::Model) -> Result<Self, Self::Error> {
+        let corrupt = |err: String| EngineError::corrupt("enforcement", row.id, err);
+        let automation = |value: &str| {
+            value
+                .parse::<Automation>()
+                .map_err(|e| corrupt(e.to_string()))
+        };
+        let automated_detection = automation(&row.automated_detection)?;
+        let automated_decision = automation(&row.automated_decision)?;
+        let content_relation = row
+            .content_relation
+            .as_deref()
+            .map(ContentRelation::from_str)
+            .transpose()
+            .map_err(|e| corrupt(e.to_string()))?;
+        Ok(Enforcement {
+            id: row.id,
+            external_id: row.external_id,
+            account_id: row.account_id,
+            kind: row.kind,
+            policy: row.policy,
+            source_kind: row.source_kind,
+            source_id: row.source_id,
+            batch_id: row.batch_id,
+            automated_detection,
+            automated_decision,
+            content_id: row.content_id,
+            content_relation,
+            facts: row.facts,
+            statement: row.statement,
+            enforced_at: row.enforced_at,
+            created_at: row.created_at,
+        })
+    }
+}
+
+impl Engine {
+    pub async fn account(&self, id: &str) -> Result<Option<Account>, EngineError> {
+        registry::find_account(self.db(), id)
+            .await?
+            .map(Account::try_from)
+            .transpose()
+    }
+
+    /// The account registered with this mail address (compared without case).
+    pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>, EngineError> {
+        registry::find_account_by_email(self.db(), email)
+            .await?
+            .map(Account::try_from)
+            .transpose()
+    }
+
+    pub async fn enforcement(&self, id: Uuid) -> Result<Option<Enforcement>, EngineError> {
+        registry::find_enforcement(self.db(), id)
+            .await?
+            .map(Enforcement::try_from)
+            .transpose()
+    }
+
+    /// An account's enforcements, newest first.
+    pub async fn enforcements_of(&self, account_id: &str) -> Result<Vec<Enforcement>, EngineError> {
+        registry::enforcements_of(self.db(), account_id)
+            .await?
+            .into_iter()
+            .map(Enforcement::try_from)
+            .collect()
+    }
+
+    /// Records a batch of enforcements in one transaction: all or none. Each id is returned
+    /// in input order; an external id seen before returns the existing enforcement.
+    pub async fn record_enforcements(
+        &self,
+        batch: Vec<NewEnforcement>,
+    ) -> Result<Vec<Uuid>, EngineError> {
+        let now = self.clock().now();
+        self.transact_once(async |txn| {
+            let mut ids = Vec::with_capacity(batch.len());
+            for new in batch {
+                ids.push(registry::record_enforcement(txn, new, now).await?);
+            }
+            Ok(ids)
+        })
+        .await
+    }
+}

@@ -38,7 +38,15 @@ impl Engine {
         }
     }
 
+    /// The connection, for tests that arrange or inspect rows; other crates' code goes
+    /// through the use cases.
+    #[cfg(feature = "testing")]
     pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    #[cfg(not(feature = "testing"))]
+    pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
     }
 

@@ -2,20 +2,31 @@
 //!
 //! Data flows one way: a channel hands an [`IncomingAppeal`] to [`Engine::file`], staff
 //! and workers issue core commands through [`Engine::apply`], and each of those writes the
-//! appeal row, its events and its outbox items in one transaction. Repository functions in
-//! [`repo`] take the connection, so a caller that needs a wider transaction owns it.
+//! appeal row, its events and its outbox items in one transaction.
+//!
+//! Storage is the engine's alone: the connection, the rows (`entity`) and the queries over
+//! them (`repo`, `db`) are private to this crate, and other crates reach the data only
+//! through [`Engine`]'s use cases and the plain types they return. Tests, which arrange
+//! and inspect rows directly, get those modules and `Engine::db` with the `testing`
+//! feature.
 
 mod announce;
 pub mod changes;
 pub mod clock;
 pub mod commands;
 pub mod correspondence;
+#[cfg(feature = "testing")]
 pub mod db;
+#[cfg(not(feature = "testing"))]
+mod db;
 pub mod dead_letters;
 pub mod delivery;
 pub mod direct_messages;
 pub mod engine;
+#[cfg(feature = "testing")]
 pub mod entity;
+#[cfg(not(feature = "testing"))]
+mod entity;
 pub mod error;
 pub mod filing;
 pub mod mail_id;
@@ -23,7 +34,10 @@ pub mod outbox;
 pub mod query;
 pub mod queue;
 pub mod registry;
+#[cfg(feature = "testing")]
 pub mod repo;
+#[cfg(not(feature = "testing"))]
+mod repo;
 pub mod restoration;
 pub mod settings;
 pub mod stats;

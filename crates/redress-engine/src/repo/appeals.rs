@@ -201,17 +201,3 @@ pub async fn update_if_version<C: ConnectionTrait>(
         actual,
     })
 }
-
-/// Counts appeals per state; used by readiness and metrics.
-pub async fn count_by_state<C: ConnectionTrait>(
-    conn: &C,
-) -> Result<Vec<(String, i64)>, EngineError> {
-    Ok(Appeals::find()
-        .select_only()
-        .column(appeal::Column::State)
-        .column_as(appeal::Column::Id.count(), "n")
-        .group_by(appeal::Column::State)
-        .into_tuple::<(String, i64)>()
-        .all(conn)
-        .await?)
-}

@@ -146,6 +146,8 @@ pub async fn notify_dispatchers<C: ConnectionTrait>(conn: &C) -> Result<(), Engi
     Ok(())
 }
 
+/// A case's outbox items, for tests that check what was queued.
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub async fn for_appeal<C: ConnectionTrait>(
     conn: &C,
     appeal_id: Uuid,

@@ -89,7 +89,7 @@ impl Dispatcher {
         &self.settings
     }
 
-    pub fn db(&self) -> &DatabaseConnection {
+    pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
     }
 

@@ -44,7 +44,7 @@ pub enum OpenError {
     Migrate(#[source] DbErr),
 }
 
-/// Connects to `url` and brings its schema up to date (see [`db::migrate`] for why that is
+/// Connects to `url` and brings its schema up to date (`db::migrate` says why that is
 /// safe from many replicas at once), for a caller that only migrates.
 pub async fn migrate(url: &str, pool: &PoolSettings) -> Result<(), OpenError> {
     let connection = db::connect(url, pool).await.map_err(OpenError::Connect)?;

@@ -3,7 +3,7 @@
 #[allow(dead_code)]
 mod api;
 
-use api::{file_appeal, TestApp, FILE, TRIAGE};
+use api::{file_appeal, TestApp, FILE, RECORD, TRIAGE};
 use redress_core::Role;
 use serde_json::{json, Value};
 
@@ -80,6 +80,71 @@ redress_engine::backend_tests! {
             assert_eq!(listed(&app, json!({"tags": [near_miss]}), 20).await, [] as [&str; 0], "{near_miss}");
         }
         assert_eq!(listed(&app, json!({"tags": ["spam"], "queue": "senior"}), 20).await, [] as [&str; 0]);
+        app.stop().await;
+        test.cleanup().await;
+    }
+
+    async fn triage_names_the_field_it_refuses_and_offers_the_configured_queues(test) {
+        let mut config = api::config_for(&test);
+        config.appeals.sla_rules = vec![redress_engine::settings::SlaRule {
+            queue: "csam".to_owned(),
+            priority: Some(redress_core::Priority::Urgent),
+            policy: redress_core::SlaPolicy {
+                time_to_triage: chrono::TimeDelta::minutes(30),
+                time_to_decision: chrono::TimeDelta::hours(4),
+                warn_fraction: 0.5,
+            },
+        }];
+        let app = TestApp::start_with(config).await;
+        let triager = app.token("tina", &[Role::Triager]);
+        let queues = app.ok(&triager, "{ configuredQueues { name isDefault isSenior sla { priority timeToTriageSeconds timeToDecisionSeconds } } }", json!({})).await;
+        let queues = queues["configuredQueues"].as_array().expect("queues");
+        let names: Vec<&str> = queues.iter().map(|queue| queue["name"].as_str().expect("name")).collect();
+        assert_eq!(names, ["general", "senior", "csam"]);
+        assert_eq!((queues[0]["isDefault"].clone(), queues[1]["isSenior"].clone()), (json!(true), json!(true)));
+        assert_eq!(queues[2]["sla"][3], json!({"priority": "URGENT", "timeToTriageSeconds": 1800, "timeToDecisionSeconds": 14400}));
+        assert_eq!(queues[2]["sla"][0]["timeToDecisionSeconds"], 48 * 3600, "other priorities keep the default");
+
+        let appeal = file_appeal(&app, "acct-f", "spam").await;
+        for (queue, tags, field) in [("   ", json!(["spam"]), "queue"), ("general", json!(["spam", " "]), "tags")] {
+            let (_, body) = app.post(Some(&triager), TRIAGE_TAGGED, json!({"id": appeal["id"], "v": 1, "q": queue, "tags": tags})).await;
+            let error = &body["errors"][0];
+            assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+            assert_eq!(error["extensions"]["field"], field, "{body}");
+            assert!(error["message"].as_str().expect("message").starts_with(&format!("invalid {field}: ")), "{body}");
+        }
+        let read = app.ok(&triager, "query($id: ID!) { appeal(id: $id) { state version } }", json!({"id": appeal["id"]})).await;
+        assert_eq!(read["appeal"], json!({"state": "FILED", "version": 1}), "nothing changed");
+        app.stop().await;
+        test.cleanup().await;
+    }
+
+    async fn an_unlinked_sender_shows_the_account_their_address_belongs_to(test) {
+        let app = TestApp::start(&test).await;
+        let platform = app.token("platform", &[Role::Integration]);
+        app.ok(&platform, RECORD, json!({"e": [api::enforcement("acct-claimed", "spam")]})).await;
+        let filed = app.ok(&platform, FILE, json!({"i": {
+            "requestId": "req-unlinked", "sender": "ACCT-claimed@example.test", "body": "it was me"
+        }})).await;
+        let id = filed["fileAppeal"]["appeal"]["id"].clone();
+        let query = "query($id: ID!) { appeal(id: $id) { identityVerified account { id } claimedAccount { id status enforcements { policy } } } }";
+
+        let triager = app.token("tina", &[Role::Triager]);
+        let read = app.ok(&triager, query, json!({"id": id})).await;
+        assert_eq!(read["appeal"], json!({
+            "identityVerified": false,
+            "account": null,
+            "claimedAccount": {"id": "acct-claimed", "status": "deactivated", "enforcements": [{"policy": "spam"}]},
+        }));
+        let admin = app.token("ada", &[Role::Admin]);
+        let read = app.ok(&admin, query, json!({"id": id})).await;
+        assert!(read["appeal"]["claimedAccount"].is_null(), "personal data: {read}");
+
+        let stranger = app.ok(&platform, FILE, json!({"i": {
+            "requestId": "req-stranger", "sender": "nobody@example.test", "body": "hello"
+        }})).await;
+        let read = app.ok(&triager, query, json!({"id": stranger["fileAppeal"]["appeal"]["id"]})).await;
+        assert!(read["appeal"]["claimedAccount"].is_null(), "{read}");
         app.stop().await;
         test.cleanup().await;
     }

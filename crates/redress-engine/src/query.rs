@@ -2,10 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use redress_core::{AppealState, Channel};
-use sea_orm::sea_query::Query;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -32,10 +32,17 @@ pub struct AppealFilter {
     pub filed_before: Option<DateTime<Utc>>,
     /// Open appeals past (or, when false, within) a deadline at `now`.
     pub sla_breached: Option<bool>,
+    /// Appeals carrying every one of these tags (any tags when empty).
+    pub tags: Vec<String>,
 }
 
 impl AppealFilter {
-    fn apply(&self, mut select: Select<Appeals>, now: DateTime<Utc>) -> Select<Appeals> {
+    fn apply(
+        &self,
+        mut select: Select<Appeals>,
+        backend: DbBackend,
+        now: DateTime<Utc>,
+    ) -> Select<Appeals> {
         use appeal::Column as C;
         if !self.states.is_empty() {
             select = select.filter(C::State.is_in(self.states.iter().map(|s| s.as_str())));
@@ -81,7 +88,25 @@ impl AppealFilter {
             );
             select = select.filter(if breached { past_due } else { past_due.not() });
         }
+        for tag in &self.tags {
+            select = select.filter(carries_tag(backend, tag));
+        }
         select
+    }
+}
+
+/// The appeal's `tags` array holds `tag`. PostgreSQL answers containment from the
+/// `appeals_tags` GIN index; SQLite has no index over array elements and reads the (short)
+/// array of each row the other conditions left.
+fn carries_tag(backend: DbBackend, tag: &str) -> Expr {
+    match backend {
+        DbBackend::Postgres => {
+            Expr::cust_with_values(r#""appeals"."tags" @> $1"#, [serde_json::json!([tag])])
+        }
+        _ => Expr::cust_with_values(
+            r#"EXISTS (SELECT 1 FROM json_each("appeals"."tags") WHERE json_each.value = ?)"#,
+            [tag],
+        ),
     }
 }
 
@@ -94,7 +119,7 @@ pub async fn list_appeals<C: ConnectionTrait>(
     limit: u64,
     now: DateTime<Utc>,
 ) -> Result<Vec<StoredAppeal>, EngineError> {
-    let mut select = filter.apply(Appeals::find(), now);
+    let mut select = filter.apply(Appeals::find(), conn.get_database_backend(), now);
     if let Some(after) = after {
         select = select.filter(appeal::Column::Id.gt(after));
     }

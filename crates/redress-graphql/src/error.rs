@@ -35,6 +35,9 @@ pub enum ApiError {
     InvalidTransition(String),
     #[error("{0}")]
     BadUserInput(String),
+    /// Bad input in one field; `field` is its name in the API (e.g. `queue`, `tags`).
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
     #[error("internal error")]
     Internal,
 }
@@ -47,7 +50,7 @@ impl ApiError {
             ApiError::NotFound(_) => codes::NOT_FOUND,
             ApiError::Conflict { .. } => codes::CONFLICT,
             ApiError::InvalidTransition(_) => codes::INVALID_TRANSITION,
-            ApiError::BadUserInput(_) => codes::BAD_USER_INPUT,
+            ApiError::BadUserInput(_) | ApiError::InvalidField { .. } => codes::BAD_USER_INPUT,
             ApiError::Internal => codes::INTERNAL,
         }
     }
@@ -55,6 +58,31 @@ impl ApiError {
     pub fn bad_input(message: impl Into<String>) -> Self {
         ApiError::BadUserInput(message.into())
     }
+
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::InvalidField {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `account_id` → `accountId`: the core names fields as Rust does, the API as GraphQL does.
+fn api_field_name(core_name: &str) -> String {
+    // The one field whose argument has another name than the core's.
+    if core_name == "statement" {
+        return "statementOfReasons".to_owned();
+    }
+    let mut words = core_name.split('_');
+    let mut name = words.next().unwrap_or_default().to_owned();
+    for word in words {
+        let mut letters = word.chars();
+        if let Some(first) = letters.next() {
+            name.extend(first.to_uppercase());
+            name.push_str(letters.as_str());
+        }
+    }
+    name
 }
 
 impl From<EngineError> for ApiError {
@@ -86,9 +114,12 @@ impl From<TransitionError> for ApiError {
             TransitionError::NotPermitted { .. } | TransitionError::SameReviewer { .. } => {
                 ApiError::Forbidden(err.to_string())
             }
-            TransitionError::InvalidInput { .. }
-            | TransitionError::InvalidStatement(_)
-            | TransitionError::NoHumanReviewer { .. } => ApiError::BadUserInput(err.to_string()),
+            TransitionError::InvalidInput { field, .. } => {
+                ApiError::invalid_field(&api_field_name(field), err.to_string())
+            }
+            TransitionError::InvalidStatement(_) | TransitionError::NoHumanReviewer { .. } => {
+                ApiError::BadUserInput(err.to_string())
+            }
             _ => ApiError::InvalidTransition(err.to_string()),
         }
     }
@@ -98,8 +129,14 @@ impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
         async_graphql::Error::new(self.to_string()).extend_with(|_, extensions| {
             extensions.set("code", self.code());
-            if let ApiError::Conflict { actual_version, .. } = self {
-                extensions.set("actualVersion", Value::from(*actual_version));
+            match self {
+                ApiError::Conflict { actual_version, .. } => {
+                    extensions.set("actualVersion", Value::from(*actual_version));
+                }
+                ApiError::InvalidField { field, .. } => {
+                    extensions.set("field", field.as_str());
+                }
+                _ => {}
             }
         })
     }
@@ -113,5 +150,23 @@ pub trait OrApiError<T> {
 impl<T, E: Into<ApiError>> OrApiError<T> for Result<T, E> {
     fn or_api(self) -> async_graphql::Result<T> {
         self.map_err(|e| e.into().extend())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_field_is_named_as_the_api_names_it() {
+        let refused = TransitionError::InvalidInput {
+            field: "account_id",
+            reason: "must not be empty",
+        };
+        let error = ApiError::from(refused).extend();
+        let extensions = error.extensions.expect("extensions");
+        assert_eq!(extensions.get("code"), Some(&Value::from("BAD_USER_INPUT")));
+        assert_eq!(extensions.get("field"), Some(&Value::from("accountId")));
+        assert_eq!(error.message, "invalid account_id: must not be empty");
     }
 }

@@ -3,19 +3,26 @@
 
 import { fill } from './dom.js';
 import { gql, onUnauthenticated } from './graphql.js';
+import { dropGlobalShortcut, enableShortcuts, globalShortcuts, openHelp } from './keys.js';
 import { live } from './live.js';
-import { forgetToken, keepToken, token } from './session.js';
+import { forgetToken, hasRole, keepToken, token } from './session.js';
 import * as queue from './queue.js';
+import * as triage from './triage.js';
 import * as caseScreen from './case.js';
 import * as bulk from './bulk.js';
 import * as transparency from './transparency.js';
 
 const SCREENS = {
   queue,
+  triage,
   case: caseScreen,
   bulk,
   transparency,
 };
+
+/** The roles of `triageAppeal`; others do not see the triage screen in the menu. */
+const TRIAGERS = ['TRIAGER', 'REVIEWER', 'SENIOR_REVIEWER', 'ADMIN'];
+const FIND = 'query Find($reference: String!) { appealByReference(reference: $reference) { id } }';
 
 const elements = {
   nav: document.getElementById('nav'),
@@ -26,6 +33,11 @@ const elements = {
   signInForm: document.getElementById('sign-in-form'),
   signInError: document.getElementById('sign-in-error'),
   tokenInput: document.getElementById('token'),
+  navTriage: document.getElementById('nav-triage'),
+  findCase: document.getElementById('find-case'),
+  findReference: document.getElementById('find-reference'),
+  findError: document.getElementById('find-error'),
+  showShortcuts: document.getElementById('show-shortcuts'),
   screen: document.getElementById('screen'),
   status: document.getElementById('live-status'),
   main: document.getElementById('main'),
@@ -53,7 +65,9 @@ function showSignIn(message) {
   stopScreen = () => {};
   live.closeAll();
   me = null;
+  enableShortcuts(false);
   elements.nav.hidden = true;
+  elements.findCase.hidden = true;
   elements.identity.hidden = true;
   fill(elements.screen);
   elements.signIn.hidden = false;
@@ -76,7 +90,13 @@ async function signIn(candidate) {
   }
   elements.signIn.hidden = true;
   elements.nav.hidden = false;
+  const triager = hasRole(me, ...TRIAGERS);
+  elements.navTriage.hidden = !triager;
+  if (triager) globalShortcuts([{ key: 't', label: 'Go to triage', run: () => navigate('#/triage') }]);
+  else dropGlobalShortcut('t');
+  elements.findCase.hidden = false;
   elements.identity.hidden = false;
+  enableShortcuts(true);
   elements.who.textContent = `${me.subject} (${me.roles.map((r) => r.toLowerCase().replaceAll('_', ' ')).join(', ') || 'no roles'})`;
   return true;
 }
@@ -120,6 +140,37 @@ elements.signOut.addEventListener('click', () => {
   forgetToken();
   showSignIn('Signed out.');
 });
+
+elements.findCase.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const reference = elements.findReference.value.trim().toUpperCase();
+  elements.findError.textContent = '';
+  if (!reference) {
+    elements.findError.textContent = 'Type a case reference, e.g. RDR-7K3Q-9M2X.';
+    return;
+  }
+  try {
+    const data = await gql(FIND, { reference });
+    if (!data.appealByReference) {
+      elements.findError.textContent = `No case ${reference}.`;
+      return;
+    }
+    elements.findReference.value = '';
+    navigate(`#/case/${encodeURIComponent(data.appealByReference.id)}`);
+  } catch (err) {
+    elements.findError.textContent = err.code === 'BAD_USER_INPUT'
+      ? `${reference} is not a case reference (they look like RDR-7K3Q-9M2X).`
+      : `Finding the case failed: ${err.message}`;
+  }
+});
+
+elements.showShortcuts.addEventListener('click', openHelp);
+
+globalShortcuts([
+  { key: '?', label: 'Show these shortcuts', run: openHelp },
+  { key: '/', label: 'Find a case by its reference', run: () => elements.findReference.focus() },
+  { key: 'q', label: 'Go to the queue', run: () => navigate('#/queue') },
+]);
 
 onUnauthenticated(() => {
   if (!me) return;

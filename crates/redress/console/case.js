@@ -2,8 +2,10 @@
 // reviewer's actions. Every change sends the version on screen; a CONFLICT means someone
 // else changed the case first, so the screen shows their state instead of overwriting it.
 
+import { claimNext } from './claim.js';
 import { facts, field, fill, h, jsonTree } from './dom.js';
 import { gql } from './graphql.js';
+import { screenShortcuts } from './keys.js';
 import { live } from './live.js';
 import { countdown, when, wire } from './format.js';
 import { hasRole } from './session.js';
@@ -146,7 +148,7 @@ function summarySection(appeal, me) {
       appeal.decision.statementOfReasons ? jsonTree(appeal.decision.statementOfReasons) : null) : null);
 }
 
-export function render(container, { announce, me }, id) {
+export function render(container, { announce, navigate, me }, id) {
   let appeal = null;
   let stopLive = () => {};
   let stopped = false;
@@ -161,6 +163,36 @@ export function render(container, { announce, me }, id) {
     notice.hidden = !text;
     notice.className = `notice ${kind}`;
     notice.textContent = text ?? '';
+  }
+
+  const mayClaim = hasRole(me, 'REVIEWER', 'SENIOR_REVIEWER');
+  /** Whether the caller holds this case undecided: claiming another would strand it. */
+  function holdingThis() {
+    return appeal?.state === 'TRIAGED' && appeal.assignee === me.subject;
+  }
+
+  async function claimAnother() {
+    if (holdingThis()) {
+      showNotice('You hold this case: decide it or release it before claiming the next one.', 'info');
+      return;
+    }
+    const queue = appeal?.queue ?? '';
+    try {
+      if (!await claimNext(queue, { announce, navigate })) {
+        showNotice(`Nothing left to claim in ${queue || 'the default queue'}.`, 'info');
+      }
+    } catch (err) {
+      showNotice(`Claiming failed: ${err.message}`);
+    }
+  }
+
+  /** After the caller's own decision the next case is one step away. */
+  function nextCaseAction() {
+    if (!mayClaim || !appeal.decision || appeal.decision.decidedBy !== me.subject) return null;
+    return h('div', { class: 'action next-case' },
+      h('h3', null, 'Next case'),
+      h('p', { class: 'hint' }, `Decided. Claim the next case of ${appeal.queue} (key n).`),
+      h('button', { type: 'button', class: 'primary', id: 'claim-next-after', onClick: claimAnother }, 'Claim next case'));
   }
 
   /** Text typed into the action forms survives re-rendering (live updates, conflicts). */
@@ -189,6 +221,7 @@ export function render(container, { announce, me }, id) {
       const data = await gql(MUTATIONS[name], { id: appeal.id, v: appeal.version, ...variables });
       show(data[name], sent);
       announce(`${appeal.reference}: saved, now ${wire(appeal.state)}.`);
+      if (name === 'decideAppeal') body.querySelector('#claim-next-after')?.focus();
     } catch (err) {
       if (err.code === 'CONFLICT') {
         showNotice(`Someone else changed this case first (it is now at version ${err.actualVersion ?? 'newer'}). Your change was not applied; the current state is shown below. Check it and try again if it still applies.`, 'conflict');
@@ -252,7 +285,7 @@ export function render(container, { announce, me }, id) {
   }
 
   function actions() {
-    const forms = [];
+    const forms = [nextCaseAction()];
     const mine = appeal.assignee && appeal.assignee === me.subject;
     const reviewer = hasRole(me, 'REVIEWER', 'SENIOR_REVIEWER');
     if (appeal.state === 'TRIAGED' && reviewer && mine) {
@@ -322,6 +355,10 @@ export function render(container, { announce, me }, id) {
     }
   }
 
+  const stopKeys = screenShortcuts([
+    mayClaim && { key: 'n', label: 'Claim the next case of this case’s queue (once this one is decided or released)', run: claimAnother },
+  ]);
+
   reload().then(() => {
     if (stopped) return;
     stopLive = live.subscribe(UPDATED, { id }, {
@@ -338,5 +375,6 @@ export function render(container, { announce, me }, id) {
   return () => {
     stopped = true;
     stopLive();
+    stopKeys();
   };
 }

@@ -12,6 +12,8 @@ export class ApiError extends Error {
     this.status = status;
     this.code = errors[0]?.extensions?.code ?? 'INTERNAL';
     this.actualVersion = errors[0]?.extensions?.actualVersion;
+    /** The input field at fault, for `BAD_USER_INPUT` about one field (e.g. `queue`). */
+    this.field = errors[0]?.extensions?.field;
   }
 }
 

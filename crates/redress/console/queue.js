@@ -1,7 +1,9 @@
 // The queue: filters, SLA countdowns, escalation levels, claim next, live changes.
 
+import { claimNext } from './claim.js';
 import { facts, field, fill, h } from './dom.js';
 import { gql, serverNow } from './graphql.js';
+import { screenShortcuts } from './keys.js';
 import { live } from './live.js';
 import { countdown, when, wire } from './format.js';
 import { hasRole } from './session.js';
@@ -13,20 +15,21 @@ const PAGE = 50;
 const LIST = `query Queue($filter: AppealFilterInput, $first: Int, $after: String) {
   appeals(filter: $filter, first: $first, after: $after) {
     pageInfo { hasNextPage endCursor }
-    nodes { id reference state version priority queue assignee leaseUntil escalationLevel
+    nodes { id reference state version priority queue tags assignee leaseUntil escalationLevel
             slaBreached triageDueAt decisionDueAt filedAt channel fourEyes }
   }
 }`;
 const SUMMARY = 'query Summary { queueSummary { queue open claimable slaBreached oldestAgeSeconds } }';
-const CLAIM = 'mutation Claim($queue: String) { claimNextAppeal(queue: $queue) { id reference } }';
 const CHANGED = 'subscription Changed($queue: String!) { queueChanged(queue: $queue) { id reference state assignee } }';
 
 /** Filters survive moving between screens within the tab. */
-const filters = { state: 'OPEN', queue: 'general', minEscalation: '', slaBreached: '' };
+const filters = { state: 'OPEN', queue: 'general', tag: '', minEscalation: '', slaBreached: '' };
 
+/** The screen's filters as the API's `AppealFilterInput`; each filter adds its own field. */
 function filterInput() {
   const filter = { queue: filters.queue || null };
   filter.states = filters.state === 'OPEN' ? OPEN_STATES : filters.state === 'ALL' ? [] : [filters.state];
+  if (filters.tag !== '') filter.tags = [filters.tag];
   if (filters.minEscalation !== '') filter.minEscalationLevel = Number(filters.minEscalation);
   if (filters.slaBreached !== '') filter.slaBreached = filters.slaBreached === 'yes';
   return filter;
@@ -50,6 +53,7 @@ export function render(container, { announce, navigate, me }) {
     ALL_STATES.map((state) => h('option', { value: state }, wire(state))));
   stateSelect.value = filters.state;
   const queueInput = h('input', { name: 'queue', type: 'text', value: filters.queue, autocomplete: 'off' });
+  const tagInput = h('input', { name: 'tag', type: 'text', value: filters.tag, autocomplete: 'off', spellcheck: 'false' });
   const escalationInput = h('input', { name: 'minEscalation', type: 'number', min: '0', value: filters.minEscalation });
   const breachedSelect = h('select', { name: 'slaBreached' },
     h('option', { value: '' }, 'Either'),
@@ -60,6 +64,7 @@ export function render(container, { announce, navigate, me }) {
   const form = h('form', { class: 'filters', 'aria-label': 'Queue filters' },
     field('State', stateSelect),
     field('Queue', queueInput),
+    field('Tag', tagInput),
     field('Escalation at least', escalationInput),
     field('SLA', breachedSelect),
     h('button', { type: 'submit' }, 'Apply filters'));
@@ -70,7 +75,7 @@ export function render(container, { announce, navigate, me }) {
   const table = h('table', { class: 'appeals', 'aria-describedby': 'queue-caption' },
     h('caption', { id: 'queue-caption' }, 'Appeals matching the filters, in filing order'),
     h('thead', null, h('tr', null,
-      ['Reference', 'State', 'Priority', 'Escalation', 'Assignee', 'SLA', 'Filed'].map((title) => h('th', { scope: 'col' }, title)))),
+      ['Reference', 'State', 'Priority', 'Tags', 'Escalation', 'Assignee', 'SLA', 'Filed'].map((title) => h('th', { scope: 'col' }, title)))),
     rows);
   const more = h('button', { type: 'button', hidden: true }, 'Load more');
   const message = h('p', { class: 'notice', role: 'alert', hidden: true });
@@ -96,7 +101,7 @@ export function render(container, { announce, navigate, me }) {
   function renderRows() {
     const now = serverNow();
     fill(rows, appeals.length === 0
-      ? h('tr', null, h('td', { colspan: '7', class: 'empty' }, 'No appeals match.'))
+      ? h('tr', null, h('td', { colspan: '8', class: 'empty' }, 'No appeals match.'))
       : appeals.map((appeal) => {
         const due = countdown(deadline(appeal), now);
         const breached = appeal.slaBreached || due.overdue;
@@ -104,6 +109,7 @@ export function render(container, { announce, navigate, me }) {
           h('th', { scope: 'row' }, h('a', { href: `#/case/${encodeURIComponent(appeal.id)}` }, appeal.reference)),
           h('td', { class: 'state' }, wire(appeal.state), appeal.fourEyes ? h('span', { class: 'tag' }, 'four-eyes') : null),
           h('td', null, wire(appeal.priority)),
+          h('td', { class: 'tags' }, appeal.tags.map((tag) => h('span', { class: 'tag' }, tag))),
           h('td', null, appeal.escalationLevel > 0 ? h('span', { class: 'tag escalated' }, `level ${appeal.escalationLevel}`) : '0'),
           h('td', { class: 'assignee' }, appeal.assignee ?? 'unclaimed'),
           h('td', { class: breached ? 'sla breached' : 'sla', 'data-due': deadline(appeal) ?? '' },
@@ -172,28 +178,30 @@ export function render(container, { announce, navigate, me }) {
     event.preventDefault();
     filters.state = stateSelect.value;
     filters.queue = queueInput.value.trim();
+    filters.tag = tagInput.value.trim();
     filters.minEscalation = escalationInput.value.trim();
     filters.slaBreached = breachedSelect.value;
     load(false);
     follow();
   });
   more.addEventListener('click', () => load(true));
-  claimButton.addEventListener('click', async () => {
+  const mayClaim = hasRole(me, 'REVIEWER', 'SENIOR_REVIEWER');
+  async function claim() {
+    if (claimButton.disabled) return;
     claimButton.disabled = true;
     try {
-      const data = await gql(CLAIM, { queue: filters.queue || null });
-      if (data.claimNextAppeal) {
-        announce(`Claimed ${data.claimNextAppeal.reference}.`);
-        navigate(`#/case/${encodeURIComponent(data.claimNextAppeal.id)}`);
-        return;
-      }
+      if (await claimNext(filters.queue, { announce, navigate })) return;
       showError(`Nothing to claim in ${filters.queue || 'the default queue'}.`);
     } catch (err) {
       showError(`Claiming failed: ${err.message}`);
     } finally {
-      claimButton.disabled = false;
+      claimButton.disabled = !mayClaim;
     }
-  });
+  }
+  claimButton.addEventListener('click', claim);
+  const stopKeys = screenShortcuts([
+    mayClaim && { key: 'n', label: 'Claim the next case of this queue', run: claim },
+  ]);
 
   const ticker = setInterval(tick, 1000);
   load(false);
@@ -202,5 +210,6 @@ export function render(container, { announce, navigate, me }) {
     clearInterval(ticker);
     clearTimeout(reloadTimer);
     stopLive();
+    stopKeys();
   };
 }

@@ -1,7 +1,9 @@
-//! The reviewer console: its HTTP serving and security headers, and an end-to-end flow in
+//! The reviewer console: its HTTP serving and security headers, and end-to-end flows in
 //! headless Chromium driven over WebDriver: sign in, claim, read a case whose message is
 //! hostile HTML, decide, watch a second reviewer's queue update live, run a bulk restore to
-//! 100 %, and open the transparency screen. Screenshots land in `target/console-screenshots/`.
+//! 100 %, and open the transparency screen; and triage by hand an appeal that came in over
+//! SMTP, then claim it and the next case from the keyboard. Screenshots land in
+//! `target/console-screenshots/`.
 
 #[allow(dead_code)]
 mod api;
@@ -10,8 +12,11 @@ mod webdriver;
 use std::path::PathBuf;
 
 use api::{config_for, enforcement, TestApp, FILE, RECORD, TRIAGE};
+use lettre::address::Envelope;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use redress_core::Role;
 use serde_json::{json, Value};
+use thirtyfour::Key;
 use webdriver::{Browser, Driver};
 
 /// Text an appellant might send to get script into a reviewer's browser.
@@ -19,6 +24,13 @@ const HOSTILE_BODY: &str = "<script>window.__pwned = 'script'</script><img src=x
 const HOSTILE_SUBJECT: &str = "<b onmouseover=\"window.__pwned = 'subject'\">Appeal</b>";
 const MISFIRED_RULE: &str = "rule-misfire-42";
 const WAVE: usize = 5;
+
+/// An appeal by mail from an address an account is registered to, with no
+/// Authentication-Results a trusted server wrote: filed unverified, the account only claimed.
+const MAIL_SENDER: &str = "maria.lopez@example.org";
+const MAIL_BODY: &str = "My account was deactivated, but I only saved that pin.";
+/// The queue the triager routes mail to; an SLA rule makes it a configured queue.
+const MAIL_QUEUE: &str = "mail-appeals";
 
 /// One browser flow at a time: two Chromium profiles are plenty for a small machine.
 static BROWSERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -81,6 +93,85 @@ async fn record_wave(app: &TestApp) {
         })
         .collect();
     app.ok(&platform, RECORD, json!({"e": wave})).await;
+}
+
+/// Sends `MAIL_BODY` from `MAIL_SENDER` through the service's SMTP listener; returns the
+/// appeal's id and reference from the `250 ... RDR-...` answer.
+async fn mail_appeal(app: &TestApp) -> (String, String) {
+    let raw = format!(
+        "From: Maria Lopez <{MAIL_SENDER}>\r\nTo: appeals@redress.test\r\nSubject: Please restore my account\r\nMessage-ID: <triage-1@mail.example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{MAIL_BODY}\r\n"
+    );
+    let envelope = Envelope::new(
+        Some(MAIL_SENDER.parse().expect("from")),
+        vec!["appeals@redress.test".parse().expect("to")],
+    )
+    .expect("envelope");
+    let smtp = app.app.smtp_addr.expect("SMTP is on");
+    let client = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.ip().to_string())
+        .port(smtp.port())
+        .build();
+    let answer = client
+        .send_raw(&envelope, raw.as_bytes())
+        .await
+        .expect("accepted")
+        .message()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let reference = answer.rsplit(' ').next().expect("reference").to_owned();
+    let stored = app
+        .app
+        .state
+        .engine
+        .appeal_by_reference(
+            &reference
+                .parse()
+                .unwrap_or_else(|_| panic!("no reference in {answer:?}")),
+        )
+        .await
+        .expect("the mailed appeal");
+    (stored.id.to_string(), reference)
+}
+
+/// Claims with the screen's claim button until `appeal_id` opens. On PostgreSQL a claim
+/// skips a row another transaction holds locked (`SKIP LOCKED`), so a claim right after a
+/// change can find nothing; the reviewer would see "Nothing to claim" and try again.
+async fn claim_until_open<F, Fut>(browser: &Browser, appeal_id: &str, claim: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let opened = format!("#screen[data-appeal-id='{appeal_id}'] pre.message-body");
+    claim().await;
+    for _ in 0..5 {
+        let outcome = browser
+            .wait_until(
+                "the claim to open a case or find nothing",
+                &format!(
+                    "if (document.querySelector(\"{opened}\")) return 'opened'; \
+                     const notices = [...document.querySelectorAll('[role=alert], .notice')].map((n) => n.textContent).join(' '); \
+                     return /Nothing (left )?to claim/.test(notices) ? 'nothing' : null;"
+                ),
+            )
+            .await;
+        if outcome == json!("opened") {
+            return;
+        }
+        browser.execute("document.querySelectorAll('.notice').forEach((n) => { n.textContent = ''; n.hidden = true; })").await;
+        claim().await;
+    }
+    browser.wait(&opened).await;
+}
+
+/// The `appeal`'s fields as the API returns them to `token`.
+async fn read_appeal(app: &TestApp, token: &str, id: &str, fields: &str) -> Value {
+    let data = app
+        .ok(
+            token,
+            &format!("query($id: ID!) {{ appeal(id: $id) {{ {fields} }} }}"),
+            json!({"id": id}),
+        )
+        .await;
+    data["appeal"].clone()
 }
 
 async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
@@ -438,6 +529,190 @@ redress_engine::backend_tests! {
         }
         rita.quit().await;
         sam.quit().await;
+        drop(driver);
+        app.stop().await;
+        db.cleanup().await;
+    }
+    async fn a_mailed_appeal_is_triaged_by_hand_then_claimed_from_the_keyboard(db) {
+        if !webdriver::available("console triage flow") {
+            db.cleanup().await;
+            return;
+        }
+        let _one_at_a_time = BROWSERS.lock().await;
+        let mut config = config_for(&db);
+        config.appeals.sla_rules = vec![redress_engine::settings::SlaRule {
+            queue: MAIL_QUEUE.to_owned(),
+            priority: None,
+            policy: redress_core::SlaPolicy {
+                time_to_triage: chrono::TimeDelta::hours(2),
+                time_to_decision: chrono::TimeDelta::hours(24),
+                warn_fraction: 0.8,
+            },
+        }];
+        let clock = redress_engine::ManualClock::new(chrono::Utc::now());
+        let app = TestApp {
+            app: redress::app::start_with_clock(config.clone(), std::sync::Arc::new(clock.clone()))
+                .await
+                .expect("start"),
+            clock,
+            config,
+            http: reqwest::Client::new(),
+        };
+        let platform = app.token("platform", &[Role::Integration]);
+        let mut maria = enforcement("acct-maria", "spam");
+        maria["accountEmail"] = json!(MAIL_SENDER);
+        app.ok(&platform, RECORD, json!({"e": [maria]})).await;
+        let (mailed_id, mailed_reference) = mail_appeal(&app).await;
+        // Filed later through the API, for an account the platform vouches for.
+        let second = api::file_appeal(&app, "acct-second", "spam").await;
+        let second_id = second["id"].as_str().expect("id").to_owned();
+        let shots = screenshots();
+        let backend = redress_engine::db::backend_name(app.app.state.engine.db());
+
+        let driver = Driver::launch().await;
+        let browser = driver.browser("tina").await;
+        // Without live updates a change by someone else stays unseen until the triage is sent.
+        browser.drop_websockets().await;
+        let tina = app.token("tina", &[Role::Triager]);
+        sign_in(&browser, &app, &tina).await;
+
+        // `?` lists the shortcuts; Escape closes the list.
+        browser.wait("#screen h1").await;
+        browser.press("?").await;
+        browser.wait("dialog#shortcuts[open]").await;
+        let listed = browser.text("#shortcuts-list").await;
+        for shortcut in ["Go to triage", "Find a case by its reference", "Show these shortcuts"] {
+            assert!(listed.contains(shortcut), "{listed}");
+        }
+        browser.press(Key::Escape).await;
+        browser.wait_until("the help to close", "return !document.getElementById('shortcuts').open").await;
+
+        // `t` opens triage: the filed appeals, oldest first, with the claimed account.
+        browser.press("t").await;
+        browser.wait("table.filed[data-loaded]").await;
+        let mailed_row = format!("table.filed tr[data-appeal-id='{mailed_id}']");
+        browser.wait(&mailed_row).await;
+        assert_eq!(
+            browser.execute("return [...document.querySelectorAll('table.filed tbody tr')].map((row) => row.dataset.appealId)").await,
+            json!([mailed_id, second_id]),
+            "oldest first"
+        );
+        assert_eq!(browser.text(&format!("{mailed_row} td.account")).await, "acct-maria (claimed, not linked)");
+        let concerns = browser.text(&format!("{mailed_row} td.enforcement")).await;
+        assert!(concerns.contains("account deactivation · spam"), "{concerns}");
+        assert!(concerns.contains("model classifier-v7"), "{concerns}");
+        assert!(concerns.contains("automated detection fully, decision fully"), "{concerns}");
+
+        // A key typed into a field is text: `n` in the search box does not open a case.
+        browser.click("#find-reference").await;
+        browser.press("n").await;
+        assert_eq!(browser.execute("return [window.location.hash, document.getElementById('find-reference').value]").await, json!(["#/triage", "n"]));
+        browser.execute("const box = document.getElementById('find-reference'); box.value = ''; box.blur();").await;
+
+        // Triage next opens the oldest: the evidence, then the form.
+        browser.click("#triage-next").await;
+        browser.wait(&format!("#screen[data-appeal-id='{mailed_id}'] form.triage-form")).await;
+        assert_eq!(browser.text("#screen h1").await, format!("Triage {mailed_reference}"));
+        let identity = browser.text("section.identity-evidence").await;
+        assert!(identity.contains("no: nobody has vouched for the sender yet"), "{identity}");
+        assert!(identity.contains(MAIL_SENDER), "{identity}");
+        assert!(identity.contains("acct-maria (deactivated), not linked"), "{identity}");
+        assert!(browser.text("section.enforcement").await.contains("Against the account the sender claims (acct-maria)"));
+        assert_eq!(browser.text("pre.message-body").await, MAIL_BODY);
+        assert_eq!(
+            browser.execute("return [...document.querySelectorAll('#triage-queue option')].map((option) => option.value)").await,
+            json!(["general", "senior", MAIL_QUEUE]),
+            "the configured queues are offered"
+        );
+        browser.select("#triage-priority", "HIGH").await;
+        browser.select("#triage-queue", MAIL_QUEUE).await;
+        let deadlines = browser.text("#triage-deadlines").await;
+        assert_eq!(deadlines, format!("In {MAIL_QUEUE} at high priority: decision due 24 h after filing (triage within 2 h)."));
+        browser.type_into("#triage-tags", "mail, unverified-sender, mail").await;
+        browser.click("#triage-verified").await;
+        assert_accessible(&browser, "triage").await;
+        browser.execute("window.scrollTo(0, 0)").await;
+        browser.screenshot(&shots.join(format!("triage-{backend}.png"))).await;
+
+        // Someone else changes the case first: the triage is refused in words, the choices stay.
+        let seen: i64 = browser.execute("return document.getElementById('screen').dataset.version").await
+            .as_str().expect("version").parse().expect("number");
+        app.ok(
+            &tina,
+            r"mutation($id: ID!, $v: Int!, $t: String!) { addNote(id: $id, expectedVersion: $v, text: $t) { version } }",
+            json!({"id": mailed_id, "v": seen, "t": "asked the platform about the pin"}),
+        ).await;
+        browser.click("form.triage-form button[type=submit]").await;
+        browser.wait("#triage-notice.conflict").await;
+        assert!(browser.text("#triage-notice").await.contains("Someone else changed this case first"));
+        browser.wait_until(
+            "the fresh version after the conflict",
+            &format!("return document.getElementById('screen').dataset.version === '{}'", seen + 1),
+        ).await;
+        assert_eq!(
+            browser.execute("return ['#triage-priority', '#triage-queue', '#triage-tags'].map((s) => document.querySelector(s).value).concat(document.querySelector('#triage-verified').checked)").await,
+            json!(["HIGH", MAIL_QUEUE, "mail, unverified-sender, mail", true])
+        );
+
+        // Sent again it goes through, and the next filed appeal opens by itself.
+        browser.click("form.triage-form button[type=submit]").await;
+        browser.wait(&format!("#screen[data-appeal-id='{second_id}'] form.triage-form")).await;
+        let outcome = browser.text("#triage-outcome").await;
+        assert_eq!(outcome, format!("{mailed_reference} triaged: high priority in {MAIL_QUEUE}, tagged mail, unverified-sender."));
+        let triaged = read_appeal(&app, &tina, &mailed_id, "state priority queue tags identityVerified").await;
+        assert_eq!(triaged, json!({"state": "TRIAGED", "priority": "HIGH", "queue": MAIL_QUEUE, "tags": ["mail", "unverified-sender"], "identityVerified": true}));
+
+        // The second one: `t` moves to the form.
+        browser.select("#triage-queue", MAIL_QUEUE).await;
+        browser.type_into("#triage-tags", "platform").await;
+        browser.execute("document.activeElement.blur()").await;
+        browser.press("t").await;
+        assert_eq!(browser.execute("return document.activeElement.id").await, json!("triage-priority"));
+        browser.click("form.triage-form button[type=submit]").await;
+        browser.wait("table.filed[data-loaded] td.empty").await;
+        assert!(browser.text("#triage-outcome").await.starts_with("RDR-"));
+        assert_eq!(browser.text("table.filed td.empty").await, "Nothing is waiting for triage.");
+
+        // A reviewer finds the mail by its tag in the queue and claims it with Claim next.
+        browser.click("#sign-out").await;
+        sign_in(&browser, &app, &app.token("rita", &[Role::Reviewer])).await;
+        browser.wait("table.appeals[data-loaded]").await;
+        browser.execute("document.querySelector('form.filters input[name=queue]').value = ''").await;
+        browser.type_into("form.filters input[name=queue]", MAIL_QUEUE).await;
+        browser.type_into("form.filters input[name=tag]", "unverified-sender").await;
+        browser.click("form.filters button[type=submit]").await;
+        browser.wait_until(
+            "the tag filter to leave only the mailed appeal",
+            &format!("return [...document.querySelectorAll('table.appeals tbody tr')].map((row) => row.dataset.appealId).join() === '{mailed_id}'"),
+        ).await;
+        assert_eq!(
+            browser.execute(&format!("return [...document.querySelectorAll(\"tr[data-appeal-id='{mailed_id}'] td.tags .tag\")].map((tag) => tag.textContent)")).await,
+            json!(["mail", "unverified-sender"])
+        );
+        claim_until_open(&browser, &mailed_id, || browser.click("#claim-next")).await;
+        assert_eq!(browser.text("#screen h1").await, format!("Case {mailed_reference}"));
+        assert_eq!(
+            browser.execute("return document.querySelector('section[aria-labelledby=summary-title]').textContent.includes('Assigneerita')").await,
+            json!(true)
+        );
+        assert_eq!(browser.text("li.message.inbound pre.message-body").await, MAIL_BODY);
+
+        // Deciding offers the next case; `n` claims it.
+        browser.type_into("form[data-action=decideAppeal] textarea[name=reasons]", "The account saved the pin; it did not create it.").await;
+        browser.click("form[data-action=decideAppeal] button[type=submit]").await;
+        browser.wait("#claim-next-after").await;
+        assert_eq!(browser.execute("return document.activeElement.id").await, json!("claim-next-after"));
+        claim_until_open(&browser, &second_id, || browser.press("n")).await;
+        assert_eq!(read_appeal(&app, &tina, &second_id, "assignee").await, json!({"assignee": "rita"}));
+
+        let problems: Vec<String> = browser
+            .log()
+            .await
+            .into_iter()
+            .filter(|line| line.contains("SEVERE") || line.contains("Content Security Policy"))
+            .collect();
+        assert!(problems.is_empty(), "the browser logged: {problems:?}");
+        browser.quit().await;
         drop(driver);
         app.stop().await;
         db.cleanup().await;

@@ -3,16 +3,152 @@
 #[allow(dead_code)]
 mod api;
 
-use api::{file_appeal, TestApp, FILE, TRIAGE};
+use api::{file_appeal, TestApp, FILE, RECORD, TRIAGE};
 use redress_core::Role;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const APPEAL: &str = r"query($id: ID!) { appeal(id: $id) { id reference state version queue priority contact
     account { id email status enforcements { policy contentRelation } }
     enforcement { policy sourceId automatedDecision statement }
     events { version kind actorKind actorId } messages { direction sender body } } }";
 
+const TRIAGE_TAGGED: &str = r"mutation($id: ID!, $v: Int!, $q: String, $tags: [String!]!) { triageAppeal(id: $id, expectedVersion: $v, input: {priority: NORMAL, queue: $q, tags: $tags, identityVerified: true}) { version tags } }";
+
+/// A tag that is no word: quotes, a wildcard of `LIKE`, JSON syntax and non-ASCII letters.
+const ODD_TAG: &str = r#"o'brien "ünï" %_ ["x"]"#;
+
+/// Files an appeal for `account` and triages it into `general` with `tags`; returns its id.
+async fn tagged_appeal(app: &TestApp, account: &str, tags: &[&str]) -> String {
+    let appeal = file_appeal(app, account, "spam").await;
+    let triager = app.token("tina", &[Role::Triager]);
+    let triaged = app
+        .ok(
+            &triager,
+            TRIAGE_TAGGED,
+            json!({"id": appeal["id"], "v": appeal["version"], "q": "general", "tags": tags}),
+        )
+        .await;
+    assert_eq!(triaged["triageAppeal"]["tags"], json!(tags));
+    appeal["id"].as_str().expect("id").to_owned()
+}
+
+/// The ids `appeals(filter)` lists, page by page of `page`.
+async fn listed(app: &TestApp, filter: Value, page: usize) -> Vec<String> {
+    let reader = app.token("rita", &[Role::Reviewer]);
+    let mut ids = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = app
+            .ok(
+                &reader,
+                r"query($f: AppealFilterInput, $n: Int, $after: String) { appeals(filter: $f, first: $n, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } } }",
+                json!({"f": filter, "n": page, "after": after}),
+            )
+            .await;
+        let connection = &data["appeals"];
+        ids.extend(
+            connection["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .map(|node| node["id"].as_str().expect("id").to_owned()),
+        );
+        if connection["pageInfo"]["hasNextPage"] != json!(true) {
+            return ids;
+        }
+        after = connection["pageInfo"]["endCursor"].clone();
+    }
+}
+
 redress_engine::backend_tests! {
+    async fn the_queue_filters_by_every_tag_asked_for(test) {
+        let app = TestApp::start(&test).await;
+        let spam_minor = tagged_appeal(&app, "acct-t1", &["spam", "minor"]).await;
+        let spam = tagged_appeal(&app, "acct-t2", &["spam"]).await;
+        let untagged = tagged_appeal(&app, "acct-t3", &[]).await;
+        let odd = tagged_appeal(&app, "acct-t4", &[ODD_TAG, "spam"]).await;
+        let filed = file_appeal(&app, "acct-t5", "spam").await["id"].as_str().expect("id").to_owned();
+
+        assert_eq!(listed(&app, json!({"tags": ["spam"]}), 20).await, [spam_minor.as_str(), spam.as_str(), odd.as_str()]);
+        assert_eq!(listed(&app, json!({"tags": ["spam"]}), 1).await, [spam_minor.as_str(), spam.as_str(), odd.as_str()], "paged");
+        assert_eq!(listed(&app, json!({"tags": ["spam", "minor"]}), 20).await, [spam_minor.as_str()]);
+        assert_eq!(listed(&app, json!({"tags": ["minor"], "queue": "general", "states": ["TRIAGED"]}), 20).await, [spam_minor.as_str()]);
+        assert_eq!(listed(&app, json!({"tags": [ODD_TAG]}), 20).await, [odd.as_str()]);
+        assert_eq!(listed(&app, json!({"tags": []}), 20).await, [spam_minor.as_str(), spam.as_str(), untagged.as_str(), odd.as_str(), filed.as_str()]);
+        // Whole tags only: no prefixes, no patterns, no JSON.
+        for near_miss in ["spa", "Spam", "%", "_", "[\"spam\"]", "o'brien"] {
+            assert_eq!(listed(&app, json!({"tags": [near_miss]}), 20).await, [] as [&str; 0], "{near_miss}");
+        }
+        assert_eq!(listed(&app, json!({"tags": ["spam"], "queue": "senior"}), 20).await, [] as [&str; 0]);
+        app.stop().await;
+        test.cleanup().await;
+    }
+
+    async fn triage_names_the_field_it_refuses_and_offers_the_configured_queues(test) {
+        let mut config = api::config_for(&test);
+        config.appeals.sla_rules = vec![redress_engine::settings::SlaRule {
+            queue: "csam".to_owned(),
+            priority: Some(redress_core::Priority::Urgent),
+            policy: redress_core::SlaPolicy {
+                time_to_triage: chrono::TimeDelta::minutes(30),
+                time_to_decision: chrono::TimeDelta::hours(4),
+                warn_fraction: 0.5,
+            },
+        }];
+        let app = TestApp::start_with(config).await;
+        let triager = app.token("tina", &[Role::Triager]);
+        let queues = app.ok(&triager, "{ configuredQueues { name isDefault isSenior sla { priority timeToTriageSeconds timeToDecisionSeconds } } }", json!({})).await;
+        let queues = queues["configuredQueues"].as_array().expect("queues");
+        let names: Vec<&str> = queues.iter().map(|queue| queue["name"].as_str().expect("name")).collect();
+        assert_eq!(names, ["general", "senior", "csam"]);
+        assert_eq!((queues[0]["isDefault"].clone(), queues[1]["isSenior"].clone()), (json!(true), json!(true)));
+        assert_eq!(queues[2]["sla"][3], json!({"priority": "URGENT", "timeToTriageSeconds": 1800, "timeToDecisionSeconds": 14400}));
+        assert_eq!(queues[2]["sla"][0]["timeToDecisionSeconds"], 48 * 3600, "other priorities keep the default");
+
+        let appeal = file_appeal(&app, "acct-f", "spam").await;
+        for (queue, tags, field) in [("   ", json!(["spam"]), "queue"), ("general", json!(["spam", " "]), "tags")] {
+            let (_, body) = app.post(Some(&triager), TRIAGE_TAGGED, json!({"id": appeal["id"], "v": 1, "q": queue, "tags": tags})).await;
+            let error = &body["errors"][0];
+            assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+            assert_eq!(error["extensions"]["field"], field, "{body}");
+            assert!(error["message"].as_str().expect("message").starts_with(&format!("invalid {field}: ")), "{body}");
+        }
+        let read = app.ok(&triager, "query($id: ID!) { appeal(id: $id) { state version } }", json!({"id": appeal["id"]})).await;
+        assert_eq!(read["appeal"], json!({"state": "FILED", "version": 1}), "nothing changed");
+        app.stop().await;
+        test.cleanup().await;
+    }
+
+    async fn an_unlinked_sender_shows_the_account_their_address_belongs_to(test) {
+        let app = TestApp::start(&test).await;
+        let platform = app.token("platform", &[Role::Integration]);
+        app.ok(&platform, RECORD, json!({"e": [api::enforcement("acct-claimed", "spam")]})).await;
+        let filed = app.ok(&platform, FILE, json!({"i": {
+            "requestId": "req-unlinked", "sender": "ACCT-claimed@example.test", "body": "it was me"
+        }})).await;
+        let id = filed["fileAppeal"]["appeal"]["id"].clone();
+        let query = "query($id: ID!) { appeal(id: $id) { identityVerified account { id } claimedAccount { id status enforcements { policy } } } }";
+
+        let triager = app.token("tina", &[Role::Triager]);
+        let read = app.ok(&triager, query, json!({"id": id})).await;
+        assert_eq!(read["appeal"], json!({
+            "identityVerified": false,
+            "account": null,
+            "claimedAccount": {"id": "acct-claimed", "status": "deactivated", "enforcements": [{"policy": "spam"}]},
+        }));
+        let admin = app.token("ada", &[Role::Admin]);
+        let read = app.ok(&admin, query, json!({"id": id})).await;
+        assert!(read["appeal"]["claimedAccount"].is_null(), "personal data: {read}");
+
+        let stranger = app.ok(&platform, FILE, json!({"i": {
+            "requestId": "req-stranger", "sender": "nobody@example.test", "body": "hello"
+        }})).await;
+        let read = app.ok(&triager, query, json!({"id": stranger["fileAppeal"]["appeal"]["id"]})).await;
+        assert!(read["appeal"]["claimedAccount"].is_null(), "{read}");
+        app.stop().await;
+        test.cleanup().await;
+    }
+
     async fn the_platform_files_and_a_triager_triages_over_http(test) {
         let app = TestApp::start(&test).await;
         let appeal = file_appeal(&app, "acct-1", "spam").await;

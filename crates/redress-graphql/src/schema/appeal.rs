@@ -3,6 +3,7 @@
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use redress_core::Deadline;
+use redress_engine::repo::registry;
 use redress_engine::{Engine, StoredAppeal};
 
 use crate::error::OrApiError;
@@ -146,6 +147,21 @@ impl AppealNode {
         };
         let engine = ctx.data::<Engine>()?;
         Ok(engine.account(account_id).await.or_api()?.map(AccountNode))
+    }
+
+    /// The account registered to the contact address, as evidence for triage: an email
+    /// appeal is linked to it (`account`) only when a trusted server vouched for the
+    /// sender, so an unverified sender's appeal shows here whom they claim to be. Personal
+    /// data: null for roles without access.
+    async fn claimed_account(&self, ctx: &Context<'_>) -> Result<Option<AccountNode>> {
+        let Some(contact) = self.0.contact.as_deref().filter(|_| rbac::sees_pii(ctx)) else {
+            return Ok(None);
+        };
+        let engine = ctx.data::<Engine>()?;
+        Ok(registry::find_account_by_email(engine.db(), contact)
+            .await
+            .or_api()?
+            .map(AccountNode))
     }
 
     /// The enforcement appealed against, with its statement of reasons.

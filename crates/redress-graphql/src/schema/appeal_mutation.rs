@@ -62,6 +62,13 @@ impl AppealMutation {
         input: TriageInput,
     ) -> Result<AppealNode> {
         rbac::authorize(ctx, "triageAppeal").or_api()?;
+        if input.tags.iter().any(|tag| tag.trim().is_empty()) {
+            return Err(ApiError::invalid_field(
+                "tags",
+                "invalid tags: a tag must not be blank",
+            ))
+            .or_api();
+        }
         let engine = ctx.data::<Engine>()?;
         let current = engine.appeal(parse_id(&id)?).await.or_api()?;
         let four_eyes = current.appeal.four_eyes || needs_four_eyes(engine, &current).await?;

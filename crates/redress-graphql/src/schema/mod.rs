@@ -14,6 +14,7 @@ mod ids;
 mod intake_mutation;
 mod me;
 mod queue;
+mod queue_settings;
 mod registry;
 mod timeline;
 mod transparency;
@@ -35,6 +36,7 @@ pub use timeline::{EventNode, MessageNode};
 pub struct QueryRoot(
     appeal_query::AppealQuery,
     queue::QueueQuery,
+    queue_settings::QueueSettingsQuery,
     me::MeQuery,
     dead_letters::DeadLetterQuery,
     bulk_restore::BulkRestoreQuery,

@@ -33,6 +33,9 @@ pub struct AppealFilterInput {
     pub filed_from: Option<DateTime<Utc>>,
     pub filed_before: Option<DateTime<Utc>>,
     pub sla_breached: Option<bool>,
+    /// Appeals carrying every one of these tags.
+    #[graphql(default)]
+    pub tags: Vec<String>,
 }
 
 impl From<AppealFilterInput> for AppealFilter {
@@ -48,6 +51,7 @@ impl From<AppealFilterInput> for AppealFilter {
             filed_from: input.filed_from,
             filed_before: input.filed_before,
             sla_breached: input.sla_breached,
+            tags: input.tags,
         }
     }
 }

@@ -8,6 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+use thirtyfour::components::SelectElement;
 use thirtyfour::prelude::*;
 use thirtyfour::LoggingPrefsLogLevel;
 
@@ -233,6 +234,27 @@ impl Browser {
         .await;
         if typed.is_none() {
             self.fail(&format!("typing into `{css}`")).await;
+        }
+    }
+
+    /// Presses `keys` on whatever has the focus, as someone at the keyboard would.
+    pub async fn press(&self, keys: impl Into<TypingData>) {
+        let pressed = self.session.action_chain().send_keys(keys).perform().await;
+        if let Err(error) = pressed {
+            panic!("pressing keys: {error}");
+        }
+    }
+
+    /// Chooses the option whose value is `value` in the `<select>` matching `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        let chosen = poll(|| async {
+            let element = self.find(css).await?;
+            let select = SelectElement::new(&element).await.ok()?;
+            select.select_by_value(value).await.ok()
+        })
+        .await;
+        if chosen.is_none() {
+            self.fail(&format!("choosing {value:?} in `{css}`")).await;
         }
     }
 

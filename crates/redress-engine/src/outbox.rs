@@ -13,9 +13,6 @@ use uuid::Uuid;
 
 use crate::repo::appeals::StoredAppeal;
 use crate::repo::outbox::OutboxItem;
-use crate::restoration::bulk::DryRun;
-use crate::restoration::selector::Selector;
-use crate::transparency::sources::EnforcementSource;
 
 /// A payload and the topic it is queued under.
 pub trait Topic: Serialize + DeserializeOwned + Debug + Send + Sync + 'static {
@@ -195,31 +192,6 @@ pub struct HandleConfirmation {
 
 impl Topic for HandleConfirmation {
     const NAME: &'static str = "handle_confirmation";
-}
-
-/// `enforcement_incident`: the admins hear that a source's enforcements are overturned
-/// too often, with the bulk restore that would undo them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IncidentNotice {
-    pub incident_id: Uuid,
-    pub source: EnforcementSource,
-    pub decided: u64,
-    pub overturned: u64,
-    pub lower_bound: f64,
-    pub threshold: f64,
-    pub bulk_restore: IncidentBulkRestore,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IncidentBulkRestore {
-    pub selector: Selector,
-    pub dry_run_accounts: u64,
-    #[serde(default)]
-    pub dry_run: Option<DryRun>,
-}
-
-impl Topic for IncidentNotice {
-    const NAME: &'static str = "enforcement_incident";
 }
 
 /// The item an effect of the core calls for, on the appeal as the event left it; a notice

@@ -1,6 +1,7 @@
 //! Transparency: overturn rates per enforcement source and the incidents they raise.
 
 pub mod disputes;
+pub mod incident_notice;
 pub mod incidents;
 pub mod report;
 pub mod sources;
@@ -15,6 +16,7 @@ use uuid::Uuid;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::transact::Retry;
+pub use incident_notice::{IncidentBulkRestore, IncidentNotice};
 pub use incidents::{DetectorSettings, Incident};
 pub use report::TransparencyReport;
 pub use sources::{EnforcementSource, SourceOutcomes};

@@ -19,6 +19,7 @@ use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::events;
 use crate::repo::messages::{self, Direction, NewMessage};
 use crate::settings::EngineSettings;
+use crate::transact::TransactionError;
 
 /// Longest text the status page accepts in one go.
 pub const MAX_INFORMATION_LEN: usize = 10_000;
@@ -69,6 +70,15 @@ pub enum StatusError {
     InvalidInput(String),
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+impl TransactionError for StatusError {
+    fn engine_error(&self) -> Option<&EngineError> {
+        match self {
+            StatusError::Engine(err) => Some(err),
+            _ => None,
+        }
+    }
 }
 
 /// The appeal behind `reference` if `token` is its token.

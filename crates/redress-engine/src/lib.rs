@@ -6,6 +6,7 @@
 //! [`repo`] take the connection, so a caller that needs a wider transaction owns it.
 
 mod announce;
+pub mod appeal_window;
 pub mod changes;
 pub mod clock;
 pub mod commands;
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod entity;
 pub mod error;
 pub mod filing;
+pub mod hooks;
 pub mod mail_id;
 pub mod outbox;
 pub mod query;
@@ -25,6 +27,7 @@ pub mod queue;
 pub mod repo;
 pub mod restoration;
 pub mod settings;
+pub mod standard;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod text;
@@ -39,6 +42,7 @@ pub use correspondence::Recorded;
 pub use engine::Engine;
 pub use error::EngineError;
 pub use filing::{Filing, IncomingAppeal};
+pub use hooks::{Hooks, InTransaction};
 pub use mail_id::MessageIdSigner;
 pub use repo::appeals::StoredAppeal;
 pub use settings::EngineSettings;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::commands::record;
 use crate::entity::appeal_status_token::{self, Entity as StatusTokens};
 use crate::error::EngineError;
+use crate::hooks::{NewCase, NewCaseContributor};
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::events;
 use crate::repo::messages::{self, Direction, NewMessage};
@@ -44,8 +45,25 @@ fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// Issues every new case its token: the acknowledgement carries it in clear, and the
+/// filing's batch stores its hash.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IssueStatusTokens;
+
+impl NewCaseContributor for IssueStatusTokens {
+    fn contribute(&self, case: &mut NewCase<'_>) {
+        let token = new_token();
+        let Some(acknowledgement) = case.acknowledgement_mut() else {
+            return;
+        };
+        acknowledgement.status_token = Some(token.clone());
+        let stored = store_token_statement(case.backend(), case.appeal().id, &token, case.now());
+        case.write(stored);
+    }
+}
+
 /// Stores the hash of the appeal's token, in the filing's transaction.
-pub(crate) fn store_token_statement(
+fn store_token_statement(
     backend: DbBackend,
     appeal_id: Uuid,
     token: &str,

@@ -4,6 +4,10 @@
 //! and workers issue core commands through [`Engine::apply`], and each of those writes the
 //! appeal row, its events and its outbox items in one transaction. Repository functions in
 //! [`repo`] take the connection, so a caller that needs a wider transaction owns it.
+//!
+//! Rules beyond the core's plug into that path through [`hooks`], registered when the
+//! engine is built; [`restoration`] and [`transparency`] depend on the core, never the other
+//! way round, and [`standard`] composes the rules every deployment runs.
 
 mod announce;
 pub mod appeal_window;

@@ -1,12 +1,13 @@
 //! Applying a command to a stored appeal: the one path every state change takes.
 
 use chrono::{DateTime, Utc};
-use redress_core::{effects_of, transition, Actor, Command, Event, EventKind};
+use redress_core::{effects_of, transition, Actor, Command, Event};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::changes::{self, AppealChange};
 use crate::error::EngineError;
+use crate::hooks::{InTransaction, NewCase, RecordedCommand};
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::events;
 use crate::repo::messages::{self, NewMessage};
@@ -25,40 +26,28 @@ pub struct Applied {
 }
 
 /// Loads the appeal, checks the caller's expected version, runs the core transition, and
-/// writes row + events + outbox items through `conn`. The caller commits.
-#[tracing::instrument(skip(conn, settings, command, actor), fields(command = command.name()))]
-pub async fn apply_command<C: ConnectionTrait>(
-    conn: &C,
-    settings: &EngineSettings,
+/// writes row + events + outbox items in `cx`'s transaction, then runs the decision
+/// observers. The caller commits.
+#[tracing::instrument(skip(cx, command, actor), fields(command = command.name()))]
+pub async fn apply_command(
+    cx: &InTransaction<'_>,
     appeal_id: Uuid,
     expected_version: Option<i64>,
     command: &Command,
     actor: &Actor,
-    now: DateTime<Utc>,
 ) -> Result<Applied, EngineError> {
-    let stored = appeals::find(conn, appeal_id).await?;
-    apply_to_loaded(
-        conn,
-        settings,
-        stored,
-        expected_version,
-        command,
-        actor,
-        now,
-    )
-    .await
+    let stored = appeals::find(cx.txn, appeal_id).await?;
+    apply_to_loaded(cx, stored, expected_version, command, actor).await
 }
 
 /// [`apply_command`] on an appeal the caller has just read in this transaction (a claim
 /// reads and locks its row in one statement).
-pub(crate) async fn apply_to_loaded<C: ConnectionTrait>(
-    conn: &C,
-    settings: &EngineSettings,
+pub(crate) async fn apply_to_loaded(
+    cx: &InTransaction<'_>,
     mut stored: StoredAppeal,
     expected_version: Option<i64>,
     command: &Command,
     actor: &Actor,
-    now: DateTime<Utc>,
 ) -> Result<Applied, EngineError> {
     let appeal_id = stored.id;
     if let Some(expected) = expected_version {
@@ -72,11 +61,17 @@ pub(crate) async fn apply_to_loaded<C: ConnectionTrait>(
     }
     let command = command.clone().without_nul();
     let actor = actor.clone().without_nul();
-    let events = transition::decide(&stored.appeal, &command, &actor, now)?;
+    let events = transition::decide(&stored.appeal, &command, &actor, cx.now)?;
     let queue_before = stored.appeal.queue.clone();
-    record(conn, settings, &mut stored, &events, now).await?;
-    if events.iter().any(|e| matches!(e.kind, EventKind::Upheld)) {
-        crate::transparency::throttle::after_upheld(conn, settings, &stored, now).await?;
+    record(cx.txn, cx.settings, &mut stored, &events, cx.now).await?;
+    let recorded = RecordedCommand {
+        appeal: &stored,
+        events: &events,
+        command: &command,
+        actor: &actor,
+    };
+    for observer in cx.hooks.decision_observers() {
+        observer.observe(cx, &recorded).await?;
     }
     Ok(Applied {
         appeal: stored,
@@ -113,7 +108,7 @@ pub(crate) async fn record_keeping<C: ConnectionTrait>(
     for event in events {
         stored.appeal.apply(event);
         items.extend(
-            outbox_items(stored, event, None)
+            outbox_items(stored, event)
                 .into_iter()
                 .filter(|item| keep(item)),
         );
@@ -129,56 +124,47 @@ pub(crate) async fn record_keeping<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Writes a new appeal from its `Filed` event, with the message that opened it, the event
-/// and its outbox items, all in one batch: one round trip, since filing is the hot path of
-/// an appeal wave. The acknowledgement carries the status-page token, the only
-/// place the token is ever written.
-pub(crate) async fn record_new<C: ConnectionTrait>(
-    conn: &C,
-    settings: &EngineSettings,
+/// Writes a new appeal from its `Filed` event, with the message that opened it, the event,
+/// its outbox items and what the new-case contributors add, all in one batch: one round
+/// trip, since filing is the hot path of an appeal wave.
+pub(crate) async fn record_new(
+    cx: &InTransaction<'_>,
     stored: &StoredAppeal,
     filed: &Event,
     opening_message: NewMessage,
-    status_token: &str,
-    now: DateTime<Utc>,
 ) -> Result<(), EngineError> {
-    let backend = conn.get_database_backend();
-    let items = outbox_items(stored, filed, Some(status_token));
+    let backend = cx.txn.get_database_backend();
+    let mut new_case = NewCase::new(stored, filed, backend, cx.now);
+    for contributor in cx.hooks.new_case_contributors() {
+        contributor.contribute(&mut new_case);
+    }
+    let (items, contributed) = new_case.into_writes();
     let mut batch = WriteBatch::default();
-    batch.push(appeals::insert_statement(backend, stored, settings));
+    batch.push(appeals::insert_statement(backend, stored, cx.settings));
     if let Some(event) =
         events::append_statement(backend, stored.id, 1, std::slice::from_ref(filed))?
     {
         batch.push(event);
     }
     if !items.is_empty() {
-        batch.push(outbox::insert_statement(backend, &items, now));
+        batch.push(outbox::insert_statement(backend, &items, cx.now));
     }
-    batch.push(crate::transparency::status::store_token_statement(
-        backend,
-        stored.id,
-        status_token,
-        now,
-    ));
+    for write in contributed {
+        batch.push(write);
+    }
     batch.push(messages::insert_statement(backend, opening_message));
-    batch.execute(conn).await?;
+    batch.execute(cx.txn).await?;
     if !items.is_empty() {
-        outbox::notify_dispatchers(conn).await?;
+        outbox::notify_dispatchers(cx.txn).await?;
     }
-    changes::notify_in_transaction(conn, &AppealChange::of(stored, None)).await?;
+    changes::notify_in_transaction(cx.txn, &AppealChange::of(stored, None)).await?;
     Ok(())
 }
 
-fn outbox_items(
-    stored: &StoredAppeal,
-    event: &Event,
-    status_token: Option<&str>,
-) -> Vec<OutboxItem> {
+fn outbox_items(stored: &StoredAppeal, event: &Event) -> Vec<OutboxItem> {
     effects_of(&stored.appeal, event)
         .iter()
-        .map(|effect| {
-            crate::outbox::item_for_effect(stored, event.kind.name(), effect, status_token)
-        })
+        .map(|effect| crate::outbox::item_for_effect(stored, event.kind.name(), effect))
         .collect()
 }
 

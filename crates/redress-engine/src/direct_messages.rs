@@ -139,23 +139,26 @@ async fn receive(
     let linked = handles::linked_account(txn, channel, &sender).await?;
     incoming.identity_verified = linked.is_some();
     incoming.account_id = linked;
+    let cx = engine.in_transaction(txn, now);
     let filing = match filing::file_appeal(
-        txn,
-        settings,
+        &cx,
         &Actor::system("intake"),
         incoming.clone(),
-        now,
         rand::random(),
     )
     .await
     {
-        Err(EngineError::AppealsThrottled { account, until }) => {
-            refuse(txn, &incoming, &account, until, now).await?;
-            return Ok(DirectMessageReceipt {
-                filing: Filing::Refused { until },
-                identity_verified: true,
-            });
-        }
+        // A webhook cannot refuse the message: a refusal that ends keeps it on record
+        // without a case and answers the sender by DM (the refusal knows how).
+        Err(EngineError::Refused(refusal)) => match refusal.until() {
+            Some(until) if refusal.answer_unfiled(&cx, &incoming).await? => {
+                return Ok(DirectMessageReceipt {
+                    filing: Filing::Refused { until },
+                    identity_verified: incoming.identity_verified,
+                });
+            }
+            _ => return Err(EngineError::Refused(refusal)),
+        },
         other => other?,
     };
     let verified = incoming.identity_verified;
@@ -169,39 +172,6 @@ async fn receive(
         filing,
         identity_verified: verified,
     })
-}
-
-/// Keeps a throttled account's DM on record without a case, audits the refusal and answers
-/// the sender with the reason: a webhook has no other way to tell them.
-async fn refuse(
-    txn: &DatabaseTransaction,
-    incoming: &IncomingAppeal,
-    account: &str,
-    until: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<(), EngineError> {
-    use crate::transparency::throttle;
-    let recorded =
-        crate::correspondence::record_unfiled(txn, incoming, "refused_throttled", now).await?;
-    let crate::correspondence::Recorded::New(message_id) = recorded else {
-        return Ok(());
-    };
-    let refusal = throttle::Refusal {
-        account_id: account,
-        channel: incoming.channel,
-        sender: &incoming.sender,
-        until,
-    };
-    throttle::audit_refusal(txn, refusal, now).await?;
-    throttle::notify_refusal(
-        txn,
-        incoming.channel,
-        &incoming.sender,
-        message_id,
-        until,
-        now,
-    )
-    .await
 }
 
 /// On PostgreSQL, DMs of one sender are filed one at a time, so two first messages sent
@@ -382,8 +352,7 @@ async fn confirm(
             .as_ref()
             .is_some_and(|e| settings.needs_four_eyes(&e.policy, &e.kind));
         let applied = commands::apply_command(
-            txn,
-            settings,
+            &engine.in_transaction(txn, now),
             appeal.id,
             None,
             &Command::LinkIdentity {
@@ -392,7 +361,6 @@ async fn confirm(
                 four_eyes,
             },
             &Actor::system("social"),
-            now,
         )
         .await?;
         prompt(

@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use redress_core::{Actor, AppealReference, Command, Event};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use crate::announce::{Announcement, Announcer};
@@ -13,25 +14,35 @@ use crate::clock::Clock;
 use crate::commands::{self, Applied};
 use crate::error::EngineError;
 use crate::filing::{self, Filing, IncomingAppeal};
+use crate::hooks::{Hooks, InTransaction};
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::events;
 use crate::settings::EngineSettings;
 use crate::transact::Retry;
 
+/// The use cases over one database. Built with the hooks it runs ([`Engine::with_hooks`]);
+/// `Engine::new` (module `standard`) registers the rules every deployment runs.
 #[derive(Debug, Clone)]
 pub struct Engine {
     db: DatabaseConnection,
     settings: Arc<EngineSettings>,
+    hooks: Arc<Hooks>,
     clock: Arc<dyn Clock>,
     changes: ChangeFeed,
     announcer: Announcer,
 }
 
 impl Engine {
-    pub fn new(db: DatabaseConnection, settings: EngineSettings, clock: Arc<dyn Clock>) -> Self {
+    pub fn with_hooks(
+        db: DatabaseConnection,
+        settings: EngineSettings,
+        clock: Arc<dyn Clock>,
+        hooks: Hooks,
+    ) -> Self {
         Self {
             db,
             settings: Arc::new(settings),
+            hooks: Arc::new(hooks),
             clock,
             changes: ChangeFeed::new(),
             announcer: Announcer::default(),
@@ -58,6 +69,25 @@ impl Engine {
         &self.clock
     }
 
+    pub fn hooks(&self) -> &Hooks {
+        &self.hooks
+    }
+
+    /// `txn` with this engine's settings and hooks, at `now`: what the write-path functions
+    /// and the hooks take.
+    pub fn in_transaction<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        now: DateTime<Utc>,
+    ) -> InTransaction<'a> {
+        InTransaction {
+            txn,
+            settings: &self.settings,
+            hooks: &self.hooks,
+            now,
+        }
+    }
+
     /// Committed appeal changes, for live views.
     pub fn changes(&self) -> &ChangeFeed {
         &self.changes
@@ -80,6 +110,8 @@ impl Engine {
 
     /// Files an appeal. Concurrent deliveries of the same message, or two filings for the
     /// same enforcement, race on unique indexes; the loser retries and sees the winner's row.
+    /// A refused filing is rolled back, so what the refusal leaves on record is written in a
+    /// transaction of its own.
     pub async fn file(
         &self,
         actor: &Actor,
@@ -87,19 +119,16 @@ impl Engine {
     ) -> Result<Filing, EngineError> {
         let result = self
             .transact(Retry::LostRaces, async |txn| {
-                filing::file_appeal(
-                    txn,
-                    &self.settings,
-                    actor,
-                    incoming.clone(),
-                    self.clock.now(),
-                    rand::random(),
-                )
-                .await
+                let cx = self.in_transaction(txn, self.clock.now());
+                filing::file_appeal(&cx, actor, incoming.clone(), rand::random()).await
             })
             .await;
-        if let Err(EngineError::AppealsThrottled { account, until }) = &result {
-            self.audit_refusal(account, &incoming, *until).await?;
+        if let Err(EngineError::Refused(refusal)) = &result {
+            self.transact_once(async |txn| {
+                let cx = self.in_transaction(txn, self.clock.now());
+                refusal.record(&cx, &incoming).await
+            })
+            .await?;
         }
         result
     }
@@ -114,34 +143,10 @@ impl Engine {
         actor: &Actor,
     ) -> Result<Applied, EngineError> {
         self.transact_once(async |txn| {
-            commands::apply_command(
-                txn,
-                &self.settings,
-                appeal_id,
-                expected_version,
-                command,
-                actor,
-                self.clock.now(),
-            )
-            .await
+            let cx = self.in_transaction(txn, self.clock.now());
+            commands::apply_command(&cx, appeal_id, expected_version, command, actor).await
         })
         .await
-    }
-
-    /// Audits a throttled filing in its own transaction: the filing's rolled back.
-    async fn audit_refusal(
-        &self,
-        account: &str,
-        incoming: &IncomingAppeal,
-        until: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), EngineError> {
-        let refusal = crate::transparency::throttle::Refusal {
-            account_id: account,
-            channel: incoming.channel,
-            sender: &incoming.sender,
-            until,
-        };
-        crate::transparency::throttle::audit_refusal(&self.db, refusal, self.clock.now()).await
     }
 
     pub async fn appeal(&self, id: Uuid) -> Result<StoredAppeal, EngineError> {

@@ -12,6 +12,8 @@ use redress_core::TransitionError;
 use sea_orm::DbErr;
 use uuid::Uuid;
 
+use crate::hooks::Refusal;
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
@@ -29,17 +31,10 @@ pub enum EngineError {
     Transition(#[from] TransitionError),
     #[error("{0}")]
     InvalidInput(String),
-    #[error("the time to appeal enforcement {enforcement} ended on {closed_at}: appeals are accepted for {months} months after the notice")]
-    AppealWindowClosed {
-        enforcement: Uuid,
-        closed_at: chrono::DateTime<chrono::Utc>,
-        months: u32,
-    },
-    #[error("{}", crate::transparency::throttle::refusal_text(*until))]
-    AppealsThrottled {
-        account: String,
-        until: chrono::DateTime<chrono::Utc>,
-    },
+    /// A filing gate refused to open the case (the appeal window closed, the account's
+    /// appeals throttled); the message is the gate's, and the gate's type is inside.
+    #[error("{0}")]
+    Refused(Refusal),
     #[error("stored data of {entity} {id} is unreadable: {reason}")]
     Corrupt {
         entity: &'static str,

@@ -9,10 +9,10 @@ use uuid::Uuid;
 use crate::commands::record_new;
 use crate::correspondence;
 use crate::error::EngineError;
+use crate::hooks::{FiledCase, InTransaction, ProposedCase};
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::messages::{self, Direction, NewMessage};
 use crate::repo::registry;
-use crate::settings::EngineSettings;
 use crate::text::WithoutNul;
 
 /// Longest sender or contact a message may have, in bytes: beyond any platform's ids and
@@ -100,9 +100,10 @@ pub enum Filing {
     Appended(StoredAppeal),
     /// This exact message was received before; nothing new was written.
     Duplicate { appeal_id: Option<Uuid> },
-    /// The account's appeals are throttled until `until`: the message is on record without
-    /// a case and the sender is told why. Only channels that cannot answer a refusal
-    /// themselves (DMs) get this; the others get `EngineError::AppealsThrottled`.
+    /// A filing gate refused a new case until `until` (the account's appeals are
+    /// throttled): the message is on record without a case and the sender is told why. Only
+    /// channels that cannot answer a refusal themselves (DMs) get this; the others get
+    /// `EngineError::Refused`.
     Refused { until: DateTime<Utc> },
 }
 
@@ -116,17 +117,17 @@ impl Filing {
     }
 }
 
-/// Files `incoming` through `conn`; the caller owns (and commits) the transaction.
+/// Files `incoming` in `cx`'s transaction; the caller commits. A new case passes the filing
+/// gates before anything is written, and the after-filing hooks once it is recorded.
 /// `reference_seed` supplies the randomness of a new reference.
 #[tracing::instrument(skip_all, fields(channel = %incoming.channel))]
-pub async fn file_appeal<C: ConnectionTrait>(
-    conn: &C,
-    settings: &EngineSettings,
+pub async fn file_appeal(
+    cx: &InTransaction<'_>,
     actor: &Actor,
     incoming: IncomingAppeal,
-    now: DateTime<Utc>,
     reference_seed: u64,
 ) -> Result<Filing, EngineError> {
+    let (conn, settings, now) = (cx.txn, cx.settings, cx.now);
     let incoming = incoming.into_storable()?;
     let actor = &actor.clone().without_nul();
     if let Some(channel_id) = &incoming.channel_message_id {
@@ -152,26 +153,14 @@ pub async fn file_appeal<C: ConnectionTrait>(
         }
     }
 
-    if let Some(enforcement) = &enforcement {
-        if let Some(closed_at) = settings.appeal_window_closes(enforcement.enforced_at) {
-            if now > closed_at {
-                return Err(EngineError::AppealWindowClosed {
-                    enforcement: enforcement.id,
-                    closed_at,
-                    months: settings.appeal_window_months,
-                });
-            }
-        }
-    }
-
-    if let Some(account) = &account_id {
-        if let Some(until) =
-            crate::transparency::throttle::refused_until(conn, settings, account, now).await?
-        {
-            return Err(EngineError::AppealsThrottled {
-                account: account.clone(),
-                until,
-            });
+    let proposed = ProposedCase {
+        incoming: &incoming,
+        account_id: account_id.as_deref(),
+        enforcement: enforcement.as_ref(),
+    };
+    for gate in cx.hooks.filing_gates() {
+        if let Some(refusal) = gate.check(cx, &proposed).await? {
+            return Err(EngineError::Refused(refusal));
         }
     }
 
@@ -199,10 +188,13 @@ pub async fn file_appeal<C: ConnectionTrait>(
             .or_else(|| Some(incoming.sender.clone())),
         appeal,
     };
-    let status_token = crate::transparency::status::new_token();
     let message = inbound_message(&incoming, Uuid::now_v7(), stored.id, now);
-    record_new(conn, settings, &stored, &filed, message, &status_token, now).await?;
-    Ok(Filing::Created(stored))
+    record_new(cx, &stored, &filed, message).await?;
+    let mut case = FiledCase::new(stored, enforcement.as_ref(), &incoming, actor);
+    for hook in cx.hooks.after_filing() {
+        hook.after_filing(cx, &mut case).await?;
+    }
+    Ok(Filing::Created(case.into_appeal()))
 }
 
 /// Links the appeal to an account and an enforcement where the channel could tell.

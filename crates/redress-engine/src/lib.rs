@@ -9,8 +9,13 @@
 //! through [`Engine`]'s use cases and the plain types they return. Tests, which arrange
 //! and inspect rows directly, get those modules and `Engine::db` with the `testing`
 //! feature.
+//!
+//! Rules beyond the core's plug into that path through [`hooks`], registered when the
+//! engine is built; [`restoration`] and [`transparency`] depend on the core, never the other
+//! way round, and [`standard`] composes the rules every deployment runs.
 
 mod announce;
+pub mod appeal_window;
 pub mod changes;
 pub mod clock;
 pub mod commands;
@@ -29,6 +34,7 @@ pub mod entity;
 mod entity;
 pub mod error;
 pub mod filing;
+pub mod hooks;
 pub mod mail_id;
 pub mod outbox;
 pub mod query;
@@ -40,6 +46,7 @@ pub mod repo;
 mod repo;
 pub mod restoration;
 pub mod settings;
+pub mod standard;
 pub mod stats;
 pub mod storage;
 #[cfg(feature = "testing")]
@@ -56,6 +63,7 @@ pub use correspondence::Recorded;
 pub use engine::Engine;
 pub use error::EngineError;
 pub use filing::{Filing, IncomingAppeal};
+pub use hooks::{Hooks, InTransaction};
 pub use mail_id::MessageIdSigner;
 pub use repo::appeals::StoredAppeal;
 pub use settings::EngineSettings;

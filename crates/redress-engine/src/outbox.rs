@@ -13,9 +13,6 @@ use uuid::Uuid;
 
 use crate::repo::appeals::StoredAppeal;
 use crate::repo::outbox::OutboxItem;
-use crate::restoration::bulk::DryRun;
-use crate::restoration::selector::Selector;
-use crate::transparency::sources::EnforcementSource;
 
 /// A payload and the topic it is queued under.
 pub trait Topic: Serialize + DeserializeOwned + Debug + Send + Sync + 'static {
@@ -197,72 +194,66 @@ impl Topic for HandleConfirmation {
     const NAME: &'static str = "handle_confirmation";
 }
 
-/// `enforcement_incident`: the admins hear that a source's enforcements are overturned
-/// too often, with the bulk restore that would undo them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IncidentNotice {
-    pub incident_id: Uuid,
-    pub source: EnforcementSource,
-    pub decided: u64,
-    pub overturned: u64,
-    pub lower_bound: f64,
-    pub threshold: f64,
-    pub bulk_restore: IncidentBulkRestore,
+/// The payload an effect of the core calls for, typed until it is queued, so a hook can
+/// amend it (the status-page token of an acknowledgement).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EffectPayload {
+    Notice(AppellantNotice),
+    Alert(QueueAlert),
+    Restoration(RequestRestoration),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IncidentBulkRestore {
-    pub selector: Selector,
-    pub dry_run_accounts: u64,
-    #[serde(default)]
-    pub dry_run: Option<DryRun>,
+/// What an effect queues, before it is queued.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectItem {
+    pub appeal_id: Option<Uuid>,
+    pub idempotency_key: String,
+    pub payload: EffectPayload,
 }
 
-impl Topic for IncidentNotice {
-    const NAME: &'static str = "enforcement_incident";
-}
-
-/// The item an effect of the core calls for, on the appeal as the event left it; a notice
-/// carries `status_token` (the acknowledgement of a new appeal).
-pub fn item_for_effect(
-    stored: &StoredAppeal,
-    event: &str,
-    effect: &Effect,
-    status_token: Option<&str>,
-) -> OutboxItem {
-    let appeal = AppealAtVersion::of(stored, event);
-    let key = format!("{}:{}:{}", stored.id, stored.appeal.version, effect.topic());
-    let appeal_id = Some(stored.id);
-    match effect {
-        Effect::NotifyAppellant { notice } => OutboxItem::of(
-            &AppellantNotice {
-                status_token: status_token.map(str::to_owned),
-                ..AppellantNotice::about(appeal, *notice)
-            },
-            appeal_id,
-            key,
-        ),
-        Effect::AlertQueue { alert, queue } => OutboxItem::of(
-            &QueueAlert {
+impl EffectItem {
+    /// The item an effect of the core calls for, on the appeal as the event left it.
+    pub fn for_effect(stored: &StoredAppeal, event: &str, effect: &Effect) -> Self {
+        let appeal = AppealAtVersion::of(stored, event);
+        let idempotency_key = format!("{}:{}:{}", stored.id, stored.appeal.version, effect.topic());
+        let appeal_id = Some(stored.id);
+        let payload = match effect {
+            Effect::NotifyAppellant { notice } => {
+                EffectPayload::Notice(AppellantNotice::about(appeal, *notice))
+            }
+            Effect::AlertQueue { alert, queue } => EffectPayload::Alert(QueueAlert {
                 appeal,
                 alert: (*alert, queue.clone()),
-            },
-            appeal_id,
-            key,
-        ),
-        Effect::RequestRestoration => OutboxItem::of(
-            &RequestRestoration {
+            }),
+            Effect::RequestRestoration => EffectPayload::Restoration(RequestRestoration {
                 appeal_id,
                 restoration_id: None,
                 job_id: None,
                 account_id: None,
                 reference: Some(appeal.reference),
                 version: Some(appeal.version),
-            },
+            }),
+        };
+        Self {
             appeal_id,
-            key,
-        ),
+            idempotency_key,
+            payload,
+        }
     }
+
+    pub fn into_item(self) -> OutboxItem {
+        let (appeal_id, key) = (self.appeal_id, self.idempotency_key);
+        match &self.payload {
+            EffectPayload::Notice(notice) => OutboxItem::of(notice, appeal_id, key),
+            EffectPayload::Alert(alert) => OutboxItem::of(alert, appeal_id, key),
+            EffectPayload::Restoration(request) => OutboxItem::of(request, appeal_id, key),
+        }
+    }
+}
+
+/// The item an effect of the core calls for, on the appeal as the event left it.
+pub fn item_for_effect(stored: &StoredAppeal, event: &str, effect: &Effect) -> OutboxItem {
+    EffectItem::for_effect(stored, event, effect).into_item()
 }
 
 /// Stores a notice as the core's `Effect::NotifyAppellant`, as rows written before the

@@ -14,8 +14,8 @@ use crate::commands::{apply_to_loaded, Applied};
 use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::error::EngineError;
+use crate::hooks::InTransaction;
 use crate::repo::appeals::{self, StoredAppeal};
-use crate::settings::EngineSettings;
 use crate::transact::Retry;
 
 /// The order cases are handed out in: most escalated, most urgent, nearest decision
@@ -86,24 +86,22 @@ fn queue_position(row: &appeal::Model) -> QueuePosition {
     )
 }
 
-/// Claims the next case of `queue` for `actor` through `conn`; `None` when the queue has
-/// nothing to hand out. The caller commits.
-pub async fn claim_next<C: ConnectionTrait>(
-    conn: &C,
-    settings: &EngineSettings,
+/// Claims the next case of `queue` for `actor` in `cx`'s transaction; `None` when the queue
+/// has nothing to hand out. The caller commits.
+pub async fn claim_next(
+    cx: &InTransaction<'_>,
     queue: &str,
     actor: &Actor,
-    now: DateTime<Utc>,
 ) -> Result<Option<Applied>, EngineError> {
-    let Some(next) = next_claimable(conn, queue, now).await? else {
+    let Some(next) = next_claimable(cx.txn, queue, cx.now).await? else {
         return Ok(None);
     };
-    let lease = TimeDelta::from_std(settings.claim_lease)
+    let lease = TimeDelta::from_std(cx.settings.claim_lease)
         .map_err(|e| EngineError::InvalidInput(format!("claim lease: {e}")))?;
     let command = Command::Claim {
-        lease_until: crate::clock::to_storage_precision(now + lease),
+        lease_until: crate::clock::to_storage_precision(cx.now + lease),
     };
-    apply_to_loaded(conn, settings, next, None, &command, actor, now)
+    apply_to_loaded(cx, next, None, &command, actor)
         .await
         .map(Some)
 }
@@ -215,7 +213,7 @@ impl Engine {
         // A concurrent writer can still win the row between our read and our update on
         // SQLite's snapshot or a PostgreSQL re-check; the next attempt takes the next case.
         self.transact(Retry::LostRacesAndConflicts, async |txn| {
-            claim_next(txn, self.settings(), queue, actor, self.clock().now()).await
+            claim_next(&self.in_transaction(txn, self.clock().now()), queue, actor).await
         })
         .await
     }

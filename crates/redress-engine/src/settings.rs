@@ -41,13 +41,10 @@ pub struct EngineSettings {
     /// Throttling of repeated manifestly unfounded appeals; off by default.
     #[serde(default)]
     pub appeal_throttle: redress_core::ThrottleRule,
-    /// Slices a bulk restore job is cut into, each restored on its own connection.
-    #[serde(default = "default_bulk_restore_slices")]
-    pub bulk_restore_slices: u32,
-}
-
-fn default_bulk_restore_slices() -> u32 {
-    crate::restoration::bulk::DEFAULT_SLICES
+    /// Slices a bulk restore job is cut into, each restored on its own connection; none
+    /// leaves it to the bulk restorer's own default.
+    #[serde(default)]
+    pub bulk_restore_slices: Option<u32>,
 }
 
 fn default_appeal_window_months() -> u32 {
@@ -67,7 +64,7 @@ impl Default for EngineSettings {
             business_hours: None,
             appeal_window_months: default_appeal_window_months(),
             appeal_throttle: redress_core::ThrottleRule::OFF,
-            bulk_restore_slices: default_bulk_restore_slices(),
+            bulk_restore_slices: None,
         }
     }
 }

@@ -8,8 +8,6 @@ use sea_orm::{DatabaseTransaction, TransactionTrait};
 use crate::announce;
 use crate::engine::Engine;
 use crate::error::EngineError;
-use crate::restoration::error::RestorationError;
-use crate::transparency::status::StatusError;
 
 /// When a failed transaction is worth running again from the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +35,8 @@ impl Retry {
     }
 }
 
-/// An error a transaction's work may end in: the engine's own, or a unit's that wraps it.
+/// An error a transaction's work may end in: the engine's own, or a unit's that wraps it
+/// (each unit implements this for its error, next to it).
 pub(crate) trait TransactionError: From<EngineError> {
     /// The engine error inside, which decides whether a retry may help.
     fn engine_error(&self) -> Option<&EngineError>;
@@ -46,24 +45,6 @@ pub(crate) trait TransactionError: From<EngineError> {
 impl TransactionError for EngineError {
     fn engine_error(&self) -> Option<&EngineError> {
         Some(self)
-    }
-}
-
-impl TransactionError for RestorationError {
-    fn engine_error(&self) -> Option<&EngineError> {
-        match self {
-            RestorationError::Engine(err) => Some(err),
-            _ => None,
-        }
-    }
-}
-
-impl TransactionError for StatusError {
-    fn engine_error(&self) -> Option<&EngineError> {
-        match self {
-            StatusError::Engine(err) => Some(err),
-            _ => None,
-        }
     }
 }
 

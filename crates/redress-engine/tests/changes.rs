@@ -54,7 +54,7 @@ redress_engine::backend_tests! {
         while next_change(&mut feed).await.is_some() {}
 
         let txn = test.db.begin().await.expect("begin");
-        apply_command(&txn, engine.settings(), appeal_id, None, &note("rolled back"), &staff, clock.now_plus(chrono::TimeDelta::zero()))
+        apply_command(&engine.in_transaction(&txn, clock.now_plus(chrono::TimeDelta::zero())), appeal_id, None, &note("rolled back"), &staff)
             .await
             .expect("note");
         txn.rollback().await.expect("rollback");
@@ -62,7 +62,7 @@ redress_engine::backend_tests! {
         assert!(next_change(&mut feed).await.is_none(), "a rolled-back change is never announced");
 
         let txn = test.db.begin().await.expect("begin");
-        apply_command(&txn, engine.settings(), appeal_id, None, &note("by a worker"), &staff, clock.now_plus(chrono::TimeDelta::zero()))
+        apply_command(&engine.in_transaction(&txn, clock.now_plus(chrono::TimeDelta::zero())), appeal_id, None, &note("by a worker"), &staff)
             .await
             .expect("note");
         txn.commit().await.expect("commit");

@@ -97,9 +97,7 @@ impl From<EngineError> for ApiError {
             },
             EngineError::Transition(transition) => transition.into(),
             EngineError::InvalidInput(message) => ApiError::BadUserInput(message),
-            EngineError::AppealWindowClosed { .. } | EngineError::AppealsThrottled { .. } => {
-                ApiError::BadUserInput(err.to_string())
-            }
+            EngineError::Refused(_) => ApiError::BadUserInput(err.to_string()),
             other => {
                 tracing::error!(error = %other, "request failed inside the engine");
                 ApiError::Internal

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use redress_engine::delivery::DelivererRegistry;
-use redress_engine::outbox::{IncidentNotice, QueueAlert};
+use redress_engine::outbox::QueueAlert;
+use redress_engine::transparency::IncidentNotice;
 use redress_notify::mail::{AlertRecipients, AlertSettings, Mailbox, StaffAlertDeliverer};
 use serde::{Deserialize, Serialize};
 

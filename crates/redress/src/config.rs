@@ -219,7 +219,7 @@ impl Config {
             business_hours: self.workers.business_hours(),
             appeal_window_months: self.transparency.appeal_window_months,
             appeal_throttle: self.transparency.appeal_throttle.rule(),
-            bulk_restore_slices: self.restoration.bulk_slices,
+            bulk_restore_slices: Some(self.restoration.bulk_slices),
         }
     }
 
@@ -280,7 +280,7 @@ mod tests {
         let path = dir.path().join("redress.toml");
         std::fs::write(&path, "[restoration]\nbulk_slices = 4\n").expect("write");
         let config = Config::load(Some(&path)).expect("load");
-        assert_eq!(config.engine_settings().bulk_restore_slices, 4);
+        assert_eq!(config.engine_settings().bulk_restore_slices, Some(4));
         std::fs::write(
             &path,
             "[restoration]\nbulk_slices = 8\n[database]\nurl = \"postgres://db/redress\"\n",

@@ -13,6 +13,7 @@ use redress_core::{Channel, Role};
 use redress_engine::direct_messages::ConfirmationSettings;
 use redress_engine::entity::outbox;
 use redress_engine::repo::{audit, handles};
+use redress_engine::transparency::AppealsThrottled;
 use redress_engine::{Clock, EngineError, Filing, IncomingAppeal};
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
@@ -193,7 +194,11 @@ redress_engine::backend_tests! {
             account_id: Some(ACCOUNT.into()), enforcement_id: None, identity_verified: true,
             subject: None, body: "b".into(), in_reply_to: None, metadata: json!({}),
         }).await;
-        assert!(matches!(direct, Err(EngineError::AppealsThrottled { until: refused_until, .. }) if refused_until == until), "{direct:?}");
+        let refused = match &direct {
+            Err(EngineError::Refused(refusal)) => refusal.downcast_ref::<AppealsThrottled>(),
+            _ => None,
+        };
+        assert_eq!(refused, Some(&AppealsThrottled { account: ACCOUNT.into(), until }), "{direct:?}");
 
         // After the period the account may appeal again.
         app.clock.advance(TimeDelta::days(7) + TimeDelta::minutes(1));

@@ -17,6 +17,7 @@ use crate::entity::appeal;
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
 use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
 use crate::entity::restoration;
+use crate::hooks::InTransaction;
 use crate::settings::EngineSettings;
 
 /// The actor of confirmations: Redress itself, on the backend's word.
@@ -26,13 +27,12 @@ pub fn confirmer() -> Actor {
 
 /// Applies a confirmation in the caller's transaction. Returns false when the restoration
 /// was already confirmed (a repeated delivery), in which case nothing is written.
-pub async fn confirm<C: ConnectionTrait>(
-    conn: &C,
-    settings: &EngineSettings,
+pub async fn confirm(
+    cx: &InTransaction<'_>,
     restoration: &restoration::Model,
     report: &RestorationReport,
-    now: DateTime<Utc>,
 ) -> Result<bool, RestorationError> {
+    let (conn, settings, now) = (cx.txn, cx.settings, cx.now);
     if !records::mark_confirmed(conn, restoration.id, now).await? {
         return Ok(false);
     }
@@ -48,15 +48,13 @@ pub async fn confirm<C: ConnectionTrait>(
 
     if let Some(appeal_id) = restoration.appeal_id {
         apply_command(
-            conn,
-            settings,
+            cx,
             appeal_id,
             None,
             &Command::RestorationConfirmed {
                 restoration_id: restoration.id,
             },
             &confirmer(),
-            now,
         )
         .await?;
     }

@@ -76,15 +76,8 @@ impl RestorationDeliverer {
                 Ok(report) => {
                     self.engine
                         .transact_once(async |txn| {
-                            confirm(
-                                txn,
-                                self.engine.settings(),
-                                &restoration,
-                                &report,
-                                self.engine.clock().now(),
-                            )
-                            .await
-                            .map(|_| ())
+                            let cx = self.engine.in_transaction(txn, self.engine.clock().now());
+                            confirm(&cx, &restoration, &report).await.map(|_| ())
                         })
                         .await
                 }
@@ -117,15 +110,8 @@ impl RestorationDeliverer {
             })?;
         let report: RestorationReport =
             embedded_report(&request.account_id, &status, &request.items);
-        confirm(
-            txn,
-            self.engine.settings(),
-            restoration,
-            &report,
-            self.engine.clock().now(),
-        )
-        .await
-        .map(|_| ())
+        let cx = self.engine.in_transaction(txn, self.engine.clock().now());
+        confirm(&cx, restoration, &report).await.map(|_| ())
     }
 }
 

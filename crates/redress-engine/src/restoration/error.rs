@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use crate::error::EngineError;
+use crate::transact::TransactionError;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -33,5 +34,14 @@ pub enum RestorationError {
 impl From<sea_orm::DbErr> for RestorationError {
     fn from(err: sea_orm::DbErr) -> Self {
         RestorationError::Engine(EngineError::from(err))
+    }
+}
+
+impl TransactionError for RestorationError {
+    fn engine_error(&self) -> Option<&EngineError> {
+        match self {
+            RestorationError::Engine(err) => Some(err),
+            _ => None,
+        }
     }
 }

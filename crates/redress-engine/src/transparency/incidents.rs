@@ -11,10 +11,11 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::incident_notice::{IncidentBulkRestore, IncidentNotice};
 use super::sources::{self, EnforcementSource, SourceOutcomes};
 use crate::entity::enforcement_incident::{self, Entity as Incidents};
 use crate::error::{is_unique_violation, EngineError};
-use crate::outbox::{IncidentBulkRestore, IncidentNotice, Topic};
+use crate::outbox::Topic;
 use crate::repo::outbox::{self, OutboxItem};
 use crate::restoration::bulk::preview;
 use crate::restoration::{RestorationError, Selector};

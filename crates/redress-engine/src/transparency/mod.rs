@@ -1,12 +1,14 @@
 //! Transparency: overturn rates per enforcement source and the incidents they raise.
 
 pub mod disputes;
+pub mod incident_notice;
 pub mod incidents;
 pub mod report;
 pub mod sources;
 pub mod status;
 pub mod tdb;
 pub mod throttle;
+pub mod throttle_hooks;
 
 use chrono::{DateTime, Utc};
 use redress_core::Actor;
@@ -14,11 +16,24 @@ use uuid::Uuid;
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::hooks::Hooks;
 use crate::transact::Retry;
+pub use incident_notice::{IncidentBulkRestore, IncidentNotice};
 pub use incidents::{DetectorSettings, Incident};
 pub use report::TransparencyReport;
 pub use sources::{EnforcementSource, SourceOutcomes};
 pub use status::{StatusError, StatusView};
+pub use throttle_hooks::AppealsThrottled;
+
+/// Registers transparency's rules in the write path: the appeals throttle refuses filings
+/// of a warned account and warns after unfounded appeals, and every new case gets its
+/// status-page token.
+pub fn register(hooks: &mut Hooks) {
+    hooks
+        .register_filing_gate(throttle_hooks::ThrottleGate)
+        .register_decision_observer(throttle_hooks::WarnAfterUnfoundedAppeals)
+        .register_new_case_contributor(status::IssueStatusTokens);
+}
 
 impl Engine {
     /// Sources ranked by overturn rate and volume, over appeals filed in `[from, to)`.

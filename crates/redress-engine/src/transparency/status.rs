@@ -15,10 +15,12 @@ use uuid::Uuid;
 use crate::commands::record;
 use crate::entity::appeal_status_token::{self, Entity as StatusTokens};
 use crate::error::EngineError;
+use crate::hooks::{NewCase, NewCaseContributor};
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::events;
 use crate::repo::messages::{self, Direction, NewMessage};
 use crate::settings::EngineSettings;
+use crate::transact::TransactionError;
 
 /// Longest text the status page accepts in one go.
 pub const MAX_INFORMATION_LEN: usize = 10_000;
@@ -43,8 +45,25 @@ fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// Issues every new case its token: the acknowledgement carries it in clear, and the
+/// filing's batch stores its hash.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IssueStatusTokens;
+
+impl NewCaseContributor for IssueStatusTokens {
+    fn contribute(&self, case: &mut NewCase<'_>) {
+        let token = new_token();
+        let Some(acknowledgement) = case.acknowledgement_mut() else {
+            return;
+        };
+        acknowledgement.status_token = Some(token.clone());
+        let stored = store_token_statement(case.backend(), case.appeal().id, &token, case.now());
+        case.write(stored);
+    }
+}
+
 /// Stores the hash of the appeal's token, in the filing's transaction.
-pub(crate) fn store_token_statement(
+fn store_token_statement(
     backend: DbBackend,
     appeal_id: Uuid,
     token: &str,
@@ -69,6 +88,15 @@ pub enum StatusError {
     InvalidInput(String),
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+impl TransactionError for StatusError {
+    fn engine_error(&self) -> Option<&EngineError> {
+        match self {
+            StatusError::Engine(err) => Some(err),
+            _ => None,
+        }
+    }
 }
 
 /// The appeal behind `reference` if `token` is its token.

@@ -131,7 +131,7 @@ where
     }
     let mut names = Vec::with_capacity(commands.len());
     for command in &commands {
-        apply_command(conn, engine.settings(), id, None, command, actor, now).await?;
+        apply_command(&engine.in_transaction(conn, now), id, None, command, actor).await?;
         names.push(command.name());
     }
     Ok(names)

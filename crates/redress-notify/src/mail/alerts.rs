@@ -10,8 +10,9 @@ use lettre::message::Mailbox;
 use lettre::Message;
 use redress_core::{Deadline, EventKind};
 use redress_engine::delivery::{Deliverer, Delivery, DeliveryError, OutboxMessage};
-use redress_engine::outbox::{IncidentNotice, QueueAlert, Topic};
+use redress_engine::outbox::{QueueAlert, Topic};
 use redress_engine::restoration::Selector;
+use redress_engine::transparency::IncidentNotice;
 use redress_engine::Engine;
 use uuid::Uuid;
 

@@ -87,14 +87,18 @@ pub struct BulkRestorer {
 pub const DEFAULT_HOLDER_STALL: Duration = Duration::from_secs(5);
 
 impl BulkRestorer {
-    /// Jobs it starts are cut into the engine's `bulk_restore_slices` on PostgreSQL. On
-    /// SQLite, whose one connection would only queue the slices (and the API behind them),
-    /// into one.
+    /// Jobs it starts are cut into the engine's `bulk_restore_slices` (by default
+    /// [`DEFAULT_SLICES`]) on PostgreSQL. On SQLite, whose one connection would only queue
+    /// the slices (and the API behind them), into one.
     pub fn new(engine: Engine, backend: RestorationBackend) -> Self {
         let slices = if engine.db().get_database_backend() == DbBackend::Sqlite {
             1
         } else {
-            engine.settings().bulk_restore_slices.clamp(1, MAX_SLICES)
+            engine
+                .settings()
+                .bulk_restore_slices
+                .unwrap_or(DEFAULT_SLICES)
+                .clamp(1, MAX_SLICES)
         };
         Self {
             engine,

@@ -567,7 +567,7 @@ redress_engine::backend_tests! {
         let second = api::file_appeal(&app, "acct-second", "spam").await;
         let second_id = second["id"].as_str().expect("id").to_owned();
         let shots = screenshots();
-        let backend = redress_engine::db::backend_name(app.app.state.engine.db());
+        let backend = app.app.state.engine.backend().as_str();
 
         let driver = Driver::launch().await;
         let browser = driver.browser("tina").await;

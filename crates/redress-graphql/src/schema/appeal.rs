@@ -3,7 +3,6 @@
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use redress_core::Deadline;
-use redress_engine::repo::registry;
 use redress_engine::{Engine, StoredAppeal};
 
 use crate::error::OrApiError;
@@ -158,7 +157,8 @@ impl AppealNode {
             return Ok(None);
         };
         let engine = ctx.data::<Engine>()?;
-        Ok(registry::find_account_by_email(engine.db(), contact)
+        Ok(engine
+            .account_by_email(contact)
             .await
             .or_api()?
             .map(AccountNode))

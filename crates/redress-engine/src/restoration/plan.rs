@@ -22,41 +22,24 @@ pub struct RestorationRequest {
     pub items: Vec<PlannedItem>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemKind {
-    Account,
-    Content,
-    Enforcement,
-}
-
-impl ItemKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemKind::Account => "account",
-            ItemKind::Content => "content",
-            ItemKind::Enforcement => "enforcement",
-        }
+// Stored as they are sent: `restoration_items` keeps each report's items.
+crate::entity::stored_enum!(
+    /// What a reported item is.
+    ItemKind {
+        Account => "account",
+        Content => "content",
+        Enforcement => "enforcement",
     }
-}
+);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemOutcome {
-    Undone,
-    AlreadyActive,
-    CannotUndo,
-}
-
-impl ItemOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemOutcome::Undone => "undone",
-            ItemOutcome::AlreadyActive => "already_active",
-            ItemOutcome::CannotUndo => "cannot_undo",
-        }
+crate::entity::stored_enum!(
+    /// What the backend did with an item.
+    ItemOutcome {
+        Undone => "undone",
+        AlreadyActive => "already_active",
+        CannotUndo => "cannot_undo",
     }
-}
+);
 
 /// What happened to one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::sources::{self, EnforcementSource, SourceOutcomes};
+pub use crate::entity::enforcement_incident::IncidentStatus;
+
 use crate::entity::enforcement_incident::{self, Entity as Incidents};
 use crate::error::{is_unique_violation, EngineError};
 use crate::outbox::{IncidentBulkRestore, IncidentNotice, Topic};
@@ -21,8 +23,6 @@ use crate::restoration::{RestorationError, Selector};
 
 /// Outbox topic of the admin notification that an incident was raised.
 pub const TOPIC: &str = IncidentNotice::NAME;
-pub const OPEN: &str = "open";
-pub const RESOLVED: &str = "resolved";
 
 /// What the detector watches and when it speaks up.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -59,7 +59,7 @@ pub fn selector_for(source: &EnforcementSource) -> Selector {
 pub struct Incident {
     pub id: Uuid,
     pub source: EnforcementSource,
-    pub status: String,
+    pub status: IncidentStatus,
     pub decided: u64,
     pub overturned: u64,
     pub lower_bound: f64,
@@ -147,7 +147,7 @@ pub async fn scan(
         }
     }
     let open = Incidents::find()
-        .filter(enforcement_incident::Column::Status.eq(OPEN))
+        .filter(enforcement_incident::Column::Status.eq(IncidentStatus::Open))
         .count(db)
         .await?;
     metrics::gauge!("redress_enforcement_incidents_open").set(open as f64);
@@ -175,7 +175,7 @@ async fn raise<C: ConnectionTrait>(
         source_kind: source.kind.clone(),
         source_id: source.id.clone(),
         batch_id: source.batch_id.clone(),
-        status: OPEN.to_owned(),
+        status: IncidentStatus::Open,
         appeals: outcomes.decided as i64,
         overturned: outcomes.overturned as i64,
         lower_bound: interval.lower,
@@ -224,7 +224,7 @@ async fn open_for<C: ConnectionTrait>(
 ) -> Result<Option<enforcement_incident::Model>, EngineError> {
     Ok(Incidents::find()
         .filter(enforcement_incident::Column::SourceKey.eq(source.key()))
-        .filter(enforcement_incident::Column::Status.eq(OPEN))
+        .filter(enforcement_incident::Column::Status.eq(IncidentStatus::Open))
         .one(conn)
         .await?)
 }
@@ -236,7 +236,7 @@ pub async fn list<C: ConnectionTrait>(
 ) -> Result<Vec<Incident>, EngineError> {
     let mut query = Incidents::find().order_by_desc(enforcement_incident::Column::RaisedAt);
     if !include_resolved {
-        query = query.filter(enforcement_incident::Column::Status.eq(OPEN));
+        query = query.filter(enforcement_incident::Column::Status.eq(IncidentStatus::Open));
     }
     query
         .all(conn)
@@ -257,14 +257,14 @@ pub async fn resolve<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| EngineError::InvalidInput(format!("no incident {id}")))?;
-    if model.status != OPEN {
+    if model.status != IncidentStatus::Open {
         return Err(EngineError::InvalidInput(format!(
             "incident {id} is already {}",
             model.status
         )));
     }
     let mut row: enforcement_incident::ActiveModel = model.into();
-    row.status = Set(RESOLVED.to_owned());
+    row.status = Set(IncidentStatus::Resolved);
     row.resolved_at = Set(Some(now));
     let model = Incidents::update(row).exec(conn).await?;
     Incident::from_model(model)

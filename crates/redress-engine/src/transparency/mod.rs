@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::transact::Retry;
-pub use incidents::{DetectorSettings, Incident};
+pub use incidents::{DetectorSettings, Incident, IncidentStatus};
 pub use report::TransparencyReport;
 pub use sources::{EnforcementSource, SourceOutcomes};
 pub use status::{StatusError, StatusView};

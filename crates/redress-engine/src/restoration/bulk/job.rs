@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{outcome, slices, targets, Progress, CANCELLED, RUNNING};
+use super::{slices, targets, BulkJobStatus, BulkOutcome, Progress};
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
 use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
 use crate::error::is_unique_violation;
@@ -28,7 +28,7 @@ pub struct BulkJob {
     pub selector_key: String,
     pub reason: String,
     pub started_by: String,
-    pub status: String,
+    pub status: BulkJobStatus,
     pub total: i64,
     pub processed: i64,
     pub restored: i64,
@@ -45,7 +45,7 @@ impl BulkJob {
     pub fn progress(&self) -> Progress {
         Progress {
             job_id: self.id,
-            status: self.status.clone(),
+            status: self.status,
             total: self.total,
             processed: self.processed,
             restored: self.restored,
@@ -56,7 +56,7 @@ impl BulkJob {
     }
 
     pub fn is_running(&self) -> bool {
-        self.status == RUNNING
+        self.status == BulkJobStatus::Running
     }
 }
 
@@ -150,7 +150,7 @@ pub async fn start(
         active_selector_key: Set(Some(key.clone())),
         reason: Set(reason.trim().to_owned()),
         started_by: Set(actor.subject().unwrap_or_default().to_owned()),
-        status: Set(RUNNING.to_owned()),
+        status: Set(BulkJobStatus::Running),
         total: Set(0),
         processed: Set(0),
         restored: Set(0),
@@ -194,7 +194,10 @@ pub async fn cancel(
 ) -> Result<BulkJob, RestorationError> {
     require_bulk_role(actor, "cancel a bulk restore")?;
     let result = Jobs::update_many()
-        .col_expr(bulk_restore_job::Column::Status, Expr::value(CANCELLED))
+        .col_expr(
+            bulk_restore_job::Column::Status,
+            Expr::value(BulkJobStatus::Cancelled),
+        )
         .col_expr(
             bulk_restore_job::Column::ActiveSelectorKey,
             Expr::value(Option::<String>::None),
@@ -202,7 +205,7 @@ pub async fn cancel(
         .col_expr(bulk_restore_job::Column::UpdatedAt, Expr::value(now))
         .col_expr(bulk_restore_job::Column::FinishedAt, Expr::value(now))
         .filter(bulk_restore_job::Column::Id.eq(job_id))
-        .filter(bulk_restore_job::Column::Status.eq(RUNNING))
+        .filter(bulk_restore_job::Column::Status.eq(BulkJobStatus::Running))
         .exec(db)
         .await?;
     let job = load(db, job_id).await?;
@@ -226,7 +229,7 @@ pub async fn load<C: ConnectionTrait>(conn: &C, job_id: Uuid) -> Result<BulkJob,
 
 pub async fn unfinished(db: &DatabaseConnection) -> Result<Vec<Uuid>, RestorationError> {
     Ok(Jobs::find()
-        .filter(bulk_restore_job::Column::Status.eq(RUNNING))
+        .filter(bulk_restore_job::Column::Status.eq(BulkJobStatus::Running))
         .order_by_asc(bulk_restore_job::Column::CreatedAt)
         .all(db)
         .await?
@@ -253,7 +256,7 @@ pub async fn report(db: &DatabaseConnection, job_id: Uuid) -> Result<BulkReport,
     let job = load(db, job_id).await?;
     let failed = Outcomes::find()
         .filter(bulk_restore_outcome::Column::JobId.eq(job_id))
-        .filter(bulk_restore_outcome::Column::Outcome.eq(outcome::FAILED))
+        .filter(bulk_restore_outcome::Column::Outcome.eq(BulkOutcome::Failed))
         .order_by_asc(bulk_restore_outcome::Column::AccountId)
         .all(db)
         .await?

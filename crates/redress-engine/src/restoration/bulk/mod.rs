@@ -36,18 +36,8 @@ use super::error::RestorationError;
 use super::selector::Selector;
 use super::service::RestorationBackend;
 use crate::engine::Engine;
-
-pub const RUNNING: &str = "running";
-pub const COMPLETED: &str = "completed";
-pub const CANCELLED: &str = "cancelled";
-
-/// Outcome of one account in a job.
-pub mod outcome {
-    pub const RESTORED: &str = "restored";
-    pub const REQUESTED: &str = "requested";
-    pub const ALREADY_ACTIVE: &str = "already_active";
-    pub const FAILED: &str = "failed";
-}
+pub use crate::entity::bulk_restore_job::BulkJobStatus;
+pub use crate::entity::bulk_restore_outcome::BulkOutcome;
 
 pub const DEFAULT_CHUNK_SIZE: u32 = 500;
 /// Larger chunks gain little once each table takes one statement per chunk, and a chunk's
@@ -63,7 +53,7 @@ pub const MAX_SLICES: u32 = 32;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Progress {
     pub job_id: Uuid,
-    pub status: String,
+    pub status: BulkJobStatus,
     pub total: i64,
     pub processed: i64,
     pub restored: i64,
@@ -257,7 +247,7 @@ impl BulkRestorer {
         let report = |progress: &Progress| {
             let mut guard = reporter.lock().unwrap_or_else(PoisonError::into_inner);
             let (on_progress, reported) = &mut *guard;
-            if progress.processed > *reported || progress.status != RUNNING {
+            if progress.processed > *reported || progress.status != BulkJobStatus::Running {
                 *reported = progress.processed;
                 on_progress(progress);
             }

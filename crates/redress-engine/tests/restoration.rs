@@ -12,6 +12,7 @@ use redress_engine::entity::{
     account, bulk_restore_job, bulk_restore_outcome, bulk_restore_slice, outbox as outbox_entity,
     restoration,
 };
+use redress_engine::repo::registry::AccountStatus;
 use redress_engine::repo::{events, outbox, registry};
 use redress_engine::restoration::{
     records, BulkJob, BulkJobStatus, BulkOutcome, BulkRestorer, ItemKind, ItemOutcome,
@@ -204,7 +205,7 @@ redress_engine::backend_tests! {
         let summary: Vec<_> = items.iter().map(|i| (i.item_kind, i.item_id.as_str(), i.outcome)).collect();
         assert_eq!(summary, [(ItemKind::Account, "acct-r1", ItemOutcome::Undone)]);
         let account = registry::find_account(&test.db, "acct-r1").await.expect("account").expect("exists");
-        assert_eq!(account.status, "active");
+        assert_eq!(account.status, AccountStatus::Active);
         let kinds: Vec<String> = events::history(&test.db, id).await.expect("history").into_iter().map(|(_, e)| e.kind.name().to_owned()).collect();
         assert_eq!(kinds.iter().filter(|k| *k == "restored").count(), 1);
         let notices = outbox::for_appeal(&test.db, id).await.expect("outbox");
@@ -243,7 +244,7 @@ redress_engine::backend_tests! {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
         redress_engine::testing::seed_deactivated_wave(&test.db, 5, "spam-v1").await;
-        registry::ensure_account(&test.db, "acct-00004", None, "active", Utc::now()).await.expect("reactivate");
+        registry::ensure_account(&test.db, "acct-00004", None, AccountStatus::Active, Utc::now()).await.expect("reactivate");
         let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
         let selector = Selector::Accounts {
             account_ids: vec!["acct-00000".into(), "acct-00001".into(), "acct-00001".into(), "ghost".into(), "acct-00004".into()],
@@ -282,7 +283,7 @@ redress_engine::backend_tests! {
             enforced_at: now,
         }, now).await.expect("deletion");
         // Recording a content enforcement marks the account active; the wave had deactivated it.
-        registry::ensure_account(&test.db, "acct-00000", None, "deactivated", now).await.expect("deactivated by the wave");
+        registry::ensure_account(&test.db, "acct-00000", None, AccountStatus::Deactivated, now).await.expect("deactivated by the wave");
         let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
         let selectors = [
             Selector::Batch { batch_id: "wave-1".into() },

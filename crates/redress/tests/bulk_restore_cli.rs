@@ -9,7 +9,7 @@ use chrono::Utc;
 use clap::Parser;
 use redress::cli::{self, Cli};
 use redress_core::{Actor, Role};
-use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::repo::registry::{self, AccountStatus, NewEnforcement};
 use redress_engine::restoration::{
     BulkJob, BulkJobStatus, BulkRestorer, RestorationBackend, Selector,
 };
@@ -191,7 +191,7 @@ redress_engine::backend_tests! {
         let csv = csv.to_string_lossy().into_owned();
 
         run_cli(&["redress", "--config", &config, "bulk-restore", "--csv", &csv, "--dry-run"]).await.expect("dry run");
-        assert_eq!(registry::find_account(&test.db, "acct-1").await.expect("load").expect("account").status, "deactivated", "a dry run changes nothing");
+        assert_eq!(registry::find_account(&test.db, "acct-1").await.expect("load").expect("account").status, AccountStatus::Deactivated, "a dry run changes nothing");
 
         let refused = run_cli(&["redress", "--config", &config, "bulk-restore", "--csv", &csv, "--actor", "sam"]).await;
         assert!(refused.is_err(), "a run needs a reason");
@@ -202,7 +202,7 @@ redress_engine::backend_tests! {
         run_cli(&["redress", "--config", &config, "bulk-restore", "--csv", &csv, "--actor", "sam", "--reason", "spam rule 12 misfired"])
             .await
             .expect("run");
-        for (account, status) in [("acct-1", "active"), ("acct-2", "active"), ("acct-3", "deactivated")] {
+        for (account, status) in [("acct-1", AccountStatus::Active), ("acct-2", AccountStatus::Active), ("acct-3", AccountStatus::Deactivated)] {
             let stored = registry::find_account(&test.db, account).await.expect("load").expect("account");
             assert_eq!(stored.status, status, "{account}");
         }

@@ -116,7 +116,7 @@ impl RestorationDeliverer {
                 EngineError::InvalidInput(format!("unknown account {}", request.account_id))
             })?;
         let report: RestorationReport =
-            embedded_report(&request.account_id, &status, &request.items);
+            embedded_report(&request.account_id, status, &request.items);
         confirm(
             txn,
             self.engine.settings(),

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::entity::account::AccountStatus;
+
 /// One enforcement to undo.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedItem {
@@ -85,7 +87,7 @@ pub const IRREVERSIBLE_KINDS: &[&str] = &["content_deletion"];
 /// reverse each enforcement, and say plainly which ones cannot be reversed.
 pub fn embedded_report(
     account_id: &str,
-    account_status: &str,
+    account_status: AccountStatus,
     items: &[PlannedItem],
 ) -> RestorationReport {
     let mut results = vec![ItemResult {
@@ -95,7 +97,7 @@ pub fn embedded_report(
             .iter()
             .find(|i| i.kind == "account_deactivation")
             .map(|i| i.enforcement_id),
-        outcome: if account_status == "deactivated" {
+        outcome: if account_status == AccountStatus::Deactivated {
             ItemOutcome::Undone
         } else {
             ItemOutcome::AlreadyActive
@@ -151,7 +153,7 @@ mod tests {
             item("content_removal", Some("pin-1")),
             item("content_deletion", Some("pin-2")),
         ];
-        let report = embedded_report("acct", "deactivated", &planned);
+        let report = embedded_report("acct", AccountStatus::Deactivated, &planned);
         let outcomes: Vec<_> = report
             .items
             .iter()
@@ -171,7 +173,7 @@ mod tests {
 
     #[test]
     fn an_active_account_is_reported_as_already_active() {
-        let report = embedded_report("acct", "active", &[]);
+        let report = embedded_report("acct", AccountStatus::Active, &[]);
         assert_eq!(report.items[0].outcome, ItemOutcome::AlreadyActive);
         assert!(!report.undid_anything());
     }

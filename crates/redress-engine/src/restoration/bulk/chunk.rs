@@ -225,7 +225,7 @@ fn decide(
     items: Vec<PlannedItem>,
     has_open_appeal: bool,
 ) -> Decision {
-    let Some(status) = &target.status else {
+    let Some(status) = target.status else {
         return Decision::Failed("unknown account".to_owned());
     };
     let report = embedded_report(&target.account_id, status, &items);

@@ -5,8 +5,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::IncidentRule;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::sources::{self, EnforcementSource, SourceOutcomes};
 pub use crate::entity::enforcement_incident::IncidentStatus;
 
+use crate::engine::Engine;
 use crate::entity::enforcement_incident::{self, Entity as Incidents};
 use crate::error::{is_unique_violation, EngineError};
 use crate::outbox::{IncidentBulkRestore, IncidentNotice, Topic};
@@ -107,12 +108,13 @@ impl Incident {
 /// that breaches the rule and has none open. Each incident and its notification commit
 /// together; a replica that loses the race on the same source skips it. Returns the
 /// incidents raised by this call.
-#[tracing::instrument(skip(db, settings))]
+#[tracing::instrument(skip(engine, settings))]
 pub async fn scan(
-    db: &DatabaseConnection,
+    engine: &Engine,
     settings: &DetectorSettings,
     now: DateTime<Utc>,
 ) -> Result<Vec<Incident>, EngineError> {
+    let db = engine.db();
     let from = now - settings.window;
     let mut raised = Vec::new();
     for outcomes in sources::ranked(db, from, now).await? {
@@ -122,10 +124,11 @@ pub async fn scan(
         if open_for(db, &outcomes.source).await?.is_some() {
             continue;
         }
-        let txn = db.begin().await?;
-        match raise(&txn, settings, &outcomes, interval, from, now).await {
+        let raised_now = engine
+            .transact_once(async |txn| raise(txn, settings, &outcomes, interval, from, now).await)
+            .await;
+        match raised_now {
             Ok(incident) => {
-                txn.commit().await?;
                 metrics::counter!("redress_enforcement_incidents_raised_total").increment(1);
                 tracing::warn!(
                     source_kind = %incident.source.kind,
@@ -137,13 +140,9 @@ pub async fn scan(
                 );
                 raised.push(incident);
             }
-            Err(EngineError::Database(err)) if is_unique_violation(&err) => {
-                txn.rollback().await?;
-            }
-            Err(err) => {
-                txn.rollback().await?;
-                return Err(err);
-            }
+            // Another replica raised it first.
+            Err(EngineError::Database(err)) if is_unique_violation(&err) => {}
+            Err(err) => return Err(err),
         }
     }
     let open = Incidents::find()

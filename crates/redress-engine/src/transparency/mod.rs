@@ -35,7 +35,7 @@ impl Engine {
         &self,
         settings: &DetectorSettings,
     ) -> Result<Vec<Incident>, EngineError> {
-        incidents::scan(self.db(), settings, self.clock().now()).await
+        incidents::scan(self, settings, self.clock().now()).await
     }
 
     pub async fn incidents(&self, include_resolved: bool) -> Result<Vec<Incident>, EngineError> {

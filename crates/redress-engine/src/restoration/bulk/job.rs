@@ -6,12 +6,13 @@ use redress_core::Actor;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::{slices, targets, BulkJobStatus, BulkOutcome, Progress};
+use crate::engine::Engine;
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
 use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
 use crate::error::is_unique_violation;
@@ -115,7 +116,7 @@ async fn active_for_key(
 }
 
 pub async fn start(
-    db: &DatabaseConnection,
+    engine: &Engine,
     actor: &Actor,
     selector: Selector,
     reason: &str,
@@ -133,6 +134,7 @@ pub async fn start(
             "a bulk restore needs a reason".to_owned(),
         ));
     }
+    let db = engine.db();
     let key = selector.key();
     if let Some(running) = active_for_key(db, &key).await? {
         return Err(RestorationError::SelectorBusy {
@@ -141,8 +143,7 @@ pub async fn start(
         });
     }
     let id = Uuid::now_v7();
-    let txn = db.begin().await?;
-    let inserted = Jobs::insert(bulk_restore_job::ActiveModel {
+    let row = bulk_restore_job::ActiveModel {
         id: Set(id),
         selector: Set(serde_json::to_value(stored_selector(&selector))
             .map_err(|e| RestorationError::InvalidSelector(e.to_string()))?),
@@ -161,29 +162,49 @@ pub async fn start(
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
-    })
-    .exec_without_returning(&txn)
-    .await;
-    if let Err(err) = inserted {
-        txn.rollback().await?;
-        if is_unique_violation(&err) {
-            let job = active_for_key(db, &key)
+    };
+    let started = engine
+        .transact_once(async |txn| {
+            Jobs::insert(row)
+                .exec_without_returning(txn)
+                .await
+                .map_err(|err| busy_or(err, &key))?;
+            let total = targets::materialize(txn, id, &selector).await?;
+            slices::plan(txn, id, slice_count).await?;
+            Jobs::update_many()
+                .col_expr(bulk_restore_job::Column::Total, Expr::value(total))
+                .filter(bulk_restore_job::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            Ok(total)
+        })
+        .await;
+    let total = match started {
+        Ok(total) => total,
+        Err(RestorationError::SelectorBusy { selector, .. }) => {
+            let job = active_for_key(db, &selector)
                 .await?
                 .map_or(Uuid::nil(), |j| j.id);
-            return Err(RestorationError::SelectorBusy { selector: key, job });
+            return Err(RestorationError::SelectorBusy { selector, job });
         }
-        return Err(err.into());
-    }
-    let total = targets::materialize(&txn, id, &selector).await?;
-    slices::plan(&txn, id, slice_count).await?;
-    Jobs::update_many()
-        .col_expr(bulk_restore_job::Column::Total, Expr::value(total))
-        .filter(bulk_restore_job::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
+        Err(err) => return Err(err),
+    };
     tracing::info!(job = %id, selector = %key, total, actor = %actor, "bulk restore started");
     load(db, id).await
+}
+
+/// The job's row is unique per selector among unfinished jobs, so a concurrent start of the
+/// same selector fails its insert with a unique violation: the selector is busy. Which job
+/// holds it is looked up once this transaction has rolled back.
+fn busy_or(err: sea_orm::DbErr, key: &str) -> RestorationError {
+    if is_unique_violation(&err) {
+        RestorationError::SelectorBusy {
+            selector: key.to_owned(),
+            job: Uuid::nil(),
+        }
+    } else {
+        err.into()
+    }
 }
 
 pub async fn cancel(

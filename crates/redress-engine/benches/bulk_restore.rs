@@ -66,6 +66,10 @@ async fn through_engine(db: &DatabaseConnection, chunk: u32, slices: u32) -> (Du
 /// item, outcome and notice inserts, set-based, and the job's counters. With `connections`
 /// above one, the accounts are split into that many runs written at once, as the engine's
 /// slices are.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the plain-SQL baseline writes without the engine"
+)]
 async fn plain_sql(db: &DatabaseConnection, chunk: u32, connections: usize) -> (Duration, i64) {
     let backend = DbBackend::Postgres;
     let job = Uuid::now_v7();
@@ -113,6 +117,10 @@ async fn plain_sql(db: &DatabaseConnection, chunk: u32, connections: usize) -> (
 }
 
 /// One run of accounts, after `after` up to `upto`, chunk by chunk.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the plain-SQL baseline writes without the engine"
+)]
 async fn plain_sql_run(
     db: &DatabaseConnection,
     job: Uuid,

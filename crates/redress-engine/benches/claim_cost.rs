@@ -66,6 +66,10 @@ async fn main() {
     report(
         "BEGIN, SELECT 1, COMMIT",
         timed(rounds, || async {
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "the bare transaction is what is measured"
+            )]
             let txn = db.begin().await.expect("begin");
             txn.execute_raw(Statement::from_string(DbBackend::Postgres, "SELECT 1"))
                 .await
@@ -77,6 +81,10 @@ async fn main() {
     report(
         "BEGIN, the claim's locking read, ROLLBACK",
         timed(rounds, || async {
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "the bare transaction is what is measured"
+            )]
             let txn = db.begin().await.expect("begin");
             redress_engine::queue::next_claimable(&txn, "general", chrono::Utc::now())
                 .await

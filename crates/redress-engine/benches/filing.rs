@@ -17,6 +17,10 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Transac
 use serde_json::json;
 use uuid::Uuid;
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "seeding, not measured: one transaction for all the rows"
+)]
 async fn seed(db: &DatabaseConnection, n: usize) {
     let txn = db.begin().await.expect("begin");
     for i in 0..n {
@@ -87,6 +91,10 @@ async fn through_engine(db: &DatabaseConnection, n: usize) -> Duration {
 
 /// The same four rows per appeal (appeal, event, outbox item, message), one transaction
 /// each, written with hand-written SQL and no reads.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the plain-SQL baseline writes without the engine"
+)]
 async fn plain_sql(db: &DatabaseConnection, n: usize) -> Duration {
     let backend = db.get_database_backend();
     let p = |i: usize| match backend {

@@ -17,10 +17,11 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tokio::sync::mpsc;
 
 use crate::changes::AppealChange;
+use crate::transact::{self, Begin};
 
 /// Most notifications sent in one transaction.
 const BATCH: usize = 256;
@@ -120,19 +121,21 @@ async fn send(db: &DatabaseConnection, batch: &[Announcement]) -> Result<(), sea
         values.push(channel.into());
         values.push(payload.into());
     }
-    let txn = db.begin().await?;
-    // A hint lost in a crash is harmless (see the module comment); not waiting for the
-    // flush keeps this transaction from holding the notification lock through one.
-    txn.execute_unprepared("SET LOCAL synchronous_commit = off")
-        .await?;
-    txn.execute_raw(Statement::from_sql_and_values(
+    let notify = Statement::from_sql_and_values(
         DbBackend::Postgres,
         format!(
             "SELECT pg_notify(n.prefix || coalesce(current_schema(), 'public'), n.payload) FROM (VALUES {}) AS n(prefix, payload)",
             rows.join(", ")
         ),
         values,
-    ))
-    .await?;
-    txn.commit().await
+    );
+    transact::in_transaction(db, Begin::Deferred, async |txn| {
+        // A hint lost in a crash is harmless (see the module comment); not waiting for the
+        // flush keeps this transaction from holding the notification lock through one.
+        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
+        txn.execute_raw(notify).await?;
+        Ok(())
+    })
+    .await
 }

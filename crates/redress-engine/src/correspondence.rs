@@ -47,17 +47,6 @@ impl TryFrom<message::Model> for Message {
     type Error = EngineError;
 
     fn try_from(row: message::Model) -> Result<Self, Self::Error> {
-        let direction = match row.direction.as_str() {
-            "inbound" => Direction::Inbound,
-            "outbound" => Direction::Outbound,
-            other => {
-                return Err(EngineError::corrupt(
-                    "message",
-                    row.id,
-                    format!("unknown direction {other:?}"),
-                ))
-            }
-        };
         let channel = row
             .channel
             .parse()
@@ -65,7 +54,7 @@ impl TryFrom<message::Model> for Message {
         Ok(Message {
             id: row.id,
             appeal_id: row.appeal_id,
-            direction,
+            direction: row.direction,
             channel,
             channel_message_id: row.channel_message_id,
             in_reply_to: row.in_reply_to,

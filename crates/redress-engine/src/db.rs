@@ -4,10 +4,9 @@ use std::time::Duration;
 
 use redress_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+use crate::transact::{self, Begin};
 
 /// Pool settings that differ by backend.
 #[derive(Debug, Clone)]
@@ -86,21 +85,15 @@ const MIGRATION_LOCK_NAMESPACE: i32 = 0x5244_5253;
 /// "pg_type_typname_nsp_index"`. The lock ends with the transaction, also when the
 /// connection is lost.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let txn = if db.get_database_backend() == DbBackend::Sqlite {
-        db.begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..TransactionOptions::default()
-        })
-        .await?
-    } else {
-        let txn = db.begin().await?;
-        txn.execute_unprepared(&format!(
-            "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_NAMESPACE}, \
-             hashtext(current_setting('search_path')))"
-        ))
-        .await?;
-        txn
-    };
-    Migrator::up(&txn, None).await?;
-    txn.commit().await
+    transact::in_transaction(db, Begin::WriteLockFirst, async |txn| {
+        if txn.get_database_backend() == DbBackend::Postgres {
+            txn.execute_unprepared(&format!(
+                "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_NAMESPACE}, \
+                 hashtext(current_setting('search_path')))"
+            ))
+            .await?;
+        }
+        Migrator::up(txn, None).await
+    })
+    .await
 }

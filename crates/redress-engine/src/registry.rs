@@ -9,6 +9,7 @@ use redress_core::{Automation, UnknownValue};
 use uuid::Uuid;
 
 use crate::engine::Engine;
+pub use crate::entity::account::AccountStatus;
 use crate::entity::{account, enforcement};
 use crate::error::EngineError;
 use crate::repo::registry;
@@ -24,43 +25,6 @@ pub struct Account {
     pub status: AccountStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-}
-
-/// Whether an enforcement took the account down; a restoration makes it active again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AccountStatus {
-    Active,
-    Deactivated,
-}
-
-impl AccountStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Active => "active",
-            AccountStatus::Deactivated => "deactivated",
-        }
-    }
-}
-
-impl fmt::Display for AccountStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AccountStatus {
-    type Err = UnknownValue;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "active" => Ok(AccountStatus::Active),
-            "deactivated" => Ok(AccountStatus::Deactivated),
-            other => Err(UnknownValue {
-                kind: "account status",
-                value: other.to_owned(),
-            }),
-        }
-    }
 }
 
 /// An enforcement as the platform recorded it.
@@ -134,21 +98,15 @@ impl FromStr for ContentRelation {
     }
 }
 
-impl TryFrom<account::Model> for Account {
-    type Error = EngineError;
-
-    fn try_from(row: account::Model) -> Result<Self, Self::Error> {
-        let status = row
-            .status
-            .parse()
-            .map_err(|err| EngineError::corrupt("account", &row.id, err))?;
-        Ok(Account {
+impl From<account::Model> for Account {
+    fn from(row: account::Model) -> Self {
+        Account {
             id: row.id,
             email: row.email,
-            status,
+            status: row.status,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        })
+        }
     }
 }
 
@@ -193,18 +151,16 @@ impl TryFrom<enforcement::Model> for Enforcement {
 
 impl Engine {
     pub async fn account(&self, id: &str) -> Result<Option<Account>, EngineError> {
-        registry::find_account(self.db(), id)
+        Ok(registry::find_account(self.db(), id)
             .await?
-            .map(Account::try_from)
-            .transpose()
+            .map(Account::from))
     }
 
     /// The account registered with this mail address (compared without case).
     pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>, EngineError> {
-        registry::find_account_by_email(self.db(), email)
+        Ok(registry::find_account_by_email(self.db(), email)
             .await?
-            .map(Account::try_from)
-            .transpose()
+            .map(Account::from))
     }
 
     pub async fn enforcement(&self, id: Uuid) -> Result<Option<Enforcement>, EngineError> {

@@ -259,7 +259,7 @@ pub async fn seed_deactivated_wave(db: &DatabaseConnection, n: usize, source: &s
         account::Entity::insert_many(chunk.iter().map(|i| account::ActiveModel {
             id: Set(format!("acct-{i:05}")),
             email: Set(Some(format!("user{i}@example.org"))),
-            status: Set("deactivated".into()),
+            status: Set(account::AccountStatus::Deactivated),
             created_at: Set(now),
             updated_at: Set(now),
         }))

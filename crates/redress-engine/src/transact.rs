@@ -2,8 +2,16 @@
 //! commits or rolls back, retries by a named [`Retry`] policy, and after the commit
 //! announces what the work recorded (appeal changes for live views, new outbox rows for
 //! dispatchers) on both backends.
+//!
+//! Every transaction of the engine begins in this module; `clippy.toml` forbids sea-orm's
+//! `begin` and its kin everywhere else. Besides the engine's write path there is one
+//! exception, [`in_transaction`], for the few transactions that have no engine to go
+//! through (see there), and [`savepoint`] for a unit of work inside one.
 
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::announce;
 use crate::engine::Engine;
@@ -33,6 +41,18 @@ impl Retry {
                 }
             }
     }
+}
+
+/// When a transaction takes the database's write lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Begin {
+    /// At its first write, as the database does by default.
+    Deferred,
+    /// On SQLite at once (`BEGIN IMMEDIATE`), so a writer in another process (the command
+    /// line beside the service) waits for the transaction in flight and then reads what it
+    /// left, instead of failing to upgrade a read transaction that the other writer
+    /// overtook. PostgreSQL takes row locks and begins as usual.
+    WriteLockFirst,
 }
 
 /// An error a transaction's work may end in: the engine's own, or a unit's that wraps it
@@ -83,12 +103,18 @@ impl Engine {
         &self,
         work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        let (result, announcements) = Box::pin(announce::collecting(async {
-            let txn = self.db().begin().await.map_err(EngineError::from)?;
-            let result = work(&txn).await;
-            finish(txn, result).await
-        }))
-        .await;
+        self.transact_once_with(Begin::Deferred, work).await
+    }
+
+    /// [`Engine::transact_once`], beginning as `begin` says.
+    pub(crate) async fn transact_once_with<T, E: From<EngineError>>(
+        &self,
+        begin: Begin,
+        work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let (result, announcements) =
+            Box::pin(announce::collecting(run(self.db(), begin, work))).await;
+        let result = result.map_err(|err| E::from(EngineError::from(err)))?;
         if result.is_ok() {
             self.announce_committed(announcements);
         }
@@ -96,19 +122,78 @@ impl Engine {
     }
 }
 
-/// Commits on success, rolls back on failure; a failed commit is the result.
-async fn finish<T, E: From<EngineError>>(
-    txn: DatabaseTransaction,
-    result: Result<T, E>,
-) -> Result<T, E> {
+/// Runs `work` in a transaction of its own on `conn`, outside the engine: no retry, and
+/// what the work notifies goes out with its commit (`announce` collects nothing here).
+///
+/// This is the exception to [`Engine::transact`], for transactions that have no engine to
+/// go through: the migrations, which run before an engine exists; the announcer's own
+/// notifications, which are what an engine transaction announces with; and the outbox
+/// dispatcher's claim, which runs on the dispatcher's connection. Everything else writes
+/// through the engine.
+pub(crate) async fn in_transaction<C, T, E>(
+    conn: &C,
+    begin: Begin,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+) -> Result<T, E>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+    E: From<DbErr>,
+{
+    run(conn, begin, work).await?
+}
+
+/// Runs `work` in a savepoint of `txn`: its writes stay with the transaction when it
+/// succeeds and are undone when it fails, and what it collected to announce goes with
+/// them, while the transaction itself goes on either way. The outer result is the
+/// savepoint's own failure; the inner one is the work's.
+pub(crate) async fn savepoint<T, E>(
+    txn: &DatabaseTransaction,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+) -> Result<Result<T, E>, DbErr> {
+    let announced = announce::mark();
+    let result = run(txn, Begin::Deferred, work).await?;
+    if result.is_err() {
+        announce::discard_since(announced);
+    }
+    Ok(result)
+}
+
+/// Begins a transaction (a savepoint when `conn` is one), runs `work`, then commits its
+/// success or rolls back its failure. The outer result is the transaction's own failure to
+/// begin, commit or roll back; the inner one is the work's.
+async fn run<C, T, E>(
+    conn: &C,
+    begin: Begin,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E>,
+) -> Result<Result<T, E>, DbErr>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    let txn = open(conn, begin).await?;
+    let result = work(&txn).await;
     match result {
-        Ok(value) => {
-            txn.commit().await.map_err(EngineError::from)?;
-            Ok(value)
-        }
-        Err(err) => {
-            txn.rollback().await.map_err(EngineError::from)?;
-            Err(err)
-        }
+        Ok(_) => txn.commit().await?,
+        Err(_) => txn.rollback().await?,
+    }
+    Ok(result)
+}
+
+/// The one place a transaction begins.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the transactions of the engine begin here and only here"
+)]
+async fn open<C>(conn: &C, begin: Begin) -> Result<DatabaseTransaction, DbErr>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    if begin == Begin::WriteLockFirst && conn.get_database_backend() == DbBackend::Sqlite {
+        conn.begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        })
+        .await
+    } else {
+        conn.begin().await
     }
 }

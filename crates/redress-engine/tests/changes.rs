@@ -53,6 +53,9 @@ redress_engine::backend_tests! {
         assert_eq!(first.expect("a change was heard").appeal_id, appeal_id);
         while next_change(&mut feed).await.is_some() {}
 
+        // A write outside `Engine::transact` (which announces after its commit) notifies from
+        // inside its own transaction: rolled back, it is never heard of; committed, it is.
+        #[allow(clippy::disallowed_methods, reason = "the test writes outside the engine's write path on purpose")]
         let txn = test.db.begin().await.expect("begin");
         apply_command(&engine.in_transaction(&txn, clock.now_plus(chrono::TimeDelta::zero())), appeal_id, None, &note("rolled back"), &staff)
             .await
@@ -61,6 +64,7 @@ redress_engine::backend_tests! {
         let version = engine.appeal(appeal_id).await.expect("appeal").version();
         assert!(next_change(&mut feed).await.is_none(), "a rolled-back change is never announced");
 
+        #[allow(clippy::disallowed_methods, reason = "the test writes outside the engine's write path on purpose")]
         let txn = test.db.begin().await.expect("begin");
         apply_command(&engine.in_transaction(&txn, clock.now_plus(chrono::TimeDelta::zero())), appeal_id, None, &note("by a worker"), &staff)
             .await

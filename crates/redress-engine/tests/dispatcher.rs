@@ -13,7 +13,7 @@ use common::clock;
 use redress_engine::delivery::{
     topics, Deliverer, DelivererRegistry, DeliveryError, OutboxMessage,
 };
-use redress_engine::repo::outbox::{self, OutboxItem};
+use redress_engine::repo::outbox::{self, OutboxItem, OutboxStatus};
 use redress_engine::repo::outbox_delivery;
 use redress_engine::worker::{runner, Backoff, DispatchSettings, Dispatcher};
 use redress_engine::ManualClock;
@@ -189,7 +189,7 @@ redress_engine::backend_tests! {
         let again = dispatcher.run_once(&stop).await.expect("second round");
         assert_eq!(again.claimed, 0, "delivered items are not claimed again");
         let rows = rows(&test.db).await;
-        assert_eq!(rows["k1"].status, outbox::DELIVERED);
+        assert_eq!(rows["k1"].status, OutboxStatus::Delivered);
         assert_eq!(rows["k1"].attempts, 1);
         assert_eq!(rows["k1"].delivered_at, Some(clock.now_plus(TimeDelta::zero())));
         assert_eq!(recorder.keys(), vec!["k1".to_owned(), "k2".to_owned()]);
@@ -211,7 +211,7 @@ redress_engine::backend_tests! {
             assert_eq!(report.retried, 1, "failure {failures} is retried");
             let row = rows(&test.db).await.remove("k1").expect("row");
             assert_eq!(row.attempts, failures);
-            assert_eq!(row.status, outbox::PENDING);
+            assert_eq!(row.status, OutboxStatus::Pending);
             assert_eq!(row.last_error.as_deref(), Some("temporary delivery failure: relay unavailable"));
             let wait = row.available_at - now;
             assert!(wait >= TimeDelta::seconds(ceiling / 2) && wait <= TimeDelta::seconds(ceiling),
@@ -251,7 +251,7 @@ redress_engine::backend_tests! {
         let report = dispatcher.run_once(&stop).await.expect("round");
         assert_eq!(report.dead_lettered, 1);
         let row = rows(&test.db).await.remove("k1").expect("row");
-        assert_eq!(row.status, outbox::DEAD);
+        assert_eq!(row.status, OutboxStatus::Dead);
         assert_eq!(row.last_error.as_deref(), Some("mailbox does not exist"));
         let counts = outbox_delivery::counts(&test.db).await.expect("counts");
         assert_eq!((counts.pending, counts.dead), (0, 1));
@@ -268,7 +268,7 @@ redress_engine::backend_tests! {
             clock.advance(TimeDelta::minutes(5));
         }
         let row = rows(&test.db).await.remove("k1").expect("row");
-        assert_eq!(row.status, outbox::DEAD);
+        assert_eq!(row.status, OutboxStatus::Dead);
         assert_eq!(row.last_error.as_deref(), Some("no deliverer registered for topic notify_appellant"));
         test.cleanup().await;
     }
@@ -291,9 +291,9 @@ redress_engine::backend_tests! {
         let report = round.await.expect("join").expect("round");
         assert_eq!((report.claimed, report.delivered, report.released), (3, 1, 2));
         let rows = rows(&test.db).await;
-        assert_eq!(rows["k1"].status, outbox::DELIVERED);
+        assert_eq!(rows["k1"].status, OutboxStatus::Delivered);
         for key in ["k2", "k3"] {
-            assert_eq!(rows[key].status, outbox::PENDING);
+            assert_eq!(rows[key].status, OutboxStatus::Pending);
             assert_eq!(rows[key].attempts, 0, "a released item was never attempted");
             assert_eq!(rows[key].locked_until, None);
         }
@@ -311,9 +311,8 @@ redress_engine::backend_tests! {
         enqueue(&test.db, &clock, &["k1"]).await;
         let now = clock.now_plus(TimeDelta::zero());
         let lease_until = now + TimeDelta::minutes(5);
-        let txn = sea_orm::TransactionTrait::begin(&test.db).await.expect("begin");
-        let abandoned = outbox_delivery::claim_due(&txn, now, lease_until, 10).await.expect("claim");
-        txn.commit().await.expect("commit");
+        // Claimed and committed, then never delivered nor renewed.
+        let abandoned = outbox_delivery::claim_due(&test.db, now, lease_until, 10).await.expect("claim");
         assert_eq!(abandoned.len(), 1);
         let (_stop, stop) = running();
         assert_eq!(dispatcher.run_once(&stop).await.expect("round").claimed, 0, "claimed rows are not due");
@@ -350,7 +349,7 @@ redress_engine::backend_tests! {
         assert_eq!(doomed_recorder.keys(), ["k1", "k2"]);
         let rows = rows(&test.db).await;
         for key in ["k1", "k2", "k3"] {
-            assert_eq!((rows[key].status.as_str(), rows[key].attempts), (outbox::DELIVERED, 1), "{key}");
+            assert_eq!((rows[key].status, rows[key].attempts), (OutboxStatus::Delivered, 1), "{key}");
         }
         test.cleanup().await;
     }
@@ -381,7 +380,7 @@ redress_engine::backend_tests! {
         assert_eq!((report.delivered, report.lost), (1, 0), "{report:?}");
         assert!(other_recorder.keys().is_empty());
         let row = rows(&test.db).await.remove("k1").expect("row");
-        assert_eq!((row.status.as_str(), row.attempts, row.locked_until), (outbox::DELIVERED, 1, None));
+        assert_eq!((row.status, row.attempts, row.locked_until), (OutboxStatus::Delivered, 1, None));
         test.cleanup().await;
     }
 
@@ -410,7 +409,7 @@ redress_engine::backend_tests! {
         assert_eq!(stalled_recorder.keys(), ["k1"], "k2, confirmed by the other dispatcher, is not sent again");
         let rows = rows(&test.db).await;
         for key in ["k1", "k2"] {
-            assert_eq!((rows[key].status.as_str(), rows[key].attempts), (outbox::DELIVERED, 1), "{key}");
+            assert_eq!((rows[key].status, rows[key].attempts), (OutboxStatus::Delivered, 1), "{key}");
         }
         test.cleanup().await;
     }

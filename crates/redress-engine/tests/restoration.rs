@@ -12,10 +12,11 @@ use redress_engine::entity::{
     account, bulk_restore_job, bulk_restore_outcome, bulk_restore_slice, outbox as outbox_entity,
     restoration,
 };
+use redress_engine::repo::registry::AccountStatus;
 use redress_engine::repo::{events, outbox, registry};
 use redress_engine::restoration::{
-    records, BulkJob, BulkRestorer, RestorationBackend, RestorationDeliverer, RestorationError,
-    Selector,
+    records, BulkJob, BulkJobStatus, BulkOutcome, BulkRestorer, ItemKind, ItemOutcome,
+    RestorationBackend, RestorationDeliverer, RestorationError, RestorationStatus, Selector,
 };
 use redress_engine::{Engine, EngineSettings};
 use redress_migrations::{Migrator, MigratorTrait};
@@ -129,7 +130,8 @@ async fn processed_at_least(restorer: &BulkRestorer, job: uuid::Uuid, accounts: 
         let seen = restorer.job(job).await.expect("job");
         if seen.processed >= accounts {
             assert_eq!(
-                seen.status, "running",
+                seen.status,
+                BulkJobStatus::Running,
                 "the job must still be running: {seen:?}"
             );
             return;
@@ -198,12 +200,12 @@ redress_engine::backend_tests! {
         let stored = engine.appeal(id).await.expect("appeal");
         assert_eq!(stored.appeal.state, AppealState::Restored);
         let restoration = records::for_appeal(&test.db, id).await.expect("load").expect("restoration");
-        assert_eq!(restoration.status, "confirmed");
+        assert_eq!(restoration.status, RestorationStatus::Confirmed);
         let items = records::items(&test.db, restoration.id).await.expect("items");
-        let summary: Vec<_> = items.iter().map(|i| (i.item_kind.as_str(), i.item_id.as_str(), i.outcome.as_str())).collect();
-        assert_eq!(summary, [("account", "acct-r1", "undone")]);
+        let summary: Vec<_> = items.iter().map(|i| (i.item_kind, i.item_id.as_str(), i.outcome)).collect();
+        assert_eq!(summary, [(ItemKind::Account, "acct-r1", ItemOutcome::Undone)]);
         let account = registry::find_account(&test.db, "acct-r1").await.expect("account").expect("exists");
-        assert_eq!(account.status, "active");
+        assert_eq!(account.status, AccountStatus::Active);
         let kinds: Vec<String> = events::history(&test.db, id).await.expect("history").into_iter().map(|(_, e)| e.kind.name().to_owned()).collect();
         assert_eq!(kinds.iter().filter(|k| *k == "restored").count(), 1);
         let notices = outbox::for_appeal(&test.db, id).await.expect("outbox");
@@ -227,14 +229,14 @@ redress_engine::backend_tests! {
 
         restorer.run_chunk(job.id).await.expect("one chunk");
         let cancelled = restorer.cancel(&support(), job.id).await.expect("cancel");
-        assert_eq!((cancelled.status.as_str(), cancelled.processed), ("cancelled", 10));
+        assert_eq!((cancelled.status, cancelled.processed), (BulkJobStatus::Cancelled, 10));
         let after = restorer.run(job.id, |_| {}).await.expect("run after cancel");
         assert_eq!(after.processed, 10, "a cancelled job does no more work");
 
         let next = restorer.start(&support(), selector, "internal error", 10).await.expect("a new job once the first ended");
         assert_eq!(next.total, 20, "reversed enforcements are not selected again");
         let done = restorer.run(next.id, |_| {}).await.expect("run");
-        assert_eq!((done.status.as_str(), done.restored), ("completed", 20));
+        assert_eq!((done.status, done.restored), (BulkJobStatus::Completed, 20));
         test.cleanup().await;
     }
 
@@ -242,7 +244,7 @@ redress_engine::backend_tests! {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
         redress_engine::testing::seed_deactivated_wave(&test.db, 5, "spam-v1").await;
-        registry::ensure_account(&test.db, "acct-00004", None, "active", Utc::now()).await.expect("reactivate");
+        registry::ensure_account(&test.db, "acct-00004", None, AccountStatus::Active, Utc::now()).await.expect("reactivate");
         let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
         let selector = Selector::Accounts {
             account_ids: vec!["acct-00000".into(), "acct-00001".into(), "acct-00001".into(), "ghost".into(), "acct-00004".into()],
@@ -281,7 +283,7 @@ redress_engine::backend_tests! {
             enforced_at: now,
         }, now).await.expect("deletion");
         // Recording a content enforcement marks the account active; the wave had deactivated it.
-        registry::ensure_account(&test.db, "acct-00000", None, "deactivated", now).await.expect("deactivated by the wave");
+        registry::ensure_account(&test.db, "acct-00000", None, AccountStatus::Deactivated, now).await.expect("deactivated by the wave");
         let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
         let selectors = [
             Selector::Batch { batch_id: "wave-1".into() },
@@ -306,8 +308,8 @@ redress_engine::backend_tests! {
             .expect("load")
             .expect("restoration");
         let items = records::items(&test.db, first.id).await.expect("items");
-        let summary: Vec<_> = items.iter().map(|i| (i.item_kind.as_str(), i.item_id.as_str(), i.outcome.as_str())).collect();
-        assert_eq!(summary, [("account", "acct-00000", "undone"), ("content", "pin-404", "cannot_undo")]);
+        let summary: Vec<_> = items.iter().map(|i| (i.item_kind, i.item_id.as_str(), i.outcome)).collect();
+        assert_eq!(summary, [(ItemKind::Account, "acct-00000", ItemOutcome::Undone), (ItemKind::Content, "pin-404", ItemOutcome::CannotUndo)]);
         assert!(items[1].detail.as_deref().unwrap_or_default().contains("deleted permanently"));
         test.cleanup().await;
     }
@@ -345,9 +347,9 @@ redress_engine::backend_tests! {
         let (a, b) = (a.expect("runner a"), b.expect("runner b"));
         // A runner that finds a slice advanced by the other waits for it rather than leaving
         // it: neither returns before the job is complete.
-        assert!([&a, &b].iter().all(|j| j.status == "completed"), "{a:?} {b:?}");
+        assert!([&a, &b].iter().all(|j| j.status == BulkJobStatus::Completed), "{a:?} {b:?}");
         let done = restorer.job(job.id).await.expect("job");
-        assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", ACCOUNTS as i64, ACCOUNTS as i64));
+        assert_eq!((done.status, done.processed, done.restored), (BulkJobStatus::Completed, ACCOUNTS as i64, ACCOUNTS as i64));
         for seen in [&seen_a, &seen_b] {
             assert!(seen.windows(2).all(|w| w[0] <= w[1]), "progress never goes back: {seen:?}");
         }
@@ -391,7 +393,7 @@ redress_engine::backend_tests! {
         assert!(doomed_run.await.expect_err("killed").is_cancelled());
 
         let done = surviving_run.await.expect("join").expect("survivor");
-        assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", ACCOUNTS as i64, ACCOUNTS as i64), "the survivor returns only with the job complete");
+        assert_eq!((done.status, done.processed, done.restored), (BulkJobStatus::Completed, ACCOUNTS as i64, ACCOUNTS as i64), "the survivor returns only with the job complete");
         assert!(restorer.slices_left(job.id).await.expect("slices left").is_empty());
         each_account_restored_once(&test.db, job.id, ACCOUNTS).await;
         test.cleanup().await;
@@ -406,7 +408,7 @@ redress_engine::backend_tests! {
             .run_until(job.id, || stopped.load(std::sync::atomic::Ordering::SeqCst), |_| stopped.store(true, std::sync::atomic::Ordering::SeqCst))
             .await
             .expect("run until stopped");
-        assert_eq!((paused.status.as_str(), paused.processed), ("running", 20), "one chunk per slice, then stopped");
+        assert_eq!((paused.status, paused.processed), (BulkJobStatus::Running, 20), "one chunk per slice, then stopped");
         let left = restorer.slices_left(job.id).await.expect("slices left");
         let described: Vec<String> = left.iter().map(ToString::to_string).collect();
         assert_eq!(described, ["slice 0 (10 accounts after acct-00009)", "slice 1 (10 accounts after acct-00029)"]);
@@ -414,7 +416,7 @@ redress_engine::backend_tests! {
         restorer.run_chunk(job.id).await.expect("one more chunk");
         restorer.cancel(&support(), job.id).await.expect("cancel");
         let cancelled = restorer.run(job.id, |_| {}).await.expect("run a cancelled job");
-        assert_eq!((cancelled.status.as_str(), cancelled.processed), ("cancelled", 30));
+        assert_eq!((cancelled.status, cancelled.processed), (BulkJobStatus::Cancelled, 30));
         let left = restorer.slices_left(job.id).await.expect("slices left");
         assert_eq!(left.iter().map(|s| (s.slice, s.accounts_left)).collect::<Vec<_>>(), [(1, 10)]);
         test.cleanup().await;
@@ -444,7 +446,7 @@ redress_engine::backend_tests! {
         assert_eq!(slices.len(), 1);
         assert_eq!((slices[0].after_account.as_deref(), slices[0].upto_account.as_deref(), slices[0].checkpoint.as_deref()), (None, None, Some("acct-00009")));
         let done = restorer.run(job.id, |_| {}).await.expect("resume");
-        assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", 30, 30));
+        assert_eq!((done.status, done.processed, done.restored), (BulkJobStatus::Completed, 30, 30));
         let restorations = restoration::Entity::find().count(&test.db).await.expect("count");
         assert_eq!(restorations, 30, "nothing restored twice");
         test.cleanup().await;
@@ -461,7 +463,7 @@ redress_engine::backend_tests! {
         Migrator::down(&test.db, Some(steps_back_to_before_slices())).await.expect("down once no job runs");
         Migrator::up(&test.db, None).await.expect("up again");
         let status = bulk_restore_job::Entity::find_by_id(job.id).one(&test.db).await.expect("load").expect("job").status;
-        assert_eq!(status, "cancelled");
+        assert_eq!(status, BulkJobStatus::Cancelled);
         test.cleanup().await;
     }
 
@@ -507,16 +509,16 @@ redress_engine::backend_tests! {
         .expect("runner thread");
 
         let interrupted = restorer.job(job.id).await.expect("job");
-        assert_eq!(interrupted.status, "running");
+        assert_eq!(interrupted.status, BulkJobStatus::Running);
         assert!(interrupted.processed >= 4_000 && interrupted.processed < ACCOUNTS as i64, "killed mid-way: {}", interrupted.processed);
         assert_eq!(restorer.unfinished().await.expect("unfinished"), vec![job.id]);
 
         let done = restorer.run(job.id, |_| {}).await.expect("resume");
-        assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", ACCOUNTS as i64, ACCOUNTS as i64));
+        assert_eq!((done.status, done.processed, done.restored), (BulkJobStatus::Completed, ACCOUNTS as i64, ACCOUNTS as i64));
 
         let restorations = restoration::Entity::find().filter(restoration::Column::JobId.eq(job.id)).count(&test.db).await.expect("count");
         assert_eq!(restorations, ACCOUNTS as u64, "one restoration per account");
-        let outcomes = bulk_restore_outcome::Entity::find().filter(bulk_restore_outcome::Column::Outcome.eq("restored")).count(&test.db).await.expect("count");
+        let outcomes = bulk_restore_outcome::Entity::find().filter(bulk_restore_outcome::Column::Outcome.eq(BulkOutcome::Restored)).count(&test.db).await.expect("count");
         assert_eq!(outcomes, ACCOUNTS as u64);
         let still_off = account::Entity::find().filter(account::Column::Status.ne("active")).count(&test.db).await.expect("count");
         assert_eq!(still_off, 0);

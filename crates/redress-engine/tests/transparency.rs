@@ -7,7 +7,9 @@ use common::{clock, email, enforcement_statement, engine, upheld_statement};
 use redress_core::{Actor, Role};
 use redress_engine::repo::registry::{self, NewEnforcement};
 use redress_engine::restoration::Selector;
-use redress_engine::transparency::{incidents, DetectorSettings, EnforcementSource};
+use redress_engine::transparency::{
+    incidents, DetectorSettings, EnforcementSource, IncidentStatus,
+};
 use redress_engine::{Engine, EngineSettings, ManualClock};
 use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
@@ -148,7 +150,7 @@ redress_engine::backend_tests! {
         assert!(engine.detect_faulty_sources(&settings).await.expect("rescan").is_empty(), "one open incident per source");
         assert_eq!(engine.incidents(false).await.expect("open").len(), 1);
         let resolved = engine.resolve_incident(incident.id).await.expect("resolve");
-        assert_eq!(resolved.status, "resolved");
+        assert_eq!(resolved.status, IncidentStatus::Resolved);
         assert!(engine.incidents(false).await.expect("open").is_empty());
         assert_eq!(engine.incidents(true).await.expect("all").len(), 1);
         let again = engine.resolve_incident(incident.id).await.expect_err("already resolved");

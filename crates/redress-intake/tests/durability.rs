@@ -65,6 +65,7 @@ redress_engine::backend_tests! {
 
         // Hold the database so the server cannot commit: the only SQLite connection, or an
         // exclusive lock on the PostgreSQL messages table.
+        #[allow(clippy::disallowed_methods, reason = "the test holds a transaction open to block the server's commit")]
         let blocker = test.db.begin().await.expect("begin");
         if test.backend == Backend::Postgres {
             blocker.execute_unprepared("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE").await.expect("lock");

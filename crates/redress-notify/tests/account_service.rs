@@ -22,7 +22,7 @@ use redress_engine::entity::{account, outbox as outbox_entity};
 use redress_engine::repo::registry::{self, NewEnforcement};
 use redress_engine::restoration::{
     records, BulkRestorer, ItemKind, ItemOutcome, ItemResult, RestorationBackend,
-    RestorationDeliverer, RestorationReport, RestorationRequest, Selector,
+    RestorationDeliverer, RestorationReport, RestorationRequest, RestorationStatus, Selector,
 };
 use redress_engine::worker::{DispatchSettings, Dispatcher};
 use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock};
@@ -257,7 +257,7 @@ redress_engine::backend_tests! {
             assert_eq!(report.dead_lettered, 0, "temporary failures are retried, not dead-lettered");
             let open = outbox_entity::Entity::find()
                 .filter(outbox_entity::Column::Topic.eq(topics::REQUEST_RESTORATION))
-                .filter(outbox_entity::Column::Status.ne("delivered"))
+                .filter(outbox_entity::Column::Status.ne(outbox_entity::OutboxStatus::Delivered))
                 .count(&test.db)
                 .await
                 .expect("count");
@@ -295,7 +295,7 @@ redress_engine::backend_tests! {
         deliver_all(&test.db, &deliverer).await;
         assert_eq!(engine.appeal(confirmed).await.expect("appeal").appeal.state, AppealState::Restored);
         let restoration = records::for_appeal(&test.db, confirmed).await.expect("load").expect("restoration");
-        assert_eq!(restoration.status, "confirmed");
+        assert_eq!(restoration.status, RestorationStatus::Confirmed);
         assert_eq!(service.restorations_carried_out.load(Ordering::SeqCst), 1);
 
         // A misconfigured secret: the service refuses, the appeal stays where it was.
@@ -318,7 +318,7 @@ redress_engine::backend_tests! {
         assert!(matches!(outcome, Err(DeliveryError::Permanent(ref reason)) if reason.contains("401")), "{outcome:?}");
         assert_eq!(engine.appeal(refused).await.expect("appeal").appeal.state, AppealState::Reviewed);
         let failed = records::for_appeal(&test.db, refused).await.expect("load").expect("restoration");
-        assert_eq!(failed.status, "failed");
+        assert_eq!(failed.status, RestorationStatus::Failed);
         assert!(failed.last_error.unwrap_or_default().contains("401"));
         test.cleanup().await;
     }

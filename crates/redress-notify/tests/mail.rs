@@ -14,6 +14,7 @@ use redress_core::{
     RestrictionKind, Role, StatementOfReasons, TerritorialScope,
 };
 use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
+use redress_engine::repo::messages::Direction;
 use redress_engine::repo::{messages, outbox};
 use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock, MessageIdSigner};
 use redress_notify::mail::{MailDeliverer, MailSettings, MailTransport, SigningKey, Templates};
@@ -142,7 +143,7 @@ redress_engine::backend_tests! {
 
         let record = messages::for_appeal(&test.db, appeal_id).await.expect("messages");
         assert_eq!(record.len(), 2, "the appellant's mail and ours");
-        assert_eq!(record[1].direction, "outbound");
+        assert_eq!(record[1].direction, Direction::Outbound);
         assert_eq!(record[1].channel_message_id.as_deref(), Some(format!("<{message_id}>").as_str()));
 
         mailer.deliver(&items[0]).await.expect("a repeated delivery is harmless");

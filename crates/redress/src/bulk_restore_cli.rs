@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use redress_core::{Actor, Role};
-use redress_engine::restoration::bulk::{COMPLETED, RUNNING};
+use redress_engine::restoration::BulkJobStatus;
 use redress_engine::restoration::{BulkRestorer, Selector};
 use redress_engine::SystemClock;
 use uuid::Uuid;
@@ -166,13 +166,13 @@ pub async fn run(config: Config, args: BulkRestoreArgs) -> anyhow::Result<()> {
     // A run ends when every slice is done, so anything but a completed job means work is
     // left (or the job was cancelled meanwhile): say what, and exit with an error.
     let finished = match ran {
-        Ok(finished) if finished.status == COMPLETED => {
+        Ok(finished) if finished.status == BulkJobStatus::Completed => {
             bar.finish();
             finished
         }
         Ok(unfinished) => {
             bar.abandon();
-            let resumable = unfinished.status == RUNNING;
+            let resumable = unfinished.status == BulkJobStatus::Running;
             anyhow::bail!(
                 "bulk restore job {job_id} is {} with {} of {} accounts processed; {}",
                 unfinished.status,

@@ -9,8 +9,10 @@ use chrono::Utc;
 use clap::Parser;
 use redress::cli::{self, Cli};
 use redress_core::{Actor, Role};
-use redress_engine::repo::registry::{self, NewEnforcement};
-use redress_engine::restoration::{BulkJob, BulkRestorer, RestorationBackend, Selector};
+use redress_engine::repo::registry::{self, AccountStatus, NewEnforcement};
+use redress_engine::restoration::{
+    BulkJob, BulkJobStatus, BulkRestorer, RestorationBackend, Selector,
+};
 use redress_engine::testing::TestDb;
 use redress_engine::{Engine, EngineSettings, SystemClock};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -86,7 +88,8 @@ async fn processed_at_least(restorer: &BulkRestorer, job: uuid::Uuid, accounts: 
     loop {
         let seen = restorer.job(job).await.expect("job");
         assert_eq!(
-            seen.status, "running",
+            seen.status,
+            BulkJobStatus::Running,
             "the job must still be running: {seen:?}"
         );
         if seen.processed >= accounts {
@@ -129,7 +132,7 @@ redress_engine::backend_tests! {
         let id = next.id.to_string();
         run_cli(&["redress", "--config", &config, "bulk-restore", "--resume", &id]).await.expect("the resume completes the job");
         let done = restorer.job(next.id).await.expect("job");
-        assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", 30, 30));
+        assert_eq!((done.status, done.processed, done.restored), (BulkJobStatus::Completed, 30, 30));
         assert!(restorer.slices_left(next.id).await.expect("slices left").is_empty());
         test.cleanup().await;
     }
@@ -167,7 +170,7 @@ redress_engine::backend_tests! {
         let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("the final report");
         assert_eq!(report["job"]["status"], "completed", "{report}");
         let done = restorer.job(job.id).await.expect("job");
-        assert_eq!((done.status.as_str(), done.processed, done.restored), ("completed", ACCOUNTS as i64, ACCOUNTS as i64));
+        assert_eq!((done.status, done.processed, done.restored), (BulkJobStatus::Completed, ACCOUNTS as i64, ACCOUNTS as i64));
         let active = redress_engine::entity::account::Entity::find()
             .filter(redress_engine::entity::account::Column::Status.eq("active"))
             .count(&test.db)
@@ -188,7 +191,7 @@ redress_engine::backend_tests! {
         let csv = csv.to_string_lossy().into_owned();
 
         run_cli(&["redress", "--config", &config, "bulk-restore", "--csv", &csv, "--dry-run"]).await.expect("dry run");
-        assert_eq!(registry::find_account(&test.db, "acct-1").await.expect("load").expect("account").status, "deactivated", "a dry run changes nothing");
+        assert_eq!(registry::find_account(&test.db, "acct-1").await.expect("load").expect("account").status, AccountStatus::Deactivated, "a dry run changes nothing");
 
         let refused = run_cli(&["redress", "--config", &config, "bulk-restore", "--csv", &csv, "--actor", "sam"]).await;
         assert!(refused.is_err(), "a run needs a reason");
@@ -199,7 +202,7 @@ redress_engine::backend_tests! {
         run_cli(&["redress", "--config", &config, "bulk-restore", "--csv", &csv, "--actor", "sam", "--reason", "spam rule 12 misfired"])
             .await
             .expect("run");
-        for (account, status) in [("acct-1", "active"), ("acct-2", "active"), ("acct-3", "deactivated")] {
+        for (account, status) in [("acct-1", AccountStatus::Active), ("acct-2", AccountStatus::Active), ("acct-3", AccountStatus::Deactivated)] {
             let stored = registry::find_account(&test.db, account).await.expect("load").expect("account");
             assert_eq!(stored.status, status, "{account}");
         }

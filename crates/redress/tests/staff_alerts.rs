@@ -210,7 +210,7 @@ redress_engine::backend_tests! {
 
         let alerts = outbox_rows(&engine, "alert_queue").await;
         assert_eq!(alerts.len(), 2);
-        assert!(alerts.iter().all(|row| row.status == "delivered"), "{alerts:#?}");
+        assert!(alerts.iter().all(|row| row.status == outbox::OutboxStatus::Delivered), "{alerts:#?}");
         assert!(warning.message_id != escalation.message_id);
 
         // A retry of a delivered item (the dispatcher delivers at least once) sends a mail
@@ -269,7 +269,7 @@ redress_engine::backend_tests! {
         }
         let rows = outbox_rows(&engine, "enforcement_incident").await;
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].status, "delivered");
+        assert_eq!(rows[0].status, outbox::OutboxStatus::Delivered);
         app.stop().await;
         test.cleanup().await;
     }

@@ -1,12 +1,21 @@
 use sea_orm::entity::prelude::*;
 
+super::stored_enum!(
+    /// Whether an account of the embedded registry may use the platform.
+    AccountStatus {
+        Active => "active",
+        /// Deactivated by an enforcement; a restoration reactivates it.
+        Deactivated => "deactivated",
+    }
+);
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "accounts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub email: Option<String>,
-    pub status: String,
+    pub status: AccountStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -1,5 +1,17 @@
 use sea_orm::entity::prelude::*;
 
+super::stored_enum!(
+    /// Where a bulk job is.
+    BulkJobStatus {
+        /// Started and not finished: runners take its chunks, and a restart resumes it.
+        Running => "running",
+        /// Every account of the job was processed.
+        Completed => "completed",
+        /// Stopped by an operator; what it restored stays restored.
+        Cancelled => "cancelled",
+    }
+);
+
 /// A bulk restoration: who started it, over which accounts, why, and how far it got.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "bulk_restore_jobs")]
@@ -12,7 +24,7 @@ pub struct Model {
     pub active_selector_key: Option<String>,
     pub reason: String,
     pub started_by: String,
-    pub status: String,
+    pub status: BulkJobStatus,
     pub total: i64,
     pub processed: i64,
     pub restored: i64,

@@ -1,5 +1,14 @@
 use sea_orm::entity::prelude::*;
 
+super::stored_enum!(
+    /// Whether an incident still calls for action. At most one incident per source is open.
+    IncidentStatus {
+        Open => "open",
+        /// Closed by an admin; a new wave from the source may raise a new incident.
+        Resolved => "resolved",
+    }
+);
+
 /// An enforcement source whose appeals are mostly won.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "enforcement_incidents")]
@@ -10,7 +19,7 @@ pub struct Model {
     pub source_kind: String,
     pub source_id: String,
     pub batch_id: Option<String>,
-    pub status: String,
+    pub status: IncidentStatus,
     pub appeals: i64,
     pub overturned: i64,
     pub lower_bound: f64,

@@ -1,5 +1,13 @@
 use sea_orm::entity::prelude::*;
 
+super::stored_enum!(
+    /// Whether a message reached Redress or was sent by it.
+    Direction {
+        Inbound => "inbound",
+        Outbound => "outbound",
+    }
+);
+
 /// Correspondence in and out. `(channel, channel_message_id)` is unique: the same email or
 /// DM delivered twice is stored once.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -8,7 +16,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub appeal_id: Option<Uuid>,
-    pub direction: String,
+    pub direction: Direction,
     pub channel: String,
     pub channel_message_id: Option<String>,
     pub in_reply_to: Option<String>,

@@ -1,5 +1,45 @@
-//! sea-orm entities, one module per table. Columns mirror the migrations; enums are stored
-//! as their wire names (see `redress_core::state`) and converted at the repository edge.
+//! sea-orm entities, one module per table. Columns mirror the migrations. The core's enums
+//! are stored as their wire names (see `redress_core::state`) and converted at the
+//! repository edge; the engine's own statuses are `stored_enum!`s, which sea-orm reads and
+//! writes as the same text.
+
+/// An enum of the engine's own (a status, an outcome) stored in a text column as one fixed
+/// string per variant. The strings are the column's values, so they never change; a value
+/// the enum does not know fails the read rather than being guessed. Serialised and
+/// displayed as the same strings.
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident => $value:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            ::sea_orm::EnumIter, ::sea_orm::DeriveActiveEnum,
+            ::serde::Serialize, ::serde::Deserialize,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "Text")]
+        pub enum $name {
+            $(
+                $(#[$variant_meta])*
+                #[sea_orm(string_value = $value)]
+                #[serde(rename = $value)]
+                $variant,
+            )+
+        }
+
+        impl $name {
+            /// The stored string.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $value),+ }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use stored_enum;
 
 pub mod account;
 pub mod appeal;

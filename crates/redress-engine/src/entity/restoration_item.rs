@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::restoration::plan::{ItemKind, ItemOutcome};
+
 /// What a restoration did to one thing (the account, a content item), or why it could not.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "restoration_items")]
@@ -8,10 +10,10 @@ pub struct Model {
     pub restoration_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub position: i32,
-    pub item_kind: String,
+    pub item_kind: ItemKind,
     pub item_id: String,
     pub enforcement_id: Option<Uuid>,
-    pub outcome: String,
+    pub outcome: ItemOutcome,
     pub detail: Option<String>,
 }
 

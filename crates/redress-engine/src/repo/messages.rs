@@ -8,23 +8,10 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use crate::entity::message::Direction;
+
 use crate::entity::message::{self, Entity as Messages};
 use crate::error::EngineError;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    Inbound,
-    Outbound,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Inbound => "inbound",
-            Direction::Outbound => "outbound",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewMessage {
@@ -70,7 +57,7 @@ pub fn insert_statement(backend: DbBackend, msg: NewMessage) -> Statement {
     let row = message::ActiveModel {
         id: Set(msg.id),
         appeal_id: Set(msg.appeal_id),
-        direction: Set(msg.direction.as_str().to_owned()),
+        direction: Set(msg.direction),
         channel: Set(msg.channel.as_str().to_owned()),
         channel_message_id: Set(msg.channel_message_id),
         in_reply_to: Set(msg.in_reply_to),

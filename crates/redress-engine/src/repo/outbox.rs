@@ -7,15 +7,11 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+pub use crate::entity::outbox::OutboxStatus;
+
 use crate::entity::outbox::{self, Entity as Outbox};
 use crate::error::EngineError;
 use crate::repo::json_rows;
-
-pub const PENDING: &str = "pending";
-/// Delivered; kept for the record and for idempotency of later enqueues.
-pub const DELIVERED: &str = "delivered";
-/// Given up after the attempt limit or a permanent failure; an admin can retry it.
-pub const DEAD: &str = "dead";
 
 /// The PostgreSQL notification channel of a schema's outbox. Per schema, so replicas of
 /// one deployment wake each other and tenants in other schemas are left alone.
@@ -85,7 +81,13 @@ async fn insert_in_one_statement<C: ConnectionTrait>(
             ],
         )
     );
-    Ok(json_rows::execute(conn, &sql, &documents, [PENDING.into(), now.into()]).await?)
+    Ok(json_rows::execute(
+        conn,
+        &sql,
+        &documents,
+        [OutboxStatus::Pending.into(), now.into()],
+    )
+    .await?)
 }
 
 async fn insert_many<C: ConnectionTrait>(
@@ -117,7 +119,7 @@ pub(crate) fn insert_statement(
         appeal_id: Set(item.appeal_id),
         idempotency_key: Set(item.idempotency_key),
         payload: Set(item.payload),
-        status: Set(PENDING.to_owned()),
+        status: Set(OutboxStatus::Pending),
         attempts: Set(0),
         available_at: Set(now),
         locked_until: Set(None),

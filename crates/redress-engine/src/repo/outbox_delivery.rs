@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::delivery::OutboxMessage;
 use crate::entity::outbox::{self, Entity as Outbox};
 use crate::error::EngineError;
-use crate::repo::outbox::{notify_dispatchers, DEAD, DELIVERED, PENDING};
+use crate::repo::outbox::{notify_dispatchers, OutboxStatus};
 
 /// An outbox row this dispatcher holds under the lease `lease_id`.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +46,7 @@ pub async fn claim_due<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<Claimed>, EngineError> {
     let rows = Outbox::find()
-        .filter(outbox::Column::Status.eq(PENDING))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
         .filter(outbox::Column::AvailableAt.lte(now))
         .order_by_asc(outbox::Column::AvailableAt)
         .order_by_asc(outbox::Column::Id)
@@ -86,7 +86,7 @@ pub async fn renew<C: ConnectionTrait>(
     lease_until: DateTime<Utc>,
 ) -> Result<u64, EngineError> {
     let renewed = extend_to(Outbox::update_many(), lease_until)
-        .filter(outbox::Column::Status.eq(PENDING))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
         .filter(Expr::col(lease_id_column()).eq(lease_id))
         .exec(conn)
         .await?;
@@ -124,7 +124,7 @@ pub async fn mark_delivered<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<bool, EngineError> {
     let result = unleased(Outbox::update_many())
-        .col_expr(outbox::Column::Status, Expr::value(DELIVERED))
+        .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Delivered))
         .col_expr(outbox::Column::DeliveredAt, Expr::value(Some(now)))
         .col_expr(
             outbox::Column::Attempts,
@@ -150,8 +150,8 @@ pub async fn mark_failed<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<bool, EngineError> {
     let (status, available_at) = match retry_at {
-        Some(at) => (PENDING, at),
-        None => (DEAD, now),
+        Some(at) => (OutboxStatus::Pending, at),
+        None => (OutboxStatus::Dead, now),
     };
     let result = unleased(Outbox::update_many())
         .col_expr(outbox::Column::Status, Expr::value(status))
@@ -187,7 +187,7 @@ pub async fn release<C: ConnectionTrait>(
 fn held(claimed: &Claimed) -> Condition {
     Condition::all()
         .add(outbox::Column::Id.eq(claimed.message.id))
-        .add(outbox::Column::Status.eq(PENDING))
+        .add(outbox::Column::Status.eq(OutboxStatus::Pending))
         .add(Expr::col(lease_id_column()).eq(claimed.lease_id))
 }
 
@@ -197,7 +197,7 @@ pub async fn dead_letters<C: ConnectionTrait>(
     limit: u64,
     before: Option<Uuid>,
 ) -> Result<Vec<outbox::Model>, EngineError> {
-    let mut query = Outbox::find().filter(outbox::Column::Status.eq(DEAD));
+    let mut query = Outbox::find().filter(outbox::Column::Status.eq(OutboxStatus::Dead));
     if let Some(before) = before {
         query = query.filter(outbox::Column::Id.lt(before));
     }
@@ -217,14 +217,14 @@ pub async fn retry_dead<C: ConnectionTrait>(
 ) -> Result<bool, EngineError> {
     let result = Outbox::update_many()
         .set(outbox::ActiveModel {
-            status: Set(PENDING.to_owned()),
+            status: Set(OutboxStatus::Pending),
             attempts: Set(0),
             available_at: Set(now),
             locked_until: Set(None),
             ..Default::default()
         })
         .filter(outbox::Column::Id.eq(id))
-        .filter(outbox::Column::Status.eq(DEAD))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Dead))
         .exec(conn)
         .await?;
     if result.rows_affected == 1 {
@@ -243,7 +243,7 @@ pub struct OutboxCounts {
 }
 
 pub async fn counts<C: ConnectionTrait>(conn: &C) -> Result<OutboxCounts, EngineError> {
-    let by_status: Vec<(String, i64)> = Outbox::find()
+    let by_status: Vec<(OutboxStatus, i64)> = Outbox::find()
         .select_only()
         .column(outbox::Column::Status)
         .column_as(outbox::Column::Id.count(), "n")
@@ -254,7 +254,7 @@ pub async fn counts<C: ConnectionTrait>(conn: &C) -> Result<OutboxCounts, Engine
     let failing: i64 = Outbox::find()
         .select_only()
         .column_as(outbox::Column::Id.count(), "n")
-        .filter(outbox::Column::Status.eq(PENDING))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
         .filter(outbox::Column::Attempts.gt(0))
         .into_tuple()
         .one(conn)
@@ -265,11 +265,10 @@ pub async fn counts<C: ConnectionTrait>(conn: &C) -> Result<OutboxCounts, Engine
         ..OutboxCounts::default()
     };
     for (status, n) in by_status {
-        match status.as_str() {
-            PENDING => counts.pending = n,
-            DELIVERED => counts.delivered = n,
-            DEAD => counts.dead = n,
-            _ => {}
+        match status {
+            OutboxStatus::Pending => counts.pending = n,
+            OutboxStatus::Delivered => counts.delivered = n,
+            OutboxStatus::Dead => counts.dead = n,
         }
     }
     Ok(counts)

@@ -8,6 +8,8 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use crate::entity::account::AccountStatus;
+
 use crate::entity::account::{self, Entity as Accounts};
 use crate::entity::enforcement::{self, Entity as Enforcements};
 use crate::error::EngineError;
@@ -66,7 +68,7 @@ pub async fn ensure_account<C: ConnectionTrait>(
     conn: &C,
     account_id: &str,
     email: Option<&str>,
-    status: &str,
+    status: AccountStatus,
     now: DateTime<Utc>,
 ) -> Result<(), EngineError> {
     if let Some(existing) = find_account(conn, account_id).await? {
@@ -74,14 +76,14 @@ pub async fn ensure_account<C: ConnectionTrait>(
         if let Some(email) = email {
             row.email = Set(Some(email.to_ascii_lowercase()));
         }
-        row.status = Set(status.to_owned());
+        row.status = Set(status);
         row.updated_at = Set(now);
         Accounts::update(row).exec(conn).await?;
     } else {
         Accounts::insert(account::ActiveModel {
             id: Set(account_id.to_owned()),
             email: Set(email.map(str::to_ascii_lowercase)),
-            status: Set(status.to_owned()),
+            status: Set(status),
             created_at: Set(now),
             updated_at: Set(now),
         })
@@ -135,9 +137,9 @@ pub async fn record_enforcement<C: ConnectionTrait>(
         }
     }
     let status = if new.kind == "account_deactivation" {
-        "deactivated"
+        AccountStatus::Deactivated
     } else {
-        "active"
+        AccountStatus::Active
     };
     ensure_account(
         conn,

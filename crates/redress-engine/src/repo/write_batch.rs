@@ -133,9 +133,10 @@ fn renumber_placeholders(sql: &str, offset: usize) -> String {
 
 #[cfg(all(test, feature = "testing"))]
 mod tests {
-    use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
     use super::WriteBatch;
+    use crate::transact::{in_transaction, Begin};
 
     fn insert(backend: DbBackend, values: &[(i64, &str)]) -> Statement {
         let placeholders: Vec<String> = (0..values.len())
@@ -238,14 +239,14 @@ mod tests {
                 .await
                 .expect("create");
             conn.execute_raw(insert(backend, &[(2, "already there")])).await.expect("seed");
-            let txn = conn.begin().await.expect("begin");
             let mut batch = WriteBatch::default();
             batch.push(insert(backend, &[(1, "one")]));
             batch.push(insert(backend, &[(2, "duplicate key")]));
             batch.push(insert(backend, &[(3, "three")]));
-            let err = batch.execute(&txn).await.expect_err("the duplicate key fails");
+            let err = in_transaction(conn, Begin::Deferred, async |txn| batch.execute(txn).await)
+                .await
+                .expect_err("the duplicate key fails");
             assert!(crate::error::is_unique_violation(&err), "{err}");
-            txn.rollback().await.expect("rollback");
             assert_eq!(rows(conn).await, vec![(2, "already there".to_owned())]);
             db.cleanup().await;
         }

@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter}
 use serde_json::json;
 
 use super::bulk::finalize::{close_appeals_and_notify, open_appeals_of, RestoredAccount};
-use super::bulk::outcome;
+use super::bulk::BulkOutcome;
 use super::error::RestorationError;
 use super::plan::{ItemKind, ItemOutcome, RestorationReport};
 use super::{records, registry_writes};
@@ -105,7 +105,7 @@ async fn finish_bulk_account<C: ConnectionTrait>(
     Outcomes::update_many()
         .col_expr(
             bulk_restore_outcome::Column::Outcome,
-            Expr::value(outcome::RESTORED),
+            Expr::value(BulkOutcome::Restored),
         )
         .col_expr(
             bulk_restore_outcome::Column::Appeals,
@@ -148,12 +148,12 @@ pub async fn record_bulk_refusal<C: ConnectionTrait>(
     let changed = Outcomes::update_many()
         .col_expr(
             bulk_restore_outcome::Column::Outcome,
-            Expr::value(outcome::FAILED),
+            Expr::value(BulkOutcome::Failed),
         )
         .col_expr(bulk_restore_outcome::Column::Detail, Expr::value(error))
         .filter(bulk_restore_outcome::Column::JobId.eq(job_id))
         .filter(bulk_restore_outcome::Column::AccountId.eq(restoration.account_id.as_str()))
-        .filter(bulk_restore_outcome::Column::Outcome.eq(outcome::REQUESTED))
+        .filter(bulk_restore_outcome::Column::Outcome.eq(BulkOutcome::Requested))
         .exec(conn)
         .await?;
     if changed.rows_affected == 1 {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::confirm::{confirm, record_bulk_refusal};
 use super::error::RestorationError;
 use super::plan::{embedded_report, RestorationReport, RestorationRequest};
-use super::records::{self, NewRestoration, CONFIRMED};
+use super::records::{self, NewRestoration, RestorationStatus};
 use super::service::{AccountServiceError, RestorationBackend};
 use crate::delivery::{Deliverer, Delivery, DeliveryError, OutboxMessage};
 use crate::engine::Engine;
@@ -52,7 +52,7 @@ impl RestorationDeliverer {
         let item = Delivery::<RequestRestoration>::read(message)
             .map_err(|err| EngineError::InvalidInput(err.to_string()))?;
         let restoration = self.restoration_for(&item).await?;
-        if restoration.status == CONFIRMED {
+        if restoration.status == RestorationStatus::Confirmed {
             return Ok(());
         }
         let enforcement_ids: Vec<Uuid> =
@@ -109,7 +109,7 @@ impl RestorationDeliverer {
                 EngineError::InvalidInput(format!("unknown account {}", request.account_id))
             })?;
         let report: RestorationReport =
-            embedded_report(&request.account_id, &status, &request.items);
+            embedded_report(&request.account_id, status, &request.items);
         let cx = self.engine.in_transaction(txn, self.engine.clock().now());
         confirm(&cx, restoration, &report).await.map(|_| ())
     }

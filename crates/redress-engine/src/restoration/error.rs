@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use crate::entity::bulk_restore_job::BulkJobStatus;
 use crate::error::EngineError;
 use crate::transact::TransactionError;
 
@@ -22,7 +23,7 @@ pub enum RestorationError {
     #[error("invalid selector: {0}")]
     InvalidSelector(String),
     #[error("bulk restore job {job} is {status}, not running")]
-    NotRunning { job: Uuid, status: String },
+    NotRunning { job: Uuid, status: BulkJobStatus },
     #[error("account service unavailable: {0}")]
     Unavailable(String),
     #[error("account service refused the restoration: {0}")]

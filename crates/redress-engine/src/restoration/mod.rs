@@ -16,11 +16,14 @@ pub mod registry_writes;
 pub mod selector;
 pub mod service;
 
-pub use bulk::{BulkJob, BulkReport, BulkRestorer, ChunkOutcome, DryRun, SliceLeft};
+pub use bulk::{
+    BulkJob, BulkJobStatus, BulkOutcome, BulkReport, BulkRestorer, ChunkOutcome, DryRun, SliceLeft,
+};
 pub use deliverer::RestorationDeliverer;
 pub use error::RestorationError;
 pub use plan::{
     ItemKind, ItemOutcome, ItemResult, PlannedItem, RestorationReport, RestorationRequest,
 };
+pub use records::RestorationStatus;
 pub use selector::Selector;
 pub use service::{AccountService, AccountServiceError, RestorationBackend};

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::entity::account::AccountStatus;
+
 /// One enforcement to undo.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedItem {
@@ -22,41 +24,24 @@ pub struct RestorationRequest {
     pub items: Vec<PlannedItem>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemKind {
-    Account,
-    Content,
-    Enforcement,
-}
-
-impl ItemKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemKind::Account => "account",
-            ItemKind::Content => "content",
-            ItemKind::Enforcement => "enforcement",
-        }
+// Stored as they are sent: `restoration_items` keeps each report's items.
+crate::entity::stored_enum!(
+    /// What a reported item is.
+    ItemKind {
+        Account => "account",
+        Content => "content",
+        Enforcement => "enforcement",
     }
-}
+);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemOutcome {
-    Undone,
-    AlreadyActive,
-    CannotUndo,
-}
-
-impl ItemOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemOutcome::Undone => "undone",
-            ItemOutcome::AlreadyActive => "already_active",
-            ItemOutcome::CannotUndo => "cannot_undo",
-        }
+crate::entity::stored_enum!(
+    /// What the backend did with an item.
+    ItemOutcome {
+        Undone => "undone",
+        AlreadyActive => "already_active",
+        CannotUndo => "cannot_undo",
     }
-}
+);
 
 /// What happened to one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,7 +87,7 @@ pub const IRREVERSIBLE_KINDS: &[&str] = &["content_deletion"];
 /// reverse each enforcement, and say plainly which ones cannot be reversed.
 pub fn embedded_report(
     account_id: &str,
-    account_status: &str,
+    account_status: AccountStatus,
     items: &[PlannedItem],
 ) -> RestorationReport {
     let mut results = vec![ItemResult {
@@ -112,7 +97,7 @@ pub fn embedded_report(
             .iter()
             .find(|i| i.kind == "account_deactivation")
             .map(|i| i.enforcement_id),
-        outcome: if account_status == "deactivated" {
+        outcome: if account_status == AccountStatus::Deactivated {
             ItemOutcome::Undone
         } else {
             ItemOutcome::AlreadyActive
@@ -168,7 +153,7 @@ mod tests {
             item("content_removal", Some("pin-1")),
             item("content_deletion", Some("pin-2")),
         ];
-        let report = embedded_report("acct", "deactivated", &planned);
+        let report = embedded_report("acct", AccountStatus::Deactivated, &planned);
         let outcomes: Vec<_> = report
             .items
             .iter()
@@ -188,7 +173,7 @@ mod tests {
 
     #[test]
     fn an_active_account_is_reported_as_already_active() {
-        let report = embedded_report("acct", "active", &[]);
+        let report = embedded_report("acct", AccountStatus::Active, &[]);
         assert_eq!(report.items[0].outcome, ItemOutcome::AlreadyActive);
         assert!(!report.undid_anything());
     }

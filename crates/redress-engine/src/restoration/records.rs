@@ -13,9 +13,16 @@ use crate::entity::restoration::{self, Entity as Restorations};
 use crate::entity::restoration_item::{self, Entity as RestorationItems};
 use crate::repo::json_rows;
 
-pub const PENDING: &str = "pending";
-pub const CONFIRMED: &str = "confirmed";
-pub const FAILED: &str = "failed";
+pub use crate::entity::restoration::RestorationStatus;
+
+/// The status a new restoration is recorded with.
+fn initial_status(confirmed: bool) -> RestorationStatus {
+    if confirmed {
+        RestorationStatus::Confirmed
+    } else {
+        RestorationStatus::Pending
+    }
+}
 
 /// A restoration about to be recorded.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +49,7 @@ fn active_model(
         account_id: Set(new.account_id),
         enforcement_ids: Set(serde_json::json!(new.enforcement_ids)),
         backend: Set(new.backend.to_owned()),
-        status: Set(if confirmed { CONFIRMED } else { PENDING }.to_owned()),
+        status: Set(initial_status(confirmed)),
         reason: Set(new.reason),
         requested_by: Set(new.requested_by),
         last_error: Set(None),
@@ -119,12 +126,15 @@ async fn insert_many_in_one_statement<C: ConnectionTrait>(
             })
         })
         .collect();
-    let status = if confirmed { CONFIRMED } else { PENDING };
     json_rows::execute(
         conn,
         &sql,
         &documents,
-        [status.into(), now.into(), confirmed.then_some(now).into()],
+        [
+            initial_status(confirmed).into(),
+            now.into(),
+            confirmed.then_some(now).into(),
+        ],
     )
     .await?;
     Ok(())
@@ -177,14 +187,17 @@ pub async fn mark_confirmed<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<bool, RestorationError> {
     let result = Restorations::update_many()
-        .col_expr(restoration::Column::Status, Expr::value(CONFIRMED))
+        .col_expr(
+            restoration::Column::Status,
+            Expr::value(RestorationStatus::Confirmed),
+        )
         .col_expr(restoration::Column::ConfirmedAt, Expr::value(now))
         .col_expr(
             restoration::Column::LastError,
             Expr::value(Option::<String>::None),
         )
         .filter(restoration::Column::Id.eq(id))
-        .filter(restoration::Column::Status.ne(CONFIRMED))
+        .filter(restoration::Column::Status.ne(RestorationStatus::Confirmed))
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
@@ -197,10 +210,13 @@ pub async fn mark_failed<C: ConnectionTrait>(
     error: &str,
 ) -> Result<(), RestorationError> {
     Restorations::update_many()
-        .col_expr(restoration::Column::Status, Expr::value(FAILED))
+        .col_expr(
+            restoration::Column::Status,
+            Expr::value(RestorationStatus::Failed),
+        )
         .col_expr(restoration::Column::LastError, Expr::value(error))
         .filter(restoration::Column::Id.eq(id))
-        .filter(restoration::Column::Status.ne(CONFIRMED))
+        .filter(restoration::Column::Status.ne(RestorationStatus::Confirmed))
         .exec(conn)
         .await?;
     Ok(())
@@ -224,10 +240,10 @@ pub async fn insert_items<C: ConnectionTrait>(
                 .map(move |(position, item)| restoration_item::ActiveModel {
                     restoration_id: Set(*id),
                     position: Set(position as i32),
-                    item_kind: Set(item.kind.as_str().to_owned()),
+                    item_kind: Set(item.kind),
                     item_id: Set(item.item_id.clone()),
                     enforcement_id: Set(item.enforcement_id),
-                    outcome: Set(item.outcome.as_str().to_owned()),
+                    outcome: Set(item.outcome),
                     detail: Set(item.detail.clone()),
                 })
         })

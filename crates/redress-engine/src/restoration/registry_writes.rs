@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::error::RestorationError;
-use crate::entity::account::{self, Entity as Accounts};
+use crate::entity::account::{self, AccountStatus, Entity as Accounts};
 use crate::repo::json_rows;
 
 /// Reactivates `accounts` and marks `enforcements` reversed.
@@ -22,7 +22,7 @@ pub async fn apply<C: ConnectionTrait>(
     }
     for chunk in accounts.chunks(1000) {
         Accounts::update_many()
-            .col_expr(account::Column::Status, Expr::value("active"))
+            .col_expr(account::Column::Status, Expr::value(AccountStatus::Active))
             .col_expr(account::Column::UpdatedAt, Expr::value(now))
             .filter(account::Column::Id.is_in(chunk.iter().cloned()))
             .exec(conn)
@@ -51,10 +51,10 @@ async fn apply_in_two_statements<C: ConnectionTrait>(
         let ids: Vec<serde_json::Value> = accounts.iter().map(|id| id.as_str().into()).collect();
         json_rows::execute(
             conn,
-            "UPDATE accounts AS a SET status = 'active', updated_at = $2 \
+            "UPDATE accounts AS a SET status = $2, updated_at = $3 \
              FROM json_array_elements_text($1::json) AS r(id) WHERE a.id = r.id",
             &ids,
-            [now.into()],
+            [AccountStatus::Active.into(), now.into()],
         )
         .await?;
     }

@@ -5,14 +5,17 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::IncidentRule;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::incident_notice::{IncidentBulkRestore, IncidentNotice};
 use super::sources::{self, EnforcementSource, SourceOutcomes};
+pub use crate::entity::enforcement_incident::IncidentStatus;
+
+use crate::engine::Engine;
 use crate::entity::enforcement_incident::{self, Entity as Incidents};
 use crate::error::{is_unique_violation, EngineError};
 use crate::outbox::Topic;
@@ -22,8 +25,6 @@ use crate::restoration::{RestorationError, Selector};
 
 /// Outbox topic of the admin notification that an incident was raised.
 pub const TOPIC: &str = IncidentNotice::NAME;
-pub const OPEN: &str = "open";
-pub const RESOLVED: &str = "resolved";
 
 /// What the detector watches and when it speaks up.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -60,7 +61,7 @@ pub fn selector_for(source: &EnforcementSource) -> Selector {
 pub struct Incident {
     pub id: Uuid,
     pub source: EnforcementSource,
-    pub status: String,
+    pub status: IncidentStatus,
     pub decided: u64,
     pub overturned: u64,
     pub lower_bound: f64,
@@ -108,12 +109,13 @@ impl Incident {
 /// that breaches the rule and has none open. Each incident and its notification commit
 /// together; a replica that loses the race on the same source skips it. Returns the
 /// incidents raised by this call.
-#[tracing::instrument(skip(db, settings))]
+#[tracing::instrument(skip(engine, settings))]
 pub async fn scan(
-    db: &DatabaseConnection,
+    engine: &Engine,
     settings: &DetectorSettings,
     now: DateTime<Utc>,
 ) -> Result<Vec<Incident>, EngineError> {
+    let db = engine.db();
     let from = now - settings.window;
     let mut raised = Vec::new();
     for outcomes in sources::ranked(db, from, now).await? {
@@ -123,10 +125,11 @@ pub async fn scan(
         if open_for(db, &outcomes.source).await?.is_some() {
             continue;
         }
-        let txn = db.begin().await?;
-        match raise(&txn, settings, &outcomes, interval, from, now).await {
+        let raised_now = engine
+            .transact_once(async |txn| raise(txn, settings, &outcomes, interval, from, now).await)
+            .await;
+        match raised_now {
             Ok(incident) => {
-                txn.commit().await?;
                 metrics::counter!("redress_enforcement_incidents_raised_total").increment(1);
                 tracing::warn!(
                     source_kind = %incident.source.kind,
@@ -138,17 +141,13 @@ pub async fn scan(
                 );
                 raised.push(incident);
             }
-            Err(EngineError::Database(err)) if is_unique_violation(&err) => {
-                txn.rollback().await?;
-            }
-            Err(err) => {
-                txn.rollback().await?;
-                return Err(err);
-            }
+            // Another replica raised it first.
+            Err(EngineError::Database(err)) if is_unique_violation(&err) => {}
+            Err(err) => return Err(err),
         }
     }
     let open = Incidents::find()
-        .filter(enforcement_incident::Column::Status.eq(OPEN))
+        .filter(enforcement_incident::Column::Status.eq(IncidentStatus::Open))
         .count(db)
         .await?;
     metrics::gauge!("redress_enforcement_incidents_open").set(open as f64);
@@ -176,7 +175,7 @@ async fn raise<C: ConnectionTrait>(
         source_kind: source.kind.clone(),
         source_id: source.id.clone(),
         batch_id: source.batch_id.clone(),
-        status: OPEN.to_owned(),
+        status: IncidentStatus::Open,
         appeals: outcomes.decided as i64,
         overturned: outcomes.overturned as i64,
         lower_bound: interval.lower,
@@ -225,7 +224,7 @@ async fn open_for<C: ConnectionTrait>(
 ) -> Result<Option<enforcement_incident::Model>, EngineError> {
     Ok(Incidents::find()
         .filter(enforcement_incident::Column::SourceKey.eq(source.key()))
-        .filter(enforcement_incident::Column::Status.eq(OPEN))
+        .filter(enforcement_incident::Column::Status.eq(IncidentStatus::Open))
         .one(conn)
         .await?)
 }
@@ -237,7 +236,7 @@ pub async fn list<C: ConnectionTrait>(
 ) -> Result<Vec<Incident>, EngineError> {
     let mut query = Incidents::find().order_by_desc(enforcement_incident::Column::RaisedAt);
     if !include_resolved {
-        query = query.filter(enforcement_incident::Column::Status.eq(OPEN));
+        query = query.filter(enforcement_incident::Column::Status.eq(IncidentStatus::Open));
     }
     query
         .all(conn)
@@ -258,14 +257,14 @@ pub async fn resolve<C: ConnectionTrait>(
         .one(conn)
         .await?
         .ok_or_else(|| EngineError::InvalidInput(format!("no incident {id}")))?;
-    if model.status != OPEN {
+    if model.status != IncidentStatus::Open {
         return Err(EngineError::InvalidInput(format!(
             "incident {id} is already {}",
             model.status
         )));
     }
     let mut row: enforcement_incident::ActiveModel = model.into();
-    row.status = Set(RESOLVED.to_owned());
+    row.status = Set(IncidentStatus::Resolved);
     row.resolved_at = Set(Some(now));
     let model = Incidents::update(row).exec(conn).await?;
     Incident::from_model(model)

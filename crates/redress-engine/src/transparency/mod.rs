@@ -19,7 +19,7 @@ use crate::error::EngineError;
 use crate::hooks::Hooks;
 use crate::transact::Retry;
 pub use incident_notice::{IncidentBulkRestore, IncidentNotice};
-pub use incidents::{DetectorSettings, Incident};
+pub use incidents::{DetectorSettings, Incident, IncidentStatus};
 pub use report::TransparencyReport;
 pub use sources::{EnforcementSource, SourceOutcomes};
 pub use status::{StatusError, StatusView};
@@ -50,7 +50,7 @@ impl Engine {
         &self,
         settings: &DetectorSettings,
     ) -> Result<Vec<Incident>, EngineError> {
-        incidents::scan(self.db(), settings, self.clock().now()).await
+        incidents::scan(self, settings, self.clock().now()).await
     }
 
     pub async fn incidents(&self, include_resolved: bool) -> Result<Vec<Incident>, EngineError> {

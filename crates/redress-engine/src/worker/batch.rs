@@ -9,18 +9,15 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use redress_core::{Actor, Command};
 use sea_orm::sea_query::{LockBehavior, LockType};
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, QueryFilter, QueryOrder, QuerySelect, Select,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, QueryFilter, QueryOrder, QuerySelect, Select};
 use uuid::Uuid;
 
-use crate::announce;
 use crate::commands::apply_command;
 use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::error::EngineError;
 use crate::repo::appeals::{self as appeal_repo, StoredAppeal};
+use crate::transact;
 
 /// What one round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -86,19 +83,17 @@ where
                 ..RoundReport::default()
             };
             for id in ids {
-                let savepoint = txn.begin().await?;
-                // A rolled-back appeal's change must not be announced with the batch.
-                let announced = announce::mark();
-                match apply_planned(&savepoint, engine, id, actor, &mut plan, now).await {
+                let applied = transact::savepoint(txn, async |savepoint| {
+                    apply_planned(savepoint, engine, id, actor, &mut plan, now).await
+                })
+                .await?;
+                match applied {
                     Ok(names) => {
-                        savepoint.commit().await?;
                         for name in names {
                             *report.applied.entry(name).or_default() += 1;
                         }
                     }
                     Err(err) => {
-                        savepoint.rollback().await?;
-                        announce::discard_since(announced);
                         tracing::error!(appeal = %id, error = %err, "worker could not process appeal");
                         report.failed += 1;
                         if let Some(update) = on_failure(id, now) {

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 
 use crate::clock::{to_storage_precision, Clock};
 use crate::delivery::{DelivererRegistry, DeliveryError};
 use crate::error::EngineError;
 use crate::repo::outbox_delivery::{self, Claimed};
+use crate::transact::{self, Begin};
 use crate::worker::backoff::Backoff;
 use crate::worker::outbox_lease::BatchLease;
 
@@ -103,10 +104,12 @@ impl Dispatcher {
     ) -> Result<DispatchReport, EngineError> {
         let now = self.clock.now();
         let length = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::seconds(30));
-        let txn = self.db.begin().await?;
-        let claimed =
-            outbox_delivery::claim_due(&txn, now, now + length, self.settings.batch_size).await?;
-        txn.commit().await?;
+        // The claim commits before anything is delivered, so no lock is held across a
+        // delivery (see `outbox_delivery`).
+        let claimed = transact::in_transaction(&self.db, Begin::Deferred, async |txn| {
+            outbox_delivery::claim_due(txn, now, now + length, self.settings.batch_size).await
+        })
+        .await?;
         let Some(first) = claimed.first() else {
             return Ok(DispatchReport::default());
         };

@@ -11,7 +11,7 @@ use futures_util::stream::{self, Stream};
 use redress_core::role::BULK_RESTORERS;
 use redress_core::Actor;
 use redress_engine::restoration::{
-    BulkJob, BulkRestorer, DryRun, RestorationBackend, RestorationError, Selector,
+    BulkJob, BulkJobStatus, BulkRestorer, DryRun, RestorationBackend, RestorationError, Selector,
 };
 use redress_engine::Engine;
 
@@ -158,7 +158,7 @@ impl From<BulkJob> for BulkRestoreJob {
     fn from(job: BulkJob) -> Self {
         Self {
             id: ID(job.id.to_string()),
-            status: job.status,
+            status: job.status.to_string(),
             selector_key: job.selector_key,
             reason: job.reason,
             started_by: job.started_by,
@@ -270,7 +270,7 @@ impl BulkRestoreSubscription {
         let restorer = restorer(ctx)?;
         restorer.job(job_id).await.or_api()?;
         Ok(stream::unfold(
-            (restorer, None::<(String, i64, i64)>, false),
+            (restorer, None::<(BulkJobStatus, i64, i64)>, false),
             move |(restorer, last, ended)| async move {
                 if ended {
                     return None;
@@ -283,7 +283,7 @@ impl BulkRestoreSubscription {
                             return None;
                         }
                     };
-                    let seen = Some((job.status.clone(), job.processed, job.restored));
+                    let seen = Some((job.status, job.processed, job.restored));
                     if seen != last {
                         let ended = !job.is_running();
                         return Some((job.into(), (restorer, seen, ended)));

@@ -112,7 +112,7 @@ impl From<Incident> for IncidentNode {
         Self {
             id: ID(incident.id.to_string()),
             source: incident.source.into(),
-            status: incident.status,
+            status: incident.status.to_string(),
             decided: incident.decided,
             overturned: incident.overturned,
             overturn_rate: rate(incident.overturned, incident.decided),

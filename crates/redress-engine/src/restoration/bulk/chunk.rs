@@ -12,7 +12,7 @@ use super::job::{self, BulkJob};
 use super::outcomes::{self, AccountOutcome};
 use super::slices;
 use super::targets::{self, Target};
-use super::{outcome, Progress, COMPLETED, RUNNING};
+use super::{BulkJobStatus, BulkOutcome, Progress};
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
 use crate::outbox::RequestRestoration;
 use crate::repo::outbox::{self, OutboxItem};
@@ -212,7 +212,7 @@ async fn count_in<C: ConnectionTrait>(
         .col_expr(Column::Failed, add(Column::Failed, counts.failed))
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(job_id))
-        .filter(Column::Status.eq(RUNNING))
+        .filter(Column::Status.eq(BulkJobStatus::Running))
         .exec(conn)
         .await?;
     Ok(counted.rows_affected == 1)
@@ -225,7 +225,7 @@ fn decide(
     items: Vec<PlannedItem>,
     has_open_appeal: bool,
 ) -> Decision {
-    let Some(status) = &target.status else {
+    let Some(status) = target.status else {
         return Decision::Failed("unknown account".to_owned());
     };
     let report = embedded_report(&target.account_id, status, &items);
@@ -249,7 +249,7 @@ fn decide(
 
 fn outcome_row(
     account_id: &str,
-    outcome: &'static str,
+    outcome: BulkOutcome,
     detail: Option<String>,
     restoration_id: Option<Uuid>,
     appeals: Vec<Uuid>,
@@ -282,14 +282,14 @@ async fn write<C: ConnectionTrait>(
         match decision {
             Decision::Failed(reason) => outcomes.push(outcome_row(
                 &target.account_id,
-                outcome::FAILED,
+                BulkOutcome::Failed,
                 Some(reason),
                 None,
                 Vec::new(),
             )),
             Decision::AlreadyActive => outcomes.push(outcome_row(
                 &target.account_id,
-                outcome::ALREADY_ACTIVE,
+                BulkOutcome::AlreadyActive,
                 None,
                 None,
                 Vec::new(),
@@ -313,7 +313,7 @@ async fn write<C: ConnectionTrait>(
                 requests.push(request_item(&restoration));
                 outcomes.push(outcome_row(
                     &target.account_id,
-                    outcome::REQUESTED,
+                    BulkOutcome::Requested,
                     None,
                     Some(restoration.id),
                     Vec::new(),
@@ -356,7 +356,7 @@ async fn write<C: ConnectionTrait>(
         for (account_id, appeals, notified) in closed {
             outcomes.push(outcome_row(
                 &account_id,
-                outcome::RESTORED,
+                BulkOutcome::Restored,
                 (!notified).then(|| "no contact known; not notified".to_owned()),
                 ids.get(&account_id).copied(),
                 appeals,
@@ -393,7 +393,7 @@ pub(crate) async fn finish<C: ConnectionTrait>(
 ) -> Result<ChunkOutcome, RestorationError> {
     use bulk_restore_job::Column;
     let done = Jobs::update_many()
-        .col_expr(Column::Status, Expr::value(COMPLETED))
+        .col_expr(Column::Status, Expr::value(BulkJobStatus::Completed))
         .col_expr(
             Column::ActiveSelectorKey,
             Expr::value(Option::<String>::None),
@@ -401,7 +401,7 @@ pub(crate) async fn finish<C: ConnectionTrait>(
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .col_expr(Column::FinishedAt, Expr::value(now))
         .filter(Column::Id.eq(job_id))
-        .filter(Column::Status.eq(RUNNING))
+        .filter(Column::Status.eq(BulkJobStatus::Running))
         .filter(Expr::col(Column::Processed).eq(Expr::col(Column::Total)))
         .exec(conn)
         .await?;

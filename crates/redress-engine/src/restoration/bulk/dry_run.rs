@@ -5,6 +5,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 
+use crate::entity::account::AccountStatus;
 use crate::restoration::error::RestorationError;
 use crate::restoration::selector::Selector;
 
@@ -103,7 +104,7 @@ async fn counts<C: ConnectionTrait>(
                 Alias::new("n"),
             )
             .from(Alias::new("accounts"))
-            .and_where(Expr::col(Alias::new("status")).eq("active"))
+            .and_where(Expr::col(Alias::new("status")).eq(AccountStatus::Active))
             .and_where(Expr::col(Alias::new("id")).in_subquery(matched_accounts(selector, list)))
             .to_owned(),
     )

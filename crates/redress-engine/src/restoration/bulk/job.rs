@@ -6,12 +6,13 @@ use redress_core::Actor;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    QueryOrder,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{outcome, slices, targets, Progress, CANCELLED, RUNNING};
+use super::{slices, targets, BulkJobStatus, BulkOutcome, Progress};
+use crate::engine::Engine;
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
 use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
 use crate::error::is_unique_violation;
@@ -28,7 +29,7 @@ pub struct BulkJob {
     pub selector_key: String,
     pub reason: String,
     pub started_by: String,
-    pub status: String,
+    pub status: BulkJobStatus,
     pub total: i64,
     pub processed: i64,
     pub restored: i64,
@@ -45,7 +46,7 @@ impl BulkJob {
     pub fn progress(&self) -> Progress {
         Progress {
             job_id: self.id,
-            status: self.status.clone(),
+            status: self.status,
             total: self.total,
             processed: self.processed,
             restored: self.restored,
@@ -56,7 +57,7 @@ impl BulkJob {
     }
 
     pub fn is_running(&self) -> bool {
-        self.status == RUNNING
+        self.status == BulkJobStatus::Running
     }
 }
 
@@ -115,7 +116,7 @@ async fn active_for_key(
 }
 
 pub async fn start(
-    db: &DatabaseConnection,
+    engine: &Engine,
     actor: &Actor,
     selector: Selector,
     reason: &str,
@@ -133,6 +134,7 @@ pub async fn start(
             "a bulk restore needs a reason".to_owned(),
         ));
     }
+    let db = engine.db();
     let key = selector.key();
     if let Some(running) = active_for_key(db, &key).await? {
         return Err(RestorationError::SelectorBusy {
@@ -141,8 +143,7 @@ pub async fn start(
         });
     }
     let id = Uuid::now_v7();
-    let txn = db.begin().await?;
-    let inserted = Jobs::insert(bulk_restore_job::ActiveModel {
+    let row = bulk_restore_job::ActiveModel {
         id: Set(id),
         selector: Set(serde_json::to_value(stored_selector(&selector))
             .map_err(|e| RestorationError::InvalidSelector(e.to_string()))?),
@@ -150,7 +151,7 @@ pub async fn start(
         active_selector_key: Set(Some(key.clone())),
         reason: Set(reason.trim().to_owned()),
         started_by: Set(actor.subject().unwrap_or_default().to_owned()),
-        status: Set(RUNNING.to_owned()),
+        status: Set(BulkJobStatus::Running),
         total: Set(0),
         processed: Set(0),
         restored: Set(0),
@@ -161,29 +162,49 @@ pub async fn start(
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
-    })
-    .exec_without_returning(&txn)
-    .await;
-    if let Err(err) = inserted {
-        txn.rollback().await?;
-        if is_unique_violation(&err) {
-            let job = active_for_key(db, &key)
+    };
+    let started = engine
+        .transact_once(async |txn| {
+            Jobs::insert(row)
+                .exec_without_returning(txn)
+                .await
+                .map_err(|err| busy_or(err, &key))?;
+            let total = targets::materialize(txn, id, &selector).await?;
+            slices::plan(txn, id, slice_count).await?;
+            Jobs::update_many()
+                .col_expr(bulk_restore_job::Column::Total, Expr::value(total))
+                .filter(bulk_restore_job::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            Ok(total)
+        })
+        .await;
+    let total = match started {
+        Ok(total) => total,
+        Err(RestorationError::SelectorBusy { selector, .. }) => {
+            let job = active_for_key(db, &selector)
                 .await?
                 .map_or(Uuid::nil(), |j| j.id);
-            return Err(RestorationError::SelectorBusy { selector: key, job });
+            return Err(RestorationError::SelectorBusy { selector, job });
         }
-        return Err(err.into());
-    }
-    let total = targets::materialize(&txn, id, &selector).await?;
-    slices::plan(&txn, id, slice_count).await?;
-    Jobs::update_many()
-        .col_expr(bulk_restore_job::Column::Total, Expr::value(total))
-        .filter(bulk_restore_job::Column::Id.eq(id))
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
+        Err(err) => return Err(err),
+    };
     tracing::info!(job = %id, selector = %key, total, actor = %actor, "bulk restore started");
     load(db, id).await
+}
+
+/// The job's row is unique per selector among unfinished jobs, so a concurrent start of the
+/// same selector fails its insert with a unique violation: the selector is busy. Which job
+/// holds it is looked up once this transaction has rolled back.
+fn busy_or(err: sea_orm::DbErr, key: &str) -> RestorationError {
+    if is_unique_violation(&err) {
+        RestorationError::SelectorBusy {
+            selector: key.to_owned(),
+            job: Uuid::nil(),
+        }
+    } else {
+        err.into()
+    }
 }
 
 pub async fn cancel(
@@ -194,7 +215,10 @@ pub async fn cancel(
 ) -> Result<BulkJob, RestorationError> {
     require_bulk_role(actor, "cancel a bulk restore")?;
     let result = Jobs::update_many()
-        .col_expr(bulk_restore_job::Column::Status, Expr::value(CANCELLED))
+        .col_expr(
+            bulk_restore_job::Column::Status,
+            Expr::value(BulkJobStatus::Cancelled),
+        )
         .col_expr(
             bulk_restore_job::Column::ActiveSelectorKey,
             Expr::value(Option::<String>::None),
@@ -202,7 +226,7 @@ pub async fn cancel(
         .col_expr(bulk_restore_job::Column::UpdatedAt, Expr::value(now))
         .col_expr(bulk_restore_job::Column::FinishedAt, Expr::value(now))
         .filter(bulk_restore_job::Column::Id.eq(job_id))
-        .filter(bulk_restore_job::Column::Status.eq(RUNNING))
+        .filter(bulk_restore_job::Column::Status.eq(BulkJobStatus::Running))
         .exec(db)
         .await?;
     let job = load(db, job_id).await?;
@@ -226,7 +250,7 @@ pub async fn load<C: ConnectionTrait>(conn: &C, job_id: Uuid) -> Result<BulkJob,
 
 pub async fn unfinished(db: &DatabaseConnection) -> Result<Vec<Uuid>, RestorationError> {
     Ok(Jobs::find()
-        .filter(bulk_restore_job::Column::Status.eq(RUNNING))
+        .filter(bulk_restore_job::Column::Status.eq(BulkJobStatus::Running))
         .order_by_asc(bulk_restore_job::Column::CreatedAt)
         .all(db)
         .await?
@@ -253,7 +277,7 @@ pub async fn report(db: &DatabaseConnection, job_id: Uuid) -> Result<BulkReport,
     let job = load(db, job_id).await?;
     let failed = Outcomes::find()
         .filter(bulk_restore_outcome::Column::JobId.eq(job_id))
-        .filter(bulk_restore_outcome::Column::Outcome.eq(outcome::FAILED))
+        .filter(bulk_restore_outcome::Column::Outcome.eq(BulkOutcome::Failed))
         .order_by_asc(bulk_restore_outcome::Column::AccountId)
         .all(db)
         .await?

@@ -18,9 +18,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use redress_core::Actor;
-use sea_orm::{
-    DatabaseTransaction, DbBackend, SqliteTransactionMode, TransactionOptions, TransactionTrait,
-};
+use sea_orm::DbBackend;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -36,18 +34,10 @@ use super::error::RestorationError;
 use super::selector::Selector;
 use super::service::RestorationBackend;
 use crate::engine::Engine;
-
-pub const RUNNING: &str = "running";
-pub const COMPLETED: &str = "completed";
-pub const CANCELLED: &str = "cancelled";
-
-/// Outcome of one account in a job.
-pub mod outcome {
-    pub const RESTORED: &str = "restored";
-    pub const REQUESTED: &str = "requested";
-    pub const ALREADY_ACTIVE: &str = "already_active";
-    pub const FAILED: &str = "failed";
-}
+pub use crate::entity::bulk_restore_job::BulkJobStatus;
+pub use crate::entity::bulk_restore_outcome::BulkOutcome;
+use crate::error::EngineError;
+use crate::transact::Begin;
 
 pub const DEFAULT_CHUNK_SIZE: u32 = 500;
 /// Larger chunks gain little once each table takes one statement per chunk, and a chunk's
@@ -63,7 +53,7 @@ pub const MAX_SLICES: u32 = 32;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Progress {
     pub job_id: Uuid,
-    pub status: String,
+    pub status: BulkJobStatus,
     pub total: i64,
     pub processed: i64,
     pub restored: i64,
@@ -145,7 +135,7 @@ impl BulkRestorer {
         chunk_size: u32,
     ) -> Result<BulkJob, RestorationError> {
         job::start(
-            self.engine.db(),
+            &self.engine,
             actor,
             selector,
             reason,
@@ -180,55 +170,32 @@ impl BulkRestorer {
         job_id: Uuid,
         slice: i32,
     ) -> Result<SliceStep, RestorationError> {
-        // The chunk's notifications (dispatcher wake-up, appeal changes) go out after its
-        // commit, as every other writer's do, so slices and the API keep committing together.
-        let (result, announcements) = Box::pin(crate::announce::collecting(async {
-            let txn = self.begin_chunk().await?;
-            let result = chunk::run(
-                &txn,
-                self.engine.settings(),
-                &self.backend,
-                job_id,
-                slice,
-                self.now(),
-            )
-            .await;
-            match result {
-                Ok(step @ SliceStep::Processed(_)) => {
-                    txn.commit().await?;
-                    Ok(step)
+        // Only a processed chunk commits; any other step is rolled back, together with what
+        // the chunk wrote before it found the job cancelled. On SQLite the chunk takes the
+        // write lock at once, so a runner in another process (the command line beside the
+        // service) waits for the chunk in flight and then reads the checkpoint it left.
+        let ran = self
+            .engine
+            .transact_once_with(Begin::WriteLockFirst, async |txn| {
+                let step = chunk::run(
+                    txn,
+                    self.engine.settings(),
+                    &self.backend,
+                    job_id,
+                    slice,
+                    self.now(),
+                )
+                .await
+                .map_err(ChunkEnd::Failed)?;
+                match step {
+                    SliceStep::Processed(_) => Ok(step),
+                    other => Err(ChunkEnd::Undone(other)),
                 }
-                Ok(step) => {
-                    txn.rollback().await?;
-                    Ok(step)
-                }
-                Err(err) => {
-                    txn.rollback().await?;
-                    Err(err)
-                }
-            }
-        }))
-        .await;
-        if matches!(result, Ok(SliceStep::Processed(_))) {
-            self.engine.announce_committed(announcements);
-        }
-        result
-    }
-
-    /// A chunk's transaction. On SQLite it takes the write lock at once, so a runner in
-    /// another process (the command line beside the service) waits for the chunk in flight
-    /// and then reads the checkpoint it left, instead of failing to upgrade a read
-    /// transaction that another writer overtook.
-    async fn begin_chunk(&self) -> Result<DatabaseTransaction, sea_orm::DbErr> {
-        let db = self.engine.db();
-        if db.get_database_backend() == DbBackend::Sqlite {
-            db.begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..TransactionOptions::default()
             })
-            .await
-        } else {
-            db.begin().await
+            .await;
+        match ran {
+            Ok(step) | Err(ChunkEnd::Undone(step)) => Ok(step),
+            Err(ChunkEnd::Failed(err)) => Err(err),
         }
     }
 
@@ -261,7 +228,7 @@ impl BulkRestorer {
         let report = |progress: &Progress| {
             let mut guard = reporter.lock().unwrap_or_else(PoisonError::into_inner);
             let (on_progress, reported) = &mut *guard;
-            if progress.processed > *reported || progress.status != RUNNING {
+            if progress.processed > *reported || progress.status != BulkJobStatus::Running {
                 *reported = progress.processed;
                 on_progress(progress);
             }
@@ -348,6 +315,19 @@ impl BulkRestorer {
     /// Counts and the accounts that failed, with reasons.
     pub async fn report(&self, job_id: Uuid) -> Result<BulkReport, RestorationError> {
         job::report(self.engine.db(), job_id).await
+    }
+}
+
+/// How a chunk's transaction ends other than in a commit.
+enum ChunkEnd {
+    /// The step processed nothing to keep: rolled back, and reported as it is.
+    Undone(SliceStep),
+    Failed(RestorationError),
+}
+
+impl From<EngineError> for ChunkEnd {
+    fn from(err: EngineError) -> Self {
+        ChunkEnd::Failed(err.into())
     }
 }
 

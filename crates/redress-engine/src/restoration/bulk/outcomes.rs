@@ -5,7 +5,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
+use crate::entity::bulk_restore_outcome::{self, BulkOutcome, Entity as Outcomes};
 use crate::repo::json_rows;
 use crate::restoration::error::RestorationError;
 
@@ -13,7 +13,7 @@ use crate::restoration::error::RestorationError;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct AccountOutcome {
     pub account_id: String,
-    pub outcome: &'static str,
+    pub outcome: BulkOutcome,
     pub detail: Option<String>,
     pub restoration_id: Option<Uuid>,
     pub appeals: Vec<Uuid>,
@@ -36,7 +36,7 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         Outcomes::insert_many(chunk.iter().map(|row| bulk_restore_outcome::ActiveModel {
             job_id: Set(job_id),
             account_id: Set(row.account_id.clone()),
-            outcome: Set(row.outcome.to_owned()),
+            outcome: Set(row.outcome),
             detail: Set(row.detail.clone()),
             restoration_id: Set(row.restoration_id),
             appeals: Set(json!(row.appeals)),

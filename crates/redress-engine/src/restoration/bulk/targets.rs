@@ -8,6 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::entity::account::AccountStatus;
 use crate::entity::bulk_restore_target::{self, Entity as Targets};
 use crate::restoration::error::RestorationError;
 use crate::restoration::selector::Selector;
@@ -78,7 +79,7 @@ async fn count<C: ConnectionTrait>(conn: &C, job_id: Uuid) -> Result<i64, Restor
 #[derive(Debug, Clone, PartialEq, Eq, FromQueryResult)]
 pub struct Target {
     pub account_id: String,
-    pub status: Option<String>,
+    pub status: Option<AccountStatus>,
     pub email: Option<String>,
 }
 

@@ -49,6 +49,11 @@ pub enum EngineError {
 
 impl From<DbErr> for EngineError {
     fn from(err: DbErr) -> Self {
+        // A stored value no type of the engine's reads (an enum's unknown string) will be
+        // unreadable on every retry: it is corrupt data, never a passing fault.
+        if let DbErr::Type(reason) = err {
+            return EngineError::corrupt("stored row", "", reason);
+        }
         match refused_input(&err) {
             Some(refusal) => {
                 tracing::warn!(error = %err, "the database refused a value as it was given");

@@ -110,6 +110,14 @@ impl From<account::Model> for Account {
     }
 }
 
+/// Names the account a row that could not be read belongs to.
+fn unreadable_account(err: EngineError, key: &str) -> EngineError {
+    match err {
+        EngineError::Corrupt { reason, .. } => EngineError::corrupt("account", key, reason),
+        other => other,
+    }
+}
+
 impl TryFrom<enforcement::Model> for Enforcement {
     type Error = EngineError;
 
@@ -151,16 +159,18 @@ impl TryFrom<enforcement::Model> for Enforcement {
 
 impl Engine {
     pub async fn account(&self, id: &str) -> Result<Option<Account>, EngineError> {
-        Ok(registry::find_account(self.db(), id)
-            .await?
-            .map(Account::from))
+        let row = registry::find_account(self.db(), id)
+            .await
+            .map_err(|err| unreadable_account(err, id))?;
+        Ok(row.map(Account::from))
     }
 
     /// The account registered with this mail address (compared without case).
     pub async fn account_by_email(&self, email: &str) -> Result<Option<Account>, EngineError> {
-        Ok(registry::find_account_by_email(self.db(), email)
-            .await?
-            .map(Account::from))
+        let row = registry::find_account_by_email(self.db(), email)
+            .await
+            .map_err(|err| unreadable_account(err, email))?;
+        Ok(row.map(Account::from))
     }
 
     pub async fn enforcement(&self, id: Uuid) -> Result<Option<Enforcement>, EngineError> {

@@ -1,6 +1,23 @@
 use sea_orm::entity::prelude::*;
 
-use crate::restoration::plan::{ItemKind, ItemOutcome};
+// Stored as they are sent: `restoration_items` keeps each report's items.
+super::stored_enum!(
+    /// What a reported item is.
+    ItemKind {
+        Account => "account",
+        Content => "content",
+        Enforcement => "enforcement",
+    }
+);
+
+super::stored_enum!(
+    /// What the backend did with an item.
+    ItemOutcome {
+        Undone => "undone",
+        AlreadyActive => "already_active",
+        CannotUndo => "cannot_undo",
+    }
+);
 
 /// What a restoration did to one thing (the account, a content item), or why it could not.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -24,24 +24,7 @@ pub struct RestorationRequest {
     pub items: Vec<PlannedItem>,
 }
 
-// Stored as they are sent: `restoration_items` keeps each report's items.
-crate::entity::stored_enum!(
-    /// What a reported item is.
-    ItemKind {
-        Account => "account",
-        Content => "content",
-        Enforcement => "enforcement",
-    }
-);
-
-crate::entity::stored_enum!(
-    /// What the backend did with an item.
-    ItemOutcome {
-        Undone => "undone",
-        AlreadyActive => "already_active",
-        CannotUndo => "cannot_undo",
-    }
-);
+pub use crate::entity::restoration_item::{ItemKind, ItemOutcome};
 
 /// What happened to one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,7 +21,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 fn engine(db: &DatabaseConnection, clock: &ManualClock) -> Engine {
-    Engine::new(db.clone(), EngineSettings::default(), Arc::new(clock.clone()))
+    Engine::new(
+        db.clone(),
+        EngineSettings::default(),
+        Arc::new(clock.clone()),
+    )
 }
 
 fn admin() -> Actor {
@@ -373,7 +377,8 @@ fn new_saved(account: &str) -> NewEnforcement {
         content_id: Some("pin-992".into()),
         content_relation: Some("saved".into()),
         facts: "Another pin matched the classifier.".into(),
-        statement: serde_json::to_value(common::enforcement_statement(Utc::now())).expect("statement"),
+        statement: serde_json::to_value(common::enforcement_statement(Utc::now()))
+            .expect("statement"),
         enforced_at: Utc::now(),
     }
 }

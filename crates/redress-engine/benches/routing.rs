@@ -156,7 +156,11 @@ fn incoming(i: usize) -> IncomingAppeal {
 async fn measure(backend: Backend, scenario: Scenario, n: usize) -> Option<Duration> {
     let test = TestDb::new(backend).await?;
     seed(&test.db, n).await;
-    let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(SystemClock));
+    let engine = Engine::new(
+        test.db.clone(),
+        EngineSettings::default(),
+        Arc::new(SystemClock),
+    );
     let admin = Actor::staff("bench", [Role::Admin]);
     for rule in scenario.rules() {
         engine
@@ -174,7 +178,12 @@ async fn measure(backend: Backend, scenario: Scenario, n: usize) -> Option<Durat
     }
     let took = start.elapsed();
     let expected = if scenario == Scenario::RouteAll { n } else { 0 };
-    assert_eq!(routed, expected, "{} routed {routed} of {n}", scenario.name());
+    assert_eq!(
+        routed,
+        expected,
+        "{} routed {routed} of {n}",
+        scenario.name()
+    );
     test.cleanup().await;
     Some(took)
 }

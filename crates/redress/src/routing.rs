@@ -47,8 +47,8 @@ impl RoutingConfig {
         }
         let mut names: Vec<&str> = self.rules.iter().map(|r| r.name.as_str()).collect();
         names.sort_unstable();
-        if let Some(pair) = names.windows(2).find(|pair| pair[0] == pair[1]) {
-            return Err(format!("routing.rules: two rules are named {:?}", pair[0]));
+        if let Some([name, _]) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(format!("routing.rules: two rules are named {name:?}"));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, RuleRef};
 use crate::sla::{self, SlaClock, SlaMarks, SlaPolicy, SlaSchedule};
 use crate::state::{AppealState, Channel, Outcome, Priority};
 use crate::statement::StatementOfReasons;
@@ -37,6 +37,9 @@ pub struct Appeal {
     pub priority: Priority,
     pub queue: String,
     pub tags: Vec<String>,
+    /// The routing rule that triaged the case, if a rule did.
+    #[serde(default)]
+    pub triaged_by: Option<RuleRef>,
     pub assignee: Option<String>,
     pub lease_until: Option<DateTime<Utc>>,
     pub escalation_level: u32,
@@ -66,6 +69,7 @@ impl Appeal {
             priority: file.priority,
             queue: file.queue.clone(),
             tags: Vec::new(),
+            triaged_by: None,
             assignee: None,
             lease_until: None,
             escalation_level: 0,
@@ -117,8 +121,10 @@ impl Appeal {
                 tags,
                 identity_verified,
                 four_eyes,
+                rule,
             } => {
                 self.state = AppealState::Triaged;
+                self.triaged_by = *rule;
                 self.priority = *priority;
                 self.queue.clone_from(queue);
                 self.tags.clone_from(tags);

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::event::RuleRef;
 use crate::state::{Channel, Deadline, Outcome, Priority};
 use crate::statement::StatementOfReasons;
 
@@ -29,6 +30,15 @@ pub enum Command {
         queue: String,
         tags: Vec<String>,
         identity_verified: bool,
+        four_eyes: bool,
+    },
+    /// Triage by a routing rule at filing: the queue, priority and tags the rule names.
+    /// The rule's four-eyes only adds review; the appellant's verification stays as filed.
+    Route {
+        rule: RuleRef,
+        priority: Priority,
+        queue: String,
+        tags: Vec<String>,
         four_eyes: bool,
     },
     RequestInfo {
@@ -102,6 +112,7 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::Triage { .. } => "triage",
+            Command::Route { .. } => "route",
             Command::RequestInfo { .. } => "request_info",
             Command::UserReplied => "user_replied",
             Command::NoReplyTimeout => "no_reply_timeout",

@@ -9,6 +9,13 @@ use crate::role::Actor;
 use crate::state::{Deadline, Outcome, Priority};
 use crate::statement::StatementOfReasons;
 
+/// A routing rule as it stood when it decided something: its id and the version of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RuleRef {
+    pub id: Uuid,
+    pub version: i64,
+}
+
 /// One thing that happened to an appeal, who did it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -27,6 +34,10 @@ pub enum EventKind {
         tags: Vec<String>,
         identity_verified: bool,
         four_eyes: bool,
+        /// The routing rule that triaged the case; absent when a person did (and in
+        /// histories written before routing rules existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<RuleRef>,
     },
     InfoRequested {
         message: String,

@@ -20,7 +20,7 @@ pub use calendar::{BusinessHours, CalendarError};
 pub use command::{Command, FileAppeal};
 pub use effects::{effects_of, Effect, Notice, StaffAlert};
 pub use error::{TransitionError, UnknownValue};
-pub use event::{Event, EventKind};
+pub use event::{Event, EventKind, RuleRef};
 pub use overturn::{wilson_interval, IncidentRule, Interval};
 pub use reference::{AppealReference, ReferenceError};
 pub use role::{Actor, Role};

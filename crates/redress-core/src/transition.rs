@@ -68,6 +68,26 @@ pub fn decide(
                 tags: tags.clone(),
                 identity_verified: *identity_verified,
                 four_eyes: *four_eyes,
+                rule: None,
+            }]
+        }
+        Command::Route {
+            rule,
+            priority,
+            queue,
+            tags,
+            four_eyes,
+        } => {
+            require_state(state, name, &[S::Filed])?;
+            require_system(actor, name)?;
+            non_empty("queue", queue)?;
+            vec![EventKind::Triaged {
+                priority: *priority,
+                queue: queue.clone(),
+                tags: tags.clone(),
+                identity_verified: appeal.identity_verified,
+                four_eyes: appeal.four_eyes || *four_eyes,
+                rule: Some(*rule),
             }]
         }
         Command::RequestInfo { message } => {

@@ -7,7 +7,7 @@ use redress_core::transition::{decide, file};
 use redress_core::{
     Actor, Appeal, AppealState, Automation, Channel, Command, Deadline, Event, EventKind,
     FileAppeal, Ground, Outcome, Priority, RedressOption, Restriction, RestrictionKind, Role,
-    StatementOfReasons, TerritorialScope, TransitionError,
+    RuleRef, StatementOfReasons, TerritorialScope, TransitionError,
 };
 use uuid::Uuid;
 
@@ -70,7 +70,7 @@ fn statement_variant(minutes: i64) -> Option<StatementOfReasons> {
 }
 
 fn command_strategy() -> impl Strategy<Value = (u8, bool, i64)> {
-    (0u8..19, any::<bool>(), -30i64..240)
+    (0u8..20, any::<bool>(), -30i64..240)
 }
 
 fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Command {
@@ -146,6 +146,16 @@ fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Co
         17 => Command::Note {
             text: "checked the saved pin".into(),
         },
+        18 => Command::Route {
+            rule: RuleRef {
+                id: Uuid::nil(),
+                version: minutes,
+            },
+            priority: Priority::High,
+            queue: "fast-lane".into(),
+            tags: vec!["saved-only".into()],
+            four_eyes: flag,
+        },
         _ => Command::MessageReceived {
             message_id: Uuid::nil(),
         },
@@ -168,8 +178,36 @@ fn check_history(history: &[Event], appeal: &Appeal) -> Result<(), TestCaseError
     let mut decider: Option<String> = None;
     let mut restore_decided = false;
     let mut bulk_restored = false;
+    let mut folded: Option<Appeal> = None;
     for event in history {
+        let before = folded.clone();
+        match &mut folded {
+            Some(appeal) => appeal.apply(event),
+            None => folded = Appeal::from_filed(event),
+        }
         match &event.kind {
+            EventKind::Triaged {
+                rule: Some(_),
+                four_eyes,
+                ..
+            } => {
+                let before = before.as_ref().expect("a filed event comes first");
+                prop_assert!(event.actor.is_system(), "routed by {}", event.actor);
+                prop_assert_eq!(
+                    before.state,
+                    AppealState::Filed,
+                    "a rule triages only a filed case"
+                );
+                prop_assert!(
+                    *four_eyes || !before.four_eyes,
+                    "a rule never drops four-eyes review"
+                );
+                prop_assert_eq!(
+                    before.identity_verified,
+                    folded.as_ref().is_some_and(|a| a.identity_verified),
+                    "a rule never verifies an identity"
+                );
+            }
             EventKind::Decided {
                 outcome,
                 decided_by,
@@ -312,7 +350,7 @@ fn random_sequences_reach_every_state() {
     let mut runner = TestRunner::deterministic();
     let strategy = steps_strategy();
     let mut seen = std::collections::BTreeSet::new();
-    for _ in 0..512 {
+    for _ in 0..2048 {
         let (four_eyes, steps) = strategy.new_tree(&mut runner).expect("value").current();
         seen.extend(run_sequence(four_eyes, steps).expect("invariants hold"));
     }
@@ -664,4 +702,63 @@ fn linking_an_identity_verifies_it_once_and_only_by_the_system() {
     assert!(appeal.four_eyes);
     let again = decide(&appeal, &link, &Actor::system("social"), t0());
     assert!(matches!(again, Err(TransitionError::GuardFailed { .. })));
+}
+
+/// Histories stored before routing rules existed have `triaged` events without a rule;
+/// they still read, as triaged by a person.
+#[test]
+fn a_triaged_event_without_a_rule_reads_as_triaged_by_a_person() {
+    let stored = serde_json::json!({
+        "kind": {"type": "triaged", "priority": "high", "queue": "general", "tags": [],
+                 "identity_verified": true, "four_eyes": false},
+        "actor": {"kind": "staff", "subject": "tom", "roles": ["triager"]},
+        "at": "2026-03-02T08:00:00Z"
+    });
+    let event: Event = serde_json::from_value(stored.clone()).expect("an old triaged event reads");
+    assert!(matches!(event.kind, EventKind::Triaged { rule: None, .. }));
+    assert_eq!(
+        serde_json::to_value(&event).expect("serialises"),
+        stored,
+        "and writes back the same"
+    );
+}
+
+#[test]
+fn a_rule_routes_only_a_filed_case_and_only_as_the_system() {
+    let (appeal, _) = filed_appeal(true);
+    let route = Command::Route {
+        rule: RuleRef {
+            id: Uuid::nil(),
+            version: 3,
+        },
+        priority: Priority::High,
+        queue: "fast-lane".into(),
+        tags: vec!["saved-only".into()],
+        four_eyes: false,
+    };
+    let staff = Actor::staff("tom", [Role::Triager, Role::Admin]);
+    assert!(matches!(
+        decide(&appeal, &route, &staff, t0()),
+        Err(TransitionError::NotPermitted { .. })
+    ));
+    let events = decide(&appeal, &route, &Actor::system("routing"), t0()).expect("routes");
+    let mut routed = appeal.clone();
+    routed.apply(&events[0]);
+    assert_eq!(routed.state, AppealState::Triaged);
+    assert_eq!(routed.queue, "fast-lane");
+    assert!(routed.four_eyes, "the filed four-eyes review stays");
+    assert_eq!(
+        routed.triaged_by,
+        Some(RuleRef {
+            id: Uuid::nil(),
+            version: 3
+        })
+    );
+    assert!(matches!(
+        decide(&routed, &route, &Actor::system("routing"), t0()),
+        Err(TransitionError::InvalidTransition {
+            state: AppealState::Triaged,
+            ..
+        })
+    ));
 }

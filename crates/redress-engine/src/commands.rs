@@ -124,26 +124,24 @@ pub(crate) async fn record_keeping<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Writes a new appeal from its `Filed` event, with the message that opened it, the event,
-/// its outbox items and what the new-case contributors add, all in one batch: one round
-/// trip, since filing is the hot path of an appeal wave.
+/// Writes a new appeal from its events (`Filed`, and `Triaged` when a rule routed it), with
+/// the message that opened it, its outbox items and what the new-case contributors add, all
+/// in one batch: one round trip, since filing is the hot path of an appeal wave.
 pub(crate) async fn record_new(
     cx: &InTransaction<'_>,
     stored: &StoredAppeal,
-    filed: &Event,
+    events: &[Event],
     opening_message: NewMessage,
 ) -> Result<(), EngineError> {
     let backend = cx.txn.get_database_backend();
-    let mut new_case = NewCase::new(stored, filed, backend, cx.now);
+    let mut new_case = NewCase::new(stored, events, backend, cx.now);
     for contributor in cx.hooks.new_case_contributors() {
         contributor.contribute(&mut new_case);
     }
     let (items, contributed) = new_case.into_writes();
     let mut batch = WriteBatch::default();
     batch.push(appeals::insert_statement(backend, stored, cx.settings));
-    if let Some(event) =
-        events::append_statement(backend, stored.id, 1, std::slice::from_ref(filed))?
-    {
+    if let Some(event) = events::append_statement(backend, stored.id, 1, events)? {
         batch.push(event);
     }
     if !items.is_empty() {

@@ -1,7 +1,9 @@
 //! Filing an appeal from any channel, idempotently.
 
 use chrono::{DateTime, Utc};
-use redress_core::{transition, Actor, Appeal, AppealReference, Channel, FileAppeal, Priority};
+use redress_core::{
+    transition, Actor, Appeal, AppealReference, Channel, Command, Event, FileAppeal, Priority,
+};
 use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -9,7 +11,7 @@ use uuid::Uuid;
 use crate::commands::record_new;
 use crate::correspondence;
 use crate::error::EngineError;
-use crate::hooks::{FiledCase, InTransaction, ProposedCase};
+use crate::hooks::{FiledCase, InTransaction, ProposedCase, RecordedCommand};
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::messages::{self, Direction, NewMessage};
 use crate::repo::registry;
@@ -188,13 +190,53 @@ pub async fn file_appeal(
             .or_else(|| Some(incoming.sender.clone())),
         appeal,
     };
+    let (stored, events, routed) = route(cx, &proposed, stored, filed).await?;
     let message = inbound_message(&incoming, Uuid::now_v7(), stored.id, now);
-    record_new(cx, &stored, &filed, message).await?;
+    record_new(cx, &stored, &events, message).await?;
+    if let Some((command, actor)) = &routed {
+        let recorded = RecordedCommand {
+            appeal: &stored,
+            events: &events[1..],
+            command,
+            actor,
+        };
+        for observer in cx.hooks.decision_observers() {
+            observer.observe(cx, &recorded).await?;
+        }
+    }
     let mut case = FiledCase::new(stored, enforcement.as_ref(), &incoming, actor);
     for hook in cx.hooks.after_filing() {
         hook.after_filing(cx, &mut case).await?;
     }
     Ok(Filing::Created(case.into_appeal()))
+}
+
+/// Who routes a case: Redress itself, by a rule.
+pub const ROUTING_ACTOR: &str = "routing";
+
+/// Asks the case routers, in order, whether the new case is triaged at once; the first
+/// that answers decides. Returns the case as it will be written, its events from `filed`
+/// on, and the routing command with its actor when one applied.
+async fn route(
+    cx: &InTransaction<'_>,
+    proposed: &ProposedCase<'_>,
+    mut stored: StoredAppeal,
+    filed: Event,
+) -> Result<(StoredAppeal, Vec<Event>, Option<(Command, Actor)>), EngineError> {
+    let mut events = vec![filed];
+    for router in cx.hooks.case_routers() {
+        let Some(command) = router.route(cx, proposed).await? else {
+            continue;
+        };
+        let actor = Actor::system(ROUTING_ACTOR);
+        let routed = transition::decide(&stored.appeal, &command, &actor, cx.now)?;
+        for event in &routed {
+            stored.appeal.apply(event);
+        }
+        events.extend(routed);
+        return Ok((stored, events, Some((command, actor))));
+    }
+    Ok((stored, events, None))
 }
 
 /// Links the appeal to an account and an enforcement where the channel could tell.

@@ -11,7 +11,7 @@
 //! feature.
 //!
 //! Rules beyond the core's plug into that path through [`hooks`], registered when the
-//! engine is built; [`restoration`] and [`transparency`] depend on the core, never the other
+//! engine is built; [`restoration`], [`routing`] and [`transparency`] depend on the core, never the other
 //! way round, and [`standard`] composes the rules every deployment runs.
 
 mod announce;
@@ -45,6 +45,7 @@ pub mod repo;
 #[cfg(not(feature = "testing"))]
 mod repo;
 pub mod restoration;
+pub mod routing;
 pub mod settings;
 pub mod standard;
 pub mod stats;

@@ -34,6 +34,8 @@ pub struct AppealFilter {
     pub sla_breached: Option<bool>,
     /// Appeals carrying every one of these tags (any tags when empty).
     pub tags: Vec<String>,
+    /// Appeals triaged by this routing rule (any version of it).
+    pub rule: Option<Uuid>,
 }
 
 impl AppealFilter {
@@ -90,6 +92,9 @@ impl AppealFilter {
         }
         for tag in &self.tags {
             select = select.filter(carries_tag(backend, tag));
+        }
+        if let Some(rule) = self.rule {
+            select = select.filter(C::TriagedByRule.eq(rule));
         }
         select
     }

@@ -1,6 +1,7 @@
 //! The rules every deployment runs. The core's write path names no feature; each unit
 //! registers its hooks here instead, in the order they run: the appeal window before the
-//! throttle, as a closed window is the answer whatever the account did.
+//! throttle, as a closed window is the answer whatever the account did; routing after both,
+//! since only a case that opens is routed.
 //!
 //! When the units move into crates of their own, this composition moves with them into the
 //! crate that depends on all of them.
@@ -13,6 +14,7 @@ use crate::appeal_window::AppealWindow;
 use crate::clock::Clock;
 use crate::engine::Engine;
 use crate::hooks::Hooks;
+use crate::routing;
 use crate::settings::EngineSettings;
 use crate::transparency;
 
@@ -21,6 +23,7 @@ pub fn hooks() -> Hooks {
     let mut hooks = Hooks::new();
     hooks.register_filing_gate(AppealWindow);
     transparency::register(&mut hooks);
+    routing::register(&mut hooks);
     hooks
 }
 

@@ -45,6 +45,11 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("cancelBulkRestore", BULK_RESTORERS),
     ("resolveIncident", &[Role::Admin]),
     ("recordOutOfCourtDispute", DISPUTE_RECORDERS),
+    ("createRoutingRule", &[Role::Admin]),
+    ("updateRoutingRule", &[Role::Admin]),
+    ("disableRoutingRule", &[Role::Admin]),
+    ("enableRoutingRule", &[Role::Admin]),
+    ("reorderRoutingRules", &[Role::Admin]),
 ];
 
 /// Roles that see the appellant's personal data (contact, email, social ids, messages):

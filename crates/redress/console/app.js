@@ -11,6 +11,7 @@ import * as triage from './triage.js';
 import * as caseScreen from './case.js';
 import * as bulk from './bulk.js';
 import * as transparency from './transparency.js';
+import * as routing from './routing.js';
 
 const SCREENS = {
   queue,
@@ -18,6 +19,7 @@ const SCREENS = {
   case: caseScreen,
   bulk,
   transparency,
+  routing,
 };
 
 /** The roles of `triageAppeal`; others do not see the triage screen in the menu. */
@@ -34,6 +36,7 @@ const elements = {
   signInError: document.getElementById('sign-in-error'),
   tokenInput: document.getElementById('token'),
   navTriage: document.getElementById('nav-triage'),
+  navRouting: document.getElementById('nav-routing'),
   findCase: document.getElementById('find-case'),
   findReference: document.getElementById('find-reference'),
   findError: document.getElementById('find-error'),
@@ -92,6 +95,7 @@ async function signIn(candidate) {
   elements.nav.hidden = false;
   const triager = hasRole(me, ...TRIAGERS);
   elements.navTriage.hidden = !triager;
+  elements.navRouting.hidden = !hasRole(me, 'ADMIN');
   if (triager) globalShortcuts([{ key: 't', label: 'Go to triage', run: () => navigate('#/triage') }]);
   else dropGlobalShortcut('t');
   elements.findCase.hidden = false;

@@ -23,7 +23,7 @@ const SUMMARY = 'query Summary { queueSummary { queue open claimable slaBreached
 const CHANGED = 'subscription Changed($queue: String!) { queueChanged(queue: $queue) { id reference state assignee } }';
 
 /** Filters survive moving between screens within the tab. */
-const filters = { state: 'OPEN', queue: 'general', tag: '', minEscalation: '', slaBreached: '' };
+const filters = { state: 'OPEN', queue: 'general', tag: '', minEscalation: '', slaBreached: '', rule: '' };
 
 /** The screen's filters as the API's `AppealFilterInput`; each filter adds its own field. */
 function filterInput() {
@@ -32,6 +32,7 @@ function filterInput() {
   if (filters.tag !== '') filter.tags = [filters.tag];
   if (filters.minEscalation !== '') filter.minEscalationLevel = Number(filters.minEscalation);
   if (filters.slaBreached !== '') filter.slaBreached = filters.slaBreached === 'yes';
+  if (filters.rule !== '') filter.rule = filters.rule;
   return filter;
 }
 
@@ -41,7 +42,15 @@ function deadline(appeal) {
   return null;
 }
 
-export function render(container, { announce, navigate, me }) {
+/** `#/queue/rule=<id>` (from the routing rules screen): the appeals that rule triaged. */
+function takeParameter(parameter) {
+  const rule = parameter.match(/^rule=(.+)$/)?.[1];
+  if (!rule) return;
+  Object.assign(filters, { state: 'ALL', queue: '', tag: '', minEscalation: '', slaBreached: '', rule });
+}
+
+export function render(container, { announce, navigate, me }, parameter = '') {
+  takeParameter(parameter);
   let appeals = [];
   let cursor = null;
   let stopLive = () => {};
@@ -60,6 +69,7 @@ export function render(container, { announce, navigate, me }) {
     h('option', { value: 'yes' }, 'Breached'),
     h('option', { value: 'no' }, 'Within SLA'));
   breachedSelect.value = filters.slaBreached;
+  const ruleInput = h('input', { name: 'rule', type: 'text', value: filters.rule, autocomplete: 'off', spellcheck: 'false', size: '38' });
 
   const form = h('form', { class: 'filters', 'aria-label': 'Queue filters' },
     field('State', stateSelect),
@@ -67,6 +77,7 @@ export function render(container, { announce, navigate, me }) {
     field('Tag', tagInput),
     field('Escalation at least', escalationInput),
     field('SLA', breachedSelect),
+    field('Triaged by rule', ruleInput, 'A routing rule’s id; admins open it from Routing rules.'),
     h('button', { type: 'submit' }, 'Apply filters'));
 
   const claimButton = h('button', { type: 'button', class: 'primary', id: 'claim-next' }, 'Claim next case');
@@ -151,7 +162,9 @@ export function render(container, { announce, navigate, me }) {
       renderRows();
       table.setAttribute('data-loaded', String(Date.now()));
     } catch (err) {
-      showError(`Loading the queue failed: ${err.message}`);
+      showError(err.field === 'rule'
+        ? `The rule filter is not a rule id: ${err.message}`
+        : `Loading the queue failed: ${err.message}`);
     }
     loadSummary();
   }
@@ -181,6 +194,7 @@ export function render(container, { announce, navigate, me }) {
     filters.tag = tagInput.value.trim();
     filters.minEscalation = escalationInput.value.trim();
     filters.slaBreached = breachedSelect.value;
+    filters.rule = ruleInput.value.trim();
     load(false);
     follow();
   });

@@ -82,6 +82,11 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
         &state.config.restoration,
         shutdown_rx.clone(),
     )?);
+    background.push(crate::routing::spawn_refresher(
+        state.engine.clone(),
+        &state.config.routing,
+        shutdown_rx.clone(),
+    ));
     background.push(crate::transparency::spawn_detector(
         state.engine.clone(),
         &state.config.transparency.detector,
@@ -110,6 +115,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
 /// starts from.
 pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let engine = open_engine(&config, clock).await?;
+    crate::routing::load(&engine, &config.routing).await?;
     let graphql = redress_graphql::Api::new(engine.clone(), &config.graphql)
         .context("setting up the GraphQL API")?;
     Ok(AppState {

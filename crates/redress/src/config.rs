@@ -54,6 +54,8 @@ pub struct Config {
     pub transparency: crate::transparency::TransparencyConfig,
     #[serde(default)]
     pub alerts: crate::alerts::AlertsConfig,
+    #[serde(default)]
+    pub routing: crate::routing::RoutingConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,6 +136,7 @@ impl Default for Config {
             restoration: crate::restoration::RestorationConfig::default(),
             transparency: crate::transparency::TransparencyConfig::default(),
             alerts: crate::alerts::AlertsConfig::default(),
+            routing: crate::routing::RoutingConfig::default(),
         }
     }
 }
@@ -186,6 +189,7 @@ impl Config {
         self.workers.validate()?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
+        self.routing.validate().map_err(ConfigError::Inconsistent)?;
         self.restoration
             .validate()
             .map_err(ConfigError::Inconsistent)?;
@@ -325,5 +329,45 @@ mod tests {
             Config::load(Some(&path)),
             Err(ConfigError::Inconsistent(_))
         ));
+    }
+
+    #[test]
+    fn the_example_configuration_loads_and_routes_saved_content_to_the_fast_lane() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../redress.example.toml");
+        let config = Config::load(Some(&example)).expect("the example loads");
+        let saved = config
+            .routing
+            .rules
+            .iter()
+            .find(|rule| rule.when.content_relations == [redress_routing::ContentRelation::Saved])
+            .expect("a rule about saved content");
+        assert_eq!(
+            saved.then,
+            redress_routing::Action::Triage {
+                queue: "fast-lane".into(),
+                priority: redress_core::Priority::High,
+                tags: vec!["saved-only".into()],
+                four_eyes: false,
+            }
+        );
+    }
+
+    #[test]
+    fn a_routing_rule_with_a_misspelt_condition_stops_the_start() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("redress.toml");
+        std::fs::write(
+            &path,
+            "[[routing.rules]]\nname = \"x\"\nwhen = { content_relation = [\"saved\"] }\nthen = { kind = \"leave_for_person\" }\n",
+        )
+        .expect("write");
+        assert!(Config::load(Some(&path)).is_err());
+        std::fs::write(
+            &path,
+            "[[routing.rules]]\nname = \"x\"\nthen = { kind = \"triage\", queue = \"\" }\n",
+        )
+        .expect("write");
+        let error = Config::load(Some(&path)).expect_err("empty queue");
+        assert!(error.to_string().contains("queue"), "{error}");
     }
 }

@@ -12,6 +12,7 @@ pub mod email;
 pub mod http;
 pub mod metrics;
 pub mod restoration;
+pub mod routing;
 pub mod social;
 pub mod telemetry;
 pub mod token;

@@ -72,6 +72,18 @@ fn call(mutation: &str) -> String {
                 uuid::Uuid::nil()
             )
         }
+        // Rule changes that pass the role check still fail on the nil id (NOT_FOUND) or on
+        // the input, so the matrix run leaves no rule behind to route later filings.
+        "createRoutingRule" => {
+            return r#"mutation { createRoutingRule(input: {name: "rbac", queue: ""}) { id } }"#.into()
+        }
+        "updateRoutingRule" => {
+            return format!(r#"mutation {{ updateRoutingRule(id: "{}", input: {{name: "rbac", queue: "q"}}) {{ id }} }}"#, uuid::Uuid::nil())
+        }
+        "disableRoutingRule" | "enableRoutingRule" => {
+            return format!(r#"mutation {{ {mutation}(id: "{}") {{ id }} }}"#, uuid::Uuid::nil())
+        }
+        "reorderRoutingRules" => return r#"mutation { reorderRoutingRules(ids: ["not-an-id"]) { id } }"#.into(),
         "triageAppeal" => "input: {priority: NORMAL, identityVerified: true}",
         "heartbeatClaim" | "releaseAppeal" | "approveDecision" => "",
         "requestInfo" => r#"message: "which pin?""#,

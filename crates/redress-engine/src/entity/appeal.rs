@@ -17,6 +17,9 @@ pub struct Model {
     pub priority_rank: i16,
     pub queue: String,
     pub tags: Json,
+    /// The routing rule that triaged the case, and its version, if a rule did.
+    pub triaged_by_rule: Option<Uuid>,
+    pub triaged_by_rule_version: Option<i64>,
     pub identity_verified: bool,
     pub four_eyes: bool,
     pub assignee: Option<String>,

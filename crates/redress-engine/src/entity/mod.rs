@@ -60,3 +60,5 @@ pub mod out_of_court_dispute;
 pub mod outbox;
 pub mod restoration;
 pub mod restoration_item;
+pub mod routing_rule;
+pub mod routing_rule_version;

@@ -41,6 +41,21 @@ pub trait FilingGate: Debug + Send + Sync {
     ) -> Result<Option<Refusal>, EngineError>;
 }
 
+/// Decides, before a new case's first write, whether it is triaged at once (routing
+/// rules). The first router to answer decides; the case is then written already triaged,
+/// its `triaged` event in the same batch as its `filed` event.
+#[async_trait]
+pub trait CaseRouter: Debug + Send + Sync {
+    /// Runs in the filing's transaction after the gates let the case open. Returns the
+    /// command the system applies to the filed case (`Command::Route`), or `None` to leave
+    /// it for the next router and, after the last, for a person.
+    async fn route(
+        &self,
+        cx: &InTransaction<'_>,
+        case: &ProposedCase<'_>,
+    ) -> Result<Option<Command>, EngineError>;
+}
+
 /// Why a gate refused a new case: the gate's own type. Its `Display` is what the sender
 /// reads (SMTP 554, the API's `BAD_USER_INPUT` message); the methods say what the refusal
 /// leaves behind.
@@ -130,16 +145,34 @@ pub struct NewCase<'a> {
 }
 
 impl<'a> NewCase<'a> {
+    /// `appeal` as it stands after `events`, the first of which is its `filed` event; each
+    /// event's effects are those of the case as that event left it.
     pub(crate) fn new(
         appeal: &'a StoredAppeal,
-        filed: &Event,
+        events: &[Event],
         backend: DbBackend,
         now: DateTime<Utc>,
     ) -> Self {
-        let effects = redress_core::effects_of(&appeal.appeal, filed)
-            .iter()
-            .map(|effect| EffectItem::for_effect(appeal, filed.kind.name(), effect))
-            .collect();
+        let mut effects = Vec::new();
+        let mut so_far: Option<StoredAppeal> = None;
+        for event in events {
+            match &mut so_far {
+                Some(stored) => stored.appeal.apply(event),
+                None => {
+                    so_far = redress_core::Appeal::from_filed(event).map(|filed| StoredAppeal {
+                        appeal: filed,
+                        ..appeal.clone()
+                    });
+                }
+            }
+            if let Some(stored) = &so_far {
+                effects.extend(
+                    redress_core::effects_of(&stored.appeal, event)
+                        .iter()
+                        .map(|effect| EffectItem::for_effect(stored, event.kind.name(), effect)),
+                );
+            }
+        }
         Self {
             appeal,
             backend,

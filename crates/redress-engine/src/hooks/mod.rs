@@ -8,8 +8,10 @@
 //! - [`NewCaseContributor`]: adds independent writes to the new case's one batch and amends
 //!   the notices it queues (the status-page token). It cannot wait on the database, so a
 //!   filing stays one round trip whatever is registered.
+//! - [`CaseRouter`]: after the gates and before the first write; may triage the new case at
+//!   once (routing rules), so that it is written already triaged, in the same one batch.
 //! - [`AfterFiling`]: once the new case is recorded; may read, write and apply core
-//!   commands to it (routing rules that triage a new appeal).
+//!   commands to it; each write here costs a round trip of its own.
 //! - [`DecisionObserver`]: after a command's events are recorded (the throttle counting
 //!   upheld decisions).
 //!
@@ -19,6 +21,8 @@
 mod decisions;
 mod filing;
 
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::sync::Arc;
 
@@ -33,15 +37,19 @@ use crate::settings::EngineSettings;
 
 pub use decisions::{DecisionObserver, RecordedCommand};
 pub use filing::{
-    AfterFiling, FiledCase, FilingGate, FilingRefusal, NewCase, NewCaseContributor, ProposedCase,
-    Refusal,
+    AfterFiling, CaseRouter, FiledCase, FilingGate, FilingRefusal, NewCase, NewCaseContributor,
+    ProposedCase, Refusal,
 };
 
 /// The hooks an engine runs, by kind, each kind in registration order.
 #[derive(Debug, Clone, Default)]
 pub struct Hooks {
+    /// State a unit shares between its hooks and its use cases on the engine (the routing
+    /// rules in force), one value per type.
+    shared: Shared,
     filing_gates: Vec<Arc<dyn FilingGate>>,
     new_case_contributors: Vec<Arc<dyn NewCaseContributor>>,
+    case_routers: Vec<Arc<dyn CaseRouter>>,
     after_filing: Vec<Arc<dyn AfterFiling>>,
     decision_observers: Vec<Arc<dyn DecisionObserver>>,
 }
@@ -65,6 +73,11 @@ impl Hooks {
         self
     }
 
+    pub fn register_case_router(&mut self, router: impl CaseRouter + 'static) -> &mut Self {
+        self.case_routers.push(Arc::new(router));
+        self
+    }
+
     pub fn register_after_filing(&mut self, hook: impl AfterFiling + 'static) -> &mut Self {
         self.after_filing.push(Arc::new(hook));
         self
@@ -78,6 +91,20 @@ impl Hooks {
         self
     }
 
+    /// Keeps `value` for the unit's use cases to find with [`Hooks::shared`]; one per type.
+    pub fn share<T: Any + Send + Sync>(&mut self, value: Arc<T>) -> &mut Self {
+        self.shared.0.insert(TypeId::of::<T>(), value);
+        self
+    }
+
+    /// What a unit registered with [`Hooks::share`], if it did.
+    pub fn shared<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.shared
+            .0
+            .get(&TypeId::of::<T>())
+            .and_then(|value| value.clone().downcast().ok())
+    }
+
     pub(crate) fn filing_gates(&self) -> &[Arc<dyn FilingGate>] {
         &self.filing_gates
     }
@@ -86,12 +113,25 @@ impl Hooks {
         &self.new_case_contributors
     }
 
+    pub(crate) fn case_routers(&self) -> &[Arc<dyn CaseRouter>] {
+        &self.case_routers
+    }
+
     pub(crate) fn after_filing(&self) -> &[Arc<dyn AfterFiling>] {
         &self.after_filing
     }
 
     pub(crate) fn decision_observers(&self) -> &[Arc<dyn DecisionObserver>] {
         &self.decision_observers
+    }
+}
+
+#[derive(Clone, Default)]
+struct Shared(HashMap<TypeId, Arc<dyn Any + Send + Sync>>);
+
+impl Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Shared({} values)", self.0.len())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The appeal projection: mapping between the core snapshot and its row.
 
 use chrono::TimeDelta;
-use redress_core::{Appeal, AppealReference, AppealState, Decision, SlaClock, SlaMarks};
+use redress_core::{Appeal, AppealReference, AppealState, Decision, RuleRef, SlaClock, SlaMarks};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
     QuerySelect, QueryTrait, Statement,
@@ -66,6 +66,10 @@ pub fn from_model(model: appeal::Model) -> Result<StoredAppeal, EngineError> {
             priority: parse(id, &model.priority)?,
             queue: model.queue,
             tags,
+            triaged_by: model
+                .triaged_by_rule
+                .zip(model.triaged_by_rule_version)
+                .map(|(id, version)| RuleRef { id, version }),
             assignee: model.assignee,
             lease_until: model.lease_until,
             escalation_level: u32::try_from(model.escalation_level)
@@ -102,6 +106,8 @@ pub fn to_active_model(stored: &StoredAppeal, settings: &EngineSettings) -> appe
         priority_rank: Set(a.priority.rank()),
         queue: Set(a.queue.clone()),
         tags: Set(serde_json::json!(a.tags)),
+        triaged_by_rule: Set(a.triaged_by.map(|rule| rule.id)),
+        triaged_by_rule_version: Set(a.triaged_by.map(|rule| rule.version)),
         identity_verified: Set(a.identity_verified),
         four_eyes: Set(a.four_eyes),
         assignee: Set(a.assignee.clone()),

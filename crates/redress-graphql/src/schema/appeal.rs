@@ -9,6 +9,7 @@ use crate::error::OrApiError;
 use crate::rbac;
 use crate::schema::enums::{AppealStateGql, ChannelGql, OutcomeGql, PriorityGql};
 use crate::schema::registry::{AccountNode, EnforcementNode};
+use crate::schema::routing::TriagedByRule;
 use crate::schema::timeline::{EventNode, MessageNode};
 
 /// An appeal as the API shows it.
@@ -62,6 +63,14 @@ impl AppealNode {
 
     async fn tags(&self) -> &[String] {
         &self.0.appeal.tags
+    }
+
+    /// The routing rule (and its version) that triaged the appeal; null when a person did.
+    async fn triaged_by_rule(&self) -> Option<TriagedByRule> {
+        self.0.appeal.triaged_by.map(|rule| TriagedByRule {
+            id: rule.id,
+            version: rule.version,
+        })
     }
 
     async fn identity_verified(&self) -> bool {

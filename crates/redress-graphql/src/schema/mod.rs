@@ -16,6 +16,7 @@ mod me;
 mod queue;
 mod queue_settings;
 mod registry;
+mod routing;
 mod timeline;
 mod transparency;
 
@@ -41,6 +42,7 @@ pub struct QueryRoot(
     dead_letters::DeadLetterQuery,
     bulk_restore::BulkRestoreQuery,
     transparency::TransparencyQuery,
+    routing::RoutingQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -51,6 +53,7 @@ pub struct MutationRoot(
     dead_letters::DeadLetterMutation,
     bulk_restore::BulkRestoreMutation,
     transparency::TransparencyMutation,
+    routing::RoutingMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]

@@ -1,7 +1,7 @@
 //! The review queue: listing appeals, queue counts, and claiming the next case.
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use redress_engine::query::AppealFilter;
 use redress_engine::queue::QueueStats;
@@ -36,11 +36,23 @@ pub struct AppealFilterInput {
     /// Appeals carrying every one of these tags.
     #[graphql(default)]
     pub tags: Vec<String>,
+    /// Appeals a routing rule triaged (any version of the rule).
+    pub rule: Option<ID>,
 }
 
-impl From<AppealFilterInput> for AppealFilter {
-    fn from(input: AppealFilterInput) -> Self {
-        AppealFilter {
+impl TryFrom<AppealFilterInput> for AppealFilter {
+    type Error = ApiError;
+
+    fn try_from(input: AppealFilterInput) -> Result<Self, ApiError> {
+        let rule = input
+            .rule
+            .map(|rule| {
+                Uuid::parse_str(rule.as_str()).map_err(|_| {
+                    ApiError::invalid_field("rule", format!("{:?} is not a rule id", rule.as_str()))
+                })
+            })
+            .transpose()?;
+        Ok(AppealFilter {
             states: input.states.into_iter().map(Into::into).collect(),
             queue: input.queue,
             assignee: input.assignee,
@@ -52,7 +64,8 @@ impl From<AppealFilterInput> for AppealFilter {
             filed_before: input.filed_before,
             sla_breached: input.sla_breached,
             tags: input.tags,
-        }
+            rule,
+        })
     }
 }
 
@@ -128,7 +141,7 @@ impl QueueQuery {
             })
             .transpose()
             .or_api()?;
-        let filter: AppealFilter = filter.unwrap_or_default().into();
+        let filter = AppealFilter::try_from(filter.unwrap_or_default()).or_api()?;
         let mut page = ctx
             .data::<Engine>()?
             .appeals(&filter, after, first as u64 + 1)

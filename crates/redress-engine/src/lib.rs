@@ -45,6 +45,7 @@ pub mod repo;
 #[cfg(not(feature = "testing"))]
 mod repo;
 pub mod restoration;
+pub mod search;
 pub mod settings;
 pub mod standard;
 pub mod stats;

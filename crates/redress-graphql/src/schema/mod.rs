@@ -16,6 +16,7 @@ mod me;
 mod queue;
 mod queue_settings;
 mod registry;
+mod search;
 mod timeline;
 mod transparency;
 
@@ -41,6 +42,7 @@ pub struct QueryRoot(
     dead_letters::DeadLetterQuery,
     bulk_restore::BulkRestoreQuery,
     transparency::TransparencyQuery,
+    search::SearchQueryRoot,
 );
 
 #[derive(MergedObject, Default, Debug)]

@@ -57,6 +57,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("bulk.js", JS),
     asset!("transparency.js", JS),
     asset!("charts.js", JS),
+    asset!("search.js", JS),
 ];
 
 pub fn routes() -> Router {

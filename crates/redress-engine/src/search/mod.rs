@@ -229,7 +229,7 @@ impl Engine {
         }
         // Newest case first across messages and notes; a case found by both keeps the
         // message (listed first), so the order is the same on every backend.
-        found.sort_by(|a, b| b.appeal_id.cmp(&a.appeal_id));
+        found.sort_by_key(|f| std::cmp::Reverse(f.appeal_id));
         Ok(found)
     }
 

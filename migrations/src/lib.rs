@@ -18,6 +18,7 @@ mod m20261126_001000_bulk_restore_slices;
 mod m20261127_001100_outbox_lease_ids;
 mod m20261128_001200_appeal_tags_index;
 mod m20261129_001300_routing_rules;
+mod m20261129_001300_search;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_001100_outbox_lease_ids::Migration),
             Box::new(m20261128_001200_appeal_tags_index::Migration),
             Box::new(m20261129_001300_routing_rules::Migration),
+            Box::new(m20261129_001300_search::Migration),
         ]
     }
 }

@@ -46,6 +46,7 @@ pub mod repo;
 mod repo;
 pub mod restoration;
 pub mod routing;
+pub mod search;
 pub mod settings;
 pub mod standard;
 pub mod stats;

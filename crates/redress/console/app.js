@@ -5,6 +5,7 @@ import { fill } from './dom.js';
 import { gql, onUnauthenticated } from './graphql.js';
 import { dropGlobalShortcut, enableShortcuts, globalShortcuts, openHelp } from './keys.js';
 import { live } from './live.js';
+import { closeResults, focusSearch, setUpSearch } from './search.js';
 import { forgetToken, hasRole, keepToken, token } from './session.js';
 import * as queue from './queue.js';
 import * as triage from './triage.js';
@@ -24,7 +25,6 @@ const SCREENS = {
 
 /** The roles of `triageAppeal`; others do not see the triage screen in the menu. */
 const TRIAGERS = ['TRIAGER', 'REVIEWER', 'SENIOR_REVIEWER', 'ADMIN'];
-const FIND = 'query Find($reference: String!) { appealByReference(reference: $reference) { id } }';
 
 const elements = {
   nav: document.getElementById('nav'),
@@ -37,9 +37,7 @@ const elements = {
   tokenInput: document.getElementById('token'),
   navTriage: document.getElementById('nav-triage'),
   navRouting: document.getElementById('nav-routing'),
-  findCase: document.getElementById('find-case'),
-  findReference: document.getElementById('find-reference'),
-  findError: document.getElementById('find-error'),
+  search: document.getElementById('search'),
   showShortcuts: document.getElementById('show-shortcuts'),
   screen: document.getElementById('screen'),
   status: document.getElementById('live-status'),
@@ -70,7 +68,8 @@ function showSignIn(message) {
   me = null;
   enableShortcuts(false);
   elements.nav.hidden = true;
-  elements.findCase.hidden = true;
+  elements.search.hidden = true;
+  closeResults();
   elements.identity.hidden = true;
   fill(elements.screen);
   elements.signIn.hidden = false;
@@ -98,7 +97,7 @@ async function signIn(candidate) {
   elements.navRouting.hidden = !hasRole(me, 'ADMIN');
   if (triager) globalShortcuts([{ key: 't', label: 'Go to triage', run: () => navigate('#/triage') }]);
   else dropGlobalShortcut('t');
-  elements.findCase.hidden = false;
+  elements.search.hidden = false;
   elements.identity.hidden = false;
   enableShortcuts(true);
   elements.who.textContent = `${me.subject} (${me.roles.map((r) => r.toLowerCase().replaceAll('_', ' ')).join(', ') || 'no roles'})`;
@@ -145,34 +144,13 @@ elements.signOut.addEventListener('click', () => {
   showSignIn('Signed out.');
 });
 
-elements.findCase.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const reference = elements.findReference.value.trim().toUpperCase();
-  elements.findError.textContent = '';
-  if (!reference) {
-    elements.findError.textContent = 'Type a case reference, e.g. RDR-7K3Q-9M2X.';
-    return;
-  }
-  try {
-    const data = await gql(FIND, { reference });
-    if (!data.appealByReference) {
-      elements.findError.textContent = `No case ${reference}.`;
-      return;
-    }
-    elements.findReference.value = '';
-    navigate(`#/case/${encodeURIComponent(data.appealByReference.id)}`);
-  } catch (err) {
-    elements.findError.textContent = err.code === 'BAD_USER_INPUT'
-      ? `${reference} is not a case reference (they look like RDR-7K3Q-9M2X).`
-      : `Finding the case failed: ${err.message}`;
-  }
-});
+setUpSearch({ navigate, announce });
 
 elements.showShortcuts.addEventListener('click', openHelp);
 
 globalShortcuts([
   { key: '?', label: 'Show these shortcuts', run: openHelp },
-  { key: '/', label: 'Find a case by its reference', run: () => elements.findReference.focus() },
+  { key: '/', label: 'Search cases (reference, address, account, words)', run: focusSearch },
   { key: 'q', label: 'Go to the queue', run: () => navigate('#/queue') },
 ]);
 

@@ -58,6 +58,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("transparency.js", JS),
     asset!("routing.js", JS),
     asset!("charts.js", JS),
+    asset!("search.js", JS),
 ];
 
 pub fn routes() -> Router {

@@ -581,7 +581,7 @@ redress_engine::backend_tests! {
         browser.press("?").await;
         browser.wait("dialog#shortcuts[open]").await;
         let listed = browser.text("#shortcuts-list").await;
-        for shortcut in ["Go to triage", "Find a case by its reference", "Show these shortcuts"] {
+        for shortcut in ["Go to triage", "Search cases", "Show these shortcuts"] {
             assert!(listed.contains(shortcut), "{listed}");
         }
         browser.press(Key::Escape).await;
@@ -604,10 +604,10 @@ redress_engine::backend_tests! {
         assert!(concerns.contains("automated detection fully, decision fully"), "{concerns}");
 
         // A key typed into a field is text: `n` in the search box does not open a case.
-        browser.click("#find-reference").await;
+        browser.click("#search-query").await;
         browser.press("n").await;
-        assert_eq!(browser.execute("return [window.location.hash, document.getElementById('find-reference').value]").await, json!(["#/triage", "n"]));
-        browser.execute("const box = document.getElementById('find-reference'); box.value = ''; box.blur();").await;
+        assert_eq!(browser.execute("return [window.location.hash, document.getElementById('search-query').value]").await, json!(["#/triage", "n"]));
+        browser.execute("const box = document.getElementById('search-query'); box.value = ''; box.blur();").await;
 
         // Triage next opens the oldest: the evidence, then the form.
         browser.click("#triage-next").await;
@@ -704,6 +704,76 @@ redress_engine::backend_tests! {
         assert_eq!(browser.execute("return document.activeElement.id").await, json!("claim-next-after"));
         claim_until_open(&browser, &second_id, || browser.press("n")).await;
         assert_eq!(read_appeal(&app, &tina, &second_id, "assignee").await, json!({"assignee": "rita"}));
+
+        let problems: Vec<String> = browser
+            .log()
+            .await
+            .into_iter()
+            .filter(|line| line.contains("SEVERE") || line.contains("Content Security Policy"))
+            .collect();
+        assert!(problems.is_empty(), "the browser logged: {problems:?}");
+        browser.quit().await;
+        drop(driver);
+        app.stop().await;
+        db.cleanup().await;
+    }
+    async fn a_mailed_appeal_is_found_from_the_header_search(db) {
+        if !webdriver::available("console search") {
+            db.cleanup().await;
+            return;
+        }
+        let _one_at_a_time = BROWSERS.lock().await;
+        let app = TestApp::start(&db).await;
+        let platform = app.token("platform", &[Role::Integration]);
+        let mut maria = enforcement("acct-maria", "spam");
+        maria["accountEmail"] = json!(MAIL_SENDER);
+        app.ok(&platform, RECORD, json!({"e": [maria]})).await;
+        let (mailed_id, mailed_reference) = mail_appeal(&app).await;
+        // Another case whose text shares words with the mail, but not the one searched for.
+        api::file_appeal(&app, "acct-other", "spam").await;
+        let shots = screenshots();
+        let backend = app.app.state.engine.backend().as_str();
+
+        let driver = Driver::launch().await;
+        let browser = driver.browser("tina").await;
+        sign_in(&browser, &app, &app.token("tina", &[Role::Triager])).await;
+        browser.wait("#screen h1").await;
+        let hits = "return [...document.querySelectorAll('#search-results:not([hidden]) li.search-hit')].map((li) => li.dataset.appealId)";
+        let hit = format!("#search-results li.search-hit[data-appeal-id='{mailed_id}']");
+
+        // `/` puts the cursor in the search box; the sender's address finds the mail.
+        browser.press("/").await;
+        assert_eq!(browser.execute("return document.activeElement.id").await, json!("search-query"));
+        browser.press(MAIL_SENDER.to_uppercase()).await;
+        browser.press(Key::Enter).await;
+        browser.wait(&hit).await;
+        assert_eq!(browser.execute(hits).await, json!([mailed_id]));
+        let found = browser.text(&hit).await;
+        assert!(found.contains(&mailed_reference) && found.contains("matched sender address"), "{found}");
+
+        // So does a word of its text, with the words around it.
+        browser.execute("document.getElementById('search-query').value = ''").await;
+        browser.type_into("#search-query", "DEACTIVATED").await;
+        browser.press(Key::Enter).await;
+        browser.wait_until("the text search's results", &format!("return document.querySelector(\"{hit} .matched\")?.textContent === 'matched message text'")).await;
+        assert_eq!(browser.execute(hits).await, json!([mailed_id]));
+        assert_eq!(browser.text(&format!("{hit} .snippet")).await, format!("Please restore my account {MAIL_BODY}"));
+        browser.screenshot(&shots.join(format!("search-{backend}.png"))).await;
+
+        // The hit links to the case.
+        browser.click(&format!("{hit} a")).await;
+        browser.wait(&format!("#screen[data-appeal-id='{mailed_id}']")).await;
+        assert_eq!(browser.text("#screen h1").await, format!("Case {mailed_reference}"));
+        assert_eq!(browser.execute("return document.getElementById('search-results').hidden").await, json!(true));
+
+        // An admin sees no personal data: the address finds nothing, and the console says why.
+        browser.click("#sign-out").await;
+        sign_in(&browser, &app, &app.token("ada", &[Role::Admin])).await;
+        browser.type_into("#search-query", MAIL_SENDER).await;
+        browser.press(Key::Enter).await;
+        browser.wait("#search-results:not([hidden]) .withheld").await;
+        assert_eq!(browser.execute(hits).await, json!([]));
+        assert!(browser.text("#search-results .search-summary").await.starts_with("Nothing found"));
 
         let problems: Vec<String> = browser
             .log()

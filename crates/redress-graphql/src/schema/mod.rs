@@ -17,6 +17,7 @@ mod queue;
 mod queue_settings;
 mod registry;
 mod routing;
+mod search;
 mod timeline;
 mod transparency;
 
@@ -43,6 +44,7 @@ pub struct QueryRoot(
     bulk_restore::BulkRestoreQuery,
     transparency::TransparencyQuery,
     routing::RoutingQuery,
+    search::SearchQueryRoot,
 );
 
 #[derive(MergedObject, Default, Debug)]

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod console;
 pub mod dead_letters;
+pub mod demo;
 pub mod deliverers;
 pub mod email;
 pub mod http;

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use redress_engine::delivery::{Deliverer, DelivererRegistry, Delivery, DeliveryError, OutboxMessage};
+use redress_engine::delivery::{
+    Deliverer, DelivererRegistry, Delivery, DeliveryError, OutboxMessage,
+};
 use redress_engine::outbox::{
     AppellantNotice, HandleConfirmation, IdentityPrompt, QueueAlert, RequestRestoration, Topic,
 };

@@ -160,7 +160,10 @@ pub async fn command(config: &Config, args: &DemoArgs) -> anyhow::Result<()> {
             started.elapsed()
         )
     );
-    println!("{}", sign_in(config, token.as_deref().map_err(ToString::to_string)));
+    println!(
+        "{}",
+        sign_in(config, token.as_deref().map_err(ToString::to_string))
+    );
     Ok(())
 }
 
@@ -175,12 +178,7 @@ fn counts(map: &std::collections::BTreeMap<String, usize>) -> String {
 }
 
 /// What the demo made, in a few lines.
-pub fn summary(
-    report: &Report,
-    database: &str,
-    seed: u64,
-    elapsed: std::time::Duration,
-) -> String {
+pub fn summary(report: &Report, database: &str, seed: u64, elapsed: std::time::Duration) -> String {
     let wave = report
         .enforcements
         .get(plan::FAULTY_MODEL)

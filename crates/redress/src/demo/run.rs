@@ -337,7 +337,10 @@ impl<'a> Runner<'a> {
                 return Ok(());
             }
             if round.dead_lettered > 0 {
-                bail!("{} outbox items could not be delivered", round.dead_lettered);
+                bail!(
+                    "{} outbox items could not be delivered",
+                    round.dead_lettered
+                );
             }
         }
         bail!("the outbox did not drain in {MAX_ROUNDS_PER_STEP} rounds")

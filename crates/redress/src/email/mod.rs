@@ -153,7 +153,10 @@ pub(crate) async fn message_id_signer(
     }
 }
 
-pub(crate) fn intake_settings(config: &EmailConfig, signer: MessageIdSigner) -> EmailIntakeSettings {
+pub(crate) fn intake_settings(
+    config: &EmailConfig,
+    signer: MessageIdSigner,
+) -> EmailIntakeSettings {
     let mut settings = EmailIntakeSettings::new(signer);
     settings
         .accepted_domains

@@ -61,13 +61,14 @@ pub const REVIEWERS: [&str; 3] = ["rita", "omar", "mei"];
 pub struct Shape {
     /// Share of accounts hit by everyday sources rather than the misfiring model.
     pub everyday_share: f64,
-    /// Share of the wave's accounts that appeal (within the 30 hours the demo covers).
+    /// Share of the wave's accounts that appeal (by now).
     pub wave_appeal_share: f64,
     pub everyday_appeal_share: f64,
     /// How long ago the model started misfiring, and for how long it ran.
     pub wave_age: TimeDelta,
     pub wave_length: TimeDelta,
-    /// Appeals filed more recently than this are still waiting for triage.
+    /// Appeals filed more recently than this are still waiting for triage: just under the
+    /// default time-to-triage (4 hours), so the oldest of them warn soon after `serve` starts.
     pub triage_backlog: TimeDelta,
     /// Share of the wave's accounts whose appeals reviewers have decided.
     pub decided_share: f64,
@@ -81,9 +82,9 @@ impl Default for Shape {
             everyday_share: 0.12,
             wave_appeal_share: 0.6,
             everyday_appeal_share: 0.35,
-            wave_age: TimeDelta::hours(30),
+            wave_age: TimeDelta::hours(20),
             wave_length: TimeDelta::hours(6),
-            triage_backlog: TimeDelta::hours(3),
+            triage_backlog: TimeDelta::minutes(230),
             decided_share: 0.05,
             decided_at_least: 40,
         }
@@ -119,9 +120,14 @@ pub struct Mail {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// The platform pushes these enforcements in.
-    RecordEnforcements { enforcements: Vec<usize> },
+    RecordEnforcements {
+        enforcements: Vec<usize>,
+    },
     /// A mail about appeal `appeal` arrives.
-    Email { appeal: usize, mail: Mail },
+    Email {
+        appeal: usize,
+        mail: Mail,
+    },
     /// A direct message about appeal `appeal` arrives.
     DirectMessage {
         appeal: usize,
@@ -129,13 +135,18 @@ pub enum Action {
         text: String,
     },
     /// The person opens the link mailed to the account's address.
-    FollowConfirmationLink { appeal: usize },
+    FollowConfirmationLink {
+        appeal: usize,
+    },
     Triage {
         appeal: usize,
         by: &'static str,
         triage: Triage,
     },
-    Claim { appeal: usize, by: &'static str },
+    Claim {
+        appeal: usize,
+        by: &'static str,
+    },
     Decide {
         appeal: usize,
         by: &'static str,
@@ -143,7 +154,10 @@ pub enum Action {
         reasons: &'static str,
         statement: Option<StatementOfReasons>,
     },
-    RequestInfo { appeal: usize, by: &'static str },
+    RequestInfo {
+        appeal: usize,
+        by: &'static str,
+    },
     /// The outbox dispatcher's round: acknowledgements, prompts and confirmation links go
     /// to the people, restorations to the account registry.
     Deliver,
@@ -158,8 +172,12 @@ impl Action {
             Action::RecordEnforcements { enforcements } => {
                 format!("recording {} enforcements", enforcements.len())
             }
-            Action::Email { appeal, mail } => format!("mail {} about appeal {appeal}", mail.message_id),
-            Action::DirectMessage { appeal, event_id, .. } => {
+            Action::Email { appeal, mail } => {
+                format!("mail {} about appeal {appeal}", mail.message_id)
+            }
+            Action::DirectMessage {
+                appeal, event_id, ..
+            } => {
                 format!("DM {event_id} about appeal {appeal}")
             }
             Action::FollowConfirmationLink { appeal } => {
@@ -167,7 +185,12 @@ impl Action {
             }
             Action::Triage { appeal, by, .. } => format!("{by} triaging appeal {appeal}"),
             Action::Claim { appeal, by } => format!("{by} claiming appeal {appeal}"),
-            Action::Decide { appeal, by, outcome, .. } => {
+            Action::Decide {
+                appeal,
+                by,
+                outcome,
+                ..
+            } => {
                 format!("{by} deciding {outcome} on appeal {appeal}")
             }
             Action::RequestInfo { appeal, by } => {
@@ -214,7 +237,10 @@ impl Plan {
             let language = pick(&mut rng, LANGUAGES);
             let person = people::person(&mut rng, index, language);
             let source = if rng.random_bool(shape.everyday_share) {
-                pick(&mut rng, &[(Source::SpamRule, 0.6), (Source::Moderators, 0.4)])
+                pick(
+                    &mut rng,
+                    &[(Source::SpamRule, 0.6), (Source::Moderators, 0.4)],
+                )
             } else {
                 Source::FaultyModel
             };
@@ -333,7 +359,14 @@ fn appeals(
             continue;
         }
         let channel = pick(rng, CHANNELS);
-        let filed_at = enforcement.enforced_at() + delay(rng, least, mean);
+        // Most people write within hours; others only when they notice, or hear of the
+        // wave, any time since.
+        let filed_at = if enforcement.source == Source::FaultyModel && rng.random_bool(0.3) {
+            let since = enforcement.enforced_at() + least;
+            since + within(rng, now - since)
+        } else {
+            enforcement.enforced_at() + delay(rng, least, mean)
+        };
         let sender_verified = match channel {
             Channel::Email => rng.random_bool(0.8),
             _ => rng.random_bool(0.6),
@@ -398,7 +431,10 @@ mod tests {
                 | Action::Decide { appeal, .. }
                 | Action::RequestInfo { appeal, .. }
                 | Action::FollowConfirmationLink { appeal } => {
-                    assert!(filed.contains(appeal), "{step:?} before the appeal was filed");
+                    assert!(
+                        filed.contains(appeal),
+                        "{step:?} before the appeal was filed"
+                    );
                 }
                 Action::Deliver | Action::LookForFaultySources => {}
             }

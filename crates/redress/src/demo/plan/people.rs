@@ -19,50 +19,87 @@ pub struct Person {
 const GIVEN: &[(Language, &[&str])] = &[
     (
         Language::En,
-        &["Emma", "Oliver", "Ava", "Noah", "Grace", "Liam", "Chloe", "Ethan"],
+        &[
+            "Emma", "Oliver", "Ava", "Noah", "Grace", "Liam", "Chloe", "Ethan",
+        ],
     ),
     (
         Language::De,
-        &["Lena", "Jonas", "Mia", "Lukas", "Hannah", "Felix", "Jana", "Tobias"],
+        &[
+            "Lena", "Jonas", "Mia", "Lukas", "Hannah", "Felix", "Jana", "Tobias",
+        ],
     ),
     (
         Language::Fr,
-        &["Camille", "Louis", "Chloé", "Hugo", "Léa", "Jules", "Manon", "Théo"],
+        &[
+            "Camille", "Louis", "Chloé", "Hugo", "Léa", "Jules", "Manon", "Théo",
+        ],
     ),
     (
         Language::Es,
-        &["Lucía", "Mateo", "Sofía", "Diego", "Martina", "Pablo", "Elena", "Javier"],
+        &[
+            "Lucía", "Mateo", "Sofía", "Diego", "Martina", "Pablo", "Elena", "Javier",
+        ],
     ),
     (
         Language::Pt,
-        &["João", "Beatriz", "Miguel", "Ana", "Rafael", "Mariana", "Tiago", "Inês"],
+        &[
+            "João", "Beatriz", "Miguel", "Ana", "Rafael", "Mariana", "Tiago", "Inês",
+        ],
     ),
 ];
 
 const FAMILY: &[(Language, &[&str])] = &[
     (
         Language::En,
-        &["Smith", "Jones", "Taylor", "Brown", "Walker", "Wright", "Evans", "Hughes"],
+        &[
+            "Smith", "Jones", "Taylor", "Brown", "Walker", "Wright", "Evans", "Hughes",
+        ],
     ),
     (
         Language::De,
-        &["Müller", "Schmidt", "Weber", "Fischer", "Becker", "Hoffmann", "Wagner", "Koch"],
+        &[
+            "Müller", "Schmidt", "Weber", "Fischer", "Becker", "Hoffmann", "Wagner", "Koch",
+        ],
     ),
     (
         Language::Fr,
-        &["Martin", "Bernard", "Dubois", "Lefèvre", "Moreau", "Laurent", "Girard", "Roux"],
+        &[
+            "Martin", "Bernard", "Dubois", "Lefèvre", "Moreau", "Laurent", "Girard", "Roux",
+        ],
     ),
     (
         Language::Es,
-        &["García", "Fernández", "López", "Martínez", "Sánchez", "Romero", "Navarro", "Torres"],
+        &[
+            "García",
+            "Fernández",
+            "López",
+            "Martínez",
+            "Sánchez",
+            "Romero",
+            "Navarro",
+            "Torres",
+        ],
     ),
     (
         Language::Pt,
-        &["Silva", "Santos", "Ferreira", "Oliveira", "Costa", "Rodrigues", "Almeida", "Sousa"],
+        &[
+            "Silva",
+            "Santos",
+            "Ferreira",
+            "Oliveira",
+            "Costa",
+            "Rodrigues",
+            "Almeida",
+            "Sousa",
+        ],
     ),
 ];
 
-fn names_of(table: &'static [(Language, &'static [&'static str])], language: Language) -> &'static [&'static str] {
+fn names_of(
+    table: &'static [(Language, &'static [&'static str])],
+    language: Language,
+) -> &'static [&'static str] {
     table
         .iter()
         .find(|(l, _)| *l == language)
@@ -71,8 +108,14 @@ fn names_of(table: &'static [(Language, &'static [&'static str])], language: Lan
 
 /// The `index`th account holder.
 pub fn person(rng: &mut impl Rng, index: usize, language: Language) -> Person {
-    let given = names_of(GIVEN, language).choose(rng).copied().unwrap_or("Alex");
-    let family = names_of(FAMILY, language).choose(rng).copied().unwrap_or("Doe");
+    let given = names_of(GIVEN, language)
+        .choose(rng)
+        .copied()
+        .unwrap_or("Alex");
+    let family = names_of(FAMILY, language)
+        .choose(rng)
+        .copied()
+        .unwrap_or("Doe");
     let domain = ["example.com", "example.org", "example.net"]
         .choose(rng)
         .copied()

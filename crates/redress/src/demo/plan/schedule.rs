@@ -66,7 +66,9 @@ fn push_enforcements(wave: &Wave<'_>, steps: &mut Vec<Step>) {
     let mut by_quarter: BTreeMap<DateTime<Utc>, Vec<usize>> = BTreeMap::new();
     for (index, enforcement) in wave.enforcements.iter().enumerate() {
         let at = enforcement.enforced_at();
-        let pushed = at.duration_trunc(quarter).map_or(at, |start| start + quarter);
+        let pushed = at
+            .duration_trunc(quarter)
+            .map_or(at, |start| start + quarter);
         by_quarter.entry(pushed).or_default().push(index);
     }
     for (at, enforcements) in by_quarter {
@@ -83,7 +85,10 @@ fn push_enforcements(wave: &Wave<'_>, steps: &mut Vec<Step>) {
 
 /// The `n`th mail about `appeal`, sent from `person`'s mail server.
 fn message_id(appeal: usize, n: u32, person: &Person) -> String {
-    let domain = person.email.rsplit_once('@').map_or("example.com", |(_, d)| d);
+    let domain = person
+        .email
+        .rsplit_once('@')
+        .map_or("example.com", |(_, d)| d);
     format!("<demo-appeal-{appeal:06}.{n}@mail.{domain}>")
 }
 
@@ -410,13 +415,33 @@ mod tests {
             .map(|t| t.with_timezone(&Utc))
             .expect("time");
         let plan = Plan::new(11, 1000, now, &Shape::default(), "general");
-        let count = |wanted: fn(&Action) -> bool| plan.steps.iter().filter(|s| wanted(&s.action)).count();
-        assert!(count(|a| matches!(a, Action::Decide { outcome: Outcome::Restore, .. })) >= 40);
-        assert!(count(|a| matches!(a, Action::Decide { outcome: Outcome::Uphold, .. })) > 0);
+        let count =
+            |wanted: fn(&Action) -> bool| plan.steps.iter().filter(|s| wanted(&s.action)).count();
+        assert!(
+            count(|a| matches!(
+                a,
+                Action::Decide {
+                    outcome: Outcome::Restore,
+                    ..
+                }
+            )) >= 40
+        );
+        assert!(
+            count(|a| matches!(
+                a,
+                Action::Decide {
+                    outcome: Outcome::Uphold,
+                    ..
+                }
+            )) > 0
+        );
         assert!(count(|a| matches!(a, Action::RequestInfo { .. })) >= 2);
         assert!(count(|a| matches!(a, Action::FollowConfirmationLink { .. })) > 0);
         assert!(count(|a| matches!(a, Action::Email { mail, .. } if mail.about_the_appeal)) > 0);
         let triaged = count(|a| matches!(a, Action::Triage { .. }));
-        assert!(triaged > 0 && triaged < plan.appeals.len(), "some cases wait for triage");
+        assert!(
+            triaged > 0 && triaged < plan.appeals.len(),
+            "some cases wait for triage"
+        );
     }
 }

@@ -40,7 +40,12 @@ fn email_template(language: Language, relation: ContentRelation) -> &'static str
     }
 }
 
-pub fn email_body(language: Language, relation: ContentRelation, name: &str, account: &str) -> String {
+pub fn email_body(
+    language: Language,
+    relation: ContentRelation,
+    name: &str,
+    account: &str,
+) -> String {
     email_template(language, relation)
         .replace("{name}", name)
         .replace("{account}", account)
@@ -88,11 +93,26 @@ pub fn dm_email(language: Language, email: &str) -> String {
 /// A mail asking what became of the appeal; the subject carries its reference.
 pub fn follow_up(language: Language) -> (&'static str, &'static str) {
     match language {
-        Language::En => ("Any news?", "Is there any news on my appeal? I still cannot log in."),
-        Language::De => ("Gibt es Neuigkeiten?", "Gibt es etwas Neues zu meinem Einspruch? Ich kann mich immer noch nicht anmelden."),
-        Language::Fr => ("Des nouvelles ?", "Avez-vous du nouveau sur mon recours ? Je ne peux toujours pas me connecter."),
-        Language::Es => ("¿Hay novedades?", "¿Hay novedades sobre mi apelación? Sigo sin poder entrar."),
-        Language::Pt => ("Alguma novidade?", "Há novidades sobre o meu recurso? Continuo sem conseguir entrar."),
+        Language::En => (
+            "Any news?",
+            "Is there any news on my appeal? I still cannot log in.",
+        ),
+        Language::De => (
+            "Gibt es Neuigkeiten?",
+            "Gibt es etwas Neues zu meinem Einspruch? Ich kann mich immer noch nicht anmelden.",
+        ),
+        Language::Fr => (
+            "Des nouvelles ?",
+            "Avez-vous du nouveau sur mon recours ? Je ne peux toujours pas me connecter.",
+        ),
+        Language::Es => (
+            "¿Hay novedades?",
+            "¿Hay novedades sobre mi apelación? Sigo sin poder entrar.",
+        ),
+        Language::Pt => (
+            "Alguma novidade?",
+            "Há novidades sobre o meu recurso? Continuo sem conseguir entrar.",
+        ),
     }
 }
 
@@ -100,7 +120,10 @@ pub fn follow_up(language: Language) -> (&'static str, &'static str) {
 pub const REQUEST_INFO: &str = "Thank you for your appeal. Did you upload the image yourself, or did you save or share it from someone else's board? A link to the board helps us decide quickly.";
 
 pub const RESTORE_SAVED: &str = "The account only saved the image; saving someone else's pin does not breach the adult-content policy, and the image itself was misclassified by image-safety-v7.3.";
-pub const RESTORE_CREATED: &str = "The image is a garden photograph that image-safety-v7.3 misclassified; it breaches no policy.";
+pub const RESTORE_CREATED: &str =
+    "The image is a garden photograph that image-safety-v7.3 misclassified; it breaches no policy.";
 pub const UPHOLD_CREATED: &str = "The account uploaded the image itself and it shows adult nudity, which the community guidelines do not allow.";
-pub const UPHOLD_SPAM: &str = "The account posted the same commercial link on hundreds of boards within an hour.";
-pub const RESTORE_SPAM: &str = "The links point to the person's own shop and were posted at a normal rate; the rule misfired.";
+pub const UPHOLD_SPAM: &str =
+    "The account posted the same commercial link on hundreds of boards within an hour.";
+pub const RESTORE_SPAM: &str =
+    "The links point to the person's own shop and were posted at a normal rate; the rule misfired.";

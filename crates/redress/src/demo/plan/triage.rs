@@ -78,7 +78,12 @@ mod tests {
         assert_eq!(triage.priority, Priority::High);
         assert_eq!(
             triage.tags,
-            ["lang:pt", "dm", "source:image-safety-v7.3", "saved-not-created"]
+            [
+                "lang:pt",
+                "dm",
+                "source:image-safety-v7.3",
+                "saved-not-created"
+            ]
         );
         assert_eq!(triage.queue, "general");
     }

@@ -14,8 +14,8 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 fn config_for(test: &TestDb) -> Config {
     let mut config = Config::default();
-    config.database.url = test.url.clone();
-    config.database.schema = test.schema.clone();
+    config.database.url.clone_from(&test.url);
+    config.database.schema.clone_from(&test.schema);
     config
 }
 
@@ -147,7 +147,7 @@ redress_engine::backend_tests! {
         )
         .expect("config");
         let cli = Cli::try_parse_from(["redress", "--config", &file.to_string_lossy(), "demo", "--accounts", "10"]).expect("arguments");
-        let error = cli::run(cli).await.expect_err("refused");
+        let error = Box::pin(cli::run(cli)).await.expect_err("refused");
         assert!(error.to_string().contains("already holds accounts, enforcements or appeals"), "{error:#}");
         test.cleanup().await;
     }

@@ -417,11 +417,13 @@ mod tests {
     #[test]
     fn every_appeal_is_filed_after_its_enforcement_is_recorded() {
         let plan = plan(3, 400);
-        let mut recorded = std::collections::HashSet::new();
-        let mut filed = std::collections::HashSet::new();
+        let mut recorded: std::collections::HashSet<usize> = std::collections::HashSet::new();
+        let mut filed: std::collections::HashSet<usize> = std::collections::HashSet::new();
         for step in &plan.steps {
             match &step.action {
-                Action::RecordEnforcements { enforcements } => recorded.extend(enforcements),
+                Action::RecordEnforcements { enforcements } => {
+                    recorded.extend(enforcements.iter().copied());
+                }
                 Action::Email { appeal, .. } | Action::DirectMessage { appeal, .. } => {
                     assert!(recorded.contains(&plan.appeals[*appeal].enforcement));
                     filed.insert(*appeal);

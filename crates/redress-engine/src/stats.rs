@@ -13,4 +13,10 @@ impl Engine {
     pub async fn stats(&self) -> Result<Stats, EngineError> {
         stats::read(self.db(), self.clock().now()).await
     }
+
+    /// Whether the database holds no accounts, enforcements, appeals or messages yet:
+    /// what a command that fills a fresh database (`redress demo`) checks first.
+    pub async fn is_empty(&self) -> Result<bool, EngineError> {
+        stats::records_nothing(self.db()).await
+    }
 }

@@ -39,6 +39,17 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn a_database_is_empty_until_something_of_the_platform_or_an_appellant_is_recorded(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        assert!(engine.is_empty().await.expect("fresh"), "a migrated database records nothing");
+        engine.stored_message_signer().await.expect("a key of Redress's own");
+        assert!(engine.is_empty().await.expect("own keys"), "Redress's own keys do not count");
+        enforcement(&test.db, "acct-1", "spam").await;
+        assert!(!engine.is_empty().await.expect("an enforcement"), "an account and an enforcement count");
+        test.cleanup().await;
+    }
+
     async fn accounts_and_enforcements_come_back_typed(test) {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());

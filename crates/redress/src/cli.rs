@@ -57,6 +57,8 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::transparency::disputes_cli::DisputesCommand,
     },
+    /// Fill an empty database with a faulty-enforcement wave to explore the console with.
+    Demo(crate::demo::DemoArgs),
     /// Print the statements of reasons of the enforcements of a period in the EU
     /// Transparency Database's JSON schema; fails if any would be refused.
     ExportStatements {
@@ -92,6 +94,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::transparency::export_statements(&config, &from, &to, &mut std::io::stdout())
                 .await
         }
+        Command::Demo(args) => crate::demo::command(&config, &args).await,
         Command::Migrate => {
             redress_engine::storage::migrate(&config.database.url, &config.pool_settings())
                 .await

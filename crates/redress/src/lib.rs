@@ -8,6 +8,7 @@ pub mod config;
 pub mod console;
 pub mod dead_letters;
 pub mod deliverers;
+pub mod demo;
 pub mod email;
 pub mod http;
 pub mod metrics;

@@ -106,3 +106,35 @@ pub async fn read<C: ConnectionTrait>(conn: &C, now: DateTime<Utc>) -> Result<St
         outbox: outbox_delivery::counts(conn).await?,
     })
 }
+
+/// Whether nothing of the platform's or the appellants' has been recorded: no account, no
+/// enforcement, no appeal, no message. Keys and settings Redress keeps for itself do not
+/// count.
+pub async fn records_nothing<C: ConnectionTrait>(conn: &C) -> Result<bool, EngineError> {
+    use crate::entity::{account, enforcement};
+    let accounts = account::Entity::find()
+        .select_only()
+        .column(account::Column::Id)
+        .into_tuple::<String>()
+        .one(conn)
+        .await?;
+    let enforcements = enforcement::Entity::find()
+        .select_only()
+        .column(enforcement::Column::Id)
+        .into_tuple::<uuid::Uuid>()
+        .one(conn)
+        .await?;
+    let appeals = Appeals::find()
+        .select_only()
+        .column(appeal::Column::Id)
+        .into_tuple::<uuid::Uuid>()
+        .one(conn)
+        .await?;
+    let messages = Messages::find()
+        .select_only()
+        .column(message::Column::Id)
+        .into_tuple::<uuid::Uuid>()
+        .one(conn)
+        .await?;
+    Ok(accounts.is_none() && enforcements.is_none() && appeals.is_none() && messages.is_none())
+}

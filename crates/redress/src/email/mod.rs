@@ -136,17 +136,27 @@ pub(crate) fn mail_transport(config: &EmailConfig) -> anyhow::Result<MailTranspo
 }
 
 async fn signer(state: &AppState) -> anyhow::Result<MessageIdSigner> {
-    match &state.config.email.signing_secret {
+    message_id_signer(&state.config.email, &state.engine).await
+}
+
+/// The signer of outgoing Message-IDs: the configured secret, else the stored one.
+pub(crate) async fn message_id_signer(
+    config: &EmailConfig,
+    engine: &redress_engine::Engine,
+) -> anyhow::Result<MessageIdSigner> {
+    match &config.signing_secret {
         Some(secret) if !secret.is_empty() => Ok(MessageIdSigner::new(secret.expose())),
-        _ => state
-            .engine
+        _ => engine
             .stored_message_signer()
             .await
             .context("reading the Message-ID signing key"),
     }
 }
 
-fn intake_settings(config: &EmailConfig, signer: MessageIdSigner) -> EmailIntakeSettings {
+pub(crate) fn intake_settings(
+    config: &EmailConfig,
+    signer: MessageIdSigner,
+) -> EmailIntakeSettings {
     let mut settings = EmailIntakeSettings::new(signer);
     settings
         .accepted_domains

@@ -17,6 +17,7 @@ use crate::filing::IncomingAppeal;
 use crate::outbox::{AppellantNotice, EffectItem, EffectPayload};
 use crate::repo::appeals::StoredAppeal;
 use crate::repo::outbox::OutboxItem;
+use crate::settings::EngineSettings;
 
 /// A case about to open: the message, and the account and enforcement filing linked it to.
 #[derive(Debug, Clone, Copy)]
@@ -123,6 +124,7 @@ impl Debug for Refusal {
 #[derive(Debug)]
 pub struct NewCase<'a> {
     appeal: &'a StoredAppeal,
+    settings: &'a EngineSettings,
     backend: DbBackend,
     now: DateTime<Utc>,
     effects: Vec<EffectItem>,
@@ -132,6 +134,7 @@ pub struct NewCase<'a> {
 impl<'a> NewCase<'a> {
     pub(crate) fn new(
         appeal: &'a StoredAppeal,
+        settings: &'a EngineSettings,
         filed: &Event,
         backend: DbBackend,
         now: DateTime<Utc>,
@@ -142,6 +145,7 @@ impl<'a> NewCase<'a> {
             .collect();
         Self {
             appeal,
+            settings,
             backend,
             now,
             effects,
@@ -151,6 +155,10 @@ impl<'a> NewCase<'a> {
 
     pub fn appeal(&self) -> &StoredAppeal {
         self.appeal
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        self.settings
     }
 
     pub fn backend(&self) -> DbBackend {

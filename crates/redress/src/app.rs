@@ -121,10 +121,12 @@ pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
 
 /// Opens the configured database, migrated, and the engine on it.
 pub async fn open_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Engine> {
+    let mut settings = config.engine_settings();
+    settings.status_tokens = config.transparency.status_page.token_keys()?;
     Engine::open(
         &config.database.url,
         &config.pool_settings(),
-        config.engine_settings(),
+        settings,
         clock,
     )
     .await

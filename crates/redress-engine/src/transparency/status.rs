@@ -191,13 +191,34 @@ async fn enforcement_facts<C: ConnectionTrait>(
     conn: &C,
     stored: &StoredAppeal,
 ) -> Result<Option<EnforcementFacts>, EngineError> {
-    let Some(id) = stored.appeal.enforcement_id else {
+    let row = match stored.appeal.enforcement_id {
+        Some(id) => registry::find_enforcement(conn, id).await?,
+        // An unverified mail appeal is not linked to the account yet. The account
+        // registered to its contact address is the one it claims, and its latest
+        // enforcement is told only to that same address (the notice, the link in it).
+        None => match claimed_account(conn, stored).await? {
+            Some(account) => registry::latest_enforcement(conn, &account).await?,
+            None => None,
+        },
+    };
+    row.map(|row| Enforcement::try_from(row).map(EnforcementFacts::from))
+        .transpose()
+}
+
+/// The account registered to the case's mail contact, if any.
+async fn claimed_account<C: ConnectionTrait>(
+    conn: &C,
+    stored: &StoredAppeal,
+) -> Result<Option<String>, EngineError> {
+    if stored.appeal.channel != Channel::Email {
+        return Ok(None);
+    }
+    let Some(contact) = stored.contact.as_deref() else {
         return Ok(None);
     };
-    let Some(row) = registry::find_enforcement(conn, id).await? else {
-        return Ok(None);
-    };
-    Ok(Some(Enforcement::try_from(row)?.into()))
+    Ok(registry::find_account_by_email(conn, contact)
+        .await?
+        .map(|account| account.id))
 }
 
 /// One step of the case's history, in words the appellant reads.

@@ -24,6 +24,9 @@ use super::attempts::ReferenceAttempts;
 use super::StatusPageConfig;
 use crate::app::AppState;
 
+/// Well above any form a person sends, well below axum's default of two megabytes.
+const BODY_LIMIT: usize = 256 * 1024;
+
 #[derive(Debug, Clone)]
 struct StatusPage {
     engine: Engine,
@@ -46,9 +49,10 @@ pub fn routes(state: AppState) -> Router {
     Router::new()
         .route("/status", get(lookup_form).post(lookup))
         .route("/status/{reference}", get(open_link).post(add_information))
-        // Forms carry a reference, a token and at most MAX_INFORMATION_LEN bytes of text
-        // (percent-encoding triples a byte at most).
-        .layer(DefaultBodyLimit::max(4 * MAX_INFORMATION_LEN + 4096))
+        // Forms carry a reference, a token and at most MAX_INFORMATION_LEN bytes of text,
+        // percent-encoded (three bytes a byte at most); a larger body is refused (413)
+        // before it is read, and over-long text within it gets the engine's clear error.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(page)
 }
 

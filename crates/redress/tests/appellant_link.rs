@@ -5,6 +5,7 @@
 
 #[allow(dead_code)]
 mod api;
+#[allow(dead_code)]
 mod webdriver;
 
 use std::path::Path;

@@ -218,7 +218,83 @@ pub fn prompt_text(prompt: &str, reference: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::{TimeZone, Utc};
+    use redress_core::{AppealState, Decision, Outcome};
+    use redress_engine::transparency::{AppellantCase, EnforcementFacts};
+    use uuid::Uuid;
+
     use super::*;
+
+    fn details(decision: Option<Decision>) -> CaseDetails {
+        let at = |day| {
+            Utc.with_ymd_and_hms(2026, 6, day, 9, 0, 0)
+                .single()
+                .expect("date")
+        };
+        CaseDetails {
+            case: AppellantCase {
+                appeal_id: Uuid::nil(),
+                reference: "RDR-7K3Q-9M2X".to_owned(),
+                state: AppealState::Filed,
+                enforcement: Some(EnforcementFacts {
+                    kind: "account_deactivation".to_owned(),
+                    policy: "spam".to_owned(),
+                    enforced_at: at(1),
+                    automated_detection: Automation::Fully,
+                    automated_decision: Automation::Partially,
+                    facts: "Forty identical links.".to_owned(),
+                    statement: None,
+                }),
+                decision_due_at: Some(at(3)),
+                decision,
+                status_token: Some("t0ken".to_owned()),
+            },
+            status_link: Some(
+                "https://appeals.example/status/RDR-7K3Q-9M2X?token=t0ken".to_owned(),
+            ),
+        }
+    }
+
+    #[test]
+    fn the_acknowledgement_dm_names_the_enforcement_the_date_and_the_link() {
+        let text = about_the_case(Notice::Acknowledgement, &details(None), &[]);
+        for expected in [
+            "our decision of 2026-06-01 (account deactivation) under the policy \"spam\"",
+            "detection was fully automated and the decision partly automated",
+            "Expect a decision by 2026-06-03 09:00 UTC.",
+            "https://appeals.example/status/RDR-7K3Q-9M2X?token=t0ken",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn a_decision_dm_gives_the_reasons_the_redress_and_the_same_link() {
+        let decision = Decision {
+            outcome: Outcome::Uphold,
+            reasons: "The links were spam.".to_owned(),
+            decided_by: "rita".to_owned(),
+            approved_by: None,
+            statement: None,
+            manifestly_unfounded: false,
+        };
+        let bodies = [DisputeSettlementBody {
+            name: "Appeals Centre Europe".to_owned(),
+            url: "https://www.appealscentre.eu".to_owned(),
+        }];
+        let text = about_the_case(Notice::DecisionUpheld, &details(Some(decision)), &bodies);
+        for expected in [
+            "Reasons: The links were spam.",
+            "out-of-court dispute settlement body (Appeals Centre Europe https://www.appealscentre.eu) or to a court",
+            "https://appeals.example/status/RDR-7K3Q-9M2X?token=t0ken",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from {text}");
+        }
+        for notice in Notice::ALL.iter().filter(|n| has_case(**n)) {
+            let text = about_the_case(*notice, &details(None), &[]);
+            assert!(text.contains("?token=t0ken"), "{notice} carries the link");
+        }
+    }
 
     #[test]
     fn every_notice_names_the_reference() {

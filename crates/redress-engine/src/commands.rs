@@ -134,7 +134,7 @@ pub(crate) async fn record_new(
     opening_message: NewMessage,
 ) -> Result<(), EngineError> {
     let backend = cx.txn.get_database_backend();
-    let mut new_case = NewCase::new(stored, events, backend, cx.now);
+    let mut new_case = NewCase::new(stored, cx.settings, events, backend, cx.now);
     for contributor in cx.hooks.new_case_contributors() {
         contributor.contribute(&mut new_case);
     }

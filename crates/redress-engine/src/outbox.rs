@@ -79,10 +79,6 @@ pub struct AppellantNotice {
     /// Why, in words the person reads (throttling, a bulk restoration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// The status page's token, in the acknowledgement only: the one place it is kept in
-    /// clear.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// The account and bulk job of a bulk restoration's notice.
@@ -108,7 +104,6 @@ impl AppellantNotice {
             event: appeal.event,
             notice,
             reason: None,
-            status_token: None,
             language: None,
             account_id: None,
             job_id: None,
@@ -325,7 +320,11 @@ mod tests {
         }))
         .expect("notice");
         assert_eq!(notice.notice, Notice::Acknowledgement);
-        assert_eq!(notice.status_token.as_deref(), Some("tok"));
+        // Acknowledgements once carried the status token in clear; the deliverer now
+        // derives it, and the old field is ignored.
+        assert!(!serde_json::to_string(&notice)
+            .expect("json")
+            .contains("tok"));
 
         let alert: QueueAlert = serde_json::from_value(json!({
             "appeal_id": id, "reference": "RDR-7K3Q-9M2X", "version": 3, "channel": "api",

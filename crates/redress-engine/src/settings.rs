@@ -7,6 +7,8 @@ use redress_core::sla::{self, AllHours, SlaAction, SlaSchedule};
 use redress_core::{Appeal, BusinessHours, Priority, SlaPolicy};
 use serde::{Deserialize, Serialize};
 
+use crate::link_keys::LinkTokenKeys;
+
 /// An SLA policy for one queue, optionally only for one priority.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SlaRule {
@@ -45,6 +47,9 @@ pub struct EngineSettings {
     /// leaves it to the bulk restorer's own default.
     #[serde(default)]
     pub bulk_restore_slices: Option<u32>,
+    /// The keys status-page tokens are derived with.
+    #[serde(skip)]
+    pub status_tokens: LinkTokenKeys,
 }
 
 fn default_appeal_window_months() -> u32 {
@@ -65,6 +70,7 @@ impl Default for EngineSettings {
             appeal_window_months: default_appeal_window_months(),
             appeal_throttle: redress_core::ThrottleRule::OFF,
             bulk_restore_slices: None,
+            status_tokens: LinkTokenKeys::default(),
         }
     }
 }

@@ -292,10 +292,13 @@ redress_engine::backend_tests! {
             panic!("expected a new case")
         };
         let acknowledgement = outbox::for_appeal(&test.db, with_token.id).await.expect("outbox");
-        let token = acknowledgement[0].payload["status_token"].as_str().expect("the standard rules issue a token");
+        assert!(acknowledgement[0].payload.get("status_token").is_none(), "no token is written in clear: {}", acknowledgement[0].payload);
+        let token = standard.appellant_case(with_token.id).await.expect("case").status_token.expect("the standard rules issue a token");
         assert_eq!(token.len(), 64);
+        assert_eq!(token, standard.settings().status_tokens.token(with_token.id));
         let stored = appeal_status_token::Entity::find_by_id(with_token.id).one(&test.db).await.expect("read").expect("its hash is stored");
         assert_ne!(stored.token_hash, token, "only the hash is stored");
+        assert_eq!(bare.appellant_case(filed.id).await.expect("case").status_token, None, "a case without a stored hash gets no link");
         test.cleanup().await;
     }
 }

@@ -247,10 +247,7 @@ redress_engine::backend_tests! {
             .expect("file")
             .appeal_id()
             .expect("case");
-        let token = outbox::for_appeal(&test.db, appeal).await.expect("outbox")[0].payload["status_token"]
-            .as_str()
-            .expect("token")
-            .to_owned();
+        let token = engine.appellant_case(appeal).await.expect("case").status_token.expect("token");
         let reference = engine.appeal(appeal).await.expect("appeal").reference.to_string();
         engine
             .add_status_information(&reference, &token, &format!("More{NUL} facts"))

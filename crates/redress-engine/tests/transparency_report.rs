@@ -6,7 +6,7 @@ mod common;
 use chrono::TimeDelta;
 use common::{clock, email, enforcement, engine, upheld_statement};
 use redress_core::{Actor, AppealState, Channel, Command, Outcome, Priority, Role};
-use redress_engine::repo::outbox;
+use redress_engine::link_keys::LinkTokenKeys;
 use redress_engine::transparency::disputes::{self, NewDispute};
 use redress_engine::transparency::tdb::{self, TdbSettings};
 use redress_engine::transparency::StatusError;
@@ -60,13 +60,14 @@ async fn file(engine: &Engine, incoming: IncomingAppeal) -> Uuid {
         .expect("id")
 }
 
-/// The acknowledgement's status token: the only copy of it Redress ever writes.
+/// The status token every notice of the case carries, derived again from the key.
 async fn status_token(engine: &Engine, id: Uuid) -> String {
-    let items = outbox::for_appeal(engine.db(), id).await.expect("outbox");
-    items[0].payload["status_token"]
-        .as_str()
-        .expect("the acknowledgement carries the status token")
-        .to_owned()
+    engine
+        .appellant_case(id)
+        .await
+        .expect("case")
+        .status_token
+        .expect("every new case has a status token")
 }
 
 redress_engine::backend_tests! {
@@ -179,6 +180,58 @@ redress_engine::backend_tests! {
         assert!(!view.accepts_information);
         let error = engine.add_status_information(&reference, &token, "more").await.expect_err("closed");
         assert_eq!(error.to_string(), "this appeal is upheld and takes no more information");
+        test.cleanup().await;
+    }
+
+    async fn every_notice_gets_the_same_link_and_a_key_rotation_keeps_it(test) {
+        let clock = clock();
+        let keys = |current: &str, previous: &[&str]| LinkTokenKeys::new(current, previous.iter().copied());
+        let settings = EngineSettings { status_tokens: keys("first secret", &[]), ..EngineSettings::default() };
+        let engine = engine(&test.db, &clock, settings);
+        enforcement(&test.db, "acct-link", "nudity").await;
+        let id = file(&engine, email("<link@example.org>", Some("acct-link"))).await;
+        let reference = engine.appeal(id).await.expect("load").reference.to_string();
+        let acknowledged = engine.appellant_case(id).await.expect("case");
+        let token = acknowledged.status_token.clone().expect("a link");
+        let concerned = acknowledged.enforcement.expect("the enforcement the appeal concerns");
+        assert_eq!((concerned.kind.as_str(), concerned.policy.as_str()), ("account_deactivation", "nudity"));
+        assert!(concerned.statement.is_some(), "with its statement of reasons");
+        let due = acknowledged.decision_due_at.expect("a decision date");
+        assert_eq!(due, clock.now_plus(TimeDelta::hours(48)), "the default policy, around the clock");
+
+        // Every later notice derives the same token: none invalidates the first link.
+        engine.apply(id, None, &Command::RequestInfo { message: "Which pin?".into() }, &alice()).await.expect("ask");
+        assert_eq!(engine.appellant_case(id).await.expect("case").status_token.as_deref(), Some(token.as_str()));
+        engine.add_status_information(&reference, &token, "Pin 991.").await.expect("the first link still opens the page");
+        engine.apply(id, None, &triage(), &alice()).await.expect("triage");
+        claim_and_decide(&engine, &clock, id, Outcome::Uphold).await;
+        let decided = engine.appellant_case(id).await.expect("case");
+        assert_eq!(decided.status_token.as_deref(), Some(token.as_str()));
+        assert_eq!(decided.decision_due_at, None, "nothing is due once decided");
+        let view = engine.appeal_status(&reference, &token).await.expect("view");
+        let history: Vec<_> = view.history.iter().map(|h| h.what.as_str()).collect();
+        assert_eq!(history, [
+            "We received your appeal.",
+            "The reviewer asked you for more information.",
+            "You sent us information.",
+            "Your answer arrived and the review continued.",
+            "Your appeal was placed in a review queue.",
+            "A reviewer decided on your appeal.",
+            "The original decision was confirmed.",
+        ]);
+        assert_eq!(view.state_in_words, "Decided: the original decision stands");
+
+        // After a rotation the old key, kept as previous, still yields the case's link;
+        // a new case gets a token of the new key. Without the old key there is no link,
+        // never a wrong one.
+        let rotated = Engine::new(test.db.clone(), EngineSettings { status_tokens: keys("second secret", &["first secret"]), ..EngineSettings::default() }, std::sync::Arc::new(clock.clone()));
+        assert_eq!(rotated.appellant_case(id).await.expect("case").status_token.as_deref(), Some(token.as_str()));
+        enforcement(&test.db, "acct-link-2", "nudity").await;
+        let newer = file(&rotated, email("<link-2@example.org>", Some("acct-link-2"))).await;
+        assert_eq!(rotated.appellant_case(newer).await.expect("case").status_token, Some(keys("second secret", &[]).token(newer)));
+        let forgotten = Engine::new(test.db.clone(), EngineSettings { status_tokens: keys("second secret", &[]), ..EngineSettings::default() }, std::sync::Arc::new(clock.clone()));
+        assert_eq!(forgotten.appellant_case(id).await.expect("case").status_token, None);
+        assert!(forgotten.appeal_status(&reference, &token).await.is_ok(), "the page checks the stored hash, not the key");
         test.cleanup().await;
     }
 

@@ -98,7 +98,7 @@ impl AuthSettings {
     }
 }
 
-fn read_or_create_secret(path: &Path) -> Result<String, AuthSetupError> {
+pub fn read_or_create_secret(path: &Path) -> Result<String, AuthSetupError> {
     let io = |source| AuthSetupError::Io {
         path: path.to_owned(),
         source,
@@ -113,7 +113,7 @@ fn read_or_create_secret(path: &Path) -> Result<String, AuthSetupError> {
                 hex
             });
             if publish_private(path, &secret).map_err(io)? {
-                tracing::info!(path = %path.display(), "generated a development JWT secret");
+                tracing::info!(path = %path.display(), "generated a development secret");
                 Ok(secret)
             } else {
                 // Another process started at the same moment and published its secret

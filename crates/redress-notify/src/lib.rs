@@ -2,6 +2,7 @@
 //! driven by the outbox dispatcher; nothing is sent outside the outbox.
 
 pub mod account_service;
+pub mod case_details;
 pub mod dm;
 pub mod mail;
 pub mod signature;

@@ -67,6 +67,7 @@ fn deliverer(engine: &Engine, transport: MailTransport) -> MailDeliverer {
                 .expect("from"),
             message_id_domain: "redress.test".to_owned(),
             default_language: "en".to_owned(),
+            notices: redress_notify::case_details::NoticeSettings::default(),
         },
     )
 }
@@ -223,6 +224,7 @@ redress_engine::backend_tests! {
                 from: "appeals@redress.test".parse().expect("from"),
                 message_id_domain: "redress.test".to_owned(),
                 default_language: "en".to_owned(),
+                notices: redress_notify::case_details::NoticeSettings::default(),
             },
         );
         mailer.deliver(&item).await.expect("deliver");

@@ -58,6 +58,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningApp> {
 }
 
 pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<RunningApp> {
+    // Boxed: start-up holds the whole configuration across awaits, too large a future to
+    // keep on every caller's stack.
+    Box::pin(start_boxed(config, clock)).await
+}
+
+async fn start_boxed(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<RunningApp> {
     let state = connect_state(config, clock).await?;
 
     let listener = TcpListener::bind(state.config.http.bind)
@@ -127,10 +133,12 @@ pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
 
 /// Opens the configured database, migrated, and the engine on it.
 pub async fn open_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Engine> {
+    let mut settings = config.engine_settings();
+    settings.status_tokens = config.transparency.status_page.token_keys()?;
     Engine::open(
         &config.database.url,
         &config.pool_settings(),
-        config.engine_settings(),
+        settings,
         clock,
     )
     .await

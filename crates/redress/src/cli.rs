@@ -80,7 +80,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(path = %output.display(), "schema written");
             Ok(())
         }
-        Command::Serve => crate::app::start(config).await?.run_until_signal().await,
+        Command::Serve => {
+            Box::pin(crate::app::start(config))
+                .await?
+                .run_until_signal()
+                .await
+        }
         Command::Worker => crate::workers::run_alone(config).await,
         Command::DeadLetters { command } => crate::dead_letters::run(config, command).await,
         Command::BulkRestore(args) => crate::bulk_restore_cli::run(config, args).await,

@@ -187,6 +187,10 @@ impl Config {
             ));
         }
         self.workers.validate()?;
+        self.transparency
+            .status_page
+            .validate()
+            .map_err(ConfigError::Inconsistent)?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         self.routing.validate().map_err(ConfigError::Inconsistent)?;
@@ -224,6 +228,8 @@ impl Config {
             appeal_window_months: self.transparency.appeal_window_months,
             appeal_throttle: self.transparency.appeal_throttle.rule(),
             bulk_restore_slices: Some(self.restoration.bulk_slices),
+            // Reading the key may write a generated one, so `app::open_engine` sets it.
+            status_tokens: redress_engine::link_keys::LinkTokenKeys::default(),
         }
     }
 

@@ -15,7 +15,7 @@ pub fn registry(state: &AppState) -> anyhow::Result<DelivererRegistry> {
     let mail = crate::email::mail_deliverer(state)?;
     registry.register_topic_for_channel::<AppellantNotice>(Channel::Email, mail.clone());
     registry.register_topic_for_channel::<AppellantNotice>(Channel::Api, mail);
-    crate::social::register_deliverers(&mut registry, &state.config)?;
+    crate::social::register_deliverers(&mut registry, &state.engine, &state.config)?;
     registry.register_topic::<HandleConfirmation>(crate::email::confirmation_deliverer(state)?);
     crate::restoration::register(&mut registry, &state.engine, &state.config.restoration)?;
     crate::alerts::register(&mut registry, state)?;

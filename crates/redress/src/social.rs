@@ -10,8 +10,9 @@ use axum::Router;
 use redress_core::Channel;
 use redress_engine::delivery::DelivererRegistry;
 use redress_engine::direct_messages::ConfirmationSettings;
+use redress_engine::Engine;
 use redress_intake::social::{MetaWebhook, SocialSettings, XWebhook, CONFIRM_PATH};
-use redress_notify::dm::{MetaSender, XSender};
+use redress_notify::dm::{DmNotices, MetaSender, XSender};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -139,13 +140,23 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 /// Registers a DM sender for each platform that has a token to send with.
 pub fn register_deliverers(
     registry: &mut DelivererRegistry,
+    engine: &Engine,
     config: &Config,
 ) -> anyhow::Result<()> {
     let social = &config.social;
+    let notices = DmNotices {
+        engine: engine.clone(),
+        settings: config.transparency.notice_settings(),
+    };
     let timeout = Duration::from_secs(social.send_timeout_seconds);
     if let Some(x) = social.x.as_ref().filter(|x| !x.bearer_token.is_empty()) {
-        let sender = XSender::new(&x.api_base_url, x.bearer_token.expose(), timeout)
-            .context("building the X DM client")?;
+        let sender = XSender::new(
+            &x.api_base_url,
+            x.bearer_token.expose(),
+            timeout,
+            notices.clone(),
+        )
+        .context("building the X DM client")?;
         redress_notify::dm::register(registry, Channel::X, Arc::new(sender));
     }
     if let Some(meta) = &social.meta {
@@ -162,6 +173,7 @@ pub fn register_deliverers(
                 token.expose(),
                 meta.human_agent_tag,
                 timeout,
+                notices.clone(),
             )
             .context("building the Meta DM client")?;
             redress_notify::dm::register(registry, channel, Arc::new(sender));

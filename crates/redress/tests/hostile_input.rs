@@ -15,7 +15,6 @@ use hostile::{HostileRequest, Target, REFERENCE};
 use proptest::prelude::*;
 use redress_core::{Actor, Channel};
 use redress_engine::entity::message;
-use redress_engine::repo::outbox;
 use redress_engine::testing::TestDb;
 use redress_engine::IncomingAppeal;
 use redress_intake::social::{meta, signature, x};
@@ -66,13 +65,12 @@ async fn open(test: &TestDb) -> Site {
         .expect("file")
         .appeal_id()
         .expect("case");
-    let token = outbox::for_appeal(engine.db(), appeal)
+    let token = engine
+        .appellant_case(appeal)
         .await
-        .expect("outbox")[0]
-        .payload["status_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+        .expect("case")
+        .status_token
+        .expect("token");
     let reference = engine
         .appeal(appeal)
         .await

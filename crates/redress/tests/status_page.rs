@@ -4,7 +4,6 @@
 use chrono::Utc;
 use redress::config::Config;
 use redress_core::{Actor, Channel};
-use redress_engine::repo::outbox;
 use redress_engine::repo::registry::{self, NewEnforcement};
 use redress_engine::testing::TestDb;
 use redress_engine::IncomingAppeal;
@@ -79,11 +78,12 @@ async fn filed(app: &redress::app::RunningApp, account: &str) -> (String, String
         .expect("file");
     let id = filing.appeal_id().expect("id");
     let reference = engine.appeal(id).await.expect("load").reference.to_string();
-    let items = outbox::for_appeal(engine.db(), id).await.expect("outbox");
-    let token = items[0].payload["status_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let token = engine
+        .appellant_case(id)
+        .await
+        .expect("case")
+        .status_token
+        .expect("token");
     (reference, token)
 }
 

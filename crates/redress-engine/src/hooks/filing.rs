@@ -17,6 +17,7 @@ use crate::filing::IncomingAppeal;
 use crate::outbox::{AppellantNotice, EffectItem, EffectPayload};
 use crate::repo::appeals::StoredAppeal;
 use crate::repo::outbox::OutboxItem;
+use crate::settings::EngineSettings;
 
 /// A case about to open: the message, and the account and enforcement filing linked it to.
 #[derive(Debug, Clone, Copy)]
@@ -138,6 +139,7 @@ impl Debug for Refusal {
 #[derive(Debug)]
 pub struct NewCase<'a> {
     appeal: &'a StoredAppeal,
+    settings: &'a EngineSettings,
     backend: DbBackend,
     now: DateTime<Utc>,
     effects: Vec<EffectItem>,
@@ -149,6 +151,7 @@ impl<'a> NewCase<'a> {
     /// event's effects are those of the case as that event left it.
     pub(crate) fn new(
         appeal: &'a StoredAppeal,
+        settings: &'a EngineSettings,
         events: &[Event],
         backend: DbBackend,
         now: DateTime<Utc>,
@@ -175,6 +178,7 @@ impl<'a> NewCase<'a> {
         }
         Self {
             appeal,
+            settings,
             backend,
             now,
             effects,
@@ -184,6 +188,10 @@ impl<'a> NewCase<'a> {
 
     pub fn appeal(&self) -> &StoredAppeal {
         self.appeal
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        self.settings
     }
 
     pub fn backend(&self) -> DbBackend {

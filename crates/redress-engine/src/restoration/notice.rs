@@ -45,7 +45,6 @@ pub fn for_account(
         event: "bulk_restored".to_owned(),
         notice,
         reason: Some(reason.to_owned()),
-        status_token: None,
         language: None,
         account_id: Some(account_id.to_owned()),
         job_id: Some(job_id),

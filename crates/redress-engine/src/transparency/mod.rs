@@ -22,7 +22,7 @@ pub use incident_notice::{IncidentBulkRestore, IncidentNotice};
 pub use incidents::{DetectorSettings, Incident, IncidentStatus};
 pub use report::TransparencyReport;
 pub use sources::{EnforcementSource, SourceOutcomes};
-pub use status::{StatusError, StatusView};
+pub use status::{AppellantCase, EnforcementFacts, HistoryEntry, StatusError, StatusView};
 pub use throttle_hooks::AppealsThrottled;
 
 /// Registers transparency's rules in the write path: the appeals throttle refuses filings
@@ -80,7 +80,7 @@ impl Engine {
         token: &str,
     ) -> Result<StatusView, StatusError> {
         let stored = status::open(self.db(), reference, token).await?;
-        Ok(status::view(self.db(), &stored).await?)
+        Ok(status::view(self.db(), self.settings(), &stored).await?)
     }
 
     /// Files information the appellant added on the status page, and returns the page.
@@ -104,7 +104,16 @@ impl Engine {
                 Ok::<_, StatusError>(stored)
             })
             .await?;
-        Ok(status::view(self.db(), &stored).await?)
+        Ok(status::view(self.db(), self.settings(), &stored).await?)
+    }
+
+    /// What a notice may tell the appellant of `appeal_id`: the enforcement, the decision
+    /// deadline and the status page's token.
+    pub async fn appellant_case(
+        &self,
+        appeal_id: Uuid,
+    ) -> Result<status::AppellantCase, EngineError> {
+        status::appellant_case(self.db(), self.settings(), appeal_id).await
     }
 
     /// The transparency report of `[from, to)`.

@@ -4,62 +4,59 @@
 
 use chrono::{DateTime, Utc};
 use redress_core::{
-    transition, Actor, AppealReference, AppealState, Channel, Command, Decision, EventKind,
+    transition, Actor, AppealReference, AppealState, Automation, Channel, Command, Decision, Event,
+    EventKind, StatementOfReasons,
 };
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Statement};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::commands::record;
 use crate::entity::appeal_status_token::{self, Entity as StatusTokens};
 use crate::error::EngineError;
 use crate::hooks::{NewCase, NewCaseContributor};
+use crate::link_keys::{token_hash, token_matches, LinkTokenKeys};
+use crate::registry::Enforcement;
 use crate::repo::appeals::{self, StoredAppeal};
-use crate::repo::events;
 use crate::repo::messages::{self, Direction, NewMessage};
+use crate::repo::{events, registry};
 use crate::settings::EngineSettings;
 use crate::transact::TransactionError;
 
 /// Longest text the status page accepts in one go.
 pub const MAX_INFORMATION_LEN: usize = 10_000;
 
-/// A new random token: 32 bytes, hex encoded.
-pub fn new_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    hex(&bytes)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
-}
-
-fn digest(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
-
-/// Issues every new case its token: the acknowledgement carries it in clear, and the
-/// filing's batch stores its hash.
+/// Stores the hash of every new case's token, in the filing's batch. The token itself is
+/// derived again whenever a notice needs it ([`link_token`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IssueStatusTokens;
 
 impl NewCaseContributor for IssueStatusTokens {
     fn contribute(&self, case: &mut NewCase<'_>) {
-        let token = new_token();
-        let Some(acknowledgement) = case.acknowledgement_mut() else {
-            return;
-        };
-        acknowledgement.status_token = Some(token.clone());
+        let token = case.settings().status_tokens.token(case.appeal().id);
         let stored = store_token_statement(case.backend(), case.appeal().id, &token, case.now());
         case.write(stored);
     }
+}
+
+/// The token that opens the status page of `appeal_id`, for a notice to carry: the one of
+/// the configured keys whose token matches the stored hash. `None` when the case has no
+/// token or its key is no longer configured; the notice then goes without a link.
+pub async fn link_token<C: ConnectionTrait>(
+    conn: &C,
+    keys: &LinkTokenKeys,
+    appeal_id: Uuid,
+) -> Result<Option<String>, EngineError> {
+    let Some(row) = StatusTokens::find_by_id(appeal_id)
+        .one(conn)
+        .await
+        .map_err(EngineError::from)?
+    else {
+        return Ok(None);
+    };
+    Ok(keys
+        .tokens(appeal_id)
+        .find(|token| token_matches(token, &row.token_hash)))
 }
 
 /// Stores the hash of the appeal's token, in the filing's transaction.
@@ -71,7 +68,7 @@ fn store_token_statement(
 ) -> Statement {
     StatusTokens::insert(appeal_status_token::ActiveModel {
         appeal_id: Set(appeal_id),
-        token_hash: Set(hex(&digest(token))),
+        token_hash: Set(token_hash(token)),
         created_at: Set(now),
     })
     .build(backend)
@@ -105,7 +102,6 @@ pub async fn open<C: ConnectionTrait>(
     reference: &str,
     token: &str,
 ) -> Result<StoredAppeal, StatusError> {
-    let presented = digest(token);
     let Ok(reference) = reference.parse::<AppealReference>() else {
         return Err(StatusError::NotFound);
     };
@@ -121,12 +117,158 @@ pub async fn open<C: ConnectionTrait>(
     else {
         return Err(StatusError::NotFound);
     };
-    let expected = hex(&presented);
-    if bool::from(expected.as_bytes().ct_eq(row.token_hash.as_bytes())) {
+    if token_matches(token, &row.token_hash) {
         Ok(stored)
     } else {
         Err(StatusError::NotFound)
     }
+}
+
+/// The enforcement an appeal concerns, as its appellant may read it: what the platform
+/// recorded and the statement of reasons it gave.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnforcementFacts {
+    /// The platform's name for the action, e.g. `account_deactivation`.
+    pub kind: String,
+    pub policy: String,
+    pub enforced_at: DateTime<Utc>,
+    pub automated_detection: Automation,
+    pub automated_decision: Automation,
+    pub facts: String,
+    /// The statement of reasons, when the platform sent a well-formed one.
+    pub statement: Option<StatementOfReasons>,
+}
+
+impl From<Enforcement> for EnforcementFacts {
+    fn from(enforcement: Enforcement) -> Self {
+        Self {
+            statement: serde_json::from_value(enforcement.statement).ok(),
+            kind: enforcement.kind,
+            policy: enforcement.policy,
+            enforced_at: enforcement.enforced_at,
+            automated_detection: enforcement.automated_detection,
+            automated_decision: enforcement.automated_decision,
+            facts: enforcement.facts,
+        }
+    }
+}
+
+/// What a notice to the appellant may say about the case: the enforcement, when a
+/// decision is due and the token of the status-page link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppellantCase {
+    pub appeal_id: Uuid,
+    pub reference: String,
+    pub state: AppealState,
+    pub enforcement: Option<EnforcementFacts>,
+    /// The decision deadline under the case's SLA policy, business hours included; `None`
+    /// while the case waits for the appellant or once it is decided.
+    pub decision_due_at: Option<DateTime<Utc>>,
+    pub decision: Option<Decision>,
+    /// The status page's token; `None` when the case has none (see [`link_token`]).
+    pub status_token: Option<String>,
+}
+
+/// The facts of `appeal_id` a notice tells its appellant.
+pub async fn appellant_case<C: ConnectionTrait>(
+    conn: &C,
+    settings: &EngineSettings,
+    appeal_id: Uuid,
+) -> Result<AppellantCase, EngineError> {
+    let stored = appeals::find(conn, appeal_id).await?;
+    Ok(AppellantCase {
+        appeal_id,
+        reference: stored.reference.to_string(),
+        state: stored.appeal.state,
+        enforcement: enforcement_facts(conn, &stored).await?,
+        decision_due_at: settings.sla_schedule(&stored.appeal).decision_due_at,
+        decision: stored.appeal.decision.clone(),
+        status_token: link_token(conn, &settings.status_tokens, appeal_id).await?,
+    })
+}
+
+async fn enforcement_facts<C: ConnectionTrait>(
+    conn: &C,
+    stored: &StoredAppeal,
+) -> Result<Option<EnforcementFacts>, EngineError> {
+    let row = match stored.appeal.enforcement_id {
+        Some(id) => registry::find_enforcement(conn, id).await?,
+        // An unverified mail appeal is not linked to the account yet. The account
+        // registered to its contact address is the one it claims, and its latest
+        // enforcement is told only to that same address (the notice, the link in it).
+        None => match claimed_account(conn, stored).await? {
+            Some(account) => registry::latest_enforcement(conn, &account).await?,
+            None => None,
+        },
+    };
+    row.map(|row| Enforcement::try_from(row).map(EnforcementFacts::from))
+        .transpose()
+}
+
+/// The account registered to the case's mail contact, if any.
+async fn claimed_account<C: ConnectionTrait>(
+    conn: &C,
+    stored: &StoredAppeal,
+) -> Result<Option<String>, EngineError> {
+    if stored.appeal.channel != Channel::Email {
+        return Ok(None);
+    }
+    let Some(contact) = stored.contact.as_deref() else {
+        return Ok(None);
+    };
+    Ok(registry::find_account_by_email(conn, contact)
+        .await?
+        .map(|account| account.id))
+}
+
+/// One step of the case's history, in words the appellant reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    pub what: String,
+}
+
+/// The history as the appellant sees it: what happened to the case, without the staff's
+/// own work on it (claims, notes, internal reviews of a decision).
+fn history_in_words(events: &[(i64, Event)]) -> Vec<HistoryEntry> {
+    events
+        .iter()
+        .filter_map(|(_, event)| {
+            let what = match &event.kind {
+                EventKind::Filed(_) => "We received your appeal.".to_owned(),
+                EventKind::Triaged { .. } => "Your appeal was placed in a review queue.".to_owned(),
+                EventKind::InfoRequested { .. } => {
+                    "The reviewer asked you for more information.".to_owned()
+                }
+                EventKind::UserReplied => {
+                    "Your answer arrived and the review continued.".to_owned()
+                }
+                EventKind::MessageReceived { .. } => "You sent us information.".to_owned(),
+                EventKind::Decided { .. } => "A reviewer decided on your appeal.".to_owned(),
+                EventKind::Upheld => "The original decision was confirmed.".to_owned(),
+                EventKind::Restored { .. } | EventKind::BulkRestored { .. } => {
+                    "Your account or content was restored.".to_owned()
+                }
+                EventKind::Reopened { .. } => "Your appeal was reopened.".to_owned(),
+                EventKind::Withdrawn { .. } => "Your appeal was closed.".to_owned(),
+                EventKind::Escalated { .. } => {
+                    "Your appeal was passed to a senior reviewer.".to_owned()
+                }
+                EventKind::IdentityLinked { .. } => {
+                    "Your account was connected to this appeal.".to_owned()
+                }
+                EventKind::Claimed { .. }
+                | EventKind::ClaimRenewed { .. }
+                | EventKind::Released
+                | EventKind::LeaseExpired
+                | EventKind::DecisionApproved { .. }
+                | EventKind::DecisionRejected { .. }
+                | EventKind::SlaWarned { .. }
+                | EventKind::NoteAdded { .. } => return None,
+            };
+            Some(HistoryEntry { at: event.at, what })
+        })
+        .collect()
 }
 
 /// What the appellant sees.
@@ -134,30 +276,51 @@ pub async fn open<C: ConnectionTrait>(
 pub struct StatusView {
     pub reference: String,
     pub state: AppealState,
+    /// The state in plain words.
+    pub state_in_words: String,
     pub filed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// What happens next, or what is asked of the appellant.
     pub expected: String,
+    /// When a decision is due under the SLA policy, business hours included.
+    pub decision_due_at: Option<DateTime<Utc>>,
+    /// The enforcement the appeal concerns.
+    pub enforcement: Option<EnforcementFacts>,
     /// The question of an open information request.
     pub information_requested: Option<String>,
     pub decision: Option<Decision>,
+    pub history: Vec<HistoryEntry>,
     /// Whether the page accepts more information now.
     pub accepts_information: bool,
+}
+
+/// The state in words the appellant reads.
+pub fn state_in_words(state: AppealState) -> &'static str {
+    match state {
+        AppealState::Filed => "Received, waiting for a reviewer",
+        AppealState::Triaged => "In the review queue",
+        AppealState::AwaitingUser => "Waiting for your answer",
+        AppealState::Reviewed => "Decided, the decision is being confirmed",
+        AppealState::Restored => "Decided: restored",
+        AppealState::Upheld => "Decided: the original decision stands",
+        AppealState::Withdrawn => "Closed",
+    }
 }
 
 /// Builds the view of an opened appeal.
 pub async fn view<C: ConnectionTrait>(
     conn: &C,
+    settings: &EngineSettings,
     stored: &StoredAppeal,
 ) -> Result<StatusView, EngineError> {
     let appeal = &stored.appeal;
+    let events = events::history(conn, stored.id).await?;
     let information_requested = if appeal.state == AppealState::AwaitingUser {
-        events::history(conn, stored.id)
-            .await?
-            .into_iter()
+        events
+            .iter()
             .rev()
-            .find_map(|(_, event)| match event.kind {
-                EventKind::InfoRequested { message } => Some(message),
+            .find_map(|(_, event)| match &event.kind {
+                EventKind::InfoRequested { message } => Some(message.clone()),
                 _ => None,
             })
     } else {
@@ -181,14 +344,18 @@ pub async fn view<C: ConnectionTrait>(
     Ok(StatusView {
         reference: stored.reference.to_string(),
         state: appeal.state,
+        state_in_words: state_in_words(appeal.state).to_owned(),
         filed_at: appeal.filed_at,
         updated_at: appeal.updated_at,
         expected,
+        decision_due_at: settings.sla_schedule(appeal).decision_due_at,
+        enforcement: enforcement_facts(conn, stored).await?,
         information_requested,
         decision: appeal
             .decision
             .clone()
             .filter(|_| appeal.state.is_terminal() || appeal.state == AppealState::Reviewed),
+        history: history_in_words(&events),
         accepts_information: appeal.state.is_open(),
     })
 }
@@ -265,26 +432,4 @@ pub async fn add_information<C: ConnectionTrait>(
     }
     record(conn, settings, stored, &events, now).await?;
     Ok(message_id)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_long_random_and_hex() {
-        let a = new_token();
-        let b = new_token();
-        assert_eq!(a.len(), 64);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, b);
-    }
-
-    #[test]
-    fn the_stored_hash_is_sha256() {
-        assert_eq!(
-            hex(&digest("abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 }

@@ -209,7 +209,6 @@ pub async fn notify_refusal<C: ConnectionTrait>(
                 event: "appeal_refused".to_owned(),
                 notice: Notice::AppealRefused,
                 reason: Some(refusal_text(until)),
-                status_token: None,
                 language: None,
                 account_id: None,
                 job_id: None,

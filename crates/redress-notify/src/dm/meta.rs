@@ -7,10 +7,12 @@ use std::time::Duration;
 use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
 use serde_json::json;
 
+use super::text::DmNotices;
 use super::{outcome, text};
 
 #[derive(Clone)]
 pub struct MetaSender {
+    notices: DmNotices,
     client: reqwest::Client,
     /// e.g. `https://graph.facebook.com/v21.0`.
     endpoint: String,
@@ -37,8 +39,10 @@ impl MetaSender {
         access_token: &str,
         human_agent_tag: bool,
         timeout: Duration,
+        notices: DmNotices,
     ) -> Result<Self, reqwest::Error> {
         Ok(Self {
+            notices,
             client: reqwest::Client::builder().timeout(timeout).build()?,
             endpoint: format!("{}/{}", base_url.trim_end_matches('/'), api_version),
             access_token: access_token.to_owned(),
@@ -51,7 +55,8 @@ impl MetaSender {
 impl Deliverer for MetaSender {
     #[tracing::instrument(skip_all, fields(outbox_id = %message.id))]
     async fn deliver(&self, message: &OutboxMessage) -> Result<(), DeliveryError> {
-        let text::DirectMessage { recipient, text } = text::for_message(message)?;
+        let text::DirectMessage { recipient, text } =
+            text::for_message(message, &self.notices).await?;
         let mut body = json!({
             "recipient": { "id": recipient },
             "messaging_type": "RESPONSE",

@@ -14,6 +14,7 @@ use redress_engine::delivery::{Deliverer, DelivererRegistry};
 use redress_engine::outbox::{AppellantNotice, IdentityPrompt};
 
 pub use meta::MetaSender;
+pub use text::DmNotices;
 pub use x::XSender;
 
 /// Registers `sender` for every topic a DM carries (appellant notices, identity prompts) on

@@ -1,9 +1,16 @@
 //! What each notice says by direct message. Short, plain, always with the reference.
 
-use redress_core::Notice;
+use std::fmt::Write;
+
+use redress_core::{Automation, Notice};
 use redress_engine::delivery::{Delivery, DeliveryError, OutboxMessage};
 use redress_engine::direct_messages::prompts;
 use redress_engine::outbox::{AppellantNotice, IdentityPrompt, Topic};
+use redress_engine::Engine;
+
+use crate::case_details::{
+    case_details, has_case, CaseDetails, DisputeSettlementBody, NoticeSettings,
+};
 
 /// What a DM sender sends: its text and the recipient's platform id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,12 +19,33 @@ pub struct DirectMessage {
     pub text: String,
 }
 
+/// What a DM sender needs to tell the appellant about the case.
+#[derive(Debug, Clone)]
+pub struct DmNotices {
+    pub engine: Engine,
+    pub settings: NoticeSettings,
+}
+
 /// The DM for an outbox item, or a permanent error for an item no DM can carry.
-pub fn for_message(message: &OutboxMessage) -> Result<DirectMessage, DeliveryError> {
+pub async fn for_message(
+    message: &OutboxMessage,
+    notices: &DmNotices,
+) -> Result<DirectMessage, DeliveryError> {
     let (contact, text) = match message.topic.as_str() {
         AppellantNotice::NAME => {
             let notice = Delivery::<AppellantNotice>::read(message)?.payload;
-            (notice.contact.clone(), notice_for(&notice)?)
+            let details = case_details(&notices.engine, &notices.settings, notice.appeal_id)
+                .await?
+                .filter(|_| has_case(notice.notice));
+            let mut text = notice_for(&notice)?;
+            if let Some(details) = &details {
+                text.push_str(&about_the_case(
+                    notice.notice,
+                    details,
+                    &notices.settings.dispute_settlement_bodies,
+                ));
+            }
+            (notice.contact.clone(), text)
         }
         IdentityPrompt::NAME => {
             let prompt = Delivery::<IdentityPrompt>::read(message)?.payload;
@@ -57,6 +85,79 @@ fn notice_for(notice: &AppellantNotice) -> Result<String, DeliveryError> {
         ),
         other => notice_text(other, require_reference()?),
     })
+}
+
+/// What a DM adds about the case: for the acknowledgement the enforcement and the
+/// decision date, for a decision its reasons and the redress still open, and always the
+/// status link.
+pub fn about_the_case(
+    notice: Notice,
+    details: &CaseDetails,
+    bodies: &[DisputeSettlementBody],
+) -> String {
+    let case = &details.case;
+    let mut out = String::new();
+    match notice {
+        Notice::Acknowledgement => {
+            if let Some(enforcement) = &case.enforcement {
+                let _ = write!(
+                    out,
+                    " It concerns our decision of {} ({}) under the policy \"{}\"; detection \
+                     was {} automated and the decision {} automated.",
+                    enforcement.enforced_at.format("%Y-%m-%d"),
+                    enforcement.kind.replace('_', " "),
+                    enforcement.policy,
+                    automation(enforcement.automated_detection),
+                    automation(enforcement.automated_decision),
+                );
+            }
+            if let Some(due) = case.decision_due_at {
+                let _ = write!(
+                    out,
+                    " Expect a decision by {}.",
+                    due.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+        Notice::DecisionUpheld | Notice::DecisionRestored => {
+            if let Some(decision) = &case.decision {
+                let _ = write!(out, " Reasons: {}", decision.reasons.trim());
+            }
+            let _ = write!(
+                out,
+                " If you disagree you can still turn to a certified out-of-court dispute \
+                 settlement body{} or to a court.",
+                if bodies.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " ({})",
+                        bodies
+                            .iter()
+                            .map(|b| format!("{} {}", b.name, b.url))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            );
+        }
+        _ => {}
+    }
+    if let Some(link) = &details.status_link {
+        let _ = write!(
+            out,
+            "\n\nYour appeal, its history and a form to add information: {link}"
+        );
+    }
+    out
+}
+
+fn automation(level: Automation) -> &'static str {
+    match level {
+        Automation::Fully => "fully",
+        Automation::Partially => "partly",
+        Automation::Not => "not",
+    }
 }
 
 /// Sent by a bulk restoration to someone who had no appeal open, so there is no reference.
@@ -117,7 +218,83 @@ pub fn prompt_text(prompt: &str, reference: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::{TimeZone, Utc};
+    use redress_core::{AppealState, Decision, Outcome};
+    use redress_engine::transparency::{AppellantCase, EnforcementFacts};
+    use uuid::Uuid;
+
     use super::*;
+
+    fn details(decision: Option<Decision>) -> CaseDetails {
+        let at = |day| {
+            Utc.with_ymd_and_hms(2026, 6, day, 9, 0, 0)
+                .single()
+                .expect("date")
+        };
+        CaseDetails {
+            case: AppellantCase {
+                appeal_id: Uuid::nil(),
+                reference: "RDR-7K3Q-9M2X".to_owned(),
+                state: AppealState::Filed,
+                enforcement: Some(EnforcementFacts {
+                    kind: "account_deactivation".to_owned(),
+                    policy: "spam".to_owned(),
+                    enforced_at: at(1),
+                    automated_detection: Automation::Fully,
+                    automated_decision: Automation::Partially,
+                    facts: "Forty identical links.".to_owned(),
+                    statement: None,
+                }),
+                decision_due_at: Some(at(3)),
+                decision,
+                status_token: Some("t0ken".to_owned()),
+            },
+            status_link: Some(
+                "https://appeals.example/status/RDR-7K3Q-9M2X?token=t0ken".to_owned(),
+            ),
+        }
+    }
+
+    #[test]
+    fn the_acknowledgement_dm_names_the_enforcement_the_date_and_the_link() {
+        let text = about_the_case(Notice::Acknowledgement, &details(None), &[]);
+        for expected in [
+            "our decision of 2026-06-01 (account deactivation) under the policy \"spam\"",
+            "detection was fully automated and the decision partly automated",
+            "Expect a decision by 2026-06-03 09:00 UTC.",
+            "https://appeals.example/status/RDR-7K3Q-9M2X?token=t0ken",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn a_decision_dm_gives_the_reasons_the_redress_and_the_same_link() {
+        let decision = Decision {
+            outcome: Outcome::Uphold,
+            reasons: "The links were spam.".to_owned(),
+            decided_by: "rita".to_owned(),
+            approved_by: None,
+            statement: None,
+            manifestly_unfounded: false,
+        };
+        let bodies = [DisputeSettlementBody {
+            name: "Appeals Centre Europe".to_owned(),
+            url: "https://www.appealscentre.eu".to_owned(),
+        }];
+        let text = about_the_case(Notice::DecisionUpheld, &details(Some(decision)), &bodies);
+        for expected in [
+            "Reasons: The links were spam.",
+            "out-of-court dispute settlement body (Appeals Centre Europe https://www.appealscentre.eu) or to a court",
+            "https://appeals.example/status/RDR-7K3Q-9M2X?token=t0ken",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from {text}");
+        }
+        for notice in Notice::ALL.iter().filter(|n| has_case(**n)) {
+            let text = about_the_case(*notice, &details(None), &[]);
+            assert!(text.contains("?token=t0ken"), "{notice} carries the link");
+        }
+    }
 
     #[test]
     fn every_notice_names_the_reference() {

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
 
+use super::text::DmNotices;
 use super::{outcome, text};
 
 #[derive(Clone)]
 pub struct XSender {
+    notices: DmNotices,
     client: reqwest::Client,
     base_url: String,
     /// An OAuth 2.0 user-context token of the account that answers appeals.
@@ -29,8 +31,10 @@ impl XSender {
         base_url: &str,
         bearer_token: &str,
         timeout: Duration,
+        notices: DmNotices,
     ) -> Result<Self, reqwest::Error> {
         Ok(Self {
+            notices,
             client: reqwest::Client::builder().timeout(timeout).build()?,
             base_url: base_url.trim_end_matches('/').to_owned(),
             bearer_token: bearer_token.to_owned(),
@@ -42,7 +46,8 @@ impl XSender {
 impl Deliverer for XSender {
     #[tracing::instrument(skip_all, fields(outbox_id = %message.id))]
     async fn deliver(&self, message: &OutboxMessage) -> Result<(), DeliveryError> {
-        let text::DirectMessage { recipient, text } = text::for_message(message)?;
+        let text::DirectMessage { recipient, text } =
+            text::for_message(message, &self.notices).await?;
         let url = format!(
             "{}/2/dm_conversations/with/{recipient}/messages",
             self.base_url

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::statement;
 use super::templates::Templates;
 use super::transport::MailTransport;
+use crate::case_details::{case_details, CaseDetails, NoticeSettings};
 
 pub(super) const AUTO_SUBMITTED: HeaderName = HeaderName::new_from_ascii_str("Auto-Submitted");
 const AUTO_RESPONSE_SUPPRESS: HeaderName =
@@ -29,6 +30,8 @@ pub struct MailSettings {
     /// The domain part of outgoing Message-IDs.
     pub message_id_domain: String,
     pub default_language: String,
+    /// The status link's base and the redress bodies every notice names.
+    pub notices: NoticeSettings,
 }
 
 /// Which key signs outgoing Message-IDs.
@@ -114,6 +117,13 @@ impl MailDeliverer {
         if let Some(appeal_id) = appeal_id {
             values.extend(self.explanation(appeal_id, version, kind, language).await?);
         }
+        let details = case_details(&self.engine, &self.settings.notices, notice.appeal_id).await?;
+        if let Some(details) = &details {
+            for (name, value) in case_values(details, language) {
+                // The decision's own statement wins over the enforcement's.
+                values.entry(name).or_insert(value);
+            }
+        }
         let rendered = self
             .templates
             .render(kind, language, &values)
@@ -170,9 +180,10 @@ impl MailDeliverer {
     ) -> Result<Vec<(&'static str, String)>, DeliveryError> {
         let history = self.engine.history(appeal_id).await.map_err(engine_error)?;
         let upto = history.iter().rev().filter(|(v, _)| *v <= version);
+        let bodies = &self.settings.notices.dispute_settlement_bodies;
         let mut values = vec![(
             "redress",
-            statement::redress_options(statement::DEFAULT_REDRESS, language),
+            statement::redress_options(statement::DEFAULT_REDRESS, bodies, language),
         )];
         for (_, event) in upto {
             match (&event.kind, notice) {
@@ -191,7 +202,7 @@ impl MailDeliverer {
                         if !statement.redress.is_empty() {
                             values.push((
                                 "redress",
-                                statement::redress_options(&statement.redress, language),
+                                statement::redress_options(&statement.redress, bodies, language),
                             ));
                         }
                     }
@@ -249,6 +260,31 @@ impl MailDeliverer {
             tracing::warn!(error = %err, outbox_item = %item.id, "mail sent but not recorded on the case");
         }
     }
+}
+
+/// The values every notice about a case may use: its status link, the enforcement it
+/// concerns and when a decision is due.
+fn case_values(details: &CaseDetails, language: &str) -> Vec<(&'static str, String)> {
+    let mut values = Vec::new();
+    if let Some(link) = &details.status_link {
+        values.push(("status_link", link.clone()));
+    }
+    match &details.case.enforcement {
+        Some(enforcement) => {
+            values.push((
+                "enforcement",
+                statement::describe_enforcement(enforcement, language),
+            ));
+            if let Some(original) = &enforcement.statement {
+                values.push(("statement", statement::describe(original, language)));
+            }
+        }
+        None => values.push(("enforcement", statement::unknown_enforcement(language))),
+    }
+    if let Some(due) = details.case.decision_due_at {
+        values.push(("decision_due", due.format("%Y-%m-%d %H:%M UTC").to_string()));
+    }
+    values
 }
 
 /// A rendered notice ready to send.

@@ -6,6 +6,9 @@ use std::fmt::Write;
 use redress_core::statement::{
     Automation, Ground, RedressOption, RestrictionKind, StatementOfReasons, TerritorialScope,
 };
+use redress_engine::transparency::EnforcementFacts;
+
+use crate::case_details::DisputeSettlementBody;
 
 struct Labels {
     restriction: &'static str,
@@ -22,6 +25,11 @@ struct Labels {
     automation: fn(Automation) -> &'static str,
     kind: fn(RestrictionKind) -> &'static str,
     option: fn(RedressOption) -> &'static str,
+    what: &'static str,
+    when: &'static str,
+    policy: &'static str,
+    bodies: &'static str,
+    unknown_enforcement: &'static str,
 }
 
 const EN: Labels = Labels {
@@ -66,6 +74,12 @@ const EN: Labels = Labels {
         }
         RedressOption::JudicialRedress => "seek redress before a court",
     },
+    what: "What was restricted",
+    when: "When",
+    policy: "Under which policy",
+    bodies: "for example",
+    unknown_enforcement: "We could not yet tell which of our decisions you appeal. If you \
+                          can, reply with the date and what was restricted.",
 };
 
 const DE: Labels = Labels {
@@ -110,6 +124,13 @@ const DE: Labels = Labels {
         }
         RedressOption::JudicialRedress => "Beschreiten Sie den Rechtsweg.",
     },
+    what: "Was eingeschränkt wurde",
+    when: "Wann",
+    policy: "Nach welcher Regel",
+    bodies: "zum Beispiel",
+    unknown_enforcement: "Wir konnten noch nicht feststellen, welche unserer Entscheidungen \
+                          Sie anfechten. Antworten Sie wenn möglich mit dem Datum und was \
+                          eingeschränkt wurde.",
 };
 
 fn labels(language: &str) -> &'static Labels {
@@ -167,14 +188,84 @@ pub fn describe(statement: &StatementOfReasons, language: &str) -> String {
     out
 }
 
-/// The redress options as a list, one `- ` line each.
-pub fn redress_options(options: &[RedressOption], language: &str) -> String {
+/// The redress options as a list, one `- ` line each; the out-of-court option names the
+/// configured certified bodies.
+pub fn redress_options(
+    options: &[RedressOption],
+    bodies: &[DisputeSettlementBody],
+    language: &str,
+) -> String {
     let l = labels(language);
     options
         .iter()
-        .map(|option| format!("- {}", (l.option)(*option)))
+        .map(|option| {
+            let mut line = format!("- {}", (l.option)(*option));
+            if *option == RedressOption::OutOfCourtDisputeSettlement && !bodies.is_empty() {
+                let named = bodies
+                    .iter()
+                    .map(|body| format!("{} ({})", body.name, body.url))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let _ = write!(line, " ({}: {named})", l.bodies);
+            }
+            line
+        })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Said when the appeal names no enforcement Redress knows.
+pub fn unknown_enforcement(language: &str) -> String {
+    labels(language).unknown_enforcement.to_owned()
+}
+
+/// The enforcement an appeal concerns: what was restricted, when, under which policy and
+/// whether it was automated, from its statement of reasons where there is one.
+pub fn describe_enforcement(facts: &EnforcementFacts, language: &str) -> String {
+    let l = labels(language);
+    let what = facts.statement.as_ref().map_or_else(
+        || facts.kind.replace('_', " "),
+        |statement| {
+            statement
+                .restrictions
+                .iter()
+                .map(|r| (l.kind)(r.kind))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    );
+    let policy = match facts.statement.as_ref().map(|s| &s.ground) {
+        Some(Ground::IncompatibleWithTerms { clause, .. }) => {
+            format!("{} ({} {clause})", facts.policy, l.terms)
+        }
+        Some(Ground::IllegalContent { legal_ground, .. }) => {
+            format!("{} ({} {legal_ground})", facts.policy, l.illegal)
+        }
+        None => facts.policy.clone(),
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: {what}", l.what);
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        l.when,
+        facts.enforced_at.format("%Y-%m-%d %H:%M UTC")
+    );
+    let _ = writeln!(out, "{}: {policy}", l.policy);
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        l.detection,
+        (l.automation)(facts.automated_detection)
+    );
+    let _ = writeln!(
+        out,
+        "{}: {}",
+        l.decision,
+        (l.automation)(facts.automated_decision)
+    );
+    let _ = write!(out, "{}: {}", l.facts, facts.facts.trim());
+    out
 }
 
 /// The options every decision mail offers when the decision carries no statement.

@@ -37,8 +37,20 @@ const BUILTIN: &[(&str, &str, &str)] = builtin!(
     "de" / "appeal_refused",
 );
 
+/// The languages Redress ships complete templates for: every notice in each.
+pub const SHIPPED_LANGUAGES: &[&str] = &["en", "de"];
+
 /// Values a template may use.
-pub const VARIABLES: &[&str] = &["reference", "message", "reasons", "statement", "redress"];
+pub const VARIABLES: &[&str] = &[
+    "reference",
+    "message",
+    "reasons",
+    "statement",
+    "redress",
+    "status_link",
+    "enforcement",
+    "decision_due",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
@@ -295,7 +307,7 @@ mod tests {
     fn every_builtin_template_parses_and_every_notice_has_one() {
         let templates = Templates::load(None, "en").expect("built-in templates are valid");
         for notice in Notice::ALL {
-            for language in ["en", "de"] {
+            for language in SHIPPED_LANGUAGES {
                 let rendered = templates
                     .render(*notice, language, &values())
                     .expect("render");
@@ -311,6 +323,59 @@ mod tests {
                     assert!(
                         rendered.text.contains("RDR-7K3Q-9M2X"),
                         "{notice} {language}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_shipped_language_has_its_own_template_for_every_notice() {
+        // `Templates::get` falls back to the default language, which would hide a missing
+        // translation; the built-in set itself must be complete.
+        for language in SHIPPED_LANGUAGES {
+            for notice in Notice::ALL {
+                let source = BUILTIN
+                    .iter()
+                    .find(|(lang, name, _)| lang == language && *name == notice.as_str())
+                    .map(|(_, _, source)| *source);
+                let Some(source) = source else {
+                    panic!("no {language} template for {notice}");
+                };
+                let template = parse(notice.as_str(), source).expect("valid");
+                if crate::case_details::has_case(*notice) {
+                    for part in [&template.text, &template.html] {
+                        assert!(
+                            part.contains("{{status_link}}"),
+                            "{language}/{notice} has no status link"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(BUILTIN
+            .iter()
+            .all(|(lang, _, _)| SHIPPED_LANGUAGES.contains(lang)));
+    }
+
+    #[test]
+    fn the_acknowledgement_names_the_enforcement_the_date_and_how_to_add_information() {
+        let templates = Templates::load(None, "en").expect("load");
+        for language in SHIPPED_LANGUAGES {
+            let template = templates
+                .get(Notice::Acknowledgement, language)
+                .expect("template");
+            for value in ["{{enforcement}}", "{{decision_due}}", "{{status_link}}"] {
+                assert!(template.text.contains(value), "{language}: {value}");
+            }
+        }
+        for notice in [Notice::DecisionUpheld, Notice::DecisionRestored] {
+            for language in SHIPPED_LANGUAGES {
+                let template = templates.get(notice, language).expect("template");
+                for value in ["{{reasons}}", "{{statement}}", "{{redress}}"] {
+                    assert!(
+                        template.text.contains(value),
+                        "{language}/{notice}: {value}"
                     );
                 }
             }

@@ -80,6 +80,7 @@ pub fn mail_deliverer(state: &AppState) -> anyhow::Result<Arc<dyn Deliverer>> {
             .with_context(|| format!("email.from {:?}", config.from))?,
         message_id_domain: config.message_id_domain(),
         default_language: config.default_language.clone(),
+        notices: state.config.transparency.notice_settings(),
     };
     Ok(Arc::new(MailDeliverer::new(
         state.engine.clone(),

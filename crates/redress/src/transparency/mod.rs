@@ -6,7 +6,13 @@ mod commands;
 pub mod disputes_cli;
 mod status_page;
 
+use std::path::PathBuf;
 use std::time::Duration;
+
+use anyhow::Context;
+use redress_engine::link_keys::LinkTokenKeys;
+use redress_graphql::auth::read_or_create_secret;
+use redress_notify::case_details::{DisputeSettlementBody, NoticeSettings};
 
 use redress_core::IncidentRule;
 use redress_engine::transparency::tdb::TdbSettings;
@@ -19,6 +25,17 @@ pub use commands::{export_statements, report, ReportFormat};
 pub use status_page::routes;
 
 use crate::app::BackgroundTask;
+use crate::config::Secret;
+
+impl TransparencyConfig {
+    /// What every notice says beyond its own text: the status link's base and the bodies.
+    pub fn notice_settings(&self) -> NoticeSettings {
+        NoticeSettings::new(
+            &self.status_page.public_url,
+            self.dispute_settlement_bodies.clone(),
+        )
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -30,6 +47,9 @@ pub struct TransparencyConfig {
     pub status_page: StatusPageConfig,
     /// How enforcements map onto the EU Transparency Database's categories and types.
     pub transparency_database: TdbSettings,
+    /// Certified out-of-court dispute settlement bodies (DSA Art. 21) that decision
+    /// notices name.
+    pub dispute_settlement_bodies: Vec<DisputeSettlementBody>,
 }
 
 impl Default for TransparencyConfig {
@@ -40,6 +60,7 @@ impl Default for TransparencyConfig {
             appeal_throttle: AppealThrottleConfig::default(),
             status_page: StatusPageConfig::default(),
             transparency_database: TdbSettings::default(),
+            dispute_settlement_bodies: Vec::new(),
         }
     }
 }
@@ -122,6 +143,16 @@ pub struct StatusPageConfig {
     /// Attempts allowed on one reference per minute, after the burst.
     pub attempts_per_minute: u32,
     pub burst: u32,
+    /// Where appellants reach this service; every notice links to
+    /// `{public_url}/status/{reference}?token=...`.
+    pub public_url: String,
+    /// The key status tokens are derived with (at least 32 characters). When unset, a
+    /// random key is read from (or written on first use to) `token_secret_file`.
+    pub token_secret: Option<Secret>,
+    pub token_secret_file: PathBuf,
+    /// Keys used before the current one, newest first: cases filed under them keep their
+    /// links. Drop one once no open case needs it.
+    pub previous_token_secrets: Vec<Secret>,
 }
 
 impl Default for StatusPageConfig {
@@ -129,7 +160,49 @@ impl Default for StatusPageConfig {
         Self {
             attempts_per_minute: 6,
             burst: 5,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            token_secret: None,
+            token_secret_file: PathBuf::from("redress-status.secret"),
+            previous_token_secrets: Vec::new(),
         }
+    }
+}
+
+impl StatusPageConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.public_url.starts_with("https://") || self.public_url.starts_with("http://")) {
+            return Err(format!(
+                "transparency.status_page.public_url must be an http(s) URL, got {:?}",
+                self.public_url
+            ));
+        }
+        let short = |secret: &Secret| secret.expose().len() < 32;
+        if self.token_secret.as_ref().is_some_and(short)
+            || self.previous_token_secrets.iter().any(short)
+        {
+            return Err(
+                "transparency.status_page token secrets must be at least 32 characters".to_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The keys of status tokens: the configured secret, or the generated one of a
+    /// development install, then the previous ones.
+    pub fn token_keys(&self) -> anyhow::Result<LinkTokenKeys> {
+        let current = match &self.token_secret {
+            Some(secret) => secret.expose().to_owned(),
+            None => read_or_create_secret(&self.token_secret_file).with_context(|| {
+                format!(
+                    "reading the status token key {}",
+                    self.token_secret_file.display()
+                )
+            })?,
+        };
+        Ok(LinkTokenKeys::new(
+            current,
+            self.previous_token_secrets.iter().map(Secret::expose),
+        ))
     }
 }
 

@@ -8,20 +8,24 @@ use std::fmt::Write as _;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use governor::Quota;
 use redress_core::AppealReference;
-use redress_engine::transparency::{StatusError, StatusView};
+use redress_engine::transparency::status::MAX_INFORMATION_LEN;
+use redress_engine::transparency::{EnforcementFacts, StatusError, StatusView};
 use redress_engine::{Engine, EngineError};
 use serde::Deserialize;
 
 use super::attempts::ReferenceAttempts;
 use super::StatusPageConfig;
 use crate::app::AppState;
+
+/// Well above any form a person sends, well below axum's default of two megabytes.
+const BODY_LIMIT: usize = 256 * 1024;
 
 #[derive(Debug, Clone)]
 struct StatusPage {
@@ -44,7 +48,11 @@ pub fn routes(state: AppState) -> Router {
     };
     Router::new()
         .route("/status", get(lookup_form).post(lookup))
-        .route("/status/{reference}", get(token_form).post(add_information))
+        .route("/status/{reference}", get(open_link).post(add_information))
+        // Forms carry a reference, a token and at most MAX_INFORMATION_LEN bytes of text,
+        // percent-encoded (three bytes a byte at most); a larger body is refused (413)
+        // before it is read, and over-long text within it gets the engine's clear error.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(page)
 }
 
@@ -61,11 +69,47 @@ struct AddInformation {
 }
 
 async fn lookup_form() -> Html<String> {
-    Html(page("Your appeal", &lookup_form_html("")))
+    Html(page_html("Your appeal", &lookup_form_html("")))
 }
 
-async fn token_form(Path(reference): Path<String>) -> Html<String> {
-    Html(page("Your appeal", &lookup_form_html(&reference)))
+#[derive(Debug, Deserialize)]
+struct LinkQuery {
+    token: Option<String>,
+}
+
+/// The link in every notice: the reference in the path and the token in the query opens the
+/// page at once; without a token the page asks for it.
+async fn open_link(
+    State(page): State<StatusPage>,
+    Path(reference): Path<String>,
+    Query(query): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(token) = query.token.filter(|t| !t.trim().is_empty()) else {
+        return private(
+            Html(page_html("Your appeal", &lookup_form_html(&reference))).into_response(),
+        );
+    };
+    let reference = match counted(&page, &reference) {
+        Ok(reference) => reference,
+        Err(refusal) => return refusal.response(&headers, &token),
+    };
+    let result = page
+        .engine
+        .appeal_status(reference.as_str(), token.trim())
+        .await;
+    respond(&headers, &token, result)
+}
+
+/// The page holds the case and its token: never cached, never sent on as a referrer.
+fn private(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
 }
 
 async fn lookup(
@@ -94,11 +138,41 @@ async fn add_information(
         Ok(reference) => reference,
         Err(refusal) => return refusal.response(&headers, &form.token),
     };
+    let token = form.token.trim();
     let result = page
         .engine
-        .add_status_information(reference.as_str(), form.token.trim(), &form.information)
+        .add_status_information(reference.as_str(), token, &form.information)
         .await;
-    respond(&headers, &form.token, result)
+    match result {
+        // A refused text is answered on the case's own page, with what was typed kept,
+        // so the person can shorten it and send again.
+        Err(StatusError::InvalidInput(problem)) if !wants_json(&headers) => {
+            match page.engine.appeal_status(reference.as_str(), token).await {
+                Ok(view) => private(
+                    (
+                        StatusCode::BAD_REQUEST,
+                        Html(page_html(
+                            "Your appeal",
+                            &view_html(&view, token, Some((&problem, &form.information))),
+                        )),
+                    )
+                        .into_response(),
+                ),
+                Err(err) => respond(&headers, token, Err(err)),
+            }
+        }
+        Ok(view) if !wants_json(&headers) => private(
+            Html(page_html(
+                "Your appeal",
+                &format!(
+                    "<p role=\"status\">Thank you: your information was added to the case.</p>{}",
+                    view_html(&view, token, None)
+                ),
+            ))
+            .into_response(),
+        ),
+        other => respond(&headers, token, other),
+    }
 }
 
 /// Why an attempt never reached the engine.
@@ -147,8 +221,10 @@ fn wants_json(headers: &HeaderMap) -> bool {
 fn respond(headers: &HeaderMap, token: &str, result: Result<StatusView, StatusError>) -> Response {
     let json = wants_json(headers);
     match result {
-        Ok(view) if json => Json(view).into_response(),
-        Ok(view) => Html(page("Your appeal", &view_html(&view, token))).into_response(),
+        Ok(view) if json => private(Json(view).into_response()),
+        Ok(view) => {
+            private(Html(page_html("Your appeal", &view_html(&view, token, None))).into_response())
+        }
         Err(err) => {
             let status = match &err {
                 StatusError::NotFound => StatusCode::NOT_FOUND,
@@ -193,7 +269,7 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn page(title: &str, body: &str) -> String {
+fn page_html(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"robots\" content=\"noindex\"><title>{}</title></head><body>{body}</body></html>",
@@ -202,7 +278,7 @@ fn page(title: &str, body: &str) -> String {
 }
 
 fn page_html_error(message: &str) -> String {
-    page(
+    page_html(
         "Your appeal",
         &format!(
             "<p role=\"alert\">{}</p>{}",
@@ -222,22 +298,42 @@ fn lookup_form_html(reference: &str) -> String {
     )
 }
 
-fn view_html(view: &StatusView, token: &str) -> String {
+fn view_html(view: &StatusView, token: &str, refused: Option<(&str, &str)>) -> String {
     let mut body = format!(
-        "<h1>Appeal {}</h1><p>State: <strong>{}</strong> (filed {}, last change {})</p><p>{}</p>",
+        "<h1>Appeal {}</h1><p>State: <strong id=\"state\">{}</strong></p><p>{}</p>",
         escape(&view.reference),
-        view.state,
-        view.filed_at.format("%Y-%m-%d %H:%M UTC"),
-        view.updated_at.format("%Y-%m-%d %H:%M UTC"),
+        escape(&view.state_in_words),
         escape(&view.expected)
     );
+    if let Some(due) = view.decision_due_at {
+        let _ = write!(
+            body,
+            "<p>Expected decision by <strong id=\"decision-due\">{}</strong>.</p>",
+            due.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    if let Some(enforcement) = &view.enforcement {
+        let _ = write!(
+            body,
+            "<h2>The decision you appealed</h2><dl id=\"enforcement\">\
+             <dt>What was restricted</dt><dd>{}</dd><dt>When</dt><dd>{}</dd>\
+             <dt>Under which policy</dt><dd>{}</dd><dt>Automated</dt><dd>detection: {}; decision: {}</dd>\
+             <dt>Facts</dt><dd>{}</dd></dl>",
+            escape(&restricted(enforcement)),
+            enforcement.enforced_at.format("%Y-%m-%d %H:%M UTC"),
+            escape(&enforcement.policy),
+            enforcement.automated_detection,
+            enforcement.automated_decision,
+            escape(&enforcement.facts),
+        );
+    }
     if let Some(question) = &view.information_requested {
         let _ = write!(body, "<h2>Our question</h2><p>{}</p>", escape(question));
     }
     if let Some(decision) = &view.decision {
         let _ = write!(
             body,
-            "<h2>Decision: {}</h2><p>{}</p>",
+            "<h2>Decision: {}</h2><p id=\"decision-reasons\">{}</p>",
             decision.outcome,
             escape(&decision.reasons)
         );
@@ -257,15 +353,54 @@ fn view_html(view: &StatusView, token: &str) -> String {
             );
         }
     }
+    if !view.history.is_empty() {
+        body.push_str("<h2>History</h2><ol id=\"history\">");
+        for entry in &view.history {
+            let _ = write!(
+                body,
+                "<li><time>{}</time> {}</li>",
+                entry.at.format("%Y-%m-%d %H:%M UTC"),
+                escape(&entry.what)
+            );
+        }
+        body.push_str("</ol>");
+    }
     if view.accepts_information {
+        let (problem, typed) = refused.unwrap_or_default();
+        let alert = if problem.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<p role=\"alert\" id=\"information-error\">information: {}</p>",
+                escape(problem)
+            )
+        };
+        // The token in the form binds it to this case: a page elsewhere cannot post to it
+        // without knowing the token, so no separate CSRF token is needed.
         let _ = write!(
             body,
-            "<h2>Add information</h2><form method=\"post\" action=\"/status/{}\">\
+            "<h2>Add information</h2>{alert}<form method=\"post\" action=\"/status/{}\">\
              <input type=\"hidden\" name=\"token\" value=\"{}\">\
-             <textarea name=\"information\" required></textarea><button>Send</button></form>",
+             <label for=\"information\">What you want the reviewer to know</label>\
+             <textarea id=\"information\" name=\"information\" maxlength=\"{MAX_INFORMATION_LEN}\" required>{}</textarea>\
+             <button>Send</button></form>",
             escape(&view.reference),
-            escape(token)
+            escape(token),
+            escape(typed),
         );
     }
     body
+}
+
+/// What was restricted, from the statement of reasons where there is one.
+fn restricted(enforcement: &EnforcementFacts) -> String {
+    match &enforcement.statement {
+        Some(statement) if !statement.restrictions.is_empty() => statement
+            .restrictions
+            .iter()
+            .map(|r| r.kind.as_str().replace('_', " "))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => enforcement.kind.replace('_', " "),
+    }
 }

@@ -322,7 +322,8 @@ impl Harness {
     /// outcome per item.
     pub async fn deliver_dms(&self) -> Vec<(String, Result<(), DeliveryError>)> {
         let mut registry = DelivererRegistry::new();
-        redress::social::register_deliverers(&mut registry, &self.config).expect("deliverers");
+        redress::social::register_deliverers(&mut registry, &self.app.state.engine, &self.config)
+            .expect("deliverers");
         let mut outcomes = Vec::new();
         for item in self.outbox().await {
             let topic = item.topic.clone();

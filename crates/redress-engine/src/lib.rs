@@ -37,6 +37,7 @@ pub mod filing;
 pub mod hooks;
 pub mod mail_id;
 pub mod outbox;
+pub mod policies;
 pub mod query;
 pub mod queue;
 pub mod registry;

@@ -45,6 +45,9 @@ pub struct EngineSettings {
     /// leaves it to the bulk restorer's own default.
     #[serde(default)]
     pub bulk_restore_slices: Option<u32>,
+    /// The policy catalog and decision templates.
+    #[serde(default)]
+    pub policies: crate::policies::PolicyCatalog,
 }
 
 fn default_appeal_window_months() -> u32 {
@@ -65,6 +68,7 @@ impl Default for EngineSettings {
             appeal_window_months: default_appeal_window_months(),
             appeal_throttle: redress_core::ThrottleRule::OFF,
             bulk_restore_slices: None,
+            policies: crate::policies::PolicyCatalog::default(),
         }
     }
 }

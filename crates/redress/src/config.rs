@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use redress_engine::policies::PolicyCatalog;
 use redress_engine::settings::{EngineSettings, SlaRule};
 use redress_engine::storage::PoolSettings;
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,12 @@ pub struct Config {
     pub transparency: crate::transparency::TransparencyConfig,
     #[serde(default)]
     pub alerts: crate::alerts::AlertsConfig,
+    /// The policy catalog (`[[policies]]`): what each policy says, per language.
+    #[serde(default)]
+    pub policies: Vec<redress_core::Policy>,
+    /// Prepared decisions (`[[decision_templates]]`) per policy, outcome and language.
+    #[serde(default)]
+    pub decision_templates: Vec<redress_core::DecisionTemplate>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,6 +141,8 @@ impl Default for Config {
             restoration: crate::restoration::RestorationConfig::default(),
             transparency: crate::transparency::TransparencyConfig::default(),
             alerts: crate::alerts::AlertsConfig::default(),
+            policies: Vec::new(),
+            decision_templates: Vec::new(),
         }
     }
 }
@@ -184,6 +193,7 @@ impl Config {
             ));
         }
         self.workers.validate()?;
+        self.policy_catalog()?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         self.restoration
@@ -199,6 +209,17 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The policies and decision templates, checked; templates fall back to the mail's
+    /// default language.
+    pub fn policy_catalog(&self) -> Result<PolicyCatalog, ConfigError> {
+        PolicyCatalog::new(
+            &self.email.default_language,
+            self.policies.clone(),
+            self.decision_templates.clone(),
+        )
+        .map_err(|err| ConfigError::Inconsistent(err.to_string()))
     }
 
     pub fn engine_settings(&self) -> EngineSettings {
@@ -220,6 +241,12 @@ impl Config {
             appeal_window_months: self.transparency.appeal_window_months,
             appeal_throttle: self.transparency.appeal_throttle.rule(),
             bulk_restore_slices: Some(self.restoration.bulk_slices),
+            // `load` refused an inconsistent catalog already; a configuration built in
+            // code that skipped it runs without one rather than half of one.
+            policies: self.policy_catalog().unwrap_or_else(|err| {
+                tracing::error!(error = %err, "the policy catalog is not used");
+                PolicyCatalog::default()
+            }),
         }
     }
 

@@ -4,4 +4,5 @@
 pub mod account_service;
 pub mod dm;
 pub mod mail;
+pub mod preview;
 pub mod signature;

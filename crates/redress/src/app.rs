@@ -110,8 +110,10 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::
 /// starts from.
 pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let engine = open_engine(&config, clock).await?;
-    let graphql = redress_graphql::Api::new(engine.clone(), &config.graphql)
-        .context("setting up the GraphQL API")?;
+    let previewer = crate::notice_preview::previewer(&config.email)?;
+    let graphql =
+        redress_graphql::Api::with_previewer(engine.clone(), &config.graphql, Some(previewer))
+            .context("setting up the GraphQL API")?;
     Ok(AppState {
         engine,
         config: Arc::new(config),

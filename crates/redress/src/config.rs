@@ -331,6 +331,58 @@ mod tests {
     }
 
     #[test]
+    fn the_example_configuration_loads_its_policies_and_templates() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../redress.example.toml");
+        let config = Config::load(Some(&path)).expect("the example is valid");
+        let catalog = config.engine_settings().policies;
+        let spam = catalog.policy("spam").expect("spam is in the catalog");
+        assert_eq!(spam.category, "STATEMENT_CATEGORY_SCAMS_AND_FRAUD");
+        assert!(spam.texts.contains_key("en") && spam.texts.contains_key("de"));
+        let german = catalog.templates_for(
+            Some("spam"),
+            Some(redress_core::Outcome::Uphold),
+            Some("de"),
+        );
+        assert_eq!(german.len(), 1);
+        assert_eq!(german[0].id, "spam-uphold-de");
+    }
+
+    #[test]
+    fn a_template_with_an_unknown_placeholder_stops_the_start() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("redress.toml");
+        std::fs::write(
+            &path,
+            r#"
+[[policies]]
+id = "spam"
+ground_kind = "incompatible_with_terms"
+category = "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"
+[policies.texts.en]
+title = "Spam"
+ground = "4.2"
+explanation = "No mass-posting."
+
+[[decision_templates]]
+id = "spam-uphold-en"
+policy = "spam"
+outcome = "uphold"
+language = "en"
+title = "Spam"
+reasons = "Your appeal {refrence}"
+"#,
+        )
+        .expect("write");
+        let error = Config::load(Some(&path)).expect_err("typo");
+        let text = error.to_string();
+        assert!(
+            text.contains("decision_templates.spam-uphold-en.reasons")
+                && text.contains("{refrence}"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn secrets_never_print() {
         assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
     }

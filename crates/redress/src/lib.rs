@@ -11,6 +11,7 @@ pub mod deliverers;
 pub mod email;
 pub mod http;
 pub mod metrics;
+pub mod notice_preview;
 pub mod restoration;
 pub mod social;
 pub mod telemetry;

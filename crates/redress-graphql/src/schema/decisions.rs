@@ -182,7 +182,9 @@ impl DecisionCheck {
 
 /// The statement as the core reads it, or the check that names what is wrong with its
 /// shape (serde names a missing or unknown field in backticks).
-pub(crate) fn parse_statement(value: serde_json::Value) -> Result<StatementOfReasons, DecisionCheck> {
+pub(crate) fn parse_statement(
+    value: serde_json::Value,
+) -> Result<StatementOfReasons, DecisionCheck> {
     serde_json::from_value(value).map_err(|err| {
         let message = err.to_string();
         let field = message

@@ -240,7 +240,7 @@ mod tests {
         match name {
             "reference" => Some("RDR-7K3Q-9M2X"),
             "policy_title" => Some("Spam"),
-            "content_relation" => None,
+            // `content_relation` among them: the case has no value for it.
             _ => None,
         }
     }

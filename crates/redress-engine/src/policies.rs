@@ -463,7 +463,7 @@ mod tests {
             language: language.to_owned(),
             title: "Spam confirmed".to_owned(),
             reasons: reasons.to_owned(),
-            statement: Default::default(),
+            statement: redress_core::StatementDraft::default(),
         }
     }
 

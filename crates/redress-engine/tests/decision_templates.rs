@@ -31,7 +31,7 @@ fn template(id: &str, language: &str, reasons: &str) -> DecisionTemplate {
         language: language.into(),
         title: id.into(),
         reasons: reasons.into(),
-        statement: Default::default(),
+        statement: redress_core::StatementDraft::default(),
     }
 }
 

@@ -113,7 +113,7 @@ impl PolicyNode {
         let (language, text) = self
             .0
             .text(language.as_deref().unwrap_or(fallback), fallback)
-            .ok_or_else(|| ApiError::Internal)
+            .ok_or(ApiError::Internal)
             .or_api()?;
         Ok(text_node(language, text))
     }
@@ -201,8 +201,8 @@ pub(crate) fn parse_statement(
 pub(crate) fn refused_field(err: &TransitionError) -> &'static str {
     match err {
         TransitionError::InvalidStatement(statement) => statement.field,
-        TransitionError::UnfilledPlaceholder { field, .. } => field,
-        TransitionError::InvalidInput { field, .. } => field,
+        TransitionError::UnfilledPlaceholder { field, .. }
+        | TransitionError::InvalidInput { field, .. } => field,
         TransitionError::NoHumanReviewer { .. } => "automated_decision",
         _ => "statementOfReasons",
     }

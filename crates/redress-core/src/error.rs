@@ -56,6 +56,12 @@ pub enum TransitionError {
     },
     #[error("cannot decide: {0}")]
     InvalidStatement(#[from] StatementError),
+    /// A decision's text still holds a template's placeholder.
+    #[error("cannot decide: {field} still holds the placeholder {{{name}}}; fill it in")]
+    UnfilledPlaceholder {
+        field: &'static str,
+        name: &'static str,
+    },
     #[error("cannot decide: appeal decisions are never solely automated ({reason})")]
     NoHumanReviewer { reason: &'static str },
 }

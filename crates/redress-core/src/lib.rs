@@ -7,6 +7,7 @@ pub mod effects;
 pub mod error;
 pub mod event;
 pub mod overturn;
+pub mod policy;
 pub mod reference;
 pub mod role;
 pub mod sla;
@@ -22,6 +23,9 @@ pub use effects::{effects_of, Effect, Notice, StaffAlert};
 pub use error::{TransitionError, UnknownValue};
 pub use event::{Event, EventKind, RuleRef};
 pub use overturn::{wilson_interval, IncidentRule, Interval};
+pub use policy::{
+    DecisionTemplate, GroundKind, PlaceholderError, Policy, PolicyText, StatementDraft,
+};
 pub use reference::{AppealReference, ReferenceError};
 pub use role::{Actor, Role};
 pub use sla::{SlaClock, SlaMarks, SlaPolicy, SlaSchedule};

@@ -9,12 +9,13 @@ use crate::appeal::Appeal;
 use crate::command::{Command, FileAppeal};
 use crate::error::TransitionError;
 use crate::event::{Event, EventKind};
+use crate::policy::unfilled_placeholder;
 use crate::role::{
     Actor, Role, BULK_RESTORERS, ESCALATORS, FILERS, NOTE_TAKERS, REVIEWERS, SENIORS, TRIAGERS,
     WITHDRAWERS,
 };
 use crate::state::{AppealState, Outcome};
-use crate::statement::{Automation, StatementOfReasons};
+use crate::statement::{Automation, Ground, StatementOfReasons};
 
 use AppealState as S;
 
@@ -318,9 +319,7 @@ pub fn decide(
     Ok(kinds.into_iter().map(event).collect())
 }
 
-/// An appeal decision is a person's: never a service identity's, never a statement that
-/// says the decision was fully automated. Upholding keeps a restriction in place, so it
-/// needs reasons and a complete statement.
+/// An appeal decision is a person's: never a service identity's.
 fn decision_statement(
     outcome: Outcome,
     reasons: &str,
@@ -332,6 +331,18 @@ fn decision_statement(
             reason: "a service identity may not decide",
         });
     }
+    check_decision(outcome, reasons, statement)
+}
+
+/// What a decision must say, whoever decides: upholding keeps a restriction in place, so it
+/// needs reasons and a complete statement; no statement says the decision was fully
+/// automated; and no text still holds a template's placeholder. The console runs this
+/// same check as the reviewer types.
+pub fn check_decision(
+    outcome: Outcome,
+    reasons: &str,
+    statement: Option<&StatementOfReasons>,
+) -> Result<(), TransitionError> {
     if outcome == Outcome::Uphold {
         if reasons.trim().is_empty() {
             return Err(TransitionError::InvalidInput {
@@ -346,6 +357,12 @@ fn decision_statement(
             });
         }
     }
+    if let Some(name) = unfilled_placeholder(reasons) {
+        return Err(TransitionError::UnfilledPlaceholder {
+            field: "reasons",
+            name,
+        });
+    }
     if let Some(statement) = statement {
         if statement.automated_decision == Automation::Fully {
             return Err(TransitionError::NoHumanReviewer {
@@ -353,6 +370,18 @@ fn decision_statement(
             });
         }
         statement.validate()?;
+        let explanation = match &statement.ground {
+            Ground::IllegalContent { explanation, .. }
+            | Ground::IncompatibleWithTerms { explanation, .. } => explanation,
+        };
+        for (field, text) in [
+            ("statement.facts", statement.facts.as_str()),
+            ("statement.ground.explanation", explanation.as_str()),
+        ] {
+            if let Some(name) = unfilled_placeholder(text) {
+                return Err(TransitionError::UnfilledPlaceholder { field, name });
+            }
+        }
     }
     Ok(())
 }

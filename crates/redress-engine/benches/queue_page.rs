@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redress_core::AppealState;
-use redress_engine::testing::TestDb;
 use redress_engine::query::AppealFilter;
+use redress_engine::testing::TestDb;
 use redress_engine::{Engine, EngineSettings, SystemClock};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;

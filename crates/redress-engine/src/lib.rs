@@ -38,6 +38,7 @@ pub mod hooks;
 pub mod link_keys;
 pub mod mail_id;
 pub mod outbox;
+pub mod policies;
 pub mod query;
 pub mod queue;
 pub mod registry;

@@ -214,7 +214,9 @@ impl EffectItem {
         let appeal_id = Some(stored.id);
         let payload = match effect {
             Effect::NotifyAppellant { notice } => {
-                EffectPayload::Notice(AppellantNotice::about(appeal, *notice))
+                let mut notice = AppellantNotice::about(appeal, *notice);
+                notice.language = crate::policies::appellant_language(&stored.appeal.tags);
+                EffectPayload::Notice(notice)
             }
             Effect::AlertQueue { alert, queue } => EffectPayload::Alert(QueueAlert {
                 appeal,

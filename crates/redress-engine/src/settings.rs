@@ -50,6 +50,9 @@ pub struct EngineSettings {
     /// The keys status-page tokens are derived with.
     #[serde(skip)]
     pub status_tokens: LinkTokenKeys,
+    /// The policy catalog and decision templates.
+    #[serde(default)]
+    pub policies: crate::policies::PolicyCatalog,
 }
 
 fn default_appeal_window_months() -> u32 {
@@ -71,6 +74,7 @@ impl Default for EngineSettings {
             appeal_throttle: redress_core::ThrottleRule::OFF,
             bulk_restore_slices: None,
             status_tokens: LinkTokenKeys::default(),
+            policies: crate::policies::PolicyCatalog::default(),
         }
     }
 }

@@ -115,9 +115,18 @@ impl From<TransitionError> for ApiError {
             TransitionError::InvalidInput { field, .. } => {
                 ApiError::invalid_field(&api_field_name(field), err.to_string())
             }
-            TransitionError::InvalidStatement(_) | TransitionError::NoHumanReviewer { .. } => {
-                ApiError::BadUserInput(err.to_string())
+            TransitionError::InvalidStatement(ref statement) => ApiError::invalid_field(
+                &format!("statementOfReasons.{}", statement.field),
+                err.to_string(),
+            ),
+            TransitionError::UnfilledPlaceholder { field, .. } => {
+                let field = match field.strip_prefix("statement.") {
+                    Some(inner) => format!("statementOfReasons.{inner}"),
+                    None => api_field_name(field),
+                };
+                ApiError::invalid_field(&field, err.to_string())
             }
+            TransitionError::NoHumanReviewer { .. } => ApiError::BadUserInput(err.to_string()),
             _ => ApiError::InvalidTransition(err.to_string()),
         }
     }

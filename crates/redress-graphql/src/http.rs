@@ -17,6 +17,7 @@ use redress_engine::{Clock, Engine};
 use crate::auth::{AuthSetupError, Verifier};
 use crate::error::{codes, ApiError};
 use crate::rbac::Caller;
+use crate::schema::decisions::{NoticePreviewer, Previewer};
 use crate::schema::{self, ApiSchema};
 use crate::settings::GraphqlSettings;
 use crate::websocket::{self, SocketLimits};
@@ -43,10 +44,19 @@ impl std::fmt::Debug for Api {
 
 impl Api {
     pub fn new(engine: Engine, settings: &GraphqlSettings) -> Result<Self, AuthSetupError> {
+        Self::with_previewer(engine, settings, None)
+    }
+
+    /// [`Api::new`] with the renderer of decision notices `previewDecisionNotice` uses.
+    pub fn with_previewer(
+        engine: Engine,
+        settings: &GraphqlSettings,
+        previewer: Option<Arc<dyn NoticePreviewer>>,
+    ) -> Result<Self, AuthSetupError> {
         let verifier = Arc::new(Verifier::from_settings(&settings.auth)?);
         let clock = engine.clock().clone();
         Ok(Self {
-            schema: schema::build(engine, settings),
+            schema: schema::build(engine, settings, previewer.map(Previewer)),
             verifier,
             clock,
             socket_limits: SocketLimits {

@@ -35,5 +35,6 @@ mod websocket;
 pub use auth::{AuthSettings, Verifier};
 pub use error::ApiError;
 pub use http::Api;
+pub use schema::decisions::{NoticePreviewer, PreviewedNotice};
 pub use schema::{sdl, ApiSchema};
 pub use settings::GraphqlSettings;

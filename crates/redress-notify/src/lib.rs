@@ -5,4 +5,5 @@ pub mod account_service;
 pub mod case_details;
 pub mod dm;
 pub mod mail;
+pub mod preview;
 pub mod signature;

@@ -3,6 +3,7 @@
 // else changed the case first, so the screen shows their state instead of overwriting it.
 
 import { claimNext } from './claim.js';
+import { composer } from './composer.js';
 import { facts, field, fill, h, jsonTree } from './dom.js';
 import { gql } from './graphql.js';
 import { screenShortcuts } from './keys.js';
@@ -13,11 +14,11 @@ import { hasRole } from './session.js';
 const APPEAL = `
   id reference state version channel priority queue tags identityVerified fourEyes assignee
   leaseUntil escalationLevel filedAt updatedAt triageDueAt decisionDueAt slaBreached contact
-  accountId
+  accountId language
   decision { outcome reasons decidedBy approvedBy statementOfReasons }
   enforcement { id externalId accountId kind policy sourceKind sourceId batchId
                 automatedDetection automatedDecision contentId contentRelation facts statement
-                enforcedAt }
+                enforcedAt policyDetails { id category groundKind text { language title ground explanation } } }
   events { version kind actorKind actorId actorRoles at payload }
   messages { id direction channel sender recipient subject body receivedAt }`;
 
@@ -105,8 +106,21 @@ function enforcementSection(enforcement) {
       ['Facts', enforcement.facts],
       ['Enforced', when(enforcement.enforcedAt)],
     ]),
+    policySection(enforcement.policyDetails),
     h('h3', null, 'Statement of reasons'),
     jsonTree(enforcement.statement));
+}
+
+/** What the enforcement's policy says, from the catalog, beside the enforcement. */
+function policySection(policy) {
+  if (!policy) return h('p', { class: 'hint' }, 'This policy is not in the policy catalog.');
+  return h('div', { class: 'policy', 'aria-label': 'Policy' },
+    h('h3', null, `Policy: ${policy.text.title}`),
+    facts([
+      ['Ground', `${policy.text.ground} (${wire(policy.groundKind)})`],
+      ['Explanation', policy.text.explanation],
+      ['Transparency Database category', policy.category],
+    ]));
 }
 
 /** A reviewed restore waits for the account's restoration (and a second approval, if due). */
@@ -250,38 +264,7 @@ export function render(container, { announce, navigate, me }, id) {
   }
 
   function decideForm() {
-    const restoreRadio = h('input', { type: 'radio', name: 'outcome', value: 'RESTORE', id: 'outcome-restore', 'data-draft': 'outcome', checked: true });
-    const upholdRadio = h('input', { type: 'radio', name: 'outcome', value: 'UPHOLD', id: 'outcome-uphold', 'data-draft': 'outcome' });
-    const reasons = h('textarea', { name: 'reasons', rows: '3', required: true, 'data-draft': 'reasons' });
-    const statement = h('textarea', { name: 'statement', rows: '6', spellcheck: 'false', 'data-draft': 'statement' });
-    const statementError = h('p', { class: 'field-error', role: 'alert' });
-    const fillStatement = h('button', { type: 'button' }, 'Start from the enforcement’s statement');
-    fillStatement.addEventListener('click', () => {
-      statement.value = JSON.stringify(appeal.enforcement?.statement ?? {}, null, 2);
-      statement.focus();
-    });
-    return actionForm('Decide', 'decideAppeal', [
-      h('fieldset', null, h('legend', null, 'Outcome'),
-        h('div', { class: 'choice' }, restoreRadio, h('label', { htmlFor: 'outcome-restore' }, 'Restore')),
-        h('div', { class: 'choice' }, upholdRadio, h('label', { htmlFor: 'outcome-uphold' }, 'Uphold'))),
-      field('Reasons', reasons, 'Sent to the appellant with the outcome.'),
-      field('Statement of reasons (JSON)', statement, 'Needed to uphold, and to restore where some restriction stays (DSA Art. 17).'),
-      fillStatement,
-      statementError,
-    ], 'Decide', () => {
-      statementError.textContent = '';
-      let sor = null;
-      if (statement.value.trim()) {
-        try {
-          sor = JSON.parse(statement.value);
-        } catch (err) {
-          statementError.textContent = `The statement of reasons is not valid JSON: ${err.message}`;
-          statement.focus();
-          return null;
-        }
-      }
-      return { outcome: upholdRadio.checked ? 'UPHOLD' : 'RESTORE', reasons: reasons.value.trim(), sor };
-    }, { primary: true });
+    return composer(appeal, (variables, form) => change('decideAppeal', variables, form));
   }
 
   function actions() {

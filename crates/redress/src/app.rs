@@ -122,8 +122,13 @@ async fn start_boxed(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
 pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let engine = open_engine(&config, clock).await?;
     crate::routing::load(&engine, &config.routing).await?;
-    let graphql = redress_graphql::Api::new(engine.clone(), &config.graphql)
-        .context("setting up the GraphQL API")?;
+    let previewer = crate::notice_preview::previewer(
+        &config.email,
+        config.transparency.dispute_settlement_bodies.clone(),
+    )?;
+    let graphql =
+        redress_graphql::Api::with_previewer(engine.clone(), &config.graphql, Some(previewer))
+            .context("setting up the GraphQL API")?;
     Ok(AppState {
         engine,
         config: Arc::new(config),

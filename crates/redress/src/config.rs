@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use redress_engine::policies::PolicyCatalog;
 use redress_engine::settings::{EngineSettings, SlaRule};
 use redress_engine::storage::PoolSettings;
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,12 @@ pub struct Config {
     pub alerts: crate::alerts::AlertsConfig,
     #[serde(default)]
     pub routing: crate::routing::RoutingConfig,
+    /// The policy catalog (`[[policies]]`): what each policy says, per language.
+    #[serde(default)]
+    pub policies: Vec<redress_core::Policy>,
+    /// Prepared decisions (`[[decision_templates]]`) per policy, outcome and language.
+    #[serde(default)]
+    pub decision_templates: Vec<redress_core::DecisionTemplate>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,6 +144,8 @@ impl Default for Config {
             transparency: crate::transparency::TransparencyConfig::default(),
             alerts: crate::alerts::AlertsConfig::default(),
             routing: crate::routing::RoutingConfig::default(),
+            policies: Vec::new(),
+            decision_templates: Vec::new(),
         }
     }
 }
@@ -191,6 +200,7 @@ impl Config {
             .status_page
             .validate()
             .map_err(ConfigError::Inconsistent)?;
+        self.policy_catalog()?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         self.routing.validate().map_err(ConfigError::Inconsistent)?;
@@ -207,6 +217,17 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The policies and decision templates, checked; templates fall back to the mail's
+    /// default language.
+    pub fn policy_catalog(&self) -> Result<PolicyCatalog, ConfigError> {
+        PolicyCatalog::new(
+            &self.email.default_language,
+            self.policies.clone(),
+            self.decision_templates.clone(),
+        )
+        .map_err(|err| ConfigError::Inconsistent(err.to_string()))
     }
 
     pub fn engine_settings(&self) -> EngineSettings {
@@ -230,6 +251,12 @@ impl Config {
             bulk_restore_slices: Some(self.restoration.bulk_slices),
             // Reading the key may write a generated one, so `app::open_engine` sets it.
             status_tokens: redress_engine::link_keys::LinkTokenKeys::default(),
+            // `load` refused an inconsistent catalog already; a configuration built in
+            // code that skipped it runs without one rather than half of one.
+            policies: self.policy_catalog().unwrap_or_else(|err| {
+                tracing::error!(error = %err, "the policy catalog is not used");
+                PolicyCatalog::default()
+            }),
         }
     }
 
@@ -311,6 +338,58 @@ mod tests {
             let error = Config::load(Some(&path)).expect_err(setting);
             assert!(error.to_string().contains(key), "{setting}: {error}");
         }
+    }
+
+    #[test]
+    fn the_example_configuration_loads_its_policies_and_templates() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../redress.example.toml");
+        let config = Config::load(Some(&path)).expect("the example is valid");
+        let catalog = config.engine_settings().policies;
+        let spam = catalog.policy("spam").expect("spam is in the catalog");
+        assert_eq!(spam.category, "STATEMENT_CATEGORY_SCAMS_AND_FRAUD");
+        assert!(spam.texts.contains_key("en") && spam.texts.contains_key("de"));
+        let german = catalog.templates_for(
+            Some("spam"),
+            Some(redress_core::Outcome::Uphold),
+            Some("de"),
+        );
+        assert_eq!(german.len(), 1);
+        assert_eq!(german[0].id, "spam-uphold-de");
+    }
+
+    #[test]
+    fn a_template_with_an_unknown_placeholder_stops_the_start() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("redress.toml");
+        std::fs::write(
+            &path,
+            r#"
+[[policies]]
+id = "spam"
+ground_kind = "incompatible_with_terms"
+category = "STATEMENT_CATEGORY_SCAMS_AND_FRAUD"
+[policies.texts.en]
+title = "Spam"
+ground = "4.2"
+explanation = "No mass-posting."
+
+[[decision_templates]]
+id = "spam-uphold-en"
+policy = "spam"
+outcome = "uphold"
+language = "en"
+title = "Spam"
+reasons = "Your appeal {refrence}"
+"#,
+        )
+        .expect("write");
+        let error = Config::load(Some(&path)).expect_err("typo");
+        let text = error.to_string();
+        assert!(
+            text.contains("decision_templates.spam-uphold-en.reasons")
+                && text.contains("{refrence}"),
+            "{text}"
+        );
     }
 
     #[test]

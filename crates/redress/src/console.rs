@@ -54,6 +54,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("queue.js", JS),
     asset!("triage.js", JS),
     asset!("case.js", JS),
+    asset!("composer.js", JS),
     asset!("bulk.js", JS),
     asset!("transparency.js", JS),
     asset!("routing.js", JS),

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod email;
 pub mod http;
 pub mod metrics;
+pub mod notice_preview;
 pub mod restoration;
 pub mod routing;
 pub mod social;

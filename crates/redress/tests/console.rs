@@ -787,4 +787,127 @@ redress_engine::backend_tests! {
         app.stop().await;
         db.cleanup().await;
     }
+
+    async fn a_reviewer_upholds_with_a_template_without_typing_json(db) {
+        if !webdriver::available("console decision composer") {
+            db.cleanup().await;
+            return;
+        }
+        let _one_at_a_time = BROWSERS.lock().await;
+        let example = redress::config::Config::load(Some(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../redress.example.toml"),
+        ))
+        .expect("the example configuration");
+        let mut config = config_for(&db);
+        config.policies = example.policies;
+        config.decision_templates = example.decision_templates;
+        let app = TestApp::start_with(config).await;
+        let appeal = api::file_appeal(&app, "acct-composer", "spam").await;
+        let id = appeal["id"].as_str().expect("id").to_owned();
+        let reference = appeal["reference"].as_str().expect("reference").to_owned();
+        let triager = app.token("tina", &[Role::Triager]);
+        app.ok(
+            &triager,
+            r"mutation($id: ID!, $v: Int!, $tags: [String!]!) { triageAppeal(id: $id, expectedVersion: $v, input: {priority: HIGH, tags: $tags, identityVerified: true}) { version } }",
+            json!({"id": id, "v": appeal["version"], "tags": ["language:de"]}),
+        )
+        .await;
+        let rita_token = app.token("rita", &[Role::Reviewer]);
+        app.ok(&rita_token, r"mutation { claimNextAppeal { id } }", json!({})).await;
+        let shots = screenshots();
+        let backend = app.app.state.engine.backend().as_str();
+
+        let driver = Driver::launch().await;
+        let rita = driver.browser("rita-composer").await;
+        sign_in(&rita, &app, &rita_token).await;
+        rita.goto(&format!("http://{}/console/#/case/{id}", app.app.http_addr)).await;
+        rita.wait(&format!("#screen[data-appeal-id='{id}'] form[data-action=decideAppeal]")).await;
+        // The policy's text stands beside the enforcement.
+        let policy = rita.text("section.enforcement .policy").await;
+        assert!(policy.contains("Spam and platform manipulation") && policy.contains("section 4.2"), "{policy}");
+
+        // Uphold, pick the German template (the appellant's language), and the form fills.
+        rita.click("#outcome-uphold").await;
+        rita.wait("select[name=template] option[value='spam-uphold-de']").await;
+        assert_eq!(
+            rita.execute("return [...document.querySelectorAll('select[name=template] option')].map((o) => o.value).filter(Boolean)").await,
+            json!(["spam-uphold-de"])
+        );
+        rita.select("select[name=template]", "spam-uphold-de").await;
+        rita.wait_until(
+            "the template to fill the reasons",
+            "return document.querySelector('textarea[name=reasons]').value.startsWith('Wir haben Ihren Einspruch')",
+        )
+        .await;
+        let reasons = rita
+            .execute("return document.querySelector('textarea[name=reasons]').value")
+            .await
+            .as_str()
+            .expect("reasons")
+            .to_owned();
+        assert!(reasons.contains(&reference) && reasons.contains("gespeichert"), "{reasons}");
+        assert_eq!(
+            rita.execute("return [document.querySelector('input[name=clause]').value, document.querySelector('#r-account_suspended').checked, document.querySelector('textarea[name=statement]').hidden]").await,
+            json!(["Community-Richtlinien, Abschnitt 4.2 (Spam)", true, true]),
+            "the statement is in form fields and the JSON stays hidden"
+        );
+
+        // The server's checks run as the reviewer types and name the field.
+        rita.execute("const clause = document.querySelector('input[name=clause]'); clause.value = ''; clause.dispatchEvent(new Event('input', {bubbles: true}));").await;
+        rita.wait_until(
+            "the check to name the empty clause",
+            "return document.getElementById('statement-error').dataset.field === 'ground.clause'",
+        )
+        .await;
+        assert!(rita.text("#statement-error").await.contains("ground.clause"));
+        rita.type_into("input[name=clause]", "Community-Richtlinien, Abschnitt 4.2 (Spam)").await;
+        rita.wait_until(
+            "the check to pass",
+            "return document.getElementById('statement-error').textContent === ''",
+        )
+        .await;
+
+        // The preview is the German mail and the DM, as they will be sent.
+        rita.click("#preview-notice").await;
+        rita.wait("pre.preview-mail").await;
+        let mail = rita.text("pre.preview-mail").await;
+        assert!(mail.contains(&reasons) && mail.contains("Community-Richtlinien, Abschnitt 4.2 (Spam)"), "{mail}");
+        assert!(rita.text("strong.preview-subject").await.contains(&reference));
+        assert!(rita.text("pre.preview-dm").await.contains(&reference));
+        assert_accessible(&rita, "case with the decision composer").await;
+        rita.execute("document.querySelector('.notice-preview').scrollIntoView({block: 'center'})").await;
+        rita.screenshot(&shots.join(format!("composer-{backend}.png"))).await;
+
+        rita.click("form[data-action=decideAppeal] button[type=submit]").await;
+        rita.wait_until(
+            "the decision to show",
+            "return document.getElementById('screen').dataset.state === 'UPHELD' && document.querySelector('.decision') !== null",
+        )
+        .await;
+
+        // The decided event carries the template's reasons and a statement the checks pass.
+        let stored = read_appeal(&app, &rita_token, &id, "decision { reasons statementOfReasons } events { kind payload }").await;
+        assert_eq!(stored["decision"]["reasons"], json!(reasons));
+        let decided = stored["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .find(|event| event["kind"] == "decided")
+            .expect("a decided event")
+            .clone();
+        assert_eq!(decided["payload"]["reasons"], json!(reasons));
+        let statement = stored["decision"]["statementOfReasons"].clone();
+        assert_eq!(statement["ground"]["clause"], "Community-Richtlinien, Abschnitt 4.2 (Spam)");
+        let check = app
+            .ok(
+                &rita_token,
+                r"query($s: JSON, $r: String!) { validateStatementOfReasons(statementOfReasons: $s, outcome: UPHOLD, reasons: $r) { valid } }",
+                json!({"s": statement, "r": reasons}),
+            )
+            .await;
+        assert_eq!(check["validateStatementOfReasons"]["valid"], true);
+        drop(driver);
+        app.stop().await;
+        db.cleanup().await;
+    }
 }

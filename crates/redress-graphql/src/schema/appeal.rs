@@ -73,6 +73,12 @@ impl AppealNode {
         })
     }
 
+    /// The language the appellant's notices are written in: the `language:xx` tag, else
+    /// the default language.
+    async fn language(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(ctx.data::<Engine>()?.appeal_language(&self.0))
+    }
+
     async fn identity_verified(&self) -> bool {
         self.0.appeal.identity_verified
     }

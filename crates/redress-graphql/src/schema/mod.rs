@@ -9,6 +9,7 @@ mod appeal_query;
 mod appeal_subscription;
 mod bulk_restore;
 mod dead_letters;
+pub mod decisions;
 mod enums;
 mod ids;
 mod intake_mutation;
@@ -45,6 +46,7 @@ pub struct QueryRoot(
     transparency::TransparencyQuery,
     routing::RoutingQuery,
     search::SearchQueryRoot,
+    decisions::DecisionQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -77,12 +79,19 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 /// The executable schema with its limits; `engine` and `settings` are available to every
 /// resolver as context data. Depth and complexity are limited by [`QueryLimits`] rather
 /// than async-graphql's own limits, which would refuse the standard introspection query.
-pub fn build(engine: Engine, settings: &GraphqlSettings) -> ApiSchema {
+pub fn build(
+    engine: Engine,
+    settings: &GraphqlSettings,
+    previewer: Option<decisions::Previewer>,
+) -> ApiSchema {
     let mut builder = builder()
         .data(engine)
         .data(settings.clone())
         .extension(NulGuard)
         .extension(QueryLimits::from(settings));
+    if let Some(previewer) = previewer {
+        builder = builder.data(previewer);
+    }
     if !settings.introspection {
         builder = builder.disable_introspection();
     }

@@ -86,6 +86,19 @@ impl EnforcementNode {
         &self.0.policy
     }
 
+    /// The policy as the catalog describes it; null when the catalog does not know it.
+    async fn policy_details(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::schema::decisions::PolicyNode>> {
+        let engine = ctx.data::<Engine>()?;
+        Ok(engine
+            .policy_catalog()
+            .policy(&self.0.policy)
+            .cloned()
+            .map(crate::schema::decisions::PolicyNode))
+    }
+
     /// `rule`, `model` or `batch`.
     async fn source_kind(&self) -> &str {
         &self.0.source_kind

@@ -196,16 +196,13 @@ impl MailDeliverer {
                     },
                     Notice::DecisionUpheld | Notice::DecisionRestored,
                 ) => {
-                    values.push(("reasons", reasons.clone()));
-                    if let Some(statement) = statement {
-                        values.push(("statement", statement::describe(statement, language)));
-                        if !statement.redress.is_empty() {
-                            values.push((
-                                "redress",
-                                statement::redress_options(&statement.redress, bodies, language),
-                            ));
-                        }
-                    }
+                    // The same values the decision's preview shows.
+                    values.extend(crate::preview::decision_values(
+                        reasons,
+                        statement.as_ref(),
+                        bodies,
+                        language,
+                    ));
                 }
                 (
                     EventKind::BulkRestored {

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redress_core::AppealState;
+use redress_core::{AppealReference, AppealState};
 use redress_engine::query::AppealFilter;
 use redress_engine::testing::TestDb;
 use redress_engine::{Engine, EngineSettings, SystemClock};
@@ -49,13 +49,29 @@ fn appeal_id(n: usize) -> Uuid {
 /// Writes `appeals` open appeals in one statement: four queues (half in `general`), states
 /// mostly triaged, a wave tag on 40 %, `saved-not-created` on 10 %, `vip` on 0.1 %.
 async fn seed(db: &sea_orm::DatabaseConnection, appeals: usize) {
+    // References carry a check character, so they are made here and joined in.
+    db.execute_unprepared("CREATE TABLE bench_references (n int PRIMARY KEY, reference text)")
+        .await
+        .expect("references table");
+    for chunk in (1..=appeals).collect::<Vec<_>>().chunks(10_000) {
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|n| format!("({n}, '{}')", AppealReference::from_seed(*n as u64)))
+            .collect();
+        db.execute_unprepared(&format!(
+            "INSERT INTO bench_references VALUES {}",
+            rows.join(", ")
+        ))
+        .await
+        .expect("references");
+    }
     db.execute_unprepared(&format!(
         "INSERT INTO appeals (id, reference, account_id, channel, contact, state, priority, \
            priority_rank, queue, tags, identity_verified, four_eyes, escalation_level, \
            sla_started_at, sla_paused_ms, sla_pauses, sla_marks, triage_due_at, \
            decision_due_at, version, filed_at, updated_at) \
          SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(n), 12, '0'))::uuid, \
-           'RDR-' || n, NULL, 'email', 'person' || n || '@example.org', \
+           (SELECT reference FROM bench_references r WHERE r.n = s.n), NULL, 'email', 'person' || n || '@example.org', \
            CASE WHEN n % 20 < 13 THEN 'triaged' WHEN n % 20 < 18 THEN 'filed' \
                 WHEN n % 20 = 18 THEN 'awaiting_user' ELSE 'reviewed' END, \
            'normal', 1, \
@@ -66,10 +82,13 @@ async fn seed(db: &sea_orm::DatabaseConnection, appeals: usize) {
                  WHEN n % 10 < 4 THEN '[\"wave-2026-11\"]' ELSE '[]' END)::jsonb, \
            false, false, 0, now(), 0, '[]'::jsonb, 0, now() + interval '4 hours', \
            now() + interval '72 hours', 1, now() - (n || ' seconds')::interval, now() \
-         FROM generate_series(1, {appeals}) AS n"
+         FROM generate_series(1, {appeals}) AS s(n)"
     ))
     .await
     .expect("seed the appeals");
+    db.execute_unprepared("DROP TABLE bench_references")
+        .await
+        .expect("drop the references");
     db.execute_unprepared("VACUUM ANALYZE appeals")
         .await
         .expect("vacuum");

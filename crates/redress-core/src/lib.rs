@@ -31,7 +31,7 @@ pub use role::{Actor, Role};
 pub use sla::{SlaClock, SlaMarks, SlaPolicy, SlaSchedule};
 pub use state::{AppealState, Channel, Deadline, Outcome, Priority};
 pub use statement::{
-    Automation, Ground, RedressOption, Restriction, RestrictionFamily, RestrictionKind,
-    StatementError, StatementOfReasons, TerritorialScope,
+    Automation, ContentRelation, Ground, RedressOption, Restriction, RestrictionFamily,
+    RestrictionKind, StatementError, StatementOfReasons, TerritorialScope,
 };
 pub use throttle::ThrottleRule;

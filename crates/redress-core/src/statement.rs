@@ -84,6 +84,15 @@ wire_enum!(
 );
 
 wire_enum!(
+    /// What the account did with the content an enforcement is about.
+    ContentRelation, "content relation" {
+        Created => "created",
+        Saved => "saved",
+        Shared => "shared",
+    }
+);
+
+wire_enum!(
     /// What the person can do about the restriction (Art. 17(3)(f)).
     RedressOption, "redress option" {
         InternalComplaint => "internal_complaint",

@@ -1,11 +1,10 @@
 //! The embedded account registry as its readers see it: accounts, the enforcements the
 //! platform recorded against them, and recording those enforcements.
 
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use redress_core::{Automation, UnknownValue};
+use redress_core::Automation;
 use uuid::Uuid;
 
 use crate::engine::Engine;
@@ -53,50 +52,7 @@ pub struct Enforcement {
     pub created_at: DateTime<Utc>,
 }
 
-/// What the account did with the content an enforcement is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ContentRelation {
-    Created,
-    Saved,
-    Shared,
-}
-
-impl ContentRelation {
-    pub const ALL: &'static [ContentRelation] = &[
-        ContentRelation::Created,
-        ContentRelation::Saved,
-        ContentRelation::Shared,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContentRelation::Created => "created",
-            ContentRelation::Saved => "saved",
-            ContentRelation::Shared => "shared",
-        }
-    }
-}
-
-impl fmt::Display for ContentRelation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ContentRelation {
-    type Err = UnknownValue;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|relation| relation.as_str() == value)
-            .ok_or_else(|| UnknownValue {
-                kind: "content relation",
-                value: value.to_owned(),
-            })
-    }
-}
+pub use redress_core::ContentRelation;
 
 impl From<account::Model> for Account {
     fn from(row: account::Model) -> Self {

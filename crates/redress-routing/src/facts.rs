@@ -1,56 +1,8 @@
 //! What the rules look at: the enforcement, the appeal, and the account's context.
 
-use std::fmt;
-use std::str::FromStr;
+use redress_core::{Automation, Channel};
 
-use redress_core::{Automation, Channel, UnknownValue};
-use serde::{Deserialize, Serialize};
-
-/// What the account did with the content an enforcement is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContentRelation {
-    Created,
-    Saved,
-    Shared,
-}
-
-impl ContentRelation {
-    pub const ALL: &'static [ContentRelation] = &[
-        ContentRelation::Created,
-        ContentRelation::Saved,
-        ContentRelation::Shared,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContentRelation::Created => "created",
-            ContentRelation::Saved => "saved",
-            ContentRelation::Shared => "shared",
-        }
-    }
-}
-
-impl fmt::Display for ContentRelation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ContentRelation {
-    type Err = UnknownValue;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|relation| relation.as_str() == value)
-            .ok_or_else(|| UnknownValue {
-                kind: "content relation",
-                value: value.to_owned(),
-            })
-    }
-}
+pub use redress_core::ContentRelation;
 
 /// The enforcement an appeal is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

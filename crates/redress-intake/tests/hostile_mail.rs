@@ -106,6 +106,35 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn the_content_language_is_kept_for_routing_and_a_malformed_one_is_not(test) {
+        let clock = common::clock();
+        let smtp = start_smtp(intake_with(&test.db, &clock, common::settings())).await;
+        let mut client = RawClient::connect(smtp.addr).await;
+        client.command("EHLO c").await;
+        let cases = [
+            ("<de@example.org>", "Content-Language: de-AT, en\r\n"),
+            ("<script@example.org>", "Content-Language: <script>de</script>\r\n"),
+            ("<long@example.org>", "Content-Language: de-aaaaaaaaa\r\n"),
+            ("<none@example.org>", ""),
+        ];
+        for (id, header) in cases {
+            let mail = message("a@example.org", id, "appeal", header, "please restore");
+            let reply = client.send_mail("a@example.org", "appeals@redress.test", &mail).await;
+            assert_eq!(reply.code, 250, "{id}: {reply:?}");
+        }
+        let stored = stored_messages(&test.db).await;
+        let language = |id: &str| {
+            let message = stored.iter().find(|m| m.channel_message_id.as_deref() == Some(id)).expect(id);
+            message.metadata["language"].clone()
+        };
+        assert_eq!(language("<de@example.org>"), "de-AT", "the first tag of the list");
+        assert_eq!(language("<script@example.org>"), serde_json::Value::Null);
+        assert_eq!(language("<long@example.org>"), serde_json::Value::Null, "a subtag over 8 characters");
+        assert_eq!(language("<none@example.org>"), serde_json::Value::Null);
+        smtp.shutdown().await;
+        test.cleanup().await;
+    }
+
     async fn a_nul_anywhere_gets_a_permanent_answer_or_is_stored_never_a_retry(test) {
         let clock = common::clock();
         let smtp = start_smtp(intake_with(&test.db, &clock, common::settings())).await;

@@ -72,6 +72,14 @@ impl ParsedEmail {
         self.from.rsplit_once('@').map_or("", |(_, domain)| domain)
     }
 
+    /// The first language tag of the Content-Language header (RFC 3282), when it is a
+    /// well-formed BCP 47 tag; routing rules read it, so a malformed value counts as none
+    /// rather than as a language no rule names.
+    pub fn content_language(&self) -> Option<&str> {
+        let first = self.header("Content-Language")?.split(',').next()?.trim();
+        is_language_tag(first).then_some(first)
+    }
+
     /// Ids this message answers, most recent first: In-Reply-To, then References from the
     /// end (the last reference is the message replied to).
     pub fn thread_ids(&self) -> impl Iterator<Item = &str> {
@@ -80,6 +88,20 @@ impl ParsedEmail {
             .chain(self.references.iter().rev())
             .map(String::as_str)
     }
+}
+
+/// A primary subtag of 2 to 8 letters, then subtags of 1 to 8 letters or digits, at most
+/// 35 characters in all (the longest tag RFC 5646 section 4.4.1 asks to be kept whole).
+fn is_language_tag(tag: &str) -> bool {
+    let mut subtags = tag.split('-');
+    let primary_ok = subtags.next().is_some_and(|primary| {
+        (2..=8).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic())
+    });
+    primary_ok
+        && tag.len() <= 35
+        && subtags.all(|subtag| {
+            (1..=8).contains(&subtag.len()) && subtag.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
 }
 
 /// Where the sender's address came from.

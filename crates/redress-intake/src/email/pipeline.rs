@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use redress_core::{Actor, Channel};
+use redress_engine::routing::facts::LANGUAGE_KEY;
 use redress_engine::{Engine, EngineError, Filing, IncomingAppeal, Recorded};
 use serde_json::json;
 use uuid::Uuid;
@@ -190,6 +191,7 @@ impl EmailIntake {
             in_reply_to: email.in_reply_to.first().cloned(),
             metadata: json!({
                 "classification": classification.as_str(),
+                (LANGUAGE_KEY): email.content_language(),
                 "from_name": email.from_name,
                 "from_source": email.from_source,
                 "envelope_from": envelope.mail_from.as_deref().map(without_nul),

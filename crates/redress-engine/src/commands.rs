@@ -10,7 +10,7 @@ use crate::error::EngineError;
 use crate::hooks::{InTransaction, NewCase, RecordedCommand};
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::events;
-use crate::repo::messages::{self, NewMessage};
+use crate::repo::messages::{self, Message};
 use crate::repo::outbox::{self, OutboxItem};
 use crate::repo::write_batch::WriteBatch;
 use crate::settings::EngineSettings;
@@ -131,7 +131,7 @@ pub(crate) async fn record_new(
     cx: &InTransaction<'_>,
     stored: &StoredAppeal,
     events: &[Event],
-    opening_message: NewMessage,
+    opening_message: Message,
 ) -> Result<(), EngineError> {
     let backend = cx.txn.get_database_backend();
     let mut new_case = NewCase::new(stored, cx.settings, events, backend, cx.now);

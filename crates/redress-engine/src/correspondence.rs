@@ -9,65 +9,14 @@ use uuid::Uuid;
 
 use crate::commands::record;
 use crate::engine::Engine;
-use crate::entity::message;
 use crate::error::EngineError;
 use crate::filing::{store_message, Filing, IncomingAppeal};
 use crate::repo::appeals::{self, StoredAppeal};
-use crate::repo::messages::{self, NewMessage};
+use crate::repo::messages;
 use crate::settings::EngineSettings;
 use crate::transact::Retry;
 
-pub use crate::repo::messages::Direction;
-
-/// A message on record: received from, or sent to, an appellant.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    pub id: Uuid,
-    /// The case it belongs to; none for mail recorded without one.
-    pub appeal_id: Option<Uuid>,
-    pub direction: Direction,
-    pub channel: Channel,
-    /// The channel's own id of the message (a Message-ID, a DM id), for threading and
-    /// for recognising a second delivery.
-    pub channel_message_id: Option<String>,
-    pub in_reply_to: Option<String>,
-    /// Personal data from here to `body`.
-    pub sender: String,
-    pub recipient: Option<String>,
-    pub subject: Option<String>,
-    pub body: String,
-    /// `appeal` for correspondence on a case; what else an intake channel recorded
-    /// (`auto_reply`, `bounce`, `loop`, ...) or, for what was sent, the notice.
-    pub classification: String,
-    pub metadata: serde_json::Value,
-    pub received_at: DateTime<Utc>,
-}
-
-impl TryFrom<message::Model> for Message {
-    type Error = EngineError;
-
-    fn try_from(row: message::Model) -> Result<Self, Self::Error> {
-        let channel = row
-            .channel
-            .parse()
-            .map_err(|err| EngineError::corrupt("message", row.id, err))?;
-        Ok(Message {
-            id: row.id,
-            appeal_id: row.appeal_id,
-            direction: row.direction,
-            channel,
-            channel_message_id: row.channel_message_id,
-            in_reply_to: row.in_reply_to,
-            sender: row.sender,
-            recipient: row.recipient,
-            subject: row.subject,
-            body: row.body,
-            classification: row.classification,
-            metadata: row.metadata,
-            received_at: row.received_at,
-        })
-    }
-}
+pub use crate::repo::messages::{Direction, Message};
 
 /// A message Redress sent on a case, to put on its record.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,21 +111,7 @@ pub async fn record_unfiled<C: ConnectionTrait>(
     let id = Uuid::now_v7();
     messages::insert(
         conn,
-        NewMessage {
-            id,
-            appeal_id: None,
-            direction: Direction::Inbound,
-            channel: incoming.channel,
-            channel_message_id: incoming.channel_message_id.clone(),
-            in_reply_to: incoming.in_reply_to.clone(),
-            sender: incoming.sender.clone(),
-            recipient: None,
-            subject: incoming.subject.clone(),
-            body: incoming.body.clone(),
-            classification: classification.into_owned(),
-            metadata: incoming.metadata.clone(),
-            received_at: now,
-        },
+        incoming.message(id, None, classification.into_owned(), now),
     )
     .await?;
     Ok(Recorded::New(id))
@@ -244,7 +179,7 @@ impl Engine {
         let id = Uuid::now_v7();
         messages::insert(
             self.db(),
-            NewMessage {
+            Message {
                 id,
                 appeal_id: Some(sent.appeal_id),
                 direction: Direction::Outbound,

@@ -13,7 +13,7 @@ use crate::correspondence;
 use crate::error::EngineError;
 use crate::hooks::{FiledCase, InTransaction, ProposedCase, RecordedCommand};
 use crate::repo::appeals::{self, StoredAppeal};
-use crate::repo::messages::{self, Direction, NewMessage};
+use crate::repo::messages::{self, Direction, Message};
 use crate::repo::registry;
 use crate::text::WithoutNul;
 
@@ -44,6 +44,31 @@ pub struct IncomingAppeal {
 }
 
 impl IncomingAppeal {
+    /// This message as received, to put on record.
+    pub(crate) fn message(
+        &self,
+        id: Uuid,
+        appeal_id: Option<Uuid>,
+        classification: String,
+        received_at: DateTime<Utc>,
+    ) -> Message {
+        Message {
+            id,
+            appeal_id,
+            direction: Direction::Inbound,
+            channel: self.channel,
+            channel_message_id: self.channel_message_id.clone(),
+            in_reply_to: self.in_reply_to.clone(),
+            sender: self.sender.clone(),
+            recipient: None,
+            subject: self.subject.clone(),
+            body: self.body.clone(),
+            classification,
+            metadata: self.metadata.clone(),
+            received_at,
+        }
+    }
+
     /// The message as every backend can store it: NULs replaced (`text`), an over-long
     /// channel message id digested. A sender or contact too long to answer or index is
     /// refused, the same on SQLite and PostgreSQL.
@@ -191,7 +216,7 @@ pub async fn file_appeal(
         appeal,
     };
     let (stored, events, routed) = route(cx, &proposed, stored, filed).await?;
-    let message = inbound_message(&incoming, Uuid::now_v7(), stored.id, now);
+    let message = incoming.message(Uuid::now_v7(), Some(stored.id), "appeal".to_owned(), now);
     record_new(cx, &stored, &events, message).await?;
     if let Some((command, actor)) = &routed {
         let recorded = RecordedCommand {
@@ -278,29 +303,10 @@ pub(crate) async fn store_message<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Uuid, EngineError> {
     let id = Uuid::now_v7();
-    messages::insert(conn, inbound_message(incoming, id, appeal_id, now)).await?;
+    messages::insert(
+        conn,
+        incoming.message(id, Some(appeal_id), "appeal".to_owned(), now),
+    )
+    .await?;
     Ok(id)
-}
-
-fn inbound_message(
-    incoming: &IncomingAppeal,
-    id: Uuid,
-    appeal_id: Uuid,
-    now: DateTime<Utc>,
-) -> NewMessage {
-    NewMessage {
-        id,
-        appeal_id: Some(appeal_id),
-        direction: Direction::Inbound,
-        channel: incoming.channel,
-        channel_message_id: incoming.channel_message_id.clone(),
-        in_reply_to: incoming.in_reply_to.clone(),
-        sender: incoming.sender.clone(),
-        recipient: None,
-        subject: incoming.subject.clone(),
-        body: incoming.body.clone(),
-        classification: "appeal".to_owned(),
-        metadata: incoming.metadata.clone(),
-        received_at: now,
-    }
 }

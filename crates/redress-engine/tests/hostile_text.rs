@@ -9,7 +9,7 @@ use chrono::TimeDelta;
 use redress_core::{Actor, AppealState, Channel, Command, Event, Outcome, Priority, Role};
 use redress_engine::direct_messages::{self, ConfirmationSettings};
 use redress_engine::entity::out_of_court_dispute;
-use redress_engine::repo::messages::{self, Direction, NewMessage};
+use redress_engine::repo::messages::{self, Direction, Message};
 use redress_engine::repo::{events, outbox, registry};
 use redress_engine::testing::Backend;
 use redress_engine::transparency::disputes::NewDispute;
@@ -306,7 +306,7 @@ redress_engine::backend_tests! {
 
     async fn a_value_the_database_refuses_is_bad_input_not_an_outage(test) {
         let now = common::clock().now();
-        let raw = |id: &str, body: &str, metadata: serde_json::Value| NewMessage {
+        let raw = |id: &str, body: &str, metadata: serde_json::Value| Message {
             id: Uuid::now_v7(),
             appeal_id: None,
             direction: Direction::Inbound,

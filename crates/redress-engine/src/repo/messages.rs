@@ -13,23 +13,55 @@ pub use crate::entity::message::Direction;
 use crate::entity::message::{self, Entity as Messages};
 use crate::error::EngineError;
 
+/// A message on record: received from, or sent to, an appellant. What is written and
+/// what is read back are the same record.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewMessage {
+pub struct Message {
     pub id: Uuid,
+    /// The case it belongs to; none for mail recorded without one.
     pub appeal_id: Option<Uuid>,
     pub direction: Direction,
     pub channel: Channel,
+    /// The channel's own id of the message (a Message-ID, a DM id), for threading and
+    /// for recognising a second delivery.
     pub channel_message_id: Option<String>,
     pub in_reply_to: Option<String>,
+    /// Personal data from here to `body`.
     pub sender: String,
     pub recipient: Option<String>,
     pub subject: Option<String>,
     pub body: String,
-    /// `appeal` for correspondence on a case; intake channels record other kinds
-    /// (auto-reply, bounce, loop) without opening a case.
+    /// `appeal` for correspondence on a case; what else an intake channel recorded
+    /// (`auto_reply`, `bounce`, `loop`, ...) or, for what was sent, the notice.
     pub classification: String,
     pub metadata: serde_json::Value,
     pub received_at: DateTime<Utc>,
+}
+
+impl TryFrom<message::Model> for Message {
+    type Error = EngineError;
+
+    fn try_from(row: message::Model) -> Result<Self, Self::Error> {
+        let channel = row
+            .channel
+            .parse()
+            .map_err(|err| EngineError::corrupt("message", row.id, err))?;
+        Ok(Message {
+            id: row.id,
+            appeal_id: row.appeal_id,
+            direction: row.direction,
+            channel,
+            channel_message_id: row.channel_message_id,
+            in_reply_to: row.in_reply_to,
+            sender: row.sender,
+            recipient: row.recipient,
+            subject: row.subject,
+            body: row.body,
+            classification: row.classification,
+            metadata: row.metadata,
+            received_at: row.received_at,
+        })
+    }
 }
 
 pub async fn find_by_channel_id<C: ConnectionTrait>(
@@ -46,14 +78,14 @@ pub async fn find_by_channel_id<C: ConnectionTrait>(
 
 /// Stores a message. A second message with the same channel id fails with a unique
 /// violation, which the caller treats as "already received".
-pub async fn insert<C: ConnectionTrait>(conn: &C, msg: NewMessage) -> Result<(), EngineError> {
+pub async fn insert<C: ConnectionTrait>(conn: &C, msg: Message) -> Result<(), EngineError> {
     conn.execute_raw(insert_statement(conn.get_database_backend(), msg))
         .await?;
     Ok(())
 }
 
 /// The insert [`insert`] runs.
-pub fn insert_statement(backend: DbBackend, msg: NewMessage) -> Statement {
+pub fn insert_statement(backend: DbBackend, msg: Message) -> Statement {
     let row = message::ActiveModel {
         id: Set(msg.id),
         appeal_id: Set(msg.appeal_id),

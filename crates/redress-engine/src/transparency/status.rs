@@ -18,7 +18,7 @@ use crate::hooks::{NewCase, NewCaseContributor};
 use crate::link_keys::{token_hash, token_matches, LinkTokenKeys};
 use crate::registry::Enforcement;
 use crate::repo::appeals::{self, StoredAppeal};
-use crate::repo::messages::{self, Direction, NewMessage};
+use crate::repo::messages::{self, Direction, Message};
 use crate::repo::{events, registry};
 use crate::settings::EngineSettings;
 use crate::transact::TransactionError;
@@ -394,7 +394,7 @@ pub async fn add_information<C: ConnectionTrait>(
         .unwrap_or_else(|| stored.reference.to_string());
     messages::insert(
         conn,
-        NewMessage {
+        Message {
             id: message_id,
             appeal_id: Some(stored.id),
             direction: Direction::Inbound,

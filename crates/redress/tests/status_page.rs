@@ -105,6 +105,43 @@ async fn lookup(base: &str, reference: &str, token: &str) -> (u16, Value) {
 }
 
 redress_engine::backend_tests! {
+    async fn the_page_forecasts_the_decision_from_the_queue_s_recent_pace(test) {
+        let app = redress::app::start(config_for(&test)).await.expect("start");
+        let base = format!("http://{}", app.http_addr);
+        let engine = &app.state.engine;
+        let (first, first_token) = filed(&app, "acct-early").await;
+        let (_, view) = lookup(&base, &first, &first_token).await;
+        assert_eq!(view["estimate"], Value::Null, "no decisions yet, no pace to go by: {view}");
+
+        let reviewer = Actor::staff("rosa", [redress_core::Role::Reviewer]);
+        let lease_until = Utc::now() + chrono::TimeDelta::minutes(10);
+        for number in 0..redress_engine::transparency::estimate::MIN_DECISIONS_TO_FORECAST {
+            let (reference, _) = filed(&app, &format!("acct-decided-{number}")).await;
+            let id = engine.appeal_by_reference(&reference.parse().expect("reference")).await.expect("appeal").id;
+            redress_engine::testing::triage_claim_and_decide(engine, id, &reviewer, lease_until, true, serde_json::from_value(redress_engine::testing::automated_suspension_statement(Utc::now())).expect("statement")).await;
+        }
+        let (reference, token) = filed(&app, "acct-waiting").await;
+        let (status, view) = lookup(&base, &reference, &token).await;
+        assert_eq!(status, 200, "{view}");
+        assert_eq!(view["estimate"]["ahead"], 1, "the earlier filed case comes first: {view}");
+        assert!(view["estimate"]["earliest"].as_str() < view["estimate"]["latest"].as_str(), "{view}");
+
+        let page = reqwest::Client::new()
+            .post(format!("{base}/status"))
+            .form(&[("reference", reference.as_str()), ("token", token.as_str())])
+            .send()
+            .await
+            .expect("post")
+            .text()
+            .await
+            .expect("html");
+        assert!(page.contains("id=\"decision-estimate\""), "{page}");
+        assert!(page.contains("1 case is ahead of yours"), "{page}");
+
+        app.stop().await.expect("stop");
+        test.cleanup().await;
+    }
+
     async fn the_status_page_needs_the_right_reference_and_token_and_limits_guessing(test) {
         let app = redress::app::start(config_for(&test)).await.expect("start");
         let base = format!("http://{}", app.http_addr);

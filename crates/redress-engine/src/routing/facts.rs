@@ -4,12 +4,13 @@
 use chrono::{DateTime, Utc};
 use redress_core::{AppealState, Channel};
 use redress_routing::{AppealFacts, ContextFacts, EnforcementFacts};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Statement, Value};
 use uuid::Uuid;
 
 use crate::entity::enforcement;
 use crate::entity::enforcement_incident::IncidentStatus;
 use crate::error::EngineError;
+use crate::repo::numbered;
 
 /// The metadata key a channel reports the appellant's language under (a BCP 47 tag).
 pub const LANGUAGE_KEY: &str = "language";
@@ -101,23 +102,4 @@ pub async fn context<C: ConnectionTrait>(
         upheld_decisions: count(1)?,
         open_incident: count(2)? > 0,
     })
-}
-
-/// `?` placeholders as the backend numbers them (`$1`, `$2`, ... on PostgreSQL).
-fn numbered(backend: DbBackend, sql: &str) -> String {
-    if backend != DbBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut next = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            next += 1;
-            out.push('$');
-            out.push_str(&next.to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -1,6 +1,7 @@
 //! Transparency: overturn rates per enforcement source and the incidents they raise.
 
 pub mod disputes;
+pub mod estimate;
 pub mod incident_notice;
 pub mod incidents;
 pub mod report;
@@ -17,7 +18,9 @@ use uuid::Uuid;
 use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::hooks::Hooks;
+use crate::repo::appeals::StoredAppeal;
 use crate::transact::Retry;
+pub use estimate::{DecisionEstimate, QueuePace};
 pub use incident_notice::{IncidentBulkRestore, IncidentNotice};
 pub use incidents::{DetectorSettings, Incident, IncidentStatus};
 pub use report::TransparencyReport;
@@ -33,6 +36,7 @@ pub fn register(hooks: &mut Hooks) {
         .register_filing_gate(throttle_hooks::ThrottleGate)
         .register_decision_observer(throttle_hooks::WarnAfterUnfoundedAppeals)
         .register_new_case_contributor(status::IssueStatusTokens);
+    estimate::share_cache(hooks);
 }
 
 impl Engine {
@@ -80,7 +84,7 @@ impl Engine {
         token: &str,
     ) -> Result<StatusView, StatusError> {
         let stored = status::open(self.db(), reference, token).await?;
-        Ok(status::view(self.db(), self.settings(), &stored).await?)
+        self.status_view(&stored).await
     }
 
     /// Files information the appellant added on the status page, and returns the page.
@@ -104,7 +108,13 @@ impl Engine {
                 Ok::<_, StatusError>(stored)
             })
             .await?;
-        Ok(status::view(self.db(), self.settings(), &stored).await?)
+        self.status_view(&stored).await
+    }
+
+    async fn status_view(&self, stored: &StoredAppeal) -> Result<StatusView, StatusError> {
+        let mut view = status::view(self.db(), self.settings(), stored).await?;
+        view.estimate = self.decision_estimate(stored).await?;
+        Ok(view)
     }
 
     /// What a notice may tell the appellant of `appeal_id`: the enforcement, the decision

@@ -11,6 +11,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryTr
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::estimate::DecisionEstimate;
 use crate::commands::record;
 use crate::entity::appeal_status_token::{self, Entity as StatusTokens};
 use crate::error::EngineError;
@@ -284,6 +285,9 @@ pub struct StatusView {
     pub expected: String,
     /// When a decision is due under the SLA policy, business hours included.
     pub decision_due_at: Option<DateTime<Utc>>,
+    /// When a decision is likely, from the queue's position and recent pace; none when
+    /// no reviewer has the case to decide or the queue's pace says too little.
+    pub estimate: Option<DecisionEstimate>,
     /// The enforcement the appeal concerns.
     pub enforcement: Option<EnforcementFacts>,
     /// The question of an open information request.
@@ -349,6 +353,7 @@ pub async fn view<C: ConnectionTrait>(
         updated_at: appeal.updated_at,
         expected,
         decision_due_at: settings.sla_schedule(appeal).decision_due_at,
+        estimate: None,
         enforcement: enforcement_facts(conn, stored).await?,
         information_requested,
         decision: appeal

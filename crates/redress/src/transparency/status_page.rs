@@ -312,6 +312,21 @@ fn view_html(view: &StatusView, token: &str, refused: Option<(&str, &str)>) -> S
             due.format("%Y-%m-%d %H:%M UTC")
         );
     }
+    if let Some(estimate) = &view.estimate {
+        let _ = write!(
+            body,
+            "<p id=\"decision-estimate\">At the pace of this queue's recent decisions, most \
+             likely between <strong>{}</strong> and <strong>{}</strong>; {} {} ahead of yours.</p>",
+            estimate.earliest.format("%Y-%m-%d %H:00 UTC"),
+            estimate.latest.format("%Y-%m-%d %H:00 UTC"),
+            estimate.ahead,
+            if estimate.ahead == 1 {
+                "case is"
+            } else {
+                "cases are"
+            },
+        );
+    }
     if let Some(enforcement) = &view.enforcement {
         let _ = write!(
             body,

@@ -430,6 +430,30 @@ mod tests {
     }
 
     #[test]
+    fn a_confirmation_link_is_opened_only_after_a_round_has_mailed_it() {
+        for seed in 1..=3 {
+            let plan = plan(seed, 3000);
+            let mut last_message = std::collections::HashMap::new();
+            let mut last_round = None;
+            for (index, step) in plan.steps.iter().enumerate() {
+                match &step.action {
+                    Action::DirectMessage { appeal, .. } => {
+                        last_message.insert(*appeal, index);
+                    }
+                    Action::Deliver => last_round = Some(index),
+                    Action::FollowConfirmationLink { appeal } => {
+                        assert!(
+                            last_round > last_message.get(appeal).copied(),
+                            "seed {seed}: {step:?} before a round delivered the link"
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_appeal_is_filed_after_its_enforcement_is_recorded() {
         let plan = plan(3, 400);
         let mut recorded: std::collections::HashSet<usize> = std::collections::HashSet::new();

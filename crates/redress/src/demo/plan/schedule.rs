@@ -166,9 +166,10 @@ fn send_messages(
     if !appeal.sender_verified {
         return None;
     }
-    // The link arrives with the next dispatcher round (every half hour), then waits in the
-    // person's inbox for a while.
-    let opened = address_given_at + delay(rng, TimeDelta::minutes(40), TimeDelta::minutes(60));
+    // The link arrives with the next dispatcher round (every half hour during the wave,
+    // hourly before it: within the hour either way), then waits in the person's inbox for
+    // a while.
+    let opened = address_given_at + delay(rng, TimeDelta::minutes(61), TimeDelta::minutes(40));
     (opened < wave.now - TimeDelta::minutes(1)).then(|| {
         steps.push(Step {
             at: opened,

@@ -221,6 +221,8 @@ redress_engine::backend_tests! {
         let routed_id = routed["id"].as_str().expect("id").to_owned();
         let waiting_id = waiting["id"].as_str().expect("id").to_owned();
 
+        let shots = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/console-screenshots");
+        let backend = app.app.state.engine.backend().as_str();
         let driver = Driver::launch().await;
         let browser = driver.browser("journey").await;
 
@@ -257,6 +259,7 @@ redress_engine::backend_tests! {
             "return document.getElementById('screen').dataset.state === 'RESTORED' || null",
         ).await;
         assert!(browser.text(".decision").await.contains(REASONS));
+        browser.screenshot(&shots.join(format!("journey-restored-{backend}.png"))).await;
         let account = app.ok(&rita_token, r#"{ account(id: "acct-maria") { status } }"#, json!({})).await;
         assert_eq!(account["account"]["status"], json!("active"), "{account}");
 
@@ -277,6 +280,8 @@ redress_engine::backend_tests! {
         assert!(found.contains(&waiting_reference) && found.contains("filed"), "{found}");
         let summary = case_summary(&browser).await;
         assert!(summary.contains("Triaged bywaiting for triage"), "{summary}");
+        browser.execute("document.getElementById('triage-this').scrollIntoView({block: 'center'})").await;
+        browser.screenshot(&shots.join(format!("journey-filed-{backend}.png"))).await;
         browser.click("#triage-this").await;
         browser.wait(&format!("#screen[data-appeal-id='{waiting_id}'] form.triage-form")).await;
         assert!(browser.text("section.enforcement").await.contains("created"));

@@ -29,6 +29,7 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("fileAppeal", FILERS),
     ("triageAppeal", TRIAGERS),
     ("claimNextAppeal", REVIEWERS),
+    ("claimAppeal", REVIEWERS),
     ("heartbeatClaim", REVIEWERS),
     ("releaseAppeal", RELEASERS),
     ("requestInfo", REVIEWERS),

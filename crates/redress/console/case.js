@@ -14,7 +14,7 @@ import { hasRole } from './session.js';
 const APPEAL = `
   id reference state version channel priority queue tags identityVerified fourEyes assignee
   leaseUntil escalationLevel filedAt updatedAt triageDueAt decisionDueAt slaBreached contact
-  accountId language
+  accountId language triagedByRule { id version name }
   decision { outcome reasons decidedBy approvedBy statementOfReasons }
   enforcement { id externalId accountId kind policy sourceKind sourceId batchId
                 automatedDetection automatedDecision contentId contentRelation facts statement
@@ -31,6 +31,7 @@ const MUTATIONS = {
   decideAppeal: `mutation Decide($id: ID!, $v: Int!, $outcome: Outcome!, $reasons: String!, $sor: JSON) { decideAppeal(id: $id, expectedVersion: $v, outcome: $outcome, reasons: $reasons, statementOfReasons: $sor) { ${APPEAL} } }`,
   approveDecision: `mutation Approve($id: ID!, $v: Int!, $note: String) { approveDecision(id: $id, expectedVersion: $v, note: $note) { ${APPEAL} } }`,
   rejectDecision: `mutation Reject($id: ID!, $v: Int!, $note: String!) { rejectDecision(id: $id, expectedVersion: $v, note: $note) { ${APPEAL} } }`,
+  claimAppeal: `mutation ClaimThis($id: ID!, $v: Int!) { claimAppeal(id: $id, expectedVersion: $v) { ${APPEAL} } }`,
   releaseAppeal: `mutation Release($id: ID!, $v: Int!) { releaseAppeal(id: $id, expectedVersion: $v) { ${APPEAL} } }`,
   heartbeatClaim: `mutation Heartbeat($id: ID!, $v: Int!) { heartbeatClaim(id: $id, expectedVersion: $v) { ${APPEAL} } }`,
   escalateAppeal: `mutation Escalate($id: ID!, $v: Int!, $reason: String!) { escalateAppeal(id: $id, expectedVersion: $v, reason: $reason) { ${APPEAL} } }`,
@@ -43,6 +44,8 @@ const RELATIONS = {
 };
 
 const OPEN = ['FILED', 'TRIAGED', 'AWAITING_USER', 'REVIEWED'];
+/** The roles of `triageAppeal` in the API's role matrix. */
+const TRIAGERS = ['TRIAGER', 'REVIEWER', 'SENIOR_REVIEWER', 'ADMIN'];
 
 /** Personal data the caller may not see comes back null; say so rather than show a blank. */
 function personal(value, me) {
@@ -130,6 +133,16 @@ function stateText(appeal) {
   return appeal.decision.outcome === 'RESTORE' ? 'reviewed, restoration requested' : 'reviewed';
 }
 
+/** Who sorted the case: the routing rule (a link to the appeals it triaged) or a person. */
+function triagedBy(appeal) {
+  if (appeal.state === 'FILED') return 'waiting for triage';
+  const rule = appeal.triagedByRule;
+  if (!rule) return 'a person';
+  return h('span', { class: 'triaged-by-rule' },
+    h('a', { href: `#/queue/rule=${encodeURIComponent(rule.id)}` }, rule.name ?? 'a deleted rule'),
+    ` (routing rule, version ${rule.version})`);
+}
+
 function summarySection(appeal, me) {
   const due = countdown(appeal.state === 'FILED' ? appeal.triageDueAt : appeal.decisionDueAt);
   return h('section', { 'aria-labelledby': 'summary-title' },
@@ -149,6 +162,7 @@ function summarySection(appeal, me) {
       ['Contact', personal(appeal.contact, me)],
       ['Account', appeal.accountId ?? 'unknown'],
       ['Tags', appeal.tags.join(', ')],
+      ['Triaged by', triagedBy(appeal)],
       ['Filed', when(appeal.filedAt)],
     ]),
     appeal.decision ? h('div', { class: 'decision' },
@@ -198,6 +212,17 @@ export function render(container, { announce, navigate, me }, id) {
     } catch (err) {
       showNotice(`Claiming failed: ${err.message}`);
     }
+  }
+
+  /** Whether the caller could take this case now: triaged, and nobody else's live claim. */
+  function claimable() {
+    if (!mayClaim || appeal?.state !== 'TRIAGED' || appeal.assignee === me.subject) return false;
+    return !appeal.assignee || !appeal.leaseUntil || new Date(appeal.leaseUntil) <= new Date();
+  }
+
+  /** Claims the case on screen, e.g. one found by search rather than handed out by the queue. */
+  function claimThis() {
+    if (claimable()) change('claimAppeal', {});
   }
 
   /** After the caller's own decision the next case is one step away. */
@@ -294,7 +319,20 @@ export function render(container, { announce, navigate, me }, id) {
       const note = h('textarea', { name: 'text', rows: '3', required: true, 'data-draft': 'note' });
       forms.push(actionForm('Add a note', 'addNote', [field('Note (staff only)', note)], 'Add note', () => ({ text: note.value.trim() })));
     }
-    if (appeal.state === 'TRIAGED' && !mine) {
+    if (appeal.state === 'FILED' && hasRole(me, ...TRIAGERS)) {
+      forms.unshift(h('div', { class: 'action' },
+        h('h3', null, 'Triage'),
+        h('p', { class: 'hint' }, 'Nobody has triaged this case yet: it is in no reviewer’s queue until it has a queue and a priority.'),
+        h('a', { href: `#/triage/${encodeURIComponent(appeal.id)}`, class: 'button primary', id: 'triage-this' }, 'Triage this case')));
+    }
+    if (claimable()) {
+      forms.unshift(h('div', { class: 'action' },
+        h('h3', null, 'Claim'),
+        h('p', { class: 'hint' }, appeal.assignee
+          ? `${appeal.assignee}’s claim has lapsed. Claim the case to decide it (key c).`
+          : 'Nobody holds this case. Claim it to decide it (key c).'),
+        h('button', { type: 'button', class: 'primary', id: 'claim-this', onClick: claimThis }, 'Claim this case')));
+    } else if (appeal.state === 'TRIAGED' && !mine) {
       forms.unshift(h('p', { class: 'hint' }, appeal.assignee
         ? `${appeal.assignee} holds the claim on this case.`
         : 'Claim the case from the queue to decide it.'));
@@ -340,6 +378,7 @@ export function render(container, { announce, navigate, me }, id) {
 
   const stopKeys = screenShortcuts([
     mayClaim && { key: 'n', label: 'Claim the next case of this case’s queue (once this one is decided or released)', run: claimAnother },
+    mayClaim && { key: 'c', label: 'Claim this case, when nobody holds it', run: claimThis },
   ]);
 
   reload().then(() => {

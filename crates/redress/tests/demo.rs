@@ -8,7 +8,7 @@ use clap::Parser;
 use redress::cli::{self, Cli};
 use redress::config::{Config, Secret};
 use redress::demo::{self, DemoArgs, DemoRefused};
-use redress_engine::entity::{account, appeal, enforcement, linked_handle};
+use redress_engine::entity::{account, appeal, appeal_event, enforcement, linked_handle};
 use redress_engine::testing::TestDb;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -89,6 +89,50 @@ redress_engine::backend_tests! {
         assert!(saved > 0);
         assert_eq!(saved as usize, report.saved_not_created);
 
+        // The demo's routing rules triaged appeals as they were filed; each triaged event
+        // names the rule and its version, and a person triaged the rest.
+        let engine = redress_engine::Engine::new(test.db.clone(), config.engine_settings(), std::sync::Arc::new(redress_engine::SystemClock));
+        let rules: BTreeMap<uuid::Uuid, String> = engine.routing_rules().await.expect("rules")
+            .into_iter()
+            .map(|r| (r.rule.id, r.rule.definition.name))
+            .collect();
+        assert_eq!(rules.values().cloned().collect::<BTreeSet<_>>(), BTreeSet::from([demo::plan::routing::SAVED_RULE.to_owned(), demo::plan::routing::GERMAN_RULE.to_owned()]));
+        let triaged_events: BTreeMap<uuid::Uuid, appeal_event::Model> = appeal_event::Entity::find()
+            .filter(appeal_event::Column::Kind.eq("triaged"))
+            .all(&test.db)
+            .await
+            .expect("triaged events")
+            .into_iter()
+            .map(|e| (e.appeal_id, e))
+            .collect();
+        let mut routed_by_name: BTreeMap<String, usize> = BTreeMap::new();
+        for a in &appeals {
+            let Some(event) = triaged_events.get(&a.id) else {
+                assert_eq!(a.state, "filed", "{} was triaged without a triaged event", a.reference);
+                continue;
+            };
+            if let Some(rule) = a.triaged_by_rule {
+                assert_eq!((event.actor_kind.as_str(), event.actor_id.as_str()), ("system", "routing"), "{event:?}");
+                assert_eq!(event.payload["kind"]["rule"], serde_json::json!({"id": rule, "version": a.triaged_by_rule_version.expect("version")}), "{event:?}");
+                assert_eq!(event.occurred_at, a.filed_at, "routed as it was filed: {event:?}");
+                let name = rules.get(&rule).expect("a demo rule").clone();
+                if name == demo::plan::routing::SAVED_RULE {
+                    assert_eq!((a.queue.as_str(), a.priority.as_str()), (demo::plan::routing::FAST_QUEUE, "high"), "{}", a.reference);
+                } else {
+                    assert_eq!(a.queue, demo::plan::routing::GERMAN_QUEUE, "{}", a.reference);
+                }
+                *routed_by_name.entry(name).or_default() += 1;
+            } else {
+                assert_eq!(event.actor_kind, "staff", "{event:?}");
+                assert!(event.payload["kind"].get("rule").is_none(), "{event:?}");
+            }
+        }
+        assert_eq!(routed_by_name, report.routed);
+        assert_eq!(routed_by_name.len(), 2, "both rules routed appeals: {routed_by_name:?}");
+        assert!(report.triaged > 0, "a person triaged the appeals the rules left");
+        let saved_routed = appeals.iter().filter(|a| a.queue == demo::plan::routing::FAST_QUEUE).count();
+        assert_eq!(saved_routed, report.routed[demo::plan::routing::SAVED_RULE]);
+
         for state in ["filed", "triaged", "awaiting_user", "restored", "upheld"] {
             assert!(count_in_state(&test, state).await > 0, "no appeal is {state}");
         }
@@ -105,7 +149,6 @@ redress_engine::backend_tests! {
             report.enforcements[demo::plan::MODERATORS] + report.restored_by_reviewers,
         );
 
-        let engine = redress_engine::Engine::new(test.db.clone(), config.engine_settings(), std::sync::Arc::new(redress_engine::SystemClock));
         let incidents = engine.incidents(false).await.expect("incidents");
         assert_eq!(incidents.len(), 1, "{incidents:?}");
         assert_eq!(incidents[0].source.id, demo::plan::FAULTY_MODEL);
@@ -149,6 +192,23 @@ redress_engine::backend_tests! {
         let cli = Cli::try_parse_from(["redress", "--config", &file.to_string_lossy(), "demo", "--accounts", "10"]).expect("arguments");
         let error = Box::pin(cli::run(cli)).await.expect_err("refused");
         assert!(error.to_string().contains("already holds accounts, enforcements or appeals"), "{error:#}");
+        test.cleanup().await;
+    }
+
+    async fn a_database_with_routing_rules_is_refused(test) {
+        let config = config_for(&test);
+        let engine = redress::app::open_engine(&config, std::sync::Arc::new(redress_engine::SystemClock))
+            .await
+            .expect("engine");
+        let rules: Vec<redress_routing::RuleDefinition> = serde_json::from_value(serde_json::json!([
+            {"name": "saved, not created", "when": {"content_relations": ["saved"]}, "then": {"kind": "triage", "queue": "fast-lane"}}
+        ]))
+        .expect("a rule");
+        engine.seed_routing_rules(&rules).await.expect("seeded");
+        let error = demo::run(&config, &small_wave(1)).await.expect_err("refused");
+        assert!(matches!(error.downcast_ref::<DemoRefused>(), Some(DemoRefused::RoutingRules { names, .. }) if names == &["saved, not created"]), "{error:#}");
+        assert!(error.to_string().contains("already has routing rules"), "{error}");
+        assert_eq!(account::Entity::find().count(&test.db).await.expect("count"), 0, "nothing written");
         test.cleanup().await;
     }
 

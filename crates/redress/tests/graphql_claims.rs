@@ -1,4 +1,5 @@
-//! Concurrent reviewers over one PostgreSQL queue: every appeal is handed out exactly once.
+//! Claims over the API: concurrent reviewers over one PostgreSQL queue, every appeal handed
+//! out exactly once; and `claimAppeal` on a case a reviewer found, on both backends.
 
 #[allow(dead_code)]
 mod api;
@@ -80,4 +81,38 @@ async fn thirty_two_reviewers_claim_a_thousand_appeals_each_exactly_once() {
     let app = Arc::into_inner(app).expect("sole owner");
     app.stop().await;
     test.cleanup().await;
+}
+
+const CLAIM_THIS: &str = r"mutation($id: ID!, $v: Int!) { claimAppeal(id: $id, expectedVersion: $v) { version state assignee leaseUntil } }";
+
+redress_engine::backend_tests! {
+    async fn a_reviewer_claims_the_case_they_found_and_nobody_else_takes_it_while_the_claim_lives(db) {
+        let app = TestApp::start(&db).await;
+        let (id, version) = api::triaged_appeal(&app, "acct-found", "spam", "general").await;
+        let filed = api::file_appeal(&app, "acct-untriaged", "spam").await;
+        let rita = app.token("rita", &[Role::Reviewer]);
+        let omar = app.token("omar", &[Role::Reviewer]);
+
+        let claimed = app.ok(&rita, CLAIM_THIS, json!({"id": id, "v": version})).await["claimAppeal"].clone();
+        assert_eq!((&claimed["state"], &claimed["assignee"]), (&json!("TRIAGED"), &json!("rita")), "{claimed}");
+        let held = claimed["version"].as_i64().expect("version");
+
+        // Someone else: refused while the claim lives, and the case stays rita's.
+        assert_eq!(app.error_code(&omar, CLAIM_THIS, json!({"id": id, "v": held})).await, "INVALID_TRANSITION");
+        // A version already passed: CONFLICT, nothing changes.
+        assert_eq!(app.error_code(&omar, CLAIM_THIS, json!({"id": id, "v": version})).await, "CONFLICT");
+        // A filed case is not claimable until someone triages it.
+        assert_eq!(app.error_code(&rita, CLAIM_THIS, json!({"id": filed["id"], "v": filed["version"]})).await, "INVALID_TRANSITION");
+        // Claim next skips the held case.
+        let next = app.ok(&omar, r#"mutation { claimNextAppeal(queue: "general") { id } }"#, json!({})).await;
+        assert_eq!(next["claimNextAppeal"], serde_json::Value::Null);
+
+        // Once the lease lapses the case is anyone's again.
+        app.clock.advance(chrono::TimeDelta::seconds(i64::try_from(app.config.appeals.claim_lease_seconds).expect("lease") + 1));
+        let omar = app.token("omar", &[Role::Reviewer]);
+        let taken = app.ok(&omar, CLAIM_THIS, json!({"id": id, "v": held})).await["claimAppeal"].clone();
+        assert_eq!(taken["assignee"], json!("omar"), "{taken}");
+        app.stop().await;
+        db.cleanup().await;
+    }
 }

@@ -85,7 +85,7 @@ fn call(mutation: &str) -> String {
         }
         "reorderRoutingRules" => return r#"mutation { reorderRoutingRules(ids: ["not-an-id"]) { id } }"#.into(),
         "triageAppeal" => "input: {priority: NORMAL, identityVerified: true}",
-        "heartbeatClaim" | "releaseAppeal" | "approveDecision" => "",
+        "claimAppeal" | "heartbeatClaim" | "releaseAppeal" | "approveDecision" => "",
         "requestInfo" => r#"message: "which pin?""#,
         "addNote" => r#"text: "looked at it""#,
         "decideAppeal" => r#"outcome: RESTORE, reasons: "saved, not created""#,

@@ -82,6 +82,20 @@ impl AppealMutation {
         run(ctx, "triageAppeal", &id, expected_version, command).await
     }
 
+    /// Claims this appeal for the caller with the configured lease: for a reviewer who
+    /// found the case (by search, a link, a colleague) rather than taking the queue's next.
+    /// A live claim of someone else's is refused; the caller's own is renewed.
+    async fn claim_appeal(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i64,
+    ) -> Result<AppealNode> {
+        let lease_until = lease(ctx.data::<Engine>()?)?;
+        let command = Command::Claim { lease_until };
+        run(ctx, "claimAppeal", &id, expected_version, command).await
+    }
+
     /// Extends the caller's claim by the configured lease.
     async fn heartbeat_claim(
         &self,

@@ -55,6 +55,11 @@ pub struct DemoArgs {
 pub enum DemoRefused {
     #[error("{database} already holds accounts, enforcements or appeals; the demo fills only an empty database (point database.url at a new file, e.g. REDRESS_DATABASE__URL=sqlite://demo.sqlite?mode=rwc)")]
     NotEmpty { database: String },
+    #[error("{database} already has routing rules ({}); the demo's appeals are triaged by its own rules, so run it on a new database (e.g. REDRESS_DATABASE__URL=sqlite://demo.sqlite?mode=rwc)", .names.join(", "))]
+    RoutingRules {
+        database: String,
+        names: Vec<String>,
+    },
     #[error("the configuration sends to real people or the platform ({}); the demo's appellants are invented, so run it with the defaults (mail into files, no DM tokens, the embedded account registry)", .settings.join("; "))]
     RealOutbound { settings: Vec<String> },
 }
@@ -112,6 +117,14 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<Report> {
     if !engine.is_empty().await? {
         return Err(DemoRefused::NotEmpty {
             database: crate::app::redact_url(&config.database.url),
+        }
+        .into());
+    }
+    let rules = engine.routing_rules().await?;
+    if !rules.is_empty() {
+        return Err(DemoRefused::RoutingRules {
+            database: crate::app::redact_url(&config.database.url),
+            names: rules.into_iter().map(|r| r.rule.definition.name).collect(),
         }
         .into());
     }
@@ -185,6 +198,7 @@ pub fn summary(report: &Report, database: &str, seed: u64, elapsed: std::time::D
         .copied()
         .unwrap_or(0);
     let appeals: usize = report.appeals.values().sum();
+    let routed: usize = report.routed.values().sum();
     let mut lines = vec![
         format!("Demo wave (seed {seed}) written to {database} in {:.1} s:", elapsed.as_secs_f64()),
         format!(
@@ -202,9 +216,13 @@ pub fn summary(report: &Report, database: &str, seed: u64, elapsed: std::time::D
             report.follow_ups, report.handles_linked
         ),
         format!(
-            "  {} triaged by hand ({} still waiting for triage), {} restored and {} upheld by reviewers, {} in a reviewer's hands, {} waiting for the appellant",
+            "  {routed} triaged by routing rules as they were filed ({}), {} by hand ({} still waiting for triage)",
+            counts(&report.routed),
             report.triaged,
-            appeals.saturating_sub(report.triaged),
+            appeals.saturating_sub(report.triaged + routed),
+        ),
+        format!(
+            "  {} restored and {} upheld by reviewers, {} in a reviewer's hands, {} waiting for the appellant",
             report.restored_by_reviewers,
             report.upheld,
             report.in_review,
@@ -259,7 +277,7 @@ fn sign_in(config: &Config, token: Result<&str, String>) -> String {
         role_args.join(" ")
     ));
     lines.push(
-        "Then: Incidents shows the model's incident and its ready bulk restore; Triage the newest appeals; Queue the rest."
+        "Then: Incidents shows the model's incident and its ready bulk restore; Routing rules the two rules that triaged appeals as they came in (the queue fast-lane holds the saved-not-created ones); Triage the appeals left to a person; Queue the rest."
             .to_owned(),
     );
     lines.join("\n")

@@ -11,7 +11,7 @@ use anyhow::{bail, Context};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::Mailbox as Address;
 use lettre::Message;
-use redress_core::{Actor, Command, Outcome, Role};
+use redress_core::{Actor, Command, Outcome, Role, RuleRef};
 use redress_engine::direct_messages::ConfirmationSettings;
 use redress_engine::transparency::DetectorSettings;
 use redress_engine::worker::{DispatchSettings, Dispatcher};
@@ -46,8 +46,11 @@ pub struct Report {
     pub languages: BTreeMap<String, usize>,
     /// Mails that joined their appeal's thread.
     pub follow_ups: usize,
+    /// Appeals each routing rule triaged as they were filed, by the rule's name.
+    pub routed: BTreeMap<String, usize>,
     /// DM senders who confirmed their handle through the link mailed to their account.
     pub handles_linked: usize,
+    /// Appeals triaged by hand.
     pub triaged: usize,
     pub restored_by_reviewers: usize,
     pub upheld: usize,
@@ -87,6 +90,8 @@ pub struct Runner<'a> {
     dispatcher: Dispatcher,
     /// The case each planned appeal became, once filed.
     cases: Vec<Option<(Uuid, String)>>,
+    /// The ids the plan's routing rules got, in the plan's order.
+    rule_ids: Vec<Uuid>,
     report: Report,
 }
 
@@ -110,6 +115,7 @@ impl<'a> Runner<'a> {
             mailbox,
             dispatcher,
             cases: vec![None; plan.appeals.len()],
+            rule_ids: Vec::new(),
             report: Report::default(),
         }
     }
@@ -129,6 +135,10 @@ impl<'a> Runner<'a> {
                 self.report.saved_not_created += 1;
             }
         }
+        if let Some(first) = plan.steps.first() {
+            self.clock.set(first.at);
+        }
+        self.set_up_routing().await?;
         for step in &plan.steps {
             self.clock.set(step.at);
             self.perform(&step.action)
@@ -137,6 +147,51 @@ impl<'a> Runner<'a> {
         }
         self.report.notices = self.mailbox.received();
         Ok(self.report)
+    }
+
+    /// The admin writes the plan's rules before the wave; from then on they triage every
+    /// appeal they match as it is filed, as in production.
+    async fn set_up_routing(&mut self) -> anyhow::Result<()> {
+        let admin = Actor::staff(super::plan::ADMIN, [Role::Admin]);
+        for definition in &self.plan.rules {
+            let created = self
+                .engine
+                .create_routing_rule(&admin, definition.clone())
+                .await
+                .with_context(|| format!("creating the routing rule {:?}", definition.name))?;
+            self.rule_ids.push(created.rule.id);
+        }
+        Ok(())
+    }
+
+    /// Checks that the rules triaged the new appeal as the plan has it (the schedule's
+    /// hand triage and reviews rely on it), and counts it.
+    fn routed(&mut self, appeal: usize, triaged_by: Option<RuleRef>) -> anyhow::Result<()> {
+        let planned = self.plan.appeals[appeal].routed_by;
+        let expected = planned.and_then(|index| self.rule_ids.get(index).copied());
+        let actual = triaged_by.map(|rule| rule.id);
+        if actual != expected {
+            let name = |id: Option<Uuid>| {
+                id.and_then(|id| self.rule_ids.iter().position(|r| *r == id))
+                    .map_or_else(
+                        || "left for a person".to_owned(),
+                        |index| format!("routed by {:?}", self.plan.rules[index].name),
+                    )
+            };
+            bail!(
+                "appeal {appeal} was {} at filing, but the plan has it {}",
+                name(actual),
+                name(expected)
+            );
+        }
+        if let Some(index) = planned {
+            *self
+                .report
+                .routed
+                .entry(self.plan.rules[index].name.clone())
+                .or_default() += 1;
+        }
+        Ok(())
     }
 
     fn case(&self, appeal: usize) -> anyhow::Result<&(Uuid, String)> {
@@ -254,7 +309,11 @@ impl<'a> Runner<'a> {
             Delivered::Filed {
                 appeal_id,
                 reference,
-            } => self.filed(appeal, appeal_id, reference),
+            } => {
+                self.filed(appeal, appeal_id, reference);
+                let stored = self.engine.appeal(appeal_id).await?;
+                self.routed(appeal, stored.appeal.triaged_by)?;
+            }
             Delivered::Threaded { .. } => self.report.follow_ups += 1,
             other => bail!("mail {} was not filed: {other:?}", mail.message_id),
         }
@@ -289,7 +348,10 @@ impl<'a> Runner<'a> {
             .receive_direct_message(incoming, &self.channels.confirmation)
             .await?;
         match receipt.filing {
-            Filing::Created(stored) => self.filed(appeal, stored.id, stored.reference.to_string()),
+            Filing::Created(stored) => {
+                self.filed(appeal, stored.id, stored.reference.to_string());
+                self.routed(appeal, stored.appeal.triaged_by)?;
+            }
             Filing::Appended(_) => {}
             other => bail!("DM {event_id} was not filed: {other:?}"),
         }

@@ -4,6 +4,7 @@
 
 mod enforcements;
 mod people;
+pub mod routing;
 mod schedule;
 pub mod texts;
 mod triage;
@@ -14,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use redress_core::{Channel, Outcome, StatementOfReasons};
 use redress_engine::registry::ContentRelation;
+use redress_routing::RuleDefinition;
 
 pub use enforcements::{
     PlannedEnforcement, Source, FAULTY_BATCH, FAULTY_MODEL, MODERATORS, SPAM_RULE,
@@ -52,7 +54,8 @@ impl Language {
     }
 }
 
-/// Staff of the demo, by what they do.
+/// Staff of the demo, by what they do: the admin set up the routing rules before the wave.
+pub const ADMIN: &str = "ines";
 pub const TRIAGERS: [&str; 2] = ["tomas", "aylin"];
 pub const REVIEWERS: [&str; 3] = ["rita", "omar", "mei"];
 
@@ -91,7 +94,7 @@ impl Default for Shape {
     }
 }
 
-/// An appeal someone will send, and how.
+/// An appeal someone will send, how, and whether a routing rule triages it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedAppeal {
     pub person: usize,
@@ -102,6 +105,9 @@ pub struct PlannedAppeal {
     /// Email: a trusted server vouches for the sender. DM: the person followed the link
     /// mailed to the account's address (before triage, when triaged).
     pub sender_verified: bool,
+    /// The routing rule (its place in [`Plan::rules`]) that triages the appeal as it is
+    /// filed; `None` when it waits for a person.
+    pub routed_by: Option<usize>,
 }
 
 /// A mail someone sends.
@@ -213,6 +219,8 @@ pub struct Step {
 pub struct Plan {
     pub seed: u64,
     pub now: DateTime<Utc>,
+    /// The routing rules in force from the wave's start, in order.
+    pub rules: Vec<RuleDefinition>,
     pub people: Vec<Person>,
     pub enforcements: Vec<PlannedEnforcement>,
     pub appeals: Vec<PlannedAppeal>,
@@ -270,7 +278,12 @@ impl Plan {
             });
             people.push(person);
         }
-        let appeals = appeals(&mut rng, &enforcements, &people, now, shape);
+        let rules = routing::rules();
+        let mut appeals = appeals(&mut rng, &enforcements, &people, now, shape);
+        for appeal in &mut appeals {
+            let facts = routing::facts_at_filing(appeal, &enforcements[appeal.enforcement]);
+            appeal.routed_by = routing::deciding_rule(&rules, &facts);
+        }
         let steps = schedule::steps(
             &mut rng,
             &schedule::Wave {
@@ -286,6 +299,7 @@ impl Plan {
         Plan {
             seed,
             now,
+            rules,
             people,
             enforcements,
             appeals,
@@ -381,6 +395,7 @@ fn appeals(
             language: people[enforcement.person].language,
             filed_at,
             sender_verified,
+            routed_by: None,
         });
     }
     appeals
@@ -412,6 +427,30 @@ mod tests {
             plan.steps.last().map(|s| &s.action),
             Some(Action::LookForFaultySources)
         ));
+    }
+
+    #[test]
+    fn a_confirmation_link_is_opened_only_after_a_round_has_mailed_it() {
+        for seed in 1..=3 {
+            let plan = plan(seed, 3000);
+            let mut last_message = std::collections::HashMap::new();
+            let mut last_round = None;
+            for (index, step) in plan.steps.iter().enumerate() {
+                match &step.action {
+                    Action::DirectMessage { appeal, .. } => {
+                        last_message.insert(*appeal, index);
+                    }
+                    Action::Deliver => last_round = Some(index),
+                    Action::FollowConfirmationLink { appeal } => {
+                        assert!(
+                            last_round > last_message.get(appeal).copied(),
+                            "seed {seed}: {step:?} before a round delivered the link"
+                        );
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 
     #[test]

@@ -166,9 +166,10 @@ fn send_messages(
     if !appeal.sender_verified {
         return None;
     }
-    // The link arrives with the next dispatcher round (every half hour), then waits in the
-    // person's inbox for a while.
-    let opened = address_given_at + delay(rng, TimeDelta::minutes(40), TimeDelta::minutes(60));
+    // The link arrives with the next dispatcher round (every half hour during the wave,
+    // hourly before it: within the hour either way), then waits in the person's inbox for
+    // a while.
+    let opened = address_given_at + delay(rng, TimeDelta::minutes(61), TimeDelta::minutes(40));
     (opened < wave.now - TimeDelta::minutes(1)).then(|| {
         steps.push(Step {
             at: opened,
@@ -178,7 +179,8 @@ fn send_messages(
     })
 }
 
-/// Triagers work oldest first and keep up to `triage_backlog` behind.
+/// A routing rule triages the appeal as it is filed; the rest wait for a person. Triagers
+/// work oldest first and keep up to `triage_backlog` behind.
 fn triage(
     rng: &mut impl Rng,
     wave: &Wave<'_>,
@@ -187,6 +189,13 @@ fn triage(
     verified_at: Option<DateTime<Utc>>,
     steps: &mut Vec<Step>,
 ) -> Option<Triaged> {
+    if appeal.routed_by.is_some() {
+        return Some(Triaged {
+            appeal: index,
+            at: appeal.filed_at,
+            verified: verified_at.is_some_and(|v| v <= appeal.filed_at),
+        });
+    }
     if appeal.filed_at >= wave.now - wave.shape.triage_backlog {
         return None;
     }
@@ -439,9 +448,27 @@ mod tests {
         assert!(count(|a| matches!(a, Action::FollowConfirmationLink { .. })) > 0);
         assert!(count(|a| matches!(a, Action::Email { mail, .. } if mail.about_the_appeal)) > 0);
         let triaged = count(|a| matches!(a, Action::Triage { .. }));
+        let routed = plan
+            .appeals
+            .iter()
+            .filter(|a| a.routed_by.is_some())
+            .count();
         assert!(
-            triaged > 0 && triaged < plan.appeals.len(),
-            "some cases wait for triage"
+            routed > 0 && triaged > 0 && routed + triaged < plan.appeals.len(),
+            "rules triage some cases, people some, and some wait for triage"
         );
+        for rule in 0..plan.rules.len() {
+            assert!(
+                plan.appeals.iter().any(|a| a.routed_by == Some(rule)),
+                "rule {} routes nothing",
+                plan.rules[rule].name
+            );
+        }
+        // A person never triages what a rule did.
+        for step in &plan.steps {
+            if let Action::Triage { appeal, .. } = &step.action {
+                assert_eq!(plan.appeals[*appeal].routed_by, None);
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! Triage as it is done by hand today: a triager reads the case and sets its queue,
-//! priority and tags. Routing rules are to take this over; [`triage_by_hand`] is the one
-//! place that decides, so a rule set can replace it without touching the rest of the plan.
+//! Triage by hand, of the appeals the routing rules leave to a person (direct messages,
+//! mail nobody vouched for, everything but the model's saved content and German mail): a
+//! triager reads the case and sets its queue, priority and tags. [`triage_by_hand`] is
+//! the one place that decides.
 
 use redress_core::{Channel, Priority};
 use redress_engine::registry::ContentRelation;
@@ -28,7 +29,7 @@ pub struct Triage {
     pub identity_verified: bool,
 }
 
-/// The triage decision a person makes today for a case with these facts.
+/// The triage decision a person makes for a case with these facts.
 pub fn triage_by_hand(facts: &AppealFacts, default_queue: &str) -> Triage {
     let mut tags = vec![format!("lang:{}", facts.language.code())];
     if facts.channel != Channel::Email {

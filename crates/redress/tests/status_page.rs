@@ -28,6 +28,7 @@ fn enforcement(account: &str) -> NewEnforcement {
         external_id: None,
         account_id: account.to_owned(),
         account_email: Some(format!("{account}@example.org")),
+        account_locale: None,
         kind: "account_deactivation".into(),
         policy: "spam".into(),
         source_kind: "rule".into(),

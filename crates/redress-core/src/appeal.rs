@@ -68,7 +68,11 @@ impl Appeal {
             four_eyes: file.four_eyes,
             priority: file.priority,
             queue: file.queue.clone(),
-            tags: Vec::new(),
+            tags: file
+                .language
+                .iter()
+                .map(|language| crate::language::language_tag(language))
+                .collect(),
             triaged_by: None,
             assignee: None,
             lease_until: None,

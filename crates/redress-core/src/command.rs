@@ -19,6 +19,10 @@ pub struct FileAppeal {
     pub four_eyes: bool,
     pub priority: Priority,
     pub queue: String,
+    /// The appellant's language as filing decided it (`crate::language`); the case starts
+    /// with its `language:xx` tag. Events filed before it was recorded have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// A command on an existing appeal.

@@ -6,6 +6,7 @@ pub mod command;
 pub mod effects;
 pub mod error;
 pub mod event;
+pub mod language;
 pub mod overturn;
 pub mod policy;
 pub mod reference;

@@ -85,7 +85,7 @@ pub fn decide(
             vec![EventKind::Triaged {
                 priority: *priority,
                 queue: queue.clone(),
-                tags: tags.clone(),
+                tags: crate::language::keep_language(tags, &appeal.tags),
                 identity_verified: appeal.identity_verified,
                 four_eyes: appeal.four_eyes || *four_eyes,
                 rule: Some(*rule),

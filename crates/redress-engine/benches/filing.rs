@@ -30,6 +30,7 @@ async fn seed(db: &DatabaseConnection, n: usize) {
                 external_id: None,
                 account_id: format!("acct-{i:07}"),
                 account_email: Some(format!("user{i}@example.org")),
+                account_locale: None,
                 kind: "account_deactivation".into(),
                 policy: "spam".into(),
                 source_kind: "model".into(),

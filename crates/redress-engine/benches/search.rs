@@ -311,6 +311,7 @@ async fn file(db: &DatabaseConnection, n: usize) -> f64 {
                 external_id: None,
                 account_id: format!("acct-{i:07}"),
                 account_email: Some(format!("user{i}@example.org")),
+                account_locale: None,
                 kind: "account_deactivation".into(),
                 policy: "spam".into(),
                 source_kind: "model".into(),

@@ -291,6 +291,7 @@ async fn prompt(
                 channel: appeal.appeal.channel,
                 contact: appeal.contact.clone(),
                 prompt: kind.to_owned(),
+                language: crate::policies::appellant_language(&appeal.appeal.tags),
             },
             Some(appeal.id),
             format!("{}:{kind}:{key}", appeal.id),

@@ -12,6 +12,7 @@ use crate::commands::record_new;
 use crate::correspondence;
 use crate::error::EngineError;
 use crate::hooks::{FiledCase, InTransaction, ProposedCase, RecordedCommand};
+use crate::language::{self, AppellantLanguage, LANGUAGE_KEY, LANGUAGE_SOURCE_KEY};
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::messages::{self, Direction, Message};
 use crate::repo::registry;
@@ -155,7 +156,7 @@ pub async fn file_appeal(
     reference_seed: u64,
 ) -> Result<Filing, EngineError> {
     let (conn, settings, now) = (cx.txn, cx.settings, cx.now);
-    let incoming = incoming.into_storable()?;
+    let mut incoming = incoming.into_storable()?;
     let actor = &actor.clone().without_nul();
     if let Some(channel_id) = &incoming.channel_message_id {
         if let Some(existing) =
@@ -180,6 +181,11 @@ pub async fn file_appeal(
         }
     }
 
+    let language = decide_language(conn, account_id.as_deref(), &incoming).await?;
+    if let Some(decided) = &language {
+        record_language(&mut incoming.metadata, decided);
+    }
+
     let proposed = ProposedCase {
         incoming: &incoming,
         account_id: account_id.as_deref(),
@@ -200,6 +206,7 @@ pub async fn file_appeal(
             four_eyes,
             priority: Priority::Normal,
             queue: settings.default_queue.clone(),
+            language: language.map(|decided| decided.language),
         },
         actor,
         now,
@@ -262,6 +269,44 @@ async fn route(
         return Ok((stored, events, Some((command, actor))));
     }
     Ok((stored, events, None))
+}
+
+/// The new case's language: the account's locale, the channel's declaration, the text.
+async fn decide_language<C: ConnectionTrait>(
+    conn: &C,
+    account_id: Option<&str>,
+    incoming: &IncomingAppeal,
+) -> Result<Option<AppellantLanguage>, EngineError> {
+    let locale = match account_id {
+        Some(account) => registry::find_account(conn, account)
+            .await?
+            .and_then(|row| row.locale),
+        None => None,
+    };
+    let declared = incoming
+        .metadata
+        .get(LANGUAGE_KEY)
+        .and_then(serde_json::Value::as_str);
+    let text = match &incoming.subject {
+        Some(subject) => format!("{subject}\n{}", incoming.body),
+        None => incoming.body.clone(),
+    };
+    Ok(language::decide(locale.as_deref(), declared, &text))
+}
+
+/// Puts the decided language where routing rules and the dry run read it: the opening
+/// message's metadata, with where it came from.
+fn record_language(metadata: &mut serde_json::Value, decided: &AppellantLanguage) {
+    if metadata.is_null() {
+        *metadata = serde_json::json!({});
+    }
+    if let Some(fields) = metadata.as_object_mut() {
+        fields.insert(LANGUAGE_KEY.to_owned(), decided.language.clone().into());
+        fields.insert(
+            LANGUAGE_SOURCE_KEY.to_owned(),
+            decided.source.as_str().into(),
+        );
+    }
 }
 
 /// Links the appeal to an account and an enforcement where the channel could tell.

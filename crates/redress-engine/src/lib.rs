@@ -35,6 +35,7 @@ mod entity;
 pub mod error;
 pub mod filing;
 pub mod hooks;
+pub mod language;
 pub mod link_keys;
 pub mod mail_id;
 pub mod outbox;

@@ -165,6 +165,9 @@ pub struct IdentityPrompt {
     pub contact: Option<String>,
     /// Which prompt (`crate::direct_messages::prompts`).
     pub prompt: String,
+    /// The appellant's language, as the case had it when the prompt was queued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 impl Topic for IdentityPrompt {

@@ -3,8 +3,9 @@
 //!
 //! The catalog comes from configuration and is checked once, when it is built: a template
 //! naming an unknown policy or placeholder stops the start instead of a reviewer's work.
-//! The appellant's language is the case's `language:xx` tag (set at triage or by a
-//! routing rule); their notices are written in it, and its templates are offered first.
+//! The appellant's language is the case's `language:xx` tag (decided at filing, see
+//! `crate::language`, and changed at triage or by a routing rule); their notices are
+//! written in it, and its templates are offered first.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -23,16 +24,11 @@ use crate::error::EngineError;
 use crate::registry::{ContentRelation, Enforcement};
 use crate::repo::appeals::StoredAppeal;
 
-/// The tag that names the appellant's language, e.g. `language:de`.
-pub const LANGUAGE_TAG: &str = "language:";
+pub use redress_core::language::LANGUAGE_TAG;
 
 /// The appellant's language, from the case's `language:xx` tag.
 pub fn appellant_language(tags: &[String]) -> Option<String> {
-    tags.iter()
-        .filter_map(|tag| tag.strip_prefix(LANGUAGE_TAG))
-        .map(str::trim)
-        .find(|language| !language.is_empty())
-        .map(str::to_owned)
+    redress_core::language::from_tags(tags)
 }
 
 /// The policies and templates of a deployment, checked.

@@ -22,6 +22,8 @@ pub struct Account {
     /// Personal data.
     pub email: Option<String>,
     pub status: AccountStatus,
+    /// The account's locale as the platform last sent it (a BCP 47 tag).
+    pub locale: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -60,6 +62,7 @@ impl From<account::Model> for Account {
             id: row.id,
             email: row.email,
             status: row.status,
+            locale: row.locale,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

@@ -232,6 +232,7 @@ pub fn automated_deactivation(
         external_id: None,
         account_id: account.to_owned(),
         account_email: Some(format!("{account}@example.org")),
+        account_locale: None,
         kind: "account_deactivation".to_owned(),
         policy: "spam".to_owned(),
         source_kind: source_kind.to_owned(),
@@ -260,6 +261,7 @@ pub async fn seed_deactivated_wave(db: &DatabaseConnection, n: usize, source: &s
             id: Set(format!("acct-{i:05}")),
             email: Set(Some(format!("user{i}@example.org"))),
             status: Set(account::AccountStatus::Deactivated),
+            locale: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         }))
@@ -309,6 +311,7 @@ pub async fn seed_triaged_appeals(
         .map(|n| crate::repo::registry::NewEnforcement {
             external_id: Some(format!("seed-{n}")),
             account_email: None,
+            account_locale: None,
             facts: "flagged".to_owned(),
             ..automated_deactivation(&format!("acct-{n}"), "model", "classifier-v7", now)
         })

@@ -262,6 +262,7 @@ redress_engine::backend_tests! {
                 external_id: None,
                 account_id: account.into(),
                 account_email: None,
+                account_locale: None,
                 kind: "account_deactivation".into(),
                 policy: "spam".into(),
                 source_kind: "model".into(),

@@ -269,6 +269,7 @@ redress_engine::backend_tests! {
             external_id: Some("del-1".into()),
             account_id: "acct-00000".into(),
             account_email: None,
+            account_locale: None,
             kind: "content_deletion".into(),
             policy: "nudity".into(),
             source_kind: "model".into(),

@@ -18,6 +18,7 @@ fn new_enforcement(account: &str, source_id: &str, batch: Option<&str>) -> NewEn
         external_id: None,
         account_id: account.to_owned(),
         account_email: Some(format!("{account}@example.org")),
+        account_locale: None,
         kind: "account_deactivation".into(),
         policy: "nudity".into(),
         source_kind: "model".into(),

@@ -127,10 +127,44 @@ redress_engine::backend_tests! {
             let message = stored.iter().find(|m| m.channel_message_id.as_deref() == Some(id)).expect(id);
             message.metadata["language"].clone()
         };
-        assert_eq!(language("<de@example.org>"), "de-AT", "the first tag of the list");
+        // The first tag of the list, recorded as the language it names.
+        assert_eq!(language("<de@example.org>"), "de");
         assert_eq!(language("<script@example.org>"), serde_json::Value::Null);
         assert_eq!(language("<long@example.org>"), serde_json::Value::Null, "a subtag over 8 characters");
         assert_eq!(language("<none@example.org>"), serde_json::Value::Null);
+        smtp.shutdown().await;
+        test.cleanup().await;
+    }
+
+    async fn a_french_mail_without_or_with_an_absurd_content_language_is_taken_as_french(test) {
+        let clock = common::clock();
+        let smtp = start_smtp(intake_with(&test.db, &clock, common::settings())).await;
+        let mut client = RawClient::connect(smtp.addr).await;
+        client.command("EHLO c").await;
+        let french = "Bonjour, mon compte a été suspendu alors que je n'ai fait qu'enregistrer \
+                      cette image. Je vous demande de bien vouloir réexaminer cette décision.";
+        let absurd = format!("Content-Language: {}\r\n", "x".repeat(900));
+        let cases = [
+            ("<fr-none@example.org>", String::new()),
+            ("<fr-star@example.org>", "Content-Language: *\r\n".to_owned()),
+            ("<fr-klingon@example.org>", "Content-Language: x-klingon\r\n".to_owned()),
+            ("<fr-absurd@example.org>", absurd),
+        ];
+        for (id, header) in &cases {
+            let mail = message("b@example.org", id, "recours", header, french);
+            let reply = client.send_mail("b@example.org", "appeals@redress.test", &mail).await;
+            assert_eq!(reply.code, 250, "{id}: {reply:?}");
+        }
+        let stored = stored_messages(&test.db).await;
+        for (id, _) in &cases {
+            let message = stored.iter().find(|m| m.channel_message_id.as_deref() == Some(*id)).expect(id);
+            assert_eq!(message.metadata["language"], "fr", "{id}");
+            assert_eq!(message.metadata["language_source"], "detected", "{id}");
+            let appeal = redress_engine::entity::appeal::Entity::find_by_id(message.appeal_id.expect("filed"))
+                .one(&test.db).await.expect("load").expect("appeal");
+            let tags: Vec<String> = serde_json::from_value(appeal.tags).expect("tags");
+            assert_eq!(tags, ["language:fr"], "{id}");
+        }
         smtp.shutdown().await;
         test.cleanup().await;
     }

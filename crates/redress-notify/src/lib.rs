@@ -7,3 +7,4 @@ pub mod dm;
 pub mod mail;
 pub mod preview;
 pub mod signature;
+pub mod status_page;

@@ -70,7 +70,7 @@ pub fn decision_notice(
         subject: rendered.subject,
         text: rendered.text,
         html: rendered.html,
-        direct_message: notice_text(notice, reference),
+        direct_message: notice_text(notice, reference, language),
     })
 }
 

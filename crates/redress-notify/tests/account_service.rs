@@ -169,6 +169,7 @@ async fn seed(db: &DatabaseConnection, n: usize) {
             NewEnforcement {
                 external_id: Some(format!("e-{i}")),
                 account_email: Some(format!("user{i}@example.org")),
+                account_locale: None,
                 facts: "internal error".into(),
                 ..redress_engine::testing::automated_deactivation(
                     &format!("acct-{i:04}"),

@@ -147,6 +147,7 @@ pub fn register_deliverers(
     let notices = DmNotices {
         engine: engine.clone(),
         settings: config.transparency.notice_settings(),
+        default_language: config.email.default_language.clone(),
     };
     let timeout = Duration::from_secs(social.send_timeout_seconds);
     if let Some(x) = social.x.as_ref().filter(|x| !x.bearer_token.is_empty()) {

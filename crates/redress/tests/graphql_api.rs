@@ -191,6 +191,45 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn the_account_locale_and_the_declared_language_decide_the_appeals_language(test) {
+        let app = TestApp::start(&test).await;
+        let platform = app.token("platform", &[Role::Integration]);
+        for bad in ["english", "*", "x-klingon", "de_DE.UTF-8 ; drop"] {
+            let mut input = api::enforcement("acct-bad", "spam");
+            input["accountLocale"] = json!(bad);
+            let (status, body) = app.post(Some(&platform), RECORD, json!({"e": [input]})).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}: {body}");
+            assert!(body["errors"][0]["message"].as_str().expect("message").contains("accountLocale"), "{body}");
+        }
+        let mut input = api::enforcement("acct-pl", "spam");
+        input["accountLocale"] = json!("pl-PL");
+        let ids = app.ok(&platform, RECORD, json!({"e": [input]})).await;
+        let filed = app.ok(&platform, FILE, json!({"i": {
+            "requestId": "req-pl", "enforcementId": ids["recordEnforcements"]["ids"][0],
+            "sender": "acct-pl@example.test", "body": "I only saved that pin, please restore my account",
+            "language": "fr",
+        }})).await;
+        let triager = app.token("tina", &[Role::Triager]);
+        let language = r"query($id: ID!) { appeal(id: $id) { language tags } }";
+        let read = app.ok(&triager, language, json!({"id": filed["fileAppeal"]["appeal"]["id"]})).await;
+        assert_eq!(read["appeal"]["language"], "pl", "the account's locale beats the declared language");
+
+        app.ok(&platform, RECORD, json!({"e": [api::enforcement("acct-nl", "spam")]})).await;
+        let declared = app.ok(&platform, FILE, json!({"i": {
+            "requestId": "req-nl", "accountId": "acct-nl", "sender": "acct-nl@example.test",
+            "body": "I only saved that pin, please restore my account", "language": "nl-BE",
+        }})).await;
+        let read = app.ok(&triager, language, json!({"id": declared["fileAppeal"]["appeal"]["id"]})).await;
+        assert_eq!(read["appeal"]["language"], "nl");
+        let refused = app.error_code(&platform, FILE, json!({"i": {
+            "accountId": "acct-nl", "sender": "acct-nl@example.test", "body": "x", "language": "<script>",
+        }})).await;
+        assert_eq!(refused, "BAD_USER_INPUT");
+        app.stop().await;
+        test.cleanup().await;
+    }
+
     async fn a_stale_version_is_a_conflict_and_changes_nothing(test) {
         let app = TestApp::start(&test).await;
         let appeal = file_appeal(&app, "acct-2", "spam").await;

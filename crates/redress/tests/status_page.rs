@@ -28,6 +28,7 @@ fn enforcement(account: &str) -> NewEnforcement {
         external_id: None,
         account_id: account.to_owned(),
         account_email: Some(format!("{account}@example.org")),
+        account_locale: None,
         kind: "account_deactivation".into(),
         policy: "spam".into(),
         source_kind: "rule".into(),
@@ -53,6 +54,10 @@ fn enforcement(account: &str) -> NewEnforcement {
 
 /// Files an appeal and returns its reference and the token its acknowledgement carries.
 async fn filed(app: &redress::app::RunningApp, account: &str) -> (String, String) {
+    filed_with(app, account, "I did nothing wrong.").await
+}
+
+async fn filed_with(app: &redress::app::RunningApp, account: &str, body: &str) -> (String, String) {
     let engine = &app.state.engine;
     registry::record_enforcement(engine.db(), enforcement(account), Utc::now())
         .await
@@ -69,7 +74,7 @@ async fn filed(app: &redress::app::RunningApp, account: &str) -> (String, String
                 enforcement_id: None,
                 identity_verified: true,
                 subject: Some("Banned".into()),
-                body: "I did nothing wrong.".into(),
+                body: body.into(),
                 in_reply_to: None,
                 metadata: json!({}),
             },
@@ -136,8 +141,45 @@ redress_engine::backend_tests! {
             .await
             .expect("html");
         assert!(page.contains("id=\"decision-estimate\""), "{page}");
-        assert!(page.contains("1 case is ahead of yours"), "{page}");
+        assert!(page.contains("Cases ahead of yours: 1."), "{page}");
 
+        app.stop().await.expect("stop");
+        test.cleanup().await;
+    }
+
+    async fn the_status_page_speaks_the_appellants_language(test) {
+        let app = redress::app::start(config_for(&test)).await.expect("start");
+        let base = format!("http://{}", app.http_addr);
+        let german = "Guten Tag, mein Konto wurde gesperrt, obwohl ich nichts falsch gemacht habe. \
+                      Bitte prüfen Sie die Entscheidung noch einmal.";
+        let (reference, token) = filed_with(&app, "acct-de", german).await;
+        let page = reqwest::get(format!("{base}/status/{reference}?token={token}"))
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        for expected in ["<html lang=\"de\">", "Eingegangen, wartet auf Prüfung", "Informationen ergänzen", "Wir haben Ihren Einspruch erhalten."] {
+            assert!(page.contains(expected), "{expected:?} missing from {page}");
+        }
+        let form = reqwest::Client::new()
+            .get(format!("{base}/status"))
+            .header("accept-language", "fr-CH, fr;q=0.9, en;q=0.8")
+            .send()
+            .await
+            .expect("form")
+            .text()
+            .await
+            .expect("html");
+        assert!(form.contains("<h1>Votre recours</h1>"), "{form}");
+        let hostile = reqwest::Client::new()
+            .get(format!("{base}/status"))
+            .header("accept-language", "x".repeat(8000))
+            .send()
+            .await
+            .expect("form");
+        assert_eq!(hostile.status(), 200);
+        assert!(hostile.text().await.expect("html").contains("<h1>Your appeal</h1>"));
         app.stop().await.expect("stop");
         test.cleanup().await;
     }

@@ -16,6 +16,8 @@ pub struct Model {
     pub id: String,
     pub email: Option<String>,
     pub status: AccountStatus,
+    /// The account's locale as the platform last sent it (a BCP 47 tag).
+    pub locale: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -22,6 +22,10 @@ pub struct NewEnforcement {
     pub external_id: Option<String>,
     pub account_id: String,
     pub account_email: Option<String>,
+    /// The account's locale (a BCP 47 tag such as `de-AT`), when the platform knows it:
+    /// the appellant's notices are written in its language.
+    #[serde(default)]
+    pub account_locale: Option<String>,
     pub kind: String,
     pub policy: String,
     pub source_kind: String,
@@ -84,6 +88,7 @@ pub async fn ensure_account<C: ConnectionTrait>(
             id: Set(account_id.to_owned()),
             email: Set(email.map(str::to_ascii_lowercase)),
             status: Set(status),
+            locale: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         })
@@ -117,6 +122,38 @@ pub fn enforcement_statement(new: &NewEnforcement) -> Result<StatementOfReasons,
     Ok(statement)
 }
 
+/// The account locale an enforcement carries, trimmed; a value that is no BCP 47 language
+/// tag is refused, naming the field, rather than kept as a language no notice is written in.
+fn account_locale(new: &NewEnforcement) -> Result<Option<String>, EngineError> {
+    let Some(locale) = new.account_locale.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
+    if redress_core::language::primary_language(locale).is_none() {
+        let shown: String = locale.chars().take(40).collect();
+        return Err(EngineError::InvalidInput(format!(
+            "account_locale {shown:?} is not a BCP 47 language tag (e.g. de-AT)"
+        )));
+    }
+    Ok(Some(locale.to_owned()))
+}
+
+/// Remembers the locale the platform sent for an account; the latest one wins.
+pub async fn set_account_locale<C: ConnectionTrait>(
+    conn: &C,
+    account_id: &str,
+    locale: &str,
+) -> Result<(), EngineError> {
+    Accounts::update_many()
+        .col_expr(
+            account::Column::Locale,
+            sea_orm::sea_query::Expr::value(locale.to_owned()),
+        )
+        .filter(account::Column::Id.eq(account_id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Records an enforcement (and its account). Returns the enforcement's id, the existing one
 /// when the platform sends the same external id again. An enforcement without a complete
 /// statement of reasons is refused before anything is written.
@@ -127,6 +164,7 @@ pub async fn record_enforcement<C: ConnectionTrait>(
 ) -> Result<Uuid, EngineError> {
     let new = new.without_nul();
     enforcement_statement(&new)?;
+    let locale = account_locale(&new)?;
     if let Some(external_id) = &new.external_id {
         if let Some(existing) = Enforcements::find()
             .filter(enforcement::Column::ExternalId.eq(external_id.as_str()))
@@ -149,6 +187,9 @@ pub async fn record_enforcement<C: ConnectionTrait>(
         now,
     )
     .await?;
+    if let Some(locale) = locale {
+        set_account_locale(conn, &new.account_id, &locale).await?;
+    }
     let id = Uuid::now_v7();
     Enforcements::insert(enforcement::ActiveModel {
         id: Set(id),

@@ -12,8 +12,7 @@ use crate::entity::enforcement_incident::IncidentStatus;
 use crate::error::EngineError;
 use crate::repo::numbered;
 
-/// The metadata key a channel reports the appellant's language under (a BCP 47 tag).
-pub const LANGUAGE_KEY: &str = "language";
+pub use crate::language::LANGUAGE_KEY;
 
 pub fn enforcement_facts(enforcement: &enforcement::Model) -> EnforcementFacts {
     EnforcementFacts {

@@ -25,7 +25,9 @@ pub use incident_notice::{IncidentBulkRestore, IncidentNotice};
 pub use incidents::{DetectorSettings, Incident, IncidentStatus};
 pub use report::TransparencyReport;
 pub use sources::{EnforcementSource, SourceOutcomes};
-pub use status::{AppellantCase, EnforcementFacts, HistoryEntry, StatusError, StatusView};
+pub use status::{
+    AppellantCase, EnforcementFacts, HistoryEntry, HistoryStep, StatusError, StatusView,
+};
 pub use throttle_hooks::AppealsThrottled;
 
 /// Registers transparency's rules in the write path: the appeals throttle refuses filings

@@ -222,11 +222,66 @@ async fn claimed_account<C: ConnectionTrait>(
         .map(|account| account.id))
 }
 
-/// One step of the case's history, in words the appellant reads.
+/// One step of the case's history, in words the appellant reads. `step` names it, so a
+/// page in another language can say it in its own words; `what` says it in English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HistoryEntry {
     pub at: DateTime<Utc>,
+    pub step: HistoryStep,
     pub what: String,
+}
+
+/// What happened to the case, as far as the appellant is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HistoryStep {
+    Received,
+    Queued,
+    InformationRequested,
+    AnswerReceived,
+    InformationSent,
+    Decided,
+    Upheld,
+    Restored,
+    Reopened,
+    Closed,
+    Escalated,
+    AccountConnected,
+}
+
+impl HistoryStep {
+    pub const ALL: &'static [HistoryStep] = &[
+        HistoryStep::Received,
+        HistoryStep::Queued,
+        HistoryStep::InformationRequested,
+        HistoryStep::AnswerReceived,
+        HistoryStep::InformationSent,
+        HistoryStep::Decided,
+        HistoryStep::Upheld,
+        HistoryStep::Restored,
+        HistoryStep::Reopened,
+        HistoryStep::Closed,
+        HistoryStep::Escalated,
+        HistoryStep::AccountConnected,
+    ];
+
+    /// The step in English.
+    pub fn in_words(self) -> &'static str {
+        match self {
+            HistoryStep::Received => "We received your appeal.",
+            HistoryStep::Queued => "Your appeal was placed in a review queue.",
+            HistoryStep::InformationRequested => "The reviewer asked you for more information.",
+            HistoryStep::AnswerReceived => "Your answer arrived and the review continued.",
+            HistoryStep::InformationSent => "You sent us information.",
+            HistoryStep::Decided => "A reviewer decided on your appeal.",
+            HistoryStep::Upheld => "The original decision was confirmed.",
+            HistoryStep::Restored => "Your account or content was restored.",
+            HistoryStep::Reopened => "Your appeal was reopened.",
+            HistoryStep::Closed => "Your appeal was closed.",
+            HistoryStep::Escalated => "Your appeal was passed to a senior reviewer.",
+            HistoryStep::AccountConnected => "Your account was connected to this appeal.",
+        }
+    }
 }
 
 /// The history as the appellant sees it: what happened to the case, without the staff's
@@ -235,29 +290,21 @@ fn history_in_words(events: &[(i64, Event)]) -> Vec<HistoryEntry> {
     events
         .iter()
         .filter_map(|(_, event)| {
-            let what = match &event.kind {
-                EventKind::Filed(_) => "We received your appeal.".to_owned(),
-                EventKind::Triaged { .. } => "Your appeal was placed in a review queue.".to_owned(),
-                EventKind::InfoRequested { .. } => {
-                    "The reviewer asked you for more information.".to_owned()
-                }
-                EventKind::UserReplied => {
-                    "Your answer arrived and the review continued.".to_owned()
-                }
-                EventKind::MessageReceived { .. } => "You sent us information.".to_owned(),
-                EventKind::Decided { .. } => "A reviewer decided on your appeal.".to_owned(),
-                EventKind::Upheld => "The original decision was confirmed.".to_owned(),
+            let step = match &event.kind {
+                EventKind::Filed(_) => HistoryStep::Received,
+                EventKind::Triaged { .. } => HistoryStep::Queued,
+                EventKind::InfoRequested { .. } => HistoryStep::InformationRequested,
+                EventKind::UserReplied => HistoryStep::AnswerReceived,
+                EventKind::MessageReceived { .. } => HistoryStep::InformationSent,
+                EventKind::Decided { .. } => HistoryStep::Decided,
+                EventKind::Upheld => HistoryStep::Upheld,
                 EventKind::Restored { .. } | EventKind::BulkRestored { .. } => {
-                    "Your account or content was restored.".to_owned()
+                    HistoryStep::Restored
                 }
-                EventKind::Reopened { .. } => "Your appeal was reopened.".to_owned(),
-                EventKind::Withdrawn { .. } => "Your appeal was closed.".to_owned(),
-                EventKind::Escalated { .. } => {
-                    "Your appeal was passed to a senior reviewer.".to_owned()
-                }
-                EventKind::IdentityLinked { .. } => {
-                    "Your account was connected to this appeal.".to_owned()
-                }
+                EventKind::Reopened { .. } => HistoryStep::Reopened,
+                EventKind::Withdrawn { .. } => HistoryStep::Closed,
+                EventKind::Escalated { .. } => HistoryStep::Escalated,
+                EventKind::IdentityLinked { .. } => HistoryStep::AccountConnected,
                 EventKind::Claimed { .. }
                 | EventKind::ClaimRenewed { .. }
                 | EventKind::Released
@@ -267,7 +314,11 @@ fn history_in_words(events: &[(i64, Event)]) -> Vec<HistoryEntry> {
                 | EventKind::SlaWarned { .. }
                 | EventKind::NoteAdded { .. } => return None,
             };
-            Some(HistoryEntry { at: event.at, what })
+            Some(HistoryEntry {
+                at: event.at,
+                step,
+                what: step.in_words().to_owned(),
+            })
         })
         .collect()
 }
@@ -296,6 +347,8 @@ pub struct StatusView {
     pub history: Vec<HistoryEntry>,
     /// Whether the page accepts more information now.
     pub accepts_information: bool,
+    /// The appellant's language (the case's `language:xx` tag), when the case has one.
+    pub language: Option<String>,
 }
 
 /// The state in words the appellant reads.
@@ -362,6 +415,7 @@ pub async fn view<C: ConnectionTrait>(
             .filter(|_| appeal.state.is_terminal() || appeal.state == AppealState::Reviewed),
         history: history_in_words(&events),
         accepts_information: appeal.state.is_open(),
+        language: crate::policies::appellant_language(&appeal.tags),
     })
 }
 

@@ -34,6 +34,7 @@ pub async fn enforcement(db: &DatabaseConnection, account: &str, policy: &str) -
             external_id: Some(format!("ext-{account}-{policy}")),
             account_id: account.to_owned(),
             account_email: Some(format!("{account}@example.org")),
+            account_locale: None,
             kind: "account_deactivation".into(),
             policy: policy.into(),
             source_kind: "model".into(),

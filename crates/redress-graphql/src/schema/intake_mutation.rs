@@ -3,6 +3,7 @@
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use redress_core::Channel;
+use redress_engine::language::LANGUAGE_KEY;
 use redress_engine::registry::{ContentRelation, NewEnforcement};
 use redress_engine::{Engine, Filing, IncomingAppeal};
 
@@ -21,6 +22,9 @@ pub struct EnforcementInput {
     pub external_id: Option<String>,
     pub account_id: String,
     pub account_email: Option<String>,
+    /// The account's locale, a BCP 47 language tag such as `de-AT`: the appellant's notices
+    /// are written in its language. The latest one sent for an account wins.
+    pub account_locale: Option<String>,
     pub kind: String,
     pub policy: String,
     pub source_kind: String,
@@ -52,6 +56,9 @@ pub struct FileAppealInput {
     /// Whether the platform verified the appellant owns the account.
     #[graphql(default)]
     pub identity_verified: bool,
+    /// The language the appellant wrote in, a BCP 47 tag, when the platform knows it (its
+    /// product's language at the time). The account's locale still comes first.
+    pub language: Option<String>,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +90,21 @@ fn non_empty(field: &str, value: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A BCP 47 language tag, trimmed, or an error naming the field.
+fn language_tag(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    if redress_core::language::primary_language(value).is_none() {
+        let shown: String = value.chars().take(40).collect();
+        return Err(ApiError::bad_input(format!(
+            "{field} must be a BCP 47 language tag such as de or pt-BR, not {shown:?}"
+        )));
+    }
+    Ok(Some(value.to_owned()))
+}
+
 fn to_new_enforcement(input: EnforcementInput) -> Result<NewEnforcement, ApiError> {
     for (field, value) in [
         ("accountId", &input.account_id),
@@ -100,10 +122,12 @@ fn to_new_enforcement(input: EnforcementInput) -> Result<NewEnforcement, ApiErro
             )));
         }
     }
+    let account_locale = language_tag("accountLocale", input.account_locale)?;
     Ok(NewEnforcement {
         external_id: input.external_id,
         account_id: input.account_id,
         account_email: input.account_email,
+        account_locale,
         kind: input.kind,
         policy: input.policy,
         source_kind: input.source_kind,
@@ -161,6 +185,7 @@ impl IntakeMutation {
         non_empty("sender", &input.sender).or_api()?;
         non_empty("body", &input.body).or_api()?;
         let enforcement_id = input.enforcement_id.as_ref().map(parse_id).transpose()?;
+        let language = language_tag("language", input.language).or_api()?;
         let engine = ctx.data::<Engine>()?;
         let incoming = IncomingAppeal {
             channel: Channel::Api,
@@ -173,7 +198,10 @@ impl IntakeMutation {
             subject: input.subject,
             body: input.body,
             in_reply_to: None,
-            metadata: serde_json::json!({}),
+            metadata: match language {
+                Some(language) => serde_json::json!({ LANGUAGE_KEY: language }),
+                None => serde_json::json!({}),
+            },
         };
         let filing = engine.file(&actor, incoming).await.or_api()?;
         Ok(match filing {

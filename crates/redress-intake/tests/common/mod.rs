@@ -74,6 +74,7 @@ pub async fn enforcement(db: &DatabaseConnection, account: &str, email: &str) ->
         NewEnforcement {
             external_id: Some(format!("ext-{account}")),
             account_email: Some(email.to_owned()),
+            account_locale: None,
             policy: "adult_content".into(),
             content_id: Some("pin-991".into()),
             content_relation: Some("saved".into()),

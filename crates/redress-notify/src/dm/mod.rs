@@ -5,6 +5,7 @@
 mod meta;
 mod outcome;
 pub mod text;
+mod texts;
 mod x;
 
 use std::sync::Arc;

@@ -1,16 +1,16 @@
 //! What each notice says by direct message. Short, plain, always with the reference.
 
-use std::fmt::Write;
-
-use redress_core::{Automation, Notice};
+use redress_core::Notice;
 use redress_engine::delivery::{Delivery, DeliveryError, OutboxMessage};
 use redress_engine::direct_messages::prompts;
 use redress_engine::outbox::{AppellantNotice, IdentityPrompt, Topic};
 use redress_engine::Engine;
 
+use super::texts::{DE, EN, ES, FR, IT, JA, NL, PL, PT};
 use crate::case_details::{
     case_details, has_case, CaseDetails, DisputeSettlementBody, NoticeSettings,
 };
+use crate::mail::statement;
 
 /// What a DM sender sends: its text and the recipient's platform id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,18 @@ pub struct DirectMessage {
 pub struct DmNotices {
     pub engine: Engine,
     pub settings: NoticeSettings,
+    /// The language of a notice whose appellant's language Redress does not ship.
+    pub default_language: String,
+}
+
+impl DmNotices {
+    /// The texts for `language`, else the default language's, else English.
+    fn texts(&self, language: Option<&str>) -> (&'static DmTexts, &'static str) {
+        language
+            .and_then(texts_for)
+            .or_else(|| texts_for(&self.default_language))
+            .unwrap_or((&EN, "en"))
+    }
 }
 
 /// The DM for an outbox item, or a permanent error for an item no DM can carry.
@@ -34,24 +46,28 @@ pub async fn for_message(
     let (contact, text) = match message.topic.as_str() {
         AppellantNotice::NAME => {
             let notice = Delivery::<AppellantNotice>::read(message)?.payload;
+            let (texts, language) = notices.texts(notice.language.as_deref());
             let details = case_details(&notices.engine, &notices.settings, notice.appeal_id)
                 .await?
                 .filter(|_| has_case(notice.notice));
-            let mut text = notice_for(&notice)?;
+            let mut text = notice_for(&notice, texts)?;
             if let Some(details) = &details {
                 text.push_str(&about_the_case(
                     notice.notice,
                     details,
                     &notices.settings.dispute_settlement_bodies,
+                    language,
                 ));
             }
             (notice.contact.clone(), text)
         }
         IdentityPrompt::NAME => {
             let prompt = Delivery::<IdentityPrompt>::read(message)?.payload;
-            let text = prompt_text(&prompt.prompt, &prompt.reference).ok_or_else(|| {
-                DeliveryError::Permanent(format!("unknown identity prompt {:?}", prompt.prompt))
-            })?;
+            let (_, language) = notices.texts(prompt.language.as_deref());
+            let text =
+                prompt_text(&prompt.prompt, &prompt.reference, language).ok_or_else(|| {
+                    DeliveryError::Permanent(format!("unknown identity prompt {:?}", prompt.prompt))
+                })?;
             (prompt.contact, text)
         }
         other => {
@@ -66,7 +82,7 @@ pub async fn for_message(
     Ok(DirectMessage { recipient, text })
 }
 
-fn notice_for(notice: &AppellantNotice) -> Result<String, DeliveryError> {
+fn notice_for(notice: &AppellantNotice, texts: &DmTexts) -> Result<String, DeliveryError> {
     let require_reference = || {
         notice
             .reference
@@ -75,143 +91,229 @@ fn notice_for(notice: &AppellantNotice) -> Result<String, DeliveryError> {
     };
     let reason = notice.reason.as_deref();
     Ok(match notice.notice {
-        Notice::AccountRestored => ACCOUNT_RESTORED.to_owned(),
+        Notice::AccountRestored => texts.account_restored.to_owned(),
         // A refused appeal has no case, so no reference.
-        Notice::AppealRefused => reason.unwrap_or(THROTTLED).to_owned(),
-        Notice::ThrottleWarning => format!(
-            "About your appeal {}: {}",
-            require_reference()?,
-            reason.unwrap_or(THROTTLED)
+        Notice::AppealRefused => reason.unwrap_or(texts.throttled).to_owned(),
+        Notice::ThrottleWarning => fill(
+            texts.about_your_appeal,
+            &[
+                ("reference", require_reference()?),
+                ("reason", reason.unwrap_or(texts.throttled)),
+            ],
         ),
-        other => notice_text(other, require_reference()?),
+        other => fill(texts.notice(other), &[("reference", require_reference()?)]),
     })
 }
 
-/// What a DM adds about the case: for the acknowledgement the enforcement and the
-/// decision date, for a decision its reasons and the redress still open, and always the
-/// status link.
+/// What a DM adds about the case, in `language`: for the acknowledgement the enforcement
+/// and the decision date, for a decision its reasons and the redress still open, and
+/// always the status link.
 pub fn about_the_case(
     notice: Notice,
     details: &CaseDetails,
     bodies: &[DisputeSettlementBody],
+    language: &str,
 ) -> String {
+    let texts = texts_for(language).map_or(&EN, |(texts, _)| texts);
     let case = &details.case;
     let mut out = String::new();
     match notice {
         Notice::Acknowledgement => {
             if let Some(enforcement) = &case.enforcement {
-                let _ = write!(
-                    out,
-                    " It concerns our decision of {} ({}) under the policy \"{}\"; detection \
-                     was {} automated and the decision {} automated.",
-                    enforcement.enforced_at.format("%Y-%m-%d"),
-                    enforcement.kind.replace('_', " "),
-                    enforcement.policy,
-                    automation(enforcement.automated_detection),
-                    automation(enforcement.automated_decision),
-                );
+                let date = enforcement.enforced_at.format("%Y-%m-%d").to_string();
+                out.push_str(&fill(
+                    texts.concerns,
+                    &[
+                        ("date", &date),
+                        (
+                            "restriction",
+                            &statement::what_was_restricted(enforcement, language),
+                        ),
+                        ("policy", &enforcement.policy),
+                        (
+                            "detection",
+                            statement::automation(enforcement.automated_detection, language),
+                        ),
+                        (
+                            "decision",
+                            statement::automation(enforcement.automated_decision, language),
+                        ),
+                    ],
+                ));
             }
             if let Some(due) = case.decision_due_at {
-                let _ = write!(
-                    out,
-                    " Expect a decision by {}.",
-                    due.format("%Y-%m-%d %H:%M UTC")
-                );
+                let date = due.format("%Y-%m-%d %H:%M UTC").to_string();
+                out.push_str(&fill(texts.expect_decision, &[("date", &date)]));
             }
         }
         Notice::DecisionUpheld | Notice::DecisionRestored => {
             if let Some(decision) = &case.decision {
-                let _ = write!(out, " Reasons: {}", decision.reasons.trim());
+                out.push_str(&fill(
+                    texts.reasons,
+                    &[("reasons", decision.reasons.trim())],
+                ));
             }
-            let _ = write!(
-                out,
-                " If you disagree you can still turn to a certified out-of-court dispute \
-                 settlement body{} or to a court.",
-                if bodies.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " ({})",
-                        bodies
-                            .iter()
-                            .map(|b| format!("{} {}", b.name, b.url))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }
-            );
+            let named = if bodies.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    bodies
+                        .iter()
+                        .map(|b| format!("{} {}", b.name, b.url))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            out.push_str(&fill(texts.redress, &[("bodies", &named)]));
         }
         _ => {}
     }
     if let Some(link) = &details.status_link {
-        let _ = write!(
-            out,
-            "\n\nYour appeal, its history and a form to add information: {link}"
-        );
+        out.push_str(&fill(texts.status_link, &[("link", link)]));
     }
     out
 }
 
-fn automation(level: Automation) -> &'static str {
-    match level {
-        Automation::Fully => "fully",
-        Automation::Partially => "partly",
-        Automation::Not => "not",
+/// Replaces each `{name}` of `template` by its value.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let value = after.find('}').and_then(|end| {
+            values
+                .iter()
+                .find(|(name, _)| *name == &after[..end])
+                .map(|(_, value)| (end, *value))
+        });
+        if let Some((end, value)) = value {
+            out.push_str(value);
+            rest = &after[end + 1..];
+        } else {
+            out.push('{');
+            rest = after;
+        }
     }
+    out.push_str(rest);
+    out
 }
 
 /// Sent by a bulk restoration to someone who had no appeal open, so there is no reference.
-pub const ACCOUNT_RESTORED: &str = "Your account has been restored. An enforcement that \
-     affected it was found to be wrong and reversed. We are sorry for the trouble.";
+pub const ACCOUNT_RESTORED: &str = EN.account_restored;
 
 /// Said when a throttle notice carries no explanation of its own.
-pub const THROTTLED: &str = "Several of your appeals were found manifestly unfounded, so new \
-     appeals from your account are not accepted for a while.";
+pub const THROTTLED: &str = EN.throttled;
 
-pub fn notice_text(notice: Notice, reference: &str) -> String {
+/// The DM of `notice` on the appeal `reference`, in `language` (English for a language
+/// Redress does not ship).
+pub fn notice_text(notice: Notice, reference: &str, language: &str) -> String {
+    let texts = texts_for(language).map_or(&EN, |(texts, _)| texts);
     match notice {
-        Notice::ThrottleWarning => format!("About your appeal {reference}: {THROTTLED}"),
-        Notice::AppealRefused => THROTTLED.to_owned(),
-        Notice::AccountRestored => ACCOUNT_RESTORED.to_owned(),
-        Notice::Acknowledgement => format!(
-            "We received your appeal. Its reference is {reference}. A person will review it and \
-             we will answer here. You can add anything you want us to know by replying."
+        Notice::ThrottleWarning => fill(
+            texts.about_your_appeal,
+            &[("reference", reference), ("reason", texts.throttled)],
         ),
-        Notice::InformationRequest => format!(
-            "About your appeal {reference}: the reviewer needs more information. Please reply \
-             to this message; your appeal waits for your answer."
-        ),
-        Notice::DecisionUpheld => format!(
-            "Your appeal {reference} was reviewed and the decision stands. The statement of \
-             reasons explains the policy and the facts it rests on; you can ask for it here."
-        ),
-        Notice::DecisionRestored => format!(
-            "Your appeal {reference} was successful: your account has been restored. We are \
-             sorry for the trouble."
-        ),
-        Notice::Reopened => {
-            format!("Your appeal {reference} has been reopened and will be reviewed again.")
-        }
-        Notice::ClosedNoResponse => format!(
-            "Your appeal {reference} was closed because we did not hear back. Send us a new \
-             message at any time to appeal again."
-        ),
+        Notice::AppealRefused => texts.throttled.to_owned(),
+        Notice::AccountRestored => texts.account_restored.to_owned(),
+        other => fill(texts.notice(other), &[("reference", reference)]),
     }
 }
 
-pub fn prompt_text(prompt: &str, reference: &str) -> Option<String> {
-    Some(match prompt {
-        prompts::ASK_FOR_EMAIL => format!(
-            "To connect this conversation to your account (appeal {reference}), reply with the \
-             email address of your account. We will send a confirmation link to that address."
-        ),
-        prompts::CONFIRMATION_SENT => format!(
-            "Thank you. If that address belongs to an account, we sent it a link; open it to \
-             connect this conversation to appeal {reference}."
-        ),
-        prompts::IDENTITY_LINKED => {
-            format!("Your account is now connected to appeal {reference}. We will answer here.")
+/// The identity prompt `prompt` on the appeal `reference`, in `language`.
+pub fn prompt_text(prompt: &str, reference: &str, language: &str) -> Option<String> {
+    let texts = texts_for(language).map_or(&EN, |(texts, _)| texts);
+    let template = match prompt {
+        prompts::ASK_FOR_EMAIL => texts.ask_for_email,
+        prompts::CONFIRMATION_SENT => texts.confirmation_sent,
+        prompts::IDENTITY_LINKED => texts.identity_linked,
+        _ => return None,
+    };
+    Some(fill(template, &[("reference", reference)]))
+}
+
+/// Everything a DM says, in one language. `{name}` marks a value.
+#[derive(Debug)]
+pub struct DmTexts {
+    pub(crate) acknowledgement: &'static str,
+    pub(crate) information_request: &'static str,
+    pub(crate) decision_upheld: &'static str,
+    pub(crate) decision_restored: &'static str,
+    pub(crate) reopened: &'static str,
+    pub(crate) closed_no_response: &'static str,
+    /// `{reference}`, `{reason}`.
+    pub(crate) about_your_appeal: &'static str,
+    pub(crate) account_restored: &'static str,
+    pub(crate) throttled: &'static str,
+    /// `{date}`, `{restriction}`, `{policy}`, `{detection}`, `{decision}`.
+    pub(crate) concerns: &'static str,
+    /// `{date}`.
+    pub(crate) expect_decision: &'static str,
+    /// `{reasons}`.
+    pub(crate) reasons: &'static str,
+    /// `{bodies}`: the configured bodies in parentheses, or nothing.
+    pub(crate) redress: &'static str,
+    /// `{link}`.
+    pub(crate) status_link: &'static str,
+    pub(crate) ask_for_email: &'static str,
+    pub(crate) confirmation_sent: &'static str,
+    pub(crate) identity_linked: &'static str,
+}
+
+impl DmTexts {
+    /// The text of a notice about a case (each names `{reference}`).
+    fn notice(&self, notice: Notice) -> &'static str {
+        match notice {
+            Notice::Acknowledgement => self.acknowledgement,
+            Notice::InformationRequest => self.information_request,
+            Notice::DecisionUpheld => self.decision_upheld,
+            Notice::DecisionRestored => self.decision_restored,
+            Notice::Reopened => self.reopened,
+            Notice::ClosedNoResponse => self.closed_no_response,
+            Notice::ThrottleWarning => self.about_your_appeal,
+            Notice::AccountRestored => self.account_restored,
+            Notice::AppealRefused => self.throttled,
         }
+    }
+
+    /// Every text with its name, for checking translations against English.
+    #[cfg(test)]
+    fn all(&self) -> [(&'static str, &'static str); 17] {
+        [
+            ("acknowledgement", self.acknowledgement),
+            ("information_request", self.information_request),
+            ("decision_upheld", self.decision_upheld),
+            ("decision_restored", self.decision_restored),
+            ("reopened", self.reopened),
+            ("closed_no_response", self.closed_no_response),
+            ("about_your_appeal", self.about_your_appeal),
+            ("account_restored", self.account_restored),
+            ("throttled", self.throttled),
+            ("concerns", self.concerns),
+            ("expect_decision", self.expect_decision),
+            ("reasons", self.reasons),
+            ("redress", self.redress),
+            ("status_link", self.status_link),
+            ("ask_for_email", self.ask_for_email),
+            ("confirmation_sent", self.confirmation_sent),
+            ("identity_linked", self.identity_linked),
+        ]
+    }
+}
+
+/// The texts of a shipped language, with the language's name as `'static`.
+pub fn texts_for(language: &str) -> Option<(&'static DmTexts, &'static str)> {
+    Some(match language {
+        "en" => (&EN, "en"),
+        "de" => (&DE, "de"),
+        "fr" => (&FR, "fr"),
+        "es" => (&ES, "es"),
+        "it" => (&IT, "it"),
+        "pt" => (&PT, "pt"),
+        "nl" => (&NL, "nl"),
+        "pl" => (&PL, "pl"),
+        "ja" => (&JA, "ja"),
         _ => return None,
     })
 }
@@ -219,11 +321,12 @@ pub fn prompt_text(prompt: &str, reference: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use redress_core::{AppealState, Decision, Outcome};
+    use redress_core::{AppealState, Automation, Decision, Outcome};
     use redress_engine::transparency::{AppellantCase, EnforcementFacts};
     use uuid::Uuid;
 
     use super::*;
+    use crate::mail::templates::SHIPPED_LANGUAGES as SHIPPED;
 
     fn details(decision: Option<Decision>) -> CaseDetails {
         let at = |day| {
@@ -257,10 +360,10 @@ mod tests {
 
     #[test]
     fn the_acknowledgement_dm_names_the_enforcement_the_date_and_the_link() {
-        let text = about_the_case(Notice::Acknowledgement, &details(None), &[]);
+        let text = about_the_case(Notice::Acknowledgement, &details(None), &[], "en");
         for expected in [
             "our decision of 2026-06-01 (account deactivation) under the policy \"spam\"",
-            "detection was fully automated and the decision partly automated",
+            "Automated detection: fully; automated decision: partially.",
             "Expect a decision by 2026-06-03 09:00 UTC.",
             "https://appeals.example/status/RDR-7K3Q-9M2X?token=t0ken",
         ] {
@@ -282,7 +385,12 @@ mod tests {
             name: "Appeals Centre Europe".to_owned(),
             url: "https://www.appealscentre.eu".to_owned(),
         }];
-        let text = about_the_case(Notice::DecisionUpheld, &details(Some(decision)), &bodies);
+        let text = about_the_case(
+            Notice::DecisionUpheld,
+            &details(Some(decision)),
+            &bodies,
+            "en",
+        );
         for expected in [
             "Reasons: The links were spam.",
             "out-of-court dispute settlement body (Appeals Centre Europe https://www.appealscentre.eu) or to a court",
@@ -291,8 +399,13 @@ mod tests {
             assert!(text.contains(expected), "{expected:?} missing from {text}");
         }
         for notice in Notice::ALL.iter().filter(|n| has_case(**n)) {
-            let text = about_the_case(*notice, &details(None), &[]);
-            assert!(text.contains("?token=t0ken"), "{notice} carries the link");
+            for language in SHIPPED {
+                let text = about_the_case(*notice, &details(None), &[], language);
+                assert!(
+                    text.contains("?token=t0ken"),
+                    "{language}/{notice} carries the link"
+                );
+            }
         }
     }
 
@@ -303,15 +416,80 @@ mod tests {
             // Neither a restoration without an appeal nor a refused appeal has a case.
             .filter(|n| !matches!(n, Notice::AccountRestored | Notice::AppealRefused))
         {
-            assert!(notice_text(*notice, "RDR-7K3Q-9M2X").contains("RDR-7K3Q-9M2X"));
+            for language in SHIPPED {
+                assert!(
+                    notice_text(*notice, "RDR-7K3Q-9M2X", language).contains("RDR-7K3Q-9M2X"),
+                    "{language}/{notice}"
+                );
+            }
         }
         for prompt in [
             prompts::ASK_FOR_EMAIL,
             prompts::CONFIRMATION_SENT,
             prompts::IDENTITY_LINKED,
         ] {
-            let text = prompt_text(prompt, "RDR-7K3Q-9M2X").expect("known prompt");
-            assert!(text.contains("RDR-7K3Q-9M2X"));
+            for language in SHIPPED {
+                let text = prompt_text(prompt, "RDR-7K3Q-9M2X", language).expect("known prompt");
+                assert!(text.contains("RDR-7K3Q-9M2X"), "{language}/{prompt}");
+            }
         }
+    }
+
+    /// The `{name}`s a text uses.
+    fn values(text: &str) -> std::collections::BTreeSet<&str> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
+
+    #[test]
+    fn every_shipped_language_has_every_dm_text_with_the_values_english_uses() {
+        for language in SHIPPED {
+            let Some((texts, _)) = texts_for(language) else {
+                panic!("no DM texts in {language}");
+            };
+            for ((name, ours), (_, english)) in texts.all().into_iter().zip(EN.all()) {
+                assert!(
+                    !ours.trim().is_empty() || name == "none",
+                    "{language}/{name} is empty"
+                );
+                assert_eq!(
+                    values(ours),
+                    values(english),
+                    "{language}/{name} uses other values than en"
+                );
+                if *language != "en" && !["about_your_appeal", "reasons"].contains(&name) {
+                    assert_ne!(ours, english, "{language}/{name} is not translated");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_german_acknowledgement_dm_is_german_through_and_through() {
+        let mut text = notice_text(Notice::Acknowledgement, "RDR-7K3Q-9M2X", "de");
+        text.push_str(&about_the_case(
+            Notice::Acknowledgement,
+            &details(None),
+            &[],
+            "de",
+        ));
+        for expected in [
+            "Wir haben Ihren Einspruch erhalten",
+            "RDR-7K3Q-9M2X",
+            "unsere Entscheidung vom 2026-06-01",
+            "Automatisch erkannt: vollständig; automatisch entschieden: teilweise.",
+            "Sie erhalten eine Entscheidung bis 2026-06-03 09:00 UTC.",
+            "?token=t0ken",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_language_or_value_is_left_as_it_is() {
+        assert_eq!(fill("a {b} {c} {", &[("b", "B")]), "a B {c} {");
+        assert!(notice_text(Notice::Reopened, "R", "sv").starts_with("Your appeal R"));
     }
 }

@@ -103,10 +103,13 @@ impl MailDeliverer {
             permanent(format!("contact {contact:?} is not a mail address: {err}"))
         })?;
         let version = notice.version.unwrap_or(i64::MAX);
-        let language = notice
-            .language
-            .as_deref()
-            .unwrap_or(&self.settings.default_language);
+        let language = self.templates.language_for(
+            notice.notice,
+            notice
+                .language
+                .as_deref()
+                .unwrap_or(&self.settings.default_language),
+        );
 
         let mut values =
             HashMap::from([("reference", notice.reference.clone().unwrap_or_default())]);

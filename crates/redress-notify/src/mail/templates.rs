@@ -35,10 +35,73 @@ const BUILTIN: &[(&str, &str, &str)] = builtin!(
     "de" / "account_restored",
     "de" / "throttle_warning",
     "de" / "appeal_refused",
+    "fr" / "acknowledgement",
+    "fr" / "information_request",
+    "fr" / "decision_upheld",
+    "fr" / "decision_restored",
+    "fr" / "reopened",
+    "fr" / "closed_no_response",
+    "fr" / "account_restored",
+    "fr" / "throttle_warning",
+    "fr" / "appeal_refused",
+    "es" / "acknowledgement",
+    "es" / "information_request",
+    "es" / "decision_upheld",
+    "es" / "decision_restored",
+    "es" / "reopened",
+    "es" / "closed_no_response",
+    "es" / "account_restored",
+    "es" / "throttle_warning",
+    "es" / "appeal_refused",
+    "it" / "acknowledgement",
+    "it" / "information_request",
+    "it" / "decision_upheld",
+    "it" / "decision_restored",
+    "it" / "reopened",
+    "it" / "closed_no_response",
+    "it" / "account_restored",
+    "it" / "throttle_warning",
+    "it" / "appeal_refused",
+    "pt" / "acknowledgement",
+    "pt" / "information_request",
+    "pt" / "decision_upheld",
+    "pt" / "decision_restored",
+    "pt" / "reopened",
+    "pt" / "closed_no_response",
+    "pt" / "account_restored",
+    "pt" / "throttle_warning",
+    "pt" / "appeal_refused",
+    "nl" / "acknowledgement",
+    "nl" / "information_request",
+    "nl" / "decision_upheld",
+    "nl" / "decision_restored",
+    "nl" / "reopened",
+    "nl" / "closed_no_response",
+    "nl" / "account_restored",
+    "nl" / "throttle_warning",
+    "nl" / "appeal_refused",
+    "pl" / "acknowledgement",
+    "pl" / "information_request",
+    "pl" / "decision_upheld",
+    "pl" / "decision_restored",
+    "pl" / "reopened",
+    "pl" / "closed_no_response",
+    "pl" / "account_restored",
+    "pl" / "throttle_warning",
+    "pl" / "appeal_refused",
+    "ja" / "acknowledgement",
+    "ja" / "information_request",
+    "ja" / "decision_upheld",
+    "ja" / "decision_restored",
+    "ja" / "reopened",
+    "ja" / "closed_no_response",
+    "ja" / "account_restored",
+    "ja" / "throttle_warning",
+    "ja" / "appeal_refused",
 );
 
 /// The languages Redress ships complete templates for: every notice in each.
-pub const SHIPPED_LANGUAGES: &[&str] = &["en", "de"];
+pub const SHIPPED_LANGUAGES: &[&str] = redress_core::language::SHIPPED;
 
 /// Values a template may use.
 pub const VARIABLES: &[&str] = &[
@@ -116,6 +179,17 @@ impl Templates {
             templates.get(*notice, fallback_language)?;
         }
         Ok(templates)
+    }
+
+    /// The language `notice` is written in for an appellant of `language`: theirs when a
+    /// template exists in it, else the fallback. Values (the statement of reasons, the
+    /// enforcement) are written in the same language as the template around them.
+    pub fn language_for<'a>(&'a self, notice: Notice, language: &'a str) -> &'a str {
+        if self.by_key.contains_key(&(language.to_owned(), notice)) {
+            language
+        } else {
+            &self.fallback_language
+        }
     }
 
     /// The template for `notice` in `language`, else in the fallback language.
@@ -356,6 +430,46 @@ mod tests {
         assert!(BUILTIN
             .iter()
             .all(|(lang, _, _)| SHIPPED_LANGUAGES.contains(lang)));
+    }
+
+    /// The values a template part uses, each once.
+    fn variables(part: &str) -> std::collections::BTreeSet<&str> {
+        part.split("{{")
+            .skip(1)
+            .filter_map(|rest| rest.split_once("}}").map(|(name, _)| name.trim()))
+            .collect()
+    }
+
+    #[test]
+    fn every_translation_uses_the_values_the_english_template_uses() {
+        // A translation that dropped {{status_link}} (or added a value English never fills)
+        // would render without the link, silently.
+        for notice in Notice::ALL {
+            let source = |language: &str| {
+                let Some((_, _, source)) = BUILTIN
+                    .iter()
+                    .find(|(lang, name, _)| *lang == language && *name == notice.as_str())
+                else {
+                    panic!("no {language} template for {notice}");
+                };
+                parse(notice.as_str(), source).expect("valid")
+            };
+            let english = source("en");
+            for language in SHIPPED_LANGUAGES {
+                let translated = source(language);
+                for (part, ours, theirs) in [
+                    ("subject", &translated.subject, &english.subject),
+                    ("text", &translated.text, &english.text),
+                    ("html", &translated.html, &english.html),
+                ] {
+                    assert_eq!(
+                        variables(ours),
+                        variables(theirs),
+                        "{language}/{notice}.tmpl: the {part} uses other values than en"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

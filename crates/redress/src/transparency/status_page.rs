@@ -16,8 +16,14 @@ use axum::{Form, Json, Router};
 use governor::Quota;
 use redress_core::AppealReference;
 use redress_engine::transparency::status::MAX_INFORMATION_LEN;
-use redress_engine::transparency::{EnforcementFacts, StatusError, StatusView};
+use redress_engine::transparency::{StatusError, StatusView};
 use redress_engine::{Engine, EngineError};
+use redress_notify::mail::statement::{
+    automation, enforcement_labels, redress_option, what_was_restricted,
+};
+use redress_notify::status_page::{
+    self as status_text, accepted_language, text_for, StatusPageText,
+};
 use serde::Deserialize;
 
 use super::attempts::ReferenceAttempts;
@@ -31,6 +37,28 @@ const BODY_LIMIT: usize = 256 * 1024;
 struct StatusPage {
     engine: Engine,
     attempts: Arc<ReferenceAttempts>,
+    /// The page's language when neither the case nor the browser names a shipped one.
+    default_language: String,
+}
+
+impl StatusPage {
+    /// The words of a page about no case yet: the browser's language, else the default.
+    fn text(&self, headers: &HeaderMap) -> &'static StatusPageText {
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(accepted_language)
+            .and_then(text_for)
+            .unwrap_or_else(|| text_for(&self.default_language).unwrap_or(&status_text::EN))
+    }
+
+    /// The words of a case's page: the appellant's language, else as for no case.
+    fn text_of(&self, view: &StatusView, headers: &HeaderMap) -> &'static StatusPageText {
+        view.language
+            .as_deref()
+            .and_then(text_for)
+            .unwrap_or_else(|| self.text(headers))
+    }
 }
 
 fn quota(config: &StatusPageConfig) -> Quota {
@@ -45,6 +73,7 @@ pub fn routes(state: AppState) -> Router {
         attempts: Arc::new(ReferenceAttempts::new(quota(
             &state.config.transparency.status_page,
         ))),
+        default_language: state.config.email.default_language.clone(),
     };
     Router::new()
         .route("/status", get(lookup_form).post(lookup))
@@ -68,8 +97,9 @@ struct AddInformation {
     information: String,
 }
 
-async fn lookup_form() -> Html<String> {
-    Html(page_html("Your appeal", &lookup_form_html("")))
+async fn lookup_form(State(page): State<StatusPage>, headers: HeaderMap) -> Html<String> {
+    let text = page.text(&headers);
+    Html(page_html(text, text.title, &lookup_form_html(text, "")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,19 +116,25 @@ async fn open_link(
     headers: HeaderMap,
 ) -> Response {
     let Some(token) = query.token.filter(|t| !t.trim().is_empty()) else {
+        let text = page.text(&headers);
         return private(
-            Html(page_html("Your appeal", &lookup_form_html(&reference))).into_response(),
+            Html(page_html(
+                text,
+                text.title,
+                &lookup_form_html(text, &reference),
+            ))
+            .into_response(),
         );
     };
     let reference = match counted(&page, &reference) {
         Ok(reference) => reference,
-        Err(refusal) => return refusal.response(&headers, &token),
+        Err(refusal) => return refusal.response(&page, &headers, &token),
     };
     let result = page
         .engine
         .appeal_status(reference.as_str(), token.trim())
         .await;
-    respond(&headers, &token, result)
+    respond(&page, &headers, &token, result)
 }
 
 /// The page holds the case and its token: never cached, never sent on as a referrer.
@@ -119,13 +155,13 @@ async fn lookup(
 ) -> Response {
     let reference = match counted(&page, &form.reference) {
         Ok(reference) => reference,
-        Err(refusal) => return refusal.response(&headers, &form.token),
+        Err(refusal) => return refusal.response(&page, &headers, &form.token),
     };
     let result = page
         .engine
         .appeal_status(reference.as_str(), form.token.trim())
         .await;
-    respond(&headers, &form.token, result)
+    respond(&page, &headers, &form.token, result)
 }
 
 async fn add_information(
@@ -136,7 +172,7 @@ async fn add_information(
 ) -> Response {
     let reference = match counted(&page, &reference) {
         Ok(reference) => reference,
-        Err(refusal) => return refusal.response(&headers, &form.token),
+        Err(refusal) => return refusal.response(&page, &headers, &form.token),
     };
     let token = form.token.trim();
     let result = page
@@ -148,30 +184,40 @@ async fn add_information(
         // so the person can shorten it and send again.
         Err(StatusError::InvalidInput(problem)) if !wants_json(&headers) => {
             match page.engine.appeal_status(reference.as_str(), token).await {
-                Ok(view) => private(
-                    (
-                        StatusCode::BAD_REQUEST,
-                        Html(page_html(
-                            "Your appeal",
-                            &view_html(&view, token, Some((&problem, &form.information))),
-                        )),
+                Ok(view) => {
+                    let text = page.text_of(&view, &headers);
+                    let refused = Some((problem.as_str(), form.information.as_str()));
+                    private(
+                        (
+                            StatusCode::BAD_REQUEST,
+                            Html(page_html(
+                                text,
+                                text.title,
+                                &view_html(text, &view, token, refused),
+                            )),
+                        )
+                            .into_response(),
                     )
-                        .into_response(),
-                ),
-                Err(err) => respond(&headers, token, Err(err)),
+                }
+                Err(err) => respond(&page, &headers, token, Err(err)),
             }
         }
-        Ok(view) if !wants_json(&headers) => private(
-            Html(page_html(
-                "Your appeal",
-                &format!(
-                    "<p role=\"status\">Thank you: your information was added to the case.</p>{}",
-                    view_html(&view, token, None)
-                ),
-            ))
-            .into_response(),
-        ),
-        other => respond(&headers, token, other),
+        Ok(view) if !wants_json(&headers) => {
+            let text = page.text_of(&view, &headers);
+            private(
+                Html(page_html(
+                    text,
+                    text.title,
+                    &format!(
+                        "<p role=\"status\">{}</p>{}",
+                        escape(text.thanks),
+                        view_html(text, &view, token, None)
+                    ),
+                ))
+                .into_response(),
+            )
+        }
+        other => respond(&page, &headers, token, other),
     }
 }
 
@@ -182,17 +228,18 @@ enum Refusal {
 }
 
 impl Refusal {
-    fn response(self, headers: &HeaderMap, token: &str) -> Response {
+    fn response(self, page: &StatusPage, headers: &HeaderMap, token: &str) -> Response {
         match self {
-            Refusal::NotAReference => respond(headers, token, Err(StatusError::NotFound)),
-            Refusal::TooManyAttempts => (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, "60")],
-                Html(page_html_error(
-                    "Too many attempts on this reference. Try again in a minute.",
-                )),
-            )
-                .into_response(),
+            Refusal::NotAReference => respond(page, headers, token, Err(StatusError::NotFound)),
+            Refusal::TooManyAttempts => {
+                let text = page.text(headers);
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, "60")],
+                    Html(page_html_error(text, text.too_many)),
+                )
+                    .into_response()
+            }
         }
     }
 }
@@ -218,12 +265,25 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-fn respond(headers: &HeaderMap, token: &str, result: Result<StatusView, StatusError>) -> Response {
+fn respond(
+    page: &StatusPage,
+    headers: &HeaderMap,
+    token: &str,
+    result: Result<StatusView, StatusError>,
+) -> Response {
     let json = wants_json(headers);
     match result {
         Ok(view) if json => private(Json(view).into_response()),
         Ok(view) => {
-            private(Html(page_html("Your appeal", &view_html(&view, token, None))).into_response())
+            let text = page.text_of(&view, headers);
+            private(
+                Html(page_html(
+                    text,
+                    text.title,
+                    &view_html(text, &view, token, None),
+                ))
+                .into_response(),
+            )
         }
         Err(err) => {
             let status = match &err {
@@ -248,7 +308,15 @@ fn respond(headers: &HeaderMap, token: &str, result: Result<StatusView, StatusEr
             if json {
                 (status, Json(serde_json::json!({ "error": message }))).into_response()
             } else {
-                (status, Html(page_html_error(&message))).into_response()
+                // The page speaks the browser's language; a refusal of the engine's (a
+                // field that is wrong) stays in its own words, which name the field.
+                let text = page.text(headers);
+                let shown = match &err {
+                    _ if status.is_server_error() => text.server_error,
+                    StatusError::NotFound => text.not_found,
+                    _ => message.as_str(),
+                };
+                (status, Html(page_html_error(text, shown))).into_response()
             }
         }
     }
@@ -269,113 +337,173 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn page_html(title: &str, body: &str) -> String {
+fn page_html(text: &StatusPageText, title: &str, body: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"robots\" content=\"noindex\"><title>{}</title></head><body>{body}</body></html>",
+        language_of(text),
         escape(title)
     )
 }
 
-fn page_html_error(message: &str) -> String {
+/// The language a set of words is in, for the page's `lang` attribute.
+fn language_of(text: &StatusPageText) -> &'static str {
+    redress_core::language::SHIPPED
+        .iter()
+        .find(|language| text_for(language).is_some_and(|t| std::ptr::eq(t, text)))
+        .copied()
+        .unwrap_or("en")
+}
+
+fn page_html_error(text: &StatusPageText, message: &str) -> String {
     page_html(
-        "Your appeal",
+        text,
+        text.title,
         &format!(
             "<p role=\"alert\">{}</p>{}",
             escape(message),
-            lookup_form_html("")
+            lookup_form_html(text, "")
         ),
     )
 }
 
-fn lookup_form_html(reference: &str) -> String {
+fn lookup_form_html(text: &StatusPageText, reference: &str) -> String {
     format!(
-        "<h1>Your appeal</h1><form method=\"post\" action=\"/status\">\
-         <label>Reference <input name=\"reference\" value=\"{}\" required></label>\
-         <label>Token from your acknowledgement <input name=\"token\" type=\"password\" required></label>\
-         <button>Show</button></form>",
-        escape(reference)
+        "<h1>{}</h1><form method=\"post\" action=\"/status\">\
+         <label>{} <input name=\"reference\" value=\"{}\" required></label>\
+         <label>{} <input name=\"token\" type=\"password\" required></label>\
+         <button>{}</button></form>",
+        escape(text.title),
+        escape(text.reference),
+        escape(reference),
+        escape(text.token),
+        escape(text.show),
     )
 }
 
-fn view_html(view: &StatusView, token: &str, refused: Option<(&str, &str)>) -> String {
+/// `template` escaped, with each `{name}` replaced by its already escaped HTML.
+fn filled(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = escape(template);
+    for (name, html) in values {
+        out = out.replace(&format!("{{{name}}}"), html);
+    }
+    out
+}
+
+fn view_html(
+    text: &StatusPageText,
+    view: &StatusView,
+    token: &str,
+    refused: Option<(&str, &str)>,
+) -> String {
+    let language = language_of(text);
+    let labels = enforcement_labels(language);
     let mut body = format!(
-        "<h1>Appeal {}</h1><p>State: <strong id=\"state\">{}</strong></p><p>{}</p>",
-        escape(&view.reference),
-        escape(&view.state_in_words),
-        escape(&view.expected)
+        "<h1>{}</h1><p>{}: <strong id=\"state\">{}</strong></p><p>{}</p>",
+        filled(text.appeal, &[("reference", &escape(&view.reference))]),
+        escape(text.state),
+        escape((text.states)(view.state)),
+        escape((text.expected)(view.state))
     );
     if let Some(due) = view.decision_due_at {
+        let date = format!(
+            "<strong id=\"decision-due\">{}</strong>",
+            due.format("%Y-%m-%d %H:%M UTC")
+        );
         let _ = write!(
             body,
-            "<p>Expected decision by <strong id=\"decision-due\">{}</strong>.</p>",
-            due.format("%Y-%m-%d %H:%M UTC")
+            "<p>{}</p>",
+            filled(text.decision_due, &[("date", &date)])
         );
     }
     if let Some(estimate) = &view.estimate {
+        let at = |time: chrono::DateTime<chrono::Utc>| {
+            format!("<strong>{}</strong>", time.format("%Y-%m-%d %H:00 UTC"))
+        };
         let _ = write!(
             body,
-            "<p id=\"decision-estimate\">At the pace of this queue's recent decisions, most \
-             likely between <strong>{}</strong> and <strong>{}</strong>; {} {} ahead of yours.</p>",
-            estimate.earliest.format("%Y-%m-%d %H:00 UTC"),
-            estimate.latest.format("%Y-%m-%d %H:00 UTC"),
-            estimate.ahead,
-            if estimate.ahead == 1 {
-                "case is"
-            } else {
-                "cases are"
-            },
+            "<p id=\"decision-estimate\">{}</p>",
+            filled(
+                text.forecast,
+                &[
+                    ("earliest", &at(estimate.earliest)),
+                    ("latest", &at(estimate.latest)),
+                    ("ahead", &estimate.ahead.to_string()),
+                ]
+            )
         );
     }
     if let Some(enforcement) = &view.enforcement {
         let _ = write!(
             body,
-            "<h2>The decision you appealed</h2><dl id=\"enforcement\">\
-             <dt>What was restricted</dt><dd>{}</dd><dt>When</dt><dd>{}</dd>\
-             <dt>Under which policy</dt><dd>{}</dd><dt>Automated</dt><dd>detection: {}; decision: {}</dd>\
-             <dt>Facts</dt><dd>{}</dd></dl>",
-            escape(&restricted(enforcement)),
+            "<h2>{}</h2><dl id=\"enforcement\">\
+             <dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>\
+             <dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}: {}; {}: {}</dd>\
+             <dt>{}</dt><dd>{}</dd></dl>",
+            escape(text.appealed),
+            escape(labels.what),
+            escape(&what_was_restricted(enforcement, language)),
+            escape(labels.when),
             enforcement.enforced_at.format("%Y-%m-%d %H:%M UTC"),
+            escape(labels.policy),
             escape(&enforcement.policy),
-            enforcement.automated_detection,
-            enforcement.automated_decision,
+            escape(text.automated),
+            escape(labels.detection),
+            escape(automation(enforcement.automated_detection, language)),
+            escape(labels.decision),
+            escape(automation(enforcement.automated_decision, language)),
+            escape(labels.facts),
             escape(&enforcement.facts),
         );
     }
     if let Some(question) = &view.information_requested {
-        let _ = write!(body, "<h2>Our question</h2><p>{}</p>", escape(question));
+        let _ = write!(
+            body,
+            "<h2>{}</h2><p>{}</p>",
+            escape(text.question),
+            escape(question)
+        );
     }
     if let Some(decision) = &view.decision {
         let _ = write!(
             body,
-            "<h2>Decision: {}</h2><p id=\"decision-reasons\">{}</p>",
-            decision.outcome,
+            "<h2>{}</h2><p id=\"decision-reasons\">{}</p>",
+            filled(
+                text.decision,
+                &[("outcome", &escape((text.outcome)(decision.outcome)))]
+            ),
             escape(&decision.reasons)
         );
         if let Some(statement) = &decision.statement {
+            let mut options = String::new();
+            for option in &statement.redress {
+                let _ = write!(
+                    options,
+                    "<li>{}</li>",
+                    escape(redress_option(*option, language))
+                );
+            }
             let _ = write!(
                 body,
-                "<h3>Statement of reasons</h3><p>{}</p><p>Automated detection: {}; automated decision: {}.</p><p>You can still turn to: {}.</p>",
+                "<h3>{}</h3><p>{}</p><p>{}: {}; {}: {}.</p><p>{}</p><ul>{options}</ul>",
+                escape(text.statement),
                 escape(&statement.facts),
-                statement.automated_detection,
-                statement.automated_decision,
-                statement
-                    .redress
-                    .iter()
-                    .map(|r| r.as_str().replace('_', " "))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                escape(labels.detection),
+                escape(automation(statement.automated_detection, language)),
+                escape(labels.decision),
+                escape(automation(statement.automated_decision, language)),
+                escape(text.still_open),
             );
         }
     }
     if !view.history.is_empty() {
-        body.push_str("<h2>History</h2><ol id=\"history\">");
+        let _ = write!(body, "<h2>{}</h2><ol id=\"history\">", escape(text.history));
         for entry in &view.history {
             let _ = write!(
                 body,
                 "<li><time>{}</time> {}</li>",
                 entry.at.format("%Y-%m-%d %H:%M UTC"),
-                escape(&entry.what)
+                escape((text.steps)(entry.step))
             );
         }
         body.push_str("</ol>");
@@ -394,28 +522,18 @@ fn view_html(view: &StatusView, token: &str, refused: Option<(&str, &str)>) -> S
         // without knowing the token, so no separate CSRF token is needed.
         let _ = write!(
             body,
-            "<h2>Add information</h2>{alert}<form method=\"post\" action=\"/status/{}\">\
+            "<h2>{}</h2>{alert}<form method=\"post\" action=\"/status/{}\">\
              <input type=\"hidden\" name=\"token\" value=\"{}\">\
-             <label for=\"information\">What you want the reviewer to know</label>\
+             <label for=\"information\">{}</label>\
              <textarea id=\"information\" name=\"information\" maxlength=\"{MAX_INFORMATION_LEN}\" required>{}</textarea>\
-             <button>Send</button></form>",
+             <button>{}</button></form>",
+            escape(text.add),
             escape(&view.reference),
             escape(token),
+            escape(text.add_label),
             escape(typed),
+            escape(text.send),
         );
     }
     body
-}
-
-/// What was restricted, from the statement of reasons where there is one.
-fn restricted(enforcement: &EnforcementFacts) -> String {
-    match &enforcement.statement {
-        Some(statement) if !statement.restrictions.is_empty() => statement
-            .restrictions
-            .iter()
-            .map(|r| r.kind.as_str().replace('_', " "))
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => enforcement.kind.replace('_', " "),
-    }
 }

@@ -168,6 +168,7 @@ pub fn record(
         external_id: Some(format!("enf-{index:08}")),
         account_id: account_id.to_owned(),
         account_email: Some(email.to_owned()),
+        account_locale: None,
         kind: kind.to_owned(),
         policy: policy.to_owned(),
         source_kind: match source {

@@ -156,6 +156,7 @@ impl Appeal {
                 decided_by,
                 statement,
                 manifestly_unfounded,
+                ..
             } => {
                 self.state = AppealState::Reviewed;
                 self.clear_claim();

@@ -2,10 +2,11 @@
 //! template through the engine, next to the same rows written with plain SQL, in one run.
 //!
 //! `cargo bench -p redress-engine --bench bulk_decision -- [N] [CHUNK] [engine-first]`
-//! (defaults 10000, the engine's default chunk, plain SQL first). Both sides work in one schema seeded (through the
-//! engine) with 2N triaged appeals, N in each of two queues: plain SQL decides one queue,
-//! then the engine the other. PostgreSQL is taken from `REDRESS_TEST_POSTGRES_URL`
-//! (default `postgres://postgres@127.0.0.1:5432/test`); the benchmark needs it.
+//! (defaults 10000, the engine's default chunk, plain SQL first). Both sides work in one
+//! schema seeded (through the engine) with 2N triaged appeals, N in each of two queues:
+//! plain SQL decides one queue, the engine the other. PostgreSQL is taken from
+//! `REDRESS_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`); the
+//! benchmark needs it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

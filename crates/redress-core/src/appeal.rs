@@ -160,6 +160,7 @@ impl Appeal {
                 decided_by,
                 statement,
                 manifestly_unfounded,
+                ..
             } => {
                 self.state = AppealState::Reviewed;
                 self.clear_claim();

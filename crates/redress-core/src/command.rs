@@ -96,6 +96,16 @@ pub enum Command {
         job_id: Uuid,
         reason: String,
     },
+    /// A senior reviewer's decision of one appeal among many alike, through a bulk decision
+    /// job: the same checks as `Decide` but for the claim, which the decider need not hold;
+    /// a live claim of someone else still refuses it.
+    DecideInBulk {
+        job_id: Uuid,
+        outcome: Outcome,
+        reasons: String,
+        #[serde(default)]
+        statement: Option<StatementOfReasons>,
+    },
     Note {
         text: String,
     },
@@ -133,6 +143,7 @@ impl Command {
             Command::SlaWarn { .. } => "sla_warn",
             Command::Escalate { .. } => "escalate",
             Command::BulkRestore { .. } => "bulk_restore",
+            Command::DecideInBulk { .. } => "decide_in_bulk",
             Command::Note { .. } => "note",
             Command::MessageReceived { .. } => "message_received",
             Command::LinkIdentity { .. } => "link_identity",

@@ -62,6 +62,10 @@ pub enum EventKind {
         /// Absent (false) in histories written before the flag existed.
         #[serde(default)]
         manifestly_unfounded: bool,
+        /// The bulk decision job that decided this appeal among others; absent when a
+        /// reviewer decided it alone.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bulk_job: Option<Uuid>,
     },
     DecisionApproved {
         approved_by: String,

@@ -99,6 +99,8 @@ pub const SENIORS: &[Role] = &[Role::SeniorReviewer];
 pub const ESCALATORS: &[Role] = &[Role::Reviewer, Role::SeniorReviewer, Role::Admin];
 /// Roles that may withdraw an appeal on the appellant's behalf.
 pub const WITHDRAWERS: &[Role] = &[Role::Admin];
+/// Roles that may decide many alike appeals at once with one template.
+pub const BULK_DECIDERS: &[Role] = &[Role::SeniorReviewer];
 /// Roles that may run a bulk restoration.
 pub const BULK_RESTORERS: &[Role] = &[Role::Support, Role::Admin];
 /// Roles that may file an appeal through the API for the platform.

@@ -11,8 +11,8 @@ use crate::error::TransitionError;
 use crate::event::{Event, EventKind};
 use crate::policy::unfilled_placeholder;
 use crate::role::{
-    Actor, Role, BULK_RESTORERS, ESCALATORS, FILERS, NOTE_TAKERS, REVIEWERS, SENIORS, TRIAGERS,
-    WITHDRAWERS,
+    Actor, Role, BULK_DECIDERS, BULK_RESTORERS, ESCALATORS, FILERS, NOTE_TAKERS, REVIEWERS,
+    SENIORS, TRIAGERS, WITHDRAWERS,
 };
 use crate::state::{AppealState, Outcome};
 use crate::statement::{Automation, Ground, StatementOfReasons};
@@ -165,17 +165,39 @@ pub fn decide(
             require_role(actor, name, REVIEWERS)?;
             holds_live_claim(appeal, actor, name, now)?;
             decision_statement(*outcome, reasons, statement.as_ref(), actor)?;
-            let mut kinds = vec![EventKind::Decided {
-                outcome: *outcome,
-                reasons: reasons.clone(),
-                decided_by: staff_subject(actor),
-                statement: statement.clone(),
-                manifestly_unfounded: *manifestly_unfounded,
-            }];
-            if !appeal.four_eyes && *outcome == Outcome::Uphold {
-                kinds.push(EventKind::Upheld);
-            }
-            kinds
+            decision(
+                appeal,
+                EventKind::Decided {
+                    outcome: *outcome,
+                    reasons: reasons.clone(),
+                    decided_by: staff_subject(actor),
+                    statement: statement.clone(),
+                    manifestly_unfounded: *manifestly_unfounded,
+                    bulk_job: None,
+                },
+            )
+        }
+        Command::DecideInBulk {
+            job_id,
+            outcome,
+            reasons,
+            statement,
+        } => {
+            require_state(state, name, &[S::Triaged])?;
+            require_role(actor, name, BULK_DECIDERS)?;
+            not_claimed_by_other(appeal, actor, name, now)?;
+            decision_statement(*outcome, reasons, statement.as_ref(), actor)?;
+            decision(
+                appeal,
+                EventKind::Decided {
+                    outcome: *outcome,
+                    reasons: reasons.clone(),
+                    decided_by: staff_subject(actor),
+                    statement: statement.clone(),
+                    manifestly_unfounded: false,
+                    bulk_job: Some(*job_id),
+                },
+            )
         }
         Command::Approve { note } => {
             require_state(state, name, &[S::Reviewed])?;
@@ -317,6 +339,23 @@ pub fn decide(
         }
     };
     Ok(kinds.into_iter().map(event).collect())
+}
+
+/// A decision's events: with four-eyes it waits for a second senior reviewer (a restore is
+/// requested and an uphold is final only on approval); without, an uphold is final at once.
+fn decision(appeal: &Appeal, decided: EventKind) -> Vec<EventKind> {
+    let upheld = matches!(
+        decided,
+        EventKind::Decided {
+            outcome: Outcome::Uphold,
+            ..
+        }
+    );
+    let mut kinds = vec![decided];
+    if !appeal.four_eyes && upheld {
+        kinds.push(EventKind::Upheld);
+    }
+    kinds
 }
 
 /// An appeal decision is a person's: never a service identity's.

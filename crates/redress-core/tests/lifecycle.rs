@@ -70,7 +70,7 @@ fn statement_variant(minutes: i64) -> Option<StatementOfReasons> {
 }
 
 fn command_strategy() -> impl Strategy<Value = (u8, bool, i64)> {
-    (0u8..20, any::<bool>(), -30i64..240)
+    (0u8..21, any::<bool>(), -30i64..240)
 }
 
 fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Command {
@@ -156,6 +156,20 @@ fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Co
             tags: vec!["saved-only".into()],
             four_eyes: flag,
         },
+        19 => Command::DecideInBulk {
+            job_id: Uuid::nil(),
+            outcome: if flag {
+                Outcome::Restore
+            } else {
+                Outcome::Uphold
+            },
+            reasons: if minutes % 3 == 0 {
+                String::new()
+            } else {
+                "the model misfired on saved pins".into()
+            },
+            statement: statement_variant(minutes / 3),
+        },
         _ => Command::MessageReceived {
             message_id: Uuid::nil(),
         },
@@ -213,8 +227,16 @@ fn check_history(history: &[Event], appeal: &Appeal) -> Result<(), TestCaseError
                 decided_by,
                 reasons,
                 statement,
+                bulk_job,
                 ..
             } => {
+                if bulk_job.is_some() {
+                    prop_assert!(
+                        has_role(&event.actor, &[Role::SeniorReviewer]),
+                        "decided in bulk by {}",
+                        event.actor
+                    );
+                }
                 prop_assert!(
                     has_role(&event.actor, &[Role::Reviewer, Role::SeniorReviewer]),
                     "decided by {}",
@@ -762,5 +784,123 @@ fn a_rule_routes_only_a_filed_case_and_only_as_the_system() {
             state: AppealState::Triaged,
             ..
         })
+    ));
+}
+
+fn triaged(four_eyes: bool) -> Appeal {
+    let (mut appeal, _) = filed_appeal(four_eyes);
+    run(
+        &mut appeal,
+        Command::Triage {
+            priority: Priority::Normal,
+            queue: "general".into(),
+            tags: vec![],
+            identity_verified: true,
+            four_eyes,
+        },
+        &Actor::staff("tom", [Role::Triager]),
+        t0(),
+    );
+    appeal
+}
+
+fn uphold_in_bulk() -> Command {
+    Command::DecideInBulk {
+        job_id: Uuid::nil(),
+        outcome: Outcome::Uphold,
+        reasons: "The account created the pin.".into(),
+        statement: Some(upheld_statement(Automation::Not)),
+    }
+}
+
+#[test]
+fn a_bulk_decision_needs_a_senior_reviewer_but_no_claim_of_their_own() {
+    let carol = Actor::staff("carol", [Role::SeniorReviewer]);
+    let alice = Actor::staff("alice", [Role::Reviewer]);
+    let mut appeal = triaged(false);
+    assert!(matches!(
+        decide(&appeal, &uphold_in_bulk(), &alice, t0()),
+        Err(TransitionError::NotPermitted { .. })
+    ));
+    let events = run(&mut appeal, uphold_in_bulk(), &carol, t0());
+    assert!(matches!(
+        &events[0].kind,
+        EventKind::Decided { decided_by, bulk_job: Some(job), .. } if decided_by == "carol" && job.is_nil()
+    ));
+    assert_eq!(appeal.state, AppealState::Upheld);
+    assert_eq!(
+        decide(&appeal, &uphold_in_bulk(), &carol, t0()),
+        Err(TransitionError::InvalidTransition {
+            state: AppealState::Upheld,
+            command: "decide_in_bulk"
+        }),
+        "an appeal is decided once"
+    );
+}
+
+#[test]
+fn a_bulk_decision_skips_an_appeal_someone_else_holds_until_the_claim_lapses() {
+    let carol = Actor::staff("carol", [Role::SeniorReviewer]);
+    let alice = Actor::staff("alice", [Role::Reviewer]);
+    let mut appeal = triaged(false);
+    let lease_until = t0() + TimeDelta::minutes(15);
+    run(&mut appeal, Command::Claim { lease_until }, &alice, t0());
+    assert_eq!(
+        decide(&appeal, &uphold_in_bulk(), &carol, t0()),
+        Err(TransitionError::ClaimedByOther {
+            command: "decide_in_bulk",
+            holder: "alice".into(),
+            until: lease_until,
+        })
+    );
+    let later = lease_until + TimeDelta::seconds(1);
+    run(&mut appeal, uphold_in_bulk(), &carol, later);
+    assert_eq!(appeal.assignee, None);
+    assert_eq!(appeal.state, AppealState::Upheld);
+}
+
+#[test]
+fn a_bulk_decision_under_four_eyes_is_a_proposal_another_senior_approves() {
+    let carol = Actor::staff("carol", [Role::SeniorReviewer]);
+    let dave = Actor::staff("dave", [Role::SeniorReviewer]);
+    let mut appeal = triaged(true);
+    run(&mut appeal, uphold_in_bulk(), &carol, t0());
+    assert_eq!(appeal.state, AppealState::Reviewed, "waits for approval");
+    assert_eq!(
+        decide(&appeal, &Command::Approve { note: None }, &carol, t0()),
+        Err(TransitionError::SameReviewer {
+            actor: "carol".into()
+        })
+    );
+    run(&mut appeal, Command::Approve { note: None }, &dave, t0());
+    assert_eq!(appeal.state, AppealState::Upheld);
+}
+
+#[test]
+fn a_bulk_decision_passes_the_same_checks_as_any_decision() {
+    let carol = Actor::staff("carol", [Role::SeniorReviewer]);
+    let appeal = triaged(false);
+    let unfilled = Command::DecideInBulk {
+        job_id: Uuid::nil(),
+        outcome: Outcome::Uphold,
+        reasons: "About {reference}".into(),
+        statement: Some(upheld_statement(Automation::Not)),
+    };
+    assert!(matches!(
+        decide(&appeal, &unfilled, &carol, t0()),
+        Err(TransitionError::UnfilledPlaceholder {
+            field: "reasons",
+            ..
+        })
+    ));
+    let automated = Command::DecideInBulk {
+        job_id: Uuid::nil(),
+        outcome: Outcome::Uphold,
+        reasons: "Checked.".into(),
+        statement: Some(upheld_statement(Automation::Fully)),
+    };
+    assert!(matches!(
+        decide(&appeal, &automated, &carol, t0()),
+        Err(TransitionError::NoHumanReviewer { .. })
     ));
 }

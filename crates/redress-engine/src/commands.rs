@@ -178,3 +178,70 @@ fn conflict_on_duplicate_version(err: EngineError, appeal: Uuid, before: i64) ->
         _ => err,
     }
 }
+
+/// One appeal of a batch, with the command it was given and the events the core decided.
+#[derive(Debug, Clone)]
+pub(crate) struct Decided {
+    pub stored: StoredAppeal,
+    pub command: Command,
+    pub events: Vec<Event>,
+}
+
+/// [`apply_to_loaded`] for many appeals decided at once (`decided` and `upheld` events),
+/// whose events the caller has had the core decide: folds each appeal's events, writes the
+/// rows (each guarded by its version), the events and the outbox items of all of them in a
+/// few statements, then runs the decision observers for each appeal as a single command
+/// would. The caller commits.
+pub(crate) async fn record_decisions(
+    cx: &InTransaction<'_>,
+    actor: &Actor,
+    mut batch: Vec<Decided>,
+) -> Result<Vec<Decided>, EngineError> {
+    let mut before = Vec::with_capacity(batch.len());
+    let mut items = Vec::new();
+    for decided in &mut batch {
+        before.push(decided.stored.version());
+        let queue_before = decided.stored.appeal.queue.clone();
+        for event in &decided.events {
+            decided.stored.appeal.apply(event);
+            items.extend(outbox_items(&decided.stored, event));
+        }
+        changes::notify_in_transaction(
+            cx.txn,
+            &AppealChange::of(&decided.stored, Some(&queue_before)),
+        )
+        .await?;
+    }
+    let rows: Vec<(&StoredAppeal, i64)> = batch
+        .iter()
+        .zip(&before)
+        .map(|(decided, before)| (&decided.stored, *before))
+        .collect();
+    appeals::update_decided_if_version(cx.txn, &rows, cx.settings).await?;
+    let histories: Vec<(Uuid, i64, &[Event])> = batch
+        .iter()
+        .zip(&before)
+        .map(|(decided, before)| (decided.stored.id, before + 1, decided.events.as_slice()))
+        .collect();
+    events::append_many(cx.txn, &histories)
+        .await
+        .map_err(|err| match batch.first() {
+            Some(first) => {
+                conflict_on_duplicate_version(err, first.stored.id, first.stored.version())
+            }
+            None => err,
+        })?;
+    outbox::enqueue(cx.txn, items, cx.now).await?;
+    for decided in &batch {
+        let recorded = RecordedCommand {
+            appeal: &decided.stored,
+            events: &decided.events,
+            command: &decided.command,
+            actor,
+        };
+        for observer in cx.hooks.decision_observers() {
+            observer.observe(cx, &recorded).await?;
+        }
+    }
+    Ok(batch)
+}

@@ -16,6 +16,7 @@
 
 mod announce;
 pub mod appeal_window;
+pub mod bulk_decisions;
 pub mod changes;
 pub mod clock;
 pub mod commands;

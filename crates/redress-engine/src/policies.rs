@@ -228,44 +228,62 @@ impl Engine {
             Some(id) => self.enforcement(id).await?,
             None => None,
         };
-        let policy = catalog.policy(&template.policy);
-        let values = Values::of(&stored, enforcement.as_ref(), policy, template, catalog);
-        let placeholder = |source| FillError::Placeholder {
-            template: template.id.clone(),
-            source,
-        };
-        let fill = |field: &str, text: &str| policy::fill(field, text, |name| values.get(name));
-        let reasons = fill("reasons", &template.reasons).map_err(placeholder)?;
-        let facts = template
-            .statement
-            .facts
-            .as_deref()
-            .map(|text| fill("statement.facts", text))
-            .transpose()
-            .map_err(placeholder)?;
-        let explanation = template
-            .statement
-            .explanation
-            .as_deref()
-            .map(|text| fill("statement.explanation", text))
-            .transpose()
-            .map_err(placeholder)?;
-        let statement = draft_statement(
-            enforcement.as_ref(),
-            policy,
+        fill_template(
+            catalog,
             template,
-            &catalog.default_language,
-            facts,
-            explanation,
+            &stored,
+            enforcement.as_ref(),
             self.clock().now(),
-        );
-        Ok(FilledTemplate {
-            template_id: template.id.clone(),
-            language: template.language.clone(),
-            reasons,
-            statement,
-        })
+        )
     }
+}
+
+/// [`Engine::fill_decision_template`] for an appeal and its enforcement already read: what a
+/// bulk decision does for each appeal of a chunk.
+pub fn fill_template(
+    catalog: &PolicyCatalog,
+    template: &DecisionTemplate,
+    stored: &StoredAppeal,
+    enforcement: Option<&Enforcement>,
+    now: DateTime<Utc>,
+) -> Result<FilledTemplate, FillError> {
+    let policy = catalog.policy(&template.policy);
+    let values = Values::of(stored, enforcement, policy, template, catalog);
+    let placeholder = |source| FillError::Placeholder {
+        template: template.id.clone(),
+        source,
+    };
+    let fill = |field: &str, text: &str| policy::fill(field, text, |name| values.get(name));
+    let reasons = fill("reasons", &template.reasons).map_err(placeholder)?;
+    let facts = template
+        .statement
+        .facts
+        .as_deref()
+        .map(|text| fill("statement.facts", text))
+        .transpose()
+        .map_err(placeholder)?;
+    let explanation = template
+        .statement
+        .explanation
+        .as_deref()
+        .map(|text| fill("statement.explanation", text))
+        .transpose()
+        .map_err(placeholder)?;
+    let statement = draft_statement(
+        enforcement,
+        policy,
+        template,
+        &catalog.default_language,
+        facts,
+        explanation,
+        now,
+    );
+    Ok(FilledTemplate {
+        template_id: template.id.clone(),
+        language: template.language.clone(),
+        reasons,
+        statement,
+    })
 }
 
 /// The values of the placeholders for one appeal; a value the case does not have is

@@ -1,12 +1,13 @@
 //! Read-side use cases for the API: listing appeals, by filter or by account.
 
 use chrono::{DateTime, Utc};
-use redress_core::{AppealState, Channel};
+use redress_core::{AppealState, Channel, ContentRelation};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Select,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::engine::Engine;
@@ -15,8 +16,10 @@ use crate::entity::enforcement::{self, Entity as Enforcements};
 use crate::error::EngineError;
 use crate::repo::appeals::{from_model, StoredAppeal};
 
-/// Which appeals a listing returns; every set field must match.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Which appeals a listing returns; every set field must match. A bulk decision keeps the
+/// filter it was started with, so it is stored as JSON.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AppealFilter {
     /// Any of these states (all states when empty).
     pub states: Vec<AppealState>,
@@ -28,6 +31,10 @@ pub struct AppealFilter {
     pub account_id: Option<String>,
     /// The `source_id` of the enforcement appealed against (a rule, model or batch).
     pub enforcement_source: Option<String>,
+    /// The policy of the enforcement appealed against.
+    pub enforcement_policy: Option<String>,
+    /// What the account did with the content of the enforcement appealed against.
+    pub content_relation: Option<ContentRelation>,
     pub filed_from: Option<DateTime<Utc>>,
     pub filed_before: Option<DateTime<Utc>>,
     /// Open appeals past (or, when false, within) a deadline at `now`.
@@ -39,7 +46,27 @@ pub struct AppealFilter {
 }
 
 impl AppealFilter {
-    fn apply(
+    /// What the filter asks of the enforcement appealed against, if anything.
+    fn enforcement_condition(&self) -> Option<Condition> {
+        use enforcement::Column as E;
+        let mut condition = Condition::all();
+        let mut any = false;
+        if let Some(source) = &self.enforcement_source {
+            condition = condition.add(E::SourceId.eq(source.as_str()));
+            any = true;
+        }
+        if let Some(policy) = &self.enforcement_policy {
+            condition = condition.add(E::Policy.eq(policy.as_str()));
+            any = true;
+        }
+        if let Some(relation) = self.content_relation {
+            condition = condition.add(E::ContentRelation.eq(relation.as_str()));
+            any = true;
+        }
+        any.then_some(condition)
+    }
+
+    pub(crate) fn apply(
         &self,
         mut select: Select<Appeals>,
         backend: DbBackend,
@@ -64,13 +91,13 @@ impl AppealFilter {
         if let Some(account) = &self.account_id {
             select = select.filter(C::AccountId.eq(account.as_str()));
         }
-        if let Some(source) = &self.enforcement_source {
+        if let Some(enforcements) = self.enforcement_condition() {
             select = select.filter(
                 C::EnforcementId.in_subquery(
                     Query::select()
                         .column(enforcement::Column::Id)
                         .from(Enforcements)
-                        .and_where(enforcement::Column::SourceId.eq(source.as_str()))
+                        .cond_where(enforcements)
                         .to_owned(),
                 ),
             );

@@ -3,7 +3,8 @@
 
 use async_graphql::Context;
 use redress_core::role::{
-    BULK_RESTORERS, ESCALATORS, FILERS, NOTE_TAKERS, REVIEWERS, SENIORS, TRIAGERS, WITHDRAWERS,
+    BULK_DECIDERS, BULK_RESTORERS, ESCALATORS, FILERS, NOTE_TAKERS, REVIEWERS, SENIORS, TRIAGERS,
+    WITHDRAWERS,
 };
 use redress_core::{Actor, Role};
 
@@ -41,6 +42,9 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("withdrawAppeal", WITHDRAWERS),
     ("escalateAppeal", ESCALATORS),
     ("retryDeadLetter", &[Role::Admin]),
+    ("bulkDecisionDryRun", BULK_DECIDERS),
+    ("startBulkDecision", BULK_DECIDERS),
+    ("cancelBulkDecision", BULK_DECIDERS),
     ("bulkRestoreDryRun", BULK_RESTORERS),
     ("startBulkRestore", BULK_RESTORERS),
     ("cancelBulkRestore", BULK_RESTORERS),

@@ -11,6 +11,7 @@ import * as queue from './queue.js';
 import * as triage from './triage.js';
 import * as caseScreen from './case.js';
 import * as bulk from './bulk.js';
+import * as decide from './decide.js';
 import * as transparency from './transparency.js';
 import * as routing from './routing.js';
 
@@ -19,6 +20,7 @@ const SCREENS = {
   triage,
   case: caseScreen,
   bulk,
+  decide,
   transparency,
   routing,
 };

@@ -23,7 +23,7 @@ const SUMMARY = 'query Summary { queueSummary { queue open claimable slaBreached
 const CHANGED = 'subscription Changed($queue: String!) { queueChanged(queue: $queue) { id reference state assignee } }';
 
 /** Filters survive moving between screens within the tab. */
-const filters = { state: 'OPEN', queue: 'general', tag: '', minEscalation: '', slaBreached: '', rule: '' };
+const filters = { state: 'OPEN', queue: 'general', tag: '', minEscalation: '', slaBreached: '', rule: '', source: '', policy: '', relation: '' };
 
 /** The screen's filters as the API's `AppealFilterInput`; each filter adds its own field. */
 function filterInput() {
@@ -33,7 +33,15 @@ function filterInput() {
   if (filters.minEscalation !== '') filter.minEscalationLevel = Number(filters.minEscalation);
   if (filters.slaBreached !== '') filter.slaBreached = filters.slaBreached === 'yes';
   if (filters.rule !== '') filter.rule = filters.rule;
+  if (filters.source !== '') filter.enforcementSource = filters.source;
+  if (filters.policy !== '') filter.enforcementPolicy = filters.policy;
+  if (filters.relation !== '') filter.contentRelation = filters.relation;
   return filter;
+}
+
+/** The queue's filter as it stands, for the bulk decision screen. */
+export function currentFilter() {
+  return filterInput();
 }
 
 function deadline(appeal) {
@@ -46,7 +54,7 @@ function deadline(appeal) {
 function takeParameter(parameter) {
   const rule = parameter.match(/^rule=(.+)$/)?.[1];
   if (!rule) return;
-  Object.assign(filters, { state: 'ALL', queue: '', tag: '', minEscalation: '', slaBreached: '', rule });
+  Object.assign(filters, { state: 'ALL', queue: '', tag: '', minEscalation: '', slaBreached: '', rule, source: '', policy: '', relation: '' });
 }
 
 export function render(container, { announce, navigate, me }, parameter = '') {
@@ -70,6 +78,12 @@ export function render(container, { announce, navigate, me }, parameter = '') {
     h('option', { value: 'no' }, 'Within SLA'));
   breachedSelect.value = filters.slaBreached;
   const ruleInput = h('input', { name: 'rule', type: 'text', value: filters.rule, autocomplete: 'off', spellcheck: 'false', size: '38' });
+  const sourceInput = h('input', { name: 'source', type: 'text', value: filters.source, autocomplete: 'off', spellcheck: 'false' });
+  const policyInput = h('input', { name: 'policy', type: 'text', value: filters.policy, autocomplete: 'off', spellcheck: 'false' });
+  const relationSelect = h('select', { name: 'relation' },
+    h('option', { value: '' }, 'Any'),
+    ['created', 'saved', 'shared'].map((relation) => h('option', { value: relation }, relation)));
+  relationSelect.value = filters.relation;
 
   const form = h('form', { class: 'filters', 'aria-label': 'Queue filters' },
     field('State', stateSelect),
@@ -78,9 +92,15 @@ export function render(container, { announce, navigate, me }, parameter = '') {
     field('Escalation at least', escalationInput),
     field('SLA', breachedSelect),
     field('Triaged by rule', ruleInput, 'A routing rule’s id; admins open it from Routing rules.'),
+    field('Enforcement source', sourceInput, 'The rule, model or batch that enforced.'),
+    field('Enforcement policy', policyInput),
+    field('Content', relationSelect, 'What the account did with the enforced content.'),
     h('button', { type: 'submit' }, 'Apply filters'));
 
   const claimButton = h('button', { type: 'button', class: 'primary', id: 'claim-next' }, 'Claim next case');
+  const bulkButton = hasRole(me, 'SENIOR_REVIEWER')
+    ? h('button', { type: 'button', id: 'decide-in-bulk', onClick: () => navigate('#/decide') }, 'Decide these in bulk')
+    : null;
   const summary = h('div', { class: 'summary', 'aria-live': 'polite' });
   const rows = h('tbody');
   const table = h('table', { class: 'appeals', 'aria-describedby': 'queue-caption' },
@@ -94,7 +114,7 @@ export function render(container, { announce, navigate, me }, parameter = '') {
   fill(container,
     h('h1', null, 'Queue'),
     form,
-    h('div', { class: 'toolbar' }, claimButton, summary),
+    h('div', { class: 'toolbar' }, claimButton, bulkButton, summary),
     message,
     table,
     more);
@@ -195,6 +215,9 @@ export function render(container, { announce, navigate, me }, parameter = '') {
     filters.minEscalation = escalationInput.value.trim();
     filters.slaBreached = breachedSelect.value;
     filters.rule = ruleInput.value.trim();
+    filters.source = sourceInput.value.trim();
+    filters.policy = policyInput.value.trim();
+    filters.relation = relationSelect.value;
     load(false);
     follow();
   });

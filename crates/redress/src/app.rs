@@ -88,6 +88,10 @@ async fn start_boxed(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
         &state.config.restoration,
         shutdown_rx.clone(),
     )?);
+    background.push(crate::bulk_decisions::spawn_runner(
+        state.engine.clone(),
+        shutdown_rx.clone(),
+    ));
     background.push(crate::routing::spawn_refresher(
         state.engine.clone(),
         &state.config.routing,

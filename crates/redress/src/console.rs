@@ -56,6 +56,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("case.js", JS),
     asset!("composer.js", JS),
     asset!("bulk.js", JS),
+    asset!("decide.js", JS),
     asset!("transparency.js", JS),
     asset!("routing.js", JS),
     asset!("charts.js", JS),

@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod bulk_decisions;
 pub mod bulk_restore_cli;
 pub mod cli;
 pub mod config;

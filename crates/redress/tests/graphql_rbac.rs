@@ -60,6 +60,13 @@ fn call(mutation: &str) -> String {
         }
         "claimNextAppeal" => return r#"mutation { claimNextAppeal(queue: "nothing-here") { id } }"#.into(),
         "retryDeadLetter" => return format!(r#"mutation {{ retryDeadLetter(id: "{}") {{ __typename }} }}"#, uuid::Uuid::nil()),
+        "bulkDecisionDryRun" => {
+            return r#"mutation { bulkDecisionDryRun(filter: {queue: "rbac-none"}, templateId: "rbac-none") { __typename } }"#.into()
+        }
+        "startBulkDecision" => {
+            return r#"mutation { startBulkDecision(filter: {queue: "rbac-none"}, templateId: "rbac-none") { __typename } }"#.into()
+        }
+        "cancelBulkDecision" => return format!(r#"mutation {{ cancelBulkDecision(jobId: "{}") {{ __typename }} }}"#, uuid::Uuid::nil()),
         "bulkRestoreDryRun" => return r#"mutation { bulkRestoreDryRun(selector: {sourceId: "rbac-none"}) { __typename } }"#.into(),
         "startBulkRestore" => {
             return r#"mutation { startBulkRestore(selector: {sourceId: "rbac-none"}, reason: "role check") { __typename } }"#.into()

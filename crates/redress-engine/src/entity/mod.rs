@@ -46,6 +46,8 @@ pub mod appeal;
 pub mod appeal_event;
 pub mod appeal_status_token;
 pub mod audit_entry;
+pub mod bulk_decision_job;
+pub mod bulk_decision_target;
 pub mod bulk_restore_job;
 pub mod bulk_restore_outcome;
 pub mod bulk_restore_slice;

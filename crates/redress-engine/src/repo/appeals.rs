@@ -207,3 +207,92 @@ pub async fn update_if_version<C: ConnectionTrait>(
         actual,
     })
 }
+
+/// Rewrites the columns a decision changes (state, claim, decision, derived SLA columns,
+/// version) of many appeals, each only if it is still at its expected version; a conflict
+/// when any has moved on. PostgreSQL takes the rows as one JSON document in one statement;
+/// SQLite, whose statements cost no round trip, one full-row update each.
+pub async fn update_decided_if_version<C: ConnectionTrait>(
+    conn: &C,
+    rows: &[(&StoredAppeal, i64)],
+    settings: &EngineSettings,
+) -> Result<(), EngineError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if !crate::repo::json_rows::applies(conn) {
+        for (stored, expected) in rows {
+            update_if_version(conn, stored, *expected, settings).await?;
+        }
+        return Ok(());
+    }
+    let documents: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(stored, expected)| {
+            let a = &stored.appeal;
+            let schedule = settings.sla_schedule(a);
+            serde_json::json!({
+                "id": stored.id,
+                "expected": expected,
+                "state": a.state.as_str(),
+                "assignee": a.assignee,
+                "lease_until": a.lease_until,
+                "decision": a.decision,
+                "triage_due_at": schedule.triage_due_at,
+                "decision_due_at": schedule.decision_due_at,
+                "next_sla_check_at": schedule.next_check_at,
+                "version": a.version as i64,
+                "updated_at": a.updated_at,
+            })
+        })
+        .collect();
+    let sql = format!(
+        "UPDATE appeals AS a SET state = r.state, assignee = r.assignee, \
+         lease_until = r.lease_until, decision = r.decision, triage_due_at = r.triage_due_at, \
+         decision_due_at = r.decision_due_at, next_sla_check_at = r.next_sla_check_at, \
+         version = r.version, updated_at = r.updated_at FROM {} \
+         WHERE a.id = r.id AND a.version = r.expected",
+        crate::repo::json_rows::recordset(
+            1,
+            &[
+                ("id", "uuid"),
+                ("expected", "bigint"),
+                ("state", "text"),
+                ("assignee", "text"),
+                ("lease_until", "timestamptz"),
+                ("decision", "jsonb"),
+                ("triage_due_at", "timestamptz"),
+                ("decision_due_at", "timestamptz"),
+                ("next_sla_check_at", "timestamptz"),
+                ("version", "bigint"),
+                ("updated_at", "timestamptz"),
+            ],
+        )
+    );
+    let updated = crate::repo::json_rows::execute(conn, &sql, &documents, []).await?;
+    if updated == rows.len() as u64 {
+        return Ok(());
+    }
+    // Someone wrote one of them first; name the first that moved on.
+    for (stored, expected) in rows {
+        let actual = Appeals::find_by_id(stored.id)
+            .select_only()
+            .column(appeal::Column::Version)
+            .into_tuple::<i64>()
+            .one(conn)
+            .await?
+            .ok_or(EngineError::AppealNotFound(stored.id))?;
+        if actual != *expected {
+            return Err(EngineError::Conflict {
+                appeal: stored.id,
+                expected: *expected,
+                actual,
+            });
+        }
+    }
+    Err(EngineError::Conflict {
+        appeal: rows[0].0.id,
+        expected: rows[0].1,
+        actual: rows[0].1,
+    })
+}

@@ -83,3 +83,73 @@ pub async fn history<C: ConnectionTrait>(
         })
         .collect()
 }
+
+/// Appends the events of many appeals, each numbered from its own first version: one
+/// statement on PostgreSQL (the rows as one JSON document), multi-row inserts on SQLite.
+pub async fn append_many<C: ConnectionTrait>(
+    conn: &C,
+    histories: &[(Uuid, i64, &[Event])],
+) -> Result<(), EngineError> {
+    let mut rows = Vec::new();
+    for (appeal_id, first_version, events) in histories {
+        for (offset, event) in events.iter().enumerate() {
+            let (actor_kind, actor_id) = actor_columns(&event.actor);
+            let payload = serde_json::to_value(event)
+                .map_err(|e| EngineError::corrupt("event", appeal_id, e))?;
+            rows.push(appeal_event::Model {
+                appeal_id: *appeal_id,
+                version: first_version + offset as i64,
+                kind: event.kind.name().to_owned(),
+                actor_kind: actor_kind.to_owned(),
+                actor_id,
+                payload,
+                occurred_at: event.at,
+            });
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if crate::repo::json_rows::applies(conn) {
+        let documents: Vec<serde_json::Value> = rows
+            .into_iter()
+            .map(|row| {
+                serde_json::json!({
+                    "appeal_id": row.appeal_id,
+                    "version": row.version,
+                    "kind": row.kind,
+                    "actor_kind": row.actor_kind,
+                    "actor_id": row.actor_id,
+                    "payload": row.payload,
+                    "occurred_at": row.occurred_at,
+                })
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO appeal_events (appeal_id, version, kind, actor_kind, actor_id, payload, \
+             occurred_at) SELECT r.appeal_id, r.version, r.kind, r.actor_kind, r.actor_id, \
+             r.payload, r.occurred_at FROM {}",
+            crate::repo::json_rows::recordset(
+                1,
+                &[
+                    ("appeal_id", "uuid"),
+                    ("version", "bigint"),
+                    ("kind", "text"),
+                    ("actor_kind", "text"),
+                    ("actor_id", "text"),
+                    ("payload", "jsonb"),
+                    ("occurred_at", "timestamptz"),
+                ],
+            )
+        );
+        crate::repo::json_rows::execute(conn, &sql, &documents, []).await?;
+        return Ok(());
+    }
+    // Seven values a row: a thousand rows keep each statement under SQLite's bind limit.
+    for chunk in rows.chunks(1000) {
+        AppealEvents::insert_many(chunk.iter().cloned().map(appeal_event::ActiveModel::from))
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}

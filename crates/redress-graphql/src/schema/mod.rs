@@ -7,6 +7,7 @@ mod appeal;
 mod appeal_mutation;
 mod appeal_query;
 mod appeal_subscription;
+mod bulk_decision;
 mod bulk_restore;
 mod dead_letters;
 pub mod decisions;
@@ -43,6 +44,7 @@ pub struct QueryRoot(
     me::MeQuery,
     dead_letters::DeadLetterQuery,
     bulk_restore::BulkRestoreQuery,
+    bulk_decision::BulkDecisionQuery,
     transparency::TransparencyQuery,
     routing::RoutingQuery,
     search::SearchQueryRoot,
@@ -56,6 +58,7 @@ pub struct MutationRoot(
     intake_mutation::IntakeMutation,
     dead_letters::DeadLetterMutation,
     bulk_restore::BulkRestoreMutation,
+    bulk_decision::BulkDecisionMutation,
     transparency::TransparencyMutation,
     routing::RoutingMutation,
 );
@@ -64,6 +67,7 @@ pub struct MutationRoot(
 pub struct SubscriptionRoot(
     appeal_subscription::AppealSubscription,
     bulk_restore::BulkRestoreSubscription,
+    bulk_decision::BulkDecisionSubscription,
 );
 
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

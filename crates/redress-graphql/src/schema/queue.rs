@@ -3,6 +3,7 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use redress_core::ContentRelation;
 use redress_engine::query::AppealFilter;
 use redress_engine::queue::QueueStats;
 use redress_engine::Engine;
@@ -30,6 +31,10 @@ pub struct AppealFilterInput {
     pub account_id: Option<String>,
     /// The rule, model or batch id that made the enforcement.
     pub enforcement_source: Option<String>,
+    /// The policy of the enforcement appealed against (e.g. `spam`).
+    pub enforcement_policy: Option<String>,
+    /// What the account did with the enforcement's content: `created`, `saved` or `shared`.
+    pub content_relation: Option<String>,
     pub filed_from: Option<DateTime<Utc>>,
     pub filed_before: Option<DateTime<Utc>>,
     pub sla_breached: Option<bool>,
@@ -52,6 +57,15 @@ impl TryFrom<AppealFilterInput> for AppealFilter {
                 })
             })
             .transpose()?;
+        let content_relation = input
+            .content_relation
+            .map(|relation| {
+                relation
+                    .trim()
+                    .parse::<ContentRelation>()
+                    .map_err(|e| ApiError::invalid_field("contentRelation", e.to_string()))
+            })
+            .transpose()?;
         Ok(AppealFilter {
             states: input.states.into_iter().map(Into::into).collect(),
             queue: input.queue,
@@ -60,6 +74,8 @@ impl TryFrom<AppealFilterInput> for AppealFilter {
             channel: input.channel.map(Into::into),
             account_id: input.account_id,
             enforcement_source: input.enforcement_source,
+            enforcement_policy: input.enforcement_policy,
+            content_relation,
             filed_from: input.filed_from,
             filed_before: input.filed_before,
             sla_breached: input.sla_breached,

@@ -19,6 +19,7 @@ mod m20261127_001100_outbox_lease_ids;
 mod m20261128_001200_appeal_tags_index;
 mod m20261129_001300_routing_rules;
 mod m20261129_001300_search;
+mod m20261204_001400_stored_search_vectors;
 mod m20261204_001500_account_locale;
 mod m20261204_001700_bulk_decisions;
 mod m20261204_001800_decided_events_index;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_001200_appeal_tags_index::Migration),
             Box::new(m20261129_001300_routing_rules::Migration),
             Box::new(m20261129_001300_search::Migration),
+            Box::new(m20261204_001400_stored_search_vectors::Migration),
             Box::new(m20261204_001500_account_locale::Migration),
             Box::new(m20261204_001700_bulk_decisions::Migration),
             Box::new(m20261204_001800_decided_events_index::Migration),

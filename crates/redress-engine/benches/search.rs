@@ -198,6 +198,20 @@ async fn seed(db: &DatabaseConnection, messages: usize) -> Seeded {
     seeded
 }
 
+/// How many migrations, counted from the newest, undo the search indexes: the search
+/// migration and the stored message vectors after it (and any migration after those).
+fn steps_back_to_before_search() -> u32 {
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == "m20261129_001300_search")
+        .expect("the search migration");
+    u32::try_from(names.len() - at).expect("steps")
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[at.min(sorted.len() - 1)]
@@ -235,7 +249,7 @@ async fn search_latency(backend: &str, test: TestDb, messages: usize) {
     let started = Instant::now();
     // Seeding without the search indexes and building them after, as the migration does on
     // an existing database, is far faster than keeping them up row by row.
-    Migrator::down(db, Some(1))
+    Migrator::down(db, Some(steps_back_to_before_search()))
         .await
         .expect("drop the search indexes");
     let seeded = seed(db, messages).await;
@@ -353,7 +367,7 @@ async fn file(db: &DatabaseConnection, n: usize) -> f64 {
 
 /// Filing through the engine with and without the search indexes, one database each.
 async fn filing_rate(backend: &str, with: TestDb, without: TestDb) {
-    Migrator::down(&without.db, Some(1))
+    Migrator::down(&without.db, Some(steps_back_to_before_search()))
         .await
         .expect("drop the search indexes");
     let bare = file(&without.db, FILINGS).await;

@@ -186,12 +186,31 @@ impl Engine {
     }
 
     /// A page of appeals; see [`list_appeals`].
+    ///
+    /// On PostgreSQL the page is planned for its own values every time. The listing is one
+    /// prepared statement whatever the filter, and after five executions PostgreSQL may
+    /// switch it to a generic plan, made without the values: it cannot know how rare a tag,
+    /// how small a queue or how far along a cursor is, and guesses a share of the table for
+    /// each. With a tag in 0.1 % of the appeals that guess chose to walk the primary key
+    /// from the cursor, reading every appeal after it to fill a page that stayed empty
+    /// (docs/performance.md, "The queue page"). Planned with the values, the same page
+    /// starts from the tag's index. Planning costs a fraction of a millisecond, which a
+    /// page a person opens can spend.
     pub async fn appeals(
         &self,
         filter: &AppealFilter,
         after: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<StoredAppeal>, EngineError> {
-        list_appeals(self.db(), filter, after, limit, self.clock().now()).await
+        let now = self.clock().now();
+        if self.db().get_database_backend() != DbBackend::Postgres {
+            return list_appeals(self.db(), filter, after, limit, now).await;
+        }
+        self.transact_once(async |txn| {
+            txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+                .await?;
+            list_appeals(txn, filter, after, limit, now).await
+        })
+        .await
     }
 }

@@ -1,15 +1,17 @@
-//! Free text over messages and notes, answered by the indexes of migration
-//! `m20261129_001300_search`: GIN expression indexes on PostgreSQL, FTS5 tables on SQLite.
-//! The PostgreSQL expressions below must stay exactly those of the indexes, or the planner
-//! falls back to reading every row.
+//! Free text over messages and notes, answered by the indexes of migrations
+//! `m20261129_001300_search` and `m20261204_001400_stored_search_vectors`: on PostgreSQL a
+//! GIN index over each message's stored vector (`messages.search_vector`) and a GIN
+//! expression index over notes, FTS5 tables on SQLite. The note expression below must stay
+//! exactly that of its index, or the planner falls back to reading every row.
 
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 use crate::error::EngineError;
 
-/// The indexed text of a message, as the `messages_search` index computes it.
-const POSTGRES_MESSAGE_VECTOR: &str = r##"to_tsvector('simple'::regconfig, translate(left(coalesce(subject, '') || ' ' || body, 100000), '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))"##;
+/// The indexed text of a message, stored in the row when it is written: testing a row
+/// reads it instead of computing it again.
+const POSTGRES_MESSAGE_VECTOR: &str = "search_vector";
 
 /// The indexed text of a note, as the `appeal_notes_search` index computes it.
 const POSTGRES_NOTE_VECTOR: &str = r##"to_tsvector('simple'::regconfig, translate(left(coalesce(payload -> 'kind' ->> 'text', ''), 100000), '!"#$%&''()*+,-./:;<=>?@[\]^_`{|}~', '                                '))"##;

@@ -107,6 +107,7 @@ async fn enforcement_without_content(test: &redress_engine::testing::TestDb, acc
             external_id: Some(format!("ext-{account}")),
             account_id: account.to_owned(),
             account_email: None,
+            account_locale: None,
             kind: "account_deactivation".into(),
             policy: "spam".into(),
             source_kind: "model".into(),

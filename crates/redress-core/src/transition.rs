@@ -66,7 +66,8 @@ pub fn decide(
             vec![EventKind::Triaged {
                 priority: *priority,
                 queue: queue.clone(),
-                tags: tags.clone(),
+                // The language decided at filing stays unless the triager names another.
+                tags: crate::language::keep_language(tags, &appeal.tags),
                 identity_verified: *identity_verified,
                 four_eyes: *four_eyes,
                 rule: None,

@@ -8,6 +8,8 @@ use redress_engine::transparency::HistoryStep;
 /// The status page's words in one language. `{name}` marks a value.
 #[derive(Debug)]
 pub struct StatusPageText {
+    /// The language these words are in, for the page's `lang` attribute.
+    pub language: &'static str,
     /// The page's title and the lookup form's heading.
     pub title: &'static str,
     pub reference: &'static str,
@@ -118,6 +120,7 @@ use AppealState as S;
 use HistoryStep as H;
 
 pub const EN: StatusPageText = StatusPageText {
+    language: "en",
     title: "Your appeal",
     reference: "Reference",
     token: "Token from your acknowledgement",
@@ -171,6 +174,7 @@ pub const EN: StatusPageText = StatusPageText {
 };
 
 pub const DE: StatusPageText = StatusPageText {
+    language: "de",
     title: "Ihr Einspruch",
     reference: "Aktenzeichen",
     token: "Schlüssel aus Ihrer Eingangsbestätigung",
@@ -240,6 +244,7 @@ pub const DE: StatusPageText = StatusPageText {
 };
 
 pub const FR: StatusPageText = StatusPageText {
+    language: "fr",
     title: "Votre recours",
     reference: "Référence",
     token: "Clé figurant dans votre accusé de réception",
@@ -308,6 +313,7 @@ pub const FR: StatusPageText = StatusPageText {
 };
 
 pub const ES: StatusPageText = StatusPageText {
+    language: "es",
     title: "Su recurso",
     reference: "Referencia",
     token: "Clave de su acuse de recibo",
@@ -376,6 +382,7 @@ pub const ES: StatusPageText = StatusPageText {
 };
 
 pub const IT: StatusPageText = StatusPageText {
+    language: "it",
     title: "Il Suo ricorso",
     reference: "Riferimento",
     token: "Chiave indicata nella conferma di ricezione",
@@ -444,6 +451,7 @@ pub const IT: StatusPageText = StatusPageText {
 };
 
 pub const PT: StatusPageText = StatusPageText {
+    language: "pt",
     title: "O seu recurso",
     reference: "Referência",
     token: "Chave indicada no aviso de receção",
@@ -512,6 +520,7 @@ pub const PT: StatusPageText = StatusPageText {
 };
 
 pub const NL: StatusPageText = StatusPageText {
+    language: "nl",
     title: "Uw bezwaar",
     reference: "Kenmerk",
     token: "Sleutel uit uw ontvangstbevestiging",
@@ -576,6 +585,7 @@ pub const NL: StatusPageText = StatusPageText {
 };
 
 pub const PL: StatusPageText = StatusPageText {
+    language: "pl",
     title: "Państwa odwołanie",
     reference: "Numer referencyjny",
     token: "Klucz z potwierdzenia otrzymania",
@@ -645,6 +655,7 @@ pub const PL: StatusPageText = StatusPageText {
 };
 
 pub const JA: StatusPageText = StatusPageText {
+    language: "ja",
     title: "異議申し立て",
     reference: "受付番号",
     token: "受付確認に記載されたキー",

@@ -148,3 +148,11 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 }
+
+#[test]
+fn every_status_page_text_names_the_language_it_is_written_in() {
+    for language in redress_core::language::SHIPPED {
+        let text = redress_notify::status_page::text_for(language).expect("shipped");
+        assert_eq!(text.language, *language);
+    }
+}

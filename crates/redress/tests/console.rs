@@ -99,7 +99,7 @@ async fn record_wave(app: &TestApp) {
 /// appeal's id and reference from the `250 ... RDR-...` answer.
 async fn mail_appeal(app: &TestApp) -> (String, String) {
     let raw = format!(
-        "From: Maria Lopez <{MAIL_SENDER}>\r\nTo: appeals@redress.test\r\nSubject: Please restore my account\r\nMessage-ID: <triage-1@mail.example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{MAIL_BODY}\r\n"
+        "From: Maria Lopez <{MAIL_SENDER}>\r\nTo: appeals@redress.test\r\nSubject: Please restore my account\r\nMessage-ID: <triage-1@mail.example.org>\r\nContent-Language: en\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{MAIL_BODY}\r\n"
     );
     let envelope = Envelope::new(
         Some(MAIL_SENDER.parse().expect("from")),
@@ -628,6 +628,9 @@ redress_engine::backend_tests! {
         browser.select("#triage-queue", MAIL_QUEUE).await;
         let deadlines = browser.text("#triage-deadlines").await;
         assert_eq!(deadlines, format!("In {MAIL_QUEUE} at high priority: decision due 24 h after filing (triage within 2 h)."));
+        // The field starts with the case's tags: the language decided at filing.
+        assert_eq!(browser.execute("return document.getElementById('triage-tags').value").await, json!("language:en"));
+        browser.execute("document.getElementById('triage-tags').value = ''").await;
         browser.type_into("#triage-tags", "mail, unverified-sender, mail").await;
         browser.click("#triage-verified").await;
         assert_accessible(&browser, "triage").await;
@@ -658,12 +661,13 @@ redress_engine::backend_tests! {
         browser.click("form.triage-form button[type=submit]").await;
         browser.wait(&format!("#screen[data-appeal-id='{second_id}'] form.triage-form")).await;
         let outcome = browser.text("#triage-outcome").await;
-        assert_eq!(outcome, format!("{mailed_reference} triaged: high priority in {MAIL_QUEUE}, tagged mail, unverified-sender."));
+        assert_eq!(outcome, format!("{mailed_reference} triaged: high priority in {MAIL_QUEUE}, tagged mail, unverified-sender, language:en."));
         let triaged = read_appeal(&app, &tina, &mailed_id, "state priority queue tags identityVerified").await;
-        assert_eq!(triaged, json!({"state": "TRIAGED", "priority": "HIGH", "queue": MAIL_QUEUE, "tags": ["mail", "unverified-sender"], "identityVerified": true}));
+        assert_eq!(triaged, json!({"state": "TRIAGED", "priority": "HIGH", "queue": MAIL_QUEUE, "tags": ["mail", "unverified-sender", "language:en"], "identityVerified": true}));
 
         // The second one: `t` moves to the form.
         browser.select("#triage-queue", MAIL_QUEUE).await;
+        browser.execute("document.getElementById('triage-tags').value = ''").await;
         browser.type_into("#triage-tags", "platform").await;
         browser.execute("document.activeElement.blur()").await;
         browser.press("t").await;

@@ -208,7 +208,7 @@ redress_engine::backend_tests! {
         let routed = appeal_by_reference(&app, &rita_token, &routed_reference, fields).await;
         assert_eq!(
             (&routed["state"], &routed["queue"], &routed["priority"], &routed["tags"], &routed["identityVerified"]),
-            (&json!("TRIAGED"), &json!(FAST_QUEUE), &json!("HIGH"), &json!(["saved-not-created"]), &json!(true)),
+            (&json!("TRIAGED"), &json!(FAST_QUEUE), &json!("HIGH"), &json!(["saved-not-created", "language:en"]), &json!(true)),
             "{routed}"
         );
         assert_eq!(routed["triagedByRule"], json!({"id": rule_id, "version": 1, "name": RULE}));
@@ -286,19 +286,20 @@ redress_engine::backend_tests! {
         browser.wait(&format!("#screen[data-appeal-id='{waiting_id}'] form.triage-form")).await;
         assert!(browser.text("section.enforcement").await.contains("created"));
         browser.select("#triage-priority", "HIGH").await;
-        browser.type_into("#triage-tags", "created-content").await;
+        assert_eq!(browser.execute("return document.getElementById('triage-tags').value").await, json!("language:en"));
+        browser.type_into("#triage-tags", ", created-content").await;
         browser.click("form.triage-form button[type=submit]").await;
         browser.wait("table.filed[data-loaded] td.empty").await;
         assert_eq!(
             browser.text("#triage-outcome").await,
-            format!("{waiting_reference} triaged: high priority in general, tagged created-content.")
+            format!("{waiting_reference} triaged: high priority in general, tagged language:en, created-content.")
         );
 
         // Triaged by a person, in no one's hands: the next reviewer to claim gets it.
         let triaged = appeal_by_reference(&app, &tina_token, &waiting_reference, fields).await;
         assert_eq!(
             (&triaged["state"], &triaged["queue"], &triaged["priority"], &triaged["tags"], &triaged["assignee"], &triaged["triagedByRule"]),
-            (&json!("TRIAGED"), &json!("general"), &json!("HIGH"), &json!(["created-content"]), &Value::Null, &Value::Null),
+            (&json!("TRIAGED"), &json!("general"), &json!("HIGH"), &json!(["language:en", "created-content"]), &Value::Null, &Value::Null),
             "{triaged}"
         );
         let summary = app.ok(&rita_token, "{ queueSummary { queue claimable } }", json!({})).await;

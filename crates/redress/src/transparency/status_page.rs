@@ -341,18 +341,9 @@ fn page_html(text: &StatusPageText, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"robots\" content=\"noindex\"><title>{}</title></head><body>{body}</body></html>",
-        language_of(text),
+        text.language,
         escape(title)
     )
-}
-
-/// The language a set of words is in, for the page's `lang` attribute.
-fn language_of(text: &StatusPageText) -> &'static str {
-    redress_core::language::SHIPPED
-        .iter()
-        .find(|language| text_for(language).is_some_and(|t| std::ptr::eq(t, text)))
-        .copied()
-        .unwrap_or("en")
 }
 
 fn page_html_error(text: &StatusPageText, message: &str) -> String {
@@ -396,7 +387,7 @@ fn view_html(
     token: &str,
     refused: Option<(&str, &str)>,
 ) -> String {
-    let language = language_of(text);
+    let language = text.language;
     let labels = enforcement_labels(language);
     let mut body = format!(
         "<h1>{}</h1><p>{}: <strong id=\"state\">{}</strong></p><p>{}</p>",

@@ -691,7 +691,7 @@ redress_engine::backend_tests! {
         ).await;
         assert_eq!(
             browser.execute(&format!("return [...document.querySelectorAll(\"tr[data-appeal-id='{mailed_id}'] td.tags .tag\")].map((tag) => tag.textContent)")).await,
-            json!(["mail", "unverified-sender"])
+            json!(["mail", "unverified-sender", "language:en"])
         );
         claim_until_open(&browser, &mailed_id, || browser.click("#claim-next")).await;
         assert_eq!(browser.text("#screen h1").await, format!("Case {mailed_reference}"));

@@ -181,6 +181,18 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn the_latest_locale_sent_for_an_account_wins_even_with_an_enforcement_sent_again(test) {
+        account_with_locale(&test.db, "acct-moved", Some("de-DE")).await;
+        account_with_locale(&test.db, "acct-moved", Some("pl-PL")).await;
+        let account = registry::find_account(&test.db, "acct-moved").await.expect("read").expect("account");
+        assert_eq!(account.locale.as_deref(), Some("pl-PL"));
+        // Sent again without a locale, the one on record stays.
+        account_with_locale(&test.db, "acct-moved", None).await;
+        let account = registry::find_account(&test.db, "acct-moved").await.expect("read").expect("account");
+        assert_eq!(account.locale.as_deref(), Some("pl-PL"));
+        test.cleanup().await;
+    }
+
     async fn hostile_locales_and_declarations_are_refused_or_ignored(test) {
         let clock = clock();
         let engine = engine(&test.db, &clock);

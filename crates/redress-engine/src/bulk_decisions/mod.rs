@@ -121,9 +121,8 @@ impl BulkDecider {
         let mut reasons: HashMap<&'static str, i64> = HashMap::new();
         let mut after = None;
         loop {
-            let page =
-                crate::query::list_appeals(self.engine.db(), filter, after, DRY_RUN_PAGE, now)
-                    .await?;
+            // Through the queue page's own path, planned for its values on PostgreSQL.
+            let page = self.engine.appeals(filter, after, DRY_RUN_PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             let enforcements = enforcements_of(self.engine.db(), &page).await?;

@@ -171,6 +171,10 @@ pub async fn record_enforcement<C: ConnectionTrait>(
             .one(conn)
             .await?
         {
+            // The enforcement is recorded once, but the account's locale is the latest sent.
+            if let Some(locale) = locale {
+                set_account_locale(conn, &existing.account_id, &locale).await?;
+            }
             return Ok(existing.id);
         }
     }

@@ -34,6 +34,12 @@ pub const MIN_DECISIONS_TO_FORECAST: u64 = 10;
 /// a week of decisions, and the status page is read far more often than the pace changes.
 const PACE_KEPT_FOR: TimeDelta = TimeDelta::minutes(5);
 
+/// Stands for "no decision deadline" when cases are ordered by it: the last instant of
+/// year 9999, which both backends store and compare like any other date.
+fn no_deadline() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// The standard normal quantile of a two-sided 80 % band.
 const Z_80: f64 = 1.2816;
 
@@ -89,12 +95,16 @@ impl QueuePace {
         let wait_days = cases / per_day;
         let spread = (Z_80 * (daily_variation.powi(2) / wait_days.max(1.0) + 1.0 / cases).sqrt())
             .clamp(MIN_RELATIVE_SPREAD, MAX_RELATIVE_SPREAD);
-        let after = |days: f64| now + TimeDelta::seconds((days * 86_400.0).round() as i64);
+        // A wait beyond what a date can hold is no forecast (`as` saturates the seconds).
+        let after = |days: f64| {
+            TimeDelta::try_seconds((days * 86_400.0).round() as i64)
+                .and_then(|wait| now.checked_add_signed(wait))
+        };
         Some(DecisionEstimate {
             ahead,
             decisions_per_day: per_day,
-            earliest: after(wait_days * (1.0 - spread)),
-            latest: after(wait_days * (1.0 + spread)),
+            earliest: after(wait_days * (1.0 - spread))?,
+            latest: after(wait_days * (1.0 + spread))?,
         })
     }
 }
@@ -207,11 +217,14 @@ async fn cases_ahead<C: ConnectionTrait>(
     let (sql, values): (&str, Vec<Value>) = match appeal.state {
         AppealState::Triaged if appeal.assignee.is_some() => return Ok(0),
         AppealState::Triaged => (
+            // A case without a decision deadline sorts after those with one on PostgreSQL
+            // and before them on SQLite; `COALESCE` to a far date makes both put it last,
+            // as the claim order on PostgreSQL does.
             "SELECT COUNT(*) FROM appeals WHERE state = 'triaged' AND queue = ? AND id <> ? \
                AND (assignee IS NOT NULL OR escalation_level > ? \
                  OR (escalation_level = ? AND (priority_rank > ? \
-                   OR (priority_rank = ? AND (decision_due_at < ? \
-                     OR (decision_due_at = ? AND filed_at < ?))))))",
+                   OR (priority_rank = ? AND (COALESCE(decision_due_at, ?) < ? \
+                     OR (COALESCE(decision_due_at, ?) = ? AND filed_at < ?))))))",
             {
                 let level = i32::try_from(appeal.escalation_level).unwrap_or(i32::MAX);
                 let rank = appeal.priority.rank();
@@ -222,8 +235,10 @@ async fn cases_ahead<C: ConnectionTrait>(
                     level.into(),
                     rank.into(),
                     rank.into(),
-                    due.into(),
-                    due.into(),
+                    no_deadline().into(),
+                    due.unwrap_or_else(no_deadline).into(),
+                    no_deadline().into(),
+                    due.unwrap_or_else(no_deadline).into(),
                     appeal.filed_at.into(),
                 ]
             },

@@ -27,14 +27,14 @@ const CHROMIUM_ARGS: [&str; 7] = [
 const WAIT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(100);
 
-/// Whether the browser tests can run here. Without the browser they fail under `CI=true`
-/// and are skipped with a notice elsewhere.
+/// Whether the browser tests can run here. Without the browser they fail in CI (`CI=true`
+/// or `CI=1`) and are skipped with a notice elsewhere.
 pub fn available(test: &str) -> bool {
     if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
         return true;
     }
     assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
+        !redress_engine::testing::in_ci(),
         "{test}: {CHROMEDRIVER} or {CHROMIUM} is missing (apt-get install chromium chromium-driver)"
     );
     eprintln!("skipping {test}: {CHROMEDRIVER} or {CHROMIUM} is missing");

@@ -8,3 +8,4 @@ pub mod mail;
 pub mod preview;
 pub mod signature;
 pub mod status_page;
+pub mod wave;

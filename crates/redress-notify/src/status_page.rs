@@ -3,7 +3,7 @@
 //! added in one place and checked by one test.
 
 use redress_core::{AppealState, Outcome};
-use redress_engine::transparency::HistoryStep;
+use redress_engine::transparency::{HistoryStep, InformationRefusal};
 
 /// The status page's words in one language. `{name}` marks a value.
 #[derive(Debug)]
@@ -37,6 +37,11 @@ pub struct StatusPageText {
     pub too_many: &'static str,
     pub server_error: &'static str,
     pub not_found: &'static str,
+    /// Refusals of what the appellant added.
+    pub information_empty: &'static str,
+    /// `{max}`.
+    pub information_too_long: &'static str,
+    pub information_closed: &'static str,
     pub states: fn(AppealState) -> &'static str,
     pub expected: fn(AppealState) -> &'static str,
     pub outcome: fn(Outcome) -> &'static str,
@@ -44,6 +49,17 @@ pub struct StatusPageText {
 }
 
 impl StatusPageText {
+    /// Why what the appellant added was refused, in these words.
+    pub fn refusal(&self, refusal: InformationRefusal) -> String {
+        match refusal {
+            InformationRefusal::Empty => self.information_empty.to_owned(),
+            InformationRefusal::TooLong { max } => {
+                self.information_too_long.replace("{max}", &max.to_string())
+            }
+            InformationRefusal::Closed { .. } => self.information_closed.to_owned(),
+        }
+    }
+
     /// Every plain text with its name, for checking translations against English.
     pub fn fields(&self) -> Vec<(&'static str, &'static str)> {
         let mut fields = vec![
@@ -69,6 +85,9 @@ impl StatusPageText {
             ("too_many", self.too_many),
             ("server_error", self.server_error),
             ("not_found", self.not_found),
+            ("information_empty", self.information_empty),
+            ("information_too_long", self.information_too_long),
+            ("information_closed", self.information_closed),
         ];
         for state in AppealState::ALL {
             fields.push(("states", (self.states)(*state)));
@@ -143,6 +162,9 @@ pub const EN: StatusPageText = StatusPageText {
     too_many: "Too many attempts on this reference. Try again in a minute.",
     server_error: "Something went wrong on our side. Please try again later.",
     not_found: "No appeal matches this reference and token.",
+    information_empty: "Please write something before sending.",
+    information_too_long: "What you wrote is longer than {max} bytes; please shorten it and send it again.",
+    information_closed: "This appeal is closed and takes no more information.",
     states: |s| match s {
         S::Filed => "Received, waiting for a reviewer",
         S::Triaged => "In the review queue",
@@ -198,6 +220,9 @@ pub const DE: StatusPageText = StatusPageText {
         "Zu viele Versuche mit diesem Aktenzeichen. Bitte versuchen Sie es in einer Minute erneut.",
     server_error: "Bei uns ist ein Fehler aufgetreten. Bitte versuchen Sie es später erneut.",
     not_found: "Zu diesem Aktenzeichen und Schlüssel gibt es keinen Einspruch.",
+    information_empty: "Bitte schreiben Sie etwas, bevor Sie senden.",
+    information_too_long: "Ihr Text ist länger als {max} Bytes; bitte kürzen Sie ihn und senden Sie ihn erneut.",
+    information_closed: "Dieser Einspruch ist abgeschlossen und nimmt keine weiteren Angaben an.",
     states: |s| match s {
         S::Filed => "Eingegangen, wartet auf Prüfung",
         S::Triaged => "In der Prüfwarteschlange",
@@ -267,6 +292,9 @@ pub const FR: StatusPageText = StatusPageText {
     too_many: "Trop de tentatives pour cette référence. Réessayez dans une minute.",
     server_error: "Une erreur s'est produite de notre côté. Veuillez réessayer plus tard.",
     not_found: "Aucun recours ne correspond à cette référence et à cette clé.",
+    information_empty: "Veuillez écrire quelque chose avant d'envoyer.",
+    information_too_long: "Votre texte dépasse {max} octets ; veuillez le raccourcir et l'envoyer à nouveau.",
+    information_closed: "Ce recours est clos et n'accepte plus d'informations.",
     states: |s| match s {
         S::Filed => "Reçu, en attente d'examen",
         S::Triaged => "Dans la file d'examen",
@@ -336,6 +364,9 @@ pub const ES: StatusPageText = StatusPageText {
     too_many: "Demasiados intentos con esta referencia. Vuelva a intentarlo dentro de un minuto.",
     server_error: "Se ha producido un error por nuestra parte. Vuelva a intentarlo más tarde.",
     not_found: "Ningún recurso coincide con esta referencia y esta clave.",
+    information_empty: "Escriba algo antes de enviar.",
+    information_too_long: "Su texto supera los {max} bytes; acórtelo y envíelo de nuevo.",
+    information_closed: "Este recurso está cerrado y no admite más información.",
     states: |s| match s {
         S::Filed => "Recibido, a la espera de revisión",
         S::Triaged => "En la cola de revisión",
@@ -405,6 +436,9 @@ pub const IT: StatusPageText = StatusPageText {
     too_many: "Troppi tentativi con questo riferimento. Riprovi tra un minuto.",
     server_error: "Si è verificato un errore da parte nostra. La preghiamo di riprovare più tardi.",
     not_found: "Nessun ricorso corrisponde a questo riferimento e a questa chiave.",
+    information_empty: "Scriva qualcosa prima di inviare.",
+    information_too_long: "Il Suo testo supera i {max} byte; lo accorci e lo invii di nuovo.",
+    information_closed: "Questo ricorso è chiuso e non accetta altre informazioni.",
     states: |s| match s {
         S::Filed => "Ricevuto, in attesa di esame",
         S::Triaged => "In coda per l'esame",
@@ -474,6 +508,9 @@ pub const PT: StatusPageText = StatusPageText {
     too_many: "Demasiadas tentativas com esta referência. Tente novamente dentro de um minuto.",
     server_error: "Ocorreu um erro do nosso lado. Tente novamente mais tarde.",
     not_found: "Nenhum recurso corresponde a esta referência e a esta chave.",
+    information_empty: "Escreva algo antes de enviar.",
+    information_too_long: "O seu texto tem mais de {max} bytes; encurte-o e envie-o novamente.",
+    information_closed: "Este recurso está encerrado e não aceita mais informações.",
     states: |s| match s {
         S::Filed => "Recebido, a aguardar análise",
         S::Triaged => "Na fila de análise",
@@ -543,6 +580,9 @@ pub const NL: StatusPageText = StatusPageText {
     too_many: "Te veel pogingen met dit kenmerk. Probeer het over een minuut opnieuw.",
     server_error: "Er ging bij ons iets mis. Probeer het later opnieuw.",
     not_found: "Geen bezwaar past bij dit kenmerk en deze sleutel.",
+    information_empty: "Schrijf iets voordat u verzendt.",
+    information_too_long: "Uw tekst is langer dan {max} bytes; maak hem korter en verzend hem opnieuw.",
+    information_closed: "Dit bezwaar is afgesloten en neemt geen informatie meer aan.",
     states: |s| match s {
         S::Filed => "Ontvangen, wacht op beoordeling",
         S::Triaged => "In de wachtrij voor beoordeling",
@@ -609,6 +649,9 @@ pub const PL: StatusPageText = StatusPageText {
         "Zbyt wiele prób dla tego numeru referencyjnego. Prosimy spróbować ponownie za minutę.",
     server_error: "Wystąpił błąd po naszej stronie. Prosimy spróbować ponownie później.",
     not_found: "Żadne odwołanie nie pasuje do tego numeru referencyjnego i klucza.",
+    information_empty: "Prosimy coś wpisać przed wysłaniem.",
+    information_too_long: "Państwa tekst jest dłuższy niż {max} bajtów; prosimy go skrócić i wysłać ponownie.",
+    information_closed: "To odwołanie jest zamknięte i nie przyjmuje więcej informacji.",
     states: |s| match s {
         S::Filed => "Otrzymane, czeka na rozpatrzenie",
         S::Triaged => "W kolejce do rozpatrzenia",
@@ -678,6 +721,9 @@ pub const JA: StatusPageText = StatusPageText {
     too_many: "この受付番号での試行回数が多すぎます。1分後にもう一度お試しください。",
     server_error: "当社側でエラーが発生しました。しばらくしてからもう一度お試しください。",
     not_found: "この受付番号とキーに一致する異議申し立てはありません。",
+    information_empty: "送信する前に内容をご記入ください。",
+    information_too_long: "入力された内容が {max} バイトを超えています。短くしてから再度送信してください。",
+    information_closed: "この異議申し立ては終了しているため、情報を追加できません。",
     states: |s| match s {
         S::Filed => "受付済み、審査待ち",
         S::Triaged => "審査待ちの列に入っています",

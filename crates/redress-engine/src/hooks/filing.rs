@@ -280,6 +280,11 @@ impl<'a> FiledCase<'a> {
         Ok(applied.events)
     }
 
+    /// The case as a hook recorded it by other means than [`FiledCase::apply`].
+    pub(crate) fn replace_appeal(&mut self, appeal: StoredAppeal) {
+        self.appeal = appeal;
+    }
+
     pub(crate) fn into_appeal(self) -> StoredAppeal {
         self.appeal
     }

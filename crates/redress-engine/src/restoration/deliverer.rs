@@ -1,7 +1,7 @@
 //! The outbox deliverer of `request_restoration`: records the restoration, has the backend
 //! carry it out, and confirms it, so the appeal reaches `restored` only on the backend's word.
 
-use redress_core::Appeal;
+use redress_core::{Appeal, AppealState};
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
@@ -48,9 +48,29 @@ impl RestorationDeliverer {
         records::ensure_for_appeal(self.engine.db(), new, self.engine.clock().now()).await
     }
 
+    /// Whether the appeal this item restores is restored already: by this restoration on an
+    /// earlier delivery, or by a bulk job that reached the account while the item waited
+    /// (the job told the person; a second restoration would only tell them again).
+    async fn appeal_already_restored(
+        &self,
+        item: &Delivery<RequestRestoration>,
+    ) -> Result<bool, RestorationError> {
+        if item.payload.restoration_id.is_some() {
+            return Ok(false);
+        }
+        let Some(appeal_id) = item.appeal_id.or(item.payload.appeal_id) else {
+            return Ok(false);
+        };
+        let stored = appeals::find(self.engine.db(), appeal_id).await?;
+        Ok(stored.appeal.state == AppealState::Restored)
+    }
+
     async fn carry_out(&self, message: &OutboxMessage) -> Result<(), RestorationError> {
         let item = Delivery::<RequestRestoration>::read(message)
             .map_err(|err| EngineError::InvalidInput(err.to_string()))?;
+        if self.appeal_already_restored(&item).await? {
+            return Ok(());
+        }
         let restoration = self.restoration_for(&item).await?;
         if restoration.status == RestorationStatus::Confirmed {
             return Ok(());

@@ -10,6 +10,7 @@ pub mod status;
 pub mod tdb;
 pub mod throttle;
 pub mod throttle_hooks;
+pub mod wave;
 
 use chrono::{DateTime, Utc};
 use redress_core::Actor;
@@ -26,9 +27,11 @@ pub use incidents::{DetectorSettings, Incident, IncidentStatus};
 pub use report::TransparencyReport;
 pub use sources::{EnforcementSource, SourceOutcomes};
 pub use status::{
-    AppellantCase, EnforcementFacts, HistoryEntry, HistoryStep, StatusError, StatusView,
+    AppellantCase, EnforcementFacts, HistoryEntry, HistoryStep, InformationRefusal, StatusError,
+    StatusView,
 };
 pub use throttle_hooks::AppealsThrottled;
+pub use wave::Wave;
 
 /// Registers transparency's rules in the write path: the appeals throttle refuses filings
 /// of a warned account and warns after unfounded appeals, and every new case gets its

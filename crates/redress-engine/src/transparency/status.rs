@@ -12,6 +12,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::estimate::DecisionEstimate;
+use super::wave::{self, Wave};
 use crate::commands::record;
 use crate::entity::appeal_status_token::{self, Entity as StatusTokens};
 use crate::error::EngineError;
@@ -82,10 +83,22 @@ fn store_token_statement(
 pub enum StatusError {
     #[error("no appeal matches this reference and token")]
     NotFound,
-    #[error("{0}")]
-    InvalidInput(String),
+    #[error(transparent)]
+    Refused(#[from] InformationRefusal),
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+/// Why the status page refused what the appellant added; the page says it in their
+/// language, the English text is for the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InformationRefusal {
+    #[error("the information must not be empty")]
+    Empty,
+    #[error("the information is longer than {max} bytes")]
+    TooLong { max: usize },
+    #[error("this appeal is {state} and takes no more information")]
+    Closed { state: AppealState },
 }
 
 impl TransactionError for StatusError {
@@ -168,6 +181,8 @@ pub struct AppellantCase {
     pub decision: Option<Decision>,
     /// The status page's token; `None` when the case has none (see [`link_token`]).
     pub status_token: Option<String>,
+    /// The wave of faulty enforcements the case belongs to, if any.
+    pub wave: Option<Wave>,
 }
 
 /// The facts of `appeal_id` a notice tells its appellant.
@@ -177,22 +192,49 @@ pub async fn appellant_case<C: ConnectionTrait>(
     appeal_id: Uuid,
 ) -> Result<AppellantCase, EngineError> {
     let stored = appeals::find(conn, appeal_id).await?;
+    let row = enforcement_of(conn, &stored).await?;
+    let wave = match &row {
+        Some(row) => wave::wave_of(conn, row, closed_by_bulk_restore(&stored)).await?,
+        None => None,
+    };
     Ok(AppellantCase {
         appeal_id,
         reference: stored.reference.to_string(),
         state: stored.appeal.state,
-        enforcement: enforcement_facts(conn, &stored).await?,
+        enforcement: row.map(facts_of).transpose()?,
         decision_due_at: settings.sla_schedule(&stored.appeal).decision_due_at,
         decision: stored.appeal.decision.clone(),
         status_token: link_token(conn, &settings.status_tokens, appeal_id).await?,
+        wave,
     })
+}
+
+/// A bulk job closes a case as restored without a reviewer's decision.
+fn closed_by_bulk_restore(stored: &StoredAppeal) -> bool {
+    stored.appeal.state == AppealState::Restored && stored.appeal.decision.is_none()
+}
+
+fn facts_of(row: crate::entity::enforcement::Model) -> Result<EnforcementFacts, EngineError> {
+    Enforcement::try_from(row).map(EnforcementFacts::from)
 }
 
 async fn enforcement_facts<C: ConnectionTrait>(
     conn: &C,
     stored: &StoredAppeal,
 ) -> Result<Option<EnforcementFacts>, EngineError> {
-    let row = match stored.appeal.enforcement_id {
+    enforcement_of(conn, stored)
+        .await?
+        .map(facts_of)
+        .transpose()
+}
+
+/// The enforcement the case concerns: its own, or for an unverified mail appeal the latest
+/// of the account registered to its address.
+async fn enforcement_of<C: ConnectionTrait>(
+    conn: &C,
+    stored: &StoredAppeal,
+) -> Result<Option<crate::entity::enforcement::Model>, EngineError> {
+    Ok(match stored.appeal.enforcement_id {
         Some(id) => registry::find_enforcement(conn, id).await?,
         // An unverified mail appeal is not linked to the account yet. The account
         // registered to its contact address is the one it claims, and its latest
@@ -201,9 +243,7 @@ async fn enforcement_facts<C: ConnectionTrait>(
             Some(account) => registry::latest_enforcement(conn, &account).await?,
             None => None,
         },
-    };
-    row.map(|row| Enforcement::try_from(row).map(EnforcementFacts::from))
-        .transpose()
+    })
 }
 
 /// The account registered to the case's mail contact, if any.
@@ -431,20 +471,19 @@ pub async fn add_information<C: ConnectionTrait>(
     let text = crate::text::without_nul(text);
     let text = text.trim();
     if text.is_empty() {
-        return Err(StatusError::InvalidInput(
-            "the information must not be empty".to_owned(),
-        ));
+        return Err(InformationRefusal::Empty.into());
     }
     if text.len() > MAX_INFORMATION_LEN {
-        return Err(StatusError::InvalidInput(format!(
-            "the information is longer than {MAX_INFORMATION_LEN} bytes"
-        )));
+        return Err(InformationRefusal::TooLong {
+            max: MAX_INFORMATION_LEN,
+        }
+        .into());
     }
     if !stored.appeal.state.is_open() {
-        return Err(StatusError::InvalidInput(format!(
-            "this appeal is {} and takes no more information",
-            stored.appeal.state
-        )));
+        return Err(InformationRefusal::Closed {
+            state: stored.appeal.state,
+        }
+        .into());
     }
     let message_id = Uuid::now_v7();
     let sender = stored

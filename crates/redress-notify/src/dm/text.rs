@@ -105,8 +105,8 @@ fn notice_for(notice: &AppellantNotice, texts: &DmTexts) -> Result<String, Deliv
     })
 }
 
-/// What a DM adds about the case, in `language`: for the acknowledgement the enforcement
-/// and the decision date, for a decision its reasons and the redress still open, and
+/// What a DM adds about the case, in `language`: for the acknowledgement the wave it
+/// belongs to, the enforcement and the decision date, for a decision its reasons and the redress still open, and
 /// always the status link.
 pub fn about_the_case(
     notice: Notice,
@@ -119,6 +119,10 @@ pub fn about_the_case(
     let mut out = String::new();
     match notice {
         Notice::Acknowledgement => {
+            if let Some(wave) = case.wave {
+                out.push(' ');
+                out.push_str(crate::wave::wave_text(wave, language));
+            }
             if let Some(enforcement) = &case.enforcement {
                 let date = enforcement.enforced_at.format("%Y-%m-%d").to_string();
                 out.push_str(&fill(
@@ -351,6 +355,7 @@ mod tests {
                 decision_due_at: Some(at(3)),
                 decision,
                 status_token: Some("t0ken".to_owned()),
+                wave: None,
             },
             status_link: Some(
                 "https://appeals.example/status/RDR-7K3Q-9M2X?token=t0ken".to_owned(),

@@ -263,7 +263,7 @@ impl MailDeliverer {
 }
 
 /// The values every notice about a case may use: its status link, the enforcement it
-/// concerns and when a decision is due.
+/// concerns, when a decision is due and the wave of faulty enforcements it belongs to.
 fn case_values(details: &CaseDetails, language: &str) -> Vec<(&'static str, String)> {
     let mut values = Vec::new();
     if let Some(link) = &details.status_link {
@@ -283,6 +283,9 @@ fn case_values(details: &CaseDetails, language: &str) -> Vec<(&'static str, Stri
     }
     if let Some(due) = details.case.decision_due_at {
         values.push(("decision_due", due.format("%Y-%m-%d %H:%M UTC").to_string()));
+    }
+    if let Some(wave) = details.case.wave {
+        values.push(("wave", crate::wave::wave_text(wave, language).to_owned()));
     }
     values
 }

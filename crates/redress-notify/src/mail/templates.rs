@@ -113,6 +113,7 @@ pub const VARIABLES: &[&str] = &[
     "status_link",
     "enforcement",
     "decision_due",
+    "wave",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -479,7 +480,12 @@ mod tests {
             let template = templates
                 .get(Notice::Acknowledgement, language)
                 .expect("template");
-            for value in ["{{enforcement}}", "{{decision_due}}", "{{status_link}}"] {
+            for value in [
+                "{{enforcement}}",
+                "{{decision_due}}",
+                "{{status_link}}",
+                "{{wave}}",
+            ] {
                 assert!(template.text.contains(value), "{language}: {value}");
             }
         }

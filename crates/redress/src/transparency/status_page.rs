@@ -182,10 +182,11 @@ async fn add_information(
     match result {
         // A refused text is answered on the case's own page, with what was typed kept,
         // so the person can shorten it and send again.
-        Err(StatusError::InvalidInput(problem)) if !wants_json(&headers) => {
+        Err(StatusError::Refused(refusal)) if !wants_json(&headers) => {
             match page.engine.appeal_status(reference.as_str(), token).await {
                 Ok(view) => {
                     let text = page.text_of(&view, &headers);
+                    let problem = text.refusal(refusal);
                     let refused = Some((problem.as_str(), form.information.as_str()));
                     private(
                         (
@@ -288,8 +289,9 @@ fn respond(
         Err(err) => {
             let status = match &err {
                 StatusError::NotFound => StatusCode::NOT_FOUND,
-                StatusError::InvalidInput(_)
-                | StatusError::Engine(EngineError::InvalidInput(_)) => StatusCode::BAD_REQUEST,
+                StatusError::Refused(_) | StatusError::Engine(EngineError::InvalidInput(_)) => {
+                    StatusCode::BAD_REQUEST
+                }
                 StatusError::Engine(inner) if inner.is_temporary() => {
                     tracing::warn!(error = %inner, "status page unavailable");
                     StatusCode::SERVICE_UNAVAILABLE
@@ -308,15 +310,16 @@ fn respond(
             if json {
                 (status, Json(serde_json::json!({ "error": message }))).into_response()
             } else {
-                // The page speaks the browser's language; a refusal of the engine's (a
-                // field that is wrong) stays in its own words, which name the field.
+                // The page speaks the browser's language; an engine refusal of a field
+                // that is wrong stays in its own words, which name the field.
                 let text = page.text(headers);
                 let shown = match &err {
-                    _ if status.is_server_error() => text.server_error,
-                    StatusError::NotFound => text.not_found,
-                    _ => message.as_str(),
+                    _ if status.is_server_error() => text.server_error.to_owned(),
+                    StatusError::NotFound => text.not_found.to_owned(),
+                    StatusError::Refused(refusal) => text.refusal(*refusal),
+                    _ => message,
                 };
-                (status, Html(page_html_error(text, shown))).into_response()
+                (status, Html(page_html_error(text, &shown))).into_response()
             }
         }
     }
@@ -505,7 +508,7 @@ fn view_html(
             String::new()
         } else {
             format!(
-                "<p role=\"alert\" id=\"information-error\">information: {}</p>",
+                "<p role=\"alert\" id=\"information-error\">{}</p>",
                 escape(problem)
             )
         };

@@ -9,6 +9,7 @@ mod chunk;
 mod dry_run;
 pub(crate) mod finalize;
 mod job;
+pub mod late_appeals;
 mod outcomes;
 mod slices;
 mod targets;

@@ -265,6 +265,8 @@ async fn offer_confirmation(
                     settings.valid_for.num_hours(),
                 ),
                 link,
+                language: crate::policies::appellant_language(&appeal.appeal.tags),
+                valid_for_hours: Some(settings.valid_for.num_hours()),
             },
             Some(appeal.id),
             format!("{}:confirm:{token_hash}", appeal.id),

@@ -6,6 +6,8 @@
 
 use std::fmt::Debug;
 
+use chrono::{DateTime, Utc};
+
 use redress_core::{Channel, Effect, Notice, StaffAlert};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -86,6 +88,10 @@ pub struct AppellantNotice {
     pub account_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<Uuid>,
+    /// Until when the account's new appeals are refused (a throttle warning or refusal), so
+    /// the notice says it in the appellant's language; `reason` has it in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_until: Option<DateTime<Utc>>,
 }
 
 impl Topic for AppellantNotice {
@@ -107,6 +113,7 @@ impl AppellantNotice {
             language: None,
             account_id: None,
             job_id: None,
+            refused_until: None,
         }
     }
 }
@@ -184,8 +191,16 @@ pub struct HandleConfirmation {
     pub contact: String,
     pub social_channel: Channel,
     pub link: String,
+    /// The mail in English, as written when the link was issued; the deliverer writes it
+    /// in `language` instead when it knows `valid_for_hours`.
     pub subject: String,
     pub body: String,
+    /// The appellant's language (the case's `language:xx` tag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// How long the link works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_for_hours: Option<i64>,
 }
 
 impl Topic for HandleConfirmation {

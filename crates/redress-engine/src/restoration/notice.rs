@@ -48,6 +48,7 @@ pub fn for_account(
         language: None,
         account_id: Some(account_id.to_owned()),
         job_id: Some(job_id),
+        refused_until: None,
     };
     Some(OutboxItem::of(
         &notice,

@@ -115,6 +115,8 @@ pub async fn after_upheld<C: ConnectionTrait>(
         vec![OutboxItem::of(
             &AppellantNotice {
                 reason: Some(refusal_text(until)),
+                refused_until: Some(until),
+                language: crate::policies::appellant_language(&stored.appeal.tags),
                 ..AppellantNotice::about(
                     AppealAtVersion::of(stored, "throttle_warning"),
                     Notice::ThrottleWarning,
@@ -195,6 +197,7 @@ pub async fn notify_refusal<C: ConnectionTrait>(
     contact: &str,
     message_id: Uuid,
     until: DateTime<Utc>,
+    language: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), EngineError> {
     outbox::enqueue(
@@ -209,9 +212,10 @@ pub async fn notify_refusal<C: ConnectionTrait>(
                 event: "appeal_refused".to_owned(),
                 notice: Notice::AppealRefused,
                 reason: Some(refusal_text(until)),
-                language: None,
+                language,
                 account_id: None,
                 job_id: None,
+                refused_until: Some(until),
             },
             None,
             format!("{message_id}:appeal_refused"),

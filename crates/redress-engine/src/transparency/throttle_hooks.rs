@@ -13,6 +13,8 @@ use crate::hooks::{
     DecisionObserver, FilingGate, FilingRefusal, InTransaction, ProposedCase, RecordedCommand,
     Refusal,
 };
+use crate::language;
+use crate::repo::registry;
 
 /// Refuses a new appeal of an account while its throttle period runs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -82,18 +84,37 @@ impl FilingRefusal for AppealsThrottled {
             correspondence::record_unfiled(cx.txn, incoming, "refused_throttled", cx.now).await?;
         if let Recorded::New(message_id) = recorded {
             throttle::audit_refusal(cx.txn, self.audited(incoming), cx.now).await?;
+            let language = refused_language(cx, &self.account, incoming).await?;
             throttle::notify_refusal(
                 cx.txn,
                 incoming.channel,
                 &incoming.sender,
                 message_id,
                 self.until,
+                language,
                 cx.now,
             )
             .await?;
         }
         Ok(true)
     }
+}
+
+/// The language a refused sender is answered in, decided as a filing would have: the
+/// account's locale, the channel's declaration, the text.
+async fn refused_language(
+    cx: &InTransaction<'_>,
+    account: &str,
+    incoming: &IncomingAppeal,
+) -> Result<Option<String>, EngineError> {
+    let locale = registry::find_account(cx.txn, account)
+        .await?
+        .and_then(|row| row.locale);
+    let declared = incoming
+        .metadata
+        .get(language::LANGUAGE_KEY)
+        .and_then(serde_json::Value::as_str);
+    Ok(language::decide(locale.as_deref(), declared, &incoming.body).map(|d| d.language))
 }
 
 /// Warns the account when an appeal upheld as manifestly unfounded completes a run.

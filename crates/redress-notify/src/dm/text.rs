@@ -1,5 +1,6 @@
 //! What each notice says by direct message. Short, plain, always with the reference.
 
+use chrono::{DateTime, Utc};
 use redress_core::Notice;
 use redress_engine::delivery::{Delivery, DeliveryError, OutboxMessage};
 use redress_engine::direct_messages::prompts;
@@ -89,7 +90,10 @@ fn notice_for(notice: &AppellantNotice, texts: &DmTexts) -> Result<String, Deliv
             .as_deref()
             .ok_or_else(|| DeliveryError::Permanent("the item has no appeal reference".to_owned()))
     };
-    let reason = notice.reason.as_deref();
+    let localized = notice
+        .refused_until
+        .map(|until| fill(texts.refused_until, &[("date", &format_until(until))]));
+    let reason = localized.as_deref().or(notice.reason.as_deref());
     Ok(match notice.notice {
         Notice::AccountRestored => texts.account_restored.to_owned(),
         // A refused appeal has no case, so no reference.
@@ -179,6 +183,17 @@ pub fn about_the_case(
     out
 }
 
+fn format_until(until: DateTime<Utc>) -> String {
+    until.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Why new appeals are refused until `until`, in `language` (English for a language
+/// Redress does not ship).
+pub fn refused_until_text(until: DateTime<Utc>, language: &str) -> String {
+    let texts = texts_for(language).map_or(&EN, |(texts, _)| texts);
+    fill(texts.refused_until, &[("date", &format_until(until))])
+}
+
 /// Replaces each `{name}` of `template` by its value.
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len() + 64);
@@ -250,6 +265,8 @@ pub struct DmTexts {
     pub(crate) about_your_appeal: &'static str,
     pub(crate) account_restored: &'static str,
     pub(crate) throttled: &'static str,
+    /// `{date}`: until when new appeals are refused.
+    pub(crate) refused_until: &'static str,
     /// `{date}`, `{restriction}`, `{policy}`, `{detection}`, `{decision}`.
     pub(crate) concerns: &'static str,
     /// `{date}`.
@@ -283,7 +300,7 @@ impl DmTexts {
 
     /// Every text with its name, for checking translations against English.
     #[cfg(test)]
-    fn all(&self) -> [(&'static str, &'static str); 17] {
+    fn all(&self) -> [(&'static str, &'static str); 18] {
         [
             ("acknowledgement", self.acknowledgement),
             ("information_request", self.information_request),
@@ -294,6 +311,7 @@ impl DmTexts {
             ("about_your_appeal", self.about_your_appeal),
             ("account_restored", self.account_restored),
             ("throttled", self.throttled),
+            ("refused_until", self.refused_until),
             ("concerns", self.concerns),
             ("expect_decision", self.expect_decision),
             ("reasons", self.reasons),
@@ -489,6 +507,45 @@ mod tests {
             "?token=t0ken",
         ] {
             assert!(text.contains(expected), "{expected:?} missing from {text}");
+        }
+    }
+
+    #[test]
+    fn a_throttle_refusal_says_the_date_in_the_appellants_language() {
+        let until = Utc
+            .with_ymd_and_hms(2026, 7, 1, 9, 0, 0)
+            .single()
+            .expect("date");
+        let notice = AppellantNotice {
+            appeal_id: None,
+            reference: None,
+            version: None,
+            channel: redress_core::Channel::X,
+            contact: Some("4711".to_owned()),
+            event: "appeal_refused".to_owned(),
+            notice: Notice::AppealRefused,
+            reason: Some(redress_engine::transparency::throttle::refusal_text(until)),
+            language: Some("de".to_owned()),
+            account_id: None,
+            job_id: None,
+            refused_until: Some(until),
+        };
+        let Some((german, _)) = texts_for("de") else {
+            panic!("German is shipped");
+        };
+        let text = notice_for(&notice, german).expect("text");
+        assert!(
+            text.contains(
+                "Neue Einsprüche von Ihrem Konto nehmen wir bis 2026-07-01 09:00 UTC nicht an."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("manifestly"), "{text}");
+        for language in SHIPPED {
+            assert!(
+                refused_until_text(until, language).contains("2026-07-01 09:00 UTC"),
+                "{language}"
+            );
         }
     }
 

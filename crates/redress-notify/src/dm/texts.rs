@@ -22,6 +22,7 @@ pub(crate) const EN: DmTexts = DmTexts {
         found to be wrong and reversed. We are sorry for the trouble.",
     throttled: "Several of your appeals were found manifestly unfounded, so new appeals from \
         your account are not accepted for a while.",
+    refused_until: "Several of your appeals were found manifestly unfounded. New appeals from your account will not be accepted until {date}. Messages about appeals already open are still read.",
     concerns: " It concerns our decision of {date} ({restriction}) under the policy \
         \"{policy}\". Automated detection: {detection}; automated decision: {decision}.",
     expect_decision: " Expect a decision by {date}.",
@@ -58,6 +59,7 @@ pub(crate) const DE: DmTexts = DmTexts {
         entschuldigen.",
     throttled: "Mehrere Ihrer Einsprüche waren offensichtlich unbegründet, daher nehmen wir \
         von Ihrem Konto für eine Weile keine neuen Einsprüche an.",
+    refused_until: "Mehrere Ihrer Einsprüche waren offensichtlich unbegründet. Neue Einsprüche von Ihrem Konto nehmen wir bis {date} nicht an. Nachrichten zu bereits offenen Einsprüchen lesen wir weiterhin.",
     concerns: " Er betrifft unsere Entscheidung vom {date} ({restriction}) nach der Regel \
         „{policy}“. Automatisch erkannt: {detection}; automatisch entschieden: {decision}.",
     expect_decision: " Sie erhalten eine Entscheidung bis {date}.",
@@ -98,6 +100,7 @@ pub(crate) const FR: DmTexts = DmTexts {
         erronée et a été annulée. Nous vous prions de nous excuser pour ce désagrément.",
     throttled: "Plusieurs de vos recours ont été jugés manifestement infondés ; les nouveaux \
         recours de votre compte ne sont donc pas acceptés pendant un certain temps.",
+    refused_until: "Plusieurs de vos recours ont été jugés manifestement infondés. Les nouveaux recours de votre compte ne seront pas acceptés avant le {date}. Les messages sur les recours déjà ouverts sont toujours lus.",
     concerns: " Il concerne notre décision du {date} ({restriction}) en vertu de la règle \
         « {policy} ». Détection automatisée : {detection} ; décision automatisée : {decision}.",
     expect_decision: " Vous pouvez attendre une décision d'ici le {date}.",
@@ -135,6 +138,7 @@ pub(crate) const ES: DmTexts = DmTexts {
         afectaba era errónea y se ha revocado. Lamentamos las molestias.",
     throttled: "Varios de sus recursos se consideraron manifiestamente infundados, por lo que \
         durante un tiempo no se aceptarán nuevos recursos de su cuenta.",
+    refused_until: "Varios de sus recursos se consideraron manifiestamente infundados. No se aceptarán nuevos recursos de su cuenta hasta el {date}. Seguimos leyendo los mensajes sobre recursos ya abiertos.",
     concerns: " Se refiere a nuestra decisión del {date} ({restriction}) en virtud de la norma \
         «{policy}». Detección automatizada: {detection}; decisión automatizada: {decision}.",
     expect_decision: " Puede esperar una decisión antes del {date}.",
@@ -171,6 +175,7 @@ pub(crate) const IT: DmTexts = DmTexts {
         riguardava si è rivelato errato ed è stato annullato. Ci scusiamo per il disagio.",
     throttled: "Diversi Suoi ricorsi sono stati ritenuti manifestamente infondati, perciò per \
         un certo periodo non accettiamo nuovi ricorsi dal Suo account.",
+    refused_until: "Diversi Suoi ricorsi sono stati ritenuti manifestamente infondati. Non accetteremo nuovi ricorsi dal Suo account fino al {date}. Continuiamo a leggere i messaggi sui ricorsi già aperti.",
     concerns: " Riguarda la nostra decisione del {date} ({restriction}) in base alla regola \
         «{policy}». Rilevamento automatizzato: {detection}; decisione automatizzata: \
         {decision}.",
@@ -207,6 +212,7 @@ pub(crate) const PT: DmTexts = DmTexts {
         errada e foi anulada. Lamentamos o incómodo.",
     throttled: "Vários dos seus recursos foram considerados manifestamente infundados, pelo \
         que durante algum tempo não são aceites novos recursos da sua conta.",
+    refused_until: "Vários dos seus recursos foram considerados manifestamente infundados. Novos recursos da sua conta não serão aceites até {date}. Continuamos a ler as mensagens sobre recursos já abertos.",
     concerns: " Diz respeito à nossa decisão de {date} ({restriction}) ao abrigo da regra \
         «{policy}». Deteção automatizada: {detection}; decisão automatizada: {decision}.",
     expect_decision: " Pode contar com uma decisão até {date}.",
@@ -244,6 +250,7 @@ pub(crate) const NL: DmTexts = DmTexts {
         teruggedraaid. Onze excuses voor het ongemak.",
     throttled: "Meerdere van uw bezwaren waren kennelijk ongegrond; daarom aanvaarden wij een \
         tijd geen nieuwe bezwaren van uw account.",
+    refused_until: "Verscheidene van uw bezwaren bleken kennelijk ongegrond. Nieuwe bezwaren van uw account nemen we tot {date} niet aan. Berichten over bezwaren die al openstaan, lezen we nog steeds.",
     concerns: " Het betreft ons besluit van {date} ({restriction}) op grond van de regel \
         ‘{policy}’. Automatisch ontdekt: {detection}; automatisch besloten: {decision}.",
     expect_decision: " U kunt uiterlijk {date} een besluit verwachten.",
@@ -281,6 +288,7 @@ pub(crate) const PL: DmTexts = DmTexts {
         się błędny i został cofnięty. Przepraszamy za kłopot.",
     throttled: "Kilka Państwa odwołań uznano za oczywiście bezzasadne, dlatego przez pewien \
         czas nie przyjmujemy nowych odwołań z Państwa konta.",
+    refused_until: "Kilka Państwa odwołań uznano za oczywiście bezzasadne. Nowych odwołań z Państwa konta nie przyjmiemy do {date}. Wiadomości dotyczące już otwartych odwołań nadal czytamy.",
     concerns: " Dotyczy ono naszej decyzji z dnia {date} ({restriction}) na podstawie zasady \
         „{policy}”. Wykryto automatycznie: {detection}; zdecydowano automatycznie: \
         {decision}.",
@@ -315,6 +323,7 @@ pub(crate) const JA: DmTexts = DmTexts {
         取り消されました。ご不便をおかけしましたことをお詫び申し上げます。",
     throttled: "お客様の異議申し立てのうち複数が明らかに根拠がないと判断されたため、\
         一定期間、お客様のアカウントからの新たな異議申し立ては受け付けておりません。",
+    refused_until: "お客様の異議申し立てのうち複数が明らかに根拠がないと判断されました。{date} まで、お客様のアカウントからの新しい異議申し立ては受け付けません。すでに受け付け済みの異議申し立てに関するメッセージは引き続き確認します。",
     concerns: " 対象は、{date} に規定「{policy}」に基づいて行った当社の措置（{restriction}）です。\
         自動検出：{detection}、自動判断：{decision}。",
     expect_decision: " {date} までに判断をお知らせする予定です。",

@@ -113,8 +113,17 @@ impl MailDeliverer {
 
         let mut values =
             HashMap::from([("reference", notice.reference.clone().unwrap_or_default())]);
-        if let Some(reason) = &notice.reason {
-            values.insert("reasons", reason.clone());
+        match (notice.refused_until, &notice.reason) {
+            (Some(until), _) => {
+                values.insert(
+                    "reasons",
+                    crate::dm::text::refused_until_text(until, language),
+                );
+            }
+            (None, Some(reason)) => {
+                values.insert("reasons", reason.clone());
+            }
+            (None, None) => {}
         }
         let kind = notice.notice;
         if let Some(appeal_id) = appeal_id {

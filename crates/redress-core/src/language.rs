@@ -34,6 +34,22 @@ pub fn primary_language(tag: &str) -> Option<String> {
     (primary_ok && rest_ok).then(|| primary.to_ascii_lowercase())
 }
 
+/// The first shipped language of an `Accept-Language` header, for pages shown before the
+/// case (and so its language) is known.
+pub fn accepted_language(header: &str) -> Option<&'static str> {
+    header
+        .split(',')
+        .take(16)
+        .filter_map(|item| item.split(';').next())
+        .filter_map(primary_language)
+        .find_map(|language| {
+            SHIPPED
+                .iter()
+                .find(|shipped| **shipped == language)
+                .copied()
+        })
+}
+
 /// Whether Redress ships its texts in `language` (a primary subtag, as [`primary_language`]
 /// gives).
 pub fn is_shipped(language: &str) -> bool {

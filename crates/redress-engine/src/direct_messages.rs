@@ -57,6 +57,18 @@ pub struct ConfirmationSettings {
     pub valid_for: TimeDelta,
 }
 
+/// Why a confirmation link linked nothing; the page that opened it says so in the
+/// person's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LinkProblem {
+    #[error("this confirmation link is not valid")]
+    NotValid,
+    #[error("this confirmation link was already used")]
+    Used,
+    #[error("this confirmation link has expired")]
+    Expired,
+}
+
 /// What receiving one DM did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DirectMessageReceipt {
@@ -312,24 +324,17 @@ async fn confirm(
     let now = engine.clock().now();
     let settings = engine.settings();
     let token_hash = hash_token(token.trim());
-    let invalid = || EngineError::InvalidInput("this confirmation link is not valid".to_owned());
     let pending = handles::find_confirmation(txn, &token_hash)
         .await?
-        .ok_or_else(invalid)?;
+        .ok_or(LinkProblem::NotValid)?;
     if pending.used_at.is_some() {
-        return Err(EngineError::InvalidInput(
-            "this confirmation link was already used".to_owned(),
-        ));
+        return Err(LinkProblem::Used.into());
     }
     if pending.expires_at <= now {
-        return Err(EngineError::InvalidInput(
-            "this confirmation link has expired".to_owned(),
-        ));
+        return Err(LinkProblem::Expired.into());
     }
     if !handles::consume_confirmation(txn, &token_hash, now).await? {
-        return Err(EngineError::InvalidInput(
-            "this confirmation link was already used".to_owned(),
-        ));
+        return Err(LinkProblem::Used.into());
     }
     let channel: Channel = pending
         .channel

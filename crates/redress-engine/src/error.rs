@@ -31,6 +31,9 @@ pub enum EngineError {
     Transition(#[from] TransitionError),
     #[error("{0}")]
     InvalidInput(String),
+    /// A handle-confirmation link that links nothing.
+    #[error(transparent)]
+    ConfirmationLink(#[from] crate::direct_messages::LinkProblem),
     /// A filing gate refused to open the case (the appeal window closed, the account's
     /// appeals throttled); the message is the gate's, and the gate's type is inside.
     #[error("{0}")]

@@ -122,17 +122,7 @@ pub fn text_for(language: &str) -> Option<&'static StatusPageText> {
 /// The first shipped language of an `Accept-Language` header, for pages shown before the
 /// case (and so its language) is known.
 pub fn accepted_language(header: &str) -> Option<&'static str> {
-    header
-        .split(',')
-        .take(16)
-        .filter_map(|item| item.split(';').next())
-        .filter_map(redress_core::language::primary_language)
-        .find_map(|language| {
-            redress_core::language::SHIPPED
-                .iter()
-                .find(|shipped| **shipped == language)
-                .copied()
-        })
+    redress_core::language::accepted_language(header)
 }
 
 use AppealState as S;

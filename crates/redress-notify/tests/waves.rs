@@ -367,6 +367,21 @@ redress_engine::backend_tests! {
             assert!(text.contains(wave_text(Wave::RestoreRunning, "en")), "{text}");
         }
 
+        // A DM sender nobody knows yet names the address the job already wrote to; the
+        // appeal closes when the handle is confirmed, and nobody is told twice.
+        let stranger = IncomingAppeal {
+            body: "My account was switched off by mistake. Its address is user5@example.org.".to_owned(),
+            ..x_dm("5005")
+        };
+        let confirmation = ConfirmationSettings { url: "https://appeals.example/social/confirm".into(), valid_for: TimeDelta::hours(1) };
+        let linked_later = engine.receive_direct_message(stranger, &confirmation).await.expect("dm").filing.appeal_id().expect("a case");
+        let mail = outbox::for_appeal(engine.db(), linked_later).await.expect("outbox")
+            .into_iter().find(|row| row.topic == "handle_confirmation").expect("a confirmation link");
+        let token = mail.payload["link"].as_str().expect("link").rsplit("token=").next().expect("token").to_owned();
+        assert!(engine.appeal(linked_later).await.expect("appeal").appeal.state.is_open(), "unknown until confirmed");
+        engine.confirm_handle(&token).await.expect("linked");
+        assert_eq!(engine.appeal(linked_later).await.expect("appeal").appeal.state, redress_core::AppealState::Restored);
+
         let notices = restoration_notices(&engine).await;
         let accounts: Vec<&str> = notices.keys().map(String::as_str).collect();
         assert_eq!(accounts, ["acct-00000", "acct-00001", "acct-00002", "acct-00003", "acct-00004", "acct-00005"]);
@@ -378,6 +393,7 @@ redress_engine::backend_tests! {
         assert_eq!(channel("acct-00001"), "x");
         assert_eq!(channel("acct-00002"), "email", "told by mail before the DM came");
         assert_eq!(channel("acct-00003"), "x", "told on the first channel that reached them");
+        assert_eq!(channel("acct-00005"), "email", "told by mail before the handle was linked");
         assert_eq!(notices["acct-00000"][0].appeal_id, Some(mailed));
         assert_eq!(notices["acct-00001"][0].appeal_id, Some(dmed));
         assert_eq!(notices["acct-00003"][0].appeal_id, Some(unreached));

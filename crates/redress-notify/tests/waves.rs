@@ -284,6 +284,9 @@ redress_engine::backend_tests! {
         let by_mail = file_mail(&engine, "acct-late", "acct-late@example.org").await;
         let text = acknowledgement(&engine, by_mail, dir.path()).await;
         assert!(text.contains(wave_text(Wave::IncidentOpen, "en")), "{text}");
+        let case = engine.appellant_case(by_mail).await.expect("case");
+        let view = engine.appeal_status(&case.reference, &case.status_token.expect("token")).await.expect("page");
+        assert_eq!(view.wave, Some(Wave::IncidentOpen));
         assert!(!text.contains(wave_text(Wave::RestoreRunning, "en")), "{text}");
 
         let by_dm = file_dm(&engine, &clock, "4711", "acct-dm").await;
@@ -297,6 +300,9 @@ redress_engine::backend_tests! {
             assert!(!text.contains(wave_text(wave, "en")), "{text}");
         }
         assert!(!text.contains("error affecting accounts like yours"), "{text}");
+        let case = engine.appellant_case(unrelated).await.expect("case");
+        let view = engine.appeal_status(&case.reference, &case.status_token.expect("token")).await.expect("page");
+        assert_eq!(view.wave, None);
         test.cleanup().await;
     }
 
@@ -310,6 +316,10 @@ redress_engine::backend_tests! {
         let text = acknowledgement(&engine, by_mail, dir.path()).await;
         assert!(text.contains(wave_text(Wave::RestoreRunning, "en")), "{text}");
         assert!(!text.contains(wave_text(Wave::IncidentOpen, "en")), "{text}");
+        // The status page says it too.
+        let case = engine.appellant_case(by_mail).await.expect("case");
+        let view = engine.appeal_status(&case.reference, &case.status_token.expect("token")).await.expect("page");
+        assert_eq!(view.wave, Some(Wave::RestoreRunning));
 
         // A German account is told in German, by DM as by mail.
         let mut german: account::ActiveModel = account::Entity::find_by_id("acct-00001".to_owned())

@@ -184,6 +184,55 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn the_page_says_when_a_bulk_restore_covers_the_account_in_the_appellants_language(test) {
+        let app = redress::app::start(config_for(&test)).await.expect("start");
+        let base = format!("http://{}", app.http_addr);
+        let engine = &app.state.engine;
+        redress_engine::testing::seed_deactivated_wave(engine.db(), 2, "nudity-v7").await;
+        redress_engine::restoration::BulkRestorer::new(engine.clone(), redress_engine::restoration::RestorationBackend::Embedded)
+            .start(
+                &Actor::staff("sam", [redress_core::Role::Support]),
+                redress_engine::restoration::Selector::Source { source_id: "nudity-v7".into() },
+                "The image model misread saved pictures.",
+                10,
+            )
+            .await
+            .expect("start the job");
+        let id = engine
+            .file(
+                &Actor::appellant("user0@example.org"),
+                IncomingAppeal {
+                    channel: Channel::Email,
+                    channel_message_id: Some("<wave@example.org>".into()),
+                    sender: "user0@example.org".into(),
+                    contact: None,
+                    account_id: Some("acct-00000".into()),
+                    enforcement_id: None,
+                    identity_verified: true,
+                    subject: Some("Konto".into()),
+                    body: "Guten Tag, mein Konto wurde gesperrt, obwohl ich das Bild nur gespeichert habe. \
+                           Bitte prüfen Sie die Entscheidung noch einmal.".into(),
+                    in_reply_to: None,
+                    metadata: json!({}),
+                },
+            )
+            .await
+            .expect("file")
+            .appeal_id()
+            .expect("a case");
+        let case = engine.appellant_case(id).await.expect("case");
+        let page = reqwest::get(format!("{base}/status/{}?token={}", case.reference, case.status_token.expect("token")))
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+        let said = redress_notify::wave::wave_text(redress_engine::transparency::Wave::RestoreRunning, "de");
+        assert!(page.contains(&format!("<p id=\"wave\"><strong>{said}</strong></p>")), "{page}");
+        app.stop().await.expect("stop");
+        test.cleanup().await;
+    }
+
     async fn the_status_page_needs_the_right_reference_and_token_and_limits_guessing(test) {
         let app = redress::app::start(config_for(&test)).await.expect("start");
         let base = format!("http://{}", app.http_addr);

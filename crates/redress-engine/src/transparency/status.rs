@@ -218,16 +218,6 @@ fn facts_of(row: crate::entity::enforcement::Model) -> Result<EnforcementFacts, 
     Enforcement::try_from(row).map(EnforcementFacts::from)
 }
 
-async fn enforcement_facts<C: ConnectionTrait>(
-    conn: &C,
-    stored: &StoredAppeal,
-) -> Result<Option<EnforcementFacts>, EngineError> {
-    enforcement_of(conn, stored)
-        .await?
-        .map(facts_of)
-        .transpose()
-}
-
 /// The enforcement the case concerns: its own, or for an unverified mail appeal the latest
 /// of the account registered to its address.
 async fn enforcement_of<C: ConnectionTrait>(
@@ -389,6 +379,8 @@ pub struct StatusView {
     pub accepts_information: bool,
     /// The appellant's language (the case's `language:xx` tag), when the case has one.
     pub language: Option<String>,
+    /// The wave of faulty enforcements the case belongs to, if any.
+    pub wave: Option<Wave>,
 }
 
 /// The state in words the appellant reads.
@@ -438,6 +430,11 @@ pub async fn view<C: ConnectionTrait>(
         AppealState::Withdrawn => "This appeal is closed.",
     }
     .to_owned();
+    let row = enforcement_of(conn, stored).await?;
+    let wave = match &row {
+        Some(row) => wave::wave_of(conn, row, closed_by_bulk_restore(stored)).await?,
+        None => None,
+    };
     Ok(StatusView {
         reference: stored.reference.to_string(),
         state: appeal.state,
@@ -447,7 +444,7 @@ pub async fn view<C: ConnectionTrait>(
         expected,
         decision_due_at: settings.sla_schedule(appeal).decision_due_at,
         estimate: None,
-        enforcement: enforcement_facts(conn, stored).await?,
+        enforcement: row.map(facts_of).transpose()?,
         information_requested,
         decision: appeal
             .decision
@@ -456,6 +453,7 @@ pub async fn view<C: ConnectionTrait>(
         history: history_in_words(&events),
         accepts_information: appeal.state.is_open(),
         language: crate::policies::appellant_language(&appeal.tags),
+        wave,
     })
 }
 

@@ -399,6 +399,13 @@ fn view_html(
         escape((text.states)(view.state)),
         escape((text.expected)(view.state))
     );
+    if let Some(wave) = view.wave {
+        let _ = write!(
+            body,
+            "<p id=\"wave\"><strong>{}</strong></p>",
+            escape(redress_notify::wave::wave_text(wave, language))
+        );
+    }
     if let Some(due) = view.decision_due_at {
         let date = format!(
             "<strong id=\"decision-due\">{}</strong>",

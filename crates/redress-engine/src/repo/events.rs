@@ -18,6 +18,18 @@ fn actor_columns(actor: &Actor) -> (&'static str, String) {
     }
 }
 
+/// One event as a row of the batch document, its payload serialised in place.
+#[derive(serde::Serialize)]
+struct EventRow<'a> {
+    appeal_id: Uuid,
+    version: i64,
+    kind: &'a str,
+    actor_kind: &'static str,
+    actor_id: String,
+    payload: &'a Event,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// Appends events numbered from `first_version`. The `(appeal_id, version)` key makes a
 /// second writer of the same version fail instead of forking the history.
 pub async fn append<C: ConnectionTrait>(
@@ -90,38 +102,24 @@ pub async fn append_many<C: ConnectionTrait>(
     conn: &C,
     histories: &[(Uuid, i64, &[Event])],
 ) -> Result<(), EngineError> {
-    let mut rows = Vec::new();
-    for (appeal_id, first_version, events) in histories {
-        for (offset, event) in events.iter().enumerate() {
-            let (actor_kind, actor_id) = actor_columns(&event.actor);
-            let payload = serde_json::to_value(event)
-                .map_err(|e| EngineError::corrupt("event", appeal_id, e))?;
-            rows.push(appeal_event::Model {
-                appeal_id: *appeal_id,
-                version: first_version + offset as i64,
-                kind: event.kind.name().to_owned(),
-                actor_kind: actor_kind.to_owned(),
-                actor_id,
-                payload,
-                occurred_at: event.at,
-            });
-        }
-    }
-    if rows.is_empty() {
+    if histories.iter().all(|(_, _, events)| events.is_empty()) {
         return Ok(());
     }
     if crate::repo::json_rows::applies(conn) {
-        let documents: Vec<serde_json::Value> = rows
-            .into_iter()
-            .map(|row| {
-                serde_json::json!({
-                    "appeal_id": row.appeal_id,
-                    "version": row.version,
-                    "kind": row.kind,
-                    "actor_kind": row.actor_kind,
-                    "actor_id": row.actor_id,
-                    "payload": row.payload,
-                    "occurred_at": row.occurred_at,
+        let documents: Vec<EventRow<'_>> = histories
+            .iter()
+            .flat_map(|(appeal_id, first_version, events)| {
+                events.iter().enumerate().map(move |(offset, event)| {
+                    let (actor_kind, actor_id) = actor_columns(&event.actor);
+                    EventRow {
+                        appeal_id: *appeal_id,
+                        version: first_version + offset as i64,
+                        kind: event.kind.name(),
+                        actor_kind,
+                        actor_id,
+                        payload: event,
+                        occurred_at: event.at,
+                    }
                 })
             })
             .collect();
@@ -144,6 +142,23 @@ pub async fn append_many<C: ConnectionTrait>(
         );
         crate::repo::json_rows::execute(conn, &sql, &documents, []).await?;
         return Ok(());
+    }
+    let mut rows = Vec::new();
+    for (appeal_id, first_version, events) in histories {
+        for (offset, event) in events.iter().enumerate() {
+            let (actor_kind, actor_id) = actor_columns(&event.actor);
+            let payload = serde_json::to_value(event)
+                .map_err(|e| EngineError::corrupt("event", appeal_id, e))?;
+            rows.push(appeal_event::Model {
+                appeal_id: *appeal_id,
+                version: first_version + offset as i64,
+                kind: event.kind.name().to_owned(),
+                actor_kind: actor_kind.to_owned(),
+                actor_id,
+                payload,
+                occurred_at: event.at,
+            });
+        }
     }
     // Seven values a row: a thousand rows keep each statement under SQLite's bind limit.
     for chunk in rows.chunks(1000) {

@@ -422,6 +422,7 @@ pub async fn triage_claim_and_decide(
             reasons: "The pin was only saved.".into(),
             statement: None,
             manifestly_unfounded: false,
+            template: None,
         }
     } else {
         Command::Decide {
@@ -429,6 +430,7 @@ pub async fn triage_claim_and_decide(
             reasons: "The account created the pin.".into(),
             statement: Some(upheld),
             manifestly_unfounded: false,
+            template: None,
         }
     };
     engine

@@ -41,6 +41,7 @@ pub mod link_keys;
 pub mod mail_id;
 pub mod outbox;
 pub mod policies;
+pub mod quality;
 pub mod query;
 pub mod queue;
 pub mod registry;

@@ -189,7 +189,7 @@ async fn bases<C: ConnectionTrait>(
 }
 
 /// The histories of the given appeals, each oldest first.
-async fn histories<C: ConnectionTrait>(
+pub(crate) async fn histories<C: ConnectionTrait>(
     conn: &C,
     ids: impl Iterator<Item = Uuid>,
 ) -> Result<HashMap<Uuid, Vec<(i64, Event)>>, EngineError> {

@@ -55,7 +55,7 @@ pub struct EngineSettings {
     pub policies: crate::policies::PolicyCatalog,
     /// The share of decisions, per policy, drawn for a blind second review.
     #[serde(default)]
-    pub second_review: crate::quality::SecondReviewSettings,
+    pub second_review: crate::review_sampling::SecondReviewSettings,
 }
 
 fn default_appeal_window_months() -> u32 {
@@ -78,7 +78,7 @@ impl Default for EngineSettings {
             bulk_restore_slices: None,
             status_tokens: LinkTokenKeys::default(),
             policies: crate::policies::PolicyCatalog::default(),
-            second_review: crate::quality::SecondReviewSettings::default(),
+            second_review: crate::review_sampling::SecondReviewSettings::default(),
         }
     }
 }

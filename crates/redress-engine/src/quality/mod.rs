@@ -1,12 +1,11 @@
 //! Quality checks: a configured share of decisions, per policy, goes to a blind second
-//! review by another reviewer (`second_reviews`, drawn by `sampling` in the decision's own
-//! transaction through a decision observer), and the figures of a period: agreement per
+//! review by another reviewer (`second_reviews`, drawn with `crate::review_sampling` in the
+//! decision's own transaction through a decision observer), and the figures of a period: agreement per
 //! reviewer, policy and template, and the overturn rate of reopened decisions (`rates`).
 //! Depends on the core units, never the reverse.
 
 mod error;
 pub mod rates;
-pub mod sampling;
 pub mod second_reviews;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -18,9 +17,9 @@ use crate::error::EngineError;
 use crate::hooks::Hooks;
 use crate::transact::Retry;
 
+pub use crate::review_sampling::{SamplingKey, SecondReviewSettings, ShareError};
 pub use error::QualityError;
 pub use rates::{Agreement, QualityRates};
-pub use sampling::{SamplingKey, SecondReviewSettings, ShareError};
 pub use second_reviews::{BlindCase, BlindMessage, SecondReview};
 
 /// Registers the draw of second reviews on every recorded decision.

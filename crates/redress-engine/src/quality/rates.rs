@@ -11,10 +11,13 @@ use serde::Serialize;
 use crate::entity::appeal_event::{self, Entity as AppealEvents};
 use crate::entity::second_review::{self, Entity as SecondReviews};
 use crate::error::EngineError;
-use crate::transparency::report::{histories, UNLINKED};
+use crate::repo::events::histories_of;
 
 /// What a decision made without a template is grouped under.
 pub const NO_TEMPLATE: &str = "none";
+/// What a decision on an appeal against no known enforcement is grouped under, as the
+/// transparency report calls such appeals.
+pub const UNLINKED: &str = "unlinked";
 
 /// Second reviews of one reviewer, policy or template, and how many agreed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,7 +86,7 @@ pub async fn build<C: ConnectionTrait>(
         .filter(appeal_event::Column::OccurredAt.lt(to))
         .all(conn)
         .await?;
-    let histories = histories(conn, decided.iter().map(|e| e.appeal_id)).await?;
+    let histories = histories_of(conn, decided.iter().map(|e| e.appeal_id)).await?;
     let (mut redecided, mut overturned) = (0, 0);
     for row in &decided {
         let history = histories.get(&row.appeal_id).map_or(&[][..], Vec::as_slice);

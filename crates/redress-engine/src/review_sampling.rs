@@ -1,5 +1,6 @@
 //! Which decisions go to a blind second review: a share per policy, and a draw that every
-//! replica makes alike.
+//! replica makes alike. Configuration the engine carries, like the link keys; the quality
+//! unit draws with it.
 //!
 //! The draw is a keyed hash of the decision's event (`HMAC-SHA256(key, appeal id ||
 //! version)`) read as a number in `[0, 1)`; a decision is sampled when its draw falls below

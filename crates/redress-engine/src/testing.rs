@@ -436,6 +436,7 @@ pub async fn triage_claim_and_decide(
             reasons: "The pin was only saved.".into(),
             statement: None,
             manifestly_unfounded: false,
+            template: None,
         }
     } else {
         Command::Decide {
@@ -443,6 +444,7 @@ pub async fn triage_claim_and_decide(
             reasons: "The account created the pin.".into(),
             statement: Some(upheld),
             manifestly_unfounded: false,
+            template: None,
         }
     };
     engine

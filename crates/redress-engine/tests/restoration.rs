@@ -64,6 +64,7 @@ async fn decided_restore(
                 reasons: "saved, not created".into(),
                 statement: None,
                 manifestly_unfounded: false,
+                template: None,
             },
             &reviewer(),
         )

@@ -480,7 +480,7 @@ redress_engine::backend_tests! {
         rita.click("#nav a[href='#/transparency']").await;
         rita.wait_until(
             "the transparency panels to settle",
-            "return document.querySelectorAll('#screen section.panel[data-available]').length === 3",
+            "return document.querySelectorAll('#screen section.panel[data-available]').length === 4",
         ).await;
         assert_accessible(&rita, "transparency").await;
         rita.screenshot(&shots.join(format!("transparency-{backend}.png"))).await;

@@ -1,5 +1,7 @@
 //! The append-only event log.
 
+use std::collections::HashMap;
+
 use redress_core::{Actor, Event};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
@@ -94,6 +96,35 @@ pub async fn history<C: ConnectionTrait>(
             Ok((row.version, event))
         })
         .collect()
+}
+
+/// The histories of the given appeals, each oldest first, read a thousand appeals at a
+/// time (well under PostgreSQL's bind-parameter limit).
+pub async fn histories_of<C: ConnectionTrait>(
+    conn: &C,
+    ids: impl Iterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, Vec<(i64, Event)>>, EngineError> {
+    let mut ids: Vec<Uuid> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut histories: HashMap<Uuid, Vec<(i64, Event)>> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(1_000) {
+        for row in AppealEvents::find()
+            .filter(appeal_event::Column::AppealId.is_in(chunk.iter().copied()))
+            .order_by_asc(appeal_event::Column::AppealId)
+            .order_by_asc(appeal_event::Column::Version)
+            .all(conn)
+            .await?
+        {
+            let event: Event = serde_json::from_value(row.payload)
+                .map_err(|e| EngineError::corrupt("event", row.appeal_id, e))?;
+            histories
+                .entry(row.appeal_id)
+                .or_default()
+                .push((row.version, event));
+        }
+    }
+    Ok(histories)
 }
 
 /// Appends the events of many appeals, each numbered from its own first version: one

@@ -68,6 +68,9 @@ pub enum Command {
         /// throttling the account's further appeals. Only with `Uphold`.
         #[serde(default)]
         manifestly_unfounded: bool,
+        /// The decision template the reasons were written from, when one was used.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<String>,
     },
     Approve {
         note: Option<String>,
@@ -105,6 +108,9 @@ pub enum Command {
         reasons: String,
         #[serde(default)]
         statement: Option<StatementOfReasons>,
+        /// The job's decision template.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<String>,
     },
     Note {
         text: String,

@@ -66,6 +66,10 @@ pub enum EventKind {
         /// reviewer decided it alone.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         bulk_job: Option<Uuid>,
+        /// The decision template the reasons were written from; absent when none was used
+        /// (and in histories written before templates were recorded).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<String>,
     },
     DecisionApproved {
         approved_by: String,

@@ -155,6 +155,7 @@ pub fn decide(
             reasons,
             statement,
             manifestly_unfounded,
+            template,
         } => {
             require_state(state, name, &[S::Triaged])?;
             if *manifestly_unfounded && *outcome != Outcome::Uphold {
@@ -175,6 +176,7 @@ pub fn decide(
                     statement: statement.clone(),
                     manifestly_unfounded: *manifestly_unfounded,
                     bulk_job: None,
+                    template: template.clone(),
                 },
             )
         }
@@ -183,6 +185,7 @@ pub fn decide(
             outcome,
             reasons,
             statement,
+            template,
         } => {
             require_state(state, name, &[S::Triaged])?;
             require_role(actor, name, BULK_DECIDERS)?;
@@ -197,6 +200,7 @@ pub fn decide(
                     statement: statement.clone(),
                     manifestly_unfounded: false,
                     bulk_job: Some(*job_id),
+                    template: template.clone(),
                 },
             )
         }

@@ -113,6 +113,7 @@ fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Co
             },
             statement: statement_variant(minutes / 3),
             manifestly_unfounded: false,
+            template: None,
         },
         9 => Command::Approve { note: None },
         10 => Command::Reject {
@@ -169,6 +170,7 @@ fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Co
                 "the model misfired on saved pins".into()
             },
             statement: statement_variant(minutes / 3),
+            template: None,
         },
         _ => Command::MessageReceived {
             message_id: Uuid::nil(),
@@ -451,6 +453,7 @@ fn four_eyes_restore_needs_a_second_senior_then_confirmation() {
             reasons: String::new(),
             statement: None,
             manifestly_unfounded: false,
+            template: None,
         },
         &dave,
         now,
@@ -600,6 +603,7 @@ fn uphold(statement: Option<StatementOfReasons>) -> Command {
         reasons: "The account created the pin.".into(),
         statement,
         manifestly_unfounded: false,
+        template: None,
     }
 }
 
@@ -678,6 +682,7 @@ fn a_service_identity_cannot_decide_even_with_a_reviewer_role() {
         reasons: "looks fine".into(),
         statement: None,
         manifestly_unfounded: false,
+        template: None,
     };
     assert!(matches!(
         decide(&appeal, &restore, &bot, t0()),
@@ -810,6 +815,7 @@ fn uphold_in_bulk() -> Command {
         outcome: Outcome::Uphold,
         reasons: "The account created the pin.".into(),
         statement: Some(upheld_statement(Automation::Not)),
+        template: None,
     }
 }
 
@@ -885,6 +891,7 @@ fn a_bulk_decision_passes_the_same_checks_as_any_decision() {
         outcome: Outcome::Uphold,
         reasons: "About {reference}".into(),
         statement: Some(upheld_statement(Automation::Not)),
+        template: None,
     };
     assert!(matches!(
         decide(&appeal, &unfilled, &carol, t0()),
@@ -898,6 +905,7 @@ fn a_bulk_decision_passes_the_same_checks_as_any_decision() {
         outcome: Outcome::Uphold,
         reasons: "Checked.".into(),
         statement: Some(upheld_statement(Automation::Fully)),
+        template: None,
     };
     assert!(matches!(
         decide(&appeal, &automated, &carol, t0()),

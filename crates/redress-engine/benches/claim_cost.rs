@@ -6,30 +6,16 @@
 //! `cargo bench -p redress-engine --bench claim_cost -- [APPEALS] [ROUNDS]` (defaults 3000
 //! and 300). PostgreSQL is taken from `REDRESS_TEST_POSTGRES_URL`.
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use redress_core::{Actor, Priority, Role};
 use redress_engine::testing::TestDb;
 use redress_engine::{Engine, EngineSettings, SystemClock};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
+use support::{numeric_args, p50_p99};
 
-async fn timed<F, Fut>(rounds: usize, mut step: F) -> (Duration, Duration)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let mut times = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let started = Instant::now();
-        step().await;
-        times.push(started.elapsed());
-    }
-    times.sort();
-    let at = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
-    (at(0.50), at(0.99))
-}
+mod support;
 
 fn report(name: &str, (p50, p99): (Duration, Duration)) {
     println!("{name:<44} p50 {p50:>10.2?}  p99 {p99:>10.2?}");
@@ -37,10 +23,7 @@ fn report(name: &str, (p50, p99): (Duration, Duration)) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let numbers: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let numbers = numeric_args();
     let appeals = numbers.first().copied().unwrap_or(3000);
     let rounds = numbers.get(1).copied().unwrap_or(300).clamp(1, appeals);
     let test = TestDb::postgres()
@@ -58,14 +41,14 @@ async fn main() {
 
     report(
         "SELECT 1",
-        timed(rounds, || async {
+        p50_p99(rounds, |_| async {
             db.execute_unprepared("SELECT 1").await.expect("select");
         })
         .await,
     );
     report(
         "BEGIN, SELECT 1, COMMIT",
-        timed(rounds, || async {
+        p50_p99(rounds, |_| async {
             #[allow(
                 clippy::disallowed_methods,
                 reason = "the bare transaction is what is measured"
@@ -80,7 +63,7 @@ async fn main() {
     );
     report(
         "BEGIN, the claim's locking read, ROLLBACK",
-        timed(rounds, || async {
+        p50_p99(rounds, |_| async {
             #[allow(
                 clippy::disallowed_methods,
                 reason = "the bare transaction is what is measured"
@@ -96,7 +79,7 @@ async fn main() {
     let reviewer = Actor::staff("reviewer", [Role::Reviewer]);
     report(
         "claim (Engine::claim_next), one reviewer",
-        timed(rounds, || async {
+        p50_p99(rounds, |_| async {
             let claimed = engine
                 .claim_next("general", &reviewer)
                 .await

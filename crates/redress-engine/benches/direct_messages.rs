@@ -15,6 +15,9 @@ use redress_engine::direct_messages::ConfirmationSettings;
 use redress_engine::testing::TestDb;
 use redress_engine::{Engine, EngineSettings, Filing, IncomingAppeal, SystemClock};
 use serde_json::json;
+use support::{in_pairs_on_both_backends, numeric_args};
+
+mod support;
 
 fn dm(sender: usize, message: usize) -> IncomingAppeal {
     IncomingAppeal {
@@ -100,13 +103,6 @@ async fn run(name: &str, n: usize, dm_db: TestDb, file_db: TestDb) {
 
 #[tokio::main]
 async fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(2000);
-    run("sqlite", n, TestDb::sqlite().await, TestDb::sqlite().await).await;
-    match (TestDb::postgres().await, TestDb::postgres().await) {
-        (Some(a), Some(b)) => run("postgres", n, a, b).await,
-        _ => println!("postgres  skipped: server unreachable"),
-    }
+    let n = numeric_args().first().copied().unwrap_or(2000);
+    in_pairs_on_both_backends(async |name, a, b| run(name, n, a, b).await).await;
 }

@@ -9,83 +9,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use redress_core::{Actor, AppealReference, Channel};
-use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_core::{Actor, AppealReference};
 use redress_engine::testing::TestDb;
-use redress_engine::{Engine, EngineSettings, IncomingAppeal, SystemClock};
+use redress_engine::{Engine, EngineSettings, SystemClock};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value};
 use serde_json::json;
+use support::{in_pairs_on_both_backends, mail_appeal, numeric_args, seed_wave};
 use uuid::Uuid;
 
-#[allow(
-    clippy::disallowed_methods,
-    reason = "seeding, not measured: one transaction for all the rows"
-)]
-async fn seed(db: &DatabaseConnection, n: usize) {
-    let txn = db.begin().await.expect("begin");
-    for i in 0..n {
-        registry::record_enforcement(
-            &txn,
-            NewEnforcement {
-                external_id: None,
-                account_id: format!("acct-{i:07}"),
-                account_email: Some(format!("user{i}@example.org")),
-                account_locale: None,
-                kind: "account_deactivation".into(),
-                policy: "spam".into(),
-                source_kind: "model".into(),
-                source_id: "spam-v3".into(),
-                batch_id: None,
-                automated_detection: "fully".into(),
-                automated_decision: "fully".into(),
-                content_id: None,
-                content_relation: None,
-                facts: "bench".into(),
-                statement: json!({
-                    "restrictions": [{"kind": "account_suspended", "starts_at": Utc::now()}],
-                    "territorial_scope": {"scope": "worldwide"},
-                    "facts": "bench",
-                    "automated_detection": "fully",
-                    "automated_decision": "fully",
-                    "ground": {
-                        "ground": "incompatible_with_terms",
-                        "clause": "4.2",
-                        "explanation": "spam"
-                    },
-                    "redress": ["internal_complaint"]
-                }),
-                enforced_at: Utc::now(),
-            },
-            Utc::now(),
-        )
-        .await
-        .expect("seed enforcement");
-    }
-    txn.commit().await.expect("commit seed");
-}
-
-fn incoming(i: usize) -> IncomingAppeal {
-    IncomingAppeal {
-        channel: Channel::Email,
-        channel_message_id: Some(format!("<bench-{i}@example.org>")),
-        sender: format!("user{i}@example.org"),
-        contact: None,
-        account_id: Some(format!("acct-{i:07}")),
-        enforcement_id: None,
-        identity_verified: true,
-        subject: Some("appeal".into()),
-        body: "Please restore my account.".into(),
-        in_reply_to: None,
-        metadata: json!({}),
-    }
-}
+mod support;
 
 async fn through_engine(db: &DatabaseConnection, n: usize) -> Duration {
     let engine = Engine::new(db.clone(), EngineSettings::default(), Arc::new(SystemClock));
     let actor = Actor::system("bench");
     let start = Instant::now();
     for i in 0..n {
-        engine.file(&actor, incoming(i)).await.expect("file");
+        engine
+            .file(&actor, mail_appeal(i, "Please restore my account.".into()))
+            .await
+            .expect("file");
     }
     start.elapsed()
 }
@@ -206,8 +148,8 @@ fn rate(n: usize, took: Duration) -> f64 {
 }
 
 async fn run(name: &str, n: usize, engine_db: TestDb, plain_db: TestDb) {
-    seed(&engine_db.db, n).await;
-    seed(&plain_db.db, n).await;
+    seed_wave(&engine_db.db, n, |_, e| e).await;
+    seed_wave(&plain_db.db, n, |_, e| e).await;
     let plain = plain_sql(&plain_db.db, n).await;
     let engine = through_engine(&engine_db.db, n).await;
     let (e, p) = (rate(n, engine), rate(n, plain));
@@ -221,13 +163,6 @@ async fn run(name: &str, n: usize, engine_db: TestDb, plain_db: TestDb) {
 
 #[tokio::main]
 async fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(2000);
-    run("sqlite", n, TestDb::sqlite().await, TestDb::sqlite().await).await;
-    match (TestDb::postgres().await, TestDb::postgres().await) {
-        (Some(a), Some(b)) => run("postgres", n, a, b).await,
-        _ => println!("postgres  skipped: server unreachable"),
-    }
+    let n = numeric_args().first().copied().unwrap_or(2000);
+    in_pairs_on_both_backends(async |name, a, b| run(name, n, a, b).await).await;
 }

@@ -5,7 +5,6 @@
 //! `cargo bench -p redress-engine --bench queue_page -- [APPEALS] [ROUNDS]` (defaults
 //! 100000 and 300). PostgreSQL is taken from `REDRESS_TEST_POSTGRES_URL`.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,25 +13,12 @@ use redress_engine::query::AppealFilter;
 use redress_engine::testing::TestDb;
 use redress_engine::{Engine, EngineSettings, SystemClock};
 use sea_orm::ConnectionTrait;
+use support::{numeric_args, p50_p99};
 use uuid::Uuid;
 
-const PAGE: u64 = 51;
+mod support;
 
-async fn timed<F, Fut>(rounds: usize, mut step: F) -> (Duration, Duration)
-where
-    F: FnMut(usize) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let mut times = Vec::with_capacity(rounds);
-    for round in 0..rounds {
-        let started = Instant::now();
-        step(round).await;
-        times.push(started.elapsed());
-    }
-    times.sort();
-    let at = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
-    (at(0.50), at(0.99))
-}
+const PAGE: u64 = 51;
 
 fn report(name: &str, (p50, p99): (Duration, Duration), baseline: Duration) {
     println!(
@@ -99,10 +85,7 @@ async fn seed(db: &sea_orm::DatabaseConnection, appeals: usize) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let numbers: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let numbers = numeric_args();
     let appeals = numbers.first().copied().unwrap_or(100_000).max(1000);
     let rounds = numbers.get(1).copied().unwrap_or(300).max(1);
     let test = TestDb::postgres()
@@ -117,7 +100,7 @@ async fn main() {
         started.elapsed()
     );
 
-    let (_, baseline) = timed(rounds, |_| async {
+    let (_, baseline) = p50_p99(rounds, |_| async {
         db.execute_unprepared("SELECT 1").await.expect("select");
     })
     .await;
@@ -164,7 +147,7 @@ async fn main() {
         ),
     ];
     for (name, filter, paged) in &cases {
-        let figures = timed(rounds, |round| {
+        let figures = p50_p99(rounds, |round| {
             let after = if *paged { cursor(round) } else { None };
             let engine = &engine;
             async move {

@@ -18,14 +18,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use redress_core::{Actor, Channel, Priority, Role};
-use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_core::{Actor, Priority, Role};
+use redress_engine::repo::registry::NewEnforcement;
 use redress_engine::testing::{Backend, TestDb};
 use redress_engine::{Engine, EngineSettings, Filing, IncomingAppeal, SystemClock};
 use redress_routing::{Action, Conditions, CountRange, RuleDefinition};
-use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::json;
+use support::{mail_appeal, numeric_args, seed_wave};
+
+mod support;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scenario {
@@ -102,61 +103,23 @@ impl Scenario {
     }
 }
 
-#[allow(
-    clippy::disallowed_methods,
-    reason = "seeding, not measured: one transaction for all the rows"
-)]
-async fn seed(db: &DatabaseConnection, n: usize) {
-    let txn = db.begin().await.expect("begin");
-    for i in 0..n {
-        registry::record_enforcement(
-            &txn,
-            NewEnforcement {
-                external_id: None,
-                account_id: format!("acct-{i:07}"),
-                account_email: Some(format!("user{i}@example.org")),
-                account_locale: None,
-                kind: "account_deactivation".into(),
-                policy: "spam".into(),
-                source_kind: "model".into(),
-                source_id: "spam-v3".into(),
-                batch_id: Some("wave-1".into()),
-                automated_detection: "fully".into(),
-                automated_decision: "fully".into(),
-                content_id: Some(format!("pin-{i}")),
-                content_relation: Some("saved".into()),
-                facts: "bench".into(),
-                statement: redress_engine::testing::automated_suspension_statement(Utc::now()),
-                enforced_at: Utc::now(),
-            },
-            Utc::now(),
-        )
-        .await
-        .expect("seed enforcement");
-    }
-    txn.commit().await.expect("commit seed");
-}
-
 fn incoming(i: usize) -> IncomingAppeal {
     IncomingAppeal {
-        channel: Channel::Email,
-        channel_message_id: Some(format!("<bench-{i}@example.org>")),
-        sender: format!("user{i}@example.org"),
-        contact: None,
-        account_id: Some(format!("acct-{i:07}")),
-        enforcement_id: None,
-        identity_verified: true,
-        subject: Some("appeal".into()),
-        body: "Please restore my account.".into(),
-        in_reply_to: None,
         metadata: json!({"language": "en"}),
+        ..mail_appeal(i, "Please restore my account.".into())
     }
 }
 
 /// Files `n` appeals with `scenario`'s rules in force; the time of the filings alone.
 async fn measure(backend: Backend, scenario: Scenario, n: usize) -> Option<Duration> {
     let test = TestDb::new(backend).await?;
-    seed(&test.db, n).await;
+    seed_wave(&test.db, n, |i, wave| NewEnforcement {
+        batch_id: Some("wave-1".into()),
+        content_id: Some(format!("pin-{i}")),
+        content_relation: Some("saved".into()),
+        ..wave
+    })
+    .await;
     let engine = Engine::new(
         test.db.clone(),
         EngineSettings::default(),
@@ -216,9 +179,9 @@ async fn run(backend: Backend, label: &str, n: usize, rounds: usize) {
 
 #[tokio::main]
 async fn main() {
-    let mut numbers = std::env::args().skip(1).filter_map(|a| a.parse().ok());
-    let n: usize = numbers.next().unwrap_or(1000);
-    let rounds: usize = numbers.next().unwrap_or(3);
+    let numbers = numeric_args();
+    let n = numbers.first().copied().unwrap_or(1000);
+    let rounds = numbers.get(1).copied().unwrap_or(3);
     run(Backend::Sqlite, "sqlite", n, rounds).await;
     run(Backend::Postgres, "postgres", n, rounds).await;
 }

@@ -11,18 +11,20 @@
 //! PostgreSQL comes from `REDRESS_TEST_POSTGRES_URL` and is skipped when unreachable.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
-use redress_core::{Actor, AppealReference, Channel};
-use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_core::{Actor, AppealReference};
 use redress_engine::search::{SearchQuery, Visibility};
 use redress_engine::testing::TestDb;
 use redress_engine::{Engine, EngineSettings, IncomingAppeal, SystemClock};
 use redress_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use serde_json::json;
+use support::{mail_appeal, numeric_args, percentile, seed_wave};
 use uuid::Uuid;
+
+mod support;
 
 const VOCABULARY: usize = 5_000;
 const WORDS_PER_MESSAGE: usize = 30;
@@ -200,23 +202,6 @@ async fn seed(db: &DatabaseConnection, messages: usize) -> Seeded {
 
 /// How many migrations, counted from the newest, undo the search indexes: the search
 /// migration and the stored message vectors after it (and any migration after those).
-fn steps_back_to_before_search() -> u32 {
-    let names: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    let at = names
-        .iter()
-        .position(|n| n == "m20261129_001300_search")
-        .expect("the search migration");
-    u32::try_from(names.len() - at).expect("steps")
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[at.min(sorted.len() - 1)]
-}
-
 /// `RUNS` searches of the queries `make` builds; prints p50, p99 and the mean hit count.
 async fn time(engine: &Engine, backend: &str, what: &str, mut make: impl FnMut(usize) -> String) {
     let mut took = Vec::with_capacity(RUNS);
@@ -249,7 +234,7 @@ async fn search_latency(backend: &str, test: TestDb, messages: usize) {
     let started = Instant::now();
     // Seeding without the search indexes and building them after, as the migration does on
     // an existing database, is far faster than keeping them up row by row.
-    Migrator::down(db, Some(steps_back_to_before_search()))
+    test.migrate_down_to_before("m20261129_001300_search")
         .await
         .expect("drop the search indexes");
     let seeded = seed(db, messages).await;
@@ -303,59 +288,13 @@ async fn search_latency(backend: &str, test: TestDb, messages: usize) {
 
 fn incoming(i: usize) -> IncomingAppeal {
     IncomingAppeal {
-        channel: Channel::Email,
-        channel_message_id: Some(format!("<bench-{i}@example.org>")),
-        sender: format!("user{i}@example.org"),
-        contact: None,
-        account_id: Some(format!("acct-{i:07}")),
-        enforcement_id: None,
-        identity_verified: true,
         subject: Some("My account".into()),
-        body: text(&mut Random(i as u64)),
-        in_reply_to: None,
-        metadata: json!({}),
+        ..mail_appeal(i, text(&mut Random(i as u64)))
     }
 }
 
 async fn file(db: &DatabaseConnection, n: usize) -> f64 {
-    for i in 0..n {
-        registry::record_enforcement(
-            db,
-            NewEnforcement {
-                external_id: None,
-                account_id: format!("acct-{i:07}"),
-                account_email: Some(format!("user{i}@example.org")),
-                account_locale: None,
-                kind: "account_deactivation".into(),
-                policy: "spam".into(),
-                source_kind: "model".into(),
-                source_id: "spam-v3".into(),
-                batch_id: None,
-                automated_detection: "fully".into(),
-                automated_decision: "fully".into(),
-                content_id: None,
-                content_relation: None,
-                facts: "bench".into(),
-                statement: json!({
-                    "restrictions": [{"kind": "account_suspended", "starts_at": Utc::now()}],
-                    "territorial_scope": {"scope": "worldwide"},
-                    "facts": "bench",
-                    "automated_detection": "fully",
-                    "automated_decision": "fully",
-                    "ground": {
-                        "ground": "incompatible_with_terms",
-                        "clause": "4.2",
-                        "explanation": "spam"
-                    },
-                    "redress": ["internal_complaint"]
-                }),
-                enforced_at: Utc::now(),
-            },
-            Utc::now(),
-        )
-        .await
-        .expect("seed enforcement");
-    }
+    seed_wave(db, n, |_, wave| wave).await;
     let engine = Engine::new(db.clone(), EngineSettings::default(), Arc::new(SystemClock));
     let actor = Actor::system("bench");
     let start = Instant::now();
@@ -406,10 +345,7 @@ async fn filing_rate(backend: &str, with: TestDb, without: TestDb) {
 
 #[tokio::main]
 async fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let sizes = numeric_args();
     let postgres_messages = sizes.first().copied().unwrap_or(100_000);
     let sqlite_messages = sizes.get(1).copied().unwrap_or(100_000);
     search_latency("sqlite", TestDb::sqlite().await, sqlite_messages).await;

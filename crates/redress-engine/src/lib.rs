@@ -11,8 +11,9 @@
 //! feature.
 //!
 //! Rules beyond the core's plug into that path through [`hooks`], registered when the
-//! engine is built; [`restoration`], [`routing`] and [`transparency`] depend on the core, never the other
-//! way round, and [`standard`] composes the rules every deployment runs.
+//! engine is built; [`quality`], [`restoration`], [`routing`] and [`transparency`] depend on
+//! the core, never the other way round, and [`standard`] composes the rules every
+//! deployment runs.
 
 mod announce;
 pub mod appeal_window;
@@ -41,6 +42,7 @@ pub mod link_keys;
 pub mod mail_id;
 pub mod outbox;
 pub mod policies;
+pub mod quality;
 pub mod query;
 pub mod queue;
 pub mod registry;
@@ -49,6 +51,7 @@ pub mod repo;
 #[cfg(not(feature = "testing"))]
 mod repo;
 pub mod restoration;
+pub mod review_sampling;
 pub mod routing;
 pub mod search;
 pub mod settings;

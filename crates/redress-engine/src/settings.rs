@@ -53,6 +53,9 @@ pub struct EngineSettings {
     /// The policy catalog and decision templates.
     #[serde(default)]
     pub policies: crate::policies::PolicyCatalog,
+    /// The share of decisions, per policy, drawn for a blind second review.
+    #[serde(default)]
+    pub second_review: crate::review_sampling::SecondReviewSettings,
 }
 
 fn default_appeal_window_months() -> u32 {
@@ -75,6 +78,7 @@ impl Default for EngineSettings {
             bulk_restore_slices: None,
             status_tokens: LinkTokenKeys::default(),
             policies: crate::policies::PolicyCatalog::default(),
+            second_review: crate::review_sampling::SecondReviewSettings::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::appeal_window::AppealWindow;
 use crate::clock::Clock;
 use crate::engine::Engine;
 use crate::hooks::Hooks;
+use crate::quality;
 use crate::restoration::bulk::late_appeals::CloseAppealsABulkRestoreAnswered;
 use crate::routing;
 use crate::settings::EngineSettings;
@@ -25,6 +26,7 @@ pub fn hooks() -> Hooks {
     hooks.register_filing_gate(AppealWindow);
     transparency::register(&mut hooks);
     routing::register(&mut hooks);
+    quality::register(&mut hooks);
     hooks
         .register_after_filing(CloseAppealsABulkRestoreAnswered)
         .register_decision_observer(CloseAppealsABulkRestoreAnswered);

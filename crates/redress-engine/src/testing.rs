@@ -8,7 +8,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use redress_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 use crate::db::{self, PoolSettings};
@@ -143,6 +144,19 @@ impl TestDb {
             schema: self.schema.clone(),
             ..PoolSettings::default()
         }
+    }
+
+    /// Undoes the applied migrations back to before `migration`, counting from what is
+    /// applied now: a refused earlier run may already have undone the ones after it.
+    pub async fn migrate_down_to_before(&self, migration: &str) -> Result<(), DbErr> {
+        let applied = Migrator::get_applied_migrations(&self.db).await?;
+        let at = applied
+            .iter()
+            .position(|m| m.name() == migration)
+            .ok_or_else(|| DbErr::Migration(format!("{migration} is not applied")))?;
+        let steps = u32::try_from(applied.len() - at)
+            .map_err(|_| DbErr::Migration("too many migrations to undo".to_owned()))?;
+        Migrator::down(&self.db, Some(steps)).await
     }
 
     /// Drops the schema or deletes the file. Tests call this at the end; a failed test
@@ -422,6 +436,7 @@ pub async fn triage_claim_and_decide(
             reasons: "The pin was only saved.".into(),
             statement: None,
             manifestly_unfounded: false,
+            template: None,
         }
     } else {
         Command::Decide {
@@ -429,6 +444,7 @@ pub async fn triage_claim_and_decide(
             reasons: "The account created the pin.".into(),
             statement: Some(upheld),
             manifestly_unfounded: false,
+            template: None,
         }
     };
     engine

@@ -178,6 +178,7 @@ mod tests {
             reasons: format!("reasons{text}"),
             statement: Some(statement(text)),
             manifestly_unfounded: false,
+            template: None,
         };
         assert_eq!(with("\0").without_nul(), with("\u{FFFD}"));
         let triage = |text: &str| Command::Triage {

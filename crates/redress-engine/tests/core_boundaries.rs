@@ -1,11 +1,11 @@
-//! The engine's core names no feature unit. Restoration, routing and transparency plug into the write
-//! path through hooks and depend on the core, never the other way round, so each can move
-//! into a crate of its own. Only the units themselves and the module that composes the
+//! The engine's core names no feature unit. Quality, restoration, routing and transparency
+//! plug into the write path through hooks and depend on the core, never the other way
+//! round, so each can move into a crate of its own. Only the units themselves and the module that composes the
 //! standard rules may name them.
 
 use std::path::{Path, PathBuf};
 
-const FEATURE_UNITS: [&str; 3] = ["restoration", "routing", "transparency"];
+const FEATURE_UNITS: [&str; 4] = ["quality", "restoration", "routing", "transparency"];
 
 /// Source files that may name the units: their own, and the composition of the standard
 /// rules.

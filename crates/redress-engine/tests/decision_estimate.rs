@@ -66,6 +66,7 @@ async fn decide_next(engine: &Engine) -> Option<Uuid> {
         reasons: "The classifier misfired.".into(),
         statement: None,
         manifestly_unfounded: false,
+        template: None,
     };
     engine
         .apply(id, None, &decide, &reviewer())

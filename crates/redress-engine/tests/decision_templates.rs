@@ -145,6 +145,7 @@ redress_engine::backend_tests! {
                 reasons: german.reasons.clone(),
                 statement: Some(german.statement.clone()),
                 manifestly_unfounded: false,
+                template: None,
             }, &alice)
             .await
             .expect("decide with the filled template");
@@ -189,6 +190,7 @@ redress_engine::backend_tests! {
                 reasons: "We restored {reference}.".into(),
                 statement: None,
                 manifestly_unfounded: false,
+                template: None,
             }, &alice)
             .await
             .expect_err("unfilled");

@@ -151,7 +151,7 @@ redress_engine::backend_tests! {
         engine.apply(id, None, &Command::Claim { lease_until }, &alice).await.expect("claim");
         clock.advance(TimeDelta::minutes(5));
         let decided = engine
-            .apply(id, Some(3), &Command::Decide { outcome: Outcome::Restore, reasons: "saved, not created".into(), statement: None, manifestly_unfounded: false }, &alice)
+            .apply(id, Some(3), &Command::Decide { outcome: Outcome::Restore, reasons: "saved, not created".into(), statement: None, manifestly_unfounded: false, template: None }, &alice)
             .await
             .expect("decide");
         assert_eq!(decided.appeal.appeal.state, AppealState::Reviewed);
@@ -202,7 +202,7 @@ redress_engine::backend_tests! {
         let alice = reviewer("alice");
         engine.apply(id, None, &triage(true), &alice).await.expect("triage");
         engine.apply(id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
-        engine.apply(id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "policy 3.1".into(), statement: Some(upheld_statement(clock.now_plus(TimeDelta::zero()))), manifestly_unfounded: false }, &alice).await.expect("decide");
+        engine.apply(id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "policy 3.1".into(), statement: Some(upheld_statement(clock.now_plus(TimeDelta::zero()))), manifestly_unfounded: false, template: None }, &alice).await.expect("decide");
         assert_eq!(engine.appeal(id).await.expect("load").appeal.state, AppealState::Reviewed);
         engine.apply(id, None, &Command::Approve { note: None }, &Actor::staff("carol", [Role::SeniorReviewer])).await.expect("approve");
         assert_eq!(engine.appeal(id).await.expect("load").appeal.state, AppealState::Upheld);
@@ -218,10 +218,10 @@ redress_engine::backend_tests! {
         engine.apply(id, None, &triage(false), &alice).await.expect("triage");
         engine.apply(id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
         let statement = upheld_statement(clock.now_plus(TimeDelta::zero()));
-        let uphold = Command::Decide { outcome: Outcome::Uphold, reasons: "created, not saved".into(), statement: None, manifestly_unfounded: false };
+        let uphold = Command::Decide { outcome: Outcome::Uphold, reasons: "created, not saved".into(), statement: None, manifestly_unfounded: false, template: None };
         let error = engine.apply(id, None, &uphold, &alice).await.expect_err("no statement");
         assert_eq!(error.to_string(), "invalid statement: upholding needs a statement of reasons");
-        let uphold = Command::Decide { outcome: Outcome::Uphold, reasons: "created, not saved".into(), statement: Some(statement.clone()), manifestly_unfounded: false };
+        let uphold = Command::Decide { outcome: Outcome::Uphold, reasons: "created, not saved".into(), statement: Some(statement.clone()), manifestly_unfounded: false, template: None };
         engine.apply(id, None, &uphold, &alice).await.expect("decide");
         let stored = engine.appeal(id).await.expect("load");
         assert_eq!(stored.appeal.state, AppealState::Upheld);
@@ -239,7 +239,7 @@ redress_engine::backend_tests! {
         let bot = Actor::staff("auto-reviewer", [Role::Reviewer, Role::Integration]);
         engine.apply(id, None, &triage(false), &bot).await.expect("triage");
         engine.apply(id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &bot).await.expect("claim");
-        let restore = Command::Decide { outcome: Outcome::Restore, reasons: "model says fine".into(), statement: None, manifestly_unfounded: false };
+        let restore = Command::Decide { outcome: Outcome::Restore, reasons: "model says fine".into(), statement: None, manifestly_unfounded: false, template: None };
         let error = engine.apply(id, None, &restore, &bot).await.expect_err("solely automated");
         assert!(matches!(error, EngineError::Transition(TransitionError::NoHumanReviewer { .. })), "{error}");
         assert_eq!(engine.appeal(id).await.expect("load").appeal.state, AppealState::Triaged);

@@ -356,6 +356,7 @@ async fn run_every_text_command(engine: &redress_engine::Engine, id: Uuid, mark:
             ..common::upheld_statement(engine.clock().now())
         }),
         manifestly_unfounded: false,
+        template: None,
     };
     let steps: Vec<(Command, &Actor)> = vec![
         (

@@ -64,6 +64,7 @@ async fn decided_restore(
                 reasons: "saved, not created".into(),
                 statement: None,
                 manifestly_unfounded: false,
+                template: None,
             },
             &reviewer(),
         )
@@ -119,6 +120,8 @@ async fn started_wave_job(
     (restorer, job)
 }
 
+const SLICES_MIGRATION: &str = "m20261126_001000_bulk_restore_slices";
+
 /// How long the tests' runners let a slice another runner holds stand still before they
 /// take it up again.
 const HOLDER_STALL: std::time::Duration = std::time::Duration::from_millis(100);
@@ -167,19 +170,6 @@ async fn each_account_restored_once(db: &DatabaseConnection, job: uuid::Uuid, ac
         .await
         .expect("count");
     assert_eq!(still_off, 0);
-}
-
-/// How many migrations, counted from the newest, undo the cut of jobs into slices.
-fn steps_back_to_before_slices() -> u32 {
-    let names: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    let at = names
-        .iter()
-        .position(|n| n == "m20261126_001000_bulk_restore_slices")
-        .expect("migration");
-    u32::try_from(names.len() - at).expect("steps")
 }
 
 redress_engine::backend_tests! {
@@ -431,8 +421,7 @@ redress_engine::backend_tests! {
         assert_eq!(slices_of(&test.db, job.id).await[0].checkpoint.as_deref(), Some("acct-00009"));
 
         // Back to one checkpoint per job: a single-slice job keeps its place.
-        let steps = steps_back_to_before_slices();
-        Migrator::down(&test.db, Some(steps)).await.expect("migrate down");
+        test.migrate_down_to_before(SLICES_MIGRATION).await.expect("migrate down");
         let kept = test
             .db
             .query_one_raw(sea_orm::Statement::from_string(test.db.get_database_backend(), "SELECT checkpoint FROM bulk_restore_jobs"))
@@ -457,21 +446,13 @@ redress_engine::backend_tests! {
         let clock = clock();
         let engine = engine(&test.db, &clock, EngineSettings::default());
         let (restorer, job) = started_wave_job(&engine, &test.db, 30, 2, 10).await;
-        let refused = Migrator::down(&test.db, Some(steps_back_to_before_slices())).await;
+        let refused = test.migrate_down_to_before(SLICES_MIGRATION).await;
         assert!(refused.as_ref().is_err_and(|e| e.to_string().contains("finish or cancel it")), "{refused:?}");
         assert_eq!(slices_of(&test.db, job.id).await.len(), 2, "nothing was undone");
         restorer.cancel(&support(), job.id).await.expect("cancel");
-        // The refused run had already undone the migrations after the slices' one, each in
-        // its own step; count from what is applied now, or the second run reaches past it.
-        let applied: Vec<String> = Migrator::get_applied_migrations(&test.db)
-            .await
-            .expect("applied migrations")
-            .iter()
-            .map(|m| m.name().to_owned())
-            .collect();
-        let slices_at = applied.iter().position(|n| n == "m20261126_001000_bulk_restore_slices").expect("slices applied");
-        let steps = u32::try_from(applied.len() - slices_at).expect("steps");
-        Migrator::down(&test.db, Some(steps)).await.expect("down once no job runs");
+        // The refused run had already undone the migrations after the slices' one; the
+        // second run counts from what is applied now.
+        test.migrate_down_to_before(SLICES_MIGRATION).await.expect("down once no job runs");
         Migrator::up(&test.db, None).await.expect("up again");
         let status = bulk_restore_job::Entity::find_by_id(job.id).one(&test.db).await.expect("load").expect("job").status;
         assert_eq!(status, BulkJobStatus::Cancelled);

@@ -77,18 +77,6 @@ async fn note(engine: &Engine, appeal: &StoredAppeal, text: &str) {
 
 /// How many migrations, counted from the newest, undo the search indexes (the search
 /// migration and the stored message vectors after it).
-fn steps_back_to_before_search() -> u32 {
-    let names: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
-    let at = names
-        .iter()
-        .position(|n| n == "m20261129_001300_search")
-        .expect("migration");
-    u32::try_from(names.len() - at).expect("steps")
-}
-
 fn reference(appeal: &StoredAppeal) -> String {
     appeal.reference.to_string()
 }
@@ -249,7 +237,7 @@ redress_engine::backend_tests! {
         enforcement(&test.db, "acct-1", "spam").await;
         let mailed = file(&engine, mail("<a@x>", "Ana@Example.org", Some("acct-1"), "saved pin")).await;
         note(&engine, &mailed, "heron photo").await;
-        Migrator::down(&test.db, Some(steps_back_to_before_search())).await.expect("migrate down");
+        test.migrate_down_to_before("m20261129_001300_search").await.expect("migrate down");
         Migrator::up(&test.db, None).await.expect("migrate up");
         for query in ["saved pin", "heron", "ana@example.org"] {
             let results = search(&engine, query, FULL).await;

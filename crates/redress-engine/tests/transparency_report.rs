@@ -44,6 +44,7 @@ async fn claim_and_decide(engine: &Engine, clock: &ManualClock, id: Uuid, outcom
         reasons: "reviewed".into(),
         statement,
         manifestly_unfounded: false,
+        template: None,
     };
     engine
         .apply(id, None, &decide, &alice())

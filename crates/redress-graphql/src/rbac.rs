@@ -36,6 +36,8 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("requestInfo", REVIEWERS),
     ("addNote", NOTE_TAKERS),
     ("decideAppeal", REVIEWERS),
+    ("takeSecondReview", REVIEWERS),
+    ("recordSecondReview", REVIEWERS),
     ("approveDecision", SENIORS),
     ("rejectDecision", SENIORS),
     ("reopenAppeal", SENIORS),

@@ -223,6 +223,7 @@ async fn decided_restore(engine: &Engine, clock: &ManualClock, account: &str) ->
                 reasons: "wrong rule".into(),
                 statement: None,
                 manifestly_unfounded: false,
+                template: None,
             },
             &reviewer,
         )

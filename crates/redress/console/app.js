@@ -14,6 +14,7 @@ import * as bulk from './bulk.js';
 import * as decide from './decide.js';
 import * as transparency from './transparency.js';
 import * as routing from './routing.js';
+import * as review from './review.js';
 
 const SCREENS = {
   queue,
@@ -23,10 +24,13 @@ const SCREENS = {
   decide,
   transparency,
   routing,
+  review,
 };
 
 /** The roles of `triageAppeal`; others do not see the triage screen in the menu. */
 const TRIAGERS = ['TRIAGER', 'REVIEWER', 'SENIOR_REVIEWER', 'ADMIN'];
+/** The roles of `takeSecondReview`. */
+const REVIEWERS = ['REVIEWER', 'SENIOR_REVIEWER'];
 
 const elements = {
   nav: document.getElementById('nav'),
@@ -39,6 +43,7 @@ const elements = {
   tokenInput: document.getElementById('token'),
   navTriage: document.getElementById('nav-triage'),
   navRouting: document.getElementById('nav-routing'),
+  navReview: document.getElementById('nav-review'),
   search: document.getElementById('search'),
   showShortcuts: document.getElementById('show-shortcuts'),
   screen: document.getElementById('screen'),
@@ -97,6 +102,7 @@ async function signIn(candidate) {
   const triager = hasRole(me, ...TRIAGERS);
   elements.navTriage.hidden = !triager;
   elements.navRouting.hidden = !hasRole(me, 'ADMIN');
+  elements.navReview.hidden = !hasRole(me, ...REVIEWERS);
   if (triager) globalShortcuts([{ key: 't', label: 'Go to triage', run: () => navigate('#/triage') }]);
   else dropGlobalShortcut('t');
   elements.search.hidden = false;

@@ -28,7 +28,7 @@ const UPDATED = `subscription CaseUpdated($id: ID!) { appealUpdated(id: $id) { $
 const MUTATIONS = {
   addNote: `mutation Note($id: ID!, $v: Int!, $text: String!) { addNote(id: $id, expectedVersion: $v, text: $text) { ${APPEAL} } }`,
   requestInfo: `mutation Ask($id: ID!, $v: Int!, $message: String!) { requestInfo(id: $id, expectedVersion: $v, message: $message) { ${APPEAL} } }`,
-  decideAppeal: `mutation Decide($id: ID!, $v: Int!, $outcome: Outcome!, $reasons: String!, $sor: JSON) { decideAppeal(id: $id, expectedVersion: $v, outcome: $outcome, reasons: $reasons, statementOfReasons: $sor) { ${APPEAL} } }`,
+  decideAppeal: `mutation Decide($id: ID!, $v: Int!, $outcome: Outcome!, $reasons: String!, $sor: JSON, $template: String) { decideAppeal(id: $id, expectedVersion: $v, outcome: $outcome, reasons: $reasons, statementOfReasons: $sor, template: $template) { ${APPEAL} } }`,
   approveDecision: `mutation Approve($id: ID!, $v: Int!, $note: String) { approveDecision(id: $id, expectedVersion: $v, note: $note) { ${APPEAL} } }`,
   rejectDecision: `mutation Reject($id: ID!, $v: Int!, $note: String!) { rejectDecision(id: $id, expectedVersion: $v, note: $note) { ${APPEAL} } }`,
   claimAppeal: `mutation ClaimThis($id: ID!, $v: Int!) { claimAppeal(id: $id, expectedVersion: $v) { ${APPEAL} } }`,

@@ -275,7 +275,7 @@ export function composer(appeal, decide) {
     button.disabled = true;
     try {
       if (needsStatement() && !await check()) return;
-      await decide({ outcome: outcome(), reasons: reasons.value.trim(), sor: current() }, form);
+      await decide({ outcome: outcome(), reasons: reasons.value.trim(), sor: current(), template: template.value || null }, form);
     } catch (err) {
       error.textContent = err.message;
     } finally {

@@ -168,6 +168,27 @@ function drawReport(report) {
   ];
 }
 
+function drawQuality(rates) {
+  const value = rates ?? {};
+  const byReviewer = value.byReviewer ?? [];
+  const items = byReviewer.map((row) => ({ label: row.key, value: row.rate }));
+  return [
+    items.length ? barChart({ title: 'Agreement with second reviews by reviewer', items, format: percent, max: 1 }) : h('p', null, 'No second reviews recorded in this period.'),
+    facts([
+      ['Second reviews', String(value.secondReviews ?? 0)],
+      ['Agreed', String(value.agreed ?? 0)],
+      ['Agreement rate', value.agreementRate == null ? '—' : percent(value.agreementRate)],
+      ['Decisions reopened and decided again', String(value.reopenedAndDecidedAgain ?? 0)],
+      ['Overturned on reopening', String(value.overturned ?? 0)],
+      ['Overturn rate of reopened decisions', value.overturnRate == null ? '—' : percent(value.overturnRate)],
+    ]),
+    h('div', { class: 'agreement-tables' },
+      table('Agreement by reviewer (whose decision was reviewed again)', byReviewer),
+      table('Agreement by policy', value.byPolicy ?? []),
+      table('Agreement by decision template', value.byTemplate ?? [])),
+  ];
+}
+
 function isoDay(date) {
   return date.toISOString().slice(0, 10);
 }
@@ -184,13 +205,15 @@ export function render(container) {
   const incidents = h('div');
   const sources = h('div');
   const report = h('div');
-  fill(container, h('h1', null, 'Incidents and transparency'), form, incidents, h('div', { class: 'two' }, sources, report));
+  const quality = h('div');
+  fill(container, h('h1', null, 'Incidents and transparency'), form, incidents, h('div', { class: 'two' }, sources, report), quality);
 
   function load() {
     const period = { from: new Date(`${from.value}T00:00:00Z`).toISOString(), to: new Date(`${to.value}T00:00:00Z`).toISOString() };
     panel(incidents, 'Faulty-enforcement incidents', 'incidents-title', 'incidents', { includeResolved: includeResolved.checked }, drawIncidents);
     panel(sources, 'Sources by overturn rate', 'sources-title', 'rankedSources', { ...period, first: 20 }, drawSources);
     panel(report, 'Transparency report', 'report-title', 'transparencyReport', period, drawReport);
+    panel(quality, 'Quality: second reviews and reopened decisions', 'quality-title', 'qualityRates', period, drawQuality);
   }
 
   form.addEventListener('submit', (event) => {

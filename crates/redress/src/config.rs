@@ -63,6 +63,9 @@ pub struct Config {
     /// Prepared decisions (`[[decision_templates]]`) per policy, outcome and language.
     #[serde(default)]
     pub decision_templates: Vec<redress_core::DecisionTemplate>,
+    /// Blind second reviews (`[quality]`).
+    #[serde(default)]
+    pub quality: crate::quality::QualityConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +149,7 @@ impl Default for Config {
             routing: crate::routing::RoutingConfig::default(),
             policies: Vec::new(),
             decision_templates: Vec::new(),
+            quality: crate::quality::QualityConfig::default(),
         }
     }
 }
@@ -201,6 +205,9 @@ impl Config {
             .validate()
             .map_err(ConfigError::Inconsistent)?;
         self.policy_catalog()?;
+        self.quality
+            .second_review()
+            .map_err(|err| ConfigError::Inconsistent(err.to_string()))?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         self.routing.validate().map_err(ConfigError::Inconsistent)?;
@@ -256,6 +263,12 @@ impl Config {
             policies: self.policy_catalog().unwrap_or_else(|err| {
                 tracing::error!(error = %err, "the policy catalog is not used");
                 PolicyCatalog::default()
+            }),
+            // `load` refused a share outside [0, 1]; a configuration built in code that
+            // skipped it draws no second reviews.
+            second_review: self.quality.second_review().unwrap_or_else(|err| {
+                tracing::error!(error = %err, "no decisions are drawn for second reviews");
+                redress_engine::quality::SecondReviewSettings::default()
             }),
         }
     }

@@ -59,6 +59,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("decide.js", JS),
     asset!("transparency.js", JS),
     asset!("routing.js", JS),
+    asset!("review.js", JS),
     asset!("charts.js", JS),
     asset!("search.js", JS),
 ];

@@ -1,7 +1,8 @@
 //! The reviewer console: its HTTP serving and security headers, and end-to-end flows in
 //! headless Chromium driven over WebDriver: sign in, claim, read a case whose message is
 //! hostile HTML, decide, watch a second reviewer's queue update live, run a bulk restore to
-//! 100 %, and open the transparency screen; and triage by hand an appeal that came in over
+//! 100 %, decide 200 alike appeals in one bulk decision followed to its final report, and
+//! open the transparency screen; and triage by hand an appeal that came in over
 //! SMTP, then claim it and the next case from the keyboard. Screenshots land in
 //! `target/console-screenshots/`.
 
@@ -12,6 +13,7 @@ mod webdriver;
 use std::path::PathBuf;
 
 use api::{config_for, enforcement, TestApp, FILE, RECORD, TRIAGE};
+use futures_util::StreamExt;
 use lettre::address::Envelope;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use redress_core::Role;
@@ -31,6 +33,10 @@ const MAIL_SENDER: &str = "maria.lopez@example.org";
 const MAIL_BODY: &str = "My account was deactivated, but I only saved that pin.";
 /// The queue the triager routes mail to; an SLA rule makes it a configured queue.
 const MAIL_QUEUE: &str = "mail-appeals";
+
+/// The alike appeals a senior reviewer decides in one job, and their queue.
+const BULK_WAVE: usize = 200;
+const BULK_QUEUE: &str = "spam-wave";
 
 /// One browser flow at a time: two Chromium profiles are plenty for a small machine.
 static BROWSERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -474,7 +480,7 @@ redress_engine::backend_tests! {
         rita.click("#nav a[href='#/transparency']").await;
         rita.wait_until(
             "the transparency panels to settle",
-            "return document.querySelectorAll('#screen section.panel[data-available]').length === 3",
+            "return document.querySelectorAll('#screen section.panel[data-available]').length === 4",
         ).await;
         assert_accessible(&rita, "transparency").await;
         rita.screenshot(&shots.join(format!("transparency-{backend}.png"))).await;
@@ -910,6 +916,116 @@ redress_engine::backend_tests! {
             )
             .await;
         assert_eq!(check["validateStatementOfReasons"]["valid"], true);
+        drop(driver);
+        app.stop().await;
+        db.cleanup().await;
+    }
+
+    async fn a_senior_reviewer_decides_two_hundred_alike_appeals_and_follows_the_job(db) {
+        if !webdriver::available("console bulk decision") {
+            db.cleanup().await;
+            return;
+        }
+        let _one_at_a_time = BROWSERS.lock().await;
+        let example = redress::config::Config::load(Some(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../redress.example.toml"),
+        ))
+        .expect("the example configuration");
+        let mut config = config_for(&db);
+        config.policies = example.policies;
+        config.decision_templates = example.decision_templates;
+        let app = TestApp::start_with(config).await;
+        // Two hundred spam deactivations by one model for a pin the accounts saved, each
+        // appealed and triaged into one queue through the API.
+        futures_util::stream::iter(0..BULK_WAVE)
+            .map(|n| {
+                let app = &app;
+                async move { api::triaged_appeal(app, &format!("acct-wave-{n:03}"), "spam", BULK_QUEUE).await }
+            })
+            .buffer_unordered(8)
+            .collect::<Vec<_>>()
+            .await;
+        // A reviewer holds one of them: the job must skip it and say why.
+        let rita = app.token("rita", &[Role::Reviewer]);
+        let held = app
+            .ok(&rita, &format!(r#"mutation {{ claimNextAppeal(queue: "{BULK_QUEUE}") {{ id reference }} }}"#), json!({}))
+            .await["claimNextAppeal"]
+            .clone();
+        let held_reference = held["reference"].as_str().expect("reference").to_owned();
+        let carol_token = app.token("carol", &[Role::SeniorReviewer]);
+        let shots = screenshots();
+        let backend = app.app.state.engine.backend().as_str();
+
+        let driver = Driver::launch().await;
+        let carol = driver.browser("carol-bulk").await;
+        sign_in(&carol, &app, &carol_token).await;
+        carol.goto(&format!("http://{}/console/#/queue", app.app.http_addr)).await;
+        carol.wait("form.filters").await;
+        carol.execute("document.querySelector('form.filters input[name=queue]').value = ''").await;
+        carol.type_into("form.filters input[name=queue]", BULK_QUEUE).await;
+        carol.type_into("form.filters input[name=policy]", "spam").await;
+        carol.click("form.filters button[type=submit]").await;
+        carol.wait(&format!("tr[data-appeal-id='{}']", held["id"].as_str().expect("id"))).await;
+        carol.click("#decide-in-bulk").await;
+
+        // The selection is the queue's filter; the dry run counts it before anything is written.
+        carol.wait("#bulk-template option[value='spam-uphold-en']").await;
+        carol.select("#bulk-template", "spam-uphold-en").await;
+        carol.click("#bulk-dry-run").await;
+        carol.wait("#bulk-decision-preview[data-selected]").await;
+        assert_eq!(
+            carol.execute("const p = document.getElementById('bulk-decision-preview'); return [p.dataset.selected, p.dataset.wouldSkip]").await,
+            json!([BULK_WAVE.to_string(), "1"])
+        );
+        assert!(carol.text("#skipped-appeals").await.contains(&held_reference));
+        assert_eq!(carol.text("#start-bulk-decision").await, format!("Decide {} appeals", BULK_WAVE - 1));
+        assert_accessible(&carol, "bulk decision").await;
+
+        // Started, the job is followed live to its final report.
+        carol.click("#start-bulk-decision").await;
+        carol.wait("#bulk-decision-progress[data-status]").await;
+        assert!(
+            carol.execute("return location.hash").await.as_str().is_some_and(|hash| hash.starts_with("#/decide/")),
+            "the job's own address, to come back to"
+        );
+        carol.wait_until(
+            "the job to complete",
+            &format!("const p = document.getElementById('bulk-decision-progress'); return p.dataset.status === 'completed' && p.dataset.processed === '{BULK_WAVE}' && document.querySelector('#skipped-appeals li') !== null"),
+        )
+        .await;
+        let report = carol.text("#bulk-decision-progress").await;
+        assert!(report.contains(&format!("{BULK_WAVE} of {BULK_WAVE} appeals processed")), "{report}");
+        assert_eq!(
+            carol.execute("return document.getElementById('bulk-decision-bar').value").await,
+            json!(BULK_WAVE)
+        );
+        let skipped = carol.text("#skipped-appeals").await;
+        assert!(skipped.contains(&held_reference) && skipped.contains("claimed by rita"), "{skipped}");
+        carol.screenshot(&shots.join(format!("bulk-decision-{backend}.png"))).await;
+
+        // Each appeal got its own decision with the template filled for it; the held one none.
+        let upheld = app
+            .app
+            .state
+            .engine
+            .appeals(
+                &redress_engine::query::AppealFilter {
+                    states: vec![redress_core::AppealState::Upheld],
+                    queue: Some(BULK_QUEUE.to_owned()),
+                    ..Default::default()
+                },
+                None,
+                1_000,
+            )
+            .await
+            .expect("the upheld appeals");
+        assert_eq!(upheld.len(), BULK_WAVE - 1);
+        for stored in &upheld {
+            let decision = stored.appeal.decision.as_ref().expect("a decision");
+            assert!(decision.reasons.contains(&stored.reference.to_string()), "{decision:?}");
+            assert_eq!(decision.decided_by, "carol");
+        }
+        assert!(upheld.iter().all(|stored| stored.reference.to_string() != held_reference));
         drop(driver);
         app.stop().await;
         db.cleanup().await;

@@ -90,6 +90,10 @@ fn call(mutation: &str) -> String {
         "disableRoutingRule" | "enableRoutingRule" => {
             return format!(r#"mutation {{ {mutation}(id: "{}") {{ id }} }}"#, uuid::Uuid::nil())
         }
+        "takeSecondReview" => return "mutation { takeSecondReview { id } }".into(),
+        "recordSecondReview" => {
+            return format!(r#"mutation {{ recordSecondReview(id: "{}", outcome: RESTORE) {{ id }} }}"#, uuid::Uuid::nil())
+        }
         "reorderRoutingRules" => return r#"mutation { reorderRoutingRules(ids: ["not-an-id"]) { id } }"#.into(),
         "triageAppeal" => "input: {priority: NORMAL, identityVerified: true}",
         "claimAppeal" | "heartbeatClaim" | "releaseAppeal" | "approveDecision" => "",

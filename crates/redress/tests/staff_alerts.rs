@@ -161,6 +161,7 @@ async fn overturned_appeal(engine: &Engine, account: &str, source: &str) {
             reasons: "The pin was only saved.".into(),
             statement: None,
             manifestly_unfounded: false,
+            template: None,
         },
     ] {
         engine

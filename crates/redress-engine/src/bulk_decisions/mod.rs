@@ -312,7 +312,7 @@ impl BulkDecider {
                     });
                     decided.push(Decided {
                         stored,
-                        command,
+                        command: *command,
                         events,
                     });
                 }

@@ -65,9 +65,10 @@ impl fmt::Display for SkipReason {
 /// What the job does to one appeal.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Verdict {
-    /// The command and the events the core decided for it.
+    /// The command (boxed: a statement of reasons is large beside a skip) and the events
+    /// the core decided for it.
     Decide {
-        command: Command,
+        command: Box<Command>,
         events: Vec<Event>,
     },
     Skip(SkipReason),
@@ -126,9 +127,13 @@ impl Decider<'_> {
             outcome: self.template.outcome,
             reasons: filled.reasons,
             statement,
+            template: Some(self.template.id.clone()),
         };
         match transition::decide(appeal, &command, self.actor, self.now) {
-            Ok(events) => Verdict::Decide { command, events },
+            Ok(events) => Verdict::Decide {
+                command: Box::new(command),
+                events,
+            },
             Err(TransitionError::ClaimedByOther { holder, until, .. }) => {
                 Verdict::Skip(SkipReason::Claimed { holder, until })
             }

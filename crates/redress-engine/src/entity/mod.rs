@@ -64,3 +64,4 @@ pub mod restoration;
 pub mod restoration_item;
 pub mod routing_rule;
 pub mod routing_rule_version;
+pub mod second_review;

@@ -208,6 +208,22 @@ pub async fn update_if_version<C: ConnectionTrait>(
     })
 }
 
+/// A decided appeal as a row of the batch document, borrowed from the appeal.
+#[derive(serde::Serialize)]
+struct DecidedRow<'a> {
+    id: Uuid,
+    expected: i64,
+    state: &'a str,
+    assignee: Option<&'a str>,
+    lease_until: Option<chrono::DateTime<chrono::Utc>>,
+    decision: Option<&'a Decision>,
+    triage_due_at: Option<chrono::DateTime<chrono::Utc>>,
+    decision_due_at: Option<chrono::DateTime<chrono::Utc>>,
+    next_sla_check_at: Option<chrono::DateTime<chrono::Utc>>,
+    version: i64,
+    updated_at: chrono::DateTime<chrono::Utc>,
+}
+
 /// Rewrites the columns a decision changes (state, claim, decision, derived SLA columns,
 /// version) of many appeals, each only if it is still at its expected version; a conflict
 /// when any has moved on. PostgreSQL takes the rows as one JSON document in one statement;
@@ -226,24 +242,24 @@ pub async fn update_decided_if_version<C: ConnectionTrait>(
         }
         return Ok(());
     }
-    let documents: Vec<serde_json::Value> = rows
+    let documents: Vec<DecidedRow<'_>> = rows
         .iter()
         .map(|(stored, expected)| {
             let a = &stored.appeal;
             let schedule = settings.sla_schedule(a);
-            serde_json::json!({
-                "id": stored.id,
-                "expected": expected,
-                "state": a.state.as_str(),
-                "assignee": a.assignee,
-                "lease_until": a.lease_until,
-                "decision": a.decision,
-                "triage_due_at": schedule.triage_due_at,
-                "decision_due_at": schedule.decision_due_at,
-                "next_sla_check_at": schedule.next_check_at,
-                "version": a.version as i64,
-                "updated_at": a.updated_at,
-            })
+            DecidedRow {
+                id: stored.id,
+                expected: *expected,
+                state: a.state.as_str(),
+                assignee: a.assignee.as_deref(),
+                lease_until: a.lease_until,
+                decision: a.decision.as_ref(),
+                triage_due_at: schedule.triage_due_at,
+                decision_due_at: schedule.decision_due_at,
+                next_sla_check_at: schedule.next_check_at,
+                version: a.version as i64,
+                updated_at: a.updated_at,
+            }
         })
         .collect();
     let sql = format!(

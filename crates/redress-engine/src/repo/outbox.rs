@@ -48,21 +48,29 @@ pub async fn enqueue<C: ConnectionTrait>(
     Ok(inserted)
 }
 
+/// One item as a row of the batch document, borrowed from the item.
+#[derive(serde::Serialize)]
+struct OutboxRow<'a> {
+    id: Uuid,
+    topic: &'a str,
+    appeal_id: Option<Uuid>,
+    idempotency_key: &'a str,
+    payload: &'a serde_json::Value,
+}
+
 async fn insert_in_one_statement<C: ConnectionTrait>(
     conn: &C,
     items: &[OutboxItem],
     now: DateTime<Utc>,
 ) -> Result<u64, EngineError> {
-    let documents: Vec<serde_json::Value> = items
+    let documents: Vec<OutboxRow<'_>> = items
         .iter()
-        .map(|item| {
-            serde_json::json!({
-                "id": Uuid::now_v7(),
-                "topic": item.topic,
-                "appeal_id": item.appeal_id,
-                "idempotency_key": item.idempotency_key,
-                "payload": item.payload,
-            })
+        .map(|item| OutboxRow {
+            id: Uuid::now_v7(),
+            topic: &item.topic,
+            appeal_id: item.appeal_id,
+            idempotency_key: &item.idempotency_key,
+            payload: &item.payload,
         })
         .collect();
     let sql = format!(

@@ -23,6 +23,32 @@ pub struct TextMatch<K> {
     pub row: K,
 }
 
+/// Where one kind of text is searched: the rows that hold it, the column that tells the
+/// newest match of an appeal, and each backend's index over it.
+struct SearchedText {
+    table: &'static str,
+    rows: &'static str,
+    newest_by: &'static str,
+    postgres_vector: &'static str,
+    sqlite_index: &'static str,
+}
+
+const MESSAGES: SearchedText = SearchedText {
+    table: "messages",
+    rows: "appeal_id IS NOT NULL",
+    newest_by: "id",
+    postgres_vector: POSTGRES_MESSAGE_VECTOR,
+    sqlite_index: "message_search",
+};
+
+const NOTES: SearchedText = SearchedText {
+    table: "appeal_events",
+    rows: "kind = 'note_added'",
+    newest_by: "version",
+    postgres_vector: POSTGRES_NOTE_VECTOR,
+    sqlite_index: "note_search",
+};
+
 /// Appeals with a message containing every word, newest case first, with the newest
 /// matching message of each.
 pub async fn messages<C: ConnectionTrait>(
@@ -30,38 +56,7 @@ pub async fn messages<C: ConnectionTrait>(
     words: &[String],
     limit: u64,
 ) -> Result<Vec<TextMatch<Uuid>>, EngineError> {
-    if words.is_empty() {
-        return Ok(Vec::new());
-    }
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => format!(
-            "SELECT DISTINCT ON (appeal_id) appeal_id, id AS row_key FROM messages \
-             WHERE appeal_id IS NOT NULL \
-               AND {POSTGRES_MESSAGE_VECTOR} @@ plainto_tsquery('simple'::regconfig, $1) \
-             ORDER BY appeal_id DESC, id DESC LIMIT $2"
-        ),
-        _ => "SELECT appeal_id, max(id) AS row_key FROM messages \
-              WHERE appeal_id IS NOT NULL \
-                AND rowid IN (SELECT rowid FROM message_search WHERE message_search MATCH ?) \
-              GROUP BY appeal_id ORDER BY appeal_id DESC LIMIT ?"
-            .to_owned(),
-    };
-    let rows = conn
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [Value::from(match_expression(backend, words)), limit.into()],
-        ))
-        .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(TextMatch {
-                appeal_id: row.try_get("", "appeal_id")?,
-                row: row.try_get("", "row_key")?,
-            })
-        })
-        .collect()
+    newest_matches(conn, &MESSAGES, words, limit).await
 }
 
 /// Appeals with a note containing every word, newest case first, with the version of the
@@ -71,31 +66,47 @@ pub async fn notes<C: ConnectionTrait>(
     words: &[String],
     limit: u64,
 ) -> Result<Vec<TextMatch<i64>>, EngineError> {
+    newest_matches(conn, &NOTES, words, limit).await
+}
+
+async fn newest_matches<C: ConnectionTrait, K: sea_orm::TryGetable>(
+    conn: &C,
+    searched: &SearchedText,
+    words: &[String],
+    limit: u64,
+) -> Result<Vec<TextMatch<K>>, EngineError> {
     if words.is_empty() {
         return Ok(Vec::new());
     }
+    let SearchedText {
+        table,
+        rows,
+        newest_by,
+        postgres_vector,
+        sqlite_index,
+    } = searched;
     let backend = conn.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => format!(
-            "SELECT DISTINCT ON (appeal_id) appeal_id, version AS row_key FROM appeal_events \
-             WHERE kind = 'note_added' \
-               AND {POSTGRES_NOTE_VECTOR} @@ plainto_tsquery('simple'::regconfig, $1) \
-             ORDER BY appeal_id DESC, version DESC LIMIT $2"
+            "SELECT DISTINCT ON (appeal_id) appeal_id, {newest_by} AS row_key FROM {table} \
+             WHERE {rows} AND {postgres_vector} @@ plainto_tsquery('simple'::regconfig, $1) \
+             ORDER BY appeal_id DESC, {newest_by} DESC LIMIT $2"
         ),
-        _ => "SELECT appeal_id, max(version) AS row_key FROM appeal_events \
-              WHERE kind = 'note_added' \
-                AND rowid IN (SELECT rowid FROM note_search WHERE note_search MATCH ?) \
-              GROUP BY appeal_id ORDER BY appeal_id DESC LIMIT ?"
-            .to_owned(),
+        _ => format!(
+            "SELECT appeal_id, max({newest_by}) AS row_key FROM {table} \
+             WHERE {rows} AND rowid IN (SELECT rowid FROM {sqlite_index} WHERE {sqlite_index} MATCH ?) \
+             GROUP BY appeal_id ORDER BY appeal_id DESC LIMIT ?"
+        ),
     };
-    let rows = conn
+    let found = conn
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             sql,
             [Value::from(match_expression(backend, words)), limit.into()],
         ))
         .await?;
-    rows.into_iter()
+    found
+        .into_iter()
         .map(|row| {
             Ok(TextMatch {
                 appeal_id: row.try_get("", "appeal_id")?,

@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use redress_core::{Appeal, Event, EventKind};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::entity::appeal_event::{self, Entity as AppealEvents};
 use crate::entity::{appeal, enforcement, out_of_court_dispute};
 use crate::error::EngineError;
+use crate::repo::events;
 use crate::settings::EngineSettings;
 
 /// Rows fetched per `IN (...)` list, well under PostgreSQL's bind-parameter limit.
@@ -90,7 +91,7 @@ pub async fn build<C: ConnectionTrait>(
     let decided: Vec<&appeal_event::Model> =
         in_period.iter().filter(|e| e.kind == "decided").collect();
 
-    let histories = histories(conn, decided.iter().map(|e| e.appeal_id)).await?;
+    let histories = events::histories_of(conn, decided.iter().map(|e| e.appeal_id)).await?;
     let mut decisions_by_outcome = BTreeMap::new();
     let mut hours = Vec::with_capacity(decided.len());
     let mut within_sla = 0;
@@ -186,34 +187,6 @@ async fn bases<C: ConnectionTrait>(
         }
     }
     Ok(bases)
-}
-
-/// The histories of the given appeals, each oldest first.
-async fn histories<C: ConnectionTrait>(
-    conn: &C,
-    ids: impl Iterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, Vec<(i64, Event)>>, EngineError> {
-    let mut ids: Vec<Uuid> = ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut histories: HashMap<Uuid, Vec<(i64, Event)>> = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(CHUNK) {
-        for row in AppealEvents::find()
-            .filter(appeal_event::Column::AppealId.is_in(chunk.iter().copied()))
-            .order_by_asc(appeal_event::Column::AppealId)
-            .order_by_asc(appeal_event::Column::Version)
-            .all(conn)
-            .await?
-        {
-            let event: Event = serde_json::from_value(row.payload)
-                .map_err(|e| EngineError::corrupt("event", row.appeal_id, e))?;
-            histories
-                .entry(row.appeal_id)
-                .or_default()
-                .push((row.version, event));
-        }
-    }
-    Ok(histories)
 }
 
 #[cfg(test)]

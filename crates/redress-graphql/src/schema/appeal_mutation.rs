@@ -175,8 +175,22 @@ impl AppealMutation {
             desc = "Upholding an appeal that is manifestly unfounded; counts towards throttling the account's further appeals."
         )]
         manifestly_unfounded: bool,
+        #[graphql(
+            desc = "The decision template (`DecisionTemplate.id`) the reasons were written from, when one was used; kept with the decision for the quality figures."
+        )]
+        template: Option<String>,
     ) -> Result<AppealNode> {
         rbac::authorize(ctx, "decideAppeal").or_api()?;
+        if let Some(template) = &template {
+            let catalog = ctx.data::<Engine>()?.policy_catalog();
+            if catalog.template(template).is_none() {
+                return Err(ApiError::invalid_field(
+                    "template",
+                    format!("no decision template {template:?} is configured"),
+                ))
+                .or_api();
+            }
+        }
         let statement = statement_of_reasons
             .map(serde_json::from_value::<StatementOfReasons>)
             .transpose()
@@ -187,6 +201,7 @@ impl AppealMutation {
             reasons,
             statement,
             manifestly_unfounded,
+            template,
         };
         run(ctx, "decideAppeal", &id, expected_version, command).await
     }

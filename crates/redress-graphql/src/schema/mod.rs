@@ -20,6 +20,7 @@ mod queue_settings;
 mod registry;
 mod routing;
 mod search;
+mod second_review;
 mod timeline;
 mod transparency;
 
@@ -49,6 +50,7 @@ pub struct QueryRoot(
     routing::RoutingQuery,
     search::SearchQueryRoot,
     decisions::DecisionQuery,
+    second_review::SecondReviewQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -61,6 +63,7 @@ pub struct MutationRoot(
     bulk_decision::BulkDecisionMutation,
     transparency::TransparencyMutation,
     routing::RoutingMutation,
+    second_review::SecondReviewMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]

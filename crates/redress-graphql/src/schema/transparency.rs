@@ -25,7 +25,7 @@ pub const TRANSPARENCY_READERS: &[Role] = &[Role::SeniorReviewer, Role::Support,
 
 const DEFAULT_RANKED: usize = 20;
 
-fn reader(ctx: &Context<'_>, field: &str) -> Result<(), ApiError> {
+pub(crate) fn reader(ctx: &Context<'_>, field: &str) -> Result<(), ApiError> {
     let actor = rbac::staff(ctx)?;
     if actor.has_any_role(TRANSPARENCY_READERS) {
         Ok(())

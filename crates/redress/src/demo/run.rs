@@ -248,6 +248,7 @@ impl<'a> Runner<'a> {
                     reasons: (*reasons).to_owned(),
                     statement: statement.clone(),
                     manifestly_unfounded: false,
+                    template: None,
                 };
                 self.engine.apply(id, None, &command, &reviewer(by)).await?;
                 self.report.in_review -= 1;

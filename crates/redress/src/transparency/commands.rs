@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDate, Utc};
+use redress_engine::quality::QualityRates;
 use redress_engine::transparency::TransparencyReport;
 use redress_engine::{Engine, SystemClock};
 
@@ -40,20 +41,38 @@ pub async fn report(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let (from, to) = (parse_instant(from)?, parse_instant(to)?);
-    let report = engine(config).await?.transparency_report(from, to).await?;
+    let engine = engine(config).await?;
+    let report = engine.transparency_report(from, to).await?;
+    let quality = engine.quality_rates(from, to).await?;
     match format {
         ReportFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &report)?;
+            let whole = ReportWithQuality {
+                report: &report,
+                quality: &quality,
+            };
+            serde_json::to_writer_pretty(&mut *out, &whole)?;
             writeln!(out)?;
         }
-        ReportFormat::Csv => write_csv(&report, out)?,
+        ReportFormat::Csv => write_csv(&report, &quality, out)?,
     }
     Ok(())
 }
 
-/// One row per figure: `metric,key,value`, the key naming the channel, basis or outcome of
-/// a breakdown and empty otherwise.
-pub fn write_csv(report: &TransparencyReport, out: &mut dyn Write) -> anyhow::Result<()> {
+/// The report's figures with the quality figures of the same period under `quality`.
+#[derive(serde::Serialize)]
+struct ReportWithQuality<'a> {
+    #[serde(flatten)]
+    report: &'a TransparencyReport,
+    quality: &'a QualityRates,
+}
+
+/// One row per figure: `metric,key,value`, the key naming the channel, basis, outcome,
+/// reviewer, policy or template of a breakdown and empty otherwise.
+pub fn write_csv(
+    report: &TransparencyReport,
+    quality: &QualityRates,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let mut csv = csv::Writer::from_writer(out);
     csv.write_record(["metric", "key", "value"])?;
     let optional = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
@@ -120,12 +139,62 @@ pub fn write_csv(report: &TransparencyReport, out: &mut dyn Write) -> anyhow::Re
             report.out_of_court_disputes.to_string(),
         ),
     ])
+    .chain(quality_rows(quality))
     .collect();
     for (metric, key, value) in rows {
         csv.write_record([metric, key.as_str(), value.as_str()])?;
     }
     csv.flush()?;
     Ok(())
+}
+
+/// The quality figures as `metric,key,value` rows: agreement as `agreement_rate` and its
+/// counts, each breakdown keyed `reviewer:`, `policy:` or `template:`.
+fn quality_rows(quality: &QualityRates) -> Vec<(&'static str, String, String)> {
+    let optional = |value: Option<f64>| value.map(|v| v.to_string()).unwrap_or_default();
+    let mut rows = vec![
+        (
+            "second_reviews",
+            String::new(),
+            quality.second_reviews.to_string(),
+        ),
+        (
+            "second_reviews_agreed",
+            String::new(),
+            quality.agreed.to_string(),
+        ),
+        (
+            "agreement_rate",
+            String::new(),
+            optional(quality.agreement_rate),
+        ),
+    ];
+    for (prefix, breakdown) in [
+        ("reviewer", &quality.by_reviewer),
+        ("policy", &quality.by_policy),
+        ("template", &quality.by_template),
+    ] {
+        for row in breakdown {
+            let key = format!("{prefix}:{}", row.key);
+            rows.push(("second_reviews", key.clone(), row.reviewed.to_string()));
+            rows.push(("second_reviews_agreed", key.clone(), row.agreed.to_string()));
+            rows.push(("agreement_rate", key, row.rate.to_string()));
+        }
+    }
+    rows.extend([
+        (
+            "reopened_and_decided_again",
+            String::new(),
+            quality.reopened_and_decided_again.to_string(),
+        ),
+        ("overturned", String::new(), quality.overturned.to_string()),
+        (
+            "overturn_rate",
+            String::new(),
+            optional(quality.overturn_rate),
+        ),
+    ]);
+    rows
 }
 
 /// Writes `{"statements": [...]}` for the Transparency Database's batch endpoint. Any

@@ -1,0 +1,95 @@
+//! A blind second review in headless Chromium, on both backends: a reviewer's decision is
+//! drawn for a second review; another reviewer takes it on the Second review screen, reads
+//! the case without the first outcome or its reasons, records an outcome, is told it
+//! differs; a senior reviewer sees the agreement on the transparency screen.
+
+#[allow(dead_code)]
+mod api;
+#[allow(dead_code)]
+mod webdriver;
+
+use std::path::Path;
+
+use api::{config_for, triaged_appeal, TestApp};
+use redress::config::Config;
+use redress_core::Role;
+use serde_json::json;
+use webdriver::{Browser, Driver};
+
+const REASONS: &str = "Restored: the pin was saved, never posted.";
+
+async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
+    browser
+        .goto(&format!("http://{}/console/", app.app.http_addr))
+        .await;
+    browser.type_into("#token", token).await;
+    browser.click("#sign-in-form button[type=submit]").await;
+    browser.wait("#nav a[href='#/queue']").await;
+}
+
+fn config(db: &redress_engine::testing::TestDb) -> Config {
+    let example = Config::load(Some(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../redress.example.toml"),
+    ))
+    .expect("the example configuration");
+    let mut config = config_for(db);
+    config.policies = example.policies;
+    config.decision_templates = example.decision_templates;
+    config.quality.second_review_share = 1.0;
+    config
+}
+
+redress_engine::backend_tests! {
+    async fn a_blind_second_review_in_the_console_and_its_agreement_on_the_transparency_screen(db) {
+        if !webdriver::available("console second review") {
+            db.cleanup().await;
+            return;
+        }
+        let app = TestApp::start_with(config(&db)).await;
+        let (id, version) = triaged_appeal(&app, "acct-blind", "spam", "general").await;
+        let rita = app.token("rita", &[Role::Reviewer]);
+        let claimed = app.ok(&rita, r"mutation($id: ID!, $v: Int!) { claimAppeal(id: $id, expectedVersion: $v) { version } }", json!({"id": id, "v": version})).await;
+        app.ok(
+            &rita,
+            r"mutation($id: ID!, $v: Int!, $r: String!) { decideAppeal(id: $id, expectedVersion: $v, outcome: RESTORE, reasons: $r, template: ${TEMPLATE}) { version } }"
+                .replace("${TEMPLATE}", "\"spam-restore-en\"")
+                .as_str(),
+            json!({"id": id, "v": claimed["claimAppeal"]["version"], "r": REASONS}),
+        )
+        .await;
+
+        let driver = Driver::launch().await;
+        let sam = driver.browser("sam-second-review").await;
+        sign_in(&sam, &app, &app.token("sam", &[Role::Reviewer])).await;
+        sam.click("#nav-review a").await;
+        sam.wait_until("the open count", "return /^1 open second review\\./.test(document.getElementById('second-reviews-open')?.textContent ?? '') || null").await;
+        sam.press("n").await;
+        sam.wait("#blind-case-title").await;
+        let case = sam.text("#second-review").await;
+        assert!(case.contains("I only saved that pin, please restore my account"), "{case}");
+        assert!(case.contains("Spam"), "the policy's text: {case}");
+        for leak in [REASONS, "rita", "spam-restore-en", "Restored"] {
+            assert!(!case.contains(leak), "the blind case shows {leak:?}: {case}");
+        }
+        sam.click("#second-outcome-uphold").await;
+        sam.click("form[data-action=recordSecondReview] button[type=submit]").await;
+        let verdict = sam.wait_until("the verdict", "return document.querySelector('.second-review-verdict')?.textContent ?? null").await;
+        assert_eq!(verdict, json!("Your outcome, uphold, differs from the first decision."));
+        assert_eq!(sam.execute("return document.querySelector('[data-agreed]').dataset.agreed").await, json!("false"));
+        sam.quit().await;
+
+        let carol = driver.browser("carol-quality").await;
+        sign_in(&carol, &app, &app.token("carol", &[Role::SeniorReviewer])).await;
+        carol.goto(&format!("http://{}/console/#/transparency", app.app.http_addr)).await;
+        carol.execute("document.querySelector('input[name=from]').value = '2026-11-01'; document.querySelector('input[name=to]').value = '2026-12-31'; document.querySelector('form.filters button[type=submit]').click(); return null").await;
+        let quality = carol.wait_until("the agreement table",
+            "const panel = document.querySelector('section[aria-labelledby=quality-title][data-available=true]'); return panel && panel.textContent.includes('rita') ? panel.textContent : null").await;
+        let quality = quality.as_str().expect("text");
+        assert!(quality.contains("Agreement by reviewer"), "{quality}");
+        assert!(quality.contains("spam-restore-en"), "{quality}");
+        assert!(quality.contains("0.0 %"), "rita's one reviewed decision was not agreed with: {quality}");
+        carol.quit().await;
+        app.stop().await;
+        db.cleanup().await;
+    }
+}

@@ -353,7 +353,7 @@ redress_engine::backend_tests! {
         let decided = file_mail(&engine, "acct-00004", "user4@example.org").await;
         let reviewer = Actor::staff("rita", [Role::Reviewer]);
         redress_engine::testing::triage_and_claim(&engine, decided, &reviewer, &reviewer, clock.now() + TimeDelta::minutes(10)).await;
-        engine.apply(decided, None, &Command::Decide { outcome: Outcome::Restore, reasons: "Only saved.".into(), statement: None, manifestly_unfounded: false }, &reviewer).await.expect("decide");
+        engine.apply(decided, None, &Command::Decide { outcome: Outcome::Restore, reasons: "Only saved.".into(), statement: None, template: None, manifestly_unfounded: false }, &reviewer).await.expect("decide");
 
         let finished = restorer.run(job.id, |_| {}).await.expect("run");
         assert_eq!(finished.restored, 6, "{finished:?}");

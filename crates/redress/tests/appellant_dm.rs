@@ -174,7 +174,7 @@ redress_engine::backend_tests! {
         engine.apply(appeal.id, None, &Command::Claim { lease_until: app.clock.now_plus(TimeDelta::minutes(10)) }, &staff).await.expect("claim");
         let mut statement = redress_engine::testing::automated_suspension_statement(app.clock.now_plus(TimeDelta::zero()));
         statement["automated_decision"] = json!("not");
-        engine.apply(appeal.id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The picture breaks the adult content policy.".into(), statement: Some(serde_json::from_value(statement).expect("statement")), manifestly_unfounded: false }, &staff).await.expect("decide");
+        engine.apply(appeal.id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The picture breaks the adult content policy.".into(), statement: Some(serde_json::from_value(statement).expect("statement")), template: None, manifestly_unfounded: false }, &staff).await.expect("decide");
         let dms = deliver_new(&app, appeal.id, &mut delivered, &sent).await;
         let decision = dms.iter().find(|text| text.contains("the decision stands")).unwrap_or_else(|| panic!("no decision DM in {dms:?}"));
         assert_eq!(status_link(decision), link, "the same link as in the acknowledgement");

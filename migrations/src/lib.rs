@@ -23,6 +23,7 @@ mod m20261204_001400_stored_search_vectors;
 mod m20261204_001500_account_locale;
 mod m20261204_001700_bulk_decisions;
 mod m20261204_001800_decided_events_index;
+mod m20261205_002010_policy_catalog;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_001500_account_locale::Migration),
             Box::new(m20261204_001700_bulk_decisions::Migration),
             Box::new(m20261204_001800_decided_events_index::Migration),
+            Box::new(m20261205_002010_policy_catalog::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use crate::announce::{Announcement, Announcer};
+use crate::catalog::CatalogBook;
 use crate::changes::{self, ChangeFeed};
 use crate::clock::Clock;
 use crate::commands::{self, Applied};
@@ -30,6 +31,7 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     changes: ChangeFeed,
     announcer: Announcer,
+    catalog: Arc<CatalogBook>,
 }
 
 impl Engine {
@@ -41,6 +43,7 @@ impl Engine {
     ) -> Self {
         Self {
             db,
+            catalog: Arc::new(CatalogBook::new(settings.policies.clone())),
             settings: Arc::new(settings),
             hooks: Arc::new(hooks),
             clock,
@@ -63,6 +66,10 @@ impl Engine {
 
     pub fn settings(&self) -> &EngineSettings {
         &self.settings
+    }
+
+    pub(crate) fn catalog_book(&self) -> &CatalogBook {
+        &self.catalog
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {

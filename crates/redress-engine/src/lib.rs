@@ -17,6 +17,7 @@
 mod announce;
 pub mod appeal_window;
 pub mod bulk_decisions;
+pub mod catalog;
 pub mod changes;
 pub mod clock;
 pub mod commands;

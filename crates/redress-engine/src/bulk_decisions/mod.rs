@@ -33,6 +33,7 @@ use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::entity::enforcement::{self, Entity as Enforcements};
 use crate::error::EngineError;
+use crate::policies::PolicyCatalog;
 use crate::query::AppealFilter;
 use crate::registry::Enforcement;
 use crate::repo::appeals::{from_model, StoredAppeal};
@@ -99,13 +100,14 @@ impl BulkDecider {
         template_id: &str,
     ) -> Result<DryRun, BulkDecisionError> {
         require_role(actor, "dry-run a bulk decision")?;
-        let template = self.template(template_id)?;
+        let catalog = self.engine.current_policy_catalog().await?;
+        let template = template_of(&catalog, template_id)?;
         let now = self.now();
         let selected = job::count_selected(self.engine.db(), filter, now).await?;
         within_limits(selected)?;
         let decider = Decider {
             job_id: Uuid::nil(),
-            catalog: self.engine.policy_catalog(),
+            catalog: &catalog,
             template: &template,
             actor,
             now,
@@ -170,7 +172,8 @@ impl BulkDecider {
         chunk_size: u32,
     ) -> Result<BulkDecisionJob, BulkDecisionError> {
         require_role(actor, "start a bulk decision")?;
-        let template = self.template(template_id)?;
+        let catalog = self.engine.current_policy_catalog().await?;
+        let template = template_of(&catalog, template_id)?;
         let filter = crate::text::via_json(filter);
         let now = self.now();
         let db = self.engine.db();
@@ -269,9 +272,10 @@ impl BulkDecider {
         let loaded: Vec<StoredAppeal> = appeals.values().cloned().collect();
         let enforcements = enforcements_of(txn, &loaded).await?;
         let actor = Actor::staff(job.started_by.clone(), [Role::SeniorReviewer]);
+        let catalog = self.engine.policy_catalog();
         let decider = Decider {
             job_id,
-            catalog: self.engine.policy_catalog(),
+            catalog: &catalog,
             template: &job.template,
             actor: &actor,
             now,
@@ -406,14 +410,16 @@ impl BulkDecider {
     ) -> Result<Vec<SkippedAppeal>, BulkDecisionError> {
         job::skipped(self.engine.db(), job_id, after, limit).await
     }
+}
 
-    fn template(&self, id: &str) -> Result<redress_core::DecisionTemplate, BulkDecisionError> {
-        self.engine
-            .policy_catalog()
-            .template(id)
-            .cloned()
-            .ok_or_else(|| BulkDecisionError::UnknownTemplate(id.to_owned()))
-    }
+fn template_of(
+    catalog: &PolicyCatalog,
+    id: &str,
+) -> Result<redress_core::DecisionTemplate, BulkDecisionError> {
+    catalog
+        .template(id)
+        .cloned()
+        .ok_or_else(|| BulkDecisionError::UnknownTemplate(id.to_owned()))
 }
 
 fn require_role(actor: &Actor, action: &'static str) -> Result<(), BulkDecisionError> {

@@ -9,6 +9,7 @@ mod appeal_query;
 mod appeal_subscription;
 mod bulk_decision;
 mod bulk_restore;
+mod catalog;
 mod dead_letters;
 pub mod decisions;
 mod enums;
@@ -49,6 +50,7 @@ pub struct QueryRoot(
     routing::RoutingQuery,
     search::SearchQueryRoot,
     decisions::DecisionQuery,
+    catalog::CatalogQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -61,6 +63,7 @@ pub struct MutationRoot(
     bulk_decision::BulkDecisionMutation,
     transparency::TransparencyMutation,
     routing::RoutingMutation,
+    catalog::CatalogMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]

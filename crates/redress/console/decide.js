@@ -5,7 +5,7 @@
 
 import { facts, field, fill, h } from './dom.js';
 import { gql } from './graphql.js';
-import { live } from './live.js';
+import { jobFollower } from './job_follow.js';
 import { percent, when, wire } from './format.js';
 import { currentFilter } from './queue.js';
 
@@ -44,7 +44,6 @@ function skippedList(items) {
 }
 
 export function render(container, { announce }, parameter) {
-  let stopLive = () => {};
   let job = null;
   let previewed = null;
   const filter = currentFilter();
@@ -72,6 +71,16 @@ export function render(container, { announce }, parameter) {
     notice.hidden = !text;
     notice.textContent = text ?? '';
   }
+
+  const jobs = jobFollower({
+    read: READ,
+    readField: 'bulkDecisionJob',
+    progress: PROGRESS,
+    progressField: 'bulkDecisionProgress',
+    show: (next) => showJob(next),
+    notice: showNotice,
+    finished: (final) => announce(`Bulk decision ${final.status}: ${final.decided} decided, ${final.proposed} waiting for approval, ${final.skipped} skipped.`),
+  });
 
   async function loadTemplates() {
     try {
@@ -111,33 +120,6 @@ export function render(container, { announce }, parameter) {
       cancel,
       h('h3', null, 'Skipped appeals'),
       job.skippedAppeals ? skippedList(job.skippedAppeals) : h('p', null, 'Listed when the job ends.'));
-  }
-
-  async function refreshJob(id) {
-    try {
-      const data = await gql(READ, { id });
-      showJob(data.bulkDecisionJob);
-      return data.bulkDecisionJob;
-    } catch (err) {
-      showNotice(`Reading the job failed: ${err.message}`);
-      return null;
-    }
-  }
-
-  function follow(id) {
-    stopLive();
-    stopLive = live.subscribe(PROGRESS, { id }, {
-      next(data) {
-        if (data?.bulkDecisionProgress) showJob(data.bulkDecisionProgress);
-      },
-      // The feed ends with the job; read the final figures and the skipped list.
-      async complete() {
-        const final = await refreshJob(id);
-        if (final) announce(`Bulk decision ${final.status}: ${final.decided} decided, ${final.proposed} waiting for approval, ${final.skipped} skipped.`);
-      },
-      resumed() { refreshJob(id); },
-      error(errors) { showNotice(`Live progress stopped: ${errors?.[0]?.message ?? 'error'}`); },
-    });
   }
 
   async function cancelJob() {
@@ -206,7 +188,7 @@ export function render(container, { announce }, parameter) {
       progressTitle.focus();
       announce('Bulk decision started.');
       history.replaceState(null, '', `#/decide/${encodeURIComponent(data.startBulkDecision.id)}`);
-      follow(data.startBulkDecision.id);
+      jobs.follow(data.startBulkDecision.id);
     } catch (err) {
       showNotice(`Starting failed: ${err.message}`);
       startButton.disabled = false;
@@ -215,11 +197,11 @@ export function render(container, { announce }, parameter) {
 
   if (parameter) {
     form.hidden = true;
-    refreshJob(parameter).then((found) => {
-      if (found && found.status === 'running') follow(found.id);
+    jobs.refresh(parameter).then((found) => {
+      if (found && found.status === 'running') jobs.follow(found.id);
     });
   } else {
     loadTemplates();
   }
-  return () => stopLive();
+  return () => jobs.stop();
 }

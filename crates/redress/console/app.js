@@ -14,6 +14,7 @@ import * as bulk from './bulk.js';
 import * as decide from './decide.js';
 import * as transparency from './transparency.js';
 import * as routing from './routing.js';
+import * as policies from './policies.js';
 
 const SCREENS = {
   queue,
@@ -23,6 +24,7 @@ const SCREENS = {
   decide,
   transparency,
   routing,
+  policies,
 };
 
 /** The roles of `triageAppeal`; others do not see the triage screen in the menu. */
@@ -39,6 +41,7 @@ const elements = {
   tokenInput: document.getElementById('token'),
   navTriage: document.getElementById('nav-triage'),
   navRouting: document.getElementById('nav-routing'),
+  navPolicies: document.getElementById('nav-policies'),
   search: document.getElementById('search'),
   showShortcuts: document.getElementById('show-shortcuts'),
   screen: document.getElementById('screen'),
@@ -97,6 +100,7 @@ async function signIn(candidate) {
   const triager = hasRole(me, ...TRIAGERS);
   elements.navTriage.hidden = !triager;
   elements.navRouting.hidden = !hasRole(me, 'ADMIN');
+  elements.navPolicies.hidden = !hasRole(me, 'ADMIN');
   if (triager) globalShortcuts([{ key: 't', label: 'Go to triage', run: () => navigate('#/triage') }]);
   else dropGlobalShortcut('t');
   elements.search.hidden = false;

@@ -60,6 +60,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("job_follow.js", JS),
     asset!("transparency.js", JS),
     asset!("routing.js", JS),
+    asset!("policies.js", JS),
     asset!("charts.js", JS),
     asset!("search.js", JS),
 ];

@@ -9,6 +9,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use crate::announce::{Announcement, Announcer};
+use crate::bulk_decisions::NotedRoles;
 use crate::catalog::CatalogBook;
 use crate::changes::{self, ChangeFeed};
 use crate::clock::Clock;
@@ -32,6 +33,7 @@ pub struct Engine {
     changes: ChangeFeed,
     announcer: Announcer,
     catalog: Arc<CatalogBook>,
+    noted_roles: Arc<NotedRoles>,
 }
 
 impl Engine {
@@ -44,6 +46,7 @@ impl Engine {
         Self {
             db,
             catalog: Arc::new(CatalogBook::new(settings.policies.clone())),
+            noted_roles: Arc::default(),
             settings: Arc::new(settings),
             hooks: Arc::new(hooks),
             clock,
@@ -66,6 +69,10 @@ impl Engine {
 
     pub fn settings(&self) -> &EngineSettings {
         &self.settings
+    }
+
+    pub(crate) fn noted_roles(&self) -> &NotedRoles {
+        &self.noted_roles
     }
 
     pub(crate) fn catalog_book(&self) -> &CatalogBook {

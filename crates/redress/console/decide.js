@@ -9,7 +9,7 @@ import { jobFollower } from './job_follow.js';
 import { percent, when, wire } from './format.js';
 import { currentFilter } from './queue.js';
 
-const JOB = 'id status templateId templateTitle outcome startedBy total processed decided proposed skipped createdAt finishedAt';
+const JOB = 'id status stopReason templateId templateTitle outcome startedBy total processed decided proposed skipped createdAt finishedAt';
 const SKIPPED = 'skippedAppeals(first: 200) { appealId reference reason }';
 const TEMPLATES = 'query Templates($policy: String) { decisionTemplates(policy: $policy) { id title policy outcome language } }';
 const DRY_RUN = `mutation DryRun($filter: AppealFilterInput!, $template: String!) {
@@ -111,6 +111,7 @@ export function render(container, { announce }, parameter) {
         ['Job', job.id],
         ['Template', `${job.templateTitle} (${wire(job.outcome)})`],
         ['Started by', job.startedBy],
+        ...(job.stopReason ? [['Stopped because', job.stopReason]] : []),
         ['Decided', String(job.decided)],
         ['Waiting for a second senior reviewer', String(job.proposed)],
         ['Skipped', String(job.skipped)],

@@ -53,7 +53,10 @@ pub enum CatalogEditError {
     Invalid(#[from] CatalogError),
     #[error("{kind} {id:?} not found")]
     NotFound { kind: CatalogKind, id: String },
-    #[error("{kind} {id:?} exists already (retired: {retired}); update it instead")]
+    #[error(
+        "{kind} {id:?} exists already{}; update it instead",
+        if *retired { " (retired)" } else { "" }
+    )]
     Exists {
         kind: CatalogKind,
         id: String,

@@ -24,6 +24,8 @@ mod m20261204_001500_account_locale;
 mod m20261204_001700_bulk_decisions;
 mod m20261204_001800_decided_events_index;
 mod m20261205_001900_second_reviews;
+mod m20261205_002010_policy_catalog;
+mod m20261205_002020_bulk_decision_starter_roles;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -52,6 +54,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_001700_bulk_decisions::Migration),
             Box::new(m20261204_001800_decided_events_index::Migration),
             Box::new(m20261205_001900_second_reviews::Migration),
+            Box::new(m20261205_002010_policy_catalog::Migration),
+            Box::new(m20261205_002020_bulk_decision_starter_roles::Migration),
         ]
     }
 }

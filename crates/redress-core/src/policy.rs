@@ -78,6 +78,102 @@ pub struct StatementDraft {
     pub redress: Option<Vec<RedressOption>>,
 }
 
+impl StatementDraft {
+    /// Checks what the draft sets the way a full statement's same fields are checked, so a
+    /// template cannot prefill what a decision would refuse. Names the field under
+    /// `statement.`.
+    pub fn check(&self) -> Result<(), DraftError> {
+        let invalid = |field: &'static str, reason: &'static str| DraftError { field, reason };
+        if let Some(restrictions) = &self.restrictions {
+            if restrictions.is_empty() {
+                return Err(invalid(
+                    "statement.restrictions",
+                    "must name at least one restriction, or be left out",
+                ));
+            }
+            if has_duplicates(restrictions) {
+                return Err(invalid(
+                    "statement.restrictions",
+                    "names a restriction twice",
+                ));
+            }
+            let account_measures = restrictions
+                .iter()
+                .filter(|k| k.family() == crate::statement::RestrictionFamily::Account)
+                .count();
+            if account_measures > 1 {
+                return Err(invalid(
+                    "statement.restrictions",
+                    "an account is either suspended or terminated, not both",
+                ));
+            }
+        }
+        if let Some(TerritorialScope::Countries { countries }) = &self.territorial_scope {
+            let well_formed =
+                |code: &String| code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase());
+            if countries.is_empty() {
+                return Err(invalid(
+                    "statement.territorial_scope.countries",
+                    "must name at least one country",
+                ));
+            }
+            if !countries.iter().all(well_formed) {
+                return Err(invalid(
+                    "statement.territorial_scope.countries",
+                    "must be ISO 3166-1 alpha-2 codes in upper case",
+                ));
+            }
+            if has_duplicates(countries) {
+                return Err(invalid(
+                    "statement.territorial_scope.countries",
+                    "names a country twice",
+                ));
+            }
+        }
+        for (field, text) in [
+            ("statement.facts", &self.facts),
+            ("statement.explanation", &self.explanation),
+        ] {
+            if text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                return Err(invalid(field, "must not be empty, or be left out"));
+            }
+        }
+        if let Some(redress) = &self.redress {
+            if redress.is_empty() {
+                return Err(invalid(
+                    "statement.redress",
+                    "must name at least one redress option, or be left out",
+                ));
+            }
+            if has_duplicates(redress) {
+                return Err(invalid("statement.redress", "names an option twice"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn has_duplicates<T: PartialEq>(values: &[T]) -> bool {
+    values
+        .iter()
+        .enumerate()
+        .any(|(i, v)| values[..i].contains(v))
+}
+
+/// Why a template's statement draft would prefill a statement the decision refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field} {reason}")]
+pub struct DraftError {
+    pub field: &'static str,
+    pub reason: &'static str,
+}
+
+/// Whether `language` is how catalogs key a language: a primary language subtag in lower
+/// case (`de`, not `de-AT` or `DE`), as the case's `language:` tag records it.
+pub fn is_catalog_language(language: &str) -> bool {
+    crate::language::primary_language(language).as_deref() == Some(language)
+}
+
 /// Prepared reasons for one policy, outcome and language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionTemplate {

@@ -9,6 +9,8 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use uuid::Uuid;
 
 use crate::announce::{Announcement, Announcer};
+use crate::bulk_decisions::NotedRoles;
+use crate::catalog::CatalogBook;
 use crate::changes::{self, ChangeFeed};
 use crate::clock::Clock;
 use crate::commands::{self, Applied};
@@ -30,6 +32,8 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     changes: ChangeFeed,
     announcer: Announcer,
+    catalog: Arc<CatalogBook>,
+    noted_roles: Arc<NotedRoles>,
 }
 
 impl Engine {
@@ -41,6 +45,8 @@ impl Engine {
     ) -> Self {
         Self {
             db,
+            catalog: Arc::new(CatalogBook::new(settings.policies.clone())),
+            noted_roles: Arc::default(),
             settings: Arc::new(settings),
             hooks: Arc::new(hooks),
             clock,
@@ -63,6 +69,14 @@ impl Engine {
 
     pub fn settings(&self) -> &EngineSettings {
         &self.settings
+    }
+
+    pub(crate) fn noted_roles(&self) -> &NotedRoles {
+        &self.noted_roles
+    }
+
+    pub(crate) fn catalog_book(&self) -> &CatalogBook {
+        &self.catalog
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {

@@ -18,6 +18,7 @@
 mod announce;
 pub mod appeal_window;
 pub mod bulk_decisions;
+pub mod catalog;
 pub mod changes;
 pub mod clock;
 pub mod commands;

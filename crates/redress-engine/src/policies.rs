@@ -50,27 +50,136 @@ impl Default for PolicyCatalog {
     }
 }
 
-/// Why a configured catalog cannot be used; names the policy or template.
+/// Why a catalog cannot be used; names the policy or template and the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CatalogError {
     #[error("policies: {0:?} is configured twice")]
     DuplicatePolicy(String),
-    #[error(
-        "policies.{0}: a policy needs an id and at least one text (title, ground, explanation)"
-    )]
-    IncompletePolicy(String),
     #[error("decision_templates: {0:?} is configured twice")]
     DuplicateTemplate(String),
     #[error("decision_templates.{template}: policy {policy:?} is not configured")]
     UnknownPolicy { template: String, policy: String },
-    #[error("decision_templates.{template}: reasons and title must not be empty")]
-    IncompleteTemplate { template: String },
     #[error("decision_templates.{template}.{source}")]
     Placeholder {
         template: String,
         source: PlaceholderError,
     },
+    /// Any other field of a policy or template: empty, or not of its form.
+    #[error("{entry}.{field}: {reason}")]
+    Invalid {
+        /// `policies.<id>` or `decision_templates.<id>`.
+        entry: String,
+        field: String,
+        reason: String,
+    },
+}
+
+impl CatalogError {
+    /// The field at fault, as the policy's or template's own field names it
+    /// (`texts.de.title`, `reasons`, `statement.facts`, `policy`).
+    pub fn field(&self) -> String {
+        match self {
+            CatalogError::DuplicatePolicy(_) | CatalogError::DuplicateTemplate(_) => {
+                "id".to_owned()
+            }
+            CatalogError::UnknownPolicy { .. } => "policy".to_owned(),
+            CatalogError::Placeholder { source, .. } => source.field().to_owned(),
+            CatalogError::Invalid { field, .. } => field.clone(),
+        }
+    }
+}
+
+fn invalid(entry: String, field: impl Into<String>, reason: impl Into<String>) -> CatalogError {
+    CatalogError::Invalid {
+        entry,
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// An id that names a policy or template: letters, digits, `-`, `_` and `.`, as
+/// enforcements and configuration write them.
+fn well_formed_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 100
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+const LANGUAGE_FORM: &str = "must be a primary language subtag in lower case, such as `en` or `de`";
+
+/// Checks one policy on its own.
+pub fn check_policy(policy: &Policy) -> Result<(), CatalogError> {
+    let entry = || format!("policies.{}", policy.id);
+    if !well_formed_id(&policy.id) {
+        return Err(invalid(
+            entry(),
+            "id",
+            "must be letters, digits, `-`, `_` or `.`",
+        ));
+    }
+    if policy.category.trim().is_empty() {
+        return Err(invalid(entry(), "category", "must not be empty"));
+    }
+    if policy.texts.is_empty() {
+        return Err(invalid(
+            entry(),
+            "texts",
+            "a policy needs a text (title, ground, explanation) in at least one language",
+        ));
+    }
+    for (language, text) in &policy.texts {
+        if !policy::is_catalog_language(language) {
+            return Err(invalid(entry(), format!("texts.{language}"), LANGUAGE_FORM));
+        }
+        for (name, value) in [
+            ("title", &text.title),
+            ("ground", &text.ground),
+            ("explanation", &text.explanation),
+        ] {
+            if value.trim().is_empty() {
+                return Err(invalid(
+                    entry(),
+                    format!("texts.{language}.{name}"),
+                    "must not be empty",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks one template on its own, all but whether its policy exists.
+pub fn check_template(template: &DecisionTemplate) -> Result<(), CatalogError> {
+    let entry = || format!("decision_templates.{}", template.id);
+    if !well_formed_id(&template.id) {
+        return Err(invalid(
+            entry(),
+            "id",
+            "must be letters, digits, `-`, `_` or `.`",
+        ));
+    }
+    if !policy::is_catalog_language(&template.language) {
+        return Err(invalid(entry(), "language", LANGUAGE_FORM));
+    }
+    if template.title.trim().is_empty() {
+        return Err(invalid(entry(), "title", "must not be empty"));
+    }
+    if template.reasons.trim().is_empty() {
+        return Err(invalid(entry(), "reasons", "must not be empty"));
+    }
+    for (field, text) in template.texts() {
+        policy::check_placeholders(field, text).map_err(|source| CatalogError::Placeholder {
+            template: template.id.clone(),
+            source,
+        })?;
+    }
+    template
+        .statement
+        .check()
+        .map_err(|err| invalid(entry(), err.field, err.reason))
 }
 
 impl PolicyCatalog {
@@ -84,40 +193,19 @@ impl PolicyCatalog {
             if !ids.insert(policy.id.as_str()) {
                 return Err(CatalogError::DuplicatePolicy(policy.id.clone()));
             }
-            let complete = |t: &redress_core::PolicyText| {
-                [&t.title, &t.ground, &t.explanation]
-                    .iter()
-                    .all(|s| !s.trim().is_empty())
-            };
-            if policy.id.trim().is_empty()
-                || policy.texts.is_empty()
-                || !policy.texts.values().all(complete)
-            {
-                return Err(CatalogError::IncompletePolicy(policy.id.clone()));
-            }
+            check_policy(policy)?;
         }
         let mut template_ids = HashSet::new();
         for template in &templates {
-            let name = || template.id.clone();
             if !template_ids.insert(template.id.as_str()) {
-                return Err(CatalogError::DuplicateTemplate(name()));
+                return Err(CatalogError::DuplicateTemplate(template.id.clone()));
             }
+            check_template(template)?;
             if !ids.contains(template.policy.as_str()) {
                 return Err(CatalogError::UnknownPolicy {
-                    template: name(),
+                    template: template.id.clone(),
                     policy: template.policy.clone(),
                 });
-            }
-            if template.reasons.trim().is_empty() || template.title.trim().is_empty() {
-                return Err(CatalogError::IncompleteTemplate { template: name() });
-            }
-            for (field, text) in template.texts() {
-                policy::check_placeholders(field, text).map_err(|source| {
-                    CatalogError::Placeholder {
-                        template: name(),
-                        source,
-                    }
-                })?;
             }
         }
         Ok(Self {
@@ -125,6 +213,11 @@ impl PolicyCatalog {
             policies,
             templates,
         })
+    }
+
+    /// Every template, in every language.
+    pub fn templates(&self) -> &[DecisionTemplate] {
+        &self.templates
     }
 
     pub fn default_language(&self) -> &str {
@@ -201,10 +294,6 @@ pub enum FillError {
 }
 
 impl Engine {
-    pub fn policy_catalog(&self) -> &PolicyCatalog {
-        &self.settings().policies
-    }
-
     /// The language the appellant's notices are written in.
     pub fn appeal_language(&self, stored: &StoredAppeal) -> String {
         appellant_language(&stored.appeal.tags)
@@ -219,7 +308,7 @@ impl Engine {
         appeal_id: Uuid,
         template_id: &str,
     ) -> Result<FilledTemplate, FillError> {
-        let catalog = self.policy_catalog();
+        let catalog = self.current_policy_catalog().await?;
         let template = catalog
             .template(template_id)
             .ok_or_else(|| FillError::UnknownTemplate(template_id.to_owned()))?;
@@ -229,7 +318,7 @@ impl Engine {
             None => None,
         };
         fill_template(
-            catalog,
+            &catalog,
             template,
             &stored,
             enforcement.as_ref(),

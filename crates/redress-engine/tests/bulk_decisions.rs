@@ -341,6 +341,43 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn a_job_whose_starter_lost_the_role_stops_with_the_reason(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, settings());
+        let ids = alike(&test, &engine, "l", 5).await;
+        let bulk = decider(&engine);
+        let job = bulk.start(&carol(), spam_in_general(), TEMPLATE, 2).await.expect("start");
+        assert_eq!(job.started_roles, [Role::SeniorReviewer], "the starter's roles are recorded");
+        bulk.run_chunk(job.id).await.expect("chunk");
+
+        // Carol's next request carries a token without the senior reviewer role; another
+        // replica's runner resumes the job.
+        engine.note_staff_roles(&Actor::staff("carol", [Role::Reviewer])).await.expect("note");
+        let elsewhere = decider(&common::engine(&test.db, &clock, settings()));
+        assert_eq!(elsewhere.run_chunk(job.id).await.expect("resume"), ChunkOutcome::Stopped);
+        let stopped = elsewhere.job(job.id).await.expect("job");
+        assert_eq!((stopped.status, stopped.processed, stopped.decided), (BulkDecisionStatus::Cancelled, 2, 2));
+        let reason = stopped.stop_reason.expect("a reason");
+        assert!(reason.contains("carol") && reason.contains("senior_reviewer") && reason.contains("reviewer"), "{reason}");
+        let mut decided = 0;
+        for id in &ids {
+            decided += decided_events(&engine, *id).await;
+        }
+        assert_eq!(decided, 2, "nothing decided after the role was lost");
+
+        // A job of someone who keeps the role is not touched by another's roles, and one
+        // whose starter gets the role back runs on.
+        let second = bulk.start(&carol(), spam_in_general(), TEMPLATE, 2).await.expect("start again");
+        engine.note_staff_roles(&Actor::staff("someone-else", [Role::Reviewer])).await.expect("note");
+        engine.note_staff_roles(&carol()).await.expect("note");
+        let ChunkOutcome::Processed(progress) = elsewhere.run_chunk(second.id).await.expect("chunk") else {
+            panic!("the job runs on")
+        };
+        assert_eq!(progress.processed, 2);
+        assert_eq!(elsewhere.job(second.id).await.expect("job").status, BulkDecisionStatus::Running);
+        test.cleanup().await;
+    }
+
     async fn the_filter_selects_by_source_policy_and_content_relation(test) {
         let clock = clock();
         let engine = engine(&test.db, &clock, settings());

@@ -29,6 +29,8 @@ pub const WS_ENDPOINT: &str = "/graphql/ws";
 #[derive(Clone)]
 pub struct Api {
     schema: ApiSchema,
+    /// Records each staff caller's roles on the bulk decisions they run.
+    engine: Engine,
     verifier: Arc<Verifier>,
     clock: Arc<dyn Clock>,
     socket_limits: SocketLimits,
@@ -56,7 +58,8 @@ impl Api {
         let verifier = Arc::new(Verifier::from_settings(&settings.auth)?);
         let clock = engine.clock().clone();
         Ok(Self {
-            schema: schema::build(engine, settings, previewer.map(Previewer)),
+            schema: schema::build(engine.clone(), settings, previewer.map(Previewer)),
+            engine,
             verifier,
             clock,
             socket_limits: SocketLimits {
@@ -136,6 +139,11 @@ async fn execute(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Res
             return (StatusCode::BAD_REQUEST, Json(body)).into_response();
         }
     };
+    if let Some(actor) = &caller.0 {
+        if let Err(err) = api.engine.note_staff_roles(actor).await {
+            tracing::warn!(error = %err, "recording a staff member's roles on their bulk decisions failed");
+        }
+    }
     let mut response = api.schema.execute_batch(batch.data(caller)).await;
     coded(&mut response);
     Json(response).into_response()

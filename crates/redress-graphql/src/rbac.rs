@@ -57,6 +57,12 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("disableRoutingRule", &[Role::Admin]),
     ("enableRoutingRule", &[Role::Admin]),
     ("reorderRoutingRules", &[Role::Admin]),
+    ("createPolicy", &[Role::Admin]),
+    ("updatePolicy", &[Role::Admin]),
+    ("retirePolicy", &[Role::Admin]),
+    ("createDecisionTemplate", &[Role::Admin]),
+    ("updateDecisionTemplate", &[Role::Admin]),
+    ("retireDecisionTemplate", &[Role::Admin]),
 ];
 
 /// Roles that see the appellant's personal data (contact, email, social ids, messages):

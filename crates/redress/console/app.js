@@ -15,6 +15,7 @@ import * as decide from './decide.js';
 import * as transparency from './transparency.js';
 import * as routing from './routing.js';
 import * as review from './review.js';
+import * as policies from './policies.js';
 
 const SCREENS = {
   queue,
@@ -25,6 +26,7 @@ const SCREENS = {
   transparency,
   routing,
   review,
+  policies,
 };
 
 /** The roles of `triageAppeal`; others do not see the triage screen in the menu. */
@@ -44,6 +46,7 @@ const elements = {
   navTriage: document.getElementById('nav-triage'),
   navRouting: document.getElementById('nav-routing'),
   navReview: document.getElementById('nav-review'),
+  navPolicies: document.getElementById('nav-policies'),
   search: document.getElementById('search'),
   showShortcuts: document.getElementById('show-shortcuts'),
   screen: document.getElementById('screen'),
@@ -103,6 +106,7 @@ async function signIn(candidate) {
   elements.navTriage.hidden = !triager;
   elements.navRouting.hidden = !hasRole(me, 'ADMIN');
   elements.navReview.hidden = !hasRole(me, ...REVIEWERS);
+  elements.navPolicies.hidden = !hasRole(me, 'ADMIN');
   if (triager) globalShortcuts([{ key: 't', label: 'Go to triage', run: () => navigate('#/triage') }]);
   else dropGlobalShortcut('t');
   elements.search.hidden = false;

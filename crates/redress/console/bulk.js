@@ -4,7 +4,7 @@
 
 import { facts, field, fill, h } from './dom.js';
 import { gql } from './graphql.js';
-import { live } from './live.js';
+import { jobFollower } from './job_follow.js';
 import { percent, when } from './format.js';
 
 const JOB = 'id status selectorKey reason startedBy total processed restored requested alreadyActive failed createdAt finishedAt';
@@ -23,7 +23,6 @@ const KINDS = [
 ];
 
 export function render(container, { announce }, parameter) {
-  let stopLive = () => {};
   let job = null;
   let previewed = null;
 
@@ -57,6 +56,16 @@ export function render(container, { announce }, parameter) {
     notice.hidden = !text;
     notice.textContent = text ?? '';
   }
+
+  const jobs = jobFollower({
+    read: READ,
+    readField: 'bulkRestoreJob',
+    progress: PROGRESS,
+    progressField: 'bulkRestoreProgress',
+    show: (next) => showJob(next),
+    notice: showNotice,
+    finished: (final) => announce(`Bulk restore ${final.status}: ${final.restored} restored, ${final.failed} failed.`),
+  });
 
   function selector() {
     const chosen = kind.value;
@@ -109,33 +118,6 @@ export function render(container, { announce }, parameter) {
         ['Finished', job.finishedAt ? when(job.finishedAt) : 'running'],
       ]),
       cancel);
-  }
-
-  async function refreshJob(id) {
-    try {
-      const data = await gql(READ, { id });
-      showJob(data.bulkRestoreJob);
-      return data.bulkRestoreJob;
-    } catch (err) {
-      showNotice(`Reading the job failed: ${err.message}`);
-      return null;
-    }
-  }
-
-  function follow(id) {
-    stopLive();
-    stopLive = live.subscribe(PROGRESS, { id }, {
-      next(data) {
-        if (data?.bulkRestoreProgress) showJob(data.bulkRestoreProgress);
-      },
-      // The feed ends with the job; read the final figures once more to be sure.
-      async complete() {
-        const final = await refreshJob(id);
-        if (final) announce(`Bulk restore ${final.status}: ${final.restored} restored, ${final.failed} failed.`);
-      },
-      resumed() { refreshJob(id); },
-      error(errors) { showNotice(`Live progress stopped: ${errors?.[0]?.message ?? 'error'}`); },
-    });
   }
 
   async function cancelJob() {
@@ -202,7 +184,7 @@ export function render(container, { announce }, parameter) {
       progressTitle.focus();
       announce('Bulk restore started.');
       history.replaceState(null, '', `#/bulk/${encodeURIComponent(data.startBulkRestore.id)}`);
-      follow(data.startBulkRestore.id);
+      jobs.follow(data.startBulkRestore.id);
     } catch (err) {
       showNotice(`Starting failed: ${err.message}`);
       startButton.disabled = false;
@@ -212,9 +194,9 @@ export function render(container, { announce }, parameter) {
   if (parameter.startsWith('source=')) {
     value.value = parameter.slice('source='.length);
   } else if (parameter) {
-    refreshJob(parameter).then((found) => {
-      if (found && found.status === 'running') follow(found.id);
+    jobs.refresh(parameter).then((found) => {
+      if (found && found.status === 'running') jobs.follow(found.id);
     });
   }
-  return () => stopLive();
+  return () => jobs.stop();
 }

@@ -5,11 +5,11 @@
 
 import { facts, field, fill, h } from './dom.js';
 import { gql } from './graphql.js';
-import { live } from './live.js';
+import { jobFollower } from './job_follow.js';
 import { percent, when, wire } from './format.js';
 import { currentFilter } from './queue.js';
 
-const JOB = 'id status templateId templateTitle outcome startedBy total processed decided proposed skipped createdAt finishedAt';
+const JOB = 'id status stopReason templateId templateTitle outcome startedBy total processed decided proposed skipped createdAt finishedAt';
 const SKIPPED = 'skippedAppeals(first: 200) { appealId reference reason }';
 const TEMPLATES = 'query Templates($policy: String) { decisionTemplates(policy: $policy) { id title policy outcome language } }';
 const DRY_RUN = `mutation DryRun($filter: AppealFilterInput!, $template: String!) {
@@ -44,7 +44,6 @@ function skippedList(items) {
 }
 
 export function render(container, { announce }, parameter) {
-  let stopLive = () => {};
   let job = null;
   let previewed = null;
   const filter = currentFilter();
@@ -72,6 +71,16 @@ export function render(container, { announce }, parameter) {
     notice.hidden = !text;
     notice.textContent = text ?? '';
   }
+
+  const jobs = jobFollower({
+    read: READ,
+    readField: 'bulkDecisionJob',
+    progress: PROGRESS,
+    progressField: 'bulkDecisionProgress',
+    show: (next) => showJob(next),
+    notice: showNotice,
+    finished: (final) => announce(`Bulk decision ${final.status}: ${final.decided} decided, ${final.proposed} waiting for approval, ${final.skipped} skipped.`),
+  });
 
   async function loadTemplates() {
     try {
@@ -102,6 +111,7 @@ export function render(container, { announce }, parameter) {
         ['Job', job.id],
         ['Template', `${job.templateTitle} (${wire(job.outcome)})`],
         ['Started by', job.startedBy],
+        ...(job.stopReason ? [['Stopped because', job.stopReason]] : []),
         ['Decided', String(job.decided)],
         ['Waiting for a second senior reviewer', String(job.proposed)],
         ['Skipped', String(job.skipped)],
@@ -111,33 +121,6 @@ export function render(container, { announce }, parameter) {
       cancel,
       h('h3', null, 'Skipped appeals'),
       job.skippedAppeals ? skippedList(job.skippedAppeals) : h('p', null, 'Listed when the job ends.'));
-  }
-
-  async function refreshJob(id) {
-    try {
-      const data = await gql(READ, { id });
-      showJob(data.bulkDecisionJob);
-      return data.bulkDecisionJob;
-    } catch (err) {
-      showNotice(`Reading the job failed: ${err.message}`);
-      return null;
-    }
-  }
-
-  function follow(id) {
-    stopLive();
-    stopLive = live.subscribe(PROGRESS, { id }, {
-      next(data) {
-        if (data?.bulkDecisionProgress) showJob(data.bulkDecisionProgress);
-      },
-      // The feed ends with the job; read the final figures and the skipped list.
-      async complete() {
-        const final = await refreshJob(id);
-        if (final) announce(`Bulk decision ${final.status}: ${final.decided} decided, ${final.proposed} waiting for approval, ${final.skipped} skipped.`);
-      },
-      resumed() { refreshJob(id); },
-      error(errors) { showNotice(`Live progress stopped: ${errors?.[0]?.message ?? 'error'}`); },
-    });
   }
 
   async function cancelJob() {
@@ -206,7 +189,7 @@ export function render(container, { announce }, parameter) {
       progressTitle.focus();
       announce('Bulk decision started.');
       history.replaceState(null, '', `#/decide/${encodeURIComponent(data.startBulkDecision.id)}`);
-      follow(data.startBulkDecision.id);
+      jobs.follow(data.startBulkDecision.id);
     } catch (err) {
       showNotice(`Starting failed: ${err.message}`);
       startButton.disabled = false;
@@ -215,11 +198,11 @@ export function render(container, { announce }, parameter) {
 
   if (parameter) {
     form.hidden = true;
-    refreshJob(parameter).then((found) => {
-      if (found && found.status === 'running') follow(found.id);
+    jobs.refresh(parameter).then((found) => {
+      if (found && found.status === 'running') jobs.follow(found.id);
     });
   } else {
     loadTemplates();
   }
-  return () => stopLive();
+  return () => jobs.stop();
 }

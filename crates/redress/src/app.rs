@@ -121,11 +121,30 @@ async fn start_boxed(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     })
 }
 
+/// Imports `[[policies]]` and `[[decision_templates]]` into the database, where each later
+/// change is a version: an entry the file adds or changes becomes a new version, one it
+/// leaves as it was keeps whatever administrators made of it since.
+async fn seed_policy_catalog(engine: &Engine) -> anyhow::Result<()> {
+    let configured = engine.settings().policies.clone();
+    let written = engine
+        .seed_policy_catalog(&configured)
+        .await
+        .context("importing the policy catalog of the configuration")?;
+    if written > 0 {
+        tracing::info!(
+            written,
+            "policies and decision templates imported from the configuration"
+        );
+    }
+    Ok(())
+}
+
 /// Connects and migrates: the state every entry point (`serve`, `worker`, admin commands)
 /// starts from.
 pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let engine = open_engine(&config, clock).await?;
     crate::routing::load(&engine, &config.routing).await?;
+    seed_policy_catalog(&engine).await?;
     let previewer = crate::notice_preview::previewer(
         &config.email,
         config.transparency.dispute_settlement_bodies.clone(),

@@ -57,9 +57,11 @@ pub const ASSETS: &[Asset] = &[
     asset!("composer.js", JS),
     asset!("bulk.js", JS),
     asset!("decide.js", JS),
+    asset!("job_follow.js", JS),
     asset!("transparency.js", JS),
     asset!("routing.js", JS),
     asset!("review.js", JS),
+    asset!("policies.js", JS),
     asset!("charts.js", JS),
     asset!("search.js", JS),
 ];

@@ -1,7 +1,7 @@
 //! The job's row and its targets: starting, reading, counting in, cancelling.
 
 use chrono::{DateTime, Utc};
-use redress_core::{DecisionTemplate, Outcome};
+use redress_core::{DecisionTemplate, Outcome, Role};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -28,6 +28,12 @@ pub struct BulkDecisionJob {
     /// if the configuration changes before it ends.
     pub template: DecisionTemplate,
     pub started_by: String,
+    /// The roles the starter held when they started the job, or as of their latest request
+    /// since; each chunk decides as the starter with these roles, and a job whose starter
+    /// no longer holds a bulk decider's role stops.
+    pub started_roles: Vec<Role>,
+    /// Why the job stopped, when no person cancelled it.
+    pub stop_reason: Option<String>,
     pub status: BulkDecisionStatus,
     pub total: i64,
     pub processed: i64,
@@ -85,6 +91,13 @@ fn from_model(model: bulk_decision_job::Model) -> Result<BulkDecisionJob, BulkDe
         filter: serde_json::from_value(model.filter.clone()).map_err(corrupt)?,
         template: serde_json::from_value(model.template.clone()).map_err(corrupt)?,
         started_by: model.started_by,
+        // Jobs started before roles were recorded were started by a senior reviewer, the
+        // one role that could start them.
+        started_roles: match model.started_roles.clone() {
+            Some(roles) => serde_json::from_value(roles).map_err(corrupt)?,
+            None => vec![Role::SeniorReviewer],
+        },
+        stop_reason: model.stop_reason,
         status: model.status,
         total: model.total,
         processed: model.processed,
@@ -150,6 +163,8 @@ pub(crate) async fn insert<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
         finished_at: Set(None),
+        started_roles: Set(Some(json(serde_json::to_value(&job.started_roles))?)),
+        stop_reason: Set(None),
     })
     .exec_without_returning(conn)
     .await?;
@@ -351,6 +366,45 @@ pub(crate) async fn cancel<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(cancelled.rows_affected == 1)
+}
+
+/// Stops a running job for `reason`, keeping what it decided; `false` when it was not
+/// running.
+pub(crate) async fn stop<C: ConnectionTrait>(
+    conn: &C,
+    job_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, BulkDecisionError> {
+    use bulk_decision_job::Column;
+    let stopped = Jobs::update_many()
+        .col_expr(Column::Status, Expr::value(BulkDecisionStatus::Cancelled))
+        .col_expr(Column::StopReason, Expr::value(Some(reason.to_owned())))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .col_expr(Column::FinishedAt, Expr::value(Some(now)))
+        .filter(Column::Id.eq(job_id))
+        .filter(Column::Status.eq(BulkDecisionStatus::Running))
+        .exec(conn)
+        .await?;
+    Ok(stopped.rows_affected == 1)
+}
+
+/// Records `roles` as the roles of `subject` on the running jobs they started.
+pub(crate) async fn record_starter_roles<C: ConnectionTrait>(
+    conn: &C,
+    subject: &str,
+    roles: &[Role],
+) -> Result<u64, BulkDecisionError> {
+    use bulk_decision_job::Column;
+    let roles =
+        serde_json::to_value(roles).map_err(|e| BulkDecisionError::InvalidInput(e.to_string()))?;
+    Ok(Jobs::update_many()
+        .col_expr(Column::StartedRoles, Expr::value(Some(roles)))
+        .filter(Column::StartedBy.eq(subject))
+        .filter(Column::Status.eq(BulkDecisionStatus::Running))
+        .exec(conn)
+        .await?
+        .rows_affected)
 }
 
 pub(crate) async fn unfinished<C: ConnectionTrait>(

@@ -33,6 +33,7 @@ use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::entity::enforcement::{self, Entity as Enforcements};
 use crate::error::EngineError;
+use crate::policies::PolicyCatalog;
 use crate::query::AppealFilter;
 use crate::registry::Enforcement;
 use crate::repo::appeals::{from_model, StoredAppeal};
@@ -99,13 +100,14 @@ impl BulkDecider {
         template_id: &str,
     ) -> Result<DryRun, BulkDecisionError> {
         require_role(actor, "dry-run a bulk decision")?;
-        let template = self.template(template_id)?;
+        let catalog = self.engine.current_policy_catalog().await?;
+        let template = template_of(&catalog, template_id)?;
         let now = self.now();
         let selected = job::count_selected(self.engine.db(), filter, now).await?;
         within_limits(selected)?;
         let decider = Decider {
             job_id: Uuid::nil(),
-            catalog: self.engine.policy_catalog(),
+            catalog: &catalog,
             template: &template,
             actor,
             now,
@@ -170,7 +172,8 @@ impl BulkDecider {
         chunk_size: u32,
     ) -> Result<BulkDecisionJob, BulkDecisionError> {
         require_role(actor, "start a bulk decision")?;
-        let template = self.template(template_id)?;
+        let catalog = self.engine.current_policy_catalog().await?;
+        let template = template_of(&catalog, template_id)?;
         let filter = crate::text::via_json(filter);
         let now = self.now();
         let db = self.engine.db();
@@ -180,6 +183,11 @@ impl BulkDecider {
             filter,
             template,
             started_by: actor.subject().unwrap_or_default().to_owned(),
+            started_roles: match actor {
+                Actor::Staff { roles, .. } => roles.clone(),
+                _ => Vec::new(),
+            },
+            stop_reason: None,
             status: BulkDecisionStatus::Running,
             total: 0,
             processed: 0,
@@ -210,6 +218,9 @@ impl BulkDecider {
     /// no appeal is left. A chunk that loses a race with a reviewer (an appeal claimed or
     /// decided meanwhile) is run again from the start and then skips that appeal.
     pub async fn run_chunk(&self, job_id: Uuid) -> Result<ChunkOutcome, BulkDecisionError> {
+        // The policies' texts a chunk fills in are the catalog's current ones; read before
+        // the chunk's transaction, which holds SQLite's one connection.
+        self.engine.refresh_policy_catalog().await?;
         loop {
             let ran = self
                 .engine
@@ -224,6 +235,12 @@ impl BulkDecider {
                 Ok(progress) => Ok(ChunkOutcome::Processed(progress)),
                 Err(ChunkEnd::Undone(Step::HeldElsewhere)) => continue,
                 Err(ChunkEnd::Undone(Step::Exhausted)) => self.finish(job_id).await,
+                Err(ChunkEnd::Undone(Step::StarterLacksRole(reason))) => {
+                    if job::stop(self.engine.db(), job_id, &reason, self.now()).await? {
+                        tracing::warn!(job = %job_id, %reason, "bulk decision stopped");
+                    }
+                    Ok(ChunkOutcome::Stopped)
+                }
                 Err(ChunkEnd::Undone(_)) => Ok(ChunkOutcome::Stopped),
                 Err(ChunkEnd::Failed(err)) => Err(err),
             };
@@ -251,6 +268,10 @@ impl BulkDecider {
         if !job.is_running() {
             return Ok(Step::NotRunning);
         }
+        let actor = Actor::staff(job.started_by.clone(), job.started_roles.clone());
+        if !actor.has_any_role(BULK_DECIDERS) {
+            return Ok(Step::StarterLacksRole(lost_role_reason(&job)));
+        }
         let targets = job::next_targets(txn, job_id, job.checkpoint, job.chunk_size).await?;
         let Some(&last) = targets.last() else {
             return Ok(Step::Exhausted);
@@ -268,10 +289,10 @@ impl BulkDecider {
             .collect::<Result<_, EngineError>>()?;
         let loaded: Vec<StoredAppeal> = appeals.values().cloned().collect();
         let enforcements = enforcements_of(txn, &loaded).await?;
-        let actor = Actor::staff(job.started_by.clone(), [Role::SeniorReviewer]);
+        let catalog = self.engine.policy_catalog();
         let decider = Decider {
             job_id,
-            catalog: self.engine.policy_catalog(),
+            catalog: &catalog,
             template: &job.template,
             actor: &actor,
             now,
@@ -406,14 +427,16 @@ impl BulkDecider {
     ) -> Result<Vec<SkippedAppeal>, BulkDecisionError> {
         job::skipped(self.engine.db(), job_id, after, limit).await
     }
+}
 
-    fn template(&self, id: &str) -> Result<redress_core::DecisionTemplate, BulkDecisionError> {
-        self.engine
-            .policy_catalog()
-            .template(id)
-            .cloned()
-            .ok_or_else(|| BulkDecisionError::UnknownTemplate(id.to_owned()))
-    }
+fn template_of(
+    catalog: &PolicyCatalog,
+    id: &str,
+) -> Result<redress_core::DecisionTemplate, BulkDecisionError> {
+    catalog
+        .template(id)
+        .cloned()
+        .ok_or_else(|| BulkDecisionError::UnknownTemplate(id.to_owned()))
 }
 
 fn require_role(actor: &Actor, action: &'static str) -> Result<(), BulkDecisionError> {
@@ -463,6 +486,80 @@ async fn enforcements_of<C: ConnectionTrait>(
     Ok(found)
 }
 
+fn lost_role_reason(job: &BulkDecisionJob) -> String {
+    let names = |roles: &[Role]| {
+        roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "{} no longer holds a role that decides in bulk ({}); their latest roles: {}",
+        job.started_by,
+        names(BULK_DECIDERS),
+        if job.started_roles.is_empty() {
+            "none".to_owned()
+        } else {
+            names(&job.started_roles)
+        }
+    )
+}
+
+/// The staff roles each subject's requests carried last, as this replica has recorded
+/// them on their running bulk decisions; a request with the same roles records nothing.
+#[derive(Debug, Default)]
+pub(crate) struct NotedRoles(std::sync::Mutex<HashMap<String, Vec<Role>>>);
+
+impl NotedRoles {
+    /// Whether `roles` differ from what was noted for `subject`; notes them.
+    fn changed(&self, subject: &str, roles: &[Role]) -> bool {
+        let mut noted = match self.0.lock() {
+            Ok(noted) => noted,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if noted.get(subject).is_some_and(|known| known == roles) {
+            return false;
+        }
+        noted.insert(subject.to_owned(), roles.to_vec());
+        true
+    }
+
+    fn forget(&self, subject: &str) {
+        let mut noted = match self.0.lock() {
+            Ok(noted) => noted,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        noted.remove(subject);
+    }
+}
+
+impl Engine {
+    /// Roles live in staff tokens, not in the database: what a staff member may do is what
+    /// their latest token says. This records the roles of `actor`'s request on the bulk
+    /// decisions they started that still run, so a job whose starter has lost the role
+    /// stops at its next chunk, on whichever replica runs it. Each replica writes only when
+    /// a subject's roles differ from the last it recorded.
+    pub async fn note_staff_roles(&self, actor: &Actor) -> Result<(), EngineError> {
+        let Actor::Staff { subject, roles } = actor else {
+            return Ok(());
+        };
+        let noted = self.noted_roles();
+        if !noted.changed(subject, roles) {
+            return Ok(());
+        }
+        if let Err(err) = job::record_starter_roles(self.db(), subject, roles).await {
+            // Try again on the next request rather than trusting a write that failed.
+            noted.forget(subject);
+            return Err(match err {
+                BulkDecisionError::Engine(engine) => engine,
+                other => EngineError::InvalidInput(other.to_string()),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// What one chunk's transaction found.
 #[derive(Debug)]
 enum Step {
@@ -473,6 +570,8 @@ enum Step {
     NotRunning,
     /// Another runner committed a chunk first; try the next one.
     HeldElsewhere,
+    /// The starter no longer holds a bulk decider's role; the job stops, for this reason.
+    StarterLacksRole(String),
 }
 
 /// How a chunk's transaction ends other than in a commit.

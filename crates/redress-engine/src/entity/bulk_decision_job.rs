@@ -39,6 +39,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
+    /// The starter's roles (wire names, a JSON list) as of their latest request while the
+    /// job runs; null on jobs started before roles were recorded.
+    pub started_roles: Option<Json>,
+    /// Why the job stopped, when it was not a person cancelling it.
+    pub stop_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -52,6 +52,8 @@ pub mod bulk_restore_job;
 pub mod bulk_restore_outcome;
 pub mod bulk_restore_slice;
 pub mod bulk_restore_target;
+pub mod catalog_entry;
+pub mod catalog_entry_version;
 pub mod enforcement;
 pub mod enforcement_incident;
 pub mod handle_confirmation;

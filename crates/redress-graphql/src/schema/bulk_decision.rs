@@ -114,6 +114,9 @@ pub struct BulkDecisionJobNode {
     pub template_title: String,
     pub outcome: OutcomeGql,
     pub started_by: String,
+    /// Why the job stopped when no person cancelled it: its starter no longer holds the
+    /// senior reviewer role (as their latest request showed).
+    pub stop_reason: Option<String>,
     pub total: i64,
     pub processed: i64,
     /// Decided for good.
@@ -136,6 +139,7 @@ impl From<BulkDecisionJob> for BulkDecisionJobNode {
             template_title: job.template.title.clone(),
             outcome: job.template.outcome.into(),
             started_by: job.started_by,
+            stop_reason: job.stop_reason,
             total: job.total,
             processed: job.processed,
             decided: job.decided,

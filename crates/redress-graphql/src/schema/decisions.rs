@@ -7,7 +7,9 @@ use std::sync::Arc;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use redress_core::policy::PlaceholderError;
 use redress_core::transition::check_decision;
-use redress_core::{DecisionTemplate, Outcome, Policy, StatementOfReasons, TransitionError};
+use redress_core::{
+    DecisionTemplate, Outcome, Policy, StatementOfReasons, TerritorialScope, TransitionError,
+};
 use redress_engine::policies::FillError;
 use redress_engine::Engine;
 
@@ -109,7 +111,8 @@ impl PolicyNode {
     /// The text in `language`, else in the default language, else any.
     async fn text(&self, ctx: &Context<'_>, language: Option<String>) -> Result<PolicyTextNode> {
         let engine = ctx.data::<Engine>()?;
-        let fallback = engine.policy_catalog().default_language();
+        let catalog = engine.policy_catalog();
+        let fallback = catalog.default_language();
         let (language, text) = self
             .0
             .text(language.as_deref().unwrap_or(fallback), fallback)
@@ -148,6 +151,52 @@ impl TemplateNode {
     async fn reasons(&self) -> &str {
         &self.0.reasons
     }
+
+    /// What the template fills in of the statement of reasons.
+    async fn statement(&self) -> StatementDraftNode {
+        let draft = &self.0.statement;
+        let names = |values: &[_]| {
+            values
+                .iter()
+                .map(|v: &redress_core::RestrictionKind| v.as_str().to_owned())
+                .collect()
+        };
+        let (territorial_scope, countries) = match &draft.territorial_scope {
+            None => (None, Vec::new()),
+            Some(TerritorialScope::Worldwide) => (Some("worldwide".to_owned()), Vec::new()),
+            Some(TerritorialScope::Countries { countries }) => {
+                (Some("countries".to_owned()), countries.clone())
+            }
+        };
+        StatementDraftNode {
+            restrictions: draft.restrictions.as_deref().map(names),
+            territorial_scope,
+            countries,
+            facts: draft.facts.clone(),
+            explanation: draft.explanation.clone(),
+            automated_detection: draft.automated_detection.map(|a| a.as_str().to_owned()),
+            automated_decision: draft.automated_decision.map(|a| a.as_str().to_owned()),
+            redress: draft
+                .redress
+                .as_ref()
+                .map(|r| r.iter().map(|o| o.as_str().to_owned()).collect()),
+        }
+    }
+}
+
+/// The part of the statement of reasons a template fills in; null leaves a field to the
+/// enforcement's own statement (and the ground's explanation to the policy).
+#[derive(SimpleObject, Debug, Clone)]
+pub struct StatementDraftNode {
+    pub restrictions: Option<Vec<String>>,
+    /// `worldwide` or `countries`.
+    pub territorial_scope: Option<String>,
+    pub countries: Vec<String>,
+    pub facts: Option<String>,
+    pub explanation: Option<String>,
+    pub automated_detection: Option<String>,
+    pub automated_decision: Option<String>,
+    pub redress: Option<Vec<String>>,
 }
 
 /// A template filled for one appeal.
@@ -240,12 +289,14 @@ pub struct DecisionQuery;
 
 #[Object]
 impl DecisionQuery {
-    /// Every configured policy.
+    /// Every policy in force.
     async fn policies(&self, ctx: &Context<'_>) -> Result<Vec<PolicyNode>> {
         rbac::staff(ctx).or_api()?;
         let engine = ctx.data::<Engine>()?;
         Ok(engine
-            .policy_catalog()
+            .current_policy_catalog()
+            .await
+            .or_api()?
             .policies()
             .iter()
             .cloned()
@@ -256,7 +307,13 @@ impl DecisionQuery {
     async fn policy(&self, ctx: &Context<'_>, id: String) -> Result<Option<PolicyNode>> {
         rbac::staff(ctx).or_api()?;
         let engine = ctx.data::<Engine>()?;
-        Ok(engine.policy_catalog().policy(&id).cloned().map(PolicyNode))
+        Ok(engine
+            .current_policy_catalog()
+            .await
+            .or_api()?
+            .policy(&id)
+            .cloned()
+            .map(PolicyNode))
     }
 
     /// The templates for a policy and outcome in `language`; where there is none in that
@@ -271,7 +328,9 @@ impl DecisionQuery {
         rbac::staff(ctx).or_api()?;
         let engine = ctx.data::<Engine>()?;
         Ok(engine
-            .policy_catalog()
+            .current_policy_catalog()
+            .await
+            .or_api()?
             .templates_for(
                 policy.as_deref(),
                 outcome.map(Into::into),

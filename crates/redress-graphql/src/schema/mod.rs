@@ -9,6 +9,7 @@ mod appeal_query;
 mod appeal_subscription;
 mod bulk_decision;
 mod bulk_restore;
+mod catalog;
 mod dead_letters;
 pub mod decisions;
 mod enums;
@@ -51,6 +52,7 @@ pub struct QueryRoot(
     search::SearchQueryRoot,
     decisions::DecisionQuery,
     second_review::SecondReviewQuery,
+    catalog::CatalogQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -64,6 +66,7 @@ pub struct MutationRoot(
     transparency::TransparencyMutation,
     routing::RoutingMutation,
     second_review::SecondReviewMutation,
+    catalog::CatalogMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]

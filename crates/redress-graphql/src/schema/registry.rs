@@ -93,7 +93,9 @@ impl EnforcementNode {
     ) -> Result<Option<crate::schema::decisions::PolicyNode>> {
         let engine = ctx.data::<Engine>()?;
         Ok(engine
-            .policy_catalog()
+            .current_policy_catalog()
+            .await
+            .or_api()?
             .policy(&self.0.policy)
             .cloned()
             .map(crate::schema::decisions::PolicyNode))

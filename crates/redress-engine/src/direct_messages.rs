@@ -371,14 +371,13 @@ async fn confirm(
             &Actor::system("social"),
         )
         .await?;
-        prompt(
-            txn,
-            &applied.appeal,
-            prompts::IDENTITY_LINKED,
-            &token_hash,
-            now,
-        )
-        .await?;
+        // A bulk restore that already reversed the enforcement closes the case as the
+        // job's on this link (its notice says so); "we will answer here" would then be
+        // wrong, so the prompt follows the case as it stands after the link.
+        let linked = appeal_repo::find(txn, applied.appeal.id).await?;
+        if linked.appeal.state.is_open() {
+            prompt(txn, &linked, prompts::IDENTITY_LINKED, &token_hash, now).await?;
+        }
     }
     Ok(HandleLinked {
         channel,

@@ -138,5 +138,7 @@ pub(crate) fn is_unique_violation(err: &DbErr) -> bool {
 
 fn is_busy(err: &DbErr) -> bool {
     let text = err.to_string();
-    text.contains("database is locked") || text.contains("could not serialize access")
+    text.contains("database is locked")
+        || text.contains("could not serialize access")
+        || text.contains("deadlock detected")
 }

@@ -6,6 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
+use super::account_locks::lock_accounts;
 use super::bulk::finalize::{close_appeals_and_notify, open_appeals_of, RestoredAccount};
 use super::bulk::BulkOutcome;
 use super::error::RestorationError;
@@ -80,6 +81,7 @@ async fn finish_bulk_account<C: ConnectionTrait>(
         .one(conn)
         .await?
         .and_then(|a| a.email);
+    lock_accounts(conn, &[account_id.as_str()]).await?;
     let mut open = open_appeals_of(
         conn,
         Condition::all().add(appeal::Column::AccountId.eq(account_id.as_str())),

@@ -5,6 +5,7 @@
 //! item by item, and what could not be) only when the backend says so; only then does the
 //! appeal reach `restored`.
 
+pub(crate) mod account_locks;
 pub mod bulk;
 pub mod confirm;
 pub mod deliverer;

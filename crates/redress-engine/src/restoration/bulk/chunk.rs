@@ -16,6 +16,7 @@ use super::{BulkJobStatus, BulkOutcome, Progress};
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
 use crate::outbox::RequestRestoration;
 use crate::repo::outbox::{self, OutboxItem};
+use crate::restoration::account_locks::lock_accounts;
 use crate::restoration::error::RestorationError;
 use crate::restoration::plan::{embedded_report, PlannedItem, RestorationReport};
 use crate::restoration::records::{self, NewRestoration};
@@ -145,6 +146,8 @@ pub(crate) async fn run<C: ConnectionTrait>(
         return Ok(SliceStep::Exhausted);
     };
     let range = || targets::range(job_id, slice.resume_after(), &last);
+    let accounts: Vec<&str> = chunk.iter().map(|t| t.account_id.as_str()).collect();
+    lock_accounts(conn, &accounts).await?;
     let mut planned = enforcements_of(conn, range(), &job.selector).await?;
     let mut open = open_appeals_of(
         conn,

@@ -20,6 +20,7 @@ use crate::error::EngineError;
 use crate::hooks::{AfterFiling, DecisionObserver, FiledCase, InTransaction, RecordedCommand};
 use crate::repo::appeals::StoredAppeal;
 use crate::repo::{outbox, registry};
+use crate::restoration::account_locks::lock_accounts;
 use crate::restoration::notice;
 
 /// Closes a new appeal whose enforcement a bulk job has already reversed.
@@ -77,6 +78,7 @@ async fn close_if_restored(
     if !appeal.appeal.state.is_open() {
         return Ok(None);
     }
+    lock_accounts(cx.txn, &[enforcement.account_id.as_str()]).await?;
     let Some(job_id) = restoring_job(cx.txn, enforcement).await? else {
         return Ok(None);
     };

@@ -108,6 +108,31 @@ fn well_formed_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// The most characters of a title, a policy's or a template's.
+pub const TITLE_LIMIT: usize = 200;
+/// The most characters of a policy's ground (a reference into the terms).
+pub const GROUND_LIMIT: usize = 500;
+/// The most characters of an explanation, the reasons and the facts: what the
+/// Transparency Database takes for a statement's facts, so a filled template fits there.
+pub const TEXT_LIMIT: usize = crate::transparency::tdb::DECISION_FACTS_LIMIT;
+
+/// Refuses `value` when it holds more than `limit` characters.
+fn within(
+    entry: impl FnOnce() -> String,
+    field: impl FnOnce() -> String,
+    value: &str,
+    limit: usize,
+) -> Result<(), CatalogError> {
+    if value.chars().count() > limit {
+        return Err(invalid(
+            entry(),
+            field(),
+            format!("is limited to {limit} characters"),
+        ));
+    }
+    Ok(())
+}
+
 const LANGUAGE_FORM: &str = "must be a primary language subtag in lower case, such as `en` or `de`";
 
 /// Checks one policy on its own.
@@ -123,6 +148,12 @@ pub fn check_policy(policy: &Policy) -> Result<(), CatalogError> {
     if policy.category.trim().is_empty() {
         return Err(invalid(entry(), "category", "must not be empty"));
     }
+    within(
+        entry,
+        || "category".to_owned(),
+        &policy.category,
+        TITLE_LIMIT,
+    )?;
     if policy.texts.is_empty() {
         return Err(invalid(
             entry(),
@@ -147,6 +178,13 @@ pub fn check_policy(policy: &Policy) -> Result<(), CatalogError> {
                 ));
             }
         }
+        for (name, value, limit) in [
+            ("title", &text.title, TITLE_LIMIT),
+            ("ground", &text.ground, GROUND_LIMIT),
+            ("explanation", &text.explanation, TEXT_LIMIT),
+        ] {
+            within(entry, || format!("texts.{language}.{name}"), value, limit)?;
+        }
     }
     Ok(())
 }
@@ -169,6 +207,21 @@ pub fn check_template(template: &DecisionTemplate) -> Result<(), CatalogError> {
     }
     if template.reasons.trim().is_empty() {
         return Err(invalid(entry(), "reasons", "must not be empty"));
+    }
+    within(entry, || "title".to_owned(), &template.title, TITLE_LIMIT)?;
+    within(
+        entry,
+        || "reasons".to_owned(),
+        &template.reasons,
+        TEXT_LIMIT,
+    )?;
+    for (field, text) in [
+        ("statement.facts", &template.statement.facts),
+        ("statement.explanation", &template.statement.explanation),
+    ] {
+        if let Some(text) = text {
+            within(entry, || field.to_owned(), text, TEXT_LIMIT)?;
+        }
     }
     for (field, text) in template.texts() {
         policy::check_placeholders(field, text).map_err(|source| CatalogError::Placeholder {
@@ -293,7 +346,69 @@ pub enum FillError {
     Engine(#[from] EngineError),
 }
 
+/// Why a decision cannot name the template it says its reasons were written from.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateChoiceError {
+    #[error("no decision template {0:?} is in force")]
+    Unknown(String),
+    #[error("decision template {template:?} is for the outcome {template_outcome}, not {decided}")]
+    Outcome {
+        template: String,
+        template_outcome: &'static str,
+        decided: &'static str,
+    },
+    #[error(
+        "decision template {template:?} is for the policy {template_policy:?}, the appeal's enforcement for {enforcement_policy:?}"
+    )]
+    Policy {
+        template: String,
+        template_policy: String,
+        enforcement_policy: String,
+    },
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
 impl Engine {
+    /// Checks that a decision of `outcome` on the appeal may name `template_id`: the
+    /// template is in force in the catalog as the database holds it now, is for that
+    /// outcome, and, when the appeal's enforcement names a policy, is for that policy. The
+    /// quality figures count decisions by template, so a wrong one would skew them.
+    pub async fn check_decision_template(
+        &self,
+        appeal_id: Uuid,
+        template_id: &str,
+        outcome: Outcome,
+    ) -> Result<(), TemplateChoiceError> {
+        let catalog = self.current_policy_catalog().await?;
+        let template = catalog
+            .template(template_id)
+            .ok_or_else(|| TemplateChoiceError::Unknown(template_id.to_owned()))?;
+        if template.outcome != outcome {
+            return Err(TemplateChoiceError::Outcome {
+                template: template.id.clone(),
+                template_outcome: template.outcome.as_str(),
+                decided: outcome.as_str(),
+            });
+        }
+        let stored = self.appeal(appeal_id).await?;
+        let enforcement = match stored.appeal.enforcement_id {
+            Some(id) => self.enforcement(id).await?,
+            None => None,
+        };
+        if let Some(enforcement) = enforcement {
+            if !enforcement.policy.is_empty() && enforcement.policy != template.policy {
+                return Err(TemplateChoiceError::Policy {
+                    template: template.id.clone(),
+                    template_policy: template.policy.clone(),
+                    enforcement_policy: enforcement.policy,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The language the appellant's notices are written in.
     pub fn appeal_language(&self, stored: &StoredAppeal) -> String {
         appellant_language(&stored.appeal.tags)

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use redress_core::{Actor, Command};
+use redress_core::{Actor, Command, DecisionTemplate, Policy};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -76,6 +76,20 @@ impl WithoutNul for Value {
 /// Through the command's JSON form, so a text field added to any command, or to a statement
 /// of reasons inside one, is covered without being listed here.
 impl WithoutNul for Command {
+    fn without_nul(self) -> Self {
+        via_json(self)
+    }
+}
+
+/// Through the JSON form, as a command: every text of a policy, its texts' keys included.
+impl WithoutNul for Policy {
+    fn without_nul(self) -> Self {
+        via_json(self)
+    }
+}
+
+/// Through the JSON form, so the statement draft's texts are covered too.
+impl WithoutNul for DecisionTemplate {
     fn without_nul(self) -> Self {
         via_json(self)
     }

@@ -82,10 +82,20 @@ impl Engine {
         retry: Retry,
         work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E> + Clone,
     ) -> Result<T, E> {
+        self.transact_with(retry, Begin::Deferred, work).await
+    }
+
+    /// [`Engine::transact`], each attempt beginning as `begin` says.
+    pub(crate) async fn transact_with<T, E: TransactionError>(
+        &self,
+        retry: Retry,
+        begin: Begin,
+        work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, E> + Clone,
+    ) -> Result<T, E> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.transact_once(work.clone()).await {
+            match self.transact_once_with(begin, work.clone()).await {
                 Err(err)
                     if err
                         .engine_error()

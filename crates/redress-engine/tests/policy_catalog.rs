@@ -13,7 +13,7 @@ use redress_engine::catalog::{CatalogChange, CatalogEditError};
 use redress_engine::policies::PolicyCatalog;
 use redress_engine::repo::audit;
 use redress_engine::{EngineSettings, Filing};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 fn spam() -> Policy {
     Policy {
@@ -96,7 +96,7 @@ redress_engine::backend_tests! {
         let mut edited = uphold("Appeal {reference}: upheld after a second look.");
         edited.title = "Spam confirmed (edited)".into();
         first.update_decision_template(&admin(), edited.clone()).await.expect("edit");
-        let restarted = engine(&test.db, &clock, settings(configured("Appeal {reference}: upheld.")));
+        let restarted = common::engine(&test.db, &clock, settings(configured("Appeal {reference}: upheld.")));
         assert_eq!(restarted.seed_policy_catalog(&restarted.settings().policies).await.expect("seed"), 0);
         assert_eq!(reasons_in_force(&restarted), edited.reasons, "the edit is in force, not the file");
 
@@ -232,6 +232,115 @@ redress_engine::backend_tests! {
         let filled = there.fill_decision_template(stored.id, "spam-uphold-en").await.expect("fill");
         assert_eq!(filled.reasons, format!("Appeal {}: upheld, edited here.", stored.reference));
         assert_eq!(reasons_in_force(&there), "Appeal {reference}: upheld, edited here.");
+        test.cleanup().await;
+    }
+
+    async fn an_inconsistent_stored_catalog_keeps_the_last_valid_one_in_force(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, settings(configured("Appeal {reference}: upheld.")));
+        engine.seed_policy_catalog(&engine.settings().policies).await.expect("seed");
+        // By hand, as no write can: the policy retired while its template is in force.
+        test.db
+            .execute_unprepared(
+                "INSERT INTO catalog_entry_versions \
+                 (kind, id, version, retired, definition, change, changed_at, changed_by) \
+                 SELECT kind, id, version + 1, TRUE, definition, change, changed_at, changed_by \
+                 FROM catalog_entry_versions WHERE id = 'spam'",
+            )
+            .await
+            .expect("hand-made version");
+        test.db
+            .execute_unprepared("UPDATE catalog_entries SET retired = TRUE, version = 2 WHERE id = 'spam'")
+            .await
+            .expect("hand-made retirement");
+
+        engine.refresh_policy_catalog().await.expect("a bad row fails no caller");
+        let catalog = engine.current_policy_catalog().await.expect("catalog");
+        assert!(catalog.policy("spam").is_some(), "the last valid catalog stays in force");
+        assert_eq!(reasons_in_force(&engine), "Appeal {reference}: upheld.");
+        let restarted = common::engine(&test.db, &clock, settings(configured("Appeal {reference}: upheld.")));
+        restarted
+            .seed_policy_catalog(&restarted.settings().policies)
+            .await
+            .expect("the service still starts");
+        assert!(restarted.current_policy_catalog().await.expect("catalog").policy("spam").is_some());
+        test.cleanup().await;
+    }
+
+    async fn retiring_a_policy_while_a_template_for_it_is_created_leaves_a_valid_catalog(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, settings(configured("Appeal {reference}: upheld.")));
+        engine.seed_policy_catalog(&engine.settings().policies).await.expect("seed");
+        let mut fraud = spam();
+        fraud.id = "fraud".into();
+        engine.create_policy(&admin(), fraud).await.expect("policy");
+        let mut template = uphold("Appeal {reference}: fraud.");
+        template.id = "fraud-uphold-en".into();
+        template.policy = "fraud".into();
+
+        let ada = admin();
+        let (retired, created) = tokio::join!(
+            engine.retire_policy(&ada, "fraud"),
+            engine.create_decision_template(&ada, template),
+        );
+        assert!(
+            retired.is_ok() != created.is_ok(),
+            "exactly one of the two may pass: {retired:?} / {created:?}"
+        );
+        let other = common::engine(&test.db, &clock, settings(configured("Appeal {reference}: upheld.")));
+        let catalog = other.current_policy_catalog().await.expect("catalog");
+        assert_eq!(
+            catalog.policy("fraud").is_some(),
+            catalog.template("fraud-uphold-en").is_some(),
+            "the policy and its template stand or go together"
+        );
+        test.cleanup().await;
+    }
+
+    async fn text_is_stored_without_nul_and_limited_naming_the_field(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, settings(configured("Appeal {reference}: upheld.")));
+        engine.seed_policy_catalog(&engine.settings().policies).await.expect("seed");
+        let field = |err: CatalogEditError| err.field().unwrap_or_default();
+
+        let mut nul = uphold("Appeal {reference}:\0 upheld.");
+        nul.title = "Spam\0".into();
+        nul.statement.facts = Some("Links\0 posted.".into());
+        let updated = engine.update_decision_template(&admin(), nul).await.expect("NUL is replaced, not refused");
+        assert_eq!(updated.entry.reasons, "Appeal {reference}:\u{FFFD} upheld.");
+        let stored = engine.decision_template_versions("spam-uphold-en").await.expect("versions");
+        assert_eq!(stored.last().map(|v| v.entry.title.as_str()), Some("Spam\u{FFFD}"));
+        assert_eq!(
+            stored.last().and_then(|v| v.entry.statement.facts.clone()).as_deref(),
+            Some("Links\u{FFFD} posted.")
+        );
+        let mut policy = spam();
+        if let Some(text) = policy.texts.get_mut("en") {
+            text.explanation = "Spam\0.".into();
+        }
+        let updated = engine.update_policy(&admin(), policy).await.expect("policy with NUL");
+        assert_eq!(updated.entry.texts["en"].explanation, "Spam\u{FFFD}.");
+
+        let mut long_title = uphold("Appeal {reference}.");
+        long_title.title = "t".repeat(201);
+        assert_eq!(field(engine.update_decision_template(&admin(), long_title).await.expect_err("title")), "title");
+        let mut long_reasons = uphold(&"r".repeat(5001));
+        long_reasons.title = "Spam confirmed".into();
+        assert_eq!(field(engine.update_decision_template(&admin(), long_reasons).await.expect_err("reasons")), "reasons");
+        let mut long_facts = uphold("Appeal {reference}.");
+        long_facts.statement.facts = Some("f".repeat(5001));
+        assert_eq!(
+            field(engine.update_decision_template(&admin(), long_facts).await.expect_err("facts")),
+            "statement.facts"
+        );
+        let mut at_limit = uphold(&"r".repeat(5000));
+        at_limit.title = "t".repeat(200);
+        engine.update_decision_template(&admin(), at_limit).await.expect("at the limits");
+        let mut long_policy = spam();
+        if let Some(text) = long_policy.texts.get_mut("en") {
+            text.title = "p".repeat(201);
+        }
+        assert_eq!(field(engine.update_policy(&admin(), long_policy).await.expect_err("title")), "texts.en.title");
         test.cleanup().await;
     }
 }

@@ -158,6 +158,24 @@ redress_engine::backend_tests! {
         assert_eq!(refused["extensions"]["code"], "BAD_USER_INPUT");
         assert_eq!(refused["extensions"]["field"], "reasons");
         assert!(refused["message"].as_str().expect("message").contains("{reference}"), "{refused}");
+
+        // A decision names only a template in force for its outcome and the enforcement's policy.
+        const DECIDE_WITH: &str = r#"mutation($id: ID!, $v: Int!, $o: Outcome!, $t: String!) { decideAppeal(id: $id, expectedVersion: $v, outcome: $o, reasons: "We looked again.", template: $t) { version } }"#;
+        let version = claimed["claimNextAppeal"]["version"].clone();
+        for (outcome, template, names) in [
+            ("RESTORE", "spam-uphold-en", "outcome"),
+            ("UPHOLD", "adult-uphold-en", "adult_content"),
+            ("RESTORE", "no-such-template", "no-such-template"),
+        ] {
+            let refused = error(&app, &rita, DECIDE_WITH, json!({"id": id, "v": version, "o": outcome, "t": template})).await;
+            assert_eq!(refused["extensions"]["code"], "BAD_USER_INPUT", "{template}: {refused}");
+            assert_eq!(refused["extensions"]["field"], "template", "{template}: {refused}");
+            assert!(refused["message"].as_str().expect("message").contains(names), "{refused}");
+        }
+        let decided = app
+            .ok(&rita, DECIDE_WITH, json!({"id": id, "v": version, "o": "RESTORE", "t": "spam-restore-en"}))
+            .await;
+        assert!(decided["decideAppeal"]["version"].as_i64() > version.as_i64(), "{decided}");
         app.stop().await;
         db.cleanup().await;
     }

@@ -45,6 +45,19 @@ impl CatalogBook {
         }
     }
 
+    /// Marks the database's state at `stamp` as read while keeping the catalog in force:
+    /// the state did not make a valid catalog, and reading it again on every call until
+    /// the next change would only fail again.
+    pub(crate) fn pass_over(&self, stamp: u64) {
+        let mut loaded = match self.current.write() {
+            Ok(loaded) => loaded,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if stamp > loaded.stamp {
+            loaded.stamp = stamp;
+        }
+    }
+
     /// Puts `catalog`, read when the database held `stamp` versions, in force unless what
     /// is in force was read later.
     pub(crate) fn offer(&self, catalog: PolicyCatalog, stamp: u64) {

@@ -11,6 +11,12 @@
 //! Each replica holds the catalog in memory and checks the number of stored versions
 //! before it fills a template or answers what the catalog holds; a change made on another
 //! replica is then read at once.
+//!
+//! Every write takes the catalog's lock before it reads what it checks (see
+//! [`lock_catalog`]), so two administrators cannot each pass a check the other's change
+//! breaks, such as retiring a policy while a template for it is created. A stored state
+//! that still does not make a valid catalog (a row edited by hand) is logged and passed
+//! over; the replica keeps deciding with the last valid catalog it read.
 
 mod book;
 mod store;
@@ -19,18 +25,38 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use redress_core::{Actor, DecisionTemplate, Policy};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 
 use crate::engine::Engine;
 pub use crate::entity::catalog_entry::CatalogKind;
 pub use crate::entity::catalog_entry_version::CatalogChange;
 use crate::error::EngineError;
 use crate::policies::{check_policy, check_template, CatalogError, PolicyCatalog};
-use crate::transact::{Retry, TransactionError};
+use crate::text::WithoutNul;
+use crate::transact::{Begin, Retry, TransactionError};
 pub(crate) use book::CatalogBook;
 
 /// The system component a configuration seed is recorded as (`system:configuration`).
 pub const CONFIGURATION: &str = "configuration";
+
+/// Namespace of the advisory lock that serialises catalog writes on PostgreSQL (the first
+/// key of the two-key form; the second is the schema's), "RDCT" in ASCII.
+const CATALOG_LOCK_NAMESPACE: i32 = 0x5244_4354;
+
+/// Serialises the catalog's writers: on PostgreSQL an advisory lock held until the
+/// transaction ends, taken before anything is read; on SQLite the transaction already
+/// holds the write lock from its start ([`Begin::WriteLockFirst`]). Without it a check
+/// read a state another writer was changing, and both changes committed.
+async fn lock_catalog(txn: &DatabaseTransaction) -> Result<(), EngineError> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!(
+            "SELECT pg_advisory_xact_lock({CATALOG_LOCK_NAMESPACE}, \
+             hashtext(current_setting('search_path')))"
+        ))
+        .await?;
+    }
+    Ok(())
+}
 
 /// A policy or template at one version.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +131,7 @@ pub fn audit_action(kind: CatalogKind, change: CatalogChange) -> &'static str {
 }
 
 /// An entry of the catalog: its kind and id.
-trait Entry: serde::Serialize + serde::de::DeserializeOwned + Clone + PartialEq {
+trait Entry: serde::Serialize + serde::de::DeserializeOwned + Clone + PartialEq + WithoutNul {
     const KIND: CatalogKind;
     fn id(&self) -> &str;
     fn check(&self) -> Result<(), CatalogError>;
@@ -216,6 +242,11 @@ impl Engine {
 
     /// Reads the catalog afresh if the database changed since it was last read. Before the
     /// database holds any entry, the configuration's catalog stays in force.
+    ///
+    /// A stored state that does not make a valid catalog is logged (naming the entry and
+    /// field) and passed over: the last valid catalog stays in force, so decisions go on,
+    /// and the next change to the catalog is read as usual. Only a failure to read the
+    /// database is an error.
     pub async fn refresh_policy_catalog(&self) -> Result<(), EngineError> {
         let book = self.catalog_book();
         let stamp = store::stamp(self.db()).await?;
@@ -225,13 +256,15 @@ impl Engine {
         let stored = Stored::load(self.db()).await?;
         match stored.catalog(self.settings().policies.default_language()) {
             Ok(catalog) => book.offer(catalog, stamp),
-            // Every write checks the whole catalog, so this is a database edited by hand.
+            // Every write checks the whole catalog under its lock, so this is a database
+            // edited by hand.
             Err(err) => {
-                return Err(EngineError::corrupt(
-                    "policy catalog",
-                    "catalog_entries",
-                    err,
-                ));
+                tracing::error!(
+                    error = %err,
+                    stored_versions = stamp,
+                    "the stored policy catalog is inconsistent; the last valid catalog stays in force until it is corrected"
+                );
+                book.pass_over(stamp);
             }
         }
         Ok(())
@@ -339,9 +372,11 @@ impl Engine {
     where
         Stored: Holds<T>,
     {
+        let entry = entry.without_nul();
         entry.check()?;
         let created = self
-            .transact(Retry::LostRaces, async |txn| {
+            .transact_with(Retry::LostRaces, Begin::WriteLockFirst, async |txn| {
+                lock_catalog(txn).await?;
                 if let Some(existing) = store::find::<T, _>(txn, T::KIND, entry.id()).await? {
                     return Err(CatalogEditError::Exists {
                         kind: T::KIND,
@@ -375,9 +410,11 @@ impl Engine {
     where
         Stored: Holds<T>,
     {
+        let entry = entry.without_nul();
         entry.check()?;
         let updated = self
-            .transact(Retry::LostRaces, async |txn| {
+            .transact_with(Retry::LostRaces, Begin::WriteLockFirst, async |txn| {
+                lock_catalog(txn).await?;
                 let current = store::find::<T, _>(txn, T::KIND, entry.id())
                     .await?
                     .ok_or_else(|| CatalogEditError::NotFound {
@@ -411,7 +448,8 @@ impl Engine {
         id: &str,
     ) -> Result<Versioned<T>, CatalogEditError> {
         let retired = self
-            .transact(Retry::LostRaces, async |txn| {
+            .transact_with(Retry::LostRaces, Begin::WriteLockFirst, async |txn| {
+                lock_catalog(txn).await?;
                 let current = store::find::<T, _>(txn, T::KIND, id)
                     .await?
                     .ok_or_else(|| CatalogEditError::NotFound {
@@ -461,9 +499,11 @@ impl Engine {
     ) -> Result<usize, CatalogEditError> {
         let actor = Actor::system(CONFIGURATION);
         let written = self
-            .transact(Retry::LostRaces, async |txn| {
+            .transact_with(Retry::LostRaces, Begin::WriteLockFirst, async |txn| {
+                lock_catalog(txn).await?;
                 let now = self.clock().now();
                 let mut stored = Stored::load(txn).await?;
+                let inconsistent_before = stored.catalog(configured.default_language()).err();
                 let mut written = 0;
                 for policy in configured.policies() {
                     written += seed_one(txn, &mut stored, policy, &actor, now).await?;
@@ -471,7 +511,21 @@ impl Engine {
                 for template in configured.templates() {
                     written += seed_one(txn, &mut stored, template, &actor, now).await?;
                 }
-                stored.catalog(configured.default_language())?;
+                match (
+                    stored.catalog(configured.default_language()),
+                    inconsistent_before,
+                ) {
+                    (Ok(_), _) => {}
+                    // The configuration broke a valid catalog: refuse it, naming the entry.
+                    (Err(err), None) => return Err(err.into()),
+                    // The stored catalog was inconsistent before the seed touched it; one
+                    // bad row must not keep the service from starting (the refresh keeps
+                    // the last valid catalog and logs the same).
+                    (Err(err), Some(_)) => tracing::error!(
+                        error = %err,
+                        "the stored policy catalog is inconsistent; correct the named entry"
+                    ),
+                }
                 Ok::<_, CatalogEditError>(written)
             })
             .await?;

@@ -300,6 +300,9 @@ pub fn to_tdb(
     Ok(tdb)
 }
 
+/// The most characters the Transparency Database takes for `decision_facts`.
+pub const DECISION_FACTS_LIMIT: usize = 5000;
+
 fn text(field: &'static str, value: Option<&str>, limit: usize) -> Result<(), TdbError> {
     match value {
         None => Err(refuse(field, "is required")),
@@ -396,7 +399,11 @@ pub fn validate(s: &TdbStatement) -> Result<(), TdbError> {
     }
     date("content_date", &s.content_date)?;
     date("application_date", &s.application_date)?;
-    text("decision_facts", Some(&s.decision_facts), 5000)?;
+    text(
+        "decision_facts",
+        Some(&s.decision_facts),
+        DECISION_FACTS_LIMIT,
+    )?;
     if !SOURCE_TYPES.contains(&s.source_type.as_str()) {
         return Err(refuse("source_type", "is required"));
     }

@@ -4,6 +4,7 @@
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::TimeDelta;
 use redress_core::{Command, StatementOfReasons};
+use redress_engine::policies::TemplateChoiceError;
 use redress_engine::Engine;
 
 use crate::error::{ApiError, OrApiError};
@@ -182,13 +183,17 @@ impl AppealMutation {
     ) -> Result<AppealNode> {
         rbac::authorize(ctx, "decideAppeal").or_api()?;
         if let Some(template) = &template {
-            let catalog = ctx.data::<Engine>()?.policy_catalog();
-            if catalog.template(template).is_none() {
-                return Err(ApiError::invalid_field(
-                    "template",
-                    format!("no decision template {template:?} is configured"),
-                ))
-                .or_api();
+            let appeal_id = parse_id(&id)?;
+            match ctx
+                .data::<Engine>()?
+                .check_decision_template(appeal_id, template, outcome.into())
+                .await
+            {
+                Ok(()) => {}
+                Err(TemplateChoiceError::Engine(err)) => return Err(ApiError::from(err)).or_api(),
+                Err(err) => {
+                    return Err(ApiError::invalid_field("template", err.to_string())).or_api()
+                }
             }
         }
         let statement = statement_of_reasons

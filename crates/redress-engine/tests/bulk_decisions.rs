@@ -378,6 +378,41 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn a_demotion_is_seen_through_a_replica_that_noted_the_same_roles_before(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, settings());
+        alike(&test, &engine, "d", 4).await;
+        // This replica saw carol as a reviewer before she started the job elsewhere.
+        engine.note_staff_roles(&Actor::staff("carol", [Role::Reviewer])).await.expect("note");
+        let elsewhere = decider(&common::engine(&test.db, &clock, settings()));
+        let job = elsewhere.start(&carol(), spam_in_general(), TEMPLATE, 2).await.expect("start");
+        // Within the expiry the same roles are not checked again here.
+        engine.note_staff_roles(&Actor::staff("carol", [Role::Reviewer])).await.expect("note");
+        let running = elsewhere.job(job.id).await.expect("job");
+        assert_eq!(running.started_roles, [Role::SeniorReviewer], "not checked within the expiry");
+        clock.advance(TimeDelta::seconds(31));
+        engine.note_staff_roles(&Actor::staff("carol", [Role::Reviewer])).await.expect("note");
+        assert_eq!(elsewhere.run_chunk(job.id).await.expect("chunk"), ChunkOutcome::Stopped);
+        let stopped = elsewhere.job(job.id).await.expect("job");
+        assert_eq!((stopped.status, stopped.decided), (BulkDecisionStatus::Cancelled, 0));
+        test.cleanup().await;
+    }
+
+    async fn the_same_roles_in_another_order_write_nothing(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, settings());
+        alike(&test, &engine, "o", 2).await;
+        let bulk = decider(&engine);
+        let carol_both = Actor::staff("carol", [Role::SeniorReviewer, Role::Reviewer]);
+        let job = bulk.start(&carol_both, spam_in_general(), TEMPLATE, 2).await.expect("start");
+        let other_replica = common::engine(&test.db, &clock, settings());
+        other_replica.note_staff_roles(&Actor::staff("carol", [Role::Reviewer, Role::SeniorReviewer])).await.expect("note");
+        let job = bulk.job(job.id).await.expect("job");
+        assert_eq!(job.started_roles, [Role::SeniorReviewer, Role::Reviewer], "the stored order is kept: nothing was written");
+        assert_eq!(job.status, BulkDecisionStatus::Running);
+        test.cleanup().await;
+    }
+
     async fn the_filter_selects_by_source_policy_and_content_relation(test) {
         let clock = clock();
         let engine = engine(&test.db, &clock, settings());

@@ -87,6 +87,19 @@ async fn claimed_appeal(
     policy: &str,
     by: &Actor,
 ) -> Uuid {
+    claimed_appeal_with(test, engine, clock, account, policy, by, false).await
+}
+
+/// As [`claimed_appeal`], triaged for a second pair of eyes when `four_eyes`.
+async fn claimed_appeal_with(
+    test: &redress_engine::testing::TestDb,
+    engine: &Engine,
+    clock: &ManualClock,
+    account: &str,
+    policy: &str,
+    by: &Actor,
+    four_eyes: bool,
+) -> Uuid {
     enforcement(&test.db, account, policy).await;
     let Filing::Created(stored) = engine
         .file(
@@ -103,7 +116,7 @@ async fn claimed_appeal(
         queue: "general".into(),
         tags: vec![],
         identity_verified: true,
-        four_eyes: false,
+        four_eyes,
     };
     engine
         .apply(
@@ -277,6 +290,30 @@ redress_engine::backend_tests! {
         assert_eq!(taken.review_id, held.review_id);
         let recorded = engine.record_second_review(&dave, taken.review_id, Outcome::Restore).await.expect("record");
         assert_eq!(recorded.agreed, Some(true));
+        test.cleanup().await;
+    }
+
+    async fn the_senior_reviewer_who_approved_the_decision_is_not_handed_it(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, settings(1.0, 1.0));
+        let (alice, bob) = (reviewer("alice"), reviewer("bob"));
+        let id = claimed_appeal_with(&test, &engine, &clock, "acct-4eyes", "spam", &alice, true).await;
+        engine.apply(id, None, &decide(Outcome::Restore, None, &clock), &alice).await.expect("decide");
+        engine.apply(id, None, &Command::Approve { note: None }, &carol()).await.expect("approve");
+        assert!(engine.take_second_review(&carol()).await.expect("take").is_none(), "carol has seen the outcome");
+        let case = engine.take_second_review(&bob).await.expect("take").expect("bob may");
+        assert_eq!(case.appeal_id, id);
+        test.cleanup().await;
+    }
+
+    async fn a_period_longer_than_a_year_is_refused_naming_the_arguments(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, settings(0.0, 0.0));
+        let to = clock.now_plus(TimeDelta::zero());
+        let refused = engine.quality_rates(to - TimeDelta::days(367), to).await.expect_err("too long");
+        let message = refused.to_string();
+        assert!(message.contains("`from`") && message.contains("`to`") && message.contains("366"), "{message}");
+        engine.quality_rates(to - TimeDelta::days(366), to).await.expect("a year is fine");
         test.cleanup().await;
     }
 

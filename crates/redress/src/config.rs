@@ -205,9 +205,7 @@ impl Config {
             .validate()
             .map_err(ConfigError::Inconsistent)?;
         self.policy_catalog()?;
-        self.quality
-            .second_review()
-            .map_err(|err| ConfigError::Inconsistent(err.to_string()))?;
+        self.quality.validate().map_err(ConfigError::Inconsistent)?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         self.routing.validate().map_err(ConfigError::Inconsistent)?;

@@ -9,7 +9,7 @@ mod api;
 use std::path::Path;
 
 use api::{config_for, triaged_appeal, TestApp};
-use chrono::{TimeDelta, Utc};
+use chrono::TimeDelta;
 use redress::config::Config;
 use redress_core::Role;
 use serde_json::{json, Value};
@@ -106,9 +106,11 @@ redress_engine::backend_tests! {
         assert_eq!(recorded["recordSecondReview"]["outcome"], "UPHOLD");
         assert_eq!(app.error_code(&sam, RECORD, json!({"id": review, "o": "UPHOLD"})).await, "INVALID_TRANSITION");
 
-        let period = json!({"from": from, "to": Utc::now() + TimeDelta::days(400)});
+        let period = json!({"from": from, "to": app.clock.now_plus(TimeDelta::days(30))});
         assert_eq!(app.error_code(&sam, RATES, period.clone()).await, "FORBIDDEN");
         let lead = app.token("carol", &[Role::SeniorReviewer]);
+        let too_long = json!({"from": from, "to": from + TimeDelta::days(367)});
+        assert_eq!(app.error_code(&lead, RATES, too_long).await, "BAD_USER_INPUT");
         let rates = app.ok(&lead, RATES, period).await;
         let rates_of = &rates["qualityRates"];
         assert_eq!((rates_of["secondReviews"].as_u64(), rates_of["agreed"].as_u64()), (Some(1), Some(0)));

@@ -390,21 +390,48 @@ pub(crate) async fn stop<C: ConnectionTrait>(
 }
 
 /// Records `roles` as the roles of `subject` on the running jobs they started.
+/// Records `roles` on `subject`'s running jobs whose stored roles are a different set; jobs
+/// that already hold the same roles, in whatever order, are not written. Returns how many
+/// jobs were written.
 pub(crate) async fn record_starter_roles<C: ConnectionTrait>(
     conn: &C,
     subject: &str,
     roles: &[Role],
 ) -> Result<u64, BulkDecisionError> {
     use bulk_decision_job::Column;
-    let roles =
-        serde_json::to_value(roles).map_err(|e| BulkDecisionError::InvalidInput(e.to_string()))?;
-    Ok(Jobs::update_many()
-        .col_expr(Column::StartedRoles, Expr::value(Some(roles)))
+    let wanted = role_set(roles);
+    let running = Jobs::find()
         .filter(Column::StartedBy.eq(subject))
+        .filter(Column::Status.eq(BulkDecisionStatus::Running))
+        .all(conn)
+        .await?;
+    let mut differing = Vec::new();
+    for model in running {
+        let job = from_model(model)?;
+        if role_set(&job.started_roles) != wanted {
+            differing.push(job.id);
+        }
+    }
+    if differing.is_empty() {
+        return Ok(0);
+    }
+    let mut sorted = roles.to_vec();
+    sorted.sort_by_key(|role| role.as_str());
+    sorted.dedup();
+    let stored =
+        serde_json::to_value(sorted).map_err(|e| BulkDecisionError::InvalidInput(e.to_string()))?;
+    Ok(Jobs::update_many()
+        .col_expr(Column::StartedRoles, Expr::value(Some(stored)))
+        .filter(Column::Id.is_in(differing))
         .filter(Column::Status.eq(BulkDecisionStatus::Running))
         .exec(conn)
         .await?
         .rows_affected)
+}
+
+/// Roles as a set: a token's order of roles means nothing.
+pub(crate) fn role_set(roles: &[Role]) -> std::collections::BTreeSet<&str> {
+    roles.iter().map(|role| role.as_str()).collect()
 }
 
 pub(crate) async fn unfinished<C: ConnectionTrait>(

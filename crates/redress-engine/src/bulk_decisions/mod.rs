@@ -13,7 +13,7 @@ mod error;
 mod job;
 mod verdict;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use redress_core::role::BULK_DECIDERS;
@@ -204,6 +204,8 @@ impl BulkDecider {
             .engine
             .transact_once(async |txn| job::insert(txn, &started, now).await)
             .await?;
+        // This replica's note may predate the job; the starter's next request checks it.
+        self.engine.noted_roles().forget(&started.started_by);
         tracing::info!(
             job = %started.id,
             template = %started.template.id,
@@ -506,31 +508,45 @@ fn lost_role_reason(job: &BulkDecisionJob) -> String {
     )
 }
 
-/// The staff roles each subject's requests carried last, as this replica has recorded
-/// them on their running bulk decisions; a request with the same roles records nothing.
+/// How long a replica trusts its note of a subject's roles before it checks the stored
+/// jobs again; bounds how long another replica's or a new job's different roles go unseen.
+const NOTED_ROLES_EXPIRY: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// The staff roles each subject's requests carried last on this replica, and when they were
+/// checked against the subject's running bulk decisions; a request with the same set of
+/// roles within [`NOTED_ROLES_EXPIRY`] checks nothing.
 #[derive(Debug, Default)]
-pub(crate) struct NotedRoles(std::sync::Mutex<HashMap<String, Vec<Role>>>);
+pub(crate) struct NotedRoles(std::sync::Mutex<HashMap<String, NotedEntry>>);
+
+/// A subject's set of roles and when it was checked against the stored jobs.
+type NotedEntry = (BTreeSet<&'static str>, DateTime<Utc>);
 
 impl NotedRoles {
-    /// Whether `roles` differ from what was noted for `subject`; notes them.
-    fn changed(&self, subject: &str, roles: &[Role]) -> bool {
-        let mut noted = match self.0.lock() {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, NotedEntry>> {
+        match self.0.lock() {
             Ok(noted) => noted,
             Err(poisoned) => poisoned.into_inner(),
-        };
-        if noted.get(subject).is_some_and(|known| known == roles) {
+        }
+    }
+
+    /// Whether `roles` must be checked against the stored jobs: they differ, as a set, from
+    /// what was noted for `subject`, or the note expired. Notes them.
+    fn needs_check(&self, subject: &str, roles: &[Role], now: DateTime<Utc>) -> bool {
+        let wanted: BTreeSet<&'static str> = roles.iter().map(|role| role.as_str()).collect();
+        let mut noted = self.entries();
+        if noted
+            .get(subject)
+            .is_some_and(|(known, checked)| *known == wanted && now - *checked < NOTED_ROLES_EXPIRY)
+        {
             return false;
         }
-        noted.insert(subject.to_owned(), roles.to_vec());
+        noted.insert(subject.to_owned(), (wanted, now));
         true
     }
 
-    fn forget(&self, subject: &str) {
-        let mut noted = match self.0.lock() {
-            Ok(noted) => noted,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        noted.remove(subject);
+    /// Drops `subject`'s note, so their next request checks the stored jobs.
+    pub(crate) fn forget(&self, subject: &str) {
+        self.entries().remove(subject);
     }
 }
 
@@ -538,14 +554,16 @@ impl Engine {
     /// Roles live in staff tokens, not in the database: what a staff member may do is what
     /// their latest token says. This records the roles of `actor`'s request on the bulk
     /// decisions they started that still run, so a job whose starter has lost the role
-    /// stops at its next chunk, on whichever replica runs it. Each replica writes only when
-    /// a subject's roles differ from the last it recorded.
+    /// stops at its next chunk, on whichever replica runs it. Only jobs whose stored roles
+    /// are a different set are written. A replica skips the check for a request carrying
+    /// the same set of roles it checked for that subject less than 30 seconds earlier, and
+    /// checks again on the subject's first request after starting a job.
     pub async fn note_staff_roles(&self, actor: &Actor) -> Result<(), EngineError> {
         let Actor::Staff { subject, roles } = actor else {
             return Ok(());
         };
         let noted = self.noted_roles();
-        if !noted.changed(subject, roles) {
+        if !noted.needs_check(subject, roles, self.clock().now()) {
             return Ok(());
         }
         if let Err(err) = job::record_starter_roles(self.db(), subject, roles).await {

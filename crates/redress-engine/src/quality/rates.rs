@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::{Event, EventKind, Outcome};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
@@ -51,6 +51,9 @@ pub struct QualityRates {
     pub overturn_rate: Option<f64>,
 }
 
+/// The longest period the figures are built for in one go.
+pub const MAX_PERIOD_DAYS: i64 = 366;
+
 /// The figures of `[from, to)`: second reviews recorded in it, and decisions taken in it.
 pub async fn build<C: ConnectionTrait>(
     conn: &C,
@@ -60,6 +63,13 @@ pub async fn build<C: ConnectionTrait>(
     if to <= from {
         return Err(EngineError::InvalidInput(format!(
             "the period must end after it starts ({from} .. {to})"
+        )));
+    }
+    // Every decision of the period and its appeal's history are read at once.
+    if to - from > TimeDelta::days(MAX_PERIOD_DAYS) {
+        return Err(EngineError::InvalidInput(format!(
+            "the period from `from` ({from}) to `to` ({to}) spans more than {MAX_PERIOD_DAYS} days; \
+             ask for shorter periods"
         )));
     }
     let reviews = SecondReviews::find()

@@ -189,7 +189,9 @@ fn second_reviewer(actor: &Actor) -> Result<&str, QualityError> {
 }
 
 /// The open second review `actor` holds, else the oldest open one of another reviewer's
-/// decision that nobody holds (or whose hold ran out), now held by `actor` for `lease`.
+/// decision that nobody holds (or whose hold ran out), now held by `actor` for `lease`. A
+/// senior reviewer who approved a four-eyes decision of the appeal has seen its outcome, so
+/// is never handed it.
 /// `None` when there is none. On PostgreSQL the candidate row is locked with `SKIP LOCKED`,
 /// so reviewers taking at once each get a different one; SQLite has one writer at a time.
 pub(crate) async fn take_next(
@@ -216,13 +218,18 @@ pub(crate) async fn take_next(
     let sql = format!(
         "SELECT * FROM second_reviews WHERE reviewed_at IS NULL AND first_reviewer <> {me_param} \
          AND (held_until IS NULL OR held_until <= {now_param}) \
+         AND NOT EXISTS (SELECT 1 FROM appeal_events e WHERE e.appeal_id = second_reviews.appeal_id \
+         AND e.kind = 'decision_approved' AND e.actor_kind = 'staff' AND e.actor_id = {me_param}) \
          ORDER BY sampled_at, id LIMIT 1{lock}"
     );
     let candidate = SecondReviews::find()
         .from_raw_sql(Statement::from_sql_and_values(
             backend,
             sql,
-            [me.into(), cx.now.into()],
+            match backend {
+                DbBackend::Postgres => vec![me.into(), cx.now.into()],
+                _ => vec![me.into(), cx.now.into(), me.into()],
+            },
         ))
         .one(cx.txn)
         .await?;
@@ -348,10 +355,17 @@ pub(crate) async fn record(
         )
         .filter(second_review::Column::Id.eq(id))
         .filter(second_review::Column::ReviewedAt.is_null())
+        // The holder read above may be stale: the write itself refuses another's live hold.
+        .filter(
+            Condition::any()
+                .add(second_review::Column::SecondReviewer.eq(me))
+                .add(second_review::Column::HeldUntil.is_null())
+                .add(second_review::Column::HeldUntil.lte(cx.now)),
+        )
         .exec(cx.txn)
         .await?;
     if written.rows_affected == 0 {
-        return Err(QualityError::AlreadyReviewed(id));
+        return Err(why_not_written(cx, id).await);
     }
     audit::record(
         cx.txn,
@@ -375,6 +389,20 @@ pub(crate) async fn record(
     review.reviewed_at = Some(cx.now);
     review.held_until = None;
     Ok(review)
+}
+
+/// Why the conditional write of second review `id` changed no row: it was recorded, or
+/// another reviewer took it, since it was read.
+async fn why_not_written(cx: &InTransaction<'_>, id: Uuid) -> QualityError {
+    let row = match SecondReviews::find_by_id(id).one(cx.txn).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return QualityError::NotFound(id),
+        Err(err) => return err.into(),
+    };
+    match (row.reviewed_at, row.second_reviewer, row.held_until) {
+        (None, Some(holder), Some(until)) => QualityError::HeldByOther { holder, until },
+        _ => QualityError::AlreadyReviewed(id),
+    }
 }
 
 /// Every second review of `appeal_id`, oldest first.

@@ -134,6 +134,10 @@ pub enum Ground {
     IncompatibleWithTerms { clause: String, explanation: String },
 }
 
+/// The most characters of a statement's facts the EU Transparency Database takes
+/// (`decision_facts`): the export refuses more, and texts that end up there are held to it.
+pub const FACTS_LIMIT: usize = 5000;
+
 /// A complete statement of reasons.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementOfReasons {

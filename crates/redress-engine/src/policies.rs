@@ -114,7 +114,7 @@ pub const TITLE_LIMIT: usize = 200;
 pub const GROUND_LIMIT: usize = 500;
 /// The most characters of an explanation, the reasons and the facts: what the
 /// Transparency Database takes for a statement's facts, so a filled template fits there.
-pub const TEXT_LIMIT: usize = crate::transparency::tdb::DECISION_FACTS_LIMIT;
+pub const TEXT_LIMIT: usize = redress_core::statement::FACTS_LIMIT;
 
 /// Refuses `value` when it holds more than `limit` characters.
 fn within(

@@ -301,7 +301,7 @@ pub fn to_tdb(
 }
 
 /// The most characters the Transparency Database takes for `decision_facts`.
-pub const DECISION_FACTS_LIMIT: usize = 5000;
+pub const DECISION_FACTS_LIMIT: usize = redress_core::statement::FACTS_LIMIT;
 
 fn text(field: &'static str, value: Option<&str>, limit: usize) -> Result<(), TdbError> {
     match value {

@@ -1,7 +1,8 @@
 //! Bearer-token authentication: a JWT in, an [`Actor`] out.
 //!
 //! HS256 with a shared secret is the embedded default; RS256 and ES256 with public keys
-//! (PEM files or a JWKS file) serve a real identity provider. Only the algorithms for which
+//! (the provider's `jwks_uri`, cached by [`crate::jwks`]; or PEM files or a JWKS file for
+//! installations that cannot reach it) serve a real identity provider. Only the algorithms for which
 //! a key is configured are accepted, so `alg: none` and algorithm-confusion tokens are
 //! refused. Expiry and not-before are checked against the injected clock. A configured
 //! issuer or audience is required, not merely checked when present (RFC 8725 §3.9, §3.10):

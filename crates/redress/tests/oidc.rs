@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use api::{config_for, TestApp, TRIAGE};
 use chrono::{TimeDelta, Utc};
+use futures_util::{SinkExt, StreamExt};
 use oidc_provider::{HttpBrowser, TestProvider, API_AUDIENCE, OTHER_AUDIENCE};
 use redress::config::{Config, Secret};
 use redress_core::Role;
@@ -25,6 +26,8 @@ use redress_engine::ManualClock;
 use sea_orm::sea_query::Expr;
 use sea_orm::EntityTrait;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
 use webdriver::Driver;
 
 const ME: &str = "query { me { subject roles } }";
@@ -121,6 +124,49 @@ async fn session_info(browser: &HttpBrowser, app: &TestApp) -> Value {
         .expect("session json")
 }
 
+/// Opens a subscription socket with `cookie` (and `origin`, if given) on the handshake and
+/// `payload` in `connection_init`; the server's first answer: a message type, a close code
+/// (`close 4403`), or the refused handshake's HTTP status (`http 403`).
+async fn socket_answer(
+    app: &TestApp,
+    cookie: &str,
+    origin: Option<&str>,
+    payload: Value,
+) -> String {
+    let mut request = app.ws_url().into_client_request().expect("request");
+    let headers = request.headers_mut();
+    headers.insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    headers.insert("cookie", cookie.parse().expect("cookie header"));
+    if let Some(origin) = origin {
+        headers.insert("origin", origin.parse().expect("origin header"));
+    }
+    let mut socket = match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => socket,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            return format!("http {}", response.status().as_u16());
+        }
+        Err(err) => panic!("websocket handshake: {err}"),
+    };
+    let init = json!({"type": "connection_init", "payload": payload});
+    socket
+        .send(Message::text(init.to_string()))
+        .await
+        .expect("init");
+    let answer = match socket.next().await {
+        Some(Ok(Message::Text(text))) => {
+            let message: Value = serde_json::from_str(&text).expect("json message");
+            message["type"].as_str().unwrap_or_default().to_owned()
+        }
+        Some(Ok(Message::Close(Some(frame)))) => format!("close {}", u16::from(frame.code)),
+        other => panic!("unexpected websocket answer: {other:?}"),
+    };
+    socket.close(None).await.ok();
+    answer
+}
+
 /// The `sign_in_error` a redirect to the console carries.
 fn sign_in_error(response: &reqwest::Response) -> Option<String> {
     let target = response.headers().get("location")?.to_str().ok()?;
@@ -164,6 +210,14 @@ redress_engine::backend_tests! {
         assert_eq!(status, 401);
         let (status, _) = post_with_session(&rita, &app, Some(&csrf), Some("http://evil.test")).await;
         assert_eq!(status, 401);
+
+        // Subscriptions: the cookie with the session's CSRF token in connection_init; not
+        // without the token, and not from a page of another origin.
+        let cookie_header = rita.cookies_for(&redress_url);
+        assert_eq!(socket_answer(&app, &cookie_header, Some(&redress_url), json!({"csrfToken": csrf})).await, "connection_ack");
+        assert_eq!(socket_answer(&app, &cookie_header, None, json!({})).await, "close 4403");
+        assert_eq!(socket_answer(&app, &cookie_header, None, json!({"csrfToken": "0".repeat(64)})).await, "close 4403");
+        assert_eq!(socket_answer(&app, &cookie_header, Some("http://evil.test"), json!({"csrfToken": csrf})).await, "http 403");
 
         // The provider's redirect works once: replayed with the same code and state (and the
         // sign-in cookie the first use cleared put back), it is refused.

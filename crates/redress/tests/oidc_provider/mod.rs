@@ -144,17 +144,30 @@ pub fn issuer(port: u16) -> String {
 /// browser back to Redress.
 pub struct HttpBrowser {
     pub client: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 impl HttpBrowser {
     pub fn new() -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Self {
             client: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar.clone())
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
+            jar,
         }
+    }
+
+    /// The `Cookie` header this browser sends to `url`.
+    pub fn cookies_for(&self, url: &str) -> String {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(url).expect("URL");
+        self.jar
+            .cookies(&url)
+            .and_then(|value| value.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     /// GET `url`; the response, with redirects not followed.

@@ -7,10 +7,7 @@ import { dropGlobalShortcut, enableShortcuts, globalShortcuts, openHelp } from '
 import { live } from './live.js';
 import { closeResults, focusSearch, setUpSearch } from './search.js';
 import { clearDrafts } from './drafts.js';
-import {
-  forgetToken, hasRole, keepToken, loadProviderSession, providerSignInUrl, signOutAtProvider, token,
-  usesProvider,
-} from './session.js';
+import { forgetToken, hasRole, keepToken, loadProviderSession, providerSignInUrl, signOutAtProvider, token, usesProvider } from './session.js';
 import * as queue from './queue.js';
 import * as triage from './triage.js';
 import * as caseScreen from './case.js';

@@ -238,6 +238,14 @@ redress_engine::backend_tests! {
         assert_eq!(sign_in_error(&refused).as_deref(), Some("state_mismatch"));
         assert_eq!(set_cookie(&refused, "redress-session"), None);
 
+        // A response naming another issuer (RFC 9207's mix-up defence).
+        let mixed = HttpBrowser::new();
+        let callback = mixed.sign_in_at_provider(&redress_url, "sam").await;
+        assert!(callback.contains("iss="), "the provider names itself: {callback}");
+        let refused = mixed.get(&callback.replace("iss=", "iss=http%3A%2F%2Fevil.test&was=")).await;
+        assert_eq!(sign_in_error(&refused).as_deref(), Some("provider_refused"));
+        assert_eq!(set_cookie(&refused, "redress-session"), None);
+
         // A nonce that is not the one of the ID token.
         let other = HttpBrowser::new();
         let callback = other.sign_in_at_provider(&redress_url, "sam").await;

@@ -272,6 +272,8 @@ struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
+    /// The issuer of the authorization response (RFC 9207), when the provider sends it.
+    iss: Option<String>,
 }
 
 fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -315,6 +317,15 @@ async fn callback(
             return sign_in.failed(SignInFailure::Internal);
         }
     };
+    // Another provider's response passed off as this one's (a mix-up attack) is refused.
+    if query
+        .iss
+        .as_deref()
+        .is_some_and(|iss| !sign_in.provider.is_issuer(iss))
+    {
+        tracing::info!("refused a sign-in redirect from another issuer");
+        return sign_in.failed(SignInFailure::ProviderRefused);
+    }
     if let Some(error) = &query.error {
         tracing::info!(%error, "the identity provider refused the sign-in");
         return sign_in.failed(SignInFailure::ProviderRefused);

@@ -94,6 +94,11 @@ impl Provider {
         })
     }
 
+    /// Whether `issuer` names this provider (an authorization response's `iss`).
+    pub fn is_issuer(&self, issuer: &str) -> bool {
+        issuer.trim_end_matches('/') == self.issuer.as_str().trim_end_matches('/')
+    }
+
     async fn discover(&self) -> Result<ProviderMetadataWithLogout, ProviderError> {
         ProviderMetadataWithLogout::discover_async(self.issuer.clone(), &self.http)
             .await

@@ -15,8 +15,8 @@ use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreIdToken};
 use openidconnect::reqwest;
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, LogoutRequest, Nonce,
-    OAuth2TokenResponse as _, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
-    ProviderMetadataWithLogout, RedirectUrl, Scope, TokenResponse as _,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
+    RedirectUrl, Scope, TokenResponse as _,
 };
 use serde_json::{Map, Value};
 
@@ -156,9 +156,8 @@ impl Provider {
             .request_async(&self.http)
             .await
             .map_err(|e| ProviderError::CodeRefused(chain(&e)))?;
-        // The access token is the provider's business with other resource servers; Redress
-        // signs the person in with the ID token alone.
-        let _ = response.access_token();
+        // Redress signs the person in with the ID token alone; the access token is for the
+        // provider's resource servers and is dropped here, never stored or sent on.
         let id_token = response
             .id_token()
             .ok_or_else(|| ProviderError::BadIdToken("the provider sent no ID token".into()))?;

@@ -56,6 +56,7 @@ pub mod review_sampling;
 pub mod routing;
 pub mod search;
 pub mod settings;
+pub mod staff_sessions;
 pub mod standard;
 pub mod stats;
 pub mod storage;

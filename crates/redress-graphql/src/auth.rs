@@ -1,7 +1,8 @@
 //! Bearer-token authentication: a JWT in, an [`Actor`] out.
 //!
 //! HS256 with a shared secret is the embedded default; RS256 and ES256 with public keys
-//! (PEM files or a JWKS file) serve a real identity provider. Only the algorithms for which
+//! (the provider's `jwks_uri`, cached by [`crate::jwks`]; or PEM files or a JWKS file for
+//! installations that cannot reach it) serve a real identity provider. Only the algorithms for which
 //! a key is configured are accepted, so `alg: none` and algorithm-confusion tokens are
 //! refused. Expiry and not-before are checked against the injected clock. A configured
 //! issuer or audience is required, not merely checked when present (RFC 8725 §3.9, §3.10):
@@ -14,11 +15,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use redress_core::{Actor, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::jwks::{RemoteKeySet, RemoteKeySettings};
 
 /// The `[graphql.auth]` section.
 #[derive(Clone, Serialize, Deserialize)]
@@ -32,8 +35,19 @@ pub struct AuthSettings {
     pub rsa_public_keys: Vec<PathBuf>,
     /// PEM files of P-256 public keys (ES256).
     pub ec_public_keys: Vec<PathBuf>,
-    /// A JWKS document (the identity provider's `jwks_uri` content) saved to a file.
+    /// A JWKS document (the identity provider's `jwks_uri` content) saved to a file: for
+    /// installations that cannot reach the provider.
     pub jwks_file: Option<PathBuf>,
+    /// The identity provider's `jwks_uri`: keys fetched over HTTP, cached as its cache
+    /// headers say, and fetched again when a token names a key not seen yet.
+    pub jwks_uri: Option<String>,
+    /// Least time between two fetches caused by tokens with an unknown `kid`, so a flood of
+    /// forged tokens cannot make Redress hammer the provider.
+    pub jwks_refetch_interval_seconds: u64,
+    /// How long fetched keys are kept when the response has no `Cache-Control: max-age`.
+    pub jwks_default_max_age_seconds: u64,
+    /// How long one fetch of the keys may take.
+    pub jwks_timeout_seconds: u64,
     /// Required `iss`, when set.
     pub issuer: Option<String>,
     /// Required `aud` (one of), when set.
@@ -52,6 +66,10 @@ impl Default for AuthSettings {
             rsa_public_keys: Vec::new(),
             ec_public_keys: Vec::new(),
             jwks_file: None,
+            jwks_uri: None,
+            jwks_refetch_interval_seconds: 60,
+            jwks_default_max_age_seconds: 300,
+            jwks_timeout_seconds: 5,
             issuer: Some("redress".to_owned()),
             audience: Some("redress-api".to_owned()),
             roles_claim: "roles".to_owned(),
@@ -68,6 +86,7 @@ impl fmt::Debug for AuthSettings {
             .field("rsa_public_keys", &self.rsa_public_keys)
             .field("ec_public_keys", &self.ec_public_keys)
             .field("jwks_file", &self.jwks_file)
+            .field("jwks_uri", &self.jwks_uri)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("roles_claim", &self.roles_claim)
@@ -80,6 +99,7 @@ impl AuthSettings {
         !self.rsa_public_keys.is_empty()
             || !self.ec_public_keys.is_empty()
             || self.jwks_file.is_some()
+            || self.jwks_uri.is_some()
     }
 
     /// The HS256 secret, if HS256 is enabled: the configured one, or the generated one of
@@ -168,6 +188,8 @@ pub enum AuthSetupError {
     Signing(String),
     #[error("graphql.auth.leeway_seconds must not be negative")]
     NegativeLeeway,
+    #[error("graphql.auth.jwks_uri: {0}")]
+    BadJwksUri(String),
 }
 
 /// Why a presented token was refused. Callers see only "invalid token"; the reason is logged.
@@ -186,9 +208,12 @@ pub enum AuthError {
     Expired,
     #[error("token not valid yet")]
     NotYetValid,
+    #[error("the identity provider's keys cannot be fetched: {0}")]
+    KeysUnavailable(String),
 }
 
-struct VerifyingKey {
+/// One key a token may be signed with.
+pub(crate) struct VerifyingKey {
     algorithm: Algorithm,
     key_id: Option<String>,
     key: DecodingKey,
@@ -197,6 +222,8 @@ struct VerifyingKey {
 /// Checks bearer tokens against the configured keys.
 pub struct Verifier {
     keys: Vec<VerifyingKey>,
+    /// The provider's `jwks_uri`, when configured.
+    remote: Option<RemoteKeySet>,
     issuer: Option<String>,
     audience: Option<String>,
     roles_claim: Vec<String>,
@@ -210,6 +237,7 @@ impl fmt::Debug for Verifier {
                 "algorithms",
                 &self.keys.iter().map(|k| k.algorithm).collect::<Vec<_>>(),
             )
+            .field("remote", &self.remote)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish()
@@ -253,9 +281,16 @@ impl Verifier {
             });
         }
         if let Some(path) = &settings.jwks_file {
-            keys.extend(jwks_keys(path)?);
+            let text = read_key(path)?;
+            let set: JwkSet = serde_json::from_slice(&text).map_err(|e| bad_key(path, e))?;
+            keys.extend(keys_of_set(&set).map_err(|e| bad_key(path, e))?);
         }
-        if keys.is_empty() {
+        let remote = settings
+            .jwks_uri
+            .as_deref()
+            .map(|uri| RemoteKeySet::new(uri, &RemoteKeySettings::from(settings)))
+            .transpose()?;
+        if keys.is_empty() && remote.is_none() {
             return Err(AuthSetupError::NoKeys);
         }
         if settings.leeway_seconds < 0 {
@@ -263,6 +298,7 @@ impl Verifier {
         }
         Ok(Self {
             keys,
+            remote,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             roles_claim: settings.roles_claim.split('.').map(str::to_owned).collect(),
@@ -273,16 +309,51 @@ impl Verifier {
     /// `Authorization` header value to actor. `None` header is the caller's business
     /// (anonymous); a present but bad header is an error.
     pub fn actor_from_header(&self, header: &str, now: DateTime<Utc>) -> Result<Actor, AuthError> {
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or(AuthError::Malformed)?;
-        self.actor_from_token(token, now)
+        self.actor_from_token(bearer_token(header)?, now)
     }
 
+    /// Checks `token` against the configured keys only (PEM files, a JWKS file, HS256).
     pub fn actor_from_token(&self, token: &str, now: DateTime<Utc>) -> Result<Actor, AuthError> {
+        let header = Self::header_of(token)?;
+        self.verify_with(&self.keys, &header, token, now)
+    }
+
+    /// [`Verifier::actor_from_header`] that also consults the provider's `jwks_uri`.
+    pub async fn authenticate_header(
+        &self,
+        header: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Actor, AuthError> {
+        let token = bearer_token(header)?;
+        self.authenticate(token, now).await
+    }
+
+    /// [`Verifier::actor_from_token`] that also consults the provider's `jwks_uri`: keys
+    /// from the cache, fetched again (at most once per interval) when the token names a key
+    /// the cache does not hold, so a key the provider added is accepted without a restart
+    /// and one it removed is refused once the keys are fetched again.
+    pub async fn authenticate(&self, token: &str, now: DateTime<Utc>) -> Result<Actor, AuthError> {
+        let header = Self::header_of(token)?;
+        let Some(remote) = &self.remote else {
+            return self.verify_with(&self.keys, &header, token, now);
+        };
+        match self.verify_with(&self.keys, &header, token, now) {
+            Err(AuthError::UnknownKey | AuthError::AlgorithmNotAccepted(_)) => {}
+            decided => return decided,
+        }
+        let keys = remote.keys().await?;
+        match self.verify_with(&keys, &header, token, now) {
+            Err(AuthError::UnknownKey | AuthError::AlgorithmNotAccepted(_)) => {
+                match remote.refetch_for_unknown_key(&keys).await? {
+                    Some(fresh) => self.verify_with(&fresh, &header, token, now),
+                    None => Err(AuthError::UnknownKey),
+                }
+            }
+            decided => decided,
+        }
+    }
+
+    fn header_of(token: &str) -> Result<Header, AuthError> {
         // An unknown `alg` (including "none") fails to parse here.
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
@@ -291,11 +362,18 @@ impl Verifier {
                 "the token names critical extensions (`crit`)".into(),
             ));
         }
-        let candidates: Vec<&VerifyingKey> = self
-            .keys
-            .iter()
-            .filter(|k| k.algorithm == header.alg)
-            .collect();
+        Ok(header)
+    }
+
+    fn verify_with(
+        &self,
+        keys: &[VerifyingKey],
+        header: &Header,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Actor, AuthError> {
+        let candidates: Vec<&VerifyingKey> =
+            keys.iter().filter(|k| k.algorithm == header.alg).collect();
         if candidates.is_empty() {
             return Err(AuthError::AlgorithmNotAccepted(format!("{:?}", header.alg)));
         }
@@ -390,6 +468,16 @@ impl Verifier {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header value.
+fn bearer_token(header: &str) -> Result<&str, AuthError> {
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::Malformed)
+}
+
 /// The subject becomes the actor id in the audit history: it must name someone, and a
 /// control character (NUL above all, which PostgreSQL cannot store) has no place in it.
 fn is_usable_subject(subject: &str) -> bool {
@@ -410,12 +498,19 @@ fn bad_key(path: &Path, reason: impl ToString) -> AuthSetupError {
     }
 }
 
-/// RSA keys verify RS256 and P-256 keys ES256; other keys in the set are skipped.
-fn jwks_keys(path: &Path) -> Result<Vec<VerifyingKey>, AuthSetupError> {
-    let text = read_key(path)?;
-    let set: JwkSet = serde_json::from_slice(&text).map_err(|e| bad_key(path, e))?;
+/// RSA keys verify RS256 and P-256 keys ES256; other keys in the set are skipped, and so
+/// are keys published for encryption only (`use: enc`).
+pub(crate) fn keys_of_set(set: &JwkSet) -> Result<Vec<VerifyingKey>, String> {
     let mut keys = Vec::new();
     for jwk in &set.keys {
+        if jwk
+            .common
+            .public_key_use
+            .as_ref()
+            .is_some_and(|usage| *usage != PublicKeyUse::Signature)
+        {
+            continue;
+        }
         let algorithm = match &jwk.algorithm {
             AlgorithmParameters::RSA(_) => Algorithm::RS256,
             AlgorithmParameters::EllipticCurve(ec) if ec.curve == EllipticCurve::P256 => {
@@ -423,7 +518,7 @@ fn jwks_keys(path: &Path) -> Result<Vec<VerifyingKey>, AuthSetupError> {
             }
             _ => continue,
         };
-        let key = DecodingKey::from_jwk(jwk).map_err(|e| bad_key(path, e))?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
         keys.push(VerifyingKey {
             algorithm,
             key_id: jwk.common.key_id.clone(),

@@ -19,6 +19,7 @@ use crate::error::{codes, ApiError};
 use crate::rbac::Caller;
 use crate::schema::decisions::{NoticePreviewer, Previewer};
 use crate::schema::{self, ApiSchema};
+use crate::session::{self, SessionId, SessionRefusal};
 use crate::settings::GraphqlSettings;
 use crate::websocket::{self, SocketLimits};
 
@@ -82,17 +83,50 @@ impl Api {
         self.verifier.clone()
     }
 
-    /// The caller of a request: `None` without an `Authorization` header.
-    pub fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
-        let Some(value) = headers.get(header::AUTHORIZATION) else {
+    /// The caller of a request: by its `Authorization` header, else by its session cookie
+    /// (with the CSRF header and a same-origin `Origin`); `None` with neither.
+    pub async fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
+            return self.caller_from_authorization(value).await;
+        }
+        let Some(session) = SessionId::from_headers(headers) else {
             return Ok(Caller(None));
         };
-        let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
-        self.caller_from_authorization(value)
+        if !session::same_origin(headers) {
+            tracing::info!("refused a session cookie sent from another origin");
+            return Err(ApiError::Unauthenticated);
+        }
+        let csrf = headers
+            .get(session::CSRF_HEADER)
+            .and_then(|value| value.to_str().ok());
+        self.caller_from_session(&session, csrf).await
     }
 
-    fn caller_from_authorization(&self, value: &str) -> Result<Caller, ApiError> {
-        match self.verifier.actor_from_header(value, self.clock.now()) {
+    pub(crate) async fn caller_from_session(
+        &self,
+        session: &SessionId,
+        csrf: Option<&str>,
+    ) -> Result<Caller, ApiError> {
+        match session::actor_of_session(&self.engine, session, csrf).await {
+            Ok((actor, _)) => Ok(Caller(Some(actor))),
+            Err(SessionRefusal::Store(err)) => {
+                tracing::error!(error = %err, "reading a staff session failed");
+                Err(ApiError::Internal)
+            }
+            Err(err) => {
+                tracing::info!(reason = %err, "refused a session cookie");
+                Err(ApiError::Unauthenticated)
+            }
+        }
+    }
+
+    async fn caller_from_authorization(&self, value: &str) -> Result<Caller, ApiError> {
+        match self
+            .verifier
+            .authenticate_header(value, self.clock.now())
+            .await
+        {
             Ok(actor) => Ok(Caller(Some(actor))),
             Err(err) => {
                 tracing::info!(reason = %err, "refused a bearer token");
@@ -126,8 +160,15 @@ fn unauthenticated() -> Response {
 }
 
 async fn execute(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Response {
-    let Ok(caller) = api.caller(&headers) else {
-        return unauthenticated();
+    let caller = match api.caller(&headers).await {
+        Ok(caller) => caller,
+        Err(ApiError::Unauthenticated) => return unauthenticated(),
+        Err(err) => {
+            let body = async_graphql::Response::from_errors(vec![err
+                .extend()
+                .into_server_error(Pos::default())]);
+            return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+        }
     };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
@@ -170,21 +211,29 @@ fn coded(response: &mut BatchResponse) {
 
 impl Api {
     /// graphql-transport-ws sends credentials in `connection_init`:
-    /// `{"Authorization": "Bearer <token>"}` (any letter case). Subscriptions are for staff
+    /// `{"Authorization": "Bearer <token>"}` (any letter case), or, from the console signed
+    /// in with a session cookie, `{"csrfToken": "<token>"}`. Subscriptions are for staff
     /// only, so unlike an HTTP request a socket without credentials is refused too.
-    pub(crate) fn caller_from_init(
+    pub(crate) async fn caller_from_init(
         &self,
         payload: Option<&serde_json::Value>,
+        session: Option<&SessionId>,
     ) -> Result<Caller, ApiError> {
-        let authorization = payload
-            .and_then(serde_json::Value::as_object)
-            .and_then(|fields| {
+        let fields = payload.and_then(serde_json::Value::as_object);
+        let field = |name: &str| {
+            fields.and_then(|fields| {
                 fields
                     .iter()
-                    .find(|(key, _)| key.eq_ignore_ascii_case("authorization"))
+                    .find(|(key, _)| key.eq_ignore_ascii_case(name))
                     .and_then(|(_, value)| value.as_str())
             })
-            .ok_or(ApiError::Unauthenticated)?;
-        self.caller_from_authorization(authorization)
+        };
+        if let Some(authorization) = field("authorization") {
+            return self.caller_from_authorization(authorization).await;
+        }
+        match (session, field("csrfToken")) {
+            (Some(session), Some(csrf)) => self.caller_from_session(session, Some(csrf)).await,
+            _ => Err(ApiError::Unauthenticated),
+        }
     }
 }

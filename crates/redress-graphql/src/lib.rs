@@ -20,15 +20,19 @@
 //! # Authentication
 //!
 //! [`auth::Verifier`] turns an `Authorization: Bearer` header into an
-//! [`redress_core::Actor`]; other HTTP routes use it through [`Api::verifier`].
+//! [`redress_core::Actor`] (keys configured, or fetched from the provider's `jwks_uri` by
+//! [`jwks`]); other HTTP routes use it through [`Api::verifier`]. The console signed in
+//! through the identity provider sends a session cookie instead ([`session`]).
 
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod jwks;
 pub mod limits;
 pub mod nul_guard;
 pub mod rbac;
 pub mod schema;
+pub mod session;
 pub mod settings;
 mod websocket;
 

@@ -25,6 +25,7 @@ use tokio::time::Instant;
 
 use crate::http::Api;
 use crate::rbac::Caller;
+use crate::session::{same_origin, SessionId};
 
 /// Limits of a subscription socket, from the `[graphql]` settings.
 #[derive(Debug, Clone, Copy)]
@@ -44,12 +45,20 @@ pub(crate) async fn upgrade(
     let Some(protocol) = requested_protocol(&headers) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
+    // Browsers send cookies with a handshake any page may start (cross-site websocket
+    // hijacking): a session cookie counts only from this origin, and only with the
+    // session's CSRF token in `connection_init`.
+    let session = SessionId::from_headers(&headers);
+    if session.is_some() && !same_origin(&headers) {
+        tracing::info!("refused a websocket handshake with a session cookie from another origin");
+        return StatusCode::FORBIDDEN.into_response();
+    }
     let limits = api.socket_limits();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
-        .on_upgrade(move |socket| serve(api, socket, protocol, limits.init_timeout))
+        .on_upgrade(move |socket| serve(api, socket, protocol, limits.init_timeout, session))
 }
 
 fn requested_protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
@@ -104,6 +113,8 @@ struct Gate {
     caller: Option<oneshot::Sender<Caller>>,
     /// Ids of the operations running, from `subscribe` until either side completes them.
     running: HashSet<String>,
+    /// The session cookie of the handshake, if any.
+    session: Option<SessionId>,
 }
 
 impl Gate {
@@ -111,7 +122,7 @@ impl Gate {
         self.caller.is_some()
     }
 
-    fn admit(&mut self, api: &Api, frame: Message) -> Admission {
+    async fn admit(&mut self, api: &Api, frame: Message) -> Admission {
         let bytes = match frame {
             Message::Text(text) => text.as_bytes().to_vec(),
             Message::Binary(bytes) => bytes.to_vec(),
@@ -130,7 +141,10 @@ impl Gate {
                 let Some(handover) = self.caller.take() else {
                     return Admission::Refuse(Refusal::TooManyInits);
                 };
-                match api.caller_from_init(payload.as_ref()) {
+                match api
+                    .caller_from_init(payload.as_ref(), self.session.as_ref())
+                    .await
+                {
                     Ok(caller) => {
                         let _ = handover.send(caller);
                     }
@@ -176,6 +190,7 @@ async fn serve(
     mut socket: WebSocket,
     protocol: WebSocketProtocols,
     init_timeout: Duration,
+    session: Option<SessionId>,
 ) {
     let (to_executor, admitted) = mpsc::unbounded_channel();
     let (handover, caller) = oneshot::channel::<Caller>();
@@ -201,6 +216,7 @@ async fn serve(
         protocol,
         caller: Some(handover),
         running: HashSet::new(),
+        session,
     };
     let init_deadline = Instant::now() + init_timeout;
     let refusal = loop {
@@ -210,7 +226,7 @@ async fn serve(
             }
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { break None };
-                match gate.admit(&api, frame) {
+                match gate.admit(&api, frame).await {
                     Admission::Forward(message) => {
                         if to_executor.send(*message).is_err() {
                             break None;

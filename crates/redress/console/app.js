@@ -6,7 +6,8 @@ import { gql, onUnauthenticated } from './graphql.js';
 import { dropGlobalShortcut, enableShortcuts, globalShortcuts, openHelp } from './keys.js';
 import { live } from './live.js';
 import { closeResults, focusSearch, setUpSearch } from './search.js';
-import { forgetToken, hasRole, keepToken, token } from './session.js';
+import { clearDrafts } from './drafts.js';
+import { forgetToken, hasRole, keepToken, loadProviderSession, providerSignInUrl, signOutAtProvider, token, usesProvider } from './session.js';
 import * as queue from './queue.js';
 import * as triage from './triage.js';
 import * as caseScreen from './case.js';
@@ -43,6 +44,9 @@ const elements = {
   signInForm: document.getElementById('sign-in-form'),
   signInError: document.getElementById('sign-in-error'),
   tokenInput: document.getElementById('token'),
+  tokenSignIn: document.getElementById('token-sign-in'),
+  providerSignIn: document.getElementById('provider-sign-in'),
+  providerSignInLink: document.getElementById('provider-sign-in-link'),
   navTriage: document.getElementById('nav-triage'),
   navRouting: document.getElementById('nav-routing'),
   navReview: document.getElementById('nav-review'),
@@ -71,6 +75,16 @@ function navigate(hash) {
 
 const context = { announce, navigate, get me() { return me; } };
 
+/** Why a sign-in through the identity provider came back without a session. */
+const SIGN_IN_ERRORS = {
+  provider_unreachable: 'The identity provider cannot be reached. Try again in a moment; if it persists, tell an administrator.',
+  state_mismatch: 'That sign-in was not started in this browser, so it was refused. Sign in again.',
+  sign_in_expired: 'That sign-in was already used or took too long. Sign in again.',
+  provider_refused: 'The identity provider did not sign you in. Sign in again.',
+  id_token_rejected: 'The identity provider’s answer did not pass Redress’s checks, so it was refused. Tell an administrator if it happens again.',
+  internal: 'Signing in failed on the server. Try again in a moment.',
+};
+
 function showSignIn(message) {
   stopScreen();
   stopScreen = () => {};
@@ -84,20 +98,33 @@ function showSignIn(message) {
   fill(elements.screen);
   elements.signIn.hidden = false;
   elements.signInError.textContent = message ?? '';
-  elements.tokenInput.value = '';
-  elements.tokenInput.focus();
+  const provider = usesProvider();
+  elements.providerSignIn.hidden = !provider;
+  elements.tokenSignIn.hidden = provider;
+  if (provider) {
+    // Back to this very screen after signing in, where a case's draft is restored.
+    elements.providerSignInLink.setAttribute('href', providerSignInUrl(window.location.hash));
+    elements.providerSignInLink.focus();
+  } else {
+    elements.tokenInput.value = '';
+    elements.tokenInput.focus();
+  }
 }
 
-async function signIn(candidate) {
-  keepToken(candidate);
+/** Asks who the caller is and opens the console for them. */
+async function enter() {
   try {
     const data = await gql('query Me { me { subject roles seesPersonalData } }');
     me = data.me;
   } catch (err) {
-    forgetToken();
-    showSignIn(err.code === 'UNAUTHENTICATED'
-      ? 'The server refused this token (invalid, expired or for another service).'
-      : `Signing in failed: ${err.message}`);
+    if (!usesProvider()) forgetToken();
+    let message = `Signing in failed: ${err.message}`;
+    if (err.code === 'UNAUTHENTICATED') {
+      message = usesProvider()
+        ? 'Your session ended. Sign in again.'
+        : 'The server refused this token (invalid, expired or for another service).';
+    }
+    showSignIn(message);
     return false;
   }
   elements.signIn.hidden = true;
@@ -114,6 +141,11 @@ async function signIn(candidate) {
   enableShortcuts(true);
   elements.who.textContent = `${me.subject} (${me.roles.map((r) => r.toLowerCase().replaceAll('_', ' ')).join(', ') || 'no roles'})`;
   return true;
+}
+
+async function signIn(candidate) {
+  keepToken(candidate);
+  return enter();
 }
 
 function parseHash() {
@@ -151,9 +183,23 @@ elements.signInForm.addEventListener('submit', async (event) => {
   if (await signIn(candidate)) route();
 });
 
-elements.signOut.addEventListener('click', () => {
-  forgetToken();
-  showSignIn('Signed out.');
+elements.signOut.addEventListener('click', async () => {
+  clearDrafts();
+  if (!usesProvider()) {
+    forgetToken();
+    showSignIn('Signed out.');
+    return;
+  }
+  let endSession = null;
+  try {
+    endSession = await signOutAtProvider();
+  } catch {
+    endSession = null;
+  }
+  // The provider ends its own session too (RP-initiated logout), then sends the browser
+  // back to the console.
+  if (endSession) window.location.assign(endSession);
+  else showSignIn('Signed out of Redress.');
 });
 
 setUpSearch({ navigate, announce });
@@ -168,6 +214,10 @@ globalShortcuts([
 
 onUnauthenticated(() => {
   if (!me) return;
+  if (usesProvider()) {
+    showSignIn('Your session ended. Sign in again to carry on; what you typed into a case is kept.');
+    return;
+  }
   forgetToken();
   showSignIn('Your session ended (the token expired or was refused). Sign in again.');
 });
@@ -178,10 +228,26 @@ live.onStatus((state) => {
 
 window.addEventListener('hashchange', route);
 
+/** A sign-in error the provider's round trip left in the address, removed from it. */
+function takeSignInError() {
+  const params = new URLSearchParams(window.location.search);
+  const code = params.get('sign_in_error');
+  if (params.size > 0) window.history.replaceState(null, '', `${window.location.pathname}${window.location.hash}`);
+  if (!code) return null;
+  return SIGN_IN_ERRORS[code] ?? 'Signing in failed. Sign in again.';
+}
+
 async function start() {
+  const session = await loadProviderSession();
+  const error = takeSignInError();
+  if (session.provider) {
+    if (session.signedIn && !error && await enter()) route();
+    else if (!session.signedIn || error) showSignIn(error);
+    return;
+  }
   const saved = token();
   if (saved && await signIn(saved)) route();
-  else if (!saved) showSignIn();
+  else if (!saved) showSignIn(error);
 }
 
 start();

@@ -4,6 +4,7 @@
 
 import { claimNext } from './claim.js';
 import { composer } from './composer.js';
+import { loadDraft, saveDraft } from './drafts.js';
 import { facts, field, fill, h, jsonTree } from './dom.js';
 import { gql } from './graphql.js';
 import { screenShortcuts } from './keys.js';
@@ -342,7 +343,8 @@ export function render(container, { announce, navigate, me }, id) {
 
   function show(next, sent) {
     if (!next) return;
-    const saved = appeal ? drafts() : {};
+    // The first render takes what was typed before a reload or a sign-in again.
+    const saved = appeal ? drafts() : loadDraft(next.id);
     // What was just sent is done; everything else typed stays.
     for (const control of sent?.querySelectorAll('[data-draft]') ?? []) {
       delete saved[control.getAttribute('data-draft')];
@@ -361,7 +363,14 @@ export function render(container, { announce, navigate, me }, id) {
           timeline(appeal, me))),
       actions());
     restore(saved);
+    saveDraft(appeal.id, drafts());
   }
+
+  function keepDraft() {
+    if (appeal) saveDraft(appeal.id, drafts());
+  }
+  body.addEventListener('input', keepDraft);
+  body.addEventListener('change', keepDraft);
 
   async function reload() {
     try {

@@ -1,6 +1,7 @@
-// A small GraphQL client: POST JSON to /graphql with the bearer token.
+// A small GraphQL client: POST JSON to /graphql with the bearer token, or with the session
+// cookie and its CSRF token when signed in through the identity provider.
 
-import { token } from './session.js';
+import { csrfToken, token } from './session.js';
 
 export const ENDPOINT = '/graphql';
 
@@ -40,13 +41,16 @@ export async function gql(query, variables = {}) {
   const headers = { 'Content-Type': 'application/json', Accept: 'application/json' };
   const bearer = token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  // Signed in through the identity provider: the session cookie, and its CSRF token.
+  const csrf = bearer ? null : csrfToken();
+  if (csrf) headers['X-Redress-CSRF'] = csrf;
   let response;
   try {
     response = await fetch(ENDPOINT, {
       method: 'POST',
       headers,
       body: JSON.stringify({ query, variables }),
-      credentials: 'omit',
+      credentials: csrf ? 'same-origin' : 'omit',
       cache: 'no-store',
     });
   } catch (err) {

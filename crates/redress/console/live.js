@@ -1,9 +1,10 @@
 // A graphql-transport-ws client: one socket for all subscriptions of the tab, opened on the
-// first subscription. The token goes in connection_init (never in the URL). Lost
+// first subscription. The token (or, signed in through the identity provider, the session's
+// CSRF token) goes in connection_init (never in the URL). Lost
 // connections are reopened with backoff and every live subscription is sent again; its
 // `resumed` callback lets the screen reload what it may have missed.
 
-import { token } from './session.js';
+import { csrfToken, token } from './session.js';
 
 const PROTOCOL = 'graphql-transport-ws';
 const KEEPALIVE_MS = 20000;
@@ -83,10 +84,11 @@ class LiveClient {
     this.socket = socket;
     socket.addEventListener('open', () => {
       const bearer = token();
-      socket.send(JSON.stringify({
-        type: 'connection_init',
-        payload: bearer ? { Authorization: `Bearer ${bearer}` } : {},
-      }));
+      const csrf = csrfToken();
+      let payload = {};
+      if (bearer) payload = { Authorization: `Bearer ${bearer}` };
+      else if (csrf) payload = { csrfToken: csrf };
+      socket.send(JSON.stringify({ type: 'connection_init', payload }));
     });
     socket.addEventListener('message', (event) => this.receive(socket, event.data));
     socket.addEventListener('close', (event) => this.closed(socket, event));

@@ -16,6 +16,8 @@ pub struct AppState {
     pub engine: Engine,
     pub config: Arc<Config>,
     pub graphql: redress_graphql::Api,
+    /// Sign-in through the identity provider, when `[oidc]` names one.
+    pub staff_sign_in: Option<Arc<crate::oidc::StaffSignIn>>,
 }
 
 /// A started service: its bound address and a handle to stop it.
@@ -152,10 +154,18 @@ pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
     let graphql =
         redress_graphql::Api::with_previewer(engine.clone(), &config.graphql, Some(previewer))
             .context("setting up the GraphQL API")?;
+    let staff_sign_in = crate::oidc::StaffSignIn::from_config(
+        &config.oidc,
+        &config.graphql.auth.roles_claim,
+        engine.clone(),
+    )
+    .context("setting up sign-in with the identity provider (oidc)")?
+    .map(Arc::new);
     Ok(AppState {
         engine,
         config: Arc::new(config),
         graphql,
+        staff_sign_in,
     })
 }
 

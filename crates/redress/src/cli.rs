@@ -86,8 +86,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .run_until_signal()
                 .await
         }
-        Command::Worker => crate::workers::run_alone(config).await,
-        Command::DeadLetters { command } => crate::dead_letters::run(config, command).await,
+        Command::Worker => Box::pin(crate::workers::run_alone(config)).await,
+        Command::DeadLetters { command } => {
+            Box::pin(crate::dead_letters::run(config, command)).await
+        }
         Command::BulkRestore(args) => crate::bulk_restore_cli::run(config, args).await,
         Command::Report { from, to, format } => {
             crate::transparency::report(&config, &from, &to, format, &mut std::io::stdout()).await

@@ -49,6 +49,9 @@ pub struct Config {
     #[serde(default)]
     pub social: crate::social::SocialConfig,
     pub graphql: redress_graphql::GraphqlSettings,
+    /// Staff sign-in with the organisation's identity provider (`[oidc]`).
+    #[serde(default)]
+    pub oidc: crate::oidc::OidcConfig,
     pub workers: crate::workers::WorkersConfig,
     #[serde(default)]
     pub restoration: crate::restoration::RestorationConfig,
@@ -142,6 +145,7 @@ impl Default for Config {
             email: crate::email::EmailConfig::default(),
             social: crate::social::SocialConfig::default(),
             graphql: redress_graphql::GraphqlSettings::default(),
+            oidc: crate::oidc::OidcConfig::default(),
             workers: crate::workers::WorkersConfig::default(),
             restoration: crate::restoration::RestorationConfig::default(),
             transparency: crate::transparency::TransparencyConfig::default(),
@@ -182,6 +186,7 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.email.validate().map_err(ConfigError::Inconsistent)?;
+        self.oidc.validate().map_err(ConfigError::Inconsistent)?;
         let a = &self.appeals;
         if !(a.warn_fraction > 0.0 && a.warn_fraction <= 1.0) {
             return Err(ConfigError::Inconsistent(format!(

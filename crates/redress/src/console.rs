@@ -49,6 +49,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("graphql.js", JS),
     asset!("live.js", JS),
     asset!("session.js", JS),
+    asset!("drafts.js", JS),
     asset!("keys.js", JS),
     asset!("claim.js", JS),
     asset!("queue.js", JS),

@@ -16,6 +16,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .merge(crate::social::routes(&state))
         .with_state(state.clone())
+        .merge(crate::oidc::routes(&state))
         .merge(state.graphql.routes(&state.config.graphql))
         .merge(crate::metrics::routes(state.clone()))
         .merge(crate::transparency::routes(state))

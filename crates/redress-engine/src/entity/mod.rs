@@ -67,3 +67,5 @@ pub mod restoration_item;
 pub mod routing_rule;
 pub mod routing_rule_version;
 pub mod second_review;
+pub mod staff_session;
+pub mod staff_sign_in;

@@ -513,7 +513,32 @@ impl Engine {
     ) -> Result<(), EngineError> {
         // Every answer but the last takes at least one statement out of the batch.
         let most_calls = batch.len() + 1;
+        // The calls of one round stay well inside its lease, so no other replica takes a
+        // statement while it is in flight; what is left is released, due at once.
+        let started = tokio::time::Instant::now();
         while !batch.is_empty() && report.requests < most_calls {
+            if started.elapsed() > settings.lease / 2 {
+                let now = self.clock().now();
+                for flight in batch.drain(..) {
+                    let released = Outcome::Deferred {
+                        until: now,
+                        reason: "released: the round ran out of lease time".to_owned(),
+                    };
+                    if record(
+                        self.db(),
+                        now,
+                        lease_id,
+                        &flight.row,
+                        Some(&flight.mapped),
+                        released,
+                    )
+                    .await?
+                    {
+                        report.deferred += 1;
+                    }
+                }
+                break;
+            }
             let statements: Vec<TdbStatement> =
                 batch.iter().map(|f| f.mapped.statement.clone()).collect();
             report.requests += 1;

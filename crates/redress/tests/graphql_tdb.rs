@@ -82,6 +82,11 @@ redress_engine::backend_tests! {
             "state": "PENDING", "corrected": true,
             "decisionFacts": "Forty commercial pins in an hour.", "errors": [],
         }));
+        let audited = redress_engine::repo::audit::entries(engine.db(), redress_engine::repo::audit::TDB_RESUBMITTED, None)
+            .await
+            .expect("audit");
+        assert_eq!(audited.len(), 1);
+        assert!(audited[0].actor.contains("ada"), "{}", audited[0].actor);
         let report = engine.tdb_submit_round(&Accepting, &settings).await.expect("round");
         assert_eq!((report.submitted, report.requests), (1, 1));
         let submitted = app.ok(&lead, SUBMISSIONS, json!({"state": "SUBMITTED"})).await["tdbSubmissions"].clone();

@@ -179,14 +179,14 @@ redress_engine::backend_tests! {
         corrected.decision_facts = "Forty commercial pins in an hour.".into();
         let file = tempfile::NamedTempFile::new().expect("temp file");
         std::fs::write(file.path(), serde_json::to_vec(&corrected).expect("json")).expect("write");
-        tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: too_long_id, statement: Some(file.path().to_owned()) }, &mut Vec::new())
+        tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: too_long_id, statement: Some(file.path().to_owned()), actor: "oscar".into() }, &mut Vec::new())
             .await
             .expect("resubmit the corrected one");
         database.ledger().refuse_category_of.clear();
-        tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: ids[990], statement: None }, &mut Vec::new())
+        tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: ids[990], statement: None, actor: "oscar".into() }, &mut Vec::new())
             .await
             .expect("resubmit as mapped");
-        let again = tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: ids[0], statement: None }, &mut Vec::new()).await;
+        let again = tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: ids[0], statement: None, actor: "oscar".into() }, &mut Vec::new()).await;
         assert!(again.expect_err("submitted stays submitted").to_string().contains("not refused"));
         let mut out = Vec::new();
         tdb_cli::run(&config, TdbCommand::Submit { max_rounds: 5 }, &mut out).await.expect("submit");

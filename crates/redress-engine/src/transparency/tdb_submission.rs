@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use redress_core::Actor;
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -29,6 +30,7 @@ use crate::entity::enforcement;
 pub use crate::entity::tdb_submission::TdbState;
 use crate::entity::tdb_submission::{self, Entity as Submissions};
 use crate::error::EngineError;
+use crate::repo::audit::{self, NewAuditEntry};
 use crate::transact::{self, Begin};
 use crate::worker::Backoff;
 
@@ -747,6 +749,7 @@ impl Engine {
     /// keeps every PUID for good.
     pub async fn tdb_resubmit(
         &self,
+        actor: &Actor,
         enforcement_id: Uuid,
         correction: Option<TdbStatement>,
     ) -> Result<TdbSubmission, EngineError> {
@@ -758,13 +761,7 @@ impl Engine {
                 "enforcement {enforcement_id} has no Transparency Database submission"
             )));
         };
-        if row.state != TdbState::Refused {
-            return Err(EngineError::InvalidInput(format!(
-                "the statement of enforcement {enforcement_id} is {}, not refused",
-                row.state
-            )));
-        }
-        let correction = match correction {
+        let corrected = match correction {
             Some(mut statement) => {
                 statement.puid.clone_from(&row.puid);
                 tdb::validate(&statement).map_err(|errors| {
@@ -777,31 +774,63 @@ impl Engine {
             None => None,
         };
         let now = self.clock().now();
-        Submissions::update_many()
-            .col_expr(
-                tdb_submission::Column::State,
-                Expr::value(TdbState::Pending),
+        let refused_with = row.errors.clone();
+        self.transact_once(async |txn| {
+            let put_back = Submissions::update_many()
+                .col_expr(
+                    tdb_submission::Column::State,
+                    Expr::value(TdbState::Pending),
+                )
+                .col_expr(tdb_submission::Column::Attempts, Expr::value(0))
+                .col_expr(tdb_submission::Column::NextAttemptAt, Expr::value(now))
+                .col_expr(
+                    tdb_submission::Column::Correction,
+                    Expr::value(corrected.clone()),
+                )
+                .col_expr(
+                    tdb_submission::Column::Errors,
+                    Expr::value(None::<serde_json::Value>),
+                )
+                .col_expr(
+                    tdb_submission::Column::RefusedBy,
+                    Expr::value(None::<String>),
+                )
+                .col_expr(
+                    tdb_submission::Column::LastError,
+                    Expr::value(None::<String>),
+                )
+                .col_expr(tdb_submission::Column::UpdatedAt, Expr::value(now))
+                .filter(tdb_submission::Column::EnforcementId.eq(enforcement_id))
+                .filter(tdb_submission::Column::State.eq(TdbState::Refused))
+                .exec(txn)
+                .await?;
+            // Checked in the update itself, so two operators cannot both put it back.
+            if put_back.rows_affected == 0 {
+                return Err(EngineError::InvalidInput(format!(
+                    "the statement of enforcement {enforcement_id} is {}, not refused",
+                    row.state
+                )));
+            }
+            audit::record(
+                txn,
+                NewAuditEntry {
+                    actor: actor.clone(),
+                    action: audit::TDB_RESUBMITTED,
+                    account_id: None,
+                    appeal_id: None,
+                    details: serde_json::json!({
+                        "enforcement_id": enforcement_id,
+                        "puid": row.puid,
+                        "refused_with": refused_with,
+                        "correction": corrected,
+                    }),
+                },
+                now,
             )
-            .col_expr(tdb_submission::Column::Attempts, Expr::value(0))
-            .col_expr(tdb_submission::Column::NextAttemptAt, Expr::value(now))
-            .col_expr(tdb_submission::Column::Correction, Expr::value(correction))
-            .col_expr(
-                tdb_submission::Column::Errors,
-                Expr::value(None::<serde_json::Value>),
-            )
-            .col_expr(
-                tdb_submission::Column::RefusedBy,
-                Expr::value(None::<String>),
-            )
-            .col_expr(
-                tdb_submission::Column::LastError,
-                Expr::value(None::<String>),
-            )
-            .col_expr(tdb_submission::Column::UpdatedAt, Expr::value(now))
-            .filter(tdb_submission::Column::EnforcementId.eq(enforcement_id))
-            .filter(tdb_submission::Column::State.eq(TdbState::Refused))
-            .exec(self.db())
             .await?;
+            Ok(())
+        })
+        .await?;
         self.tdb_submission(enforcement_id)
             .await?
             .ok_or_else(|| EngineError::corrupt("tdb submission", enforcement_id, "vanished"))

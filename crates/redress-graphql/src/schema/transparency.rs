@@ -489,7 +489,7 @@ impl TransparencyMutation {
         enforcement_id: ID,
         decision_facts: Option<String>,
     ) -> Result<TdbSubmissionNode> {
-        rbac::authorize(ctx, "resubmitTdbStatement").or_api()?;
+        let actor = rbac::authorize(ctx, "resubmitTdbStatement").or_api()?;
         let engine = ctx.data::<Engine>()?;
         let id = uuid::Uuid::parse_str(enforcement_id.as_str())
             .map_err(|_| {
@@ -513,7 +513,7 @@ impl TransparencyMutation {
                 Some(statement)
             }
         };
-        let submission = engine.tdb_resubmit(id, correction).await.or_api()?;
+        let submission = engine.tdb_resubmit(&actor, id, correction).await.or_api()?;
         Ok(submission.into())
     }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
+use redress_core::{Actor, Role};
 use redress_engine::transparency::tdb::TdbStatement;
 use redress_engine::transparency::tdb_submission::TdbState;
 use redress_engine::Engine;
@@ -55,6 +56,9 @@ pub enum TdbCommand {
         enforcement_id: Uuid,
         #[arg(long)]
         statement: Option<PathBuf>,
+        /// Who resubmits it, for the audit log.
+        #[arg(long)]
+        actor: String,
     },
 }
 
@@ -80,7 +84,12 @@ pub async fn run(config: &Config, command: TdbCommand, out: &mut dyn Write) -> a
         TdbCommand::Resubmit {
             enforcement_id,
             statement,
+            actor,
         } => {
+            if actor.trim().is_empty() {
+                bail!("--actor must name who resubmits the statement");
+            }
+            let actor = Actor::staff(actor.trim(), [Role::Admin]);
             let correction = match statement {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
@@ -96,7 +105,9 @@ pub async fn run(config: &Config, command: TdbCommand, out: &mut dyn Write) -> a
                 }
                 None => None,
             };
-            let submission = engine.tdb_resubmit(enforcement_id, correction).await?;
+            let submission = engine
+                .tdb_resubmit(&actor, enforcement_id, correction)
+                .await?;
             serde_json::to_writer(&mut *out, &submission)?;
             writeln!(out)?;
             Ok(())

@@ -59,6 +59,15 @@ redress_engine::backend_tests! {
         let report = engine.tdb_submit_round(&Accepting, &settings).await.expect("round");
         assert_eq!((report.claimed, report.refused, report.requests), (1, 1, 0));
 
+        let metrics = reqwest::get(format!("http://{}/metrics", app.app.http_addr))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("body");
+        assert!(metrics.contains("redress_tdb_statements{state=\"refused\"} 1"), "{metrics}");
+        assert!(metrics.contains("redress_tdb_statements{state=\"pending\"} 0"), "{metrics}");
+
         let reviewer = app.token("rita", &[Role::Reviewer]);
         assert_eq!(app.error_code(&reviewer, SUBMISSIONS, json!({})).await, "FORBIDDEN");
         let lead = app.token("lena", &[Role::SeniorReviewer]);

@@ -143,6 +143,27 @@ impl HttpTdbApi {
     }
 }
 
+/// The most of an answer's body that is read: a batch's answer repeats its 100 statements
+/// (at most some 3 MB); anything longer is not the database's answer.
+const ANSWER_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The body of `response`, read up to [`ANSWER_LIMIT`]; `Err` past it or on a lost
+/// connection.
+async fn limited_body(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| e.without_url().to_string())?
+    {
+        if body.len() + chunk.len() > ANSWER_LIMIT {
+            return Err(format!("the answer exceeds {ANSWER_LIMIT} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The longest reason text kept from an answer's body.
 const REASON_LIMIT: usize = 500;
 
@@ -267,14 +288,14 @@ impl TdbApi for HttpTdbApi {
         };
         let status = response.status().as_u16();
         let wait = retry_after(response.headers());
-        match response.bytes().await {
+        match limited_body(response).await {
             Ok(body) => read_answer(status, wait, &body),
             Err(err) if status == 201 => {
-                tracing::warn!(error = %err.without_url(), "the body of a 201 was lost; recording without uuids");
+                tracing::warn!(error = %err, "the body of a 201 was not read; recording without uuids");
                 BatchAnswer::Created(Vec::new())
             }
             Err(err) => BatchAnswer::Unavailable {
-                reason: format!("HTTP {status}, body lost: {}", err.without_url()),
+                reason: format!("HTTP {status}, body not read: {err}"),
                 retry_after: wait,
             },
         }

@@ -1,6 +1,7 @@
 //! What Redress submitted to the EU DSA Transparency Database: one row per enforcement
 //! statement, its platform unique identifier (`puid`, unique), its state (`pending`,
-//! `submitted` with the database's `tdb_uuid`, `refused` with `errors`), the attempts and
+//! `submitted` with the database's `tdb_uuid`, `refused` with `errors`), the enforcement's
+//! `created_at` (where the next round looks for new enforcements), the attempts and
 //! when the next one is due, the lease of the worker sending it, the statement as last
 //! mapped (or as an operator corrected it), and notes on what the mapping changed.
 
@@ -10,9 +11,17 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 #[derive(DeriveIden)]
+enum Enforcements {
+    Table,
+    Id,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
 enum TdbSubmissions {
     Table,
     EnforcementId,
+    EnforcementCreatedAt,
     Puid,
     State,
     Attempts,
@@ -59,6 +68,7 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .primary_key(),
                     )
+                    .col(ts(TdbSubmissions::EnforcementCreatedAt))
                     .col(ColumnDef::new(TdbSubmissions::Puid).text().not_null())
                     .col(ColumnDef::new(TdbSubmissions::State).text().not_null())
                     .col(
@@ -98,6 +108,27 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Where the last round stopped making rows: new enforcements are looked for from
+        // there (with a margin), not in the whole table.
+        manager
+            .create_index(
+                Index::create()
+                    .name("tdb_submissions_enforcement_created_at")
+                    .table(TdbSubmissions::Table)
+                    .col(TdbSubmissions::EnforcementCreatedAt)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("enforcements_created_at")
+                    .table(Enforcements::Table)
+                    .col(Enforcements::CreatedAt)
+                    .col(Enforcements::Id)
+                    .to_owned(),
+            )
+            .await?;
         // The due ones for the worker, and the refusals for the operator.
         manager
             .create_index(
@@ -113,6 +144,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("enforcements_created_at")
+                    .table(Enforcements::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_table(Table::drop().table(TdbSubmissions::Table).to_owned())
             .await?;

@@ -5,8 +5,10 @@
 
 use chrono::{TimeDelta, TimeZone, Utc};
 use redress_engine::clock::Clock;
+use redress_engine::repo::registry;
 use redress_engine::testing::automated_deactivation;
 use redress_engine::transparency::tdb::{self, TdbSettings, TdbStatement};
+use redress_engine::transparency::tdb_submission::{BatchAnswer, Created, SubmitSettings, TdbApi};
 use redress_engine::{Engine, EngineSettings, ManualClock};
 use serde_json::json;
 
@@ -360,6 +362,28 @@ fn clock() -> ManualClock {
     )
 }
 
+/// A database that takes every batch.
+struct Accepting;
+
+#[async_trait::async_trait]
+impl TdbApi for Accepting {
+    async fn submit(&self, statements: &[TdbStatement]) -> BatchAnswer {
+        BatchAnswer::Created(
+            statements
+                .iter()
+                .map(|s| Created {
+                    puid: s.puid.clone(),
+                    uuid: None,
+                })
+                .collect(),
+        )
+    }
+
+    async fn existing_uuid(&self, _puid: &str) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
 redress_engine::backend_tests! {
     async fn enforcements_the_database_would_refuse_as_they_stand_are_mapped_or_named(test) {
         let clock = clock();
@@ -409,6 +433,30 @@ redress_engine::backend_tests! {
         for statement in &export.statements {
             assert_eq!(tdb::validate(statement), Ok(()), "{}", statement.puid);
         }
+        test.cleanup().await;
+    }
+
+    async fn rounds_look_for_new_enforcements_from_the_newest_with_a_row_and_a_full_scan_finds_the_rest(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), std::sync::Arc::new(clock.clone()));
+        let at = clock.now();
+        let new = |external: &str| redress_engine::registry::NewEnforcement {
+            external_id: Some(external.to_owned()),
+            ..automated_deactivation(&format!("acct-{external}"), "model", "spam-v1", at)
+        };
+        engine.record_enforcements(vec![new("first")]).await.expect("recorded");
+        let quick = SubmitSettings { full_scan: false, ..SubmitSettings::default() };
+        assert_eq!(engine.tdb_submit_round(&Accepting, &quick).await.expect("round").submitted, 1);
+        // Recorded with a clock two hours behind: before the newest with a row, less the
+        // margin.
+        registry::record_enforcement(&test.db, new("late"), at - TimeDelta::hours(2)).await.expect("late");
+        registry::record_enforcement(&test.db, new("recent"), at - TimeDelta::minutes(30)).await.expect("recent");
+        let report = engine.tdb_submit_round(&Accepting, &quick).await.expect("round");
+        assert_eq!((report.enqueued, report.submitted), (1, 1), "only the one within the margin");
+        let report = engine.tdb_submit_round(&Accepting, &SubmitSettings::default()).await.expect("round");
+        assert_eq!((report.enqueued, report.submitted), (1, 1), "the full scan finds the late one");
+        let counts = engine.tdb_submission_counts().await.expect("counts");
+        assert_eq!(counts.get("submitted"), Some(&3));
         test.cleanup().await;
     }
 }

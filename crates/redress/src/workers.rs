@@ -285,11 +285,15 @@ fn tdb_submission(
     let settings = config.submit_settings(&transparency.transparency_database);
     let engine = state.engine.clone();
     let interval = Duration::from_secs(config.interval_seconds);
+    // The first round looks through every enforcement (one recorded while no worker ran,
+    // or by a replica whose clock was behind); later rounds from where the last one stopped.
+    let first_round = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let stop = stop.clone();
     tracing::info!(base_url = %config.base_url, "Transparency Database submission is on");
     Ok(Some(tokio::spawn(async move {
         runner::every("tdb_submission", interval, stop, || {
-            let (engine, api, settings) = (engine.clone(), api.clone(), settings.clone());
+            let (engine, api, mut settings) = (engine.clone(), api.clone(), settings.clone());
+            settings.full_scan = first_round.swap(false, std::sync::atomic::Ordering::Relaxed);
             async move {
                 let report = engine.tdb_submit_round(&api, &settings).await?;
                 if report.claimed > 0 {

@@ -18,6 +18,9 @@ super::stored_enum!(
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub enforcement_id: Uuid,
+    /// The enforcement's `created_at`: the newest one is where new enforcements are
+    /// looked for.
+    pub enforcement_created_at: DateTimeUtc,
     pub puid: String,
     pub state: TdbState,
     pub attempts: i32,

@@ -112,6 +112,10 @@ pub struct SubmitSettings {
     pub backoff: Backoff,
     /// Enforcements before this instant are never submitted (reported by other means).
     pub submit_from: Option<DateTime<Utc>>,
+    /// Look for enforcements without a row in the whole table, not only since the newest
+    /// one with a row (see [`ENQUEUE_MARGIN`]): a worker's first round, and `redress tdb
+    /// submit`'s, do.
+    pub full_scan: bool,
 }
 
 impl Default for SubmitSettings {
@@ -126,6 +130,7 @@ impl Default for SubmitSettings {
                 max_attempts: u32::MAX,
             },
             submit_from: None,
+            full_scan: true,
         }
     }
 }
@@ -209,22 +214,43 @@ impl TryFrom<tdb_submission::Model> for TdbSubmission {
     }
 }
 
-/// Gives every enforcement without a submission row one (pending, due now), oldest first,
-/// at most `limit`. Replicas may race: the insert ignores rows already there.
+/// How far before the newest enforcement that has a row new enforcements are looked for:
+/// longer than a transaction recording enforcements stays open, and than the clocks of
+/// replicas differ.
+pub const ENQUEUE_MARGIN: TimeDelta = TimeDelta::hours(1);
+
+/// Gives enforcements without a submission row one (pending, due now), in the order they
+/// were recorded, at most `limit`. Only those recorded since the newest one with a row
+/// (less [`ENQUEUE_MARGIN`]) are looked at, through an index, unless `full_scan`: a round
+/// costs what is new, not the whole table. Replicas may race: the insert ignores rows
+/// already there.
 async fn enqueue<C: ConnectionTrait>(
     conn: &C,
     now: DateTime<Utc>,
     from: Option<DateTime<Utc>>,
+    full_scan: bool,
     limit: u64,
 ) -> Result<u64, EngineError> {
     let mut select = enforcement::Entity::find().filter(Expr::cust(
         "NOT EXISTS (SELECT 1 FROM tdb_submissions s WHERE s.enforcement_id = enforcements.id)",
     ));
+    if !full_scan {
+        let newest: Option<DateTime<Utc>> = Submissions::find()
+            .select_only()
+            .column_as(tdb_submission::Column::EnforcementCreatedAt.max(), "newest")
+            .into_tuple::<Option<DateTime<Utc>>>()
+            .one(conn)
+            .await?
+            .flatten();
+        if let Some(newest) = newest {
+            select = select.filter(enforcement::Column::CreatedAt.gte(newest - ENQUEUE_MARGIN));
+        }
+    }
     if let Some(from) = from {
         select = select.filter(enforcement::Column::EnforcedAt.gte(from));
     }
     let fresh = select
-        .order_by_asc(enforcement::Column::EnforcedAt)
+        .order_by_asc(enforcement::Column::CreatedAt)
         .order_by_asc(enforcement::Column::Id)
         .limit(limit)
         .all(conn)
@@ -235,6 +261,7 @@ async fn enqueue<C: ConnectionTrait>(
     let count = fresh.len() as u64;
     Submissions::insert_many(fresh.into_iter().map(|row| tdb_submission::ActiveModel {
         enforcement_id: Set(row.id),
+        enforcement_created_at: Set(row.created_at),
         puid: Set(tdb::puid_for(row.external_id.as_deref(), row.id)),
         state: Set(TdbState::Pending),
         attempts: Set(0),
@@ -464,7 +491,14 @@ impl Engine {
         let now = self.clock().now();
         let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::minutes(5));
         let mut report = SubmitReport {
-            enqueued: enqueue(self.db(), now, settings.submit_from, 1000).await?,
+            enqueued: enqueue(
+                self.db(),
+                now,
+                settings.submit_from,
+                settings.full_scan,
+                1000,
+            )
+            .await?,
             ..SubmitReport::default()
         };
         let (lease_id, rows) =

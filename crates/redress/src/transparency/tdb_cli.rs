@@ -126,8 +126,9 @@ async fn submit(
         bail!("set transparency.tdb_submission.base_url and .token to submit");
     }
     let api = HttpTdbApi::new(submission)?;
-    let settings = submission.submit_settings(&config.transparency.transparency_database);
-    for _ in 0..max_rounds {
+    let mut settings = submission.submit_settings(&config.transparency.transparency_database);
+    for round in 0..max_rounds {
+        settings.full_scan = round == 0;
         let report = engine.tdb_submit_round(&api, &settings).await?;
         serde_json::to_writer(&mut *out, &report)?;
         writeln!(out)?;

@@ -116,6 +116,7 @@ impl TdbSubmissionConfig {
                 .submit_from
                 .and_then(|day| day.and_hms_opt(0, 0, 0))
                 .map(|at| at.and_utc()),
+            full_scan: false,
         }
     }
 }

@@ -4,6 +4,8 @@
 //! answer in flight; then an operator's correction and resubmission through `redress tdb`.
 //! Every statement must be stored exactly once. On SQLite and PostgreSQL.
 
+#[allow(dead_code)]
+mod api;
 mod tdb;
 
 use std::sync::Arc;
@@ -202,6 +204,36 @@ redress_engine::backend_tests! {
         let fixed = engine.tdb_submission(too_long_id).await.expect("read").expect("row");
         assert!(fixed.corrected);
         assert_eq!(fixed.statement.map(|s| s.decision_facts).as_deref(), Some("Forty commercial pins in an hour."));
+        test.cleanup().await;
+    }
+
+    async fn the_worker_in_serve_submits_what_is_recorded(test) {
+        let database = tdb::start().await;
+        let mut config = api::config_for(&test);
+        config.workers.enabled = true;
+        config.transparency.tdb_submission = TdbSubmissionConfig { interval_seconds: 1, ..submission_config(&database) };
+        let app = api::TestApp::start_with(config).await;
+        let engine = app.app.state.engine.clone();
+        let at = app.clock.now_plus(TimeDelta::zero());
+        let batch = (0..150)
+            .map(|n| NewEnforcement {
+                external_id: Some(format!("serve-{n}")),
+                ..automated_deactivation(&format!("acct-serve-{n}"), "model", "spam-v3", at)
+            })
+            .collect();
+        engine.record_enforcements(batch).await.expect("recorded");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let counts = engine.tdb_submission_counts().await.expect("counts");
+            if counts.get("submitted") == Some(&150) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "the worker has not submitted all: {counts:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(database.ledger().inserts.len(), 150);
+        assert!(database.ledger().calls >= 2, "batches of at most 100");
+        app.stop().await;
         test.cleanup().await;
     }
 

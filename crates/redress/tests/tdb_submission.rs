@@ -207,6 +207,52 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn replicas_running_rounds_together_send_each_statement_once(test) {
+        let database = tdb::start().await;
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).single().expect("date"));
+        let replica = || Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let at = clock.now_plus(TimeDelta::zero());
+        let batch = (0..400)
+            .map(|n| NewEnforcement {
+                external_id: Some(format!("replica-{n}")),
+                ..automated_deactivation(&format!("acct-replica-{n}"), "model", "spam-v3", at)
+            })
+            .collect();
+        replica().record_enforcements(batch).await.expect("recorded");
+        let config = TdbSubmissionConfig { batch_size: 25, ..submission_config(&database) };
+        let settings = config.submit_settings(&TdbSettings::default());
+        // One round makes every row first, so the replicas race for the claims only.
+        let first = replica()
+            .tdb_submit_round(&HttpTdbApi::new(&config).expect("client"), &settings)
+            .await
+            .expect("round");
+        assert_eq!((first.enqueued, first.submitted), (400, 25));
+        let rounds = (0..4).map(|_| {
+            let (engine, api, settings) = (replica(), HttpTdbApi::new(&config).expect("client"), settings.clone());
+            tokio::spawn(async move {
+                let mut submitted = 0;
+                loop {
+                    let report = engine.tdb_submit_round(&api, &settings).await.expect("round");
+                    submitted += report.submitted;
+                    if report.claimed == 0 {
+                        return submitted;
+                    }
+                }
+            })
+        });
+        let mut total = first.submitted;
+        for round in rounds.collect::<Vec<_>>() {
+            total += round.await.expect("replica");
+        }
+        assert_eq!(total, 400);
+        {
+            let ledger = database.ledger();
+            assert_eq!(ledger.inserts.len(), 400);
+            assert!(ledger.received.values().all(|n| *n == 1), "a statement was sent twice");
+        }
+        test.cleanup().await;
+    }
+
     async fn the_worker_in_serve_submits_what_is_recorded(test) {
         let database = tdb::start().await;
         let mut config = api::config_for(&test);

@@ -152,6 +152,21 @@ pub struct SubmitReport {
     pub deferred: usize,
 }
 
+impl SubmitReport {
+    fn tally(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Submitted { already_there, .. } => {
+                self.submitted += 1;
+                if *already_there {
+                    self.already_there += 1;
+                }
+            }
+            Outcome::Refused { .. } => self.refused += 1,
+            Outcome::Deferred { .. } => self.deferred += 1,
+        }
+    }
+}
+
 /// One enforcement's submission as the operator sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TdbSubmission {
@@ -330,6 +345,7 @@ struct InFlight {
 }
 
 /// The outcome of one row, written under the round's lease.
+#[derive(Clone)]
 enum Outcome {
     Submitted {
         uuid: Option<String>,
@@ -699,29 +715,24 @@ impl Engine {
             }
             let mut taken: Vec<(usize, Outcome)> = settled;
             taken.sort_by_key(|(index, _)| std::cmp::Reverse(*index));
-            for (index, outcome) in taken {
-                let flight = batch.remove(index);
-                let counter = match &outcome {
-                    Outcome::Submitted { already_there, .. } => {
-                        if *already_there {
-                            report.already_there += 1;
-                        }
-                        &mut report.submitted
-                    }
-                    Outcome::Refused { .. } => &mut report.refused,
-                    Outcome::Deferred { .. } => &mut report.deferred,
-                };
-                if record(
-                    self.db(),
-                    now,
-                    lease_id,
-                    &flight.row,
-                    Some(&flight.mapped),
-                    outcome,
-                )
-                .await?
-                {
-                    *counter += 1;
+            let answered: Vec<(InFlight, Outcome)> = taken
+                .into_iter()
+                .map(|(index, outcome)| (batch.remove(index), outcome))
+                .collect();
+            // One transaction for the outcomes of one answer, not one per statement.
+            let written = transact::in_transaction(self.db(), Begin::Deferred, async |txn| {
+                let mut written = Vec::with_capacity(answered.len());
+                for (flight, outcome) in &answered {
+                    let mapped = Some(&flight.mapped);
+                    let fresh = outcome.clone();
+                    written.push(record(txn, now, lease_id, &flight.row, mapped, fresh).await?);
+                }
+                Ok::<_, EngineError>(written)
+            })
+            .await?;
+            for ((_, outcome), was_written) in answered.iter().zip(written) {
+                if was_written {
+                    report.tally(outcome);
                 }
             }
         }

@@ -52,6 +52,7 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("cancelBulkRestore", BULK_RESTORERS),
     ("resolveIncident", &[Role::Admin]),
     ("recordOutOfCourtDispute", DISPUTE_RECORDERS),
+    ("resubmitTdbStatement", &[Role::Admin]),
     ("createRoutingRule", &[Role::Admin]),
     ("updateRoutingRule", &[Role::Admin]),
     ("disableRoutingRule", &[Role::Admin]),

@@ -1,5 +1,6 @@
-// Faulty-enforcement incidents, sources ranked by overturn rate, and the transparency
-// report with charts. The fields are read from the server's schema at run time, so the
+// Faulty-enforcement incidents, sources ranked by overturn rate, the transparency report
+// with charts, and the statements the EU Transparency Database refused, to correct and
+// resubmit. The fields are read from the server's schema at run time, so the
 // screen shows whatever this server's version offers and says so plainly when a query is
 // not there at all.
 
@@ -189,6 +190,51 @@ function drawQuality(rates) {
   ];
 }
 
+const RESUBMIT = `mutation ResubmitTdbStatement($id: ID!, $facts: String) {
+  resubmitTdbStatement(enforcementId: $id, decisionFacts: $facts) { state puid } }`;
+
+/** One refused statement: why, what the mapping noted, and a form to resubmit it. */
+function refusal(row) {
+  const original = row.decisionFacts ?? '';
+  const text = h('textarea', { name: 'decisionFacts', rows: 4, id: `tdb-facts-${row.enforcementId}` });
+  text.value = original;
+  const status = h('p', { class: 'tdb-status', role: 'status' });
+  const button = h('button', { type: 'submit' }, 'Resubmit');
+  const form = h('form', { class: 'tdb-resubmit', 'data-enforcement': row.enforcementId },
+    field('Decision facts (sent instead when changed)', text), button, status);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    try {
+      const changed = text.value !== original;
+      const data = await gql(RESUBMIT, { id: row.enforcementId, facts: changed ? text.value : null });
+      status.textContent = `Queued again (${data.resubmitTdbStatement.state.toLowerCase()}); the next round sends it.`;
+    } catch (err) {
+      button.disabled = false;
+      status.textContent = err.code === 'FORBIDDEN' ? `Your roles do not allow this: ${err.message}` : err.message;
+    }
+  });
+  const errors = (row.errors ?? []).map((e) => [e.field, (e.messages ?? []).join(' ')]);
+  return h('li', { class: 'tdb-refusal', 'data-puid': row.puid },
+    h('h3', null, `PUID ${row.puid}`),
+    facts([
+      ['Refused by', row.refusedBy ?? '—'],
+      ['Enforcement', row.enforcementId],
+      ...errors,
+      ...(row.notes ?? []).map((note) => ['Note', note]),
+    ]),
+    form);
+}
+
+function drawRefusals(rows) {
+  const list = rows ?? [];
+  if (!list.length) return h('p', null, 'No refused statements.');
+  return [
+    h('p', { class: 'hint' }, `${list.length} refused; correct the facts or fix the configuration, then resubmit.`),
+    h('ul', { class: 'tdb-refusals' }, list.map(refusal)),
+  ];
+}
+
 function isoDay(date) {
   return date.toISOString().slice(0, 10);
 }
@@ -206,7 +252,8 @@ export function render(container) {
   const sources = h('div');
   const report = h('div');
   const quality = h('div');
-  fill(container, h('h1', null, 'Incidents and transparency'), form, incidents, h('div', { class: 'two' }, sources, report), quality);
+  const refusals = h('div');
+  fill(container, h('h1', null, 'Incidents and transparency'), form, incidents, h('div', { class: 'two' }, sources, report), quality, refusals);
 
   function load() {
     const period = { from: new Date(`${from.value}T00:00:00Z`).toISOString(), to: new Date(`${to.value}T00:00:00Z`).toISOString() };
@@ -214,6 +261,7 @@ export function render(container) {
     panel(sources, 'Sources by overturn rate', 'sources-title', 'rankedSources', { ...period, first: 20 }, drawSources);
     panel(report, 'Transparency report', 'report-title', 'transparencyReport', period, drawReport);
     panel(quality, 'Quality: second reviews and reopened decisions', 'quality-title', 'qualityRates', period, drawQuality);
+    panel(refusals, 'Statements the EU Transparency Database refused', 'tdb-title', 'tdbSubmissions', { state: 'REFUSED', first: 50 }, drawRefusals);
   }
 
   form.addEventListener('submit', (event) => {

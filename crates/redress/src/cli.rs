@@ -41,6 +41,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::dead_letters::DeadLettersCommand,
     },
+    /// Submission of statements to the EU Transparency Database: submit, list, counts,
+    /// resubmit.
+    Tdb {
+        #[command(subcommand)]
+        command: crate::transparency::tdb_cli::TdbCommand,
+    },
     /// Restore the accounts of a faulty enforcement wave: dry run, run or resume a job.
     BulkRestore(crate::bulk_restore_cli::BulkRestoreArgs),
     /// Print the transparency report of a period (`--from`/`--to` as dates or RFC 3339).
@@ -60,7 +66,8 @@ pub enum Command {
     /// Fill an empty database with a faulty-enforcement wave to explore the console with.
     Demo(crate::demo::DemoArgs),
     /// Print the statements of reasons of the enforcements of a period in the EU
-    /// Transparency Database's JSON schema; fails if any would be refused.
+    /// Transparency Database's JSON schema, one batch body (at most 100 statements) per
+    /// line; fails if any would be refused.
     ExportStatements {
         #[arg(long)]
         from: String,
@@ -91,6 +98,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Box::pin(crate::dead_letters::run(config, command)).await
         }
         Command::BulkRestore(args) => crate::bulk_restore_cli::run(config, args).await,
+        Command::Tdb { command } => {
+            crate::transparency::tdb_cli::run(&config, command, &mut std::io::stdout()).await
+        }
         Command::Report { from, to, format } => {
             crate::transparency::report(&config, &from, &to, format, &mut std::io::stdout()).await
         }

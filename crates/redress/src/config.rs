@@ -209,6 +209,10 @@ impl Config {
             .status_page
             .validate()
             .map_err(ConfigError::Inconsistent)?;
+        self.transparency
+            .tdb_submission
+            .validate()
+            .map_err(ConfigError::Inconsistent)?;
         self.policy_catalog()?;
         self.quality.validate().map_err(ConfigError::Inconsistent)?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;

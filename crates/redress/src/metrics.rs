@@ -19,17 +19,36 @@ pub fn routes(state: AppState) -> Router {
 }
 
 async fn scrape(State(state): State<AppState>) -> Response {
-    match state.engine.stats().await {
-        Ok(stats) => (
+    let stats = state.engine.stats().await;
+    let tdb = state.engine.tdb_submission_counts().await;
+    match (stats, tdb) {
+        (Ok(stats), Ok(tdb)) => (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-            render(&stats),
+            render(&stats) + &render_tdb(&tdb),
         )
             .into_response(),
-        Err(err) => {
+        (Err(err), _) | (_, Err(err)) => {
             tracing::warn!(error = %err, "metrics could not be read");
             (StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable\n").into_response()
         }
     }
+}
+
+/// The Transparency Database statements by state, read like the rest at scrape time.
+pub fn render_tdb(counts: &std::collections::BTreeMap<String, u64>) -> String {
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::with_local_recorder(&recorder, || {
+        metrics::describe_gauge!(
+            "redress_tdb_statements",
+            "Statements for the EU Transparency Database by state."
+        );
+        for state in ["pending", "submitted", "refused"] {
+            let n = counts.get(state).copied().unwrap_or(0);
+            gauge!("redress_tdb_statements", "state" => state).set(n as f64);
+        }
+    });
+    handle.render()
 }
 
 /// Renders through a recorder made for this scrape, so no global state is involved.

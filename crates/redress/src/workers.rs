@@ -1,5 +1,5 @@
 //! The background workers of the service: SLA timer, claim-lease reaper, awaiting-user
-//! closer and outbox dispatcher. They run inside `redress serve` and alone as
+//! closer, outbox dispatcher and, when configured, the Transparency Database submission. They run inside `redress serve` and alone as
 //! `redress worker`; any number of replicas may run them against one PostgreSQL.
 
 use std::sync::Arc;
@@ -256,6 +256,9 @@ pub fn spawn(
             async move { awaiting::close_unanswered(&engine, wait, batch).await }
         },
     ));
+    if let Some(task) = tdb_submission(state, stop)? {
+        tasks.push(task);
+    }
     let poll = Duration::from_millis(config.outbox_poll_millis);
     let stop = stop.clone();
     tasks.push(tokio::spawn(async move {
@@ -263,6 +266,45 @@ pub fn spawn(
         Ok(())
     }));
     Ok(tasks)
+}
+
+/// The submission of statements to the EU Transparency Database, when configured: rounds
+/// of at most one batch, at once again while a round found a full batch and the database
+/// took it, else every `interval_seconds`.
+fn tdb_submission(
+    state: &AppState,
+    stop: &watch::Receiver<bool>,
+) -> anyhow::Result<Option<BackgroundTask>> {
+    let transparency = &state.config.transparency;
+    let config = &transparency.tdb_submission;
+    if !config.enabled {
+        return Ok(None);
+    }
+    let api = crate::transparency::tdb_client::HttpTdbApi::new(config)
+        .context("building the Transparency Database client")?;
+    let settings = config.submit_settings(&transparency.transparency_database);
+    let engine = state.engine.clone();
+    let interval = Duration::from_secs(config.interval_seconds);
+    // The first round looks through every enforcement (one recorded while no worker ran,
+    // or by a replica whose clock was behind); later rounds from where the last one stopped.
+    let first_round = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let stop = stop.clone();
+    tracing::info!(base_url = %config.base_url, "Transparency Database submission is on");
+    Ok(Some(tokio::spawn(async move {
+        runner::every("tdb_submission", interval, stop, || {
+            let (engine, api, mut settings) = (engine.clone(), api.clone(), settings.clone());
+            settings.full_scan = first_round.swap(false, std::sync::atomic::Ordering::Relaxed);
+            async move {
+                let report = engine.tdb_submit_round(&api, &settings).await?;
+                if report.claimed > 0 {
+                    tracing::info!(?report, "Transparency Database round");
+                }
+                Ok(report.claimed >= settings.batch_size && report.deferred == 0)
+            }
+        })
+        .await;
+        Ok(())
+    })))
 }
 
 fn periodic<F, Fut>(

@@ -73,6 +73,9 @@ fn call(mutation: &str) -> String {
         }
         "cancelBulkRestore" => return format!(r#"mutation {{ cancelBulkRestore(jobId: "{}") {{ __typename }} }}"#, uuid::Uuid::nil()),
         "resolveIncident" => return format!(r#"mutation {{ resolveIncident(id: "{}") {{ __typename }} }}"#, uuid::Uuid::nil()),
+        "resubmitTdbStatement" => {
+            return format!(r#"mutation {{ resubmitTdbStatement(enforcementId: "{}") {{ __typename }} }}"#, uuid::Uuid::nil())
+        }
         "recordOutOfCourtDispute" => {
             return format!(
                 r#"mutation {{ recordOutOfCourtDispute(input: {{appealId: "{}", settlementBody: "ADR", submittedAt: "2026-11-01T00:00:00Z"}}) {{ __typename }} }}"#,

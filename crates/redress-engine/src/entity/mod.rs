@@ -69,3 +69,4 @@ pub mod routing_rule_version;
 pub mod second_review;
 pub mod staff_session;
 pub mod staff_sign_in;
+pub mod tdb_submission;

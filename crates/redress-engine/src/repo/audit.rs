@@ -12,6 +12,8 @@ use crate::error::EngineError;
 
 /// An out-of-court dispute was recorded against an appeal.
 pub const DISPUTE_RECORDED: &str = "out_of_court_dispute_recorded";
+/// A refused Transparency Database statement was put back in line, perhaps corrected.
+pub const TDB_RESUBMITTED: &str = "tdb_statement_resubmitted";
 /// An account was warned that further manifestly unfounded appeals will be refused.
 pub const THROTTLE_WARNING: &str = "appeals_throttle_warning";
 /// A new appeal of a throttled account was refused at filing.

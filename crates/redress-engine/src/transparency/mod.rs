@@ -8,6 +8,7 @@ pub mod report;
 pub mod sources;
 pub mod status;
 pub mod tdb;
+pub mod tdb_submission;
 pub mod throttle;
 pub mod throttle_hooks;
 pub mod wave;

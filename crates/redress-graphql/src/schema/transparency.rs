@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use redress_core::{AppealReference, Role};
 use redress_engine::restoration::{BulkRestorer, RestorationBackend, Selector};
 use redress_engine::transparency::disputes::NewDispute;
+use redress_engine::transparency::tdb_submission::{TdbState, TdbSubmission};
 use redress_engine::transparency::{
     EnforcementSource, Incident, SourceOutcomes, TransparencyReport,
 };
@@ -230,6 +231,109 @@ impl From<TransparencyReport> for TransparencyReportNode {
     }
 }
 
+/// Where a statement stands with the EU Transparency Database.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TdbSubmissionState {
+    Pending,
+    Submitted,
+    Refused,
+}
+
+impl From<TdbSubmissionState> for TdbState {
+    fn from(state: TdbSubmissionState) -> Self {
+        match state {
+            TdbSubmissionState::Pending => TdbState::Pending,
+            TdbSubmissionState::Submitted => TdbState::Submitted,
+            TdbSubmissionState::Refused => TdbState::Refused,
+        }
+    }
+}
+
+impl From<TdbState> for TdbSubmissionState {
+    fn from(state: TdbState) -> Self {
+        match state {
+            TdbState::Pending => TdbSubmissionState::Pending,
+            TdbState::Submitted => TdbSubmissionState::Submitted,
+            TdbState::Refused => TdbSubmissionState::Refused,
+        }
+    }
+}
+
+/// Why a field of a statement was refused, in the database's words or Redress's.
+#[derive(SimpleObject, Debug)]
+pub struct TdbFieldError {
+    pub field: String,
+    pub messages: Vec<String>,
+}
+
+/// One enforcement's statement of reasons on its way to the EU Transparency Database.
+#[derive(SimpleObject, Debug)]
+pub struct TdbSubmissionNode {
+    pub enforcement_id: ID,
+    /// The platform unique identifier it is (or will be) known by in the database.
+    pub puid: String,
+    pub state: TdbSubmissionState,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    /// Refused by `redress` (its own checks, before sending) or by the `database`.
+    pub refused_by: Option<String>,
+    pub errors: Vec<TdbFieldError>,
+    /// What the mapping changed or left out (countries outside the EEA, a derived PUID,
+    /// an end date past what the database takes).
+    pub notes: Vec<String>,
+    /// The last temporary failure.
+    pub last_error: Option<String>,
+    /// The database's id of the statement once submitted.
+    pub tdb_uuid: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    /// Whether an operator's correction is sent instead of the mapping.
+    pub corrected: bool,
+    pub decision_facts: Option<String>,
+    /// The statement as sent (or as it would be sent), in the database's JSON schema.
+    pub statement_json: Option<String>,
+}
+
+impl From<TdbSubmission> for TdbSubmissionNode {
+    fn from(submission: TdbSubmission) -> Self {
+        Self {
+            enforcement_id: ID(submission.enforcement_id.to_string()),
+            puid: submission.puid,
+            state: submission.state.into(),
+            attempts: submission.attempts,
+            next_attempt_at: submission.next_attempt_at,
+            refused_by: submission.refused_by.map(|by| by.as_str().to_owned()),
+            errors: submission
+                .errors
+                .map(|errors| {
+                    errors
+                        .0
+                        .into_iter()
+                        .map(|(field, messages)| TdbFieldError { field, messages })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            notes: submission.notes,
+            last_error: submission.last_error,
+            tdb_uuid: submission.tdb_uuid,
+            submitted_at: submission.submitted_at,
+            updated_at: submission.updated_at,
+            corrected: submission.corrected,
+            decision_facts: submission
+                .statement
+                .as_ref()
+                .map(|s| s.decision_facts.clone()),
+            statement_json: submission
+                .statement
+                .as_ref()
+                .and_then(|s| serde_json::to_string(s).ok()),
+        }
+    }
+}
+
+/// Largest `first` of `tdbSubmissions`.
+const MAX_SUBMISSIONS: usize = 500;
+
 #[derive(Debug, Default)]
 pub struct TransparencyQuery;
 
@@ -280,6 +384,33 @@ impl TransparencyQuery {
             .into_iter()
             .take(first)
             .map(RankedSource::from)
+            .collect())
+    }
+
+    /// Statements on their way to the EU Transparency Database, most recently changed
+    /// first; only those in `state` when given (`REFUSED` for the ones to look at).
+    async fn tdb_submissions(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<TdbSubmissionState>,
+        first: Option<usize>,
+    ) -> Result<Vec<TdbSubmissionNode>> {
+        reader(ctx, "tdbSubmissions").or_api()?;
+        let first = first.unwrap_or(50);
+        if first == 0 || first > MAX_SUBMISSIONS {
+            return Err(ApiError::bad_input(format!(
+                "first must be between 1 and {MAX_SUBMISSIONS}"
+            )))
+            .or_api();
+        }
+        let submissions = ctx
+            .data::<Engine>()?
+            .tdb_submissions(state.map(TdbState::from), first as u64)
+            .await
+            .or_api()?;
+        Ok(submissions
+            .into_iter()
+            .map(TdbSubmissionNode::from)
             .collect())
     }
 
@@ -347,6 +478,43 @@ impl TransparencyMutation {
             .await
             .or_api()?;
         Ok(incident.into())
+    }
+
+    /// Sends a refused statement to the Transparency Database again: as its enforcement maps
+    /// now, or with `decisionFacts` in place of the facts it was refused with (checked
+    /// with the database's rules first; a statement still refused is `BAD_USER_INPUT`).
+    async fn resubmit_tdb_statement(
+        &self,
+        ctx: &Context<'_>,
+        enforcement_id: ID,
+        decision_facts: Option<String>,
+    ) -> Result<TdbSubmissionNode> {
+        let actor = rbac::authorize(ctx, "resubmitTdbStatement").or_api()?;
+        let engine = ctx.data::<Engine>()?;
+        let id = uuid::Uuid::parse_str(enforcement_id.as_str())
+            .map_err(|_| {
+                ApiError::bad_input(format!(
+                    "{:?} is not an enforcement id",
+                    enforcement_id.as_str()
+                ))
+            })
+            .or_api()?;
+        let correction = match decision_facts {
+            None => None,
+            Some(facts) => {
+                let current = engine.tdb_submission(id).await.or_api()?;
+                let Some(mut statement) = current.and_then(|s| s.statement) else {
+                    return Err(ApiError::bad_input(
+                        "this enforcement has no drafted statement to correct; resubmit without decisionFacts",
+                    ))
+                    .or_api();
+                };
+                statement.decision_facts = facts;
+                Some(statement)
+            }
+        };
+        let submission = engine.tdb_resubmit(&actor, id, correction).await.or_api()?;
+        Ok(submission.into())
     }
 
     /// Records an out-of-court dispute about an appeal; counted in the transparency report

@@ -197,9 +197,11 @@ fn quality_rows(quality: &QualityRates) -> Vec<(&'static str, String, String)> {
     rows
 }
 
-/// Writes `{"statements": [...]}` for the Transparency Database's batch endpoint. Any
-/// enforcement it would refuse is listed with the field at fault and the command fails,
-/// so an incomplete batch is never taken for a complete one.
+/// Writes the bodies of the Transparency Database's batch endpoint, one per line (JSON
+/// Lines), each `{"statements": [...]}` with at most 100 statements. Any enforcement it
+/// would refuse is listed with the fields at fault and the command fails, so an incomplete
+/// export is never taken for a complete one. `redress tdb submit` sends them itself and
+/// keeps a record; this is for a manual or external upload.
 pub async fn export_statements(
     config: &Config,
     from: &str,
@@ -214,17 +216,15 @@ pub async fn export_statements(
         .await?
         .export_statements(&config.transparency.transparency_database, from, to)
         .await?;
-    serde_json::to_writer_pretty(
-        &mut *out,
-        &serde_json::json!({ "statements": export.statements }),
-    )?;
-    writeln!(out)?;
+    for batch in export.batches() {
+        serde_json::to_writer(&mut *out, &serde_json::json!({ "statements": batch }))?;
+        writeln!(out)?;
+    }
     if !export.rejected.is_empty() {
         for rejected in &export.rejected {
             tracing::error!(
                 enforcement = %rejected.enforcement_id,
-                field = rejected.field,
-                reason = %rejected.reason,
+                errors = %rejected.errors,
                 "statement refused"
             );
         }

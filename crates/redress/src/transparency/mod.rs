@@ -5,6 +5,8 @@ mod attempts;
 mod commands;
 pub mod disputes_cli;
 mod status_page;
+pub mod tdb_cli;
+pub mod tdb_client;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,6 +49,8 @@ pub struct TransparencyConfig {
     pub status_page: StatusPageConfig,
     /// How enforcements map onto the EU Transparency Database's categories and types.
     pub transparency_database: TdbSettings,
+    /// Submission of the statements to the Transparency Database's API by Redress itself.
+    pub tdb_submission: tdb_client::TdbSubmissionConfig,
     /// Certified out-of-court dispute settlement bodies (DSA Art. 21) that decision
     /// notices name.
     pub dispute_settlement_bodies: Vec<DisputeSettlementBody>,
@@ -60,6 +64,7 @@ impl Default for TransparencyConfig {
             appeal_throttle: AppealThrottleConfig::default(),
             status_page: StatusPageConfig::default(),
             transparency_database: TdbSettings::default(),
+            tdb_submission: tdb_client::TdbSubmissionConfig::default(),
             dispute_settlement_bodies: Vec::new(),
         }
     }

@@ -1,0 +1,883 @@
+//! Submission of enforcement statements to the EU DSA Transparency Database, and the record
+//! of each (`tdb_submissions`): one row per enforcement, made when a round first sees the
+//! enforcement, taken by a worker under a lease, sent in batches of at most 100, and left
+//! `submitted` (with the database's uuid), `refused` (with its per-field errors, Redress's
+//! or the database's) or `pending` with a later attempt after a temporary failure.
+//!
+//! Nothing is submitted twice: a PUID is sent again only when the earlier answer never
+//! reached the record (a crash, a lost connection), and the database then answers
+//! `existing_puids`, which is recorded as submitted. A refused statement leaves the batch
+//! and the rest is sent again at once, so one bad statement never holds up the others.
+//! The HTTP side is a port ([`TdbApi`]); the binary fills it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use redress_core::Actor;
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::tdb::{self, FieldErrors, Mapped, TdbSettings, TdbStatement, BATCH_LIMIT};
+use crate::engine::Engine;
+use crate::entity::enforcement;
+pub use crate::entity::tdb_submission::TdbState;
+use crate::entity::tdb_submission::{self, Entity as Submissions};
+use crate::error::EngineError;
+use crate::repo::audit::{self, NewAuditEntry};
+use crate::transact::{self, Begin};
+use crate::worker::Backoff;
+
+/// Who refused a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusedBy {
+    /// Redress's own checks, before sending (the same rules as the database's).
+    Redress,
+    /// The database's answer.
+    Database,
+}
+
+impl RefusedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusedBy::Redress => "redress",
+            RefusedBy::Database => "database",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Self> {
+        match value {
+            "redress" => Some(RefusedBy::Redress),
+            "database" => Some(RefusedBy::Database),
+            _ => None,
+        }
+    }
+}
+
+/// A statement the database created, as its answer names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    pub puid: String,
+    pub uuid: Option<String>,
+}
+
+/// What the database answered to one batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchAnswer {
+    /// 201: every statement was created.
+    Created(Vec<Created>),
+    /// 422 with `statement_N` keys: these statements (by position) are invalid; none of
+    /// the batch was created.
+    Invalid(BTreeMap<usize, FieldErrors>),
+    /// 422 with `existing_puids`: the database has these PUIDs of the platform already;
+    /// none of the batch was created.
+    ExistingPuids(Vec<String>),
+    /// Another refusal of the whole batch that naming no statement (a 4xx other than the
+    /// above): permanent for these statements until an operator looks.
+    Refused { status: u16, reason: String },
+    /// Not now: 429, 5xx, a timeout, a network fault, or a token the database does not
+    /// take (401/403, a configuration fault). The batch is tried again later.
+    Unavailable {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// The Transparency Database's API as the submission needs it.
+#[async_trait::async_trait]
+pub trait TdbApi: Send + Sync {
+    /// Posts one batch (1 to 100 statements) to the batch endpoint.
+    async fn submit(&self, statements: &[TdbStatement]) -> BatchAnswer;
+    /// The uuid of the platform's statement with this PUID, if the database has one.
+    async fn existing_uuid(&self, puid: &str) -> Result<Option<String>, String>;
+}
+
+/// How a round runs.
+#[derive(Debug, Clone)]
+pub struct SubmitSettings {
+    pub tdb: TdbSettings,
+    /// Statements per call, 1 to 100.
+    pub batch_size: usize,
+    /// How long a round holds the rows it took; longer than a request may take, so only
+    /// the rows of a round that died become due again.
+    pub lease: Duration,
+    /// Delays after temporary failures.
+    pub backoff: Backoff,
+    /// Enforcements before this instant are never submitted (reported by other means).
+    pub submit_from: Option<DateTime<Utc>>,
+    /// Look for enforcements without a row in the whole table, not only since the newest
+    /// one with a row (see [`ENQUEUE_MARGIN`]): a worker's first round, and `redress tdb
+    /// submit`'s, do.
+    pub full_scan: bool,
+}
+
+impl Default for SubmitSettings {
+    fn default() -> Self {
+        Self {
+            tdb: TdbSettings::default(),
+            batch_size: BATCH_LIMIT,
+            lease: Duration::from_secs(300),
+            backoff: Backoff {
+                base: Duration::from_secs(30),
+                max: Duration::from_secs(3600),
+                max_attempts: u32::MAX,
+            },
+            submit_from: None,
+            full_scan: true,
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SubmitReport {
+    /// New enforcements given a submission row.
+    pub enqueued: u64,
+    /// Rows taken under the round's lease.
+    pub claimed: usize,
+    /// Calls to the batch endpoint.
+    pub requests: usize,
+    pub submitted: usize,
+    /// Of those, found already in the database (`existing_puids`).
+    pub already_there: usize,
+    pub refused: usize,
+    /// Left pending after a temporary failure.
+    pub deferred: usize,
+}
+
+impl SubmitReport {
+    fn tally(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Submitted { already_there, .. } => {
+                self.submitted += 1;
+                if *already_there {
+                    self.already_there += 1;
+                }
+            }
+            Outcome::Refused { .. } => self.refused += 1,
+            Outcome::Deferred { .. } => self.deferred += 1,
+        }
+    }
+}
+
+/// One enforcement's submission as the operator sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TdbSubmission {
+    pub enforcement_id: Uuid,
+    pub puid: String,
+    pub state: TdbState,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    /// The statement as last mapped and checked (or as corrected).
+    pub statement: Option<TdbStatement>,
+    pub corrected: bool,
+    pub errors: Option<FieldErrors>,
+    pub refused_by: Option<RefusedBy>,
+    pub notes: Vec<String>,
+    pub last_error: Option<String>,
+    pub tdb_uuid: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<tdb_submission::Model> for TdbSubmission {
+    type Error = EngineError;
+
+    fn try_from(row: tdb_submission::Model) -> Result<Self, EngineError> {
+        let corrupt = |what: &str, err: serde_json::Error| {
+            EngineError::corrupt(
+                "tdb submission",
+                row.enforcement_id,
+                format!("{what}: {err}"),
+            )
+        };
+        let statement = match row.correction.clone().or(row.statement.clone()) {
+            Some(json) => Some(serde_json::from_value(json).map_err(|e| corrupt("statement", e))?),
+            None => None,
+        };
+        let errors = match row.errors.clone() {
+            Some(json) => Some(serde_json::from_value(json).map_err(|e| corrupt("errors", e))?),
+            None => None,
+        };
+        let notes = match row.notes.clone() {
+            Some(json) => serde_json::from_value(json).map_err(|e| corrupt("notes", e))?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            enforcement_id: row.enforcement_id,
+            puid: row.puid,
+            state: row.state,
+            attempts: row.attempts,
+            next_attempt_at: row.next_attempt_at,
+            statement,
+            corrected: row.correction.is_some(),
+            errors,
+            refused_by: row.refused_by.as_deref().and_then(RefusedBy::parse),
+            notes,
+            last_error: row.last_error,
+            tdb_uuid: row.tdb_uuid,
+            submitted_at: row.submitted_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// How far before the newest enforcement that has a row new enforcements are looked for:
+/// longer than a transaction recording enforcements stays open, and than the clocks of
+/// replicas differ.
+pub const ENQUEUE_MARGIN: TimeDelta = TimeDelta::hours(1);
+
+/// Gives enforcements without a submission row one (pending, due now), in the order they
+/// were recorded, at most `limit`. Only those recorded since the newest one with a row
+/// (less [`ENQUEUE_MARGIN`]) are looked at, through an index, unless `full_scan`: a round
+/// costs what is new, not the whole table. Replicas may race: the insert ignores rows
+/// already there.
+async fn enqueue<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    from: Option<DateTime<Utc>>,
+    full_scan: bool,
+    limit: u64,
+) -> Result<u64, EngineError> {
+    let mut select = enforcement::Entity::find().filter(Expr::cust(
+        "NOT EXISTS (SELECT 1 FROM tdb_submissions s WHERE s.enforcement_id = enforcements.id)",
+    ));
+    if !full_scan {
+        let newest: Option<DateTime<Utc>> = Submissions::find()
+            .select_only()
+            .column_as(tdb_submission::Column::EnforcementCreatedAt.max(), "newest")
+            .into_tuple::<Option<DateTime<Utc>>>()
+            .one(conn)
+            .await?
+            .flatten();
+        if let Some(newest) = newest {
+            select = select.filter(enforcement::Column::CreatedAt.gte(newest - ENQUEUE_MARGIN));
+        }
+    }
+    if let Some(from) = from {
+        select = select.filter(enforcement::Column::EnforcedAt.gte(from));
+    }
+    let fresh = select
+        .order_by_asc(enforcement::Column::CreatedAt)
+        .order_by_asc(enforcement::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?;
+    if fresh.is_empty() {
+        return Ok(0);
+    }
+    let count = fresh.len() as u64;
+    Submissions::insert_many(fresh.into_iter().map(|row| tdb_submission::ActiveModel {
+        enforcement_id: Set(row.id),
+        enforcement_created_at: Set(row.created_at),
+        puid: Set(tdb::puid_for(row.external_id.as_deref(), row.id)),
+        state: Set(TdbState::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_id: Set(None),
+        leased_until: Set(None),
+        statement: Set(None),
+        correction: Set(None),
+        errors: Set(None),
+        refused_by: Set(None),
+        notes: Set(None),
+        last_error: Set(None),
+        tdb_uuid: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        submitted_at: Set(None),
+    }))
+    .on_conflict(OnConflict::new().do_nothing().to_owned())
+    .exec_without_returning(conn)
+    .await?;
+    Ok(count)
+}
+
+/// Takes up to `limit` due pending rows under a new lease. The lease is the row's next
+/// attempt: a round that dies leaves its rows due again when the lease ends. On PostgreSQL
+/// the rows are locked `SKIP LOCKED`, so replicas take disjoint sets; SQLite serialises.
+async fn claim<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> Result<(Uuid, Vec<tdb_submission::Model>), EngineError> {
+    let rows = Submissions::find()
+        .filter(tdb_submission::Column::State.eq(TdbState::Pending))
+        .filter(tdb_submission::Column::NextAttemptAt.lte(now))
+        .order_by_asc(tdb_submission::Column::NextAttemptAt)
+        .order_by_asc(tdb_submission::Column::EnforcementId)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(conn)
+        .await?;
+    let lease_id = Uuid::now_v7();
+    if rows.is_empty() {
+        return Ok((lease_id, rows));
+    }
+    Submissions::update_many()
+        .col_expr(tdb_submission::Column::LeaseId, Expr::value(Some(lease_id)))
+        .col_expr(
+            tdb_submission::Column::LeasedUntil,
+            Expr::value(Some(lease_until)),
+        )
+        .col_expr(
+            tdb_submission::Column::NextAttemptAt,
+            Expr::value(lease_until),
+        )
+        .filter(tdb_submission::Column::EnforcementId.is_in(rows.iter().map(|r| r.enforcement_id)))
+        .exec(conn)
+        .await?;
+    Ok((lease_id, rows))
+}
+
+/// A row taken by this round and what will be sent for it.
+struct InFlight {
+    row: tdb_submission::Model,
+    mapped: Mapped,
+}
+
+/// The outcome of one row, written under the round's lease.
+#[derive(Clone)]
+enum Outcome {
+    Submitted {
+        uuid: Option<String>,
+        already_there: bool,
+    },
+    Refused {
+        by: RefusedBy,
+        errors: FieldErrors,
+    },
+    Deferred {
+        until: DateTime<Utc>,
+        reason: String,
+    },
+}
+
+fn json<T: Serialize>(value: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(value).ok()
+}
+
+/// Records `outcome` for a row still held under `lease_id`; a row another round took over
+/// in between is left to that round. Returns whether the row was written.
+async fn record<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    lease_id: Uuid,
+    row: &tdb_submission::Model,
+    mapped: Option<&Mapped>,
+    outcome: Outcome,
+) -> Result<bool, EngineError> {
+    let mut update = Submissions::update_many()
+        .col_expr(tdb_submission::Column::LeaseId, Expr::value(None::<Uuid>))
+        .col_expr(
+            tdb_submission::Column::LeasedUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            tdb_submission::Column::Attempts,
+            Expr::value(row.attempts.saturating_add(1)),
+        )
+        .col_expr(tdb_submission::Column::UpdatedAt, Expr::value(now));
+    if let Some(mapped) = mapped {
+        // A correction stays in its own column; the mapping is kept only for a row sent
+        // as mapped.
+        if row.correction.is_none() {
+            update = update.col_expr(
+                tdb_submission::Column::Statement,
+                Expr::value(json(&mapped.statement)),
+            );
+        }
+        update = update.col_expr(
+            tdb_submission::Column::Notes,
+            Expr::value(json(&mapped.notes)),
+        );
+    }
+    update = match outcome {
+        Outcome::Submitted {
+            uuid,
+            already_there,
+        } => update
+            .col_expr(
+                tdb_submission::Column::State,
+                Expr::value(TdbState::Submitted),
+            )
+            .col_expr(tdb_submission::Column::TdbUuid, Expr::value(uuid))
+            .col_expr(tdb_submission::Column::SubmittedAt, Expr::value(Some(now)))
+            .col_expr(
+                tdb_submission::Column::Errors,
+                Expr::value(None::<serde_json::Value>),
+            )
+            .col_expr(
+                tdb_submission::Column::RefusedBy,
+                Expr::value(None::<String>),
+            )
+            .col_expr(
+                tdb_submission::Column::LastError,
+                Expr::value(already_there.then(|| {
+                    "the database already had this PUID; recorded as submitted".to_owned()
+                })),
+            ),
+        Outcome::Refused { by, errors } => update
+            .col_expr(
+                tdb_submission::Column::State,
+                Expr::value(TdbState::Refused),
+            )
+            .col_expr(tdb_submission::Column::Errors, Expr::value(json(&errors)))
+            .col_expr(
+                tdb_submission::Column::RefusedBy,
+                Expr::value(Some(by.as_str().to_owned())),
+            ),
+        Outcome::Deferred { until, reason } => update
+            .col_expr(tdb_submission::Column::NextAttemptAt, Expr::value(until))
+            .col_expr(tdb_submission::Column::LastError, Expr::value(Some(reason))),
+    };
+    let written = update
+        .filter(tdb_submission::Column::EnforcementId.eq(row.enforcement_id))
+        .filter(tdb_submission::Column::LeaseId.eq(lease_id))
+        .exec(conn)
+        .await?;
+    Ok(written.rows_affected == 1)
+}
+
+/// What is sent for a row: the operator's correction (checked again, with the row's PUID),
+/// else the enforcement as it is stored now, mapped. A refusal keeps the draft, if there
+/// is one, for the operator to correct.
+fn prepare(
+    row: &tdb_submission::Model,
+    enforcement: Option<&enforcement::Model>,
+    settings: &TdbSettings,
+) -> Result<Mapped, Box<Refusal>> {
+    let refuse = |errors: FieldErrors, draft: Option<Mapped>| Box::new(Refusal { errors, draft });
+    if let Some(correction) = &row.correction {
+        let mut statement: TdbStatement =
+            serde_json::from_value(correction.clone()).map_err(|e| {
+                let errors = FieldErrors::one("statement", format!("unreadable correction: {e}"));
+                refuse(errors, None)
+            })?;
+        statement.puid.clone_from(&row.puid);
+        let mapped = Mapped {
+            statement,
+            notes: vec!["sent as corrected by an operator".to_owned()],
+        };
+        return match tdb::validate(&mapped.statement) {
+            Ok(()) => Ok(mapped),
+            Err(errors) => Err(refuse(errors, Some(mapped))),
+        };
+    }
+    let Some(enforcement) = enforcement else {
+        return Err(refuse(
+            FieldErrors::one("enforcement", "no longer exists"),
+            None,
+        ));
+    };
+    let (mut mapped, errors) =
+        tdb::draft_enforcement(enforcement, settings).map_err(|errors| refuse(errors, None))?;
+    // The PUID was fixed when the row was made; the mapping derives the same one.
+    mapped.statement.puid.clone_from(&row.puid);
+    if errors.is_empty() {
+        Ok(mapped)
+    } else {
+        Err(refuse(errors, Some(mapped)))
+    }
+}
+
+/// Why a row is refused before sending, and the statement drafted for it, if any.
+struct Refusal {
+    errors: FieldErrors,
+    draft: Option<Mapped>,
+}
+
+impl Engine {
+    /// One round of submission: new enforcements get a row, up to `batch_size` due rows are
+    /// taken, checked, and sent until each is submitted, refused or deferred.
+    pub async fn tdb_submit_round(
+        &self,
+        api: &dyn TdbApi,
+        settings: &SubmitSettings,
+    ) -> Result<SubmitReport, EngineError> {
+        let batch_size = settings.batch_size.clamp(1, BATCH_LIMIT);
+        let now = self.clock().now();
+        let lease = TimeDelta::from_std(settings.lease).unwrap_or(TimeDelta::minutes(5));
+        let mut report = SubmitReport {
+            enqueued: enqueue(
+                self.db(),
+                now,
+                settings.submit_from,
+                settings.full_scan,
+                1000,
+            )
+            .await?,
+            ..SubmitReport::default()
+        };
+        let (lease_id, rows) =
+            transact::in_transaction(self.db(), Begin::WriteLockFirst, async |txn| {
+                claim(txn, now, now + lease, batch_size as u64).await
+            })
+            .await?;
+        report.claimed = rows.len();
+        if rows.is_empty() {
+            return Ok(report);
+        }
+        let enforcements: HashMap<Uuid, enforcement::Model> = enforcement::Entity::find()
+            .filter(enforcement::Column::Id.is_in(rows.iter().map(|r| r.enforcement_id)))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+        let mut batch = Vec::with_capacity(rows.len());
+        for row in rows {
+            match prepare(&row, enforcements.get(&row.enforcement_id), &settings.tdb) {
+                Ok(mapped) => batch.push(InFlight { row, mapped }),
+                Err(refusal) => {
+                    let Refusal { errors, draft } = *refusal;
+                    let refused = Outcome::Refused {
+                        by: RefusedBy::Redress,
+                        errors,
+                    };
+                    let now = self.clock().now();
+                    if record(self.db(), now, lease_id, &row, draft.as_ref(), refused).await? {
+                        report.refused += 1;
+                    }
+                }
+            }
+        }
+        self.send(api, settings, lease_id, batch, &mut report)
+            .await?;
+        Ok(report)
+    }
+
+    async fn send(
+        &self,
+        api: &dyn TdbApi,
+        settings: &SubmitSettings,
+        lease_id: Uuid,
+        mut batch: Vec<InFlight>,
+        report: &mut SubmitReport,
+    ) -> Result<(), EngineError> {
+        // Every answer but the last takes at least one statement out of the batch.
+        let most_calls = batch.len() + 1;
+        // The calls of one round stay well inside its lease, so no other replica takes a
+        // statement while it is in flight; what is left is released, due at once.
+        let started = tokio::time::Instant::now();
+        while !batch.is_empty() && report.requests < most_calls {
+            if started.elapsed() > settings.lease / 2 {
+                let now = self.clock().now();
+                for flight in batch.drain(..) {
+                    let released = Outcome::Deferred {
+                        until: now,
+                        reason: "released: the round ran out of lease time".to_owned(),
+                    };
+                    if record(
+                        self.db(),
+                        now,
+                        lease_id,
+                        &flight.row,
+                        Some(&flight.mapped),
+                        released,
+                    )
+                    .await?
+                    {
+                        report.deferred += 1;
+                    }
+                }
+                break;
+            }
+            let statements: Vec<TdbStatement> =
+                batch.iter().map(|f| f.mapped.statement.clone()).collect();
+            report.requests += 1;
+            let answer = api.submit(&statements).await;
+            let now = self.clock().now();
+            let settled = match answer {
+                BatchAnswer::Created(created) => {
+                    let uuids: HashMap<String, Option<String>> =
+                        created.into_iter().map(|c| (c.puid, c.uuid)).collect();
+                    let mut settled = Vec::new();
+                    for (index, flight) in batch.iter().enumerate() {
+                        let uuid = uuids.get(&flight.row.puid).cloned().flatten();
+                        settled.push((
+                            index,
+                            Outcome::Submitted {
+                                uuid,
+                                already_there: false,
+                            },
+                        ));
+                    }
+                    settled
+                }
+                BatchAnswer::Invalid(by_position) => by_position
+                    .into_iter()
+                    .filter(|(index, _)| *index < batch.len())
+                    .map(|(index, errors)| {
+                        (
+                            index,
+                            Outcome::Refused {
+                                by: RefusedBy::Database,
+                                errors,
+                            },
+                        )
+                    })
+                    .collect(),
+                BatchAnswer::ExistingPuids(puids) => {
+                    let existing: HashSet<String> = puids.into_iter().collect();
+                    let mut settled = Vec::new();
+                    for (index, flight) in batch.iter().enumerate() {
+                        if existing.contains(&flight.row.puid) {
+                            let uuid = match api.existing_uuid(&flight.row.puid).await {
+                                Ok(uuid) => uuid,
+                                Err(reason) => {
+                                    tracing::warn!(puid = %flight.row.puid, %reason, "cannot look up an existing PUID's uuid");
+                                    None
+                                }
+                            };
+                            settled.push((
+                                index,
+                                Outcome::Submitted {
+                                    uuid,
+                                    already_there: true,
+                                },
+                            ));
+                        }
+                    }
+                    settled
+                }
+                BatchAnswer::Refused { status, reason } => {
+                    tracing::error!(status, %reason, statements = batch.len(), "the Transparency Database refused a whole batch");
+                    (0..batch.len())
+                        .map(|index| {
+                            let errors = FieldErrors::one(
+                                "batch",
+                                format!("the database refused the whole batch (HTTP {status}): {reason}"),
+                            );
+                            (index, Outcome::Refused { by: RefusedBy::Database, errors })
+                        })
+                        .collect()
+                }
+                BatchAnswer::Unavailable {
+                    reason,
+                    retry_after,
+                } => {
+                    tracing::warn!(%reason, statements = batch.len(), "the Transparency Database is unavailable; deferring");
+                    let mut settled = Vec::new();
+                    for (index, flight) in batch.iter().enumerate() {
+                        let failures =
+                            u32::try_from(flight.row.attempts.saturating_add(1)).unwrap_or(1);
+                        let delay = settings
+                            .backoff
+                            .delay(failures, rand::random::<f64>())
+                            .max(retry_after.unwrap_or_default());
+                        let until = now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
+                        settled.push((
+                            index,
+                            Outcome::Deferred {
+                                until,
+                                reason: reason.clone(),
+                            },
+                        ));
+                    }
+                    settled
+                }
+            };
+            if settled.is_empty() {
+                // An answer that names none of ours: nothing learnt, try again later.
+                let reason =
+                    "the database's answer named none of the batch's statements".to_owned();
+                tracing::error!(%reason);
+                let until = now
+                    + TimeDelta::from_std(settings.backoff.base).unwrap_or(TimeDelta::minutes(1));
+                for flight in batch.drain(..) {
+                    let deferred = Outcome::Deferred {
+                        until,
+                        reason: reason.clone(),
+                    };
+                    if record(
+                        self.db(),
+                        now,
+                        lease_id,
+                        &flight.row,
+                        Some(&flight.mapped),
+                        deferred,
+                    )
+                    .await?
+                    {
+                        report.deferred += 1;
+                    }
+                }
+                break;
+            }
+            let mut taken: Vec<(usize, Outcome)> = settled;
+            taken.sort_by_key(|(index, _)| std::cmp::Reverse(*index));
+            let answered: Vec<(InFlight, Outcome)> = taken
+                .into_iter()
+                .map(|(index, outcome)| (batch.remove(index), outcome))
+                .collect();
+            // One transaction for the outcomes of one answer, not one per statement.
+            let written = transact::in_transaction(self.db(), Begin::Deferred, async |txn| {
+                let mut written = Vec::with_capacity(answered.len());
+                for (flight, outcome) in &answered {
+                    let mapped = Some(&flight.mapped);
+                    let fresh = outcome.clone();
+                    written.push(record(txn, now, lease_id, &flight.row, mapped, fresh).await?);
+                }
+                Ok::<_, EngineError>(written)
+            })
+            .await?;
+            for ((_, outcome), was_written) in answered.iter().zip(written) {
+                if was_written {
+                    report.tally(outcome);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Submissions, most recently changed first; only those in `state` when given.
+    pub async fn tdb_submissions(
+        &self,
+        state: Option<TdbState>,
+        limit: u64,
+    ) -> Result<Vec<TdbSubmission>, EngineError> {
+        let mut select = Submissions::find();
+        if let Some(state) = state {
+            select = select.filter(tdb_submission::Column::State.eq(state));
+        }
+        select
+            .order_by_desc(tdb_submission::Column::UpdatedAt)
+            .order_by_asc(tdb_submission::Column::EnforcementId)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(TdbSubmission::try_from)
+            .collect()
+    }
+
+    /// One enforcement's submission, if it has one yet.
+    pub async fn tdb_submission(
+        &self,
+        enforcement_id: Uuid,
+    ) -> Result<Option<TdbSubmission>, EngineError> {
+        Submissions::find_by_id(enforcement_id)
+            .one(self.db())
+            .await?
+            .map(TdbSubmission::try_from)
+            .transpose()
+    }
+
+    /// How many submissions are in each state.
+    pub async fn tdb_submission_counts(&self) -> Result<BTreeMap<String, u64>, EngineError> {
+        let rows: Vec<(TdbState, i64)> = Submissions::find()
+            .select_only()
+            .column(tdb_submission::Column::State)
+            .column_as(tdb_submission::Column::EnforcementId.count(), "count")
+            .group_by(tdb_submission::Column::State)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(state, count)| (state.to_string(), u64::try_from(count).unwrap_or(0)))
+            .collect())
+    }
+
+    /// Puts a refused statement back in line, due now: as the enforcement maps then, or as
+    /// `correction` (checked here with the database's rules; its PUID is the row's, which
+    /// never changes). A statement already submitted cannot be sent again: the database
+    /// keeps every PUID for good.
+    pub async fn tdb_resubmit(
+        &self,
+        actor: &Actor,
+        enforcement_id: Uuid,
+        correction: Option<TdbStatement>,
+    ) -> Result<TdbSubmission, EngineError> {
+        let Some(row) = Submissions::find_by_id(enforcement_id)
+            .one(self.db())
+            .await?
+        else {
+            return Err(EngineError::InvalidInput(format!(
+                "enforcement {enforcement_id} has no Transparency Database submission"
+            )));
+        };
+        let corrected = match correction {
+            Some(mut statement) => {
+                statement.puid.clone_from(&row.puid);
+                tdb::validate(&statement).map_err(|errors| {
+                    EngineError::InvalidInput(format!(
+                        "the corrected statement would be refused: {errors}"
+                    ))
+                })?;
+                json(&statement)
+            }
+            None => None,
+        };
+        let now = self.clock().now();
+        let refused_with = row.errors.clone();
+        self.transact_once(async |txn| {
+            let put_back = Submissions::update_many()
+                .col_expr(
+                    tdb_submission::Column::State,
+                    Expr::value(TdbState::Pending),
+                )
+                .col_expr(tdb_submission::Column::Attempts, Expr::value(0))
+                .col_expr(tdb_submission::Column::NextAttemptAt, Expr::value(now))
+                .col_expr(
+                    tdb_submission::Column::Correction,
+                    Expr::value(corrected.clone()),
+                )
+                .col_expr(
+                    tdb_submission::Column::Errors,
+                    Expr::value(None::<serde_json::Value>),
+                )
+                .col_expr(
+                    tdb_submission::Column::RefusedBy,
+                    Expr::value(None::<String>),
+                )
+                .col_expr(
+                    tdb_submission::Column::LastError,
+                    Expr::value(None::<String>),
+                )
+                .col_expr(tdb_submission::Column::UpdatedAt, Expr::value(now))
+                .filter(tdb_submission::Column::EnforcementId.eq(enforcement_id))
+                .filter(tdb_submission::Column::State.eq(TdbState::Refused))
+                .exec(txn)
+                .await?;
+            // Checked in the update itself, so two operators cannot both put it back.
+            if put_back.rows_affected == 0 {
+                return Err(EngineError::InvalidInput(format!(
+                    "the statement of enforcement {enforcement_id} is {}, not refused",
+                    row.state
+                )));
+            }
+            audit::record(
+                txn,
+                NewAuditEntry {
+                    actor: actor.clone(),
+                    action: audit::TDB_RESUBMITTED,
+                    account_id: None,
+                    appeal_id: None,
+                    details: serde_json::json!({
+                        "enforcement_id": enforcement_id,
+                        "puid": row.puid,
+                        "refused_with": refused_with,
+                        "correction": corrected,
+                    }),
+                },
+                now,
+            )
+            .await?;
+            Ok(())
+        })
+        .await?;
+        self.tdb_submission(enforcement_id)
+            .await?
+            .ok_or_else(|| EngineError::corrupt("tdb submission", enforcement_id, "vanished"))
+    }
+}

@@ -1,0 +1,115 @@
+//! The statements the EU Transparency Database refused, on the console's transparency
+//! screen in headless Chromium, on both backends: a senior reviewer sees why and may not
+//! resubmit; an administrator shortens the facts and resubmits, and the next round sends it.
+
+#[allow(dead_code)]
+mod api;
+#[allow(dead_code)]
+mod webdriver;
+
+use api::{config_for, TestApp};
+use redress_core::Role;
+use redress_engine::registry::NewEnforcement;
+use redress_engine::transparency::tdb::TdbStatement;
+use redress_engine::transparency::tdb_submission::{
+    BatchAnswer, Created, SubmitSettings, TdbApi, TdbState,
+};
+use serde_json::json;
+use webdriver::{Browser, Driver};
+
+/// A database that takes every batch.
+struct Accepting;
+
+#[async_trait::async_trait]
+impl TdbApi for Accepting {
+    async fn submit(&self, statements: &[TdbStatement]) -> BatchAnswer {
+        BatchAnswer::Created(
+            statements
+                .iter()
+                .map(|s| Created {
+                    puid: s.puid.clone(),
+                    uuid: Some(format!("uuid-of-{}", s.puid)),
+                })
+                .collect(),
+        )
+    }
+
+    async fn existing_uuid(&self, _puid: &str) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
+async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
+    browser
+        .goto(&format!("http://{}/console/", app.app.http_addr))
+        .await;
+    browser.type_into("#token", token).await;
+    browser.click("#sign-in-form button[type=submit]").await;
+    browser.wait("#nav a[href='#/queue']").await;
+}
+
+const PANEL: &str = "const panel = document.querySelector('section[aria-labelledby=tdb-title][data-available=true]'); \
+    return panel && panel.querySelector('.tdb-refusal') ? panel.textContent : null";
+const STATUS: &str = "const s = document.querySelector('.tdb-status'); return s && s.textContent ? s.textContent : null";
+
+redress_engine::backend_tests! {
+    async fn refused_statements_are_corrected_and_resubmitted_from_the_transparency_screen(db) {
+        if !webdriver::available("console Transparency Database refusals") {
+            db.cleanup().await;
+            return;
+        }
+        let app = TestApp::start_with(config_for(&db)).await;
+        let engine = app.app.state.engine.clone();
+        let now = engine.clock().now();
+        let mut statement = redress_engine::testing::automated_suspension_statement(now);
+        statement["facts"] = json!("f".repeat(5001));
+        let ids = engine
+            .record_enforcements(vec![NewEnforcement {
+                external_id: Some("pin-console-1".into()),
+                statement,
+                ..redress_engine::testing::automated_deactivation("acct-c1", "model", "spam-v3", now)
+            }])
+            .await
+            .expect("recorded");
+        let settings = SubmitSettings::default();
+        assert_eq!(engine.tdb_submit_round(&Accepting, &settings).await.expect("round").refused, 1);
+
+        let driver = Driver::launch().await;
+        let lena = driver.browser("lena-tdb").await;
+        sign_in(&lena, &app, &app.token("lena", &[Role::SeniorReviewer])).await;
+        lena.goto(&format!("http://{}/console/#/transparency", app.app.http_addr)).await;
+        let shown = lena.wait_until("the refusal", PANEL).await;
+        let shown = shown.as_str().expect("text");
+        assert!(shown.contains("pin-console-1"), "{shown}");
+        assert!(shown.contains("decision_facts"), "{shown}");
+        assert!(shown.contains("redress"), "who refused it: {shown}");
+        lena.click("form.tdb-resubmit button[type=submit]").await;
+        let denied = lena.wait_until("the refusal of the resubmission", STATUS).await;
+        assert!(denied.as_str().is_some_and(|s| s.contains("Your roles do not allow this")), "{denied}");
+        lena.quit().await;
+
+        let ada = driver.browser("ada-tdb").await;
+        sign_in(&ada, &app, &app.token("ada", &[Role::Admin])).await;
+        ada.goto(&format!("http://{}/console/#/transparency", app.app.http_addr)).await;
+        ada.wait_until("the refusal", PANEL).await;
+        ada.execute(&format!(
+            "const t = document.getElementById('tdb-facts-{}'); t.value = 'Forty commercial pins in an hour.'; return null",
+            ids[0]
+        ))
+        .await;
+        ada.click("form.tdb-resubmit button[type=submit]").await;
+        let queued = ada.wait_until("the resubmission", STATUS).await;
+        assert!(queued.as_str().is_some_and(|s| s.contains("Queued again (pending)")), "{queued}");
+        ada.quit().await;
+
+        let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
+        assert_eq!(row.state, TdbState::Pending);
+        assert!(row.corrected);
+        assert_eq!(engine.tdb_submit_round(&Accepting, &settings).await.expect("round").submitted, 1);
+        let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
+        assert_eq!(row.state, TdbState::Submitted);
+        assert_eq!(row.statement.map(|s| s.decision_facts).as_deref(), Some("Forty commercial pins in an hour."));
+        app.stop().await;
+        db.cleanup().await;
+    }
+}

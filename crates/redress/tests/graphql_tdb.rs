@@ -1,0 +1,108 @@
+//! Transparency Database submissions over GraphQL: the leads, support and administrators
+//! list the refused statements with the database's (or Redress's) per-field errors, an
+//! administrator corrects the facts and resubmits, and the next round submits it.
+
+#[allow(dead_code)]
+mod api;
+
+use api::TestApp;
+use redress_core::Role;
+use redress_engine::registry::NewEnforcement;
+use redress_engine::transparency::tdb::{TdbSettings, TdbStatement};
+use redress_engine::transparency::tdb_submission::{BatchAnswer, Created, SubmitSettings, TdbApi};
+use serde_json::json;
+
+const SUBMISSIONS: &str = r"query($state: TdbSubmissionState) { tdbSubmissions(state: $state) {
+    enforcementId puid state attempts refusedBy errors { field messages } notes tdbUuid
+    corrected decisionFacts statementJson } }";
+const RESUBMIT: &str = r"mutation($id: ID!, $facts: String) {
+    resubmitTdbStatement(enforcementId: $id, decisionFacts: $facts) { state corrected decisionFacts errors { field } } }";
+
+/// A database that takes every batch.
+struct Accepting;
+
+#[async_trait::async_trait]
+impl TdbApi for Accepting {
+    async fn submit(&self, statements: &[TdbStatement]) -> BatchAnswer {
+        BatchAnswer::Created(
+            statements
+                .iter()
+                .map(|s| Created {
+                    puid: s.puid.clone(),
+                    uuid: Some(format!("uuid-of-{}", s.puid)),
+                })
+                .collect(),
+        )
+    }
+
+    async fn existing_uuid(&self, _puid: &str) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
+redress_engine::backend_tests! {
+    async fn refusals_are_listed_corrected_and_resubmitted(test) {
+        let app = TestApp::start(&test).await;
+        let engine = app.app.state.engine.clone();
+        let now = engine.clock().now();
+        let mut statement = redress_engine::testing::automated_suspension_statement(now);
+        statement["facts"] = json!("f".repeat(5001));
+        let ids = engine
+            .record_enforcements(vec![NewEnforcement {
+                external_id: Some("pin:77/long".into()),
+                statement,
+                ..redress_engine::testing::automated_deactivation("acct-77", "model", "spam-v3", now)
+            }])
+            .await
+            .expect("recorded");
+        let settings = SubmitSettings { tdb: TdbSettings::default(), ..SubmitSettings::default() };
+        let report = engine.tdb_submit_round(&Accepting, &settings).await.expect("round");
+        assert_eq!((report.claimed, report.refused, report.requests), (1, 1, 0));
+
+        let metrics = reqwest::get(format!("http://{}/metrics", app.app.http_addr))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("body");
+        assert!(metrics.contains("redress_tdb_statements{state=\"refused\"} 1"), "{metrics}");
+        assert!(metrics.contains("redress_tdb_statements{state=\"pending\"} 0"), "{metrics}");
+
+        let reviewer = app.token("rita", &[Role::Reviewer]);
+        assert_eq!(app.error_code(&reviewer, SUBMISSIONS, json!({})).await, "FORBIDDEN");
+        let lead = app.token("lena", &[Role::SeniorReviewer]);
+        let refused = app.ok(&lead, SUBMISSIONS, json!({"state": "REFUSED"})).await["tdbSubmissions"].clone();
+        let row = &refused[0];
+        assert_eq!(row["enforcementId"], json!(ids[0].to_string()));
+        assert_eq!(row["refusedBy"], "redress");
+        assert_eq!(row["errors"][0]["field"], "decision_facts", "{row}");
+        assert!(row["puid"].as_str().is_some_and(|p| p.starts_with("rdx-")), "{row}");
+        assert_eq!(row["decisionFacts"].as_str().map(str::len), Some(5001));
+        let sent: TdbStatement = serde_json::from_str(row["statementJson"].as_str().expect("json")).expect("statement");
+        assert_eq!(sent.puid, row["puid"].as_str().expect("puid"));
+        assert!(app.ok(&lead, SUBMISSIONS, json!({"state": "SUBMITTED"})).await["tdbSubmissions"].as_array().is_some_and(Vec::is_empty));
+
+        assert_eq!(app.error_code(&lead, RESUBMIT, json!({"id": ids[0]})).await, "FORBIDDEN");
+        let admin = app.token("ada", &[Role::Admin]);
+        let still_long = json!({"id": ids[0], "facts": "g".repeat(5001)});
+        assert_eq!(app.error_code(&admin, RESUBMIT, still_long).await, "BAD_USER_INPUT");
+        let fixed = app.ok(&admin, RESUBMIT, json!({"id": ids[0], "facts": "Forty commercial pins in an hour."})).await;
+        assert_eq!(fixed["resubmitTdbStatement"], json!({
+            "state": "PENDING", "corrected": true,
+            "decisionFacts": "Forty commercial pins in an hour.", "errors": [],
+        }));
+        let audited = redress_engine::repo::audit::entries(engine.db(), redress_engine::repo::audit::TDB_RESUBMITTED, None)
+            .await
+            .expect("audit");
+        assert_eq!(audited.len(), 1);
+        assert!(audited[0].actor.contains("ada"), "{}", audited[0].actor);
+        let report = engine.tdb_submit_round(&Accepting, &settings).await.expect("round");
+        assert_eq!((report.submitted, report.requests), (1, 1));
+        let submitted = app.ok(&lead, SUBMISSIONS, json!({"state": "SUBMITTED"})).await["tdbSubmissions"].clone();
+        let puid = submitted[0]["puid"].as_str().expect("puid").to_owned();
+        assert_eq!(submitted[0]["tdbUuid"], json!(format!("uuid-of-{puid}")));
+        assert_eq!(app.error_code(&admin, RESUBMIT, json!({"id": ids[0]})).await, "BAD_USER_INPUT", "submitted stays submitted");
+        app.stop().await;
+        test.cleanup().await;
+    }
+}

@@ -1,0 +1,504 @@
+//! A stand-in for the EU DSA Transparency Database's API on a real socket, written from the
+//! database's own source (`StatementMultipleAPIController`, `GroupedSubmissionsService`,
+//! `PuidNotUniqueMultipleException`), not from Redress's code: the batch endpoint with its
+//! 1..100 bound, its per-field 422 bodies keyed `statement_N`, `existing_puids`, the PUID
+//! look-up, and scripted 429s, 5xx and a call that stores its statements and then never
+//! answers (the client's process dies with the answer in flight).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use tokio::sync::Notify;
+
+pub const TOKEN: &str = "X|test-platform-token";
+
+/// What the next call to the batch endpoint does before (or instead of) its checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    TooManyRequests,
+    ServiceUnavailable,
+    /// Stores the statements, then keeps the answer forever.
+    StoreThenHang,
+}
+
+#[derive(Debug, Default)]
+pub struct Ledger {
+    /// PUID → uuid of every statement stored.
+    pub stored: HashMap<String, String>,
+    /// Every PUID stored, in order: a PUID stored twice would show twice.
+    pub inserts: Vec<String>,
+    /// How often each PUID arrived in a call, whatever the answer.
+    pub received: HashMap<String, u32>,
+    pub calls: u32,
+    /// Scripted behaviour of the coming calls, by call number (1-based).
+    pub script: BTreeMap<u32, Script>,
+    /// PUIDs this database refuses with a category error, as if its category list had
+    /// changed since Redress was configured.
+    pub refuse_category_of: HashSet<String>,
+}
+
+#[derive(Clone)]
+pub struct Database {
+    pub ledger: Arc<Mutex<Ledger>>,
+    /// Told when a `StoreThenHang` call has stored its statements.
+    pub hung: Arc<Notify>,
+    pub url: String,
+}
+
+impl Database {
+    pub fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+pub async fn start() -> Database {
+    let ledger = Arc::new(Mutex::new(Ledger::default()));
+    let hung = Arc::new(Notify::new());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("address");
+    let state = (ledger.clone(), hung.clone());
+    let app = Router::new()
+        .route("/api/v1/statements", post(store))
+        .route("/api/v1/statement/existing-puid/{puid}", get(existing))
+        .with_state(state);
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.ok();
+    });
+    Database {
+        ledger,
+        hung,
+        url: format!("http://{addr}"),
+    }
+}
+
+type Shared = (Arc<Mutex<Ledger>>, Arc<Notify>);
+
+fn authorised(headers: &HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {TOKEN}"))
+}
+
+fn unprocessable(body: Value) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+async fn store(State((ledger, hung)): State<Shared>, headers: HeaderMap, body: String) -> Response {
+    if !authorised(&headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "Unauthenticated."})),
+        )
+            .into_response();
+    }
+    let payload: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let statements = match payload.get("statements").and_then(Value::as_array) {
+        Some(list) if (1..=100).contains(&list.len()) => list.clone(),
+        _ => {
+            let message = "The statements field must have between 1 and 100 items.";
+            return unprocessable(json!({"message": message, "errors": {"statements": [message]}}));
+        }
+    };
+    let script = {
+        let mut ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        ledger.calls += 1;
+        for statement in &statements {
+            if let Some(puid) = statement.get("puid").and_then(Value::as_str) {
+                *ledger.received.entry(puid.to_owned()).or_default() += 1;
+            }
+        }
+        let call = ledger.calls;
+        ledger.script.remove(&call)
+    };
+    match script {
+        Some(Script::TooManyRequests) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "30")],
+                "Too Many Attempts.",
+            )
+                .into_response()
+        }
+        Some(Script::ServiceUnavailable) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "maintenance").into_response()
+        }
+        _ => {}
+    }
+    // The fields first, every statement; nothing is stored when one fails.
+    let mut errors = Map::new();
+    {
+        let ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        for (index, statement) in statements.iter().enumerate() {
+            let mut fields = check(statement);
+            let puid = statement
+                .get("puid")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if ledger.refuse_category_of.contains(puid) {
+                fields
+                    .entry("category".to_owned())
+                    .or_default()
+                    .push("The selected category is invalid.".to_owned());
+            }
+            if !fields.is_empty() {
+                errors.insert(format!("statement_{index}"), json!(fields));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return unprocessable(json!({"errors": errors}));
+    }
+    let puids: Vec<String> = statements
+        .iter()
+        .filter_map(|s| s.get("puid").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    let created = {
+        let mut ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut seen = HashSet::new();
+        let duplicates: Vec<&String> = puids
+            .iter()
+            .filter(|p| !seen.insert(p.as_str()) || ledger.stored.contains_key(p.as_str()))
+            .collect();
+        if !duplicates.is_empty() {
+            let message = "The platform identifier(s) are not all unique within this call.";
+            return unprocessable(json!({
+                "message": message,
+                "errors": {"puid": [message], "existing_puids": duplicates},
+            }));
+        }
+        let mut created = Vec::new();
+        for (statement, puid) in statements.iter().zip(&puids) {
+            let uuid = uuid::Uuid::new_v4().to_string();
+            ledger.stored.insert(puid.clone(), uuid.clone());
+            ledger.inserts.push(puid.clone());
+            let mut out = statement.clone();
+            out["uuid"] = json!(uuid);
+            out["platform_name"] = json!("Test platform");
+            out["created_at"] = json!("2026-06-01 09:00:00");
+            created.push(out);
+        }
+        created
+    };
+    if script == Some(Script::StoreThenHang) {
+        hung.notify_one();
+        std::future::pending::<()>().await;
+    }
+    (StatusCode::CREATED, Json(json!({"statements": created}))).into_response()
+}
+
+async fn existing(
+    State((ledger, _)): State<Shared>,
+    headers: HeaderMap,
+    Path(puid): Path<String>,
+) -> Response {
+    if !authorised(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
+    match ledger.stored.get(&puid) {
+        Some(uuid) => {
+            (StatusCode::FOUND, Json(json!({"uuid": uuid, "puid": puid}))).into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "statement of reason not found"})),
+        )
+            .into_response(),
+    }
+}
+
+const VISIBILITIES: &[&str] = &[
+    "DECISION_VISIBILITY_CONTENT_REMOVED",
+    "DECISION_VISIBILITY_CONTENT_DISABLED",
+    "DECISION_VISIBILITY_CONTENT_DEMOTED",
+    "DECISION_VISIBILITY_CONTENT_AGE_RESTRICTED",
+    "DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED",
+    "DECISION_VISIBILITY_CONTENT_LABELLED",
+    "DECISION_VISIBILITY_OTHER",
+];
+const MONETARIES: &[&str] = &[
+    "DECISION_MONETARY_SUSPENSION",
+    "DECISION_MONETARY_TERMINATION",
+    "DECISION_MONETARY_OTHER",
+];
+const PROVISIONS: &[&str] = &[
+    "DECISION_PROVISION_PARTIAL_SUSPENSION",
+    "DECISION_PROVISION_TOTAL_SUSPENSION",
+    "DECISION_PROVISION_PARTIAL_TERMINATION",
+    "DECISION_PROVISION_TOTAL_TERMINATION",
+];
+const ACCOUNTS: &[&str] = &["DECISION_ACCOUNT_SUSPENDED", "DECISION_ACCOUNT_TERMINATED"];
+const GROUNDS: &[&str] = &[
+    "DECISION_GROUND_ILLEGAL_CONTENT",
+    "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+];
+const CONTENT_TYPES: &[&str] = &[
+    "CONTENT_TYPE_APP",
+    "CONTENT_TYPE_AUDIO",
+    "CONTENT_TYPE_IMAGE",
+    "CONTENT_TYPE_PRODUCT",
+    "CONTENT_TYPE_SYNTHETIC_MEDIA",
+    "CONTENT_TYPE_TEXT",
+    "CONTENT_TYPE_VIDEO",
+    "CONTENT_TYPE_OTHER",
+];
+const SOURCE_TYPES: &[&str] = &[
+    "SOURCE_ARTICLE_16",
+    "SOURCE_TRUSTED_FLAGGER",
+    "SOURCE_TYPE_OTHER_NOTIFICATION",
+    "SOURCE_VOLUNTARY",
+];
+const AUTOMATED_DECISIONS: &[&str] = &[
+    "AUTOMATED_DECISION_FULLY",
+    "AUTOMATED_DECISION_PARTIALLY",
+    "AUTOMATED_DECISION_NOT_AUTOMATED",
+];
+const COUNTRIES: &[&str] = &[
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IS",
+    "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+/// A string as Laravel's middleware leaves it: trimmed, and null when empty.
+fn string(statement: &Value, field: &str) -> Option<String> {
+    statement
+        .get(field)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The database's `multi_rules`, the categories aside (any `STATEMENT_CATEGORY_` passes).
+fn check(s: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut fail =
+        |field: &str, message: String| errors.entry(field.to_owned()).or_default().push(message);
+    let present = |field: &str| s.get(field).is_some_and(|v| !v.is_null());
+    let human = |field: &str| field.replace('_', " ");
+    if ![
+        "decision_visibility",
+        "decision_monetary",
+        "decision_provision",
+        "decision_account",
+    ]
+    .iter()
+    .any(|f| present(f))
+    {
+        fail("decision_visibility", "The decision visibility field is required when none of decision monetary / decision provision / decision account are present.".into());
+    }
+    if let Some(visibility) = s.get("decision_visibility").filter(|v| !v.is_null()) {
+        match visibility.as_array() {
+            Some(list)
+                if list
+                    .iter()
+                    .all(|v| v.as_str().is_some_and(|v| VISIBILITIES.contains(&v))) =>
+            {
+                if list.iter().any(|v| v == "DECISION_VISIBILITY_OTHER")
+                    && string(s, "decision_visibility_other").is_none()
+                {
+                    fail(
+                        "decision_visibility_other",
+                        "The decision visibility other field is required.".into(),
+                    );
+                }
+            }
+            _ => fail(
+                "decision_visibility",
+                "The selected decision visibility is invalid.".into(),
+            ),
+        }
+    }
+    for (field, allowed) in [
+        ("decision_monetary", MONETARIES),
+        ("decision_provision", PROVISIONS),
+        ("decision_account", ACCOUNTS),
+    ] {
+        if present(field) && !s[field].as_str().is_some_and(|v| allowed.contains(&v)) {
+            fail(field, format!("The selected {} is invalid.", human(field)));
+        }
+    }
+    match string(s, "decision_ground") {
+        None => fail(
+            "decision_ground",
+            "The decision ground field is required.".into(),
+        ),
+        Some(ground) if !GROUNDS.contains(&ground.as_str()) => fail(
+            "decision_ground",
+            "The selected decision ground is invalid.".into(),
+        ),
+        Some(ground) => {
+            let (text, explanation) = if ground == "DECISION_GROUND_ILLEGAL_CONTENT" {
+                (
+                    "illegal_content_legal_ground",
+                    "illegal_content_explanation",
+                )
+            } else {
+                (
+                    "incompatible_content_ground",
+                    "incompatible_content_explanation",
+                )
+            };
+            for (field, max) in [(text, 500), (explanation, 2000)] {
+                match string(s, field) {
+                    None => fail(field, format!("The {} field is required.", human(field))),
+                    Some(v) if v.chars().count() > max => fail(
+                        field,
+                        format!(
+                            "The {} field must not be greater than {max} characters.",
+                            human(field)
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    match s.get("content_type") {
+        None | Some(Value::Null) => {
+            fail("content_type", "The content type field is required.".into());
+        }
+        Some(Value::Array(list)) if list.is_empty() => {
+            fail("content_type", "The content type field is required.".into());
+        }
+        Some(Value::Array(list)) => {
+            if !list
+                .iter()
+                .all(|v| v.as_str().is_some_and(|v| CONTENT_TYPES.contains(&v)))
+            {
+                fail(
+                    "content_type",
+                    "The selected content type is invalid.".into(),
+                );
+            }
+            if list.iter().any(|v| v == "CONTENT_TYPE_OTHER")
+                && string(s, "content_type_other").is_none()
+            {
+                fail(
+                    "content_type_other",
+                    "The content type other field is required.".into(),
+                );
+            }
+        }
+        Some(_) => fail(
+            "content_type",
+            "The content type field must be an array.".into(),
+        ),
+    }
+    if !string(s, "category").is_some_and(|c| c.starts_with("STATEMENT_CATEGORY_")) {
+        fail("category", "The selected category is invalid.".into());
+    }
+    if let Some(scope) = s.get("territorial_scope").filter(|v| !v.is_null()) {
+        if !scope.as_array().is_some_and(|list| {
+            list.iter()
+                .all(|c| c.as_str().is_some_and(|c| COUNTRIES.contains(&c)))
+        }) {
+            fail(
+                "territorial_scope",
+                "The selected territorial scope is invalid.".into(),
+            );
+        }
+    }
+    for (field, required, earliest) in [
+        ("content_date", true, Some("2000-01-01")),
+        ("application_date", true, Some("2020-01-01")),
+        ("end_date_account_restriction", false, None),
+        ("end_date_monetary_restriction", false, None),
+        ("end_date_service_restriction", false, None),
+        ("end_date_visibility_restriction", false, None),
+    ] {
+        match string(s, field) {
+            None if required => fail(field, format!("The {} field is required.", human(field))),
+            None => {}
+            Some(date) => {
+                let well_formed = date.len() == 10
+                    && date.bytes().enumerate().all(|(i, b)| {
+                        if i == 4 || i == 7 {
+                            b == b'-'
+                        } else {
+                            b.is_ascii_digit()
+                        }
+                    })
+                    && chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_ok();
+                if !well_formed {
+                    fail(
+                        field,
+                        format!("The {} does not match the format YYYY-MM-DD.", human(field)),
+                    );
+                } else if earliest.is_some_and(|e| date.as_str() < e) {
+                    fail(
+                        field,
+                        format!(
+                            "The {} field must be a date after or equal to {}.",
+                            human(field),
+                            earliest.unwrap_or_default()
+                        ),
+                    );
+                } else if date.as_str() > "2038-01-01" {
+                    fail(
+                        field,
+                        format!(
+                            "The {} field must be a date before or equal to 2038-01-01.",
+                            human(field)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    match string(s, "decision_facts") {
+        None => fail(
+            "decision_facts",
+            "The decision facts field is required.".into(),
+        ),
+        Some(v) if v.chars().count() > 5000 => fail(
+            "decision_facts",
+            "The decision facts field must not be greater than 5000 characters.".into(),
+        ),
+        Some(_) => {}
+    }
+    for (field, allowed) in [
+        ("source_type", SOURCE_TYPES),
+        ("automated_detection", &["Yes", "No"][..]),
+        ("automated_decision", AUTOMATED_DECISIONS),
+    ] {
+        match string(s, field) {
+            None => fail(field, format!("The {} field is required.", human(field))),
+            Some(v) if !allowed.contains(&v.as_str()) => {
+                fail(field, format!("The selected {} is invalid.", human(field)));
+            }
+            Some(_) => {}
+        }
+    }
+    // `regex:/^[a-zA-Z0-9-_]+$/D`, at most 500 characters.
+    match s.get("puid").and_then(Value::as_str) {
+        None | Some("") => fail("puid", "The puid field is required.".into()),
+        Some(p) if p.chars().count() > 500 => fail(
+            "puid",
+            "The puid field must not be greater than 500 characters.".into(),
+        ),
+        Some(p)
+            if !p
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            fail("puid", "The puid format is invalid.".into());
+        }
+        Some(_) => {}
+    }
+    errors
+}
+
+/// The scripted calls, in order of call number.
+pub fn script(database: &Database, calls: impl IntoIterator<Item = (u32, Script)>) {
+    database.ledger().script.extend(calls);
+}

@@ -66,6 +66,9 @@ pub struct Config {
     /// Blind second reviews (`[quality]`).
     #[serde(default)]
     pub quality: crate::quality::QualityConfig,
+    /// How long personal data is kept after an appeal closes (`[retention]`).
+    #[serde(default)]
+    pub retention: redress_engine::privacy::RetentionSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,6 +153,7 @@ impl Default for Config {
             policies: Vec::new(),
             decision_templates: Vec::new(),
             quality: crate::quality::QualityConfig::default(),
+            retention: redress_engine::privacy::RetentionSettings::default(),
         }
     }
 }
@@ -206,6 +210,7 @@ impl Config {
             .map_err(ConfigError::Inconsistent)?;
         self.policy_catalog()?;
         self.quality.validate().map_err(ConfigError::Inconsistent)?;
+        self.retention.check().map_err(ConfigError::Inconsistent)?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         self.routing.validate().map_err(ConfigError::Inconsistent)?;

@@ -14,6 +14,7 @@ pub mod email;
 pub mod http;
 pub mod metrics;
 pub mod notice_preview;
+pub mod privacy;
 pub mod quality;
 pub mod restoration;
 pub mod routing;

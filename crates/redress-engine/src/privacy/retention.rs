@@ -1,0 +1,192 @@
+//! The retention purge: each kind of personal data of a closed appeal is removed once its
+//! period, counted from the appeal's closure, has passed. A round claims a bounded batch
+//! of due appeals per kind, locked `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite
+//! serialises writers), so any number of replicas purge disjoint batches and an appeal is
+//! purged of a kind once: its bit in `purged_kinds` is set in the same transaction.
+//! Appeals under legal hold are not selected.
+//!
+//! The closure time is the appeal's `updated_at` while it is closed: the fold of its last
+//! event. A note added after closure moves it later, which only keeps the data longer.
+
+use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
+use redress_core::{Actor, AppealState};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::scrub::{scrub, OutboxRows};
+use super::{actions, DataKind};
+use crate::engine::Engine;
+use crate::entity::appeal::{self, Entity as Appeals};
+use crate::error::EngineError;
+use crate::repo::audit::{self, NewAuditEntry};
+use crate::transact::Begin;
+
+/// The system component purges are recorded as.
+pub const ACTOR: &str = "retention-purge";
+
+/// How long each kind of personal data is kept after an appeal closes (`[retention]`).
+/// The defaults and why they are what they are: docs/operations.md, "Retention".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Run the purge at all.
+    pub enabled: bool,
+    pub message_text_days: u32,
+    pub contacts_days: u32,
+    pub attachments_days: u32,
+    pub status_tokens_days: u32,
+    pub notes_days: u32,
+    pub audit_details_days: u32,
+    /// Appeals purged of one kind per transaction.
+    pub batch_size: u64,
+    /// Seconds between rounds of the worker.
+    pub interval_seconds: u64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            message_text_days: 365,
+            contacts_days: 365,
+            attachments_days: 365,
+            status_tokens_days: 30,
+            notes_days: 365,
+            audit_details_days: 730,
+            batch_size: 500,
+            interval_seconds: 300,
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// The period of `kind`.
+    pub fn period(&self, kind: DataKind) -> TimeDelta {
+        let days = match kind {
+            DataKind::MessageText => self.message_text_days,
+            DataKind::Contacts => self.contacts_days,
+            DataKind::Attachments => self.attachments_days,
+            DataKind::StatusTokens => self.status_tokens_days,
+            DataKind::Notes => self.notes_days,
+            DataKind::AuditDetails => self.audit_details_days,
+        };
+        TimeDelta::days(i64::from(days))
+    }
+
+    /// Names the first setting that cannot work.
+    pub fn check(&self) -> Result<(), String> {
+        if self.batch_size == 0 || self.batch_size > 10_000 {
+            return Err("retention.batch_size must be between 1 and 10000".to_owned());
+        }
+        if self.interval_seconds == 0 {
+            return Err("retention.interval_seconds must be positive".to_owned());
+        }
+        for kind in DataKind::ALL {
+            if self.period(kind) > TimeDelta::days(MAX_DAYS) {
+                return Err(format!(
+                    "retention.{kind}_days must be at most {MAX_DAYS} (a hundred years)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Longest period accepted.
+const MAX_DAYS: i64 = 36_500;
+
+/// What one round purged: the appeals, per kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeRound {
+    pub purged: BTreeMap<DataKind, Vec<Uuid>>,
+    pub rows: u64,
+}
+
+impl PurgeRound {
+    /// Appeals purged of some kind in the round (an appeal counts once per kind).
+    pub fn claimed(&self) -> usize {
+        self.purged.values().map(Vec::len).sum()
+    }
+}
+
+const CLOSED: [AppealState; 3] = [
+    AppealState::Upheld,
+    AppealState::Restored,
+    AppealState::Withdrawn,
+];
+
+impl Engine {
+    /// One round of the purge: for each kind, one batch of due appeals.
+    pub async fn purge_due(&self, settings: &RetentionSettings) -> Result<PurgeRound, EngineError> {
+        let mut round = PurgeRound::default();
+        for kind in DataKind::ALL {
+            let (ids, rows) = self.purge_batch(kind, settings).await?;
+            if !ids.is_empty() {
+                round.rows += rows;
+                round.purged.insert(kind, ids);
+            }
+        }
+        Ok(round)
+    }
+
+    async fn purge_batch(
+        &self,
+        kind: DataKind,
+        settings: &RetentionSettings,
+    ) -> Result<(Vec<Uuid>, u64), EngineError> {
+        let now = self.clock().now();
+        let cutoff = now - settings.period(kind);
+        let bit = kind.bit();
+        self.transact_once_with(Begin::WriteLockFirst, async |txn| {
+            let ids: Vec<Uuid> = Appeals::find()
+                .select_only()
+                .column(appeal::Column::Id)
+                .filter(appeal::Column::State.is_in(CLOSED.iter().map(|s| s.as_str())))
+                .filter(appeal::Column::LegalHold.eq(false))
+                .filter(appeal::Column::UpdatedAt.lte(cutoff))
+                .filter(Expr::cust(format!("(purged_kinds & {bit}) = 0")))
+                .order_by_asc(appeal::Column::UpdatedAt)
+                .limit(settings.batch_size)
+                .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                .into_tuple()
+                .all(txn)
+                .await?;
+            if ids.is_empty() {
+                return Ok((ids, 0));
+            }
+            let rows = scrub(txn, &ids, &[kind], OutboxRows::Settled).await?;
+            Appeals::update_many()
+                .col_expr(
+                    appeal::Column::PurgedKinds,
+                    Expr::cust(format!("purged_kinds | {bit}")),
+                )
+                .filter(appeal::Column::Id.is_in(ids.iter().copied()))
+                .exec(txn)
+                .await?;
+            audit::record(
+                txn,
+                NewAuditEntry {
+                    actor: Actor::system(ACTOR),
+                    action: actions::RETENTION_PURGED,
+                    account_id: None,
+                    appeal_id: None,
+                    details: json!({
+                        "kind": kind.as_str(),
+                        "closed_before": cutoff,
+                        "appeals": ids,
+                        "rows": rows,
+                    }),
+                },
+                now,
+            )
+            .await?;
+            Ok((ids, rows))
+        })
+        .await
+    }
+}

@@ -92,16 +92,17 @@ pub struct HoldArgs {
 }
 
 #[derive(Debug, Args)]
-#[group(required = true, multiple = false, id = "subject")]
+#[group(skip)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["account", "email", "handle"])))]
 pub struct SubjectArgs {
     /// A platform account id.
-    #[arg(long, group = "subject")]
+    #[arg(long)]
     pub account: Option<String>,
     /// An email address.
-    #[arg(long, group = "subject")]
+    #[arg(long)]
     pub email: Option<String>,
     /// A social handle as the channel sends it.
-    #[arg(long, group = "subject")]
+    #[arg(long)]
     pub handle: Option<String>,
     /// The administrator acting (kept in the audit log).
     #[arg(long, env = "REDRESS_ACTOR")]

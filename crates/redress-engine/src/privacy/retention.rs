@@ -190,3 +190,33 @@ impl Engine {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_work_and_a_setting_that_cannot_is_named() {
+        RetentionSettings::default().check().expect("defaults");
+        let none = RetentionSettings {
+            batch_size: 0,
+            ..RetentionSettings::default()
+        };
+        assert!(none
+            .check()
+            .expect_err("batch")
+            .contains("retention.batch_size"));
+        let forever = RetentionSettings {
+            notes_days: u32::MAX,
+            ..RetentionSettings::default()
+        };
+        assert!(forever
+            .check()
+            .expect_err("period")
+            .contains("retention.notes_days"));
+        assert_eq!(
+            RetentionSettings::default().period(DataKind::StatusTokens),
+            TimeDelta::days(30)
+        );
+    }
+}

@@ -3,8 +3,8 @@
 //! removed from it (`purged_kinds`, one bit per kind of data, see
 //! `redress_engine::privacy::DataKind`).
 //!
-//! Indexes: the purge finds closed appeals by the time they were last changed (their
-//! closure), the audit log is read newest first and by appeal, outbox rows are found by
+//! Indexes: the purge finds closed appeals not yet purged of a kind by the time they were
+//! last changed (their closure), one partial index per kind, the audit log is read newest first and by appeal, outbox rows are found by
 //! appeal. On SQLite the notes' full-text table learns of notes rewritten in place (a note
 //! purged or erased), which it was never told before because notes were never changed.
 
@@ -21,9 +21,17 @@ enum Appeals {
     PurgedKinds,
 }
 
+/// Kinds of personal data and their bits, as `redress_engine::privacy::DataKind` names them.
+const KINDS: [(&str, i16); 6] = [
+    ("message_text", 1),
+    ("contacts", 2),
+    ("attachments", 4),
+    ("status_tokens", 8),
+    ("notes", 16),
+    ("audit_details", 32),
+];
+
 const COMMON_UP: &[&str] = &[
-    "CREATE INDEX appeals_retention ON appeals (updated_at) \
-     WHERE state IN ('upheld', 'restored', 'withdrawn') AND legal_hold = false",
     "CREATE INDEX audit_log_occurred ON audit_log (occurred_at, id)",
     "CREATE INDEX audit_log_appeal ON audit_log (appeal_id)",
     "CREATE INDEX outbox_appeal ON outbox (appeal_id)",
@@ -33,7 +41,6 @@ const COMMON_DOWN: &[&str] = &[
     "DROP INDEX outbox_appeal",
     "DROP INDEX audit_log_appeal",
     "DROP INDEX audit_log_occurred",
-    "DROP INDEX appeals_retention",
 ];
 
 const SQLITE_UP: &[&str] = &["CREATE TRIGGER note_search_update AFTER UPDATE OF payload ON appeal_events \
@@ -84,6 +91,18 @@ impl MigrationTrait for Migration {
             )
             .await?;
         run(manager, COMMON_UP).await?;
+        // One partial index per kind holding only the closed appeals not yet purged of it:
+        // a purged appeal leaves the index, so each batch reads its rows and nothing else.
+        for (kind, bit) in KINDS {
+            manager
+                .get_connection()
+                .execute_unprepared(&format!(
+                    "CREATE INDEX appeals_due_{kind} ON appeals (updated_at) \
+                     WHERE state IN ('upheld', 'restored', 'withdrawn') AND legal_hold = false \
+                     AND (purged_kinds & {bit}) = 0"
+                ))
+                .await?;
+        }
         if manager.get_database_backend() == DbBackend::Sqlite {
             run(manager, SQLITE_UP).await?;
         }
@@ -95,6 +114,12 @@ impl MigrationTrait for Migration {
             run(manager, SQLITE_DOWN).await?;
         }
         run(manager, COMMON_DOWN).await?;
+        for (kind, _) in KINDS {
+            manager
+                .get_connection()
+                .execute_unprepared(&format!("DROP INDEX appeals_due_{kind}"))
+                .await?;
+        }
         for column in [Appeals::PurgedKinds, Appeals::LegalHold] {
             manager
                 .alter_table(

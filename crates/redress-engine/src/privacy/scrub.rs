@@ -2,6 +2,9 @@
 //! with their ids and times; text becomes [`MARKER`], optional text becomes null, and the
 //! JSON documents keep their shape so histories still replay.
 //!
+//! On PostgreSQL the rewritten JSON of a batch goes in one statement per table
+//! (`json_rows`); SQLite writes it row by row, in the same transaction.
+//!
 //! The full-text indexes follow: PostgreSQL's are computed from the rows (a generated
 //! column, an expression index), SQLite's FTS tables by triggers on the rewritten columns.
 
@@ -19,6 +22,7 @@ use crate::entity::handle_confirmation::{self, Entity as Confirmations};
 use crate::entity::message::{self, Entity as Messages};
 use crate::entity::outbox::{self, Entity as Outbox, OutboxStatus};
 use crate::error::EngineError;
+use crate::repo::json_rows;
 
 /// Appeals per `IN (...)` list, well under every backend's bind-parameter limit.
 pub(crate) const CHUNK: usize = 500;
@@ -185,19 +189,51 @@ async fn scrub_metadata<C: ConnectionTrait>(
         .into_tuple()
         .all(conn)
         .await?;
-    let mut changed = 0;
-    for (id, metadata) in rows {
-        let scrubbed = without_personal_metadata(&metadata, kinds);
-        if scrubbed != metadata {
+    let changed: Vec<MetadataRow> = rows
+        .into_iter()
+        .filter_map(|(id, metadata)| {
+            let scrubbed = without_personal_metadata(&metadata, kinds);
+            (scrubbed != metadata).then_some(MetadataRow {
+                id,
+                metadata: scrubbed,
+            })
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(0);
+    }
+    if json_rows::applies(conn) {
+        let sql = format!(
+            "UPDATE messages m SET metadata = r.metadata FROM {} WHERE m.id = r.id",
+            json_rows::recordset(1, &[("id", "uuid"), ("metadata", "jsonb")])
+        );
+        json_rows::execute(conn, &sql, &changed, []).await?;
+    } else {
+        for row in &changed {
             Messages::update_many()
-                .col_expr(message::Column::Metadata, Expr::value(scrubbed))
-                .filter(message::Column::Id.eq(id))
+                .col_expr(message::Column::Metadata, Expr::value(row.metadata.clone()))
+                .filter(message::Column::Id.eq(row.id))
                 .exec(conn)
                 .await?;
-            changed += 1;
         }
     }
-    Ok(changed)
+    Ok(changed.len() as u64)
+}
+
+/// A message's new metadata, as a row of a batch document.
+#[derive(serde::Serialize)]
+struct MetadataRow {
+    id: Uuid,
+    metadata: Value,
+}
+
+/// An event's new actor id and payload, as a row of a batch document.
+#[derive(serde::Serialize)]
+struct EventRow {
+    appeal_id: Uuid,
+    version: i64,
+    actor_id: String,
+    payload: Value,
 }
 
 fn without_personal_metadata(metadata: &Value, kinds: &[DataKind]) -> Value {
@@ -236,7 +272,7 @@ async fn scrub_events<C: ConnectionTrait>(
         _ => select.filter(appeal_event::Column::ActorKind.eq("appellant")),
     };
     let rows = select.all(conn).await?;
-    let mut changed = 0;
+    let mut changed = Vec::new();
     for row in rows {
         let mut payload = row.payload.clone();
         let mut actor_id = row.actor_id.clone();
@@ -252,16 +288,49 @@ async fn scrub_events<C: ConnectionTrait>(
         if payload == row.payload && actor_id == row.actor_id {
             continue;
         }
-        AppealEvents::update_many()
-            .col_expr(appeal_event::Column::Payload, Expr::value(payload))
-            .col_expr(appeal_event::Column::ActorId, Expr::value(actor_id))
-            .filter(appeal_event::Column::AppealId.eq(row.appeal_id))
-            .filter(appeal_event::Column::Version.eq(row.version))
-            .exec(conn)
-            .await?;
-        changed += 1;
+        changed.push(EventRow {
+            appeal_id: row.appeal_id,
+            version: row.version,
+            actor_id,
+            payload,
+        });
     }
-    Ok(changed)
+    if changed.is_empty() {
+        return Ok(0);
+    }
+    if json_rows::applies(conn) {
+        let sql = format!(
+            "UPDATE appeal_events e SET payload = r.payload, actor_id = r.actor_id FROM {} \
+             WHERE e.appeal_id = r.appeal_id AND e.version = r.version",
+            json_rows::recordset(
+                1,
+                &[
+                    ("appeal_id", "uuid"),
+                    ("version", "bigint"),
+                    ("actor_id", "text"),
+                    ("payload", "jsonb")
+                ]
+            )
+        );
+        json_rows::execute(conn, &sql, &changed, []).await?;
+    } else {
+        for row in &changed {
+            AppealEvents::update_many()
+                .col_expr(
+                    appeal_event::Column::Payload,
+                    Expr::value(row.payload.clone()),
+                )
+                .col_expr(
+                    appeal_event::Column::ActorId,
+                    Expr::value(row.actor_id.clone()),
+                )
+                .filter(appeal_event::Column::AppealId.eq(row.appeal_id))
+                .filter(appeal_event::Column::Version.eq(row.version))
+                .exec(conn)
+                .await?;
+        }
+    }
+    Ok(changed.len() as u64)
 }
 
 /// Replaces the string at `path` with the marker; a null or absent value stays.

@@ -1,8 +1,9 @@
 //! The retention purge: each kind of personal data of a closed appeal is removed once its
 //! period, counted from the appeal's closure, has passed. A round claims a bounded batch
-//! of due appeals per kind, locked `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite
-//! serialises writers), so any number of replicas purge disjoint batches and an appeal is
-//! purged of a kind once: its bit in `purged_kinds` is set in the same transaction.
+//! of due appeals per set of kinds with the same period (purged of them together), locked
+//! `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises writers), so any number of
+//! replicas purge disjoint batches and an appeal is purged of a kind once: its bit in
+//! `purged_kinds` is set in the same transaction.
 //! Appeals under legal hold are not selected.
 //!
 //! The closure time is the appeal's `updated_at` while it is closed: the fold of its last
@@ -131,33 +132,78 @@ fn due_predicate(bit: i16) -> String {
 
 impl Engine {
     /// One round of the purge: for each kind, one batch of due appeals.
+    /// One round of the purge: for each set of kinds with the same period, one batch of
+    /// appeals due of them, purged of them all in one transaction; then, for the other
+    /// kinds of such a set, one batch of any appeal still due of that kind alone (one
+    /// whose periods were changed between rounds).
     pub async fn purge_due(&self, settings: &RetentionSettings) -> Result<PurgeRound, EngineError> {
-        let mut round = PurgeRound::default();
+        let mut groups: Vec<Vec<DataKind>> = Vec::new();
         for kind in DataKind::ALL {
-            let (ids, rows) = self.purge_batch(kind, settings).await?;
-            if !ids.is_empty() {
-                round.rows += rows;
-                round.purged.insert(kind, ids);
+            match groups
+                .iter_mut()
+                .find(|group| settings.period(group[0]) == settings.period(kind))
+            {
+                Some(group) => group.push(kind),
+                None => groups.push(vec![kind]),
+            }
+        }
+        // A straggler is due of its kind but already purged of its set's lead: the set's
+        // batches never claim it, and it never claims what they still may.
+        let stragglers: Vec<(Vec<DataKind>, Option<DataKind>)> = groups
+            .iter()
+            .flat_map(|group| {
+                let lead = group[0];
+                group
+                    .iter()
+                    .skip(1)
+                    .map(move |kind| (vec![*kind], Some(lead)))
+            })
+            .collect();
+        let sets = groups.iter().map(|group| (group.clone(), None));
+        let mut round = PurgeRound::default();
+        for (kinds, purged_of) in sets.chain(stragglers) {
+            let (ids, rows) = self.purge_batch(&kinds, purged_of, settings).await?;
+            if ids.is_empty() {
+                continue;
+            }
+            round.rows += rows;
+            for kind in &kinds {
+                round
+                    .purged
+                    .entry(*kind)
+                    .or_default()
+                    .extend(ids.iter().copied());
             }
         }
         Ok(round)
     }
 
+    /// Claims a batch of appeals due of `kinds[0]` (all of `kinds` share its period), and
+    /// already purged of `purged_of` when given, and purges them of every kind of `kinds`.
     async fn purge_batch(
         &self,
-        kind: DataKind,
+        kinds: &[DataKind],
+        purged_of: Option<DataKind>,
         settings: &RetentionSettings,
     ) -> Result<(Vec<Uuid>, u64), EngineError> {
+        let Some(lead) = kinds.first().copied() else {
+            return Ok((Vec::new(), 0));
+        };
         let now = self.clock().now();
-        let cutoff = now - settings.period(kind);
-        let bit = kind.bit();
+        let cutoff = now - settings.period(lead);
+        let bits = DataKind::bits(kinds);
+        let already = purged_of.map_or_else(
+            || "true".to_owned(),
+            |kind| format!("(purged_kinds & {}) <> 0", kind.bit()),
+        );
         self.transact_once_with(Begin::WriteLockFirst, async |txn| {
             let ids: Vec<Uuid> = Appeals::find()
                 .select_only()
                 .column(appeal::Column::Id)
                 // Written as the predicate of the kind's partial index
                 // (`appeals_due_<kind>`), literals and all, so the planner uses it.
-                .filter(Expr::cust(due_predicate(bit)))
+                .filter(Expr::cust(due_predicate(lead.bit())))
+                .filter(Expr::cust(already.clone()))
                 .filter(appeal::Column::UpdatedAt.lte(cutoff))
                 .order_by_asc(appeal::Column::UpdatedAt)
                 .limit(settings.batch_size)
@@ -168,11 +214,11 @@ impl Engine {
             if ids.is_empty() {
                 return Ok((ids, 0));
             }
-            let rows = scrub(txn, &ids, &[kind], OutboxRows::Settled).await?;
+            let rows = scrub(txn, &ids, kinds, OutboxRows::Settled).await?;
             Appeals::update_many()
                 .col_expr(
                     appeal::Column::PurgedKinds,
-                    Expr::cust(format!("purged_kinds | {bit}")),
+                    Expr::cust(format!("purged_kinds | {bits}")),
                 )
                 .filter(appeal::Column::Id.is_in(ids.iter().copied()))
                 .exec(txn)
@@ -185,7 +231,7 @@ impl Engine {
                     account_id: None,
                     appeal_id: None,
                     details: json!({
-                        "kind": kind.as_str(),
+                        "kinds": kinds.iter().map(|kind| kind.as_str()).collect::<Vec<_>>(),
                         "closed_before": cutoff,
                         "appeals": ids,
                         "rows": rows,

@@ -28,6 +28,7 @@ mod m20261205_002010_policy_catalog;
 mod m20261205_002020_bulk_decision_starter_roles;
 mod m20261206_002100_staff_sessions;
 mod m20261206_002200_tdb_submissions;
+mod m20261206_002400_personal_data;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_002020_bulk_decision_starter_roles::Migration),
             Box::new(m20261206_002100_staff_sessions::Migration),
             Box::new(m20261206_002200_tdb_submissions::Migration),
+            Box::new(m20261206_002400_personal_data::Migration),
         ]
     }
 }

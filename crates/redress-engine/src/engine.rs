@@ -34,6 +34,7 @@ pub struct Engine {
     announcer: Announcer,
     catalog: Arc<CatalogBook>,
     noted_roles: Arc<NotedRoles>,
+    outside_copies: crate::privacy::OutsideCopiesSlot,
 }
 
 impl Engine {
@@ -47,6 +48,7 @@ impl Engine {
             db,
             catalog: Arc::new(CatalogBook::new(settings.policies.clone())),
             noted_roles: Arc::default(),
+            outside_copies: crate::privacy::OutsideCopiesSlot::default(),
             settings: Arc::new(settings),
             hooks: Arc::new(hooks),
             clock,
@@ -73,6 +75,10 @@ impl Engine {
 
     pub(crate) fn noted_roles(&self) -> &NotedRoles {
         &self.noted_roles
+    }
+
+    pub(crate) fn outside_copies(&self) -> &crate::privacy::OutsideCopiesSlot {
+        &self.outside_copies
     }
 
     pub(crate) fn catalog_book(&self) -> &CatalogBook {

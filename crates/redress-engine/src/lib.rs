@@ -43,6 +43,7 @@ pub mod link_keys;
 pub mod mail_id;
 pub mod outbox;
 pub mod policies;
+pub mod privacy;
 pub mod quality;
 pub mod query;
 pub mod queue;

@@ -64,6 +64,10 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("createDecisionTemplate", &[Role::Admin]),
     ("updateDecisionTemplate", &[Role::Admin]),
     ("retireDecisionTemplate", &[Role::Admin]),
+    ("setLegalHold", &[Role::Admin]),
+    ("clearLegalHold", &[Role::Admin]),
+    ("exportPersonalData", &[Role::Admin]),
+    ("erasePersonalData", &[Role::Admin]),
 ];
 
 /// Roles that see the appellant's personal data (contact, email, social ids, messages):

@@ -17,6 +17,7 @@ import * as transparency from './transparency.js';
 import * as routing from './routing.js';
 import * as review from './review.js';
 import * as policies from './policies.js';
+import * as audit from './audit.js';
 
 const SCREENS = {
   queue,
@@ -28,6 +29,7 @@ const SCREENS = {
   routing,
   review,
   policies,
+  audit,
 };
 
 /** The roles of `triageAppeal`; others do not see the triage screen in the menu. */
@@ -51,6 +53,7 @@ const elements = {
   navRouting: document.getElementById('nav-routing'),
   navReview: document.getElementById('nav-review'),
   navPolicies: document.getElementById('nav-policies'),
+  navAudit: document.getElementById('nav-audit'),
   search: document.getElementById('search'),
   showShortcuts: document.getElementById('show-shortcuts'),
   screen: document.getElementById('screen'),
@@ -134,6 +137,7 @@ async function enter() {
   elements.navRouting.hidden = !hasRole(me, 'ADMIN');
   elements.navReview.hidden = !hasRole(me, ...REVIEWERS);
   elements.navPolicies.hidden = !hasRole(me, 'ADMIN');
+  elements.navAudit.hidden = !hasRole(me, 'ADMIN');
   if (triager) globalShortcuts([{ key: 't', label: 'Go to triage', run: () => navigate('#/triage') }]);
   else dropGlobalShortcut('t');
   elements.search.hidden = false;

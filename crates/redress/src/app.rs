@@ -173,14 +173,20 @@ pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
 pub async fn open_engine(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Engine> {
     let mut settings = config.engine_settings();
     settings.status_tokens = config.transparency.status_page.token_keys()?;
-    Engine::open(
+    let engine = Engine::open(
         &config.database.url,
         &config.pool_settings(),
         settings,
         clock,
     )
     .await
-    .with_context(|| format!("opening {}", redact_url(&config.database.url)))
+    .with_context(|| format!("opening {}", redact_url(&config.database.url)))?;
+    if config.email.transport == crate::email::MailTransportKind::Files {
+        engine.attach_outside_copies(std::sync::Arc::new(crate::privacy::MailOutFolder::new(
+            config.email.outgoing_dir.clone(),
+        )));
+    }
+    Ok(engine)
 }
 
 /// Hides the password of a database URL in messages.

@@ -63,6 +63,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::transparency::disputes_cli::DisputesCommand,
     },
+    /// Personal data: legal holds, access (GDPR Art. 15), erasure (Art. 17), the
+    /// retention purge.
+    Privacy {
+        #[command(subcommand)]
+        command: crate::privacy::PrivacyCommand,
+    },
     /// Fill an empty database with a faulty-enforcement wave to explore the console with.
     Demo(crate::demo::DemoArgs),
     /// Print the statements of reasons of the enforcements of a period in the EU
@@ -110,6 +116,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportStatements { from, to } => {
             crate::transparency::export_statements(&config, &from, &to, &mut std::io::stdout())
                 .await
+        }
+        Command::Privacy { command } => {
+            crate::privacy::run(&config, command, &mut std::io::stdout()).await
         }
         Command::Demo(args) => crate::demo::command(&config, &args).await,
         Command::Migrate => {

@@ -69,6 +69,9 @@ pub struct Config {
     /// Blind second reviews (`[quality]`).
     #[serde(default)]
     pub quality: crate::quality::QualityConfig,
+    /// How long personal data is kept after an appeal closes (`[retention]`).
+    #[serde(default)]
+    pub retention: redress_engine::privacy::RetentionSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -154,6 +157,7 @@ impl Default for Config {
             policies: Vec::new(),
             decision_templates: Vec::new(),
             quality: crate::quality::QualityConfig::default(),
+            retention: redress_engine::privacy::RetentionSettings::default(),
         }
     }
 }
@@ -215,6 +219,7 @@ impl Config {
             .map_err(ConfigError::Inconsistent)?;
         self.policy_catalog()?;
         self.quality.validate().map_err(ConfigError::Inconsistent)?;
+        self.retention.check().map_err(ConfigError::Inconsistent)?;
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         self.routing.validate().map_err(ConfigError::Inconsistent)?;

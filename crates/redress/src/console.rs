@@ -63,6 +63,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("routing.js", JS),
     asset!("review.js", JS),
     asset!("policies.js", JS),
+    asset!("audit.js", JS),
     asset!("charts.js", JS),
     asset!("search.js", JS),
 ];

@@ -15,6 +15,7 @@ pub mod http;
 pub mod metrics;
 pub mod notice_preview;
 pub mod oidc;
+pub mod privacy;
 pub mod quality;
 pub mod restoration;
 pub mod routing;

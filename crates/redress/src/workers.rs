@@ -1,5 +1,6 @@
 //! The background workers of the service: SLA timer, claim-lease reaper, awaiting-user
-//! closer, outbox dispatcher and, when configured, the Transparency Database submission. They run inside `redress serve` and alone as
+//! closer, retention purge, outbox dispatcher and, when configured, the Transparency Database
+//! submission. They run inside `redress serve` and alone as
 //! `redress worker`; any number of replicas may run them against one PostgreSQL.
 
 use std::sync::Arc;
@@ -258,6 +259,36 @@ pub fn spawn(
     ));
     if let Some(task) = tdb_submission(state, stop)? {
         tasks.push(task);
+    }
+    if state.config.retention.enabled {
+        let engine = state.engine.clone();
+        let retention = state.config.retention.clone();
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let interval = Duration::from_secs(retention.interval_seconds);
+            runner::every("retention", interval, stop, || {
+                let engine = engine.clone();
+                let retention = retention.clone();
+                async move {
+                    let round = engine.purge_due(&retention).await?;
+                    if round.claimed() > 0 {
+                        let kinds: Vec<String> = round
+                            .purged
+                            .iter()
+                            .map(|(kind, ids)| format!("{kind}={}", ids.len()))
+                            .collect();
+                        tracing::info!(worker = "retention", purged = ?kinds, rows = round.rows, "retention purge round");
+                    }
+                    // A full batch of some kind means more may be due now.
+                    Ok(round
+                        .purged
+                        .values()
+                        .any(|ids| ids.len() as u64 >= retention.batch_size))
+                }
+            })
+            .await;
+            Ok(())
+        }));
     }
     let poll = Duration::from_millis(config.outbox_poll_millis);
     let stop = stop.clone();

@@ -108,6 +108,13 @@ fn call(mutation: &str) -> String {
                 r#"mutation {{ {mutation}(input: {{id: "rbac", policy: "rbac-none", outcome: UPHOLD, language: "en", title: "t", reasons: "r"}}) {{ version }} }}"#
             )
         }
+        // An unknown appeal, and a person nobody holds anything about.
+        "setLegalHold" | "clearLegalHold" => {
+            return format!(r#"mutation {{ {mutation}(appealId: "{}", reason: "role check") {{ held }} }}"#, uuid::Uuid::nil())
+        }
+        "exportPersonalData" | "erasePersonalData" => {
+            return format!(r#"mutation {{ {mutation}(subject: {{handle: "rbac-nobody"}}) {{ appeals }} }}"#)
+        }
         "retirePolicy" | "retireDecisionTemplate" => return format!(r#"mutation {{ {mutation}(id: "rbac-none") {{ version }} }}"#),
         "triageAppeal" => "input: {priority: NORMAL, identityVerified: true}",
         "claimAppeal" | "heartbeatClaim" | "releaseAppeal" | "approveDecision" => "",

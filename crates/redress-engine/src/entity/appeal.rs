@@ -39,6 +39,11 @@ pub struct Model {
     pub version: i64,
     pub filed_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Kept out of the retention purge and erasure while set (`privacy`).
+    pub legal_hold: bool,
+    /// Kinds of personal data the retention purge removed, one bit each
+    /// (`privacy::DataKind::bit`).
+    pub purged_kinds: i16,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

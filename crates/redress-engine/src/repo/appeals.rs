@@ -3,8 +3,9 @@
 use chrono::TimeDelta;
 use redress_core::{Appeal, AppealReference, AppealState, Decision, RuleRef, SlaClock, SlaMarks};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, QueryTrait, Statement,
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    Statement,
 };
 use uuid::Uuid;
 
@@ -129,6 +130,9 @@ pub fn to_active_model(stored: &StoredAppeal, settings: &EngineSettings) -> appe
         version: Set(a.version as i64),
         filed_at: Set(a.filed_at),
         updated_at: Set(a.updated_at),
+        // Set by administrators and the purge, never by the fold of the events.
+        legal_hold: NotSet,
+        purged_kinds: NotSet,
     }
 }
 

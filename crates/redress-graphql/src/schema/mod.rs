@@ -16,6 +16,7 @@ mod enums;
 mod ids;
 mod intake_mutation;
 mod me;
+mod privacy;
 mod queue;
 mod queue_settings;
 mod registry;
@@ -53,6 +54,7 @@ pub struct QueryRoot(
     decisions::DecisionQuery,
     second_review::SecondReviewQuery,
     catalog::CatalogQuery,
+    privacy::PrivacyQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -67,6 +69,7 @@ pub struct MutationRoot(
     routing::RoutingMutation,
     second_review::SecondReviewMutation,
     catalog::CatalogMutation,
+    privacy::PrivacyMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]

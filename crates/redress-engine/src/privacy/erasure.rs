@@ -1,0 +1,558 @@
+//! Erasure for a person (GDPR Art. 17): every kind of personal data of their appeals goes
+//! (as the retention purge would remove it, and notices not yet sent to them are
+//! cancelled), their linked handles and handle confirmations are deleted, their account
+//! keeps its row under a pseudonym, and any text or JSON value of any table that still
+//! names them (an address in a note, an account id in a bulk job's outcome) has the
+//! identifier replaced. Events, decisions, statements and enforcements stay, so the
+//! lifecycle and the transparency figures hold.
+//!
+//! The last step reads the database's own catalog (`information_schema` on PostgreSQL,
+//! `sqlite_master` on SQLite) for the columns to look in, so a table added later is
+//! covered without a change here. It scans each such column once per erasure: an erasure
+//! is rare and an administrator's act, worth a scan.
+
+use std::collections::BTreeMap;
+
+use redress_core::Actor;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, Statement, Value as DbValue,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::scrub::{scrub, OutboxRows};
+use super::subject::holdings;
+use super::{actions, DataKind, PrivacyError, Subject, MARKER};
+use crate::engine::Engine;
+use crate::entity::account::{self, Entity as Accounts};
+use crate::entity::appeal::{self, Entity as Appeals};
+use crate::entity::handle_confirmation::{self, Entity as Confirmations};
+use crate::entity::linked_handle::{self, Entity as LinkedHandles};
+use crate::error::EngineError;
+use crate::repo::audit::{self, NewAuditEntry};
+use crate::transact::{Begin, Retry};
+
+/// What an erasure did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// The request's id, in both of its audit entries.
+    pub request: Uuid,
+    pub appeals: usize,
+    /// Rows rewritten or deleted.
+    pub rows: u64,
+    /// What the subject's account ids became.
+    pub pseudonyms: Vec<String>,
+    /// Copies outside the database removed (mail files naming the person).
+    pub outside_copies: u64,
+}
+
+impl Engine {
+    /// Erases `subject`; refused, with nothing changed, while any of their appeals is
+    /// under legal hold or still open. The request, a refusal and the completion are
+    /// audited without the person's identifiers.
+    pub async fn erase_personal_data(
+        &self,
+        actor: &Actor,
+        subject: Subject,
+    ) -> Result<Erasure, PrivacyError> {
+        let subject = subject.checked()?;
+        let request = Uuid::now_v7();
+        let now = self.clock().now();
+        let outside = self.outside_copies().get();
+        let refusal = self
+            .transact_with(Retry::LostRaces, Begin::WriteLockFirst, async |txn| {
+                erase(txn, actor, &subject, request, now, outside.as_deref()).await
+            })
+            .await;
+        if let Err(refused @ (PrivacyError::LegalHold { .. } | PrivacyError::OpenAppeals { .. })) =
+            &refusal
+        {
+            let reason = match refused {
+                PrivacyError::LegalHold { .. } => "legal_hold",
+                _ => "open_appeals",
+            };
+            let references = match refused {
+                PrivacyError::LegalHold { references }
+                | PrivacyError::OpenAppeals { references } => references.clone(),
+                _ => Vec::new(),
+            };
+            self.transact(Retry::LostRaces, async |txn| {
+                audit::record(
+                    txn,
+                    NewAuditEntry {
+                        actor: actor.clone(),
+                        action: actions::ERASURE_REFUSED,
+                        account_id: None,
+                        appeal_id: None,
+                        details: json!({
+                            "request": request,
+                            "subject_kind": subject.kind(),
+                            "reason": reason,
+                            "appeals": references,
+                        }),
+                    },
+                    now,
+                )
+                .await
+            })
+            .await?;
+        }
+        refusal
+    }
+}
+
+async fn erase(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    subject: &Subject,
+    request: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+    outside: Option<&dyn super::OutsideCopies>,
+) -> Result<Erasure, PrivacyError> {
+    let held = holdings(txn, subject).await?;
+    let mut on_hold = Vec::new();
+    let mut open = Vec::new();
+    for chunk in held.appeals.chunks(super::scrub::CHUNK) {
+        let rows: Vec<(String, String, bool)> = Appeals::find()
+            .select_only()
+            .column(appeal::Column::Reference)
+            .column(appeal::Column::State)
+            .column(appeal::Column::LegalHold)
+            .filter(appeal::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for (reference, state, legal_hold) in rows {
+            if legal_hold {
+                on_hold.push(reference);
+            } else if state
+                .parse::<redress_core::AppealState>()
+                .is_ok_and(redress_core::AppealState::is_open)
+            {
+                open.push(reference);
+            }
+        }
+    }
+    if !on_hold.is_empty() {
+        return Err(PrivacyError::LegalHold {
+            references: on_hold,
+        });
+    }
+    if !open.is_empty() {
+        return Err(PrivacyError::OpenAppeals { references: open });
+    }
+    audit::record(
+        txn,
+        NewAuditEntry {
+            actor: actor.clone(),
+            action: actions::ERASURE_REQUESTED,
+            account_id: None,
+            appeal_id: None,
+            details: json!({ "request": request, "subject_kind": subject.kind() }),
+        },
+        now,
+    )
+    .await?;
+
+    let mut rows = scrub(txn, &held.appeals, &DataKind::ALL, OutboxRows::All).await?;
+    for chunk in held.appeals.chunks(super::scrub::CHUNK) {
+        Appeals::update_many()
+            .col_expr(
+                appeal::Column::PurgedKinds,
+                Expr::value(DataKind::bits(&DataKind::ALL)),
+            )
+            .filter(appeal::Column::Id.is_in(chunk.iter().copied()))
+            .exec(txn)
+            .await?;
+    }
+    let mut handles: Vec<String> = held.identifiers.iter().cloned().collect();
+    handles.extend(held.accounts.iter().cloned());
+    rows += LinkedHandles::delete_many()
+        .filter(
+            linked_handle::Column::SocialId
+                .is_in(handles.clone())
+                .or(linked_handle::Column::AccountId.is_in(held.accounts.iter().cloned())),
+        )
+        .exec(txn)
+        .await?
+        .rows_affected;
+    rows += Confirmations::delete_many()
+        .filter(
+            handle_confirmation::Column::SocialId
+                .is_in(handles)
+                .or(handle_confirmation::Column::AccountId.is_in(held.accounts.iter().cloned())),
+        )
+        .exec(txn)
+        .await?
+        .rows_affected;
+    rows += Accounts::update_many()
+        .col_expr(account::Column::Email, Expr::value(Option::<String>::None))
+        .col_expr(account::Column::Locale, Expr::value(Option::<String>::None))
+        .filter(account::Column::Id.is_in(held.accounts.iter().cloned()))
+        .exec(txn)
+        .await?
+        .rows_affected;
+
+    // Account ids become pseudonyms, so what belonged to one account still groups
+    // together; everything else that identifies the person becomes the marker.
+    let mut replacements: BTreeMap<String, String> = BTreeMap::new();
+    let mut pseudonyms = Vec::new();
+    for (n, account) in held.accounts.iter().enumerate() {
+        let pseudonym = format!("erased-{}-{}", request.simple(), n + 1);
+        rows += rename_account(txn, account, &pseudonym).await?;
+        replacements.insert(account.clone(), pseudonym.clone());
+        pseudonyms.push(pseudonym);
+    }
+    for identifier in &held.identifiers {
+        replacements
+            .entry(identifier.clone())
+            .or_insert_with(|| MARKER.to_owned());
+    }
+    rows += replace_everywhere(txn, &replacements).await?;
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        // Deleted words stay in FTS5's segments until they are merged; merge them now.
+        for table in ["message_search", "note_search"] {
+            txn.execute_unprepared(&format!("INSERT INTO {table}({table}) VALUES ('optimize')"))
+                .await?;
+        }
+    }
+
+    // Files go before the commit: should the commit fail, the erasure is asked again and
+    // finds nothing more outside.
+    let identifiers: Vec<String> = held.identifiers.iter().cloned().collect();
+    let outside_copies = match outside {
+        Some(copies) if !identifiers.is_empty() => copies
+            .erase(&identifiers)
+            .map_err(PrivacyError::OutsideCopies)?,
+        _ => 0,
+    };
+
+    audit::record(
+        txn,
+        NewAuditEntry {
+            actor: actor.clone(),
+            action: actions::ERASURE_COMPLETED,
+            account_id: pseudonyms.first().cloned(),
+            appeal_id: None,
+            details: json!({
+                "request": request,
+                "subject_kind": subject.kind(),
+                "appeals": held.appeals.len(),
+                "rows": rows,
+                "outside_copies": outside_copies,
+            }),
+        },
+        now,
+    )
+    .await?;
+    Ok(Erasure {
+        request,
+        appeals: held.appeals.len(),
+        rows,
+        pseudonyms,
+        outside_copies,
+    })
+}
+
+/// Gives the account row a pseudonym as its id, and its enforcements and appeals with it
+/// (their foreign keys name it), before the sweep reaches the other mentions.
+async fn rename_account<C: ConnectionTrait>(
+    conn: &C,
+    account: &str,
+    pseudonym: &str,
+) -> Result<u64, EngineError> {
+    use crate::entity::enforcement::{self, Entity as Enforcements};
+    use sea_orm::ActiveValue::Set;
+    let Some(row) = Accounts::find_by_id(account.to_owned()).one(conn).await? else {
+        return Ok(0);
+    };
+    Accounts::insert(account::ActiveModel {
+        id: Set(pseudonym.to_owned()),
+        email: Set(None),
+        status: Set(row.status),
+        locale: Set(None),
+        created_at: Set(row.created_at),
+        updated_at: Set(row.updated_at),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    let enforcements = Enforcements::update_many()
+        .col_expr(enforcement::Column::AccountId, Expr::value(pseudonym))
+        .filter(enforcement::Column::AccountId.eq(account))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    let appeals = Appeals::update_many()
+        .col_expr(appeal::Column::AccountId, Expr::value(pseudonym))
+        .filter(appeal::Column::AccountId.eq(account))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    Accounts::delete_by_id(account.to_owned())
+        .exec(conn)
+        .await?;
+    Ok(1 + enforcements + appeals)
+}
+
+/// A column that may hold text, as the catalog names it.
+#[derive(Debug, Clone)]
+pub(crate) struct TextColumn {
+    pub table: String,
+    pub column: String,
+    /// PostgreSQL's `json` or `jsonb`, compared and written through its text; `None` for
+    /// text (and for every column on SQLite, where JSON is text).
+    pub json: Option<&'static str>,
+}
+
+/// Every text and JSON column of every table of the schema, from the catalog. SQLite's
+/// full-text tables and their shadow tables are left out: their triggers follow the rows.
+pub(crate) async fn text_columns<C: ConnectionTrait>(
+    conn: &C,
+) -> Result<Vec<TextColumn>, EngineError> {
+    let backend = conn.get_database_backend();
+    let mut columns = Vec::new();
+    if backend == DbBackend::Postgres {
+        let rows = conn
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT table_name::text, column_name::text, data_type::text \
+                 FROM information_schema.columns \
+                 WHERE table_schema = current_schema() \
+                   AND data_type IN ('text', 'character varying', 'character', 'json', 'jsonb') \
+                   AND table_name IN (SELECT table_name FROM information_schema.tables \
+                                      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE') \
+                 ORDER BY table_name, column_name",
+            ))
+            .await?;
+        for row in rows {
+            let data_type: String = row.try_get_by_index(2)?;
+            columns.push(TextColumn {
+                table: row.try_get_by_index(0)?,
+                column: row.try_get_by_index(1)?,
+                json: match data_type.as_str() {
+                    "jsonb" => Some("jsonb"),
+                    "json" => Some("json"),
+                    _ => None,
+                },
+            });
+        }
+    } else {
+        let tables = conn
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            ))
+            .await?;
+        let mut names = Vec::new();
+        let mut virtual_tables = Vec::new();
+        for row in tables {
+            let name: String = row.try_get_by_index(0)?;
+            let sql: String = row.try_get_by_index(1)?;
+            if sql.to_uppercase().starts_with("CREATE VIRTUAL TABLE") {
+                virtual_tables.push(name);
+            } else {
+                names.push(name);
+            }
+        }
+        names.retain(|name| {
+            !virtual_tables
+                .iter()
+                .any(|v| name.starts_with(&format!("{v}_")))
+        });
+        for table in names {
+            let info = conn
+                .query_all_raw(Statement::from_sql_and_values(
+                    backend,
+                    "SELECT name, upper(type) FROM pragma_table_info(?)",
+                    [table.clone().into()],
+                ))
+                .await?;
+            for row in info {
+                let column: String = row.try_get_by_index(0)?;
+                let declared: String = row.try_get_by_index(1)?;
+                if declared.is_empty()
+                    || ["TEXT", "CHAR", "CLOB", "JSON"]
+                        .iter()
+                        .any(|t| declared.contains(t))
+                {
+                    columns.push(TextColumn {
+                        table: table.clone(),
+                        column,
+                        json: None,
+                    });
+                }
+            }
+        }
+    }
+    Ok(columns)
+}
+
+fn quoted(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+/// Replaces each key of `replacements` (without regard to ASCII case) in every text and
+/// JSON value of the schema; returns the rows changed.
+async fn replace_everywhere<C: ConnectionTrait>(
+    conn: &C,
+    replacements: &BTreeMap<String, String>,
+) -> Result<u64, EngineError> {
+    if replacements.is_empty() {
+        return Ok(0);
+    }
+    let backend = conn.get_database_backend();
+    let needles: Vec<String> = replacements
+        .keys()
+        .filter(|k| k.chars().count() >= MIN_IDENTIFIER)
+        .map(|k| k.to_ascii_lowercase())
+        .collect();
+    if needles.is_empty() {
+        return Ok(0);
+    }
+    let mut changed = 0;
+    for column in text_columns(conn).await? {
+        let table = quoted(&column.table);
+        let name = quoted(&column.column);
+        let (value, test) = if backend == DbBackend::Postgres {
+            (format!("{name}::text"), "strpos(lower({v}), {p}) > 0")
+        } else {
+            (
+                format!("CAST({name} AS TEXT)"),
+                "instr(lower({v}), {p}) > 0",
+            )
+        };
+        let mut tests = Vec::new();
+        let mut values: Vec<DbValue> = Vec::new();
+        for (n, needle) in needles.iter().enumerate() {
+            let placeholder = if backend == DbBackend::Postgres {
+                format!("${}", n + 1)
+            } else {
+                "?".to_owned()
+            };
+            tests.push(test.replace("{v}", &value).replace("{p}", &placeholder));
+            values.push(needle.clone().into());
+        }
+        let found = conn
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT DISTINCT {value} FROM {table} WHERE {}",
+                    tests.join(" OR ")
+                ),
+                values,
+            ))
+            .await?;
+        for row in found {
+            let Some(old): Option<String> = row.try_get_by_index(0)? else {
+                continue;
+            };
+            let new = replace_all(&old, replacements, column.json.is_some());
+            if new == old {
+                continue;
+            }
+            let (set, matches) = match (backend, column.json) {
+                (DbBackend::Postgres, Some(json)) => (
+                    format!("UPDATE {table} SET {name} = CAST($1 AS {json}) "),
+                    format!("WHERE {name}::text = $2"),
+                ),
+                (DbBackend::Postgres, None) => (
+                    format!("UPDATE {table} SET {name} = $1 "),
+                    format!("WHERE {name} = $2"),
+                ),
+                _ => (
+                    format!("UPDATE {table} SET {name} = ? "),
+                    format!("WHERE CAST({name} AS TEXT) = ?"),
+                ),
+            };
+            changed += conn
+                .execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    format!("{set}{matches}"),
+                    [new.into(), old.into()],
+                ))
+                .await?
+                .rows_affected();
+        }
+    }
+    Ok(changed)
+}
+
+/// `text` with every occurrence of each key (ASCII case aside) replaced by its value; in
+/// a JSON text the replacement is escaped as a JSON string's content.
+fn replace_all(text: &str, replacements: &BTreeMap<String, String>, json: bool) -> String {
+    let mut out = text.to_owned();
+    // Longer identifiers first, so an address goes whole before a name inside it.
+    let mut keys: Vec<(&String, &String)> = replacements.iter().collect();
+    keys.sort_by_key(|(key, _)| std::cmp::Reverse(key.len()));
+    for (key, replacement) in keys {
+        let replacement = if json {
+            let quoted = serde_json::to_string(replacement).unwrap_or_default();
+            quoted.trim_matches('"').to_owned()
+        } else {
+            replacement.clone()
+        };
+        out = replace_ignoring_ascii_case(&out, key, &replacement);
+    }
+    out
+}
+
+/// Identifiers shorter than this are not looked for outside the rows of the person's own
+/// appeals: they would match too much.
+const MIN_IDENTIFIER: usize = 3;
+
+/// Replaces whole occurrences of `needle`: an account id `42` is not the `42` inside
+/// `2042` or a time.
+fn replace_ignoring_ascii_case(haystack: &str, needle: &str, replacement: &str) -> String {
+    if needle.chars().count() < MIN_IDENTIFIER {
+        return haystack.to_owned();
+    }
+    let lower = haystack.to_ascii_lowercase();
+    let needle = needle.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let word = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_alphanumeric);
+    let mut out = String::with_capacity(haystack.len());
+    let mut last = 0;
+    for (at, _) in lower.match_indices(&needle) {
+        let end = at + needle.len();
+        if at < last || (at > 0 && word(at - 1)) || word(end) {
+            continue;
+        }
+        out.push_str(&haystack[last..at]);
+        out.push_str(replacement);
+        last = at + needle.len();
+    }
+    out.push_str(&haystack[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_replaced_whatever_their_case() {
+        let replacements = BTreeMap::from([
+            ("jo@example.org".to_owned(), MARKER.to_owned()),
+            ("acct-7".to_owned(), "erased-1".to_owned()),
+        ]);
+        assert_eq!(
+            replace_all(
+                "Write to Jo@Example.ORG about acct-7.",
+                &replacements,
+                false
+            ),
+            "Write to [removed] about erased-1."
+        );
+        assert_eq!(
+            replace_all(r#"{"to":"jo@example.org"}"#, &replacements, true),
+            r#"{"to":"[removed]"}"#
+        );
+        assert_eq!(
+            replace_all("acct-77 and xacct-7 stay", &replacements, false),
+            "acct-77 and xacct-7 stay"
+        );
+    }
+}

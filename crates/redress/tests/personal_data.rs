@@ -1,0 +1,439 @@
+//! Personal data end to end, on SQLite and PostgreSQL: erasure over GraphQL leaves no
+//! trace of the person in any text, JSON or search column of any table (found from the
+//! database's own catalog, so a table added later is scanned too) nor in the mail-out
+//! folder; a legal hold refuses it; the access document holds what was held; the audit
+//! log reads it all back. The retention purge, run by three replicas at once, purges each
+//! due appeal once, touches nothing else and leaves the transparency figures as they were.
+
+#[allow(dead_code)]
+mod api;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use api::TestApp;
+use chrono::{DateTime, TimeDelta, Utc};
+use redress_core::{Actor, Channel, Command, Role, StatementOfReasons};
+use redress_engine::privacy::{DataKind, RetentionSettings};
+use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::{Clock, Engine, IncomingAppeal};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    Statement,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+const ACCOUNT: &str = "acct-quarrington";
+const ACCOUNT_EMAIL: &str = "jq.platform@example.test";
+const ADDRESS: &str = "jo.quarrington@mailbox.test";
+const NAME: &str = "Josephine Quarrington";
+const HANDLE: &str = "xhandle918273";
+const MAIL_TEXT: &str = "zebrafinch quillpen marzipan";
+const DM_TEXT: &str = "marmalade lighthouse";
+const NOTE: &str = "Spoke with Josephine on the phone";
+const OTHER_TEXT: &str = "unrelated kestrel words";
+
+/// Every place a needle is found: `table.column` for every text, JSON and full-text column
+/// of every table, from the catalog.
+async fn traces(db: &DatabaseConnection, needle: &str) -> Vec<String> {
+    let backend = db.get_database_backend();
+    let needle = needle.to_lowercase();
+    let mut columns: Vec<(String, String)> = Vec::new();
+    if backend == DbBackend::Postgres {
+        let rows = db.query_all_raw(Statement::from_string(backend,
+            "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+             JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
+             AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb') OR c.udt_name = 'tsvector')")).await.expect("catalog");
+        for row in rows {
+            columns.push((
+                row.try_get_by_index(0).expect("table"),
+                row.try_get_by_index(1).expect("column"),
+            ));
+        }
+    } else {
+        let tables = db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            ))
+            .await
+            .expect("catalog");
+        for table in tables {
+            let table: String = table.try_get_by_index(0).expect("name");
+            let info = db
+                .query_all_raw(Statement::from_sql_and_values(
+                    backend,
+                    "SELECT name FROM pragma_table_info(?)",
+                    [table.clone().into()],
+                ))
+                .await
+                .expect("columns");
+            for column in info {
+                columns.push((table.clone(), column.try_get_by_index(0).expect("column")));
+            }
+        }
+    }
+    assert!(
+        columns.len() > 50,
+        "the catalog lists the schema's columns: {}",
+        columns.len()
+    );
+    let mut found = Vec::new();
+    for (table, column) in columns {
+        let sql = if backend == DbBackend::Postgres {
+            format!(
+                r#"SELECT count(*) FROM "{table}" WHERE strpos(lower("{column}"::text), $1) > 0"#
+            )
+        } else {
+            format!(
+                r#"SELECT count(*) FROM "{table}" WHERE typeof("{column}") = 'text' AND instr(lower("{column}"), ?) > 0"#
+            )
+        };
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [needle.clone().into()],
+            ))
+            .await
+            .expect("scan")
+            .expect("count");
+        let count: i64 = row.try_get_by_index(0).expect("count");
+        if count > 0 {
+            found.push(format!("{table}.{column}"));
+        }
+    }
+    if backend == DbBackend::Sqlite {
+        // The full-text indexes keep words, not text: ask them for the needle's rare words.
+        for table in ["message_search", "note_search"] {
+            for word in needle
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.len() >= 8)
+            {
+                let row = db
+                    .query_one_raw(Statement::from_sql_and_values(
+                        backend,
+                        format!("SELECT count(*) FROM {table} WHERE {table} MATCH ?"),
+                        [format!("\"{word}\"").into()],
+                    ))
+                    .await
+                    .expect("match")
+                    .expect("count");
+                let count: i64 = row.try_get_by_index(0).expect("count");
+                if count > 0 {
+                    found.push(format!("{table} MATCH {word}"));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Mail files naming the needle.
+fn mail_traces(folder: &Path, needle: &str) -> usize {
+    std::fs::read_dir(folder)
+        .expect("mail-out folder")
+        .map(|entry| std::fs::read(entry.expect("entry").path()).expect("read"))
+        .filter(|content| {
+            String::from_utf8_lossy(content)
+                .replace("=\r\n", "")
+                .to_lowercase()
+                .contains(&needle.to_lowercase())
+        })
+        .count()
+}
+
+fn upheld_statement() -> StatementOfReasons {
+    serde_json::from_value(redress_engine::testing::automated_suspension_statement(
+        Utc::now(),
+    ))
+    .expect("statement")
+}
+
+fn by_mail(sender: &str, account: Option<&str>, name: &str, body: &str) -> IncomingAppeal {
+    IncomingAppeal {
+        channel: Channel::Email,
+        channel_message_id: Some(format!("<{}@mx.test>", Uuid::now_v7())),
+        sender: sender.into(),
+        contact: None,
+        account_id: account.map(str::to_owned),
+        enforcement_id: None,
+        identity_verified: account.is_some(),
+        subject: Some(format!("Appeal: {body}")),
+        body: body.into(),
+        in_reply_to: None,
+        metadata: json!({"from_name": name, "envelope_from": sender, "classification": "appeal",
+            "attachments": [{"filename": "screenshot.png", "content_type": "image/png", "size": 2048}]}),
+    }
+}
+
+fn by_dm(handle: &str, body: &str) -> IncomingAppeal {
+    IncomingAppeal {
+        channel: Channel::X,
+        channel_message_id: Some(format!("dm-{}", Uuid::now_v7())),
+        sender: handle.into(),
+        contact: Some(handle.into()),
+        account_id: None,
+        enforcement_id: None,
+        identity_verified: false,
+        subject: None,
+        body: body.into(),
+        in_reply_to: None,
+        metadata: json!({"screen_name": handle}),
+    }
+}
+
+async fn file(engine: &Engine, who: &str, appeal: IncomingAppeal) -> Uuid {
+    engine
+        .file(&Actor::appellant(who), appeal)
+        .await
+        .expect("file")
+        .appeal_id()
+        .expect("id")
+}
+
+async fn withdraw(engine: &Engine, id: Uuid) {
+    engine
+        .apply(
+            id,
+            None,
+            &Command::Withdraw {
+                reason: "the appellant asked".into(),
+            },
+            &Actor::staff("ada", [Role::Admin]),
+        )
+        .await
+        .expect("withdraw");
+}
+
+/// Hands the mail notices in the outbox to the file transport.
+async fn deliver_mail(app: &TestApp) {
+    let registry = redress::deliverers::registry(&app.app.state).expect("registry");
+    let items = redress_engine::entity::outbox::Entity::find()
+        .all(app.app.state.engine.db())
+        .await
+        .expect("outbox");
+    for item in items {
+        if item.payload["channel"] != "email" {
+            continue;
+        }
+        let message = redress_engine::delivery::OutboxMessage::from(item);
+        if let Some(deliverer) = registry.deliverer_for(&message) {
+            deliverer.deliver(&message).await.expect("deliver");
+        }
+    }
+}
+
+const ERASE: &str = "mutation($s: PersonalDataSubjectInput!) { erasePersonalData(subject: $s) { requestId appeals rows pseudonyms mailFiles } }";
+const EXPORT: &str = "mutation($s: PersonalDataSubjectInput!) { exportPersonalData(subject: $s) { appeals document } }";
+const HOLD: &str =
+    "mutation($id: ID!, $r: String!) { setLegalHold(appealId: $id, reason: $r) { held wasHeld } }";
+const RELEASE: &str = "mutation($id: ID!, $r: String!) { clearLegalHold(appealId: $id, reason: $r) { held wasHeld } }";
+const AUDIT: &str = "query($f: AuditLogFilterInput, $first: Int, $after: String) { auditLog(filter: $f, first: $first, after: $after) {
+  edges { cursor node { action actorKind actor appealId accountId details occurredAt } } pageInfo { hasNextPage } } }";
+
+async fn report(engine: &Engine, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    format!(
+        "{:?}",
+        engine.transparency_report(from, to).await.expect("report")
+    )
+}
+
+redress_engine::backend_tests! {
+    async fn erasure_leaves_no_trace_of_the_person_anywhere(test) {
+        let outgoing = tempfile::tempdir().expect("tempdir");
+        let mut config = api::config_for(&test);
+        outgoing.path().clone_into(&mut config.email.outgoing_dir);
+        let app = TestApp::start_with(config).await;
+        let engine = app.app.state.engine.clone();
+        let db = engine.db().clone();
+        let admin = app.token("ada", &[Role::Admin]);
+        let reviewer = Actor::staff("rex", [Role::Reviewer]);
+        let now = app.clock.now();
+        registry::record_enforcement(&db, NewEnforcement {
+            account_email: Some(ACCOUNT_EMAIL.into()),
+            ..redress_engine::testing::automated_deactivation(ACCOUNT, "model", "classifier-v7", now - TimeDelta::days(2))
+        }, now).await.expect("enforcement");
+
+        let by_mail_id = file(&engine, ADDRESS, by_mail(ADDRESS, Some(ACCOUNT), NAME, MAIL_TEXT)).await;
+        engine.apply(by_mail_id, None, &Command::Note { text: NOTE.into() }, &reviewer).await.expect("note");
+        redress_engine::testing::triage_claim_and_decide(&engine, by_mail_id, &reviewer, now + TimeDelta::minutes(30), true, upheld_statement()).await;
+        let by_dm_id = file(&engine, HANDLE, by_dm(HANDLE, DM_TEXT)).await;
+        withdraw(&engine, by_dm_id).await;
+        let other_id = file(&engine, "someone@else.test", by_mail("someone@else.test", None, "Someone Else", OTHER_TEXT)).await;
+        withdraw(&engine, other_id).await;
+        deliver_mail(&app).await;
+        let (from, to) = (now - TimeDelta::days(1), now + TimeDelta::days(1));
+        let figures = report(&engine, from, to).await;
+        let history_len = engine.history(by_mail_id).await.expect("history").len();
+
+        // The scan finds what is there before.
+        for needle in [ADDRESS, NAME, HANDLE, MAIL_TEXT, DM_TEXT, ACCOUNT, ACCOUNT_EMAIL, OTHER_TEXT] {
+            assert!(!traces(&db, needle).await.is_empty(), "{needle} is held before");
+        }
+        assert!(mail_traces(outgoing.path(), ADDRESS) > 0, "the notices went to the address");
+
+        // Access: one document with the appeal, its messages and decision.
+        let export = app.ok(&admin, EXPORT, json!({"s": {"accountId": ACCOUNT}})).await;
+        let document = &export["exportPersonalData"]["document"];
+        assert_eq!(export["exportPersonalData"]["appeals"], 1, "{export}");
+        assert_eq!(document["accounts"][0]["email"], ACCOUNT_EMAIL);
+        let appeal = &document["appeals"][0];
+        assert!(appeal["messages"].as_array().expect("messages").iter().any(|m| m["body"] == MAIL_TEXT), "{appeal}");
+        assert!(appeal["history"].as_array().expect("history").iter().any(|e| e["kind"] == "decided"), "{appeal}");
+        assert_eq!(appeal["decision"]["outcome"], "restore", "{appeal}");
+        assert!(appeal["enforcement"]["statement_of_reasons"].is_object(), "{appeal}");
+        let by_handle = app.ok(&admin, EXPORT, json!({"s": {"handle": HANDLE}})).await;
+        assert_eq!(by_handle["exportPersonalData"]["document"]["appeals"][0]["messages"][0]["body"], DM_TEXT);
+
+        // Refusals name the field or the cause and change nothing.
+        let reviewer_token = app.token("rex", &[Role::Reviewer]);
+        assert_eq!(app.error_code(&reviewer_token, ERASE, json!({"s": {"accountId": ACCOUNT}})).await, "FORBIDDEN");
+        let (_, both) = app.post(Some(&admin), ERASE, json!({"s": {"accountId": ACCOUNT, "email": ADDRESS}})).await;
+        assert_eq!(both["errors"][0]["extensions"]["field"], "subject", "{both}");
+        app.ok(&admin, HOLD, json!({"id": by_mail_id, "r": "court order 12/2026"})).await;
+        let (_, held) = app.post(Some(&admin), ERASE, json!({"s": {"accountId": ACCOUNT}})).await;
+        assert_eq!(held["errors"][0]["extensions"]["code"], "INVALID_TRANSITION", "{held}");
+        assert!(held["errors"][0]["message"].as_str().expect("message").contains("legal hold"), "{held}");
+        assert!(!traces(&db, MAIL_TEXT).await.is_empty(), "a held appeal keeps its data");
+        let released = app.ok(&admin, RELEASE, json!({"id": by_mail_id, "r": "order lifted"})).await;
+        assert_eq!(released["clearLegalHold"], json!({"held": false, "wasHeld": true}));
+
+        let erased = app.ok(&admin, ERASE, json!({"s": {"accountId": ACCOUNT}})).await;
+        assert_eq!(erased["erasePersonalData"]["appeals"], 1, "{erased}");
+        assert!(erased["erasePersonalData"]["mailFiles"].as_i64().expect("files") > 0, "{erased}");
+        let erased_handle = app.ok(&admin, ERASE, json!({"s": {"handle": HANDLE}})).await;
+        assert_eq!(erased_handle["erasePersonalData"]["appeals"], 1, "{erased_handle}");
+
+        for needle in [ADDRESS, NAME, "Josephine", HANDLE, MAIL_TEXT, "zebrafinch", DM_TEXT, ACCOUNT, ACCOUNT_EMAIL, NOTE] {
+            let found = traces(&db, needle).await;
+            assert!(found.is_empty(), "{needle} is still in {found:?}");
+            assert_eq!(mail_traces(outgoing.path(), needle), 0, "{needle} is still in the mail-out folder");
+        }
+        assert!(!traces(&db, OTHER_TEXT).await.is_empty(), "another person's appeal is untouched");
+        assert!(!traces(&db, "someone@else.test").await.is_empty(), "another person's address is untouched");
+        // The lifecycle and the figures stand.
+        assert_eq!(engine.history(by_mail_id).await.expect("history").len(), history_len);
+        assert_eq!(engine.appeal(by_mail_id).await.expect("appeal").appeal.state.as_str(), "restored");
+        assert_eq!(report(&engine, from, to).await, figures);
+
+        // The audit log reads back the holds, the requests and completions, newest first.
+        let audit = app.ok(&admin, AUDIT, json!({"f": {"action": "personal_data_erasure_completed"}})).await;
+        let edges = audit["auditLog"]["edges"].as_array().expect("edges");
+        assert_eq!(edges.len(), 2, "{audit}");
+        assert_eq!(edges[0]["node"]["actor"], "ada");
+        assert_eq!(edges[0]["node"]["details"]["subject_kind"], "handle");
+        let refused = app.ok(&admin, AUDIT, json!({"f": {"action": "personal_data_erasure_refused"}})).await;
+        assert_eq!(refused["auditLog"]["edges"].as_array().expect("edges").len(), 1, "{refused}");
+        let about = app.ok(&admin, AUDIT, json!({"f": {"subject": by_mail_id.to_string(), "actor": "ada"}, "first": 1})).await;
+        assert_eq!(about["auditLog"]["edges"][0]["node"]["action"], "legal_hold_cleared", "{about}");
+        assert_eq!(about["auditLog"]["pageInfo"]["hasNextPage"], true, "{about}");
+        let cursor = about["auditLog"]["edges"][0]["cursor"].as_str().expect("cursor").to_owned();
+        let next = app.ok(&admin, AUDIT, json!({"f": {"subject": by_mail_id.to_string(), "actor": "ada"}, "first": 5, "after": cursor})).await;
+        let next = next["auditLog"]["edges"].as_array().expect("edges");
+        assert_eq!(next.len(), 1, "{next:?}");
+        assert_eq!(next[0]["node"]["action"], "legal_hold_set");
+        // What the entries about the erased appeal said is gone with the rest.
+        assert_eq!(next[0]["node"]["details"]["removed"], redress_engine::privacy::MARKER, "{next:?}");
+        assert_eq!(app.error_code(&reviewer_token, AUDIT, json!({})).await, "FORBIDDEN");
+        app.stop().await;
+    }
+
+    async fn three_replicas_purge_each_due_appeal_once_and_the_figures_stay(test) {
+        let mut config = api::config_for(&test);
+        config.retention.batch_size = 3;
+        let app = TestApp::start_with(config.clone()).await;
+        let engine = app.app.state.engine.clone();
+        let db = engine.db().clone();
+        let start = app.clock.now();
+
+        let mut due = BTreeSet::new();
+        for n in 0..14 {
+            let sender = format!("purge{n}@mailbox.test");
+            let id = file(&engine, &sender, by_mail(&sender, None, &format!("Person Number{n}"), &format!("purgeable{n} words"))).await;
+            withdraw(&engine, id).await;
+            due.insert(id);
+        }
+        let held = file(&engine, "held@mailbox.test", by_mail("held@mailbox.test", None, "Held Person", "heldtext words")).await;
+        withdraw(&engine, held).await;
+        engine.set_legal_hold(&Actor::staff("ada", [Role::Admin]), held, true, "dispute pending").await.expect("hold");
+        let open = file(&engine, "open@mailbox.test", by_mail("open@mailbox.test", None, "Open Person", "opentext words")).await;
+        let (from, to) = (start - TimeDelta::days(1), start + TimeDelta::days(1));
+        let figures = report(&engine, from, to).await;
+        let mut cli_before = Vec::new();
+        redress::transparency::report(&config, &from.to_rfc3339(), &to.to_rfc3339(), redress::transparency::ReportFormat::Json, &mut cli_before).await.expect("cli report");
+
+        // Past every period; one more appeal closes now and is not due yet.
+        app.clock.advance(TimeDelta::days(800));
+        let recent = file(&engine, "recent@mailbox.test", by_mail("recent@mailbox.test", None, "Recent Person", "recenttext words")).await;
+        withdraw(&engine, recent).await;
+
+        // The dispatcher delivered every notice long ago.
+        redress_engine::entity::outbox::Entity::update_many()
+            .col_expr(redress_engine::entity::outbox::Column::Status, sea_orm::sea_query::Expr::value("delivered"))
+            .exec(&db).await.expect("delivered");
+        let replicas: Vec<Engine> = futures_util::future::join_all((0..3).map(|_| redress::app::open_engine(&config, Arc::new(app.clock.clone()))))
+            .await.into_iter().map(|engine| engine.expect("replica")).collect();
+        let settings = RetentionSettings { batch_size: 3, ..RetentionSettings::default() };
+        let rounds = futures_util::future::join_all(replicas.iter().map(|replica| {
+            let settings = settings.clone();
+            async move {
+                let mut purged: Vec<(DataKind, Uuid)> = Vec::new();
+                loop {
+                    let round = replica.purge_due(&settings).await.expect("purge");
+                    if round.claimed() == 0 {
+                        return purged;
+                    }
+                    for (kind, ids) in round.purged {
+                        purged.extend(ids.into_iter().map(|id| (kind, id)));
+                    }
+                }
+            }
+        })).await;
+        let mut per_kind: BTreeMap<DataKind, Vec<Uuid>> = BTreeMap::new();
+        for (kind, id) in rounds.iter().flatten() {
+            per_kind.entry(*kind).or_default().push(*id);
+        }
+        assert!(rounds.iter().filter(|r| !r.is_empty()).count() >= 2, "the replicas shared the work: {rounds:?}");
+        for kind in DataKind::ALL {
+            let ids = per_kind.remove(&kind).unwrap_or_default();
+            let distinct: BTreeSet<Uuid> = ids.iter().copied().collect();
+            assert_eq!(ids.len(), distinct.len(), "{kind}: an appeal purged twice");
+            assert_eq!(distinct, due, "{kind}: exactly the due appeals");
+        }
+
+        for n in 0..14 {
+            for needle in [format!("purgeable{n}"), format!("purge{n}@mailbox.test"), format!("Number{n}")] {
+                let found = traces(&db, &needle).await;
+                assert!(found.is_empty(), "{needle} is still in {found:?}");
+            }
+        }
+        let first_due = *due.iter().next().expect("due");
+        let purged_messages = redress_engine::entity::message::Entity::find()
+            .filter(redress_engine::entity::message::Column::AppealId.eq(first_due))
+            .all(&db).await.expect("messages");
+        for message in purged_messages.iter().filter(|m| m.direction.to_string() == "inbound") {
+            assert_eq!(message.body, redress_engine::privacy::MARKER);
+            assert!(message.metadata.get("attachments").is_none(), "{}", message.metadata);
+            assert_eq!(message.metadata["classification"], "appeal", "what is not personal stays");
+        }
+        let kept = redress_engine::entity::message::Entity::find()
+            .filter(redress_engine::entity::message::Column::AppealId.eq(held))
+            .all(&db).await.expect("messages");
+        assert!(kept.iter().any(|m| m.metadata.get("attachments").is_some()), "the held appeal keeps its attachments' names");
+        for kept in ["heldtext", "held@mailbox.test", "opentext", "open@mailbox.test", "recenttext", "recent@mailbox.test"] {
+            assert!(!traces(&db, kept).await.is_empty(), "{kept} was not due and stays");
+        }
+        assert_eq!(report(&engine, from, to).await, figures, "the figures are those of before");
+        let mut cli_after = Vec::new();
+        redress::transparency::report(&config, &from.to_rfc3339(), &to.to_rfc3339(), redress::transparency::ReportFormat::Json, &mut cli_after).await.expect("cli report");
+        assert_eq!(String::from_utf8(cli_after).expect("utf-8"), String::from_utf8(cli_before).expect("utf-8"));
+        // A second pass finds nothing more.
+        assert_eq!(replicas[0].purge_due(&settings).await.expect("purge").claimed(), 0);
+        let _ = open;
+        app.stop().await;
+    }
+}

@@ -26,6 +26,7 @@ mod m20261204_001800_decided_events_index;
 mod m20261205_001900_second_reviews;
 mod m20261205_002010_policy_catalog;
 mod m20261205_002020_bulk_decision_starter_roles;
+mod m20261206_002300_webhook_endpoints;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_001900_second_reviews::Migration),
             Box::new(m20261205_002010_policy_catalog::Migration),
             Box::new(m20261205_002020_bulk_decision_starter_roles::Migration),
+            Box::new(m20261206_002300_webhook_endpoints::Migration),
         ]
     }
 }

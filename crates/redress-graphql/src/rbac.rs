@@ -63,6 +63,10 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("createDecisionTemplate", &[Role::Admin]),
     ("updateDecisionTemplate", &[Role::Admin]),
     ("retireDecisionTemplate", &[Role::Admin]),
+    ("createWebhookEndpoint", &[Role::Admin]),
+    ("updateWebhookEndpoint", &[Role::Admin]),
+    ("rotateWebhookSecret", &[Role::Admin]),
+    ("deleteWebhookEndpoint", &[Role::Admin]),
 ];
 
 /// Roles that see the appellant's personal data (contact, email, social ids, messages):

@@ -66,6 +66,9 @@ pub struct Config {
     /// Blind second reviews (`[quality]`).
     #[serde(default)]
     pub quality: crate::quality::QualityConfig,
+    /// Webhooks to the platform (`[webhooks]`).
+    #[serde(default)]
+    pub webhooks: crate::webhooks::WebhooksConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,6 +153,7 @@ impl Default for Config {
             policies: Vec::new(),
             decision_templates: Vec::new(),
             quality: crate::quality::QualityConfig::default(),
+            webhooks: crate::webhooks::WebhooksConfig::default(),
         }
     }
 }
@@ -209,6 +213,9 @@ impl Config {
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         self.routing.validate().map_err(ConfigError::Inconsistent)?;
+        self.webhooks
+            .validate()
+            .map_err(ConfigError::Inconsistent)?;
         self.restoration
             .validate()
             .map_err(ConfigError::Inconsistent)?;

@@ -21,4 +21,5 @@ pub mod social;
 pub mod telemetry;
 pub mod token;
 pub mod transparency;
+pub mod webhooks;
 pub mod workers;

@@ -67,3 +67,4 @@ pub mod restoration_item;
 pub mod routing_rule;
 pub mod routing_rule_version;
 pub mod second_review;
+pub mod webhook_endpoint;

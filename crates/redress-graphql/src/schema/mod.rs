@@ -24,6 +24,7 @@ mod search;
 mod second_review;
 mod timeline;
 mod transparency;
+mod webhooks;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use redress_engine::Engine;
@@ -53,6 +54,7 @@ pub struct QueryRoot(
     decisions::DecisionQuery,
     second_review::SecondReviewQuery,
     catalog::CatalogQuery,
+    webhooks::WebhookQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -67,6 +69,7 @@ pub struct MutationRoot(
     routing::RoutingMutation,
     second_review::SecondReviewMutation,
     catalog::CatalogMutation,
+    webhooks::WebhookMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]

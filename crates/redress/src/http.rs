@@ -18,6 +18,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(state.graphql.routes(&state.config.graphql))
         .merge(crate::metrics::routes(state.clone()))
+        .merge(crate::ingest::routes(state.clone()))
         .merge(crate::transparency::routes(state))
         .merge(crate::console::routes())
 }

@@ -12,6 +12,7 @@ pub mod deliverers;
 pub mod demo;
 pub mod email;
 pub mod http;
+pub mod ingest;
 pub mod metrics;
 pub mod notice_preview;
 pub mod quality;

@@ -29,6 +29,7 @@ mod m20261205_002020_bulk_decision_starter_roles;
 mod m20261206_002100_staff_sessions;
 mod m20261206_002200_tdb_submissions;
 mod m20261206_002400_personal_data;
+mod m20261206_002300_webhook_endpoints;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_002100_staff_sessions::Migration),
             Box::new(m20261206_002200_tdb_submissions::Migration),
             Box::new(m20261206_002400_personal_data::Migration),
+            Box::new(m20261206_002300_webhook_endpoints::Migration),
         ]
     }
 }

@@ -159,10 +159,12 @@ pub(crate) async fn record_new(
     Ok(())
 }
 
+/// What `event` queues: its effects, and the platform event it is, if any.
 fn outbox_items(stored: &StoredAppeal, event: &Event) -> Vec<OutboxItem> {
     effects_of(&stored.appeal, event)
         .iter()
         .map(|effect| crate::outbox::item_for_effect(stored, event.kind.name(), effect))
+        .chain(crate::outbox::platform_item_for_event(stored, event))
         .collect()
 }
 

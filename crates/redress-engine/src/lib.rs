@@ -66,6 +66,7 @@ pub mod testing;
 pub mod text;
 mod transact;
 pub mod transparency;
+pub mod webhooks;
 pub mod worker;
 
 pub use changes::{AppealChange, ChangeFeed};

@@ -207,6 +207,218 @@ impl Topic for HandleConfirmation {
     const NAME: &'static str = "handle_confirmation";
 }
 
+/// What the platform can hear of through its webhook endpoints, each endpoint choosing
+/// which. The wire names are the Standard Webhooks `type` of the messages sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PlatformEventKind {
+    /// A case was opened.
+    #[serde(rename = "appeal.filed")]
+    AppealFiled,
+    /// A reviewer decided (restore or uphold); with four-eyes the decision still awaits
+    /// its approval.
+    #[serde(rename = "appeal.decided")]
+    AppealDecided,
+    /// The account was restored, for this appeal or by a bulk restoration.
+    #[serde(rename = "appeal.restored")]
+    AppealRestored,
+    /// The case ended without a restoration: upheld or withdrawn.
+    #[serde(rename = "appeal.closed")]
+    AppealClosed,
+    /// A faulty-enforcement incident was raised against an enforcement source.
+    #[serde(rename = "incident.raised")]
+    IncidentRaised,
+    /// A bulk restoration job finished every account it selected.
+    #[serde(rename = "bulk_restore.completed")]
+    BulkRestoreCompleted,
+}
+
+impl PlatformEventKind {
+    pub const ALL: [PlatformEventKind; 6] = [
+        PlatformEventKind::AppealFiled,
+        PlatformEventKind::AppealDecided,
+        PlatformEventKind::AppealRestored,
+        PlatformEventKind::AppealClosed,
+        PlatformEventKind::IncidentRaised,
+        PlatformEventKind::BulkRestoreCompleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformEventKind::AppealFiled => "appeal.filed",
+            PlatformEventKind::AppealDecided => "appeal.decided",
+            PlatformEventKind::AppealRestored => "appeal.restored",
+            PlatformEventKind::AppealClosed => "appeal.closed",
+            PlatformEventKind::IncidentRaised => "incident.raised",
+            PlatformEventKind::BulkRestoreCompleted => "bulk_restore.completed",
+        }
+    }
+
+    /// The event an appeal's event is for the platform, if any.
+    pub fn of_appeal_event(event: &redress_core::EventKind) -> Option<Self> {
+        use redress_core::EventKind;
+        match event {
+            EventKind::Filed(_) => Some(PlatformEventKind::AppealFiled),
+            EventKind::Decided { .. } => Some(PlatformEventKind::AppealDecided),
+            EventKind::Restored { .. } | EventKind::BulkRestored { .. } => {
+                Some(PlatformEventKind::AppealRestored)
+            }
+            EventKind::Upheld | EventKind::Withdrawn { .. } => {
+                Some(PlatformEventKind::AppealClosed)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for PlatformEventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for PlatformEventKind {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+            .ok_or_else(|| {
+                format!(
+                    "unknown event type {value:?}; known: {}",
+                    Self::ALL.map(PlatformEventKind::as_str).join(", ")
+                )
+            })
+    }
+}
+
+/// An appeal as a platform event reports it: ids and states only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlatformAppeal {
+    pub appeal_id: Uuid,
+    pub reference: String,
+    pub state: redress_core::AppealState,
+    /// The version of the appeal's event this one reports: increases with every event of
+    /// the appeal, so a receiver can order what it hears of one appeal.
+    pub sequence: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<redress_core::Outcome>,
+    /// Sent only to endpoints allowed to receive it (`include_account`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// The bulk job that restored the account, for a bulk restoration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bulk_restore_job_id: Option<Uuid>,
+}
+
+/// An incident as a platform event reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlatformIncident {
+    pub incident_id: Uuid,
+    pub source_kind: String,
+    pub source_id: String,
+    pub decided: u64,
+    pub overturned: u64,
+}
+
+/// A finished bulk restoration as a platform event reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlatformBulkRestore {
+    pub job_id: Uuid,
+    pub requested: i64,
+    pub restored: i64,
+    pub already_active: i64,
+    pub failed: i64,
+}
+
+/// What a platform event is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlatformSubject {
+    Appeal(PlatformAppeal),
+    Incident(PlatformIncident),
+    BulkRestore(PlatformBulkRestore),
+}
+
+/// `platform_event`: something happened that the platform may hear of. Written in the
+/// transaction of the change, one row per event whatever the endpoints; its deliverer
+/// fans it out into one [`WebhookDelivery`] per endpoint subscribed to its kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlatformEvent {
+    /// The Standard Webhooks message id (`webhook-id`): the same for every endpoint and
+    /// every attempt.
+    pub event_id: Uuid,
+    pub kind: PlatformEventKind,
+    pub occurred_at: DateTime<Utc>,
+    pub subject: PlatformSubject,
+}
+
+impl Topic for PlatformEvent {
+    const NAME: &'static str = "platform_event";
+}
+
+impl PlatformEvent {
+    /// The row that queues this event, unique per what it reports.
+    pub fn into_item(self, key: &str) -> OutboxItem {
+        let appeal_id = match &self.subject {
+            PlatformSubject::Appeal(appeal) => Some(appeal.appeal_id),
+            _ => None,
+        };
+        OutboxItem::of(&self, appeal_id, format!("{key}:{}", Self::NAME))
+    }
+
+    /// The platform event `event` is, on the appeal as `event` left it.
+    pub fn of_appeal(stored: &StoredAppeal, event: &redress_core::Event) -> Option<Self> {
+        use redress_core::EventKind;
+        let kind = PlatformEventKind::of_appeal_event(&event.kind)?;
+        let (outcome, bulk_restore_job_id) = match &event.kind {
+            EventKind::Decided { outcome, .. } => (Some(*outcome), None),
+            EventKind::BulkRestored { job_id, .. } => (None, Some(*job_id)),
+            _ => (None, None),
+        };
+        Some(Self {
+            event_id: Uuid::now_v7(),
+            kind,
+            occurred_at: event.at,
+            subject: PlatformSubject::Appeal(PlatformAppeal {
+                appeal_id: stored.id,
+                reference: stored.reference.to_string(),
+                state: stored.appeal.state,
+                sequence: stored.version(),
+                outcome,
+                account_id: stored.appeal.account_id.clone(),
+                bulk_restore_job_id,
+            }),
+        })
+    }
+}
+
+/// The outbox row of the platform event `event` is on the appeal as it left it, if any.
+pub fn platform_item_for_event(
+    stored: &StoredAppeal,
+    event: &redress_core::Event,
+) -> Option<OutboxItem> {
+    PlatformEvent::of_appeal(stored, event)
+        .map(|platform| platform.into_item(&format!("{}:{}", stored.id, stored.appeal.version)))
+}
+
+/// `webhook`: one platform event for one endpoint, the body as it will be signed and sent
+/// (what the endpoint may receive, nothing more).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub endpoint_id: Uuid,
+    /// `webhook-id`.
+    pub message_id: Uuid,
+    pub kind: PlatformEventKind,
+    /// The JSON body, `{type, timestamp, data}` as the Standard Webhooks specification
+    /// lays it out.
+    pub body: serde_json::Value,
+}
+
+impl Topic for WebhookDelivery {
+    const NAME: &'static str = "webhook";
+}
+
 /// The payload an effect of the core calls for, typed until it is queued, so a hook can
 /// amend it (the status-page token of an acknowledgement).
 #[derive(Debug, Clone, PartialEq)]

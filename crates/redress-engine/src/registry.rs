@@ -11,8 +11,10 @@ use crate::engine::Engine;
 pub use crate::entity::account::AccountStatus;
 use crate::entity::{account, enforcement};
 use crate::error::EngineError;
+pub use crate::repo::enforcement_batch::BatchOutcome;
 use crate::repo::registry;
 pub use crate::repo::registry::NewEnforcement;
+use crate::text::WithoutNul;
 
 /// An account of the platform, as the registry knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +163,89 @@ impl Engine {
                 ids.push(registry::record_enforcement(txn, new, now).await?);
             }
             Ok(ids)
+        })
+        .await
+    }
+}
+
+/// The longest platform enforcement id a batch may carry.
+pub const MAX_EXTERNAL_ID_LENGTH: usize = 200;
+
+/// Why one enforcement of a batch was refused: the field (the wire name of
+/// [`NewEnforcement`]'s) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldRefusal {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldRefusal {
+    fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// Checks one enforcement of a bulk batch as [`Engine::ingest_enforcements`] will store it:
+/// the platform's id is required (it makes a retried batch harmless), the texts that name
+/// the enforcement must not be empty, the locale must be a language tag and the statement
+/// of reasons complete and consistent.
+pub fn check_enforcement(new: &NewEnforcement) -> Result<(), FieldRefusal> {
+    match new.external_id.as_deref().map(str::trim) {
+        None | Some("") => {
+            return Err(FieldRefusal::new(
+                "external_id",
+                "the platform's enforcement id is required",
+            ))
+        }
+        Some(id) if id.chars().count() > MAX_EXTERNAL_ID_LENGTH => {
+            return Err(FieldRefusal::new(
+                "external_id",
+                format!("longer than {MAX_EXTERNAL_ID_LENGTH} characters"),
+            ))
+        }
+        Some(_) => {}
+    }
+    for (field, value) in [
+        ("account_id", &new.account_id),
+        ("kind", &new.kind),
+        ("policy", &new.policy),
+        ("source_kind", &new.source_kind),
+        ("source_id", &new.source_id),
+    ] {
+        if value.trim().is_empty() {
+            return Err(FieldRefusal::new(field, "must not be empty"));
+        }
+    }
+    if let Some(locale) = new.account_locale.as_deref().map(str::trim) {
+        if redress_core::language::primary_language(locale).is_none() {
+            return Err(FieldRefusal::new(
+                "account_locale",
+                "is not a BCP 47 language tag (e.g. de-AT)",
+            ));
+        }
+    }
+    registry::enforcement_statement(new)
+        .map(|_| ())
+        .map_err(|err| FieldRefusal::new("statement", err.to_string()))
+}
+
+impl Engine {
+    /// Records a batch of checked enforcements ([`check_enforcement`]) in one transaction,
+    /// in a few statements on PostgreSQL. An enforcement whose platform id is recorded
+    /// already is left as it is, and so is its account: sending a batch again writes
+    /// nothing twice.
+    pub async fn ingest_enforcements(
+        &self,
+        batch: Vec<NewEnforcement>,
+    ) -> Result<BatchOutcome, EngineError> {
+        let now = self.clock().now();
+        // U+0000 is stored as U+FFFD, as everywhere else.
+        let batch: Vec<NewEnforcement> = batch.into_iter().map(WithoutNul::without_nul).collect();
+        self.transact_once(async |txn| {
+            crate::repo::enforcement_batch::record(txn, batch, now).await
         })
         .await
     }

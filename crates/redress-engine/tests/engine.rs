@@ -44,9 +44,14 @@ redress_engine::backend_tests! {
         assert_eq!(by_reference.id, stored.id);
 
         let queued = outbox::for_appeal(&test.db, stored.id).await.expect("outbox");
-        assert_eq!(queued.len(), 1);
-        assert_eq!(queued[0].topic, "notify_appellant");
-        assert_eq!(queued[0].payload["effect"]["notice"], "acknowledgement");
+        let mut topics: Vec<&str> = queued.iter().map(|item| item.topic.as_str()).collect();
+        topics.sort_unstable();
+        assert_eq!(topics, ["notify_appellant", "platform_event"]);
+        let acknowledgement = queued.iter().find(|item| item.topic == "notify_appellant").expect("acknowledgement");
+        assert_eq!(acknowledgement.payload["effect"]["notice"], "acknowledgement");
+        let platform = queued.iter().find(|item| item.topic == "platform_event").expect("platform event");
+        assert_eq!(platform.payload["kind"], "appeal.filed");
+        assert_eq!(platform.payload["subject"]["appeal"]["sequence"], 1);
         let mail = messages::for_appeal(&test.db, stored.id).await.expect("messages");
         assert_eq!(mail.len(), 1);
         test.cleanup().await;
@@ -62,7 +67,8 @@ redress_engine::backend_tests! {
         assert_eq!(second, Filing::Duplicate { appeal_id: first.appeal_id() });
         let id = first.appeal_id().expect("id");
         assert_eq!(events::history(&test.db, id).await.expect("history").len(), 1);
-        assert_eq!(outbox::for_appeal(&test.db, id).await.expect("outbox").len(), 1);
+        // The acknowledgement and the platform's `appeal.filed`.
+        assert_eq!(outbox::for_appeal(&test.db, id).await.expect("outbox").len(), 2);
         test.cleanup().await;
     }
 
@@ -136,7 +142,8 @@ redress_engine::backend_tests! {
             EngineError::Transition(TransitionError::InvalidTransition { state: AppealState::Filed, command: "approve" })
         ));
         assert_eq!(events::history(&test.db, id).await.expect("history").len(), 1);
-        assert_eq!(outbox::for_appeal(&test.db, id).await.expect("outbox").len(), 1);
+        // The acknowledgement and the platform's `appeal.filed`.
+        assert_eq!(outbox::for_appeal(&test.db, id).await.expect("outbox").len(), 2);
         test.cleanup().await;
     }
 
@@ -155,8 +162,11 @@ redress_engine::backend_tests! {
             .await
             .expect("decide");
         assert_eq!(decided.appeal.appeal.state, AppealState::Reviewed);
-        let topics: Vec<String> = outbox::for_appeal(&test.db, id).await.expect("outbox").into_iter().map(|o| o.topic).collect();
+        let queued = outbox::for_appeal(&test.db, id).await.expect("outbox");
+        let topics: Vec<&str> = queued.iter().map(|o| o.topic.as_str()).filter(|topic| *topic != "platform_event").collect();
         assert_eq!(topics, ["notify_appellant", "request_restoration"]);
+        let platform: Vec<&serde_json::Value> = queued.iter().filter(|o| o.topic == "platform_event").map(|o| &o.payload["kind"]).collect();
+        assert_eq!(platform, ["appeal.filed", "appeal.decided"]);
         engine
             .apply(id, None, &Command::RestorationConfirmed { restoration_id: uuid::Uuid::now_v7() }, &Actor::system("restorer"))
             .await

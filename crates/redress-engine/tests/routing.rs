@@ -227,8 +227,13 @@ redress_engine::backend_tests! {
             .all(&test.db)
             .await
             .expect("outbox");
-        let keys: Vec<&str> = items.iter().map(|i| i.idempotency_key.as_str()).collect();
-        assert_eq!(keys, [format!("{}:1:notify_appellant", routed.id)], "one acknowledgement, of the filing");
+        let mut keys: Vec<&str> = items.iter().map(|i| i.idempotency_key.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [format!("{}:1:notify_appellant", routed.id), format!("{}:1:platform_event", routed.id)],
+            "one acknowledgement and one appeal.filed, of the filing"
+        );
 
         let left = file(&engine, "<created@example.org>", "acct-created").await;
         assert_eq!(left.appeal.state, AppealState::Filed, "no rule matches: a person triages it");

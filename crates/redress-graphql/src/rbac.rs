@@ -68,6 +68,10 @@ pub const MUTATION_ROLES: &[(&str, &[Role])] = &[
     ("clearLegalHold", &[Role::Admin]),
     ("exportPersonalData", &[Role::Admin]),
     ("erasePersonalData", &[Role::Admin]),
+    ("createWebhookEndpoint", &[Role::Admin]),
+    ("updateWebhookEndpoint", &[Role::Admin]),
+    ("rotateWebhookSecret", &[Role::Admin]),
+    ("deleteWebhookEndpoint", &[Role::Admin]),
 ];
 
 /// Roles that see the appellant's personal data (contact, email, social ids, messages):

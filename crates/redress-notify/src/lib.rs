@@ -9,3 +9,4 @@ pub mod preview;
 pub mod signature;
 pub mod status_page;
 pub mod wave;
+pub mod webhook;

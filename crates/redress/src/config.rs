@@ -72,6 +72,9 @@ pub struct Config {
     /// How long personal data is kept after an appeal closes (`[retention]`).
     #[serde(default)]
     pub retention: redress_engine::privacy::RetentionSettings,
+    /// Webhooks to the platform (`[webhooks]`).
+    #[serde(default)]
+    pub webhooks: crate::webhooks::WebhooksConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -158,6 +161,7 @@ impl Default for Config {
             decision_templates: Vec::new(),
             quality: crate::quality::QualityConfig::default(),
             retention: redress_engine::privacy::RetentionSettings::default(),
+            webhooks: crate::webhooks::WebhooksConfig::default(),
         }
     }
 }
@@ -223,6 +227,9 @@ impl Config {
         self.social.validate().map_err(ConfigError::Inconsistent)?;
         self.alerts.validate().map_err(ConfigError::Inconsistent)?;
         self.routing.validate().map_err(ConfigError::Inconsistent)?;
+        self.webhooks
+            .validate()
+            .map_err(ConfigError::Inconsistent)?;
         self.restoration
             .validate()
             .map_err(ConfigError::Inconsistent)?;

@@ -1,5 +1,5 @@
 //! Which deliverer takes each outbox topic in this deployment. Channels out (mail, social
-//! DMs, staff alerts, the platform's account service) register here from their configuration; the
+//! DMs, staff alerts, the platform's account service and webhooks) register here from their configuration; the
 //! dispatcher retries and then dead-letters items of a topic nobody has registered, so a
 //! missing registration is visible to an admin rather than silently dropped.
 
@@ -19,5 +19,6 @@ pub fn registry(state: &AppState) -> anyhow::Result<DelivererRegistry> {
     registry.register_topic::<HandleConfirmation>(crate::email::confirmation_deliverer(state)?);
     crate::restoration::register(&mut registry, &state.engine, &state.config.restoration)?;
     crate::alerts::register(&mut registry, state)?;
+    crate::webhooks::register(&mut registry, &state.engine, &state.config.webhooks)?;
     Ok(registry)
 }

@@ -19,6 +19,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::oidc::routes(&state))
         .merge(state.graphql.routes(&state.config.graphql))
         .merge(crate::metrics::routes(state.clone()))
+        .merge(crate::ingest::routes(state.clone()))
         .merge(crate::transparency::routes(state))
         .merge(crate::console::routes())
 }

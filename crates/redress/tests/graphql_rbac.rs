@@ -116,6 +116,16 @@ fn call(mutation: &str) -> String {
             return format!(r#"mutation {{ {mutation}(subject: {{handle: "rbac-nobody"}}) {{ appeals }} }}"#)
         }
         "retirePolicy" | "retireDecisionTemplate" => return format!(r#"mutation {{ {mutation}(id: "rbac-none") {{ version }} }}"#),
+        // Endpoint changes that pass the role check fail on the input or the nil id, so the
+        // matrix run leaves no endpoint behind to post to.
+        "createWebhookEndpoint" => {
+            return r#"mutation { createWebhookEndpoint(input: {url: "ftp://rbac.invalid/", events: [APPEAL_FILED]}) { secret } }"#.into()
+        }
+        "updateWebhookEndpoint" => {
+            return format!(r#"mutation {{ updateWebhookEndpoint(id: "{}", input: {{enabled: false}}) {{ id }} }}"#, uuid::Uuid::nil())
+        }
+        "rotateWebhookSecret" => return format!(r#"mutation {{ rotateWebhookSecret(id: "{}") {{ secret }} }}"#, uuid::Uuid::nil()),
+        "deleteWebhookEndpoint" => return format!(r#"mutation {{ deleteWebhookEndpoint(id: "{}") }}"#, uuid::Uuid::nil()),
         "triageAppeal" => "input: {priority: NORMAL, identityVerified: true}",
         "claimAppeal" | "heartbeatClaim" | "releaseAppeal" | "approveDecision" => "",
         "requestInfo" => r#"message: "which pin?""#,

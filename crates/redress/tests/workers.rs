@@ -111,7 +111,8 @@ redress_engine::backend_tests! {
             "redress_sla_breaches_total 2",
             "redress_sla_warnings_total 0",
             "redress_appeals_overdue{deadline=\"triage\"} 2",
-            "redress_outbox_items{status=\"pending\"} 4",
+            // Two acknowledgements, two escalation alerts, two `appeal.filed` platform events.
+            "redress_outbox_items{status=\"pending\"} 6",
             "redress_outbox_items{status=\"dead\"} 0",
             "redress_outbox_failing 0",
         ] {

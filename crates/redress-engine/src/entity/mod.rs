@@ -70,3 +70,4 @@ pub mod second_review;
 pub mod staff_session;
 pub mod staff_sign_in;
 pub mod tdb_submission;
+pub mod webhook_endpoint;

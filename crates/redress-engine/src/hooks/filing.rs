@@ -143,6 +143,8 @@ pub struct NewCase<'a> {
     backend: DbBackend,
     now: DateTime<Utc>,
     effects: Vec<EffectItem>,
+    /// The platform events of the case's events (`appeal.filed`).
+    platform_events: Vec<OutboxItem>,
     writes: Vec<Statement>,
 }
 
@@ -157,6 +159,7 @@ impl<'a> NewCase<'a> {
         now: DateTime<Utc>,
     ) -> Self {
         let mut effects = Vec::new();
+        let mut platform_events = Vec::new();
         let mut so_far: Option<StoredAppeal> = None;
         for event in events {
             match &mut so_far {
@@ -174,6 +177,7 @@ impl<'a> NewCase<'a> {
                         .iter()
                         .map(|effect| EffectItem::for_effect(stored, event.kind.name(), effect)),
                 );
+                platform_events.extend(crate::outbox::platform_item_for_event(stored, event));
             }
         }
         Self {
@@ -182,6 +186,7 @@ impl<'a> NewCase<'a> {
             backend,
             now,
             effects,
+            platform_events,
             writes: Vec::new(),
         }
     }
@@ -226,6 +231,7 @@ impl<'a> NewCase<'a> {
             .effects
             .into_iter()
             .map(EffectItem::into_item)
+            .chain(self.platform_events)
             .collect();
         (items, self.writes)
     }

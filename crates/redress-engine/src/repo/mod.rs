@@ -3,6 +3,7 @@
 
 pub mod appeals;
 pub mod audit;
+pub mod enforcement_batch;
 pub mod events;
 pub mod handles;
 pub(crate) mod json_rows;

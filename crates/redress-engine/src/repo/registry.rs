@@ -248,3 +248,14 @@ pub async fn enforcements_of<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// The enforcement recorded under the platform's id, if any.
+pub async fn find_by_external_id<C: ConnectionTrait>(
+    conn: &C,
+    external_id: &str,
+) -> Result<Option<enforcement::Model>, EngineError> {
+    Ok(Enforcements::find()
+        .filter(enforcement::Column::ExternalId.eq(external_id))
+        .one(conn)
+        .await?)
+}

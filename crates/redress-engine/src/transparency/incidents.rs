@@ -18,7 +18,7 @@ pub use crate::entity::enforcement_incident::IncidentStatus;
 use crate::engine::Engine;
 use crate::entity::enforcement_incident::{self, Entity as Incidents};
 use crate::error::{is_unique_violation, EngineError};
-use crate::outbox::Topic;
+use crate::outbox::{PlatformEvent, PlatformEventKind, PlatformIncident, PlatformSubject, Topic};
 use crate::repo::outbox::{self, OutboxItem};
 use crate::restoration::bulk::preview;
 use crate::restoration::{RestorationError, Selector};
@@ -195,23 +195,38 @@ async fn raise<C: ConnectionTrait>(
     let incident = Incident::from_model(model)?;
     outbox::enqueue(
         conn,
-        vec![OutboxItem::of(
-            &IncidentNotice {
-                incident_id: incident.id,
-                source: incident.source.clone(),
-                decided: incident.decided,
-                overturned: incident.overturned,
-                lower_bound: incident.lower_bound,
-                threshold: incident.threshold,
-                bulk_restore: IncidentBulkRestore {
-                    selector: incident.selector.clone(),
-                    dry_run_accounts: incident.dry_run_accounts,
-                    dry_run: Some(dry_run),
+        vec![
+            OutboxItem::of(
+                &IncidentNotice {
+                    incident_id: incident.id,
+                    source: incident.source.clone(),
+                    decided: incident.decided,
+                    overturned: incident.overturned,
+                    lower_bound: incident.lower_bound,
+                    threshold: incident.threshold,
+                    bulk_restore: IncidentBulkRestore {
+                        selector: incident.selector.clone(),
+                        dry_run_accounts: incident.dry_run_accounts,
+                        dry_run: Some(dry_run),
+                    },
                 },
-            },
-            None,
-            format!("incident:{}", incident.id),
-        )],
+                None,
+                format!("incident:{}", incident.id),
+            ),
+            PlatformEvent {
+                event_id: Uuid::now_v7(),
+                kind: PlatformEventKind::IncidentRaised,
+                occurred_at: now,
+                subject: PlatformSubject::Incident(PlatformIncident {
+                    incident_id: incident.id,
+                    source_kind: incident.source.kind.clone(),
+                    source_id: incident.source.id.clone(),
+                    decided: incident.decided,
+                    overturned: incident.overturned,
+                }),
+            }
+            .into_item(&format!("incident:{}", incident.id)),
+        ],
         now,
     )
     .await?;

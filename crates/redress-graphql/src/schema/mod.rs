@@ -25,6 +25,7 @@ mod search;
 mod second_review;
 mod timeline;
 mod transparency;
+mod webhooks;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use redress_engine::Engine;
@@ -55,6 +56,7 @@ pub struct QueryRoot(
     second_review::SecondReviewQuery,
     catalog::CatalogQuery,
     privacy::PrivacyQuery,
+    webhooks::WebhookQuery,
 );
 
 #[derive(MergedObject, Default, Debug)]
@@ -70,6 +72,7 @@ pub struct MutationRoot(
     second_review::SecondReviewMutation,
     catalog::CatalogMutation,
     privacy::PrivacyMutation,
+    webhooks::WebhookMutation,
 );
 
 #[derive(MergedSubscription, Default, Debug)]

@@ -10,10 +10,12 @@ use redress_engine::delivery::{
     Deliverer, DelivererRegistry, Delivery, DeliveryError, OutboxMessage,
 };
 use redress_engine::outbox::{
-    AppellantNotice, HandleConfirmation, IdentityPrompt, QueueAlert, RequestRestoration, Topic,
+    AppellantNotice, HandleConfirmation, IdentityPrompt, PlatformEvent, QueueAlert,
+    RequestRestoration, Topic,
 };
 use redress_engine::restoration::{RestorationBackend, RestorationDeliverer};
 use redress_engine::transparency::IncidentNotice;
+use redress_engine::webhooks::WebhookFanOut;
 use redress_engine::Engine;
 use uuid::Uuid;
 
@@ -65,7 +67,8 @@ impl Deliverer for Inboxes {
 }
 
 /// Every topic the demo raises: what goes to people and staff into `mailbox`,
-/// restorations to the embedded account registry, as `redress serve` would by default.
+/// restorations to the embedded account registry, platform events to the webhook fan-out,
+/// as `redress serve` would by default.
 pub fn registry(engine: &Engine, mailbox: &Arc<Mailbox>) -> DelivererRegistry {
     let inboxes: Arc<dyn Deliverer> = Arc::new(Inboxes(mailbox.clone()));
     let mut registry = DelivererRegistry::new();
@@ -74,6 +77,8 @@ pub fn registry(engine: &Engine, mailbox: &Arc<Mailbox>) -> DelivererRegistry {
     registry.register_topic::<HandleConfirmation>(inboxes.clone());
     registry.register_topic::<QueueAlert>(inboxes.clone());
     registry.register_topic::<IncidentNotice>(inboxes);
+    // The demo configures no webhook endpoint: platform events fan out to nobody.
+    registry.register_topic::<PlatformEvent>(Arc::new(WebhookFanOut::new(engine.clone())));
     registry.register_topic::<RequestRestoration>(Arc::new(RestorationDeliverer::new(
         engine.clone(),
         RestorationBackend::Embedded,

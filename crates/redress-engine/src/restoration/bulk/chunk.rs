@@ -14,7 +14,9 @@ use super::slices;
 use super::targets::{self, Target};
 use super::{BulkJobStatus, BulkOutcome, Progress};
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
-use crate::outbox::RequestRestoration;
+use crate::outbox::{
+    PlatformBulkRestore, PlatformEvent, PlatformEventKind, PlatformSubject, RequestRestoration,
+};
 use crate::repo::outbox::{self, OutboxItem};
 use crate::restoration::account_locks::lock_accounts;
 use crate::restoration::error::RestorationError;
@@ -412,6 +414,24 @@ pub(crate) async fn finish<C: ConnectionTrait>(
         return Ok(ChunkOutcome::Stopped);
     }
     let finished = job::load(conn, job_id).await?;
+    let completed = PlatformEvent {
+        event_id: Uuid::now_v7(),
+        kind: PlatformEventKind::BulkRestoreCompleted,
+        occurred_at: now,
+        subject: PlatformSubject::BulkRestore(PlatformBulkRestore {
+            job_id,
+            requested: finished.requested,
+            restored: finished.restored,
+            already_active: finished.already_active,
+            failed: finished.failed,
+        }),
+    };
+    outbox::enqueue(
+        conn,
+        vec![completed.into_item(&format!("bulk_restore:{job_id}"))],
+        now,
+    )
+    .await?;
     tracing::info!(
         job = %job_id,
         restored = finished.restored,

@@ -27,6 +27,7 @@ mod m20261205_001900_second_reviews;
 mod m20261205_002010_policy_catalog;
 mod m20261205_002020_bulk_decision_starter_roles;
 mod m20261206_002100_staff_sessions;
+mod m20261206_002500_staff_sign_ins_expiry_index;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_002010_policy_catalog::Migration),
             Box::new(m20261205_002020_bulk_decision_starter_roles::Migration),
             Box::new(m20261206_002100_staff_sessions::Migration),
+            Box::new(m20261206_002500_staff_sign_ins_expiry_index::Migration),
         ]
     }
 }

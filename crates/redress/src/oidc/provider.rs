@@ -396,3 +396,27 @@ fn chain(err: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_forms_show_no_secret() {
+        let start = AuthorizationStart {
+            url: "https://id.example/authorize".to_owned(),
+            state: "the-state".to_owned(),
+            nonce: "the-nonce".to_owned(),
+            pkce_verifier: "the-verifier".to_owned(),
+        };
+        let text = format!("{start:?}");
+        for secret in ["the-state", "the-nonce", "the-verifier"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        let signed_in = SignedIn {
+            subject: "rita".to_owned(),
+            claims: Map::from_iter([("secret-claim".to_owned(), Value::from("value"))]),
+        };
+        assert!(!format!("{signed_in:?}").contains("secret-claim"));
+    }
+}

@@ -28,8 +28,9 @@ mod m20261205_002010_policy_catalog;
 mod m20261205_002020_bulk_decision_starter_roles;
 mod m20261206_002100_staff_sessions;
 mod m20261206_002200_tdb_submissions;
-mod m20261206_002400_personal_data;
 mod m20261206_002300_webhook_endpoints;
+mod m20261206_002400_personal_data;
+mod m20261206_002500_staff_sign_ins_expiry_index;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -62,8 +63,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_002020_bulk_decision_starter_roles::Migration),
             Box::new(m20261206_002100_staff_sessions::Migration),
             Box::new(m20261206_002200_tdb_submissions::Migration),
-            Box::new(m20261206_002400_personal_data::Migration),
             Box::new(m20261206_002300_webhook_endpoints::Migration),
+            Box::new(m20261206_002400_personal_data::Migration),
+            Box::new(m20261206_002500_staff_sign_ins_expiry_index::Migration),
         ]
     }
 }

@@ -6,15 +6,19 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::Role;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::engine::Engine;
 use crate::entity::staff_session::{self, Entity as StaffSessions};
 use crate::entity::staff_sign_in::{self, Entity as StaffSignIns};
 use crate::error::EngineError;
 
+/// Expired sign-ins deleted at each new one: bounded, so one sign-in never pays for a
+/// flood of abandoned ones, yet faster than a flood can add them.
+const SIGN_INS_SWEPT: u64 = 100;
+
 /// A session to open.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewStaffSession {
     pub subject: String,
     pub roles: Vec<Role>,
@@ -27,7 +31,7 @@ pub struct NewStaffSession {
 }
 
 /// A live session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StaffSession {
     pub subject: String,
     pub roles: Vec<Role>,
@@ -37,12 +41,47 @@ pub struct StaffSession {
 }
 
 /// A sign-in started at the provider and not finished yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PendingSignIn {
     pub pkce_verifier: String,
     pub nonce: String,
     /// Where in the console to return (a `#/…` fragment).
     pub return_to: String,
+}
+
+// Written out so that a logged value never shows a token, a verifier or a nonce.
+impl std::fmt::Debug for NewStaffSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewStaffSession")
+            .field("subject", &self.subject)
+            .field("roles", &self.roles)
+            .field("id_token", &self.id_token.as_ref().map(|_| "***"))
+            .field("idle", &self.idle)
+            .field("lifetime", &self.lifetime)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for StaffSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffSession")
+            .field("subject", &self.subject)
+            .field("roles", &self.roles)
+            .field("id_token", &self.id_token.as_ref().map(|_| "***"))
+            .field("expires_at", &self.expires_at)
+            .field("ends_at", &self.ends_at)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for PendingSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingSignIn")
+            .field("pkce_verifier", &"***")
+            .field("nonce", &"***")
+            .field("return_to", &self.return_to)
+            .finish()
+    }
 }
 
 fn session_of(row: staff_session::Model) -> StaffSession {
@@ -124,6 +163,16 @@ impl Engine {
         Ok(Some(session))
     }
 
+    /// Whether the session under `id_hash` is alive, without renewing it: a check the
+    /// server makes (for an open subscription socket) is no sign of the person at work.
+    pub async fn staff_session_alive(&self, id_hash: &str) -> Result<bool, EngineError> {
+        let now = self.clock().now();
+        let row = StaffSessions::find_by_id(id_hash.to_owned())
+            .one(self.db())
+            .await?;
+        Ok(row.is_some_and(|row| row.expires_at > now && row.ends_at > now))
+    }
+
     /// Ends the session under `id_hash`; returns it as it was, if there was one.
     pub async fn close_staff_session(
         &self,
@@ -143,7 +192,8 @@ impl Engine {
     }
 
     /// Remembers a sign-in started at the provider under the hash of its `state`, for
-    /// `lifetime`.
+    /// `lifetime`, and forgets up to [`SIGN_INS_SWEPT`] that expired unfinished: sign-ins
+    /// start without authentication, so abandoned ones must not pile up.
     pub async fn remember_sign_in(
         &self,
         state_hash: &str,
@@ -151,6 +201,20 @@ impl Engine {
         lifetime: TimeDelta,
     ) -> Result<(), EngineError> {
         let now = self.clock().now();
+        let expired: Vec<String> = StaffSignIns::find()
+            .select_only()
+            .column(staff_sign_in::Column::StateHash)
+            .filter(staff_sign_in::Column::ExpiresAt.lte(now))
+            .limit(SIGN_INS_SWEPT)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        if !expired.is_empty() {
+            StaffSignIns::delete_many()
+                .filter(staff_sign_in::Column::StateHash.is_in(expired))
+                .exec(self.db())
+                .await?;
+        }
         StaffSignIns::insert(staff_sign_in::ActiveModel {
             state_hash: Set(state_hash.to_owned()),
             pkce_verifier: Set(sign_in.pkce_verifier.clone()),

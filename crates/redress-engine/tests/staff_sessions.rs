@@ -1,6 +1,7 @@
 //! Console sessions and sign-ins in progress on SQLite and on PostgreSQL: a session renewed
 //! by use past half its idle time, never beyond its end; one left idle ends; a closed one is
-//! gone; a sign-in is taken once and not after it expired.
+//! gone; a sign-in is taken once and not after it expired, and expired ones are forgotten
+//! as new ones start; no secret shows in a value's Debug form.
 
 mod common;
 
@@ -9,6 +10,7 @@ use common::{clock, engine};
 use redress_core::Role;
 use redress_engine::staff_sessions::{NewStaffSession, PendingSignIn};
 use redress_engine::EngineSettings;
+use sea_orm::EntityTrait;
 
 fn session(idle_minutes: i64, lifetime_minutes: i64) -> NewStaffSession {
     NewStaffSession {
@@ -72,5 +74,68 @@ redress_engine::backend_tests! {
         clock.advance(TimeDelta::minutes(11));
         assert_eq!(engine.take_sign_in("state-2").await.expect("take"), None);
         test.cleanup().await;
+    }
+
+    async fn expired_sign_ins_are_forgotten_when_new_ones_start(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        let pending = PendingSignIn {
+            pkce_verifier: "verifier".into(),
+            nonce: "nonce".into(),
+            return_to: "#/queue".into(),
+        };
+        for state in ["abandoned-1", "abandoned-2", "abandoned-3"] {
+            engine.remember_sign_in(state, &pending, TimeDelta::minutes(10)).await.expect("remember");
+        }
+        clock.advance(TimeDelta::minutes(11));
+        engine.remember_sign_in("fresh", &pending, TimeDelta::minutes(10)).await.expect("remember");
+        let kept: Vec<String> = redress_engine::entity::staff_sign_in::Entity::find()
+            .all(engine.db())
+            .await
+            .expect("sign-ins")
+            .into_iter()
+            .map(|row| row.state_hash)
+            .collect();
+        assert_eq!(kept, vec!["fresh".to_owned()]);
+        test.cleanup().await;
+    }
+
+    async fn a_servers_check_of_a_session_does_not_renew_it(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        engine.open_staff_session("hash-a", session(60, 600)).await.expect("open");
+        clock.advance(TimeDelta::minutes(45));
+        assert!(engine.staff_session_alive("hash-a").await.expect("alive"));
+        clock.advance(TimeDelta::minutes(16));
+        assert!(!engine.staff_session_alive("hash-a").await.expect("alive"));
+        assert!(!engine.staff_session_alive("unknown").await.expect("alive"));
+        test.cleanup().await;
+    }
+}
+
+#[test]
+fn debug_forms_show_no_secret() {
+    let pending = PendingSignIn {
+        pkce_verifier: "the-verifier".into(),
+        nonce: "the-nonce".into(),
+        return_to: "#/queue".into(),
+    };
+    let new = session(60, 600);
+    let row = redress_engine::entity::staff_sign_in::Model {
+        state_hash: "hash".into(),
+        pkce_verifier: "the-verifier".into(),
+        nonce: "the-nonce".into(),
+        return_to: "#/queue".into(),
+        created_at: chrono::Utc::now(),
+        expires_at: chrono::Utc::now(),
+    };
+    for text in [
+        format!("{pending:?}"),
+        format!("{new:?}"),
+        format!("{row:?}"),
+    ] {
+        for secret in ["the-verifier", "the-nonce", "header.payload.signature"] {
+            assert!(!text.contains(secret), "{text}");
+        }
     }
 }

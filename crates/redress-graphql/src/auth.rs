@@ -190,6 +190,8 @@ pub enum AuthSetupError {
     NegativeLeeway,
     #[error("graphql.auth.jwks_uri: {0}")]
     BadJwksUri(String),
+    #[error("graphql.auth.jwks_refetch_interval_seconds must be at least {0}")]
+    RefetchIntervalTooShort(u64),
 }
 
 /// Why a presented token was refused. Callers see only "invalid token"; the reason is logged.
@@ -210,6 +212,10 @@ pub enum AuthError {
     NotYetValid,
     #[error("the identity provider's keys cannot be fetched: {0}")]
     KeysUnavailable(String),
+    #[error(
+        "the provider's keys (jwks_uri) are configured: tokens must be checked with `authenticate`"
+    )]
+    NeedsProviderKeys,
 }
 
 /// One key a token may be signed with.
@@ -226,7 +232,7 @@ pub struct Verifier {
     remote: Option<RemoteKeySet>,
     issuer: Option<String>,
     audience: Option<String>,
-    roles_claim: Vec<String>,
+    roles_claim: String,
     leeway: i64,
 }
 
@@ -301,7 +307,7 @@ impl Verifier {
             remote,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
-            roles_claim: settings.roles_claim.split('.').map(str::to_owned).collect(),
+            roles_claim: settings.roles_claim.clone(),
             leeway: settings.leeway_seconds,
         })
     }
@@ -312,8 +318,13 @@ impl Verifier {
         self.actor_from_token(bearer_token(header)?, now)
     }
 
-    /// Checks `token` against the configured keys only (PEM files, a JWKS file, HS256).
+    /// Checks `token` against the configured keys (PEM files, a JWKS file, HS256). With a
+    /// `jwks_uri` configured this refuses every token, since it cannot consult the
+    /// provider's keys: [`Verifier::authenticate`] must be used instead.
     pub fn actor_from_token(&self, token: &str, now: DateTime<Utc>) -> Result<Actor, AuthError> {
+        if self.remote.is_some() {
+            return Err(AuthError::NeedsProviderKeys);
+        }
         let header = Self::header_of(token)?;
         self.verify_with(&self.keys, &header, token, now)
     }
@@ -452,16 +463,10 @@ impl Verifier {
     /// Roles named in the roles claim; names Redress does not know are ignored, since
     /// identity providers carry roles of other applications too.
     fn roles(&self, claims: &Map<String, Value>) -> Vec<Role> {
-        let mut value = claims.get(self.roles_claim.first().map_or("", String::as_str));
-        for part in self.roles_claim.iter().skip(1) {
-            value = value.and_then(|v| v.get(part));
-        }
-        let names: Vec<&str> = match value {
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-            Some(Value::String(spaced)) => spaced.split_whitespace().collect(),
-            _ => Vec::new(),
-        };
-        let mut roles: Vec<Role> = names.iter().filter_map(|n| n.parse().ok()).collect();
+        let mut roles: Vec<Role> = names_at_path(claims, &self.roles_claim)
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
         roles.sort();
         roles.dedup();
         roles
@@ -478,9 +483,24 @@ fn bearer_token(header: &str) -> Result<&str, AuthError> {
         .ok_or(AuthError::Malformed)
 }
 
+/// The strings of the claim at `path` (dots descend into objects): an array of strings or
+/// one space-separated string; nothing when the claim is absent or of another shape.
+pub fn names_at_path<'a>(claims: &'a Map<String, Value>, path: &str) -> Vec<&'a str> {
+    let mut parts = path.split('.');
+    let mut value = parts.next().and_then(|first| claims.get(first));
+    for part in parts {
+        value = value.and_then(|v| v.get(part));
+    }
+    match value {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(spaced)) => spaced.split_whitespace().collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The subject becomes the actor id in the audit history: it must name someone, and a
 /// control character (NUL above all, which PostgreSQL cannot store) has no place in it.
-fn is_usable_subject(subject: &str) -> bool {
+pub fn is_usable_subject(subject: &str) -> bool {
     !subject.trim().is_empty() && !subject.chars().any(char::is_control)
 }
 

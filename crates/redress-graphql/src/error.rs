@@ -9,6 +9,9 @@ use redress_engine::EngineError;
 /// The codes clients can rely on.
 pub mod codes {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// The identity provider's keys cannot be fetched and none are held: the token could
+    /// not be checked. A retry may succeed (HTTP 503).
+    pub const AUTHENTICATION_UNAVAILABLE: &str = "AUTHENTICATION_UNAVAILABLE";
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const NOT_FOUND: &str = "NOT_FOUND";
     pub const CONFLICT: &str = "CONFLICT";
@@ -22,6 +25,8 @@ pub mod codes {
 pub enum ApiError {
     #[error("authentication required")]
     Unauthenticated,
+    #[error("the token cannot be checked now: the identity provider's keys are unavailable")]
+    AuthenticationUnavailable,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -46,6 +51,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthenticated => codes::UNAUTHENTICATED,
+            ApiError::AuthenticationUnavailable => codes::AUTHENTICATION_UNAVAILABLE,
             ApiError::Forbidden(_) => codes::FORBIDDEN,
             ApiError::NotFound(_) => codes::NOT_FOUND,
             ApiError::Conflict { .. } => codes::CONFLICT,

@@ -14,12 +14,13 @@ use axum::routing::get;
 use axum::{Json, Router};
 use redress_engine::{Clock, Engine};
 
+use crate::auth::AuthError;
 use crate::auth::{AuthSetupError, Verifier};
 use crate::error::{codes, ApiError};
 use crate::rbac::Caller;
 use crate::schema::decisions::{NoticePreviewer, Previewer};
 use crate::schema::{self, ApiSchema};
-use crate::session::{self, SessionId, SessionRefusal};
+use crate::session::{self, BrowserSessions, SessionId, SessionRefusal};
 use crate::settings::GraphqlSettings;
 use crate::websocket::{self, SocketLimits};
 
@@ -35,6 +36,7 @@ pub struct Api {
     verifier: Arc<Verifier>,
     clock: Arc<dyn Clock>,
     socket_limits: SocketLimits,
+    sessions: BrowserSessions,
 }
 
 impl std::fmt::Debug for Api {
@@ -66,8 +68,26 @@ impl Api {
             socket_limits: SocketLimits {
                 init_timeout: Duration::from_secs(settings.websocket_init_timeout_seconds),
                 max_message_bytes: settings.max_body_bytes,
+                session_check: Duration::from_secs(settings.websocket_session_check_seconds.max(1)),
             },
+            sessions: BrowserSessions::default(),
         })
+    }
+
+    /// Console sessions as the identity provider's sign-in sets them up: the cookie's name
+    /// and the public origin their requests must come from.
+    #[must_use]
+    pub fn with_browser_sessions(mut self, sessions: BrowserSessions) -> Self {
+        self.sessions = sessions;
+        self
+    }
+
+    pub(crate) fn sessions(&self) -> &BrowserSessions {
+        &self.sessions
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     pub fn schema(&self) -> &ApiSchema {
@@ -90,10 +110,10 @@ impl Api {
             let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?;
             return self.caller_from_authorization(value).await;
         }
-        let Some(session) = SessionId::from_headers(headers) else {
+        let Some(session) = self.sessions.session_of(headers) else {
             return Ok(Caller(None));
         };
-        if !session::same_origin(headers) {
+        if !self.sessions.same_origin(headers) {
             tracing::info!("refused a session cookie sent from another origin");
             return Err(ApiError::Unauthenticated);
         }
@@ -128,6 +148,11 @@ impl Api {
             .await
         {
             Ok(actor) => Ok(Caller(Some(actor))),
+            // Not the token's fault: a retry once the provider answers may succeed.
+            Err(AuthError::KeysUnavailable(reason)) => {
+                tracing::warn!(%reason, "a bearer token could not be checked");
+                Err(ApiError::AuthenticationUnavailable)
+            }
             Err(err) => {
                 tracing::info!(reason = %err, "refused a bearer token");
                 Err(ApiError::Unauthenticated)
@@ -164,10 +189,14 @@ async fn execute(State(api): State<Api>, headers: HeaderMap, body: Bytes) -> Res
         Ok(caller) => caller,
         Err(ApiError::Unauthenticated) => return unauthenticated(),
         Err(err) => {
+            let status = match err {
+                ApiError::AuthenticationUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
             let body = async_graphql::Response::from_errors(vec![err
                 .extend()
                 .into_server_error(Pos::default())]);
-            return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+            return (status, Json(body)).into_response();
         }
     };
     let batch: BatchRequest = match serde_json::from_slice(&body) {
@@ -213,12 +242,13 @@ impl Api {
     /// graphql-transport-ws sends credentials in `connection_init`:
     /// `{"Authorization": "Bearer <token>"}` (any letter case), or, from the console signed
     /// in with a session cookie, `{"csrfToken": "<token>"}`. Subscriptions are for staff
-    /// only, so unlike an HTTP request a socket without credentials is refused too.
+    /// only, so unlike an HTTP request a socket without credentials is refused too. The
+    /// flag says whether the caller is the session's, which the socket then keeps checking.
     pub(crate) async fn caller_from_init(
         &self,
         payload: Option<&serde_json::Value>,
         session: Option<&SessionId>,
-    ) -> Result<Caller, ApiError> {
+    ) -> Result<(Caller, bool), ApiError> {
         let fields = payload.and_then(serde_json::Value::as_object);
         let field = |name: &str| {
             fields.and_then(|fields| {
@@ -229,10 +259,14 @@ impl Api {
             })
         };
         if let Some(authorization) = field("authorization") {
-            return self.caller_from_authorization(authorization).await;
+            let caller = self.caller_from_authorization(authorization).await?;
+            return Ok((caller, false));
         }
         match (session, field("csrfToken")) {
-            (Some(session), Some(csrf)) => self.caller_from_session(session, Some(csrf)).await,
+            (Some(session), Some(csrf)) => {
+                let caller = self.caller_from_session(session, Some(csrf)).await?;
+                Ok((caller, true))
+            }
             _ => Err(ApiError::Unauthenticated),
         }
     }

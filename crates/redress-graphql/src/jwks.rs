@@ -8,7 +8,7 @@
 //! request per interval. When a fetch fails, the keys already held stay in use.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
@@ -44,6 +44,11 @@ impl From<&AuthSettings> for RemoteKeySettings {
 /// Keys are shared with verifications in flight while a fetch replaces them.
 pub(crate) type KeyList = Arc<Vec<VerifyingKey>>;
 
+/// Least refetch interval accepted: below it, invented key ids could make Redress ask the
+/// provider for its keys at the rate tokens arrive.
+pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
 struct Cached {
     keys: KeyList,
     /// Until when `keys` may be used without asking the provider again.
@@ -52,14 +57,39 @@ struct Cached {
     last_fetch: Option<Instant>,
 }
 
+impl Cached {
+    fn fresh(&self) -> bool {
+        self.fresh_until.is_some_and(|until| Instant::now() < until)
+    }
+
+    /// The provider is not asked again before the refetch interval, even when the last
+    /// fetch failed: the keys held (if any) serve meanwhile.
+    fn may_fetch(&self, interval: Duration) -> bool {
+        self.last_fetch.is_none_or(|at| at.elapsed() >= interval)
+    }
+
+    fn held(&self) -> Result<KeyList, AuthError> {
+        if self.keys.is_empty() {
+            Err(AuthError::KeysUnavailable(
+                "no keys could be fetched yet; retrying after the refetch interval".into(),
+            ))
+        } else {
+            Ok(self.keys.clone())
+        }
+    }
+}
+
 /// The keys behind one `jwks_uri`.
 pub struct RemoteKeySet {
     uri: reqwest::Url,
     http: reqwest::Client,
     settings: RemoteKeySettings,
-    /// Held across a fetch, so concurrent requests wait for one fetch instead of each
-    /// making their own.
-    cached: Mutex<Cached>,
+    /// Read by every verification and written after a fetch; never held across one, so a
+    /// slow provider does not hold up tokens its cached keys can check.
+    cached: RwLock<Cached>,
+    /// Taken by the one request that fetches; others use the keys held meanwhile, or, when
+    /// none are held yet, wait for that fetch instead of making their own.
+    fetching: Mutex<()>,
 }
 
 impl fmt::Debug for RemoteKeySet {
@@ -93,6 +123,11 @@ impl RemoteKeySet {
                 "the scheme must be https (or http on a private network)".into(),
             ));
         }
+        if settings.refetch_interval < MIN_REFETCH_INTERVAL {
+            return Err(AuthSetupError::RefetchIntervalTooShort(
+                MIN_REFETCH_INTERVAL.as_secs(),
+            ));
+        }
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             // A key set is never behind a redirect worth following blindly.
@@ -103,38 +138,32 @@ impl RemoteKeySet {
             uri,
             http,
             settings: *settings,
-            cached: Mutex::new(Cached {
+            cached: RwLock::new(Cached {
                 keys: Arc::new(Vec::new()),
                 fresh_until: None,
                 last_fetch: None,
             }),
+            fetching: Mutex::new(()),
         })
+    }
+
+    fn snapshot(&self) -> Cached {
+        self.cached
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The keys to verify with: the cached ones while fresh, otherwise fetched again.
     pub(crate) async fn keys(&self) -> Result<KeyList, AuthError> {
-        let mut cached = self.cached.lock().await;
-        let fresh = cached
-            .fresh_until
-            .is_some_and(|until| Instant::now() < until);
-        if fresh {
-            return Ok(cached.keys.clone());
+        let cached = self.snapshot();
+        if cached.fresh() {
+            return Ok(cached.keys);
         }
-        // The provider is not asked again before the refetch interval, even when the last
-        // fetch failed: the keys held (if any) serve meanwhile.
-        if cached
-            .last_fetch
-            .is_some_and(|at| at.elapsed() < self.settings.refetch_interval)
-        {
-            return if cached.keys.is_empty() {
-                Err(AuthError::KeysUnavailable(
-                    "the last fetch failed; retrying after the refetch interval".into(),
-                ))
-            } else {
-                Ok(cached.keys.clone())
-            };
+        if !cached.may_fetch(self.settings.refetch_interval) {
+            return cached.held();
         }
-        self.fetch_into(&mut cached).await
+        self.fetch_once(&cached.keys).await
     }
 
     /// Called when a token names a key that `seen` (the keys it was checked against) does
@@ -144,28 +173,45 @@ impl RemoteKeySet {
         &self,
         seen: &KeyList,
     ) -> Result<Option<KeyList>, AuthError> {
-        let mut cached = self.cached.lock().await;
+        let cached = self.snapshot();
         if !Arc::ptr_eq(&cached.keys, seen) {
-            // Another request fetched while this one waited.
-            return Ok(Some(cached.keys.clone()));
+            // Another request fetched meanwhile.
+            return Ok(Some(cached.keys));
         }
-        if cached
-            .last_fetch
-            .is_some_and(|at| at.elapsed() < self.settings.refetch_interval)
-        {
+        if !cached.may_fetch(self.settings.refetch_interval) {
             return Ok(None);
         }
-        self.fetch_into(&mut cached).await.map(Some)
+        self.fetch_once(seen).await.map(Some)
     }
 
-    async fn fetch_into(&self, cached: &mut Cached) -> Result<KeyList, AuthError> {
-        let now = Instant::now();
-        cached.last_fetch = Some(now);
-        match self.fetch().await {
+    /// One fetch at a time; `seen` are the keys the caller found stale or lacking.
+    async fn fetch_once(&self, seen: &KeyList) -> Result<KeyList, AuthError> {
+        let _fetching = match self.fetching.try_lock() {
+            Ok(guard) => guard,
+            Err(_) if !seen.is_empty() => return Ok(seen.clone()),
+            Err(_) => {
+                // Nothing to serve with: wait for the fetch in flight and use its outcome.
+                let _waited = self.fetching.lock().await;
+                return self.snapshot().held();
+            }
+        };
+        // A fetch may have finished between the caller's look and taking the lock.
+        let cached = self.snapshot();
+        if !Arc::ptr_eq(&cached.keys, seen) || !cached.may_fetch(self.settings.refetch_interval) {
+            return cached.held();
+        }
+        let started = Instant::now();
+        let fetched = self.fetch().await;
+        let mut cached = self
+            .cached
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cached.last_fetch = Some(started);
+        match fetched {
             Ok((keys, max_age)) => {
                 tracing::info!(uri = %self.uri, keys = keys.len(), "fetched the identity provider's keys");
                 cached.keys = Arc::new(keys);
-                cached.fresh_until = Some(now + max_age);
+                cached.fresh_until = Some(started + max_age);
                 Ok(cached.keys.clone())
             }
             Err(err) => {

@@ -3,7 +3,7 @@
 //! The cookie holds a random session id; the database holds only its SHA-256. A request
 //! authenticated by the cookie must also carry the session's CSRF token in the
 //! `X-Redress-CSRF` header (a websocket: `csrfToken` in `connection_init`), and a browser
-//! `Origin`, when sent, must be this host. The token is derived from the session id, so it
+//! `Origin`, when sent, must be Redress's public origin (see [`BrowserSessions`]). The token is derived from the session id, so it
 //! needs no storage and only a page that read it from `/auth/session` (same origin) knows
 //! it; a custom header also forces a CORS preflight that Redress never grants.
 
@@ -38,7 +38,7 @@ impl SessionId {
     pub fn generate() -> Self {
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
-        Self(hex(&bytes))
+        Self(hex::encode(bytes))
     }
 
     /// What the cookie carries.
@@ -61,46 +61,108 @@ impl SessionId {
         bool::from(self.csrf_token().as_bytes().ct_eq(presented.as_bytes()))
     }
 
-    /// The session id of a request's cookies, under either cookie name.
-    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SECURE_COOKIE || *name == PLAIN_COOKIE)
-            .map(|(_, value)| value.trim())
+    /// The session id of a request's cookie named `cookie_name`. Only the configured name
+    /// counts: over HTTPS a plain `redress-session` cookie may have been planted by a
+    /// sibling subdomain (cookie tossing), which a `__Host-` cookie cannot be.
+    pub fn from_headers(headers: &HeaderMap, cookie_name: &str) -> Option<Self> {
+        cookie_value(headers, cookie_name)
             // Only what `generate` makes: anything else is no session at all.
             .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
             .map(|value| Self(value.to_ascii_lowercase()))
     }
 }
 
+/// The value of the request's cookie `name`, if it sent one.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim())
+}
+
 /// SHA-256 of a secret, hex encoded.
 pub fn hash_secret(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(64), |mut text, b| {
-        let _ = write!(text, "{b:02x}");
-        text
-    })
+/// How browsers hold sessions: the cookie's name, and the origin their pages come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrowserSessions {
+    cookie_name: &'static str,
+    /// `scheme://host[:port]` of Redress's public address; `None` when no identity provider
+    /// is configured, and then an `Origin` is compared with the `Host` header instead.
+    origin: Option<String>,
 }
 
-/// Whether the request's `Origin`, if any, is the host it was sent to. Browsers send
-/// `Origin` on every POST and websocket handshake, so a page of another site is caught
-/// here even before the CSRF token is checked.
-pub fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
+impl Default for BrowserSessions {
+    fn default() -> Self {
+        Self {
+            cookie_name: PLAIN_COOKIE,
+            origin: None,
+        }
+    }
+}
+
+/// Why a public URL gives no origin.
+#[derive(Debug, thiserror::Error)]
+#[error("not an http(s) URL with a host: {0}")]
+pub struct BadPublicUrl(String);
+
+impl BrowserSessions {
+    /// Sessions of a console served at `public_url`: over `https` the cookie is
+    /// [`SECURE_COOKIE`], and only pages of exactly this origin (scheme, host and port)
+    /// may use it.
+    pub fn at(public_url: &str) -> Result<Self, BadPublicUrl> {
+        let url = reqwest::Url::parse(public_url).map_err(|e| BadPublicUrl(e.to_string()))?;
+        if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+            return Err(BadPublicUrl(public_url.to_owned()));
+        }
+        Ok(Self {
+            cookie_name: if url.scheme() == "https" {
+                SECURE_COOKIE
+            } else {
+                PLAIN_COOKIE
+            },
+            origin: Some(url.origin().ascii_serialization()),
+        })
+    }
+
+    pub fn cookie_name(&self) -> &'static str {
+        self.cookie_name
+    }
+
+    /// The session id of a request, under the configured cookie name only.
+    pub fn session_of(&self, headers: &HeaderMap) -> Option<SessionId> {
+        SessionId::from_headers(headers, self.cookie_name)
+    }
+
+    /// Whether the request's `Origin`, if any, is Redress's own. Browsers send `Origin` on
+    /// every POST and websocket handshake, so a page of another site is caught here even
+    /// before the CSRF token is checked. The public origin is compared, not the `Host`
+    /// header: behind a proxy, or over HTTP/2 (`:authority`), `Host` need not be what the
+    /// browser saw, and it says nothing of the scheme.
+    pub fn same_origin(&self, headers: &HeaderMap) -> bool {
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return true;
+        };
+        let Ok(origin) = origin.to_str() else {
+            return false;
+        };
+        match &self.origin {
+            Some(expected) => origin.eq_ignore_ascii_case(expected),
+            None => origin_is_host(origin, headers),
+        }
+    }
+}
+
+/// Without a configured public address (no identity provider, so no session can exist
+/// anyway): the `Origin` must name the `Host` the request was sent to.
+fn origin_is_host(origin: &str, headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    let Ok(origin) = origin.to_str() else {
         return false;
     };
     origin
@@ -147,19 +209,30 @@ mod tests {
     use axum::http::HeaderValue;
 
     #[test]
-    fn the_cookie_is_read_under_either_name_and_only_in_its_shape() {
+    fn the_cookie_is_read_only_under_the_configured_name_and_in_its_shape() {
         let id = SessionId::generate();
+        let plain = BrowserSessions::at("http://127.0.0.1:8080").expect("plain");
+        let secure = BrowserSessions::at("https://redress.example").expect("secure");
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
             HeaderValue::from_str(&format!("other=1; {PLAIN_COOKIE}={}", id.0)).expect("value"),
         );
-        assert_eq!(SessionId::from_headers(&headers), Some(id.clone()));
+        assert_eq!(plain.session_of(&headers), Some(id.clone()));
+        // Over HTTPS a cookie without the `__Host-` prefix may have been tossed in by a
+        // sibling subdomain: it is no session.
+        assert_eq!(secure.session_of(&headers), None);
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("{SECURE_COOKIE}={}", id.0)).expect("value"),
+        );
+        assert_eq!(secure.session_of(&headers), Some(id.clone()));
+        assert_eq!(plain.session_of(&headers), None);
         headers.insert(
             header::COOKIE,
             HeaderValue::from_static("__Host-redress-session=not-a-session"),
         );
-        assert_eq!(SessionId::from_headers(&headers), None);
+        assert_eq!(secure.session_of(&headers), None);
     }
 
     #[test]
@@ -172,21 +245,45 @@ mod tests {
     }
 
     #[test]
-    fn origin_must_be_the_host() {
+    fn origin_must_be_the_public_origin_with_its_scheme_and_port() {
+        let sessions = BrowserSessions::at("https://redress.example/").expect("sessions");
         let mut headers = HeaderMap::new();
-        assert!(same_origin(&headers));
+        assert!(sessions.same_origin(&headers));
+        // A proxy's Host says nothing: the public origin decides.
+        headers.insert(header::HOST, HeaderValue::from_static("10.0.0.7:8080"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://redress.example"),
+        );
+        assert!(sessions.same_origin(&headers));
+        for foreign in [
+            "http://redress.example",
+            "https://redress.example:8443",
+            "https://evil.test",
+            "null",
+        ] {
+            headers.insert(header::ORIGIN, HeaderValue::from_static(foreign));
+            assert!(!sessions.same_origin(&headers), "{foreign}");
+        }
+    }
+
+    #[test]
+    fn without_a_public_url_origin_must_be_the_host() {
+        let sessions = BrowserSessions::default();
+        let mut headers = HeaderMap::new();
+        assert!(sessions.same_origin(&headers));
         headers.insert(header::HOST, HeaderValue::from_static("redress.test:8080"));
         headers.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://redress.test:8080"),
         );
-        assert!(same_origin(&headers));
+        assert!(sessions.same_origin(&headers));
         headers.insert(
             header::ORIGIN,
             HeaderValue::from_static("https://evil.test"),
         );
-        assert!(!same_origin(&headers));
+        assert!(!sessions.same_origin(&headers));
         headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
-        assert!(!same_origin(&headers));
+        assert!(!sessions.same_origin(&headers));
     }
 }

@@ -26,6 +26,9 @@ pub struct GraphqlSettings {
     pub max_enforcement_batch: usize,
     /// How long a subscription socket may stay open without a `connection_init`.
     pub websocket_init_timeout_seconds: u64,
+    /// How often a subscription socket of a console session checks that the session is
+    /// still alive; one whose session ended (signed out, expired) is closed with 4403.
+    pub websocket_session_check_seconds: u64,
     pub auth: AuthSettings,
 }
 
@@ -40,6 +43,7 @@ impl Default for GraphqlSettings {
             max_body_bytes: 256 * 1024,
             max_enforcement_batch: 1_000,
             websocket_init_timeout_seconds: 10,
+            websocket_session_check_seconds: 60,
             auth: AuthSettings::default(),
         }
     }

@@ -25,7 +25,7 @@ use tokio::time::Instant;
 
 use crate::http::Api;
 use crate::rbac::Caller;
-use crate::session::{same_origin, SessionId};
+use crate::session::SessionId;
 
 /// Limits of a subscription socket, from the `[graphql]` settings.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +34,8 @@ pub(crate) struct SocketLimits {
     pub init_timeout: Duration,
     /// Largest message accepted, as for a request body.
     pub max_message_bytes: usize,
+    /// How often a socket of a console session checks that the session is alive.
+    pub session_check: Duration,
 }
 
 /// `GET /graphql/ws`.
@@ -48,8 +50,8 @@ pub(crate) async fn upgrade(
     // Browsers send cookies with a handshake any page may start (cross-site websocket
     // hijacking): a session cookie counts only from this origin, and only with the
     // session's CSRF token in `connection_init`.
-    let session = SessionId::from_headers(&headers);
-    if session.is_some() && !same_origin(&headers) {
+    let session = api.sessions().session_of(&headers);
+    if session.is_some() && !api.sessions().same_origin(&headers) {
         tracing::info!("refused a websocket handshake with a session cookie from another origin");
         return StatusCode::FORBIDDEN.into_response();
     }
@@ -58,7 +60,7 @@ pub(crate) async fn upgrade(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
-        .on_upgrade(move |socket| serve(api, socket, protocol, limits.init_timeout, session))
+        .on_upgrade(move |socket| serve(api, socket, protocol, limits, session))
 }
 
 fn requested_protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
@@ -115,11 +117,40 @@ struct Gate {
     running: HashSet<String>,
     /// The session cookie of the handshake, if any.
     session: Option<SessionId>,
+    /// Whether the caller is that session's: then the socket lives only as long as it.
+    session_bound: bool,
 }
 
 impl Gate {
     fn awaiting_init(&self) -> bool {
         self.caller.is_some()
+    }
+
+    /// The session the caller signed in with, if the caller is a session's.
+    fn bound_session(&self) -> Option<&SessionId> {
+        self.session.as_ref().filter(|_| self.session_bound)
+    }
+
+    /// Whether the caller may go on: always for a token's caller (checked once, like an
+    /// HTTP request), while the session lives for a session's. `renew` counts the check as
+    /// the person's activity (a new subscription), which a timer's check is not.
+    async fn session_alive(&self, api: &Api, renew: bool) -> bool {
+        let Some(session) = self.bound_session() else {
+            return true;
+        };
+        let alive = if renew {
+            api.engine()
+                .staff_session(&session.hash())
+                .await
+                .map(|found| found.is_some())
+        } else {
+            api.engine().staff_session_alive(&session.hash()).await
+        };
+        alive.unwrap_or_else(|err| {
+            // Unconfirmed is not alive: the socket closes, and the console reconnects.
+            tracing::error!(error = %err, "reading a staff session failed");
+            false
+        })
     }
 
     async fn admit(&mut self, api: &Api, frame: Message) -> Admission {
@@ -145,7 +176,8 @@ impl Gate {
                     .caller_from_init(payload.as_ref(), self.session.as_ref())
                     .await
                 {
-                    Ok(caller) => {
+                    Ok((caller, by_session)) => {
+                        self.session_bound = by_session;
                         let _ = handover.send(caller);
                     }
                     Err(_) if strict => return Admission::Refuse(Refusal::Forbidden),
@@ -159,6 +191,9 @@ impl Gate {
             }
             ClientMessage::Start { id, .. } if strict && !self.running.insert(id.clone()) => {
                 return Admission::Refuse(Refusal::SubscriberExists);
+            }
+            ClientMessage::Start { .. } if !self.session_alive(api, true).await => {
+                return Admission::Refuse(Refusal::Forbidden);
             }
             ClientMessage::Stop { id } => {
                 self.running.remove(id);
@@ -189,7 +224,7 @@ async fn serve(
     api: Api,
     mut socket: WebSocket,
     protocol: WebSocketProtocols,
-    init_timeout: Duration,
+    limits: SocketLimits,
     session: Option<SessionId>,
 ) {
     let (to_executor, admitted) = mpsc::unbounded_channel();
@@ -217,12 +252,21 @@ async fn serve(
         caller: Some(handover),
         running: HashSet::new(),
         session,
+        session_bound: false,
     };
-    let init_deadline = Instant::now() + init_timeout;
+    let init_deadline = Instant::now() + limits.init_timeout;
+    let mut session_checks = tokio::time::interval(limits.session_check);
+    session_checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let refusal = loop {
         tokio::select! {
             () = tokio::time::sleep_until(init_deadline), if gate.awaiting_init() => {
                 break Some(Refusal::InitTimeout);
+            }
+            // Signing out or the session's expiry ends its live subscriptions too.
+            _ = session_checks.tick(), if gate.bound_session().is_some() => {
+                if !gate.session_alive(&api, false).await {
+                    break Some(Refusal::Forbidden);
+                }
             }
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { break None };

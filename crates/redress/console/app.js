@@ -188,8 +188,8 @@ elements.signInForm.addEventListener('submit', async (event) => {
 });
 
 elements.signOut.addEventListener('click', async () => {
-  clearDrafts();
   if (!usesProvider()) {
+    clearDrafts();
     forgetToken();
     showSignIn('Signed out.');
     return;
@@ -198,8 +198,11 @@ elements.signOut.addEventListener('click', async () => {
   try {
     endSession = await signOutAtProvider();
   } catch {
-    endSession = null;
+    // The session may well be alive: say so, and keep the screen and its drafts.
+    announce('Signing out failed: you are still signed in. Try again.');
+    return;
   }
+  clearDrafts();
   // The provider ends its own session too (RP-initiated logout), then sends the browser
   // back to the console.
   if (endSession) window.location.assign(endSession);

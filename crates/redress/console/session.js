@@ -49,7 +49,11 @@ export function providerSignInUrl(fragment) {
   return `/auth/login?return_to=${encodeURIComponent(fragment || '#/queue')}`;
 }
 
-/** Ends the provider session; resolves to the provider's end-session URL, if any. */
+/**
+ * Ends the provider session; resolves to the provider's end-session URL, if any. Rejects
+ * when the session may still be alive (a refusal, a server error, no answer), and then
+ * the caller is still signed in.
+ */
 export async function signOutAtProvider() {
   const response = await fetch('/auth/logout', {
     method: 'POST',
@@ -57,6 +61,10 @@ export async function signOutAtProvider() {
     headers: { 'X-Redress-CSRF': csrfToken() ?? '' },
     cache: 'no-store',
   });
+  // 401: the session had ended already, which is what signing out wanted.
+  if (!response.ok && response.status !== 401) {
+    throw new Error(`signing out failed (HTTP ${response.status})`);
+  }
   provider = { provider: true, signedIn: false };
   if (!response.ok) return null;
   return (await response.json()).redirect ?? null;

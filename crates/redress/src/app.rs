@@ -106,11 +106,15 @@ async fn start_boxed(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
     ));
     let mut server_shutdown = shutdown_rx.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = server_shutdown.wait_for(|stop| *stop).await;
-            })
-            .await
+        // The peer's address keys the sign-in rate limit.
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_shutdown.wait_for(|stop| *stop).await;
+        })
+        .await
     });
     tracing::info!(%http_addr, database = %state.engine.backend(), "redress is serving");
     Ok(RunningApp {
@@ -151,16 +155,16 @@ pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
         &config.email,
         config.transparency.dispute_settlement_bodies.clone(),
     )?;
-    let graphql =
+    let mut graphql =
         redress_graphql::Api::with_previewer(engine.clone(), &config.graphql, Some(previewer))
             .context("setting up the GraphQL API")?;
-    let staff_sign_in = crate::oidc::StaffSignIn::from_config(
-        &config.oidc,
-        &config.graphql.auth.roles_claim,
-        engine.clone(),
-    )
-    .context("setting up sign-in with the identity provider (oidc)")?
-    .map(Arc::new);
+    let staff_sign_in =
+        crate::oidc::StaffSignIn::from_config(&config.oidc, &config.graphql.auth, engine.clone())
+            .context("setting up sign-in with the identity provider (oidc)")?
+            .map(Arc::new);
+    if let Some(sign_in) = &staff_sign_in {
+        graphql = graphql.with_browser_sessions(sign_in.browser_sessions());
+    }
     Ok(AppState {
         engine,
         config: Arc::new(config),

@@ -194,7 +194,9 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.email.validate().map_err(ConfigError::Inconsistent)?;
-        self.oidc.validate().map_err(ConfigError::Inconsistent)?;
+        self.oidc
+            .validate(self.graphql.auth.audience.as_deref())
+            .map_err(ConfigError::Inconsistent)?;
         let a = &self.appeals;
         if !(a.warn_fraction > 0.0 && a.warn_fraction <= 1.0) {
             return Err(ConfigError::Inconsistent(format!(

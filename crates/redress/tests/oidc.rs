@@ -2,9 +2,11 @@
 //! `tests/oidc_provider`): the authorization code flow with PKCE over HTTP and in Chromium,
 //! roles mapped from the provider's groups, the CSRF and origin checks of the session
 //! cookie, sign-out at the provider, session expiry with the reviewer's draft kept, the
-//! refusals (wrong state, a replayed redirect, a wrong nonce, a token for another
-//! audience), a provider that is down when Redress starts, and API callers' keys followed
-//! across a key rotation without a restart.
+//! refusals (wrong state, a replayed redirect, a wrong nonce, a missing or inexact `iss`, a
+//! token for another audience, a sign-out from another origin), live sockets closed when
+//! their session ends, a failed sign-out kept signed in, a provider that is down when
+//! Redress starts (provider tokens answered 503, sign-in starts rate-limited), and API
+//! callers' keys followed across a key rotation without a restart.
 
 #[allow(dead_code)]
 mod api;
@@ -58,7 +60,9 @@ fn config_with_provider(db: &TestDb, provider_port: u16, redress_port: u16) -> C
     config.graphql.auth.jwks_uri = Some(format!("{issuer}/jwks"));
     config.graphql.auth.issuer = Some(issuer);
     config.graphql.auth.audience = Some(API_AUDIENCE.to_owned());
-    config.graphql.auth.jwks_refetch_interval_seconds = 0;
+    config.graphql.auth.jwks_refetch_interval_seconds = 5;
+    // Subscription sockets of a session check it every second, so its end is seen soon.
+    config.graphql.websocket_session_check_seconds = 1;
     config
 }
 
@@ -167,6 +171,72 @@ async fn socket_answer(
     answer
 }
 
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A subscription socket of the session in `cookie`, acknowledged.
+async fn session_socket(app: &TestApp, cookie: &str, origin: &str, csrf: &str) -> Socket {
+    let mut request = app.ws_url().into_client_request().expect("request");
+    let headers = request.headers_mut();
+    headers.insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    headers.insert("cookie", cookie.parse().expect("cookie header"));
+    headers.insert("origin", origin.parse().expect("origin header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket handshake");
+    let init = json!({"type": "connection_init", "payload": {"csrfToken": csrf}});
+    socket
+        .send(Message::text(init.to_string()))
+        .await
+        .expect("init");
+    match socket.next().await {
+        Some(Ok(Message::Text(text))) => assert!(text.contains("connection_ack"), "{text}"),
+        other => panic!("unexpected websocket answer: {other:?}"),
+    }
+    socket
+}
+
+/// The close code the server ends `socket` with, skipping other messages; a safeguard
+/// against a socket that is never closed, not a timed expectation.
+async fn close_code(socket: &mut Socket) -> u16 {
+    let wait = async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
+                Some(Ok(_)) => {}
+                other => panic!("the socket ended without a close frame: {other:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), wait)
+        .await
+        .expect("the server closes the socket")
+}
+
+/// A well-formed RS256 token for the API from the provider on `provider_port`, signed by a
+/// key the provider does not hold.
+fn signed_api_token(provider_port: u16) -> String {
+    let pem = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../redress-graphql/tests/fixtures/rsa_private.pem"
+    ))
+    .expect("RSA key fixture");
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).expect("RSA key");
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("rsa-1".to_owned());
+    let claims = json!({
+        "sub": "platform-service",
+        "iss": oidc_provider::issuer(provider_port),
+        "aud": API_AUDIENCE,
+        "exp": (Utc::now() + TimeDelta::minutes(10)).timestamp(),
+        "roles": ["integration"],
+    });
+    jsonwebtoken::encode(&header, &claims, &key).expect("sign")
+}
+
 /// The `sign_in_error` a redirect to the console carries.
 fn sign_in_error(response: &reqwest::Response) -> Option<String> {
     let target = response.headers().get("location")?.to_str().ok()?;
@@ -218,6 +288,10 @@ redress_engine::backend_tests! {
         assert_eq!(socket_answer(&app, &cookie_header, None, json!({})).await, "close 4403");
         assert_eq!(socket_answer(&app, &cookie_header, None, json!({"csrfToken": "0".repeat(64)})).await, "close 4403");
         assert_eq!(socket_answer(&app, &cookie_header, Some("http://evil.test"), json!({"csrfToken": csrf})).await, "http 403");
+        // Same host, other scheme: another origin.
+        assert_eq!(socket_answer(&app, &cookie_header, Some(&format!("https://127.0.0.1:{redress_port}")), json!({"csrfToken": csrf})).await, "http 403");
+        // A socket opened now must not outlive the session: signed out below.
+        let mut rita_live = session_socket(&app, &cookie_header, &redress_url, &csrf).await;
 
         // The provider's redirect works once: replayed with the same code and state (and the
         // sign-in cookie the first use cleared put back), it is refused.
@@ -237,6 +311,24 @@ redress_engine::backend_tests! {
         let refused = sam.get(&forged).await;
         assert_eq!(sign_in_error(&refused).as_deref(), Some("state_mismatch"));
         assert_eq!(set_cookie(&refused, "redress-session"), None);
+
+        // A response naming no issuer, from a provider that says it always names itself.
+        let unnamed = HttpBrowser::new();
+        let callback = unnamed.sign_in_at_provider(&redress_url, "sam").await;
+        let mut without_iss = reqwest::Url::parse(&callback).expect("callback URL");
+        let kept: Vec<(String, String)> = without_iss.query_pairs()
+            .filter(|(key, _)| key != "iss").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        without_iss.query_pairs_mut().clear().extend_pairs(kept);
+        let refused = unnamed.get(without_iss.as_str()).await;
+        assert_eq!(sign_in_error(&refused).as_deref(), Some("provider_refused"));
+        assert_eq!(set_cookie(&refused, "redress-session"), None);
+        // The issuer with a trailing slash is not the issuer (compared exactly).
+        let slashed = HttpBrowser::new();
+        let callback = slashed.sign_in_at_provider(&redress_url, "sam").await;
+        let issuer_param = format!("iss={}", urlencode(&provider.issuer()));
+        assert!(callback.contains(&issuer_param), "{callback}");
+        let refused = slashed.get(&callback.replace(&issuer_param, &format!("{issuer_param}%2F"))).await;
+        assert_eq!(sign_in_error(&refused).as_deref(), Some("provider_refused"));
 
         // A response naming another issuer (RFC 9207's mix-up defence).
         let mixed = HttpBrowser::new();
@@ -265,6 +357,7 @@ redress_engine::backend_tests! {
         let sam_csrf = session_info(&sam, &app).await["csrfToken"].as_str().expect("csrf").to_owned();
         let (_, body) = post_with_session(&sam, &app, Some(&sam_csrf), None).await;
         assert_eq!(body["data"]["me"]["roles"], json!(["REVIEWER", "SENIOR_REVIEWER"]), "{body}");
+        let mut sam_live = session_socket(&app, &sam.cookies_for(&redress_url), &redress_url, &sam_csrf).await;
 
         // API callers: the provider's JWT access token for this API is accepted (its keys
         // fetched from the jwks_uri); one for another audience is refused.
@@ -278,18 +371,31 @@ redress_engine::backend_tests! {
         let dev = app.token("dev", &[Role::Admin]);
         assert_eq!(app.ok(&dev, ME, json!({})).await["me"]["subject"], "dev");
 
-        // Signing out needs the CSRF token, ends the session here and names the provider's
-        // end-session endpoint with this sign-in's ID token as the hint.
+        // Signing out needs the CSRF token, from this origin; it ends the session here and
+        // names the provider's end-session endpoint with this client, never the ID token,
+        // since the answer reaches the page.
         let refused = rita.client.post(format!("{redress_url}/auth/logout")).send().await.expect("logout");
         assert_eq!(refused.status(), 403);
+        let foreign = rita.client.post(format!("{redress_url}/auth/logout"))
+            .header("x-redress-csrf", &csrf).header("origin", "http://evil.test")
+            .send().await.expect("logout");
+        assert_eq!(foreign.status(), 403);
+        assert_eq!(session_info(&rita, &app).await["signedIn"], true);
         let signed_out = rita.client.post(format!("{redress_url}/auth/logout"))
-            .header("x-redress-csrf", &csrf).send().await.expect("logout");
+            .header("x-redress-csrf", &csrf).header("origin", &redress_url)
+            .send().await.expect("logout");
         assert_eq!(signed_out.status(), 200);
         let body: Value = signed_out.json().await.expect("json");
         let end = body["redirect"].as_str().expect("end-session URL");
         assert!(end.starts_with(&format!("{}/session/end?", provider.issuer())), "{end}");
-        assert!(end.contains("id_token_hint=") && end.contains("post_logout_redirect_uri="), "{end}");
+        assert!(end.contains("client_id=") && end.contains("post_logout_redirect_uri="), "{end}");
+        assert!(!end.contains("id_token_hint="), "{end}");
         assert_eq!(session_info(&rita, &app).await["signedIn"], false);
+        // Her live socket ends with her session: at the next subscribe, or the next check.
+        let subscribe = json!({"id": "1", "type": "subscribe",
+            "payload": {"query": "subscription { queueChanged(queue: \"general\") { id } }"}});
+        rita_live.send(Message::text(subscribe.to_string())).await.ok();
+        assert_eq!(close_code(&mut rita_live).await, 4403);
         // The browser dropped the cookie; one kept by someone else is worth nothing now.
         let stale = reqwest::Client::new()
             .post(app.url())
@@ -303,6 +409,8 @@ redress_engine::backend_tests! {
 
         // A session ends after its idle time; sam's did, unused for longer.
         app.clock.advance(TimeDelta::minutes(61));
+        // His socket, silent meanwhile, is closed by its periodic check of the session.
+        assert_eq!(close_code(&mut sam_live).await, 4403);
         let (status, _) = post_with_session(&sam, &app, Some(&sam_csrf), None).await;
         assert_eq!(status, 401);
         assert_eq!(session_info(&sam, &app).await["signedIn"], false);
@@ -315,7 +423,9 @@ redress_engine::backend_tests! {
     async fn redress_starts_while_the_provider_is_down(db) {
         // Nothing listens on the provider's port: no node needed.
         let (provider_port, redress_port) = (oidc_provider::free_port(), oidc_provider::free_port());
-        let app = start(config_with_provider(&db, provider_port, redress_port)).await;
+        let mut config = config_with_provider(&db, provider_port, redress_port);
+        config.oidc.sign_ins_per_minute = 3;
+        let app = start(config).await;
         let browser = HttpBrowser::new();
         let session = session_info(&browser, &app).await;
         assert_eq!(session, json!({"provider": true, "signedIn": false}));
@@ -326,8 +436,20 @@ redress_engine::backend_tests! {
         // checked, so they are refused, not let through.
         let dev = app.token("dev", &[Role::Admin]);
         assert_eq!(app.ok(&dev, ME, json!({})).await["me"]["subject"], "dev");
-        let (status, _) = app.post(Some("eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.e30.c2ln"), ME, json!({})).await;
+        // A well-formed, signed token cannot be checked either: refused as a failure of
+        // Redress (503, worth a retry), not of the token; what is no token stays a 401.
+        let (status, body) = app.post(Some(&signed_api_token(provider_port)), ME, json!({})).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "AUTHENTICATION_UNAVAILABLE", "{body}");
+        let (status, _) = app.post(Some("not-a-token"), ME, json!({})).await;
         assert_eq!(status, 401);
+        // Starting sign-ins is limited per address: the quota is 3 a minute, one is spent.
+        for _ in 0..2 {
+            let login = browser.get(&format!("{}/auth/login", base(&app))).await;
+            assert_eq!(login.status(), 303);
+        }
+        let login = browser.get(&format!("{}/auth/login", base(&app))).await;
+        assert_eq!(login.status(), 429);
         app.stop().await;
         db.cleanup().await;
     }
@@ -387,6 +509,21 @@ redress_engine::backend_tests! {
         let hash = browser.execute("return window.location.hash").await;
         assert_eq!(hash, json!(format!("#/case/{appeal_id}")));
 
+        // A sign-out that fails (here the server answers 503) says so and keeps her signed
+        // in, with the page as it was.
+        browser.execute("window.realFetch = window.fetch; \
+            window.fetch = (url, options) => url === '/auth/logout' \
+                ? Promise.resolve(new Response('', { status: 503 })) : window.realFetch(url, options); \
+            return true").await;
+        browser.click("#sign-out").await;
+        browser.wait_until("the failed sign-out to be told",
+            "return document.getElementById('live-status').textContent.includes('still signed in')").await;
+        assert_eq!(browser.text("#who").await, "rita (reviewer)");
+        let still = browser.execute_async(
+            "const response = await window.realFetch('/auth/session'); return (await response.json()).signedIn;").await;
+        assert_eq!(still, json!(true));
+        browser.execute("window.fetch = window.realFetch; return true").await;
+
         // Signing out ends the session at the provider too, and forgets the drafts.
         browser.click("#sign-out").await;
         browser.click("button[name=logout]").await; // the provider asks to confirm
@@ -421,7 +558,7 @@ async fn api_keys_follow_a_provider_key_rotation() {
         jwks_uri: Some(format!("{}/jwks", provider.issuer())),
         issuer: Some(provider.issuer()),
         audience: Some(API_AUDIENCE.to_owned()),
-        jwks_refetch_interval_seconds: 0,
+        jwks_refetch_interval_seconds: 5,
         ..redress_graphql::AuthSettings::default()
     };
     let following = redress_graphql::Verifier::from_settings(&settings).expect("verifier");
@@ -442,6 +579,8 @@ async fn api_keys_follow_a_provider_key_rotation() {
     provider.stop();
     let provider = TestProvider::start(port, "key-two", "http://127.0.0.1:9");
     let new = provider.service_token(API_AUDIENCE).await;
+    // The shortest refetch interval accepted has passed since the first fetch.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     let actor = following
         .authenticate(&new, now)
         .await
@@ -459,4 +598,14 @@ async fn api_keys_follow_a_provider_key_rotation() {
         Err(redress_graphql::auth::AuthError::UnknownKey)
     );
     provider.stop();
+}
+
+/// `text` as a query parameter value.
+fn urlencode(text: &str) -> String {
+    reqwest::Url::parse_with_params("http://x/", [("v", text)])
+        .expect("url")
+        .query()
+        .unwrap_or_default()
+        .trim_start_matches("v=")
+        .to_owned()
 }

@@ -16,16 +16,24 @@ pub mod provider;
 pub mod roles;
 pub mod settings;
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use governor::clock::DefaultClock;
+use governor::state::keyed::HashMapStateStore;
+use governor::{Quota, RateLimiter};
 use redress_engine::staff_sessions::{NewStaffSession, PendingSignIn};
 use redress_engine::Engine;
-use redress_graphql::session::{self, hash_secret, SessionId};
+use redress_graphql::auth::{is_usable_subject, AuthSettings};
+use redress_graphql::session::{self, hash_secret, BrowserSessions, SessionId};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -36,9 +44,13 @@ use roles::RoleMapping;
 pub use settings::OidcConfig;
 
 /// The cookie binding a sign-in to the browser that started it: the provider's redirect
-/// counts only in that browser (no login CSRF).
-const SIGN_IN_COOKIE: &str = "redress-sign-in";
+/// counts only in that browser (no login CSRF). Over HTTPS it is `__Host-`, so a sibling
+/// subdomain cannot plant one (and must then be for the whole host, `Path=/`).
+const SECURE_SIGN_IN_COOKIE: &str = "__Host-redress-sign-in";
+const PLAIN_SIGN_IN_COOKIE: &str = "redress-sign-in";
 const CALLBACK_PATH: &str = "/auth/callback";
+/// Sign-ins started between two sweeps of the rate limiter's recovered addresses.
+const SWEEP_EVERY: u32 = 1024;
 /// Longest `return_to` kept; a console fragment is short.
 const MAX_RETURN_TO: usize = 200;
 
@@ -77,49 +89,105 @@ impl From<&ProviderError> for SignInFailure {
     }
 }
 
+/// Sign-ins started per client address: `/auth/login` needs no authentication and each
+/// call stores a row, so one address cannot start them without bound.
+struct SignInStarts {
+    limiter: RateLimiter<IpAddr, HashMapStateStore<IpAddr>, DefaultClock>,
+    since_sweep: AtomicU32,
+}
+
+impl SignInStarts {
+    fn new(per_minute: NonZeroU32) -> Self {
+        Self {
+            limiter: RateLimiter::hashmap(Quota::per_minute(per_minute)),
+            since_sweep: AtomicU32::new(0),
+        }
+    }
+
+    /// Counts a start from `address`; `false` once its quota is spent.
+    fn allow(&self, address: IpAddr) -> bool {
+        if self.since_sweep.fetch_add(1, Ordering::Relaxed) + 1 >= SWEEP_EVERY {
+            self.since_sweep.store(0, Ordering::Relaxed);
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+        }
+        self.limiter.check_key(&address).is_ok()
+    }
+}
+
 /// Everything the routes need, when a provider is configured.
-#[derive(Debug)]
 pub struct StaffSignIn {
     config: OidcConfig,
     provider: Provider,
     roles: RoleMapping,
     engine: Engine,
+    sessions: BrowserSessions,
+    starts: SignInStarts,
+}
+
+impl std::fmt::Debug for StaffSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffSignIn")
+            .field("provider", &self.provider)
+            .field("sessions", &self.sessions)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StaffSignIn {
-    /// `None` without `oidc.issuer`: the console then asks for a pasted token.
+    /// `None` without `oidc.issuer`: the console then asks for a pasted token. The section
+    /// was checked when the configuration was loaded ([`OidcConfig::validate`]).
     pub fn from_config(
         config: &OidcConfig,
-        default_roles_claim: &str,
+        api_auth: &AuthSettings,
         engine: Engine,
     ) -> anyhow::Result<Option<Self>> {
         let Some(issuer) = config.issuer.as_deref() else {
             return Ok(None);
         };
-        config.validate().map_err(anyhow::Error::msg)?;
         let provider = Provider::new(config, issuer)?;
         let roles = RoleMapping::new(
             config
                 .roles_claim
                 .clone()
-                .unwrap_or_else(|| default_roles_claim.to_owned()),
+                .unwrap_or_else(|| api_auth.roles_claim.clone()),
             config.groups_claim.clone(),
             config.group_roles.clone(),
         );
+        let per_minute = NonZeroU32::new(config.sign_ins_per_minute)
+            .ok_or_else(|| anyhow::anyhow!("oidc.sign_ins_per_minute must be positive"))?;
         Ok(Some(Self {
             config: config.clone(),
             provider,
             roles,
             engine,
+            sessions: BrowserSessions::at(&config.public_url)?,
+            starts: SignInStarts::new(per_minute),
         }))
     }
 
-    fn session_cookie_name(&self) -> &'static str {
+    /// How the API reads this sign-in's sessions.
+    pub fn browser_sessions(&self) -> BrowserSessions {
+        self.sessions.clone()
+    }
+
+    fn sign_in_cookie_name(&self) -> &'static str {
         if self.config.secure_cookies() {
-            session::SECURE_COOKIE
+            SECURE_SIGN_IN_COOKIE
         } else {
-            session::PLAIN_COOKIE
+            PLAIN_SIGN_IN_COOKIE
         }
+    }
+
+    /// The sign-in cookie, set to `value` for `max_age` seconds (0 clears it).
+    fn sign_in_cookie(&self, value: &str, max_age: i64) -> HeaderValue {
+        // `__Host-` requires `Path=/`; the plain cookie goes only where it is read.
+        let path = if self.config.secure_cookies() {
+            "/"
+        } else {
+            CALLBACK_PATH
+        };
+        self.cookie(self.sign_in_cookie_name(), value, path, max_age)
     }
 
     fn cookie(&self, name: &str, value: &str, path: &str, max_age: i64) -> HeaderValue {
@@ -139,10 +207,7 @@ impl StaffSignIn {
     /// Sends the browser back to the console with `failure` for it to explain.
     fn failed(&self, failure: SignInFailure) -> Response {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            header::SET_COOKIE,
-            self.cookie(SIGN_IN_COOKIE, "", CALLBACK_PATH, 0),
-        );
+        headers.insert(header::SET_COOKIE, self.sign_in_cookie("", 0));
         (
             headers,
             Redirect::to(&format!("/console/?sign_in_error={}", failure.code())),
@@ -185,7 +250,7 @@ async fn session_info(State(sign_in): SignInState, headers: HeaderMap) -> Respon
     let Some(sign_in) = sign_in else {
         return no_store(Json(json!({"provider": false})).into_response());
     };
-    let Some(id) = SessionId::from_headers(&headers) else {
+    let Some(id) = sign_in.sessions.session_of(&headers) else {
         return no_store(Json(json!({"provider": true, "signedIn": false})).into_response());
     };
     match sign_in.engine.staff_session(&id.hash()).await {
@@ -226,10 +291,33 @@ fn console_fragment(candidate: Option<&str>) -> String {
         .to_owned()
 }
 
-async fn login(State(sign_in): SignInState, Query(query): Query<LoginQuery>) -> Response {
+/// The address the request came from. Behind a reverse proxy that is the proxy's, so its
+/// clients share one quota; without the connection's address (not served over a socket)
+/// every request shares one.
+fn client_address(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
+}
+
+async fn login(
+    State(sign_in): SignInState,
+    Query(query): Query<LoginQuery>,
+    parts: Parts,
+) -> Response {
     let Some(sign_in) = sign_in else {
         return not_configured();
     };
+    if !sign_in.starts.allow(client_address(&parts)) {
+        tracing::info!("refused a sign-in start over the address's quota");
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "60")],
+            Json(json!({"error": "too many sign-ins started from this address; try again in a minute"})),
+        )
+            .into_response();
+    }
     let start = match sign_in.provider.start().await {
         Ok(start) => start,
         Err(err) => {
@@ -257,12 +345,7 @@ async fn login(State(sign_in): SignInState, Query(query): Query<LoginQuery>) -> 
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
-        sign_in.cookie(
-            SIGN_IN_COOKIE,
-            &start.state,
-            CALLBACK_PATH,
-            sign_in.config.sign_in_timeout().num_seconds(),
-        ),
+        sign_in.sign_in_cookie(&start.state, sign_in.config.sign_in_timeout().num_seconds()),
     );
     no_store((headers, Redirect::to(&start.url)).into_response())
 }
@@ -274,17 +357,6 @@ struct CallbackQuery {
     error: Option<String>,
     /// The issuer of the authorization response (RFC 9207), when the provider sends it.
     iss: Option<String>,
-}
-
-fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim())
 }
 
 async fn callback(
@@ -300,7 +372,7 @@ async fn callback(
     };
     // The state must be the one this browser was given: a redirect another person's
     // sign-in produced, pasted or forced into this browser, is refused.
-    let bound = cookie_value(&headers, SIGN_IN_COOKIE)
+    let bound = session::cookie_value(&headers, sign_in.sign_in_cookie_name())
         .is_some_and(|cookie| bool::from(cookie.as_bytes().ct_eq(state.as_bytes())));
     if !bound {
         tracing::info!("refused a sign-in redirect whose state is not this browser's");
@@ -317,14 +389,22 @@ async fn callback(
             return sign_in.failed(SignInFailure::Internal);
         }
     };
-    // Another provider's response passed off as this one's (a mix-up attack) is refused.
-    if query
-        .iss
-        .as_deref()
-        .is_some_and(|iss| !sign_in.provider.is_issuer(iss))
+    // Another provider's response passed off as this one's (a mix-up attack) is refused,
+    // and so is one without `iss` from a provider that says it always sends it.
+    match sign_in
+        .provider
+        .accepts_response_issuer(query.iss.as_deref())
+        .await
     {
-        tracing::info!("refused a sign-in redirect from another issuer");
-        return sign_in.failed(SignInFailure::ProviderRefused);
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!("refused a sign-in redirect from another issuer, or naming none");
+            return sign_in.failed(SignInFailure::ProviderRefused);
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "a sign-in could not be checked");
+            return sign_in.failed(SignInFailure::from(&err));
+        }
     }
     if let Some(error) = &query.error {
         tracing::info!(%error, "the identity provider refused the sign-in");
@@ -344,6 +424,11 @@ async fn callback(
             return sign_in.failed(SignInFailure::from(&err));
         }
     };
+    // The subject becomes the actor id in the audit history, as a token's does.
+    if !is_usable_subject(&signed_in.subject) {
+        tracing::warn!("refused an ID token whose subject is empty or holds control characters");
+        return sign_in.failed(SignInFailure::IdTokenRejected);
+    }
     let roles = sign_in.roles.roles(&signed_in.claims);
     let id = SessionId::generate();
     let opened = sign_in
@@ -353,7 +438,8 @@ async fn callback(
             NewStaffSession {
                 subject: signed_in.subject.clone(),
                 roles: roles.clone(),
-                id_token: Some(signed_in.id_token),
+                // Sign-out names the client, not the ID token: nothing to keep it for.
+                id_token: None,
                 idle: sign_in.config.session_idle(),
                 lifetime: sign_in.config.session_lifetime(),
             },
@@ -365,14 +451,11 @@ async fn callback(
     }
     tracing::info!(subject = %signed_in.subject, ?roles, "a staff member signed in");
     let mut headers = HeaderMap::new();
-    headers.append(
-        header::SET_COOKIE,
-        sign_in.cookie(SIGN_IN_COOKIE, "", CALLBACK_PATH, 0),
-    );
+    headers.append(header::SET_COOKIE, sign_in.sign_in_cookie("", 0));
     headers.append(
         header::SET_COOKIE,
         sign_in.cookie(
-            sign_in.session_cookie_name(),
+            sign_in.sessions.cookie_name(),
             id.as_cookie_value(),
             "/",
             sign_in.config.session_lifetime().num_seconds(),
@@ -393,7 +476,7 @@ async fn logout(State(sign_in): SignInState, headers: HeaderMap) -> Response {
     let Some(sign_in) = sign_in else {
         return not_configured();
     };
-    let Some(id) = SessionId::from_headers(&headers) else {
+    let Some(id) = sign_in.sessions.session_of(&headers) else {
         return (
             StatusCode::UNAUTHORIZED,
             Json(json!({"error": "not signed in"})),
@@ -403,25 +486,19 @@ async fn logout(State(sign_in): SignInState, headers: HeaderMap) -> Response {
     let csrf = headers
         .get(session::CSRF_HEADER)
         .and_then(|value| value.to_str().ok());
-    if !session::same_origin(&headers) || !csrf.is_some_and(|token| id.accepts_csrf(token)) {
+    if !sign_in.sessions.same_origin(&headers) || !csrf.is_some_and(|token| id.accepts_csrf(token))
+    {
         return (
             StatusCode::FORBIDDEN,
             Json(json!({"error": "the CSRF token is missing or wrong"})),
         )
             .into_response();
     }
-    let closed = match sign_in.engine.close_staff_session(&id.hash()).await {
-        Ok(closed) => closed,
-        Err(err) => {
-            tracing::error!(error = %err, "ending a staff session failed");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
-    };
-    let end_session = match sign_in
-        .provider
-        .end_session_url(closed.as_ref().and_then(|s| s.id_token.as_deref()))
-        .await
-    {
+    if let Err(err) = sign_in.engine.close_staff_session(&id.hash()).await {
+        tracing::error!(error = %err, "ending a staff session failed");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let end_session = match sign_in.provider.end_session_url().await {
         Ok(url) => url,
         Err(err) => {
             tracing::warn!(error = %err, "the provider's end-session endpoint is unknown");
@@ -431,7 +508,7 @@ async fn logout(State(sign_in): SignInState, headers: HeaderMap) -> Response {
     let mut response_headers = HeaderMap::new();
     response_headers.insert(
         header::SET_COOKIE,
-        sign_in.cookie(sign_in.session_cookie_name(), "", "/", 0),
+        sign_in.cookie(sign_in.sessions.cookie_name(), "", "/", 0),
     );
     let body = match end_session {
         Some(url) => json!({"signedOut": true, "redirect": url}),

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use redress_core::Role;
+use redress_graphql::auth::names_at_path;
 use serde_json::{Map, Value};
 
 /// How claims become roles.
@@ -30,11 +31,11 @@ impl RoleMapping {
     /// Role names Redress does not know are ignored, and so are groups without a mapping:
     /// a provider carries the roles and groups of every application.
     pub fn roles(&self, claims: &Map<String, Value>) -> Vec<Role> {
-        let mut roles: Vec<Role> = names_at(claims, &self.roles_claim)
+        let mut roles: Vec<Role> = names_at_path(claims, &self.roles_claim)
             .into_iter()
             .filter_map(|name| name.parse().ok())
             .collect();
-        for group in names_at(claims, &self.groups_claim) {
+        for group in names_at_path(claims, &self.groups_claim) {
             if let Some(granted) = self.group_roles.get(group) {
                 roles.extend(granted.iter().copied());
             }
@@ -42,21 +43,6 @@ impl RoleMapping {
         roles.sort();
         roles.dedup();
         roles
-    }
-}
-
-/// The strings of the claim at `path` (dots descend into objects): an array of strings or
-/// one space-separated string.
-fn names_at<'a>(claims: &'a Map<String, Value>, path: &str) -> Vec<&'a str> {
-    let mut parts = path.split('.');
-    let mut value = parts.next().and_then(|first| claims.get(first));
-    for part in parts {
-        value = value.and_then(|v| v.get(part));
-    }
-    match value {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        Some(Value::String(spaced)) => spaced.split_whitespace().collect(),
-        _ => Vec::new(),
     }
 }
 

@@ -21,7 +21,9 @@ pub struct OidcConfig {
     pub client_secret: Option<Secret>,
     /// The address browsers reach Redress at. The provider redirects back to
     /// `{public_url}/auth/callback` and, after signing out, to `{public_url}/console/`; both
-    /// must be registered at the provider. Over `https` the session cookie is `Secure`.
+    /// must be registered at the provider. Over `https` the cookies are `Secure` and
+    /// `__Host-`; plain `http` is accepted only on loopback (127.0.0.1, ::1, localhost).
+    /// Its origin is the only one whose pages may use a session.
     pub public_url: String,
     /// Scopes asked for besides `openid`.
     pub scopes: Vec<String>,
@@ -40,6 +42,8 @@ pub struct OidcConfig {
     pub sign_in_timeout_minutes: u32,
     /// How long one request to the provider may take.
     pub provider_timeout_seconds: u64,
+    /// Sign-ins one client address may start a minute (`/auth/login`); more get HTTP 429.
+    pub sign_ins_per_minute: u32,
 }
 
 impl Default for OidcConfig {
@@ -57,6 +61,7 @@ impl Default for OidcConfig {
             session_max_hours: 12,
             sign_in_timeout_minutes: 10,
             provider_timeout_seconds: 10,
+            sign_ins_per_minute: 20,
         }
     }
 }
@@ -91,15 +96,27 @@ impl OidcConfig {
         format!("{}/console/", self.base())
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the section against itself and against the API's token audience
+    /// (`graphql.auth.audience`).
+    pub fn validate(&self, api_audience: Option<&str>) -> Result<(), String> {
         if self.issuer.is_none() {
             return Ok(());
         }
-        if !(self.public_url.starts_with("https://") || self.public_url.starts_with("http://")) {
-            return Err("oidc.public_url must be an http(s) URL".to_owned());
-        }
+        check_public_url(&self.public_url)?;
         if self.client_id.trim().is_empty() {
             return Err("oidc.client_id must not be empty".to_owned());
+        }
+        // The provider's ID tokens for the console carry the client id as their audience;
+        // were it the API's audience, a sign-in's ID token would be an API bearer token.
+        if api_audience == Some(self.client_id.as_str()) {
+            return Err(format!(
+                "oidc.client_id ({}) must differ from graphql.auth.audience: the console's ID \
+                 tokens would otherwise be accepted as API tokens",
+                self.client_id
+            ));
+        }
+        if self.sign_ins_per_minute == 0 {
+            return Err("oidc.sign_ins_per_minute must be positive".to_owned());
         }
         if self.session_idle_minutes == 0 || self.session_max_hours == 0 {
             return Err("oidc session durations must be positive".to_owned());
@@ -108,5 +125,74 @@ impl OidcConfig {
             return Err("oidc.sign_in_timeout_minutes must be positive".to_owned());
         }
         Ok(())
+    }
+}
+
+/// `https`, or plain `http` on a loopback address only: anywhere else the session cookie
+/// would cross the network in the clear.
+fn check_public_url(public_url: &str) -> Result<(), String> {
+    let url = openidconnect::url::Url::parse(public_url)
+        .map_err(|e| format!("oidc.public_url is not a URL ({public_url}): {e}"))?;
+    use openidconnect::url::Host;
+    let loopback = |host: &Host<&str>| match host {
+        Host::Domain(name) => *name == "localhost",
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    match (url.scheme(), url.host()) {
+        ("https", Some(_)) => Ok(()),
+        ("http", Some(host)) if loopback(&host) => Ok(()),
+        ("http", Some(_)) => Err(format!(
+            "oidc.public_url ({public_url}) must be https: plain http is accepted only on \
+             127.0.0.1, ::1 or localhost"
+        )),
+        _ => Err(format!(
+            "oidc.public_url ({public_url}) must be an https URL with a host"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_public_url(public_url: &str) -> OidcConfig {
+        OidcConfig {
+            issuer: Some("https://id.example".to_owned()),
+            public_url: public_url.to_owned(),
+            ..OidcConfig::default()
+        }
+    }
+
+    #[test]
+    fn plain_http_is_accepted_on_loopback_only() {
+        for fine in [
+            "https://redress.example",
+            "http://127.0.0.1:8080",
+            "http://[::1]:8080",
+            "http://localhost:8080/",
+        ] {
+            assert_eq!(with_public_url(fine).validate(None), Ok(()), "{fine}");
+        }
+        for refused in [
+            "http://redress.example",
+            "http://10.0.0.7:8080",
+            "http://127.0.0.1.nip.io",
+            "ftp://redress.example",
+            "redress.example",
+        ] {
+            let err = with_public_url(refused).validate(None).expect_err(refused);
+            assert!(err.contains("oidc.public_url"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_api_audience_must_not_be_the_console_client() {
+        let config = with_public_url("https://redress.example");
+        assert!(config.validate(Some("redress-api")).is_ok());
+        let err = config
+            .validate(Some(config.client_id.as_str()))
+            .expect_err("same audience");
+        assert!(err.contains("graphql.auth.audience"), "{err}");
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::Actor;
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -563,8 +563,12 @@ impl Engine {
         mut batch: Vec<InFlight>,
         report: &mut SubmitReport,
     ) -> Result<(), EngineError> {
-        // Every answer but the last takes at least one statement out of the batch.
-        let most_calls = batch.len() + 1;
+        // Every answer but the last takes at least one statement out of the batch; one
+        // more for the answer that turns the round to sending one statement at a time.
+        let most_calls = batch.len() + 2;
+        // After a refusal of a whole batch that names no statement, the statements go one
+        // at a time, so only the one that draws it is refused.
+        let mut one_by_one = false;
         // The calls of one round stay well inside its lease, so no other replica takes a
         // statement while it is in flight; what is left is released, due at once.
         let started = tokio::time::Instant::now();
@@ -591,8 +595,11 @@ impl Engine {
                 }
                 break;
             }
-            let statements: Vec<TdbStatement> =
-                batch.iter().map(|f| f.mapped.statement.clone()).collect();
+            let sent = if one_by_one { 1 } else { batch.len() };
+            let statements: Vec<TdbStatement> = batch[..sent]
+                .iter()
+                .map(|f| f.mapped.statement.clone())
+                .collect();
             report.requests += 1;
             let answer = api.submit(&statements).await;
             let now = self.clock().now();
@@ -601,7 +608,7 @@ impl Engine {
                     let uuids: HashMap<String, Option<String>> =
                         created.into_iter().map(|c| (c.puid, c.uuid)).collect();
                     let mut settled = Vec::new();
-                    for (index, flight) in batch.iter().enumerate() {
+                    for (index, flight) in batch[..sent].iter().enumerate() {
                         let uuid = uuids.get(&flight.row.puid).cloned().flatten();
                         settled.push((
                             index,
@@ -615,7 +622,7 @@ impl Engine {
                 }
                 BatchAnswer::Invalid(by_position) => by_position
                     .into_iter()
-                    .filter(|(index, _)| *index < batch.len())
+                    .filter(|(index, _)| *index < sent)
                     .map(|(index, errors)| {
                         (
                             index,
@@ -629,43 +636,40 @@ impl Engine {
                 BatchAnswer::ExistingPuids(puids) => {
                     let existing: HashSet<String> = puids.into_iter().collect();
                     let mut settled = Vec::new();
-                    for (index, flight) in batch.iter().enumerate() {
+                    for (index, flight) in batch[..sent].iter().enumerate() {
                         if existing.contains(&flight.row.puid) {
-                            let uuid = match api.existing_uuid(&flight.row.puid).await {
-                                Ok(uuid) => uuid,
-                                Err(reason) => {
-                                    tracing::warn!(puid = %flight.row.puid, %reason, "cannot look up an existing PUID's uuid");
-                                    None
-                                }
-                            };
-                            settled.push((
-                                index,
-                                Outcome::Submitted {
-                                    uuid,
-                                    already_there: true,
-                                },
-                            ));
+                            let outcome =
+                                self.already_there(api, settings, now, &flight.row).await?;
+                            settled.push((index, outcome));
                         }
                     }
                     settled
                 }
+                BatchAnswer::Refused { status, reason } if sent > 1 => {
+                    tracing::warn!(status, %reason, statements = sent, "the Transparency Database refused a whole batch; sending its statements one at a time");
+                    one_by_one = true;
+                    continue;
+                }
                 BatchAnswer::Refused { status, reason } => {
-                    tracing::error!(status, %reason, statements = batch.len(), "the Transparency Database refused a whole batch");
-                    (0..batch.len())
-                        .map(|index| {
-                            let errors = FieldErrors::one(
-                                "batch",
-                                format!("the database refused the whole batch (HTTP {status}): {reason}"),
-                            );
-                            (index, Outcome::Refused { by: RefusedBy::Database, errors })
-                        })
-                        .collect()
+                    tracing::error!(status, %reason, puid = %batch[0].row.puid, "the Transparency Database refused a statement");
+                    let errors = FieldErrors::one(
+                        "statement",
+                        format!("the database refused it (HTTP {status}): {reason}"),
+                    );
+                    vec![(
+                        0,
+                        Outcome::Refused {
+                            by: RefusedBy::Database,
+                            errors,
+                        },
+                    )]
                 }
                 BatchAnswer::Unavailable {
                     reason,
                     retry_after,
                 } => {
                     tracing::warn!(%reason, statements = batch.len(), "the Transparency Database is unavailable; deferring");
+                    // The statements not sent yet wait as long as the one sent.
                     let mut settled = Vec::new();
                     for (index, flight) in batch.iter().enumerate() {
                         let failures =
@@ -737,6 +741,67 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// The outcome for a row whose PUID the database answered it has already: submitted
+    /// when its look-up finds the statement; refused when another of our enforcements has
+    /// the same PUID but for case (the database compares PUIDs without case, so the
+    /// statement it has may be the other's); deferred when the look-up does not find it.
+    async fn already_there(
+        &self,
+        api: &dyn TdbApi,
+        settings: &SubmitSettings,
+        now: DateTime<Utc>,
+        row: &tdb_submission::Model,
+    ) -> Result<Outcome, EngineError> {
+        let clash = Submissions::find()
+            .filter(
+                Expr::expr(Func::lower(Expr::col(tdb_submission::Column::Puid)))
+                    .eq(row.puid.to_lowercase()),
+            )
+            .filter(tdb_submission::Column::EnforcementId.ne(row.enforcement_id))
+            .order_by_asc(tdb_submission::Column::EnforcementId)
+            .one(self.db())
+            .await?;
+        if let Some(other) = clash {
+            let errors = FieldErrors::one(
+                "puid",
+                format!(
+                    "PUID clashes with enforcement {} ({}): the database does not tell PUIDs \
+                     apart by case",
+                    other.enforcement_id, other.puid
+                ),
+            );
+            return Ok(Outcome::Refused {
+                by: RefusedBy::Redress,
+                errors,
+            });
+        }
+        let later = |reason: String| Outcome::Deferred {
+            until: now
+                + TimeDelta::from_std(settings.backoff.base).unwrap_or(TimeDelta::minutes(1)),
+            reason,
+        };
+        Ok(match api.existing_uuid(&row.puid).await {
+            Ok(Some(uuid)) => Outcome::Submitted {
+                uuid: Some(uuid),
+                already_there: true,
+            },
+            Ok(None) => {
+                tracing::warn!(puid = %row.puid, "the database answered existing_puids but its look-up does not find the PUID");
+                later(
+                    "the database answered that it has this PUID, but its look-up does not \
+                     find it; asked again later"
+                        .to_owned(),
+                )
+            }
+            Err(reason) => {
+                tracing::warn!(puid = %row.puid, %reason, "cannot look up an existing PUID's uuid");
+                later(format!(
+                    "the database answered that it has this PUID; its look-up failed: {reason}"
+                ))
+            }
+        })
     }
 
     /// Submissions, most recently changed first; only those in `state` when given.
@@ -849,11 +914,12 @@ impl Engine {
                 .filter(tdb_submission::Column::State.eq(TdbState::Refused))
                 .exec(txn)
                 .await?;
-            // Checked in the update itself, so two operators cannot both put it back.
+            // Checked in the update itself, so two operators cannot both put it back; the
+            // state read before may be stale, so it is not named.
             if put_back.rows_affected == 0 {
                 return Err(EngineError::InvalidInput(format!(
-                    "the statement of enforcement {enforcement_id} is {}, not refused",
-                    row.state
+                    "the statement of enforcement {enforcement_id} is not refused (any more), \
+                     so it cannot be put back"
                 )));
             }
             audit::record(

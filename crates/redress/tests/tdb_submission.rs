@@ -181,6 +181,13 @@ redress_engine::backend_tests! {
         corrected.decision_facts = "Forty commercial pins in an hour.".into();
         let file = tempfile::NamedTempFile::new().expect("temp file");
         std::fs::write(file.path(), serde_json::to_vec(&corrected).expect("json")).expect("write");
+        let mut misspelt = serde_json::to_value(&corrected).expect("json");
+        misspelt["decison_facts"] = serde_json::json!("typo");
+        let typo = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(typo.path(), serde_json::to_vec(&misspelt).expect("json")).expect("write");
+        let refused = tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: too_long_id, statement: Some(typo.path().to_owned()), actor: "oscar".into() }, &mut Vec::new()).await;
+        let refused = format!("{:#}", refused.expect_err("an unknown field is refused"));
+        assert!(refused.contains("decison_facts"), "{refused}");
         tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: too_long_id, statement: Some(file.path().to_owned()), actor: "oscar".into() }, &mut Vec::new())
             .await
             .expect("resubmit the corrected one");

@@ -108,6 +108,8 @@ pub struct SubmitSettings {
     /// How long a round holds the rows it took; longer than a request may take, so only
     /// the rows of a round that died become due again.
     pub lease: Duration,
+    /// How long one call to the database may take (a batch or a PUID look-up).
+    pub request_timeout: Duration,
     /// Delays after temporary failures.
     pub backoff: Backoff,
     /// Enforcements before this instant are never submitted (reported by other means).
@@ -124,6 +126,7 @@ impl Default for SubmitSettings {
             tdb: TdbSettings::default(),
             batch_size: BATCH_LIMIT,
             lease: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(60),
             backoff: Backoff {
                 base: Duration::from_secs(30),
                 max: Duration::from_secs(3600),
@@ -517,6 +520,8 @@ impl Engine {
             .await?,
             ..SubmitReport::default()
         };
+        // The lease runs from the claim, so the round's budget is measured from here.
+        let claimed_at = tokio::time::Instant::now();
         let (lease_id, rows) =
             transact::in_transaction(self.db(), Begin::WriteLockFirst, async |txn| {
                 claim(txn, now, now + lease, batch_size as u64).await
@@ -550,7 +555,7 @@ impl Engine {
                 }
             }
         }
-        self.send(api, settings, lease_id, batch, &mut report)
+        self.send(api, settings, lease_id, claimed_at, batch, &mut report)
             .await?;
         Ok(report)
     }
@@ -560,6 +565,7 @@ impl Engine {
         api: &dyn TdbApi,
         settings: &SubmitSettings,
         lease_id: Uuid,
+        claimed_at: tokio::time::Instant,
         mut batch: Vec<InFlight>,
         report: &mut SubmitReport,
     ) -> Result<(), EngineError> {
@@ -569,11 +575,12 @@ impl Engine {
         // After a refusal of a whole batch that names no statement, the statements go one
         // at a time, so only the one that draws it is refused.
         let mut one_by_one = false;
-        // The calls of one round stay well inside its lease, so no other replica takes a
-        // statement while it is in flight; what is left is released, due at once.
-        let started = tokio::time::Instant::now();
+        // A call starts only while it and one more (a PUID look-up) can end inside the
+        // lease, measured from the claim, so no other replica takes a statement while it is
+        // in flight; what is left is released, due at once.
+        let out_of_lease = || claimed_at.elapsed() + settings.request_timeout * 2 > settings.lease;
         while !batch.is_empty() && report.requests < most_calls {
-            if started.elapsed() > settings.lease / 2 {
+            if out_of_lease() {
                 let now = self.clock().now();
                 for flight in batch.drain(..) {
                     let released = Outcome::Deferred {
@@ -638,8 +645,14 @@ impl Engine {
                     let mut settled = Vec::new();
                     for (index, flight) in batch[..sent].iter().enumerate() {
                         if existing.contains(&flight.row.puid) {
-                            let outcome =
-                                self.already_there(api, settings, now, &flight.row).await?;
+                            let outcome = if out_of_lease() {
+                                Outcome::Deferred {
+                                    until: now,
+                                    reason: "released: the round ran out of lease time".to_owned(),
+                                }
+                            } else {
+                                self.already_there(api, settings, now, &flight.row).await?
+                            };
                             settled.push((index, outcome));
                         }
                     }

@@ -107,6 +107,7 @@ impl TdbSubmissionConfig {
             tdb: tdb.clone(),
             batch_size: self.batch_size,
             lease: Duration::from_secs(self.lease_seconds),
+            request_timeout: Duration::from_secs(self.request_timeout_seconds),
             backoff: Backoff {
                 base: Duration::from_secs(self.backoff_base_seconds),
                 max: Duration::from_secs(self.backoff_max_seconds),

@@ -277,30 +277,72 @@ async fn enqueue<C: ConnectionTrait>(
         return Ok(0);
     }
     let count = fresh.len() as u64;
-    Submissions::insert_many(fresh.into_iter().map(|row| tdb_submission::ActiveModel {
-        enforcement_id: Set(row.id),
-        enforcement_created_at: Set(row.created_at),
-        puid: Set(tdb::puid_for(row.external_id.as_deref(), row.id)),
-        state: Set(TdbState::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        lease_id: Set(None),
-        leased_until: Set(None),
-        statement: Set(None),
-        correction: Set(None),
-        errors: Set(None),
-        refused_by: Set(None),
-        notes: Set(None),
-        last_error: Set(None),
-        tdb_uuid: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        submitted_at: Set(None),
+    let puids = unclashing_puids(conn, &fresh).await?;
+    Submissions::insert_many(fresh.into_iter().zip(puids).map(|(row, puid)| {
+        tdb_submission::ActiveModel {
+            enforcement_id: Set(row.id),
+            enforcement_created_at: Set(row.created_at),
+            puid: Set(puid),
+            state: Set(TdbState::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            lease_id: Set(None),
+            leased_until: Set(None),
+            statement: Set(None),
+            correction: Set(None),
+            errors: Set(None),
+            refused_by: Set(None),
+            notes: Set(None),
+            last_error: Set(None),
+            tdb_uuid: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            submitted_at: Set(None),
+        }
     }))
-    .on_conflict(OnConflict::new().do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(tdb_submission::Column::EnforcementId)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(conn)
     .await?;
     Ok(count)
+}
+
+/// Each enforcement's PUID, or the one derived from its own id where the platform's id
+/// would repeat a PUID already recorded or taken earlier in the same batch (an external
+/// id equal to another enforcement's id, or to a derived `rdx-` PUID). The unique index
+/// would otherwise make the enforcement's row impossible, and with it its statement.
+async fn unclashing_puids<C: ConnectionTrait>(
+    conn: &C,
+    fresh: &[enforcement::Model],
+) -> Result<Vec<String>, EngineError> {
+    let wanted: Vec<String> = fresh
+        .iter()
+        .map(|row| tdb::puid_for(row.external_id.as_deref(), row.id))
+        .collect();
+    let taken: Vec<String> = Submissions::find()
+        .select_only()
+        .column(tdb_submission::Column::Puid)
+        .filter(tdb_submission::Column::Puid.is_in(wanted.iter().cloned()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut taken: HashSet<String> = taken.into_iter().collect();
+    Ok(fresh
+        .iter()
+        .zip(wanted)
+        .map(|(row, puid)| {
+            let puid = if taken.contains(&puid) {
+                tdb::puid_for(Some(&format!("enforcement:{}", row.id)), row.id)
+            } else {
+                puid
+            };
+            taken.insert(puid.clone());
+            puid
+        })
+        .collect())
 }
 
 /// Takes up to `limit` due pending rows under a new lease. The lease is the row's next

@@ -82,11 +82,19 @@ impl MigrationTrait for Migration {
                     .col(optional(
                         ColumnDef::new(TdbSubmissions::LeasedUntil).timestamp_with_time_zone(),
                     ))
-                    .col(optional(ColumnDef::new(TdbSubmissions::Statement).json()))
-                    .col(optional(ColumnDef::new(TdbSubmissions::Correction).json()))
-                    .col(optional(ColumnDef::new(TdbSubmissions::Errors).json()))
+                    .col(optional(
+                        ColumnDef::new(TdbSubmissions::Statement).json_binary(),
+                    ))
+                    .col(optional(
+                        ColumnDef::new(TdbSubmissions::Correction).json_binary(),
+                    ))
+                    .col(optional(
+                        ColumnDef::new(TdbSubmissions::Errors).json_binary(),
+                    ))
                     .col(optional(ColumnDef::new(TdbSubmissions::RefusedBy).text()))
-                    .col(optional(ColumnDef::new(TdbSubmissions::Notes).json()))
+                    .col(optional(
+                        ColumnDef::new(TdbSubmissions::Notes).json_binary(),
+                    ))
                     .col(optional(ColumnDef::new(TdbSubmissions::LastError).text()))
                     .col(optional(ColumnDef::new(TdbSubmissions::TdbUuid).text()))
                     .col(ts(TdbSubmissions::CreatedAt))

@@ -459,4 +459,30 @@ redress_engine::backend_tests! {
         assert_eq!(counts.get("submitted"), Some(&3));
         test.cleanup().await;
     }
+
+    async fn an_enforcement_whose_platform_id_repeats_a_recorded_puid_gets_one_of_its_own(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), std::sync::Arc::new(clock.clone()));
+        let at = clock.now();
+        let without_id = redress_engine::registry::NewEnforcement {
+            external_id: None,
+            ..automated_deactivation("acct-plain", "model", "spam-v1", at)
+        };
+        let first = engine.record_enforcements(vec![without_id]).await.expect("recorded")[0];
+        assert_eq!(engine.tdb_submit_round(&Accepting, &SubmitSettings::default()).await.expect("round").submitted, 1);
+        // The platform's id of the second is the first's own id, which is the first's PUID.
+        let echoing = redress_engine::registry::NewEnforcement {
+            external_id: Some(first.to_string()),
+            ..automated_deactivation("acct-echo", "model", "spam-v1", at)
+        };
+        let second = engine.record_enforcements(vec![echoing]).await.expect("recorded")[0];
+        let report = engine.tdb_submit_round(&Accepting, &SubmitSettings::default()).await.expect("round");
+        assert_eq!((report.enqueued, report.submitted), (1, 1), "the second has a row and is sent");
+        let rows = engine.tdb_submissions(None, 10).await.expect("rows");
+        let puid_of = |id| rows.iter().find(|r| r.enforcement_id == id).map(|r| r.puid.clone()).expect("row");
+        assert_eq!(puid_of(first), first.to_string());
+        let derived = tdb::puid_for(Some(&format!("enforcement:{second}")), second);
+        assert_eq!(puid_of(second), derived, "derived from the enforcement's own id");
+        test.cleanup().await;
+    }
 }

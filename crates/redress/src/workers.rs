@@ -317,16 +317,27 @@ fn tdb_submission(
     let engine = state.engine.clone();
     let interval = Duration::from_secs(config.interval_seconds);
     // The first round looks through every enforcement (one recorded while no worker ran,
-    // or by a replica whose clock was behind); later rounds from where the last one stopped.
-    let first_round = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    // or by a replica whose clock was behind), and so does one every FULL_SCAN_EVERY; the
+    // others from where the last one stopped. A full scan counts only once it succeeded.
+    let last_full_scan = Arc::new(std::sync::Mutex::new(None::<std::time::Instant>));
     let stop = stop.clone();
     tracing::info!(base_url = %config.base_url, "Transparency Database submission is on");
     Ok(Some(tokio::spawn(async move {
         runner::every("tdb_submission", interval, stop, || {
             let (engine, api, mut settings) = (engine.clone(), api.clone(), settings.clone());
-            settings.full_scan = first_round.swap(false, std::sync::atomic::Ordering::Relaxed);
+            let last_full_scan = last_full_scan.clone();
+            settings.full_scan = last_full_scan
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_none_or(|at| at.elapsed() >= FULL_SCAN_EVERY);
             async move {
+                let started = std::time::Instant::now();
                 let report = engine.tdb_submit_round(&api, &settings).await?;
+                if settings.full_scan {
+                    *last_full_scan
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(started);
+                }
                 if report.claimed > 0 {
                     tracing::info!(?report, "Transparency Database round");
                 }
@@ -337,6 +348,10 @@ fn tdb_submission(
         Ok(())
     })))
 }
+
+/// How often the Transparency Database worker looks through every enforcement for one
+/// without a submission record.
+const FULL_SCAN_EVERY: Duration = Duration::from_secs(3600);
 
 fn periodic<F, Fut>(
     name: &'static str,

@@ -181,6 +181,13 @@ redress_engine::backend_tests! {
         corrected.decision_facts = "Forty commercial pins in an hour.".into();
         let file = tempfile::NamedTempFile::new().expect("temp file");
         std::fs::write(file.path(), serde_json::to_vec(&corrected).expect("json")).expect("write");
+        let mut misspelt = serde_json::to_value(&corrected).expect("json");
+        misspelt["decison_facts"] = serde_json::json!("typo");
+        let typo = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(typo.path(), serde_json::to_vec(&misspelt).expect("json")).expect("write");
+        let refused = tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: too_long_id, statement: Some(typo.path().to_owned()), actor: "oscar".into() }, &mut Vec::new()).await;
+        let refused = format!("{:#}", refused.expect_err("an unknown field is refused"));
+        assert!(refused.contains("decison_facts"), "{refused}");
         tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: too_long_id, statement: Some(file.path().to_owned()), actor: "oscar".into() }, &mut Vec::new())
             .await
             .expect("resubmit the corrected one");
@@ -307,6 +314,71 @@ redress_engine::backend_tests! {
         assert!(row.last_error.as_deref().is_some_and(|e| e.contains("401")), "{:?}", row.last_error);
         assert!(row.next_attempt_at > clock.now_plus(TimeDelta::seconds(14)), "backed off");
         assert!(database.ledger().inserts.is_empty());
+        test.cleanup().await;
+    }
+
+    async fn answers_not_from_the_database_defer_without_refusing(test) {
+        let database = tdb::start().await;
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).single().expect("date"));
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let at = clock.now_plus(TimeDelta::zero());
+        let batch = (0..3)
+            .map(|n| NewEnforcement {
+                external_id: Some(format!("proxy-{n}")),
+                ..automated_deactivation(&format!("acct-proxy-{n}"), "model", "spam-v3", at)
+            })
+            .collect();
+        engine.record_enforcements(batch).await.expect("recorded");
+        tdb::script(&database, [(1, Script::NotFound), (2, Script::PayloadTooLarge), (3, Script::OkHtml)]);
+        let config = submission_config(&database);
+        let api = HttpTdbApi::new(&config).expect("client");
+        let settings = config.submit_settings(&TdbSettings::default());
+        for status in ["404", "413", "200"] {
+            let report = engine.tdb_submit_round(&api, &settings).await.expect("round");
+            assert_eq!((report.claimed, report.deferred, report.refused, report.submitted), (3, 3, 0, 0), "{status}");
+            for row in engine.tdb_submissions(None, 10).await.expect("list") {
+                assert_eq!(row.state, TdbState::Pending, "{status}");
+                assert!(row.last_error.as_deref().is_some_and(|e| e.contains(status) && e.contains("base_url")), "{:?}", row.last_error);
+            }
+            clock.advance(TimeDelta::hours(2));
+        }
+        let report = engine.tdb_submit_round(&api, &settings).await.expect("round");
+        assert_eq!((report.submitted, report.refused), (3, 0));
+        assert_eq!(database.ledger().inserts.len(), 3);
+        test.cleanup().await;
+    }
+
+    async fn an_existing_puid_the_look_up_does_not_find_is_deferred_not_submitted(test) {
+        let database = tdb::start().await;
+        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).single().expect("date"));
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let at = clock.now_plus(TimeDelta::zero());
+        engine
+            .record_enforcements(vec![NewEnforcement {
+                external_id: Some("pin-hidden".into()),
+                ..automated_deactivation("acct-hidden", "model", "spam-v3", at)
+            }])
+            .await
+            .expect("recorded");
+        {
+            let mut ledger = database.ledger();
+            ledger.stored.insert("pin-hidden".into(), "u-hidden".into());
+            ledger.hidden_from_lookup.insert("pin-hidden".into());
+        }
+        let config = submission_config(&database);
+        let api = HttpTdbApi::new(&config).expect("client");
+        let settings = config.submit_settings(&TdbSettings::default());
+        let report = engine.tdb_submit_round(&api, &settings).await.expect("round");
+        assert_eq!((report.deferred, report.submitted, report.already_there), (1, 0, 0));
+        let row = &engine.tdb_submissions(None, 10).await.expect("list")[0];
+        assert_eq!(row.state, TdbState::Pending);
+        assert!(row.last_error.as_deref().is_some_and(|e| e.contains("look-up does not find")), "{:?}", row.last_error);
+        database.ledger().hidden_from_lookup.clear();
+        clock.advance(TimeDelta::hours(2));
+        let report = engine.tdb_submit_round(&api, &settings).await.expect("round");
+        assert_eq!((report.submitted, report.already_there), (1, 1));
+        let row = &engine.tdb_submissions(None, 10).await.expect("list")[0];
+        assert_eq!(row.tdb_uuid.as_deref(), Some("u-hidden"));
         test.cleanup().await;
     }
 }

@@ -85,7 +85,9 @@ impl Default for TdbSettings {
 
 /// One statement as the Transparency Database takes it. Absent optional fields are left
 /// out rather than sent as null.
+// A misspelt field in an operator's correction is refused by name, not dropped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TdbStatement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision_visibility: Option<Vec<String>>,

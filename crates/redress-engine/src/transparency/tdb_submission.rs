@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::Actor;
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -108,6 +108,8 @@ pub struct SubmitSettings {
     /// How long a round holds the rows it took; longer than a request may take, so only
     /// the rows of a round that died become due again.
     pub lease: Duration,
+    /// How long one call to the database may take (a batch or a PUID look-up).
+    pub request_timeout: Duration,
     /// Delays after temporary failures.
     pub backoff: Backoff,
     /// Enforcements before this instant are never submitted (reported by other means).
@@ -124,6 +126,7 @@ impl Default for SubmitSettings {
             tdb: TdbSettings::default(),
             batch_size: BATCH_LIMIT,
             lease: Duration::from_secs(300),
+            request_timeout: Duration::from_secs(60),
             backoff: Backoff {
                 base: Duration::from_secs(30),
                 max: Duration::from_secs(3600),
@@ -274,30 +277,72 @@ async fn enqueue<C: ConnectionTrait>(
         return Ok(0);
     }
     let count = fresh.len() as u64;
-    Submissions::insert_many(fresh.into_iter().map(|row| tdb_submission::ActiveModel {
-        enforcement_id: Set(row.id),
-        enforcement_created_at: Set(row.created_at),
-        puid: Set(tdb::puid_for(row.external_id.as_deref(), row.id)),
-        state: Set(TdbState::Pending),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        lease_id: Set(None),
-        leased_until: Set(None),
-        statement: Set(None),
-        correction: Set(None),
-        errors: Set(None),
-        refused_by: Set(None),
-        notes: Set(None),
-        last_error: Set(None),
-        tdb_uuid: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        submitted_at: Set(None),
+    let puids = unclashing_puids(conn, &fresh).await?;
+    Submissions::insert_many(fresh.into_iter().zip(puids).map(|(row, puid)| {
+        tdb_submission::ActiveModel {
+            enforcement_id: Set(row.id),
+            enforcement_created_at: Set(row.created_at),
+            puid: Set(puid),
+            state: Set(TdbState::Pending),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            lease_id: Set(None),
+            leased_until: Set(None),
+            statement: Set(None),
+            correction: Set(None),
+            errors: Set(None),
+            refused_by: Set(None),
+            notes: Set(None),
+            last_error: Set(None),
+            tdb_uuid: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            submitted_at: Set(None),
+        }
     }))
-    .on_conflict(OnConflict::new().do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(tdb_submission::Column::EnforcementId)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(conn)
     .await?;
     Ok(count)
+}
+
+/// Each enforcement's PUID, or the one derived from its own id where the platform's id
+/// would repeat a PUID already recorded or taken earlier in the same batch (an external
+/// id equal to another enforcement's id, or to a derived `rdx-` PUID). The unique index
+/// would otherwise make the enforcement's row impossible, and with it its statement.
+async fn unclashing_puids<C: ConnectionTrait>(
+    conn: &C,
+    fresh: &[enforcement::Model],
+) -> Result<Vec<String>, EngineError> {
+    let wanted: Vec<String> = fresh
+        .iter()
+        .map(|row| tdb::puid_for(row.external_id.as_deref(), row.id))
+        .collect();
+    let taken: Vec<String> = Submissions::find()
+        .select_only()
+        .column(tdb_submission::Column::Puid)
+        .filter(tdb_submission::Column::Puid.is_in(wanted.iter().cloned()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut taken: HashSet<String> = taken.into_iter().collect();
+    Ok(fresh
+        .iter()
+        .zip(wanted)
+        .map(|(row, puid)| {
+            let puid = if taken.contains(&puid) {
+                tdb::puid_for(Some(&format!("enforcement:{}", row.id)), row.id)
+            } else {
+                puid
+            };
+            taken.insert(puid.clone());
+            puid
+        })
+        .collect())
 }
 
 /// Takes up to `limit` due pending rows under a new lease. The lease is the row's next
@@ -517,6 +562,8 @@ impl Engine {
             .await?,
             ..SubmitReport::default()
         };
+        // The lease runs from the claim, so the round's budget is measured from here.
+        let claimed_at = tokio::time::Instant::now();
         let (lease_id, rows) =
             transact::in_transaction(self.db(), Begin::WriteLockFirst, async |txn| {
                 claim(txn, now, now + lease, batch_size as u64).await
@@ -550,7 +597,7 @@ impl Engine {
                 }
             }
         }
-        self.send(api, settings, lease_id, batch, &mut report)
+        self.send(api, settings, lease_id, claimed_at, batch, &mut report)
             .await?;
         Ok(report)
     }
@@ -560,16 +607,22 @@ impl Engine {
         api: &dyn TdbApi,
         settings: &SubmitSettings,
         lease_id: Uuid,
+        claimed_at: tokio::time::Instant,
         mut batch: Vec<InFlight>,
         report: &mut SubmitReport,
     ) -> Result<(), EngineError> {
-        // Every answer but the last takes at least one statement out of the batch.
-        let most_calls = batch.len() + 1;
-        // The calls of one round stay well inside its lease, so no other replica takes a
-        // statement while it is in flight; what is left is released, due at once.
-        let started = tokio::time::Instant::now();
+        // Every answer but the last takes at least one statement out of the batch; one
+        // more for the answer that turns the round to sending one statement at a time.
+        let most_calls = batch.len() + 2;
+        // After a refusal of a whole batch that names no statement, the statements go one
+        // at a time, so only the one that draws it is refused.
+        let mut one_by_one = false;
+        // A call starts only while it and one more (a PUID look-up) can end inside the
+        // lease, measured from the claim, so no other replica takes a statement while it is
+        // in flight; what is left is released, due at once.
+        let out_of_lease = || claimed_at.elapsed() + settings.request_timeout * 2 > settings.lease;
         while !batch.is_empty() && report.requests < most_calls {
-            if started.elapsed() > settings.lease / 2 {
+            if out_of_lease() {
                 let now = self.clock().now();
                 for flight in batch.drain(..) {
                     let released = Outcome::Deferred {
@@ -591,8 +644,11 @@ impl Engine {
                 }
                 break;
             }
-            let statements: Vec<TdbStatement> =
-                batch.iter().map(|f| f.mapped.statement.clone()).collect();
+            let sent = if one_by_one { 1 } else { batch.len() };
+            let statements: Vec<TdbStatement> = batch[..sent]
+                .iter()
+                .map(|f| f.mapped.statement.clone())
+                .collect();
             report.requests += 1;
             let answer = api.submit(&statements).await;
             let now = self.clock().now();
@@ -601,7 +657,7 @@ impl Engine {
                     let uuids: HashMap<String, Option<String>> =
                         created.into_iter().map(|c| (c.puid, c.uuid)).collect();
                     let mut settled = Vec::new();
-                    for (index, flight) in batch.iter().enumerate() {
+                    for (index, flight) in batch[..sent].iter().enumerate() {
                         let uuid = uuids.get(&flight.row.puid).cloned().flatten();
                         settled.push((
                             index,
@@ -615,7 +671,7 @@ impl Engine {
                 }
                 BatchAnswer::Invalid(by_position) => by_position
                     .into_iter()
-                    .filter(|(index, _)| *index < batch.len())
+                    .filter(|(index, _)| *index < sent)
                     .map(|(index, errors)| {
                         (
                             index,
@@ -629,43 +685,46 @@ impl Engine {
                 BatchAnswer::ExistingPuids(puids) => {
                     let existing: HashSet<String> = puids.into_iter().collect();
                     let mut settled = Vec::new();
-                    for (index, flight) in batch.iter().enumerate() {
+                    for (index, flight) in batch[..sent].iter().enumerate() {
                         if existing.contains(&flight.row.puid) {
-                            let uuid = match api.existing_uuid(&flight.row.puid).await {
-                                Ok(uuid) => uuid,
-                                Err(reason) => {
-                                    tracing::warn!(puid = %flight.row.puid, %reason, "cannot look up an existing PUID's uuid");
-                                    None
+                            let outcome = if out_of_lease() {
+                                Outcome::Deferred {
+                                    until: now,
+                                    reason: "released: the round ran out of lease time".to_owned(),
                                 }
+                            } else {
+                                self.already_there(api, settings, now, &flight.row).await?
                             };
-                            settled.push((
-                                index,
-                                Outcome::Submitted {
-                                    uuid,
-                                    already_there: true,
-                                },
-                            ));
+                            settled.push((index, outcome));
                         }
                     }
                     settled
                 }
+                BatchAnswer::Refused { status, reason } if sent > 1 => {
+                    tracing::warn!(status, %reason, statements = sent, "the Transparency Database refused a whole batch; sending its statements one at a time");
+                    one_by_one = true;
+                    continue;
+                }
                 BatchAnswer::Refused { status, reason } => {
-                    tracing::error!(status, %reason, statements = batch.len(), "the Transparency Database refused a whole batch");
-                    (0..batch.len())
-                        .map(|index| {
-                            let errors = FieldErrors::one(
-                                "batch",
-                                format!("the database refused the whole batch (HTTP {status}): {reason}"),
-                            );
-                            (index, Outcome::Refused { by: RefusedBy::Database, errors })
-                        })
-                        .collect()
+                    tracing::error!(status, %reason, puid = %batch[0].row.puid, "the Transparency Database refused a statement");
+                    let errors = FieldErrors::one(
+                        "statement",
+                        format!("the database refused it (HTTP {status}): {reason}"),
+                    );
+                    vec![(
+                        0,
+                        Outcome::Refused {
+                            by: RefusedBy::Database,
+                            errors,
+                        },
+                    )]
                 }
                 BatchAnswer::Unavailable {
                     reason,
                     retry_after,
                 } => {
                     tracing::warn!(%reason, statements = batch.len(), "the Transparency Database is unavailable; deferring");
+                    // The statements not sent yet wait as long as the one sent.
                     let mut settled = Vec::new();
                     for (index, flight) in batch.iter().enumerate() {
                         let failures =
@@ -737,6 +796,67 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// The outcome for a row whose PUID the database answered it has already: submitted
+    /// when its look-up finds the statement; refused when another of our enforcements has
+    /// the same PUID but for case (the database compares PUIDs without case, so the
+    /// statement it has may be the other's); deferred when the look-up does not find it.
+    async fn already_there(
+        &self,
+        api: &dyn TdbApi,
+        settings: &SubmitSettings,
+        now: DateTime<Utc>,
+        row: &tdb_submission::Model,
+    ) -> Result<Outcome, EngineError> {
+        let clash = Submissions::find()
+            .filter(
+                Expr::expr(Func::lower(Expr::col(tdb_submission::Column::Puid)))
+                    .eq(row.puid.to_lowercase()),
+            )
+            .filter(tdb_submission::Column::EnforcementId.ne(row.enforcement_id))
+            .order_by_asc(tdb_submission::Column::EnforcementId)
+            .one(self.db())
+            .await?;
+        if let Some(other) = clash {
+            let errors = FieldErrors::one(
+                "puid",
+                format!(
+                    "PUID clashes with enforcement {} ({}): the database does not tell PUIDs \
+                     apart by case",
+                    other.enforcement_id, other.puid
+                ),
+            );
+            return Ok(Outcome::Refused {
+                by: RefusedBy::Redress,
+                errors,
+            });
+        }
+        let later = |reason: String| Outcome::Deferred {
+            until: now
+                + TimeDelta::from_std(settings.backoff.base).unwrap_or(TimeDelta::minutes(1)),
+            reason,
+        };
+        Ok(match api.existing_uuid(&row.puid).await {
+            Ok(Some(uuid)) => Outcome::Submitted {
+                uuid: Some(uuid),
+                already_there: true,
+            },
+            Ok(None) => {
+                tracing::warn!(puid = %row.puid, "the database answered existing_puids but its look-up does not find the PUID");
+                later(
+                    "the database answered that it has this PUID, but its look-up does not \
+                     find it; asked again later"
+                        .to_owned(),
+                )
+            }
+            Err(reason) => {
+                tracing::warn!(puid = %row.puid, %reason, "cannot look up an existing PUID's uuid");
+                later(format!(
+                    "the database answered that it has this PUID; its look-up failed: {reason}"
+                ))
+            }
+        })
     }
 
     /// Submissions, most recently changed first; only those in `state` when given.
@@ -849,11 +969,12 @@ impl Engine {
                 .filter(tdb_submission::Column::State.eq(TdbState::Refused))
                 .exec(txn)
                 .await?;
-            // Checked in the update itself, so two operators cannot both put it back.
+            // Checked in the update itself, so two operators cannot both put it back; the
+            // state read before may be stale, so it is not named.
             if put_back.rows_affected == 0 {
                 return Err(EngineError::InvalidInput(format!(
-                    "the statement of enforcement {enforcement_id} is {}, not refused",
-                    row.state
+                    "the statement of enforcement {enforcement_id} is not refused (any more), \
+                     so it cannot be put back"
                 )));
             }
             audit::record(

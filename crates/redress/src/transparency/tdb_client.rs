@@ -107,6 +107,7 @@ impl TdbSubmissionConfig {
             tdb: tdb.clone(),
             batch_size: self.batch_size,
             lease: Duration::from_secs(self.lease_seconds),
+            request_timeout: Duration::from_secs(self.request_timeout_seconds),
             backoff: Backoff {
                 base: Duration::from_secs(self.backoff_base_seconds),
                 max: Duration::from_secs(self.backoff_max_seconds),
@@ -193,7 +194,7 @@ pub fn read_answer(status: u16, retry_after: Option<Duration>, body: &[u8]) -> B
         retry_after,
     };
     match status {
-        200 | 201 => {
+        201 => {
             // Created: whatever the body, the statements are in; the uuids are a bonus.
             let created = serde_json::from_slice::<CreatedBody>(body)
                 .map(|body| {
@@ -219,10 +220,15 @@ pub fn read_answer(status: u16, retry_after: Option<Duration>, body: &[u8]) -> B
             "HTTP {status}: the database does not take the configured token"
         )),
         408 | 429 | 500..=599 => unavailable(format!("HTTP {status}: {}", shortened(body))),
-        _ => BatchAnswer::Refused {
-            status,
-            reason: shortened(body),
-        },
+        // Not the database's answer to these statements (a redirect, a wrong path, a proxy's
+        // size limit, a 200 from something that is not the database): a configuration
+        // fault, so nothing is refused for good; the resend is answered `existing_puids`
+        // if the statements were stored after all.
+        _ => unavailable(format!(
+            "HTTP {status}: not the database's answer to a batch (check base_url and any \
+             proxy): {}",
+            shortened(body)
+        )),
     }
 }
 
@@ -317,10 +323,9 @@ impl TdbApi for HttpTdbApi {
         match response.status() {
             StatusCode::NOT_FOUND => Ok(None),
             StatusCode::FOUND | StatusCode::OK => {
-                let body: serde_json::Value = response
-                    .json()
-                    .await
-                    .map_err(|e| e.without_url().to_string())?;
+                let body = limited_body(response).await?;
+                let body: serde_json::Value = serde_json::from_slice(&body)
+                    .map_err(|e| format!("the look-up's answer is not JSON: {e}"))?;
                 Ok(body.get("uuid").and_then(|u| u.as_str()).map(str::to_owned))
             }
             other => Err(format!("HTTP {other}")),
@@ -374,7 +379,7 @@ mod tests {
     }
 
     #[test]
-    fn throttling_outages_and_tokens_are_temporary_and_other_4xx_permanent() {
+    fn throttling_outages_tokens_and_answers_not_from_the_database_are_temporary() {
         let wait = Some(Duration::from_secs(7));
         assert!(matches!(
             read_answer(429, wait, b""),
@@ -389,10 +394,15 @@ mod tests {
                 "{status}"
             );
         }
-        assert!(matches!(
-            read_answer(400, None, b"bad"),
-            BatchAnswer::Refused { status: 400, .. }
-        ));
+        for status in [200, 301, 302, 400, 404, 405, 413] {
+            assert!(
+                matches!(
+                    read_answer(status, None, b"<html>nginx</html>"),
+                    BatchAnswer::Unavailable { ref reason, .. } if reason.contains("base_url")
+                ),
+                "{status}"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,11 @@ pub enum Script {
     ServiceUnavailable,
     /// Stores the statements, then keeps the answer forever.
     StoreThenHang,
+    /// What a wrong path answers, or a proxy in front: not the database's answer.
+    NotFound,
+    PayloadTooLarge,
+    /// A 200 with a web page, as a login page or a proxy's error page would be.
+    OkHtml,
 }
 
 #[derive(Debug, Default)]
@@ -42,6 +47,8 @@ pub struct Ledger {
     /// PUIDs this database refuses with a category error, as if its category list had
     /// changed since Redress was configured.
     pub refuse_category_of: HashSet<String>,
+    /// PUIDs the look-up does not find although they are stored.
+    pub hidden_from_lookup: HashSet<String>,
 }
 
 #[derive(Clone)]
@@ -132,6 +139,17 @@ async fn store(State((ledger, hung)): State<Shared>, headers: HeaderMap, body: S
         Some(Script::ServiceUnavailable) => {
             return (StatusCode::SERVICE_UNAVAILABLE, "maintenance").into_response()
         }
+        Some(Script::NotFound) => return (StatusCode::NOT_FOUND, "Not Found").into_response(),
+        Some(Script::PayloadTooLarge) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "<html>413 Request Entity Too Large</html>",
+            )
+                .into_response()
+        }
+        Some(Script::OkHtml) => {
+            return (StatusCode::OK, "<html><body>Sign in</body></html>").into_response()
+        }
         _ => {}
     }
     // The fields first, every statement; nothing is stored when one fails.
@@ -205,7 +223,11 @@ async fn existing(
         return StatusCode::UNAUTHORIZED.into_response();
     }
     let ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
-    match ledger.stored.get(&puid) {
+    match ledger
+        .stored
+        .get(&puid)
+        .filter(|_| !ledger.hidden_from_lookup.contains(&puid))
+    {
         Some(uuid) => {
             (StatusCode::FOUND, Json(json!({"uuid": uuid, "puid": puid}))).into_response()
         }

@@ -177,16 +177,20 @@ async fn erase(
         .copied()
         .collect();
     for chunk in everything.chunks(super::scrub::CHUNK) {
-        let rows: Vec<(Uuid, String, String, bool)> = Appeals::find()
+        let mut select = Appeals::find()
             .select_only()
             .column(appeal::Column::Id)
             .column(appeal::Column::Reference)
             .column(appeal::Column::State)
             .column(appeal::Column::LegalHold)
-            .filter(appeal::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(txn)
-            .await?;
+            .filter(appeal::Column::Id.is_in(chunk.iter().copied()));
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // A hold set or a reopening committed between this check and the rewrite
+            // would otherwise be erased over; SQLite's write lock, taken first, already
+            // keeps every other writer out.
+            select = select.lock(sea_orm::sea_query::LockType::Update);
+        }
+        let rows: Vec<(Uuid, String, String, bool)> = select.into_tuple().all(txn).await?;
         for (id, reference, state, legal_hold) in rows {
             if legal_hold {
                 on_hold.push(reference);

@@ -9,14 +9,16 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use redress_core::{Actor, AppealReference, Role};
-use redress_engine::privacy::{OutsideCopies, Subject};
+use redress_engine::privacy::{mentions, OutsideCopies, Subject, MIN_IDENTIFIER};
 use redress_engine::{Engine, SystemClock};
 use uuid::Uuid;
 
 use crate::config::Config;
 
-/// The file transport's folder: an erasure removes every file in it that names the person
-/// (their address in a header, their name), as the mail itself would be.
+/// The file transport's folder: an erasure removes every file in it that names one of the
+/// person's addresses or handles as a whole word (the engine's matcher: at least
+/// [`MIN_IDENTIFIER`] characters, an address inside a longer one is not it), as the mail
+/// itself would be.
 #[derive(Debug, Clone)]
 pub struct MailOutFolder {
     dir: PathBuf,
@@ -35,11 +37,13 @@ impl OutsideCopies for MailOutFolder {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
             Err(err) => return Err(format!("reading {}: {err}", self.dir.display())),
         };
-        let needles: Vec<Vec<u8>> = identifiers
+        let needles: Vec<&String> = identifiers
             .iter()
-            .map(|i| i.to_ascii_lowercase().into_bytes())
-            .filter(|i| !i.is_empty())
+            .filter(|i| i.chars().count() >= MIN_IDENTIFIER)
             .collect();
+        if needles.is_empty() {
+            return Ok(0);
+        }
         let mut removed = 0;
         for entry in entries {
             let path = entry
@@ -48,12 +52,12 @@ impl OutsideCopies for MailOutFolder {
             if !path.is_file() {
                 continue;
             }
-            let content = std::fs::read(&path)
-                .map_err(|err| format!("reading {}: {err}", path.display()))?
-                .to_ascii_lowercase();
-            let names_them = needles
-                .iter()
-                .any(|needle| content.windows(needle.len()).any(|window| window == needle));
+            let content =
+                std::fs::read(&path).map_err(|err| format!("reading {}: {err}", path.display()))?;
+            // Quoted-printable bodies break long lines with a soft break; join them so an
+            // address split across two lines is still found.
+            let content = String::from_utf8_lossy(&content).replace("=\r\n", "");
+            let names_them = needles.iter().any(|needle| mentions(&content, needle));
             if names_them {
                 std::fs::remove_file(&path)
                     .map_err(|err| format!("removing {}: {err}", path.display()))?;

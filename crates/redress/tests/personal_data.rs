@@ -235,6 +235,42 @@ const RELEASE: &str = "mutation($id: ID!, $r: String!) { clearLegalHold(appealId
 const AUDIT: &str = "query($f: AuditLogFilterInput, $first: Int, $after: String) { auditLog(filter: $f, first: $first, after: $after) {
   edges { cursor node { action actorKind actor appealId accountId details occurredAt } } pageInfo { hasNextPage } } }";
 
+/// Outbox rows asking the platform to restore the appeal's account.
+async fn restoration_rows(db: &DatabaseConnection, appeal: Uuid) -> usize {
+    use redress_engine::entity::outbox;
+    outbox::Entity::find()
+        .filter(outbox::Column::AppealId.eq(appeal))
+        .filter(outbox::Column::Topic.eq("request_restoration"))
+        .all(db)
+        .await
+        .expect("outbox")
+        .len()
+}
+
+/// A message from `sender` added to someone else's appeal.
+async fn write_into(db: &DatabaseConnection, appeal: Uuid, sender: &str, body: &str) {
+    use redress_engine::entity::message;
+    use sea_orm::ActiveValue::Set;
+    message::Entity::insert(message::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        appeal_id: Set(Some(appeal)),
+        direction: Set(message::Direction::Inbound),
+        channel: Set("email".into()),
+        channel_message_id: Set(Some(format!("<{}@mx.test>", Uuid::now_v7()))),
+        in_reply_to: Set(None),
+        sender: Set(sender.into()),
+        recipient: Set(None),
+        subject: Set(Some("About my friend's appeal".into())),
+        body: Set(body.into()),
+        classification: Set("appeal".into()),
+        metadata: Set(json!({"from_name": "Harbour", "envelope_from": sender})),
+        received_at: Set(Utc::now()),
+    })
+    .exec_without_returning(db)
+    .await
+    .expect("message");
+}
+
 async fn report(engine: &Engine, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     format!(
         "{:?}",
@@ -302,8 +338,12 @@ redress_engine::backend_tests! {
         let released = app.ok(&admin, RELEASE, json!({"id": by_mail_id, "r": "order lifted"})).await;
         assert_eq!(released["clearLegalHold"], json!({"held": false, "wasHeld": true}));
 
+        let restorations = restoration_rows(&db, by_mail_id).await;
+        assert!(restorations > 0, "the restored appeal owes the platform a restoration request");
+
         let erased = app.ok(&admin, ERASE, json!({"s": {"accountId": ACCOUNT}})).await;
         assert_eq!(erased["erasePersonalData"]["appeals"], 1, "{erased}");
+        assert_eq!(restoration_rows(&db, by_mail_id).await, restorations, "the restoration owed is still on its way");
         assert!(erased["erasePersonalData"]["mailFiles"].as_i64().expect("files") > 0, "{erased}");
         let erased_handle = app.ok(&admin, ERASE, json!({"s": {"handle": HANDLE}})).await;
         assert_eq!(erased_handle["erasePersonalData"]["appeals"], 1, "{erased_handle}");
@@ -339,6 +379,52 @@ redress_engine::backend_tests! {
         // What the entries about the erased appeal said is gone with the rest.
         assert_eq!(next[0]["node"]["details"]["removed"], redress_engine::privacy::MARKER, "{next:?}");
         assert_eq!(app.error_code(&reviewer_token, AUDIT, json!({})).await, "FORBIDDEN");
+        let (_, long) = app.post(Some(&admin), AUDIT, json!({"f": {"subject": "x".repeat(100_000)}})).await;
+        assert_eq!(long["errors"][0]["extensions"]["field"], "subject", "{long}");
+        app.stop().await;
+    }
+
+    async fn erasure_takes_only_what_is_the_persons_own(test) {
+        const JO: &str = "jo@example.org";
+        const MARY: &str = "mary.jo@example.org";
+        const JO_TEXT: &str = "pelican saxophone";
+        const JO_IN_MARYS: &str = "I vouch for Mary, signed periwinkle";
+        const MARY_TEXT: &str = "the harbour at dawn was where I posted";
+        let app = TestApp::start_with(api::config_for(&test)).await;
+        let engine = app.app.state.engine.clone();
+        let db = engine.db().clone();
+        let admin = app.token("ada", &[Role::Admin]);
+        // Jo signs as "Harbour", a word Mary's appeal uses too.
+        let jo = file(&engine, JO, by_mail(JO, None, "Harbour", JO_TEXT)).await;
+        withdraw(&engine, jo).await;
+        let mary = file(&engine, MARY, by_mail(MARY, None, "Mary Jo", MARY_TEXT)).await;
+        write_into(&db, mary, JO, JO_IN_MARYS).await;
+
+        // A handle nobody holds is refused, and no word anywhere changes.
+        let (_, nobody) = app.post(Some(&admin), ERASE, json!({"s": {"handle": "the"}})).await;
+        assert_eq!(nobody["errors"][0]["extensions"]["code"], "NOT_FOUND", "{nobody}");
+        assert!(nobody["errors"][0]["message"].as_str().expect("message").contains("nothing is held"), "{nobody}");
+        assert!(!traces(&db, MARY_TEXT).await.is_empty(), "a refused erasure changes nothing");
+        let refused = app.ok(&admin, AUDIT, json!({"f": {"action": "personal_data_erasure_refused"}})).await;
+        assert_eq!(refused["auditLog"]["edges"][0]["node"]["details"]["reason"], "nothing_held", "{refused}");
+
+        // Mary's open appeal, which Jo wrote into, does not keep Jo's erasure back.
+        let erased = app.ok(&admin, ERASE, json!({"s": {"email": JO}})).await;
+        assert_eq!(erased["erasePersonalData"]["appeals"], 1, "{erased}");
+        for gone in [JO_TEXT, JO_IN_MARYS, "periwinkle"] {
+            let found = traces(&db, gone).await;
+            assert!(found.is_empty(), "{gone} is still in {found:?}");
+        }
+        assert!(!traces(&db, MARY).await.is_empty(), "the longer address is someone else's");
+        assert!(!traces(&db, MARY_TEXT).await.is_empty(), "a common word of Jo's name stays in Mary's text");
+        let marys = engine.appeal(mary).await.expect("appeal");
+        assert!(marys.appeal.state.is_open(), "Mary's appeal goes on");
+        assert_eq!(marys.contact.as_deref(), Some(MARY));
+        let messages = redress_engine::entity::message::Entity::find()
+            .filter(redress_engine::entity::message::Column::AppealId.eq(mary))
+            .all(&db).await.expect("messages");
+        assert!(messages.iter().any(|m| m.body == MARY_TEXT && m.sender == MARY), "{messages:?}");
+        assert!(messages.iter().all(|m| m.sender != JO), "{messages:?}");
         app.stop().await;
     }
 

@@ -106,11 +106,32 @@ async fn document<C: ConnectionTrait>(
     for id in &held.appeals {
         appeals.push(appeal_document(conn, *id).await?);
     }
+    // In other people's appeals only what the person sent is theirs.
+    let mut written = Vec::new();
+    for chunk in held.written_into.chunks(super::scrub::CHUNK) {
+        let messages = Messages::find()
+            .filter(message::Column::AppealId.is_in(chunk.iter().copied()))
+            .filter(message::Column::Direction.eq(message::Direction::Inbound))
+            .order_by_asc(message::Column::ReceivedAt)
+            .all(conn)
+            .await?;
+        written.extend(
+            messages
+                .iter()
+                .filter(|m| {
+                    held.identifiers
+                        .iter()
+                        .any(|i| i.eq_ignore_ascii_case(&m.sender))
+                })
+                .map(message_json),
+        );
+    }
     Ok(json!({
         "subject": { "kind": subject.kind(), "value": subject.value() },
         "produced_at": now,
         "accounts": accounts,
         "appeals": appeals,
+        "messages_in_other_appeals": written,
     }))
 }
 
@@ -164,17 +185,7 @@ async fn appeal_document<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Value
             "statement_of_reasons": e.statement,
             "enforced_at": e.enforced_at,
         })),
-        "messages": messages.iter().map(|m| json!({
-            "id": m.id,
-            "direction": m.direction.to_string(),
-            "channel": m.channel,
-            "sender": m.sender,
-            "recipient": m.recipient,
-            "subject": m.subject,
-            "body": m.body,
-            "metadata": m.metadata,
-            "received_at": m.received_at,
-        })).collect::<Vec<_>>(),
+        "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
         "history": events.iter().map(|e| json!({
             "version": e.version,
             "kind": e.kind,
@@ -192,6 +203,21 @@ async fn appeal_document<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Value
         })).collect::<Vec<_>>(),
         "audit_entries": entries.iter().map(audit_json).collect::<Vec<_>>(),
     }))
+}
+
+fn message_json(m: &crate::entity::message::Model) -> Value {
+    json!({
+        "id": m.id,
+        "appeal_id": m.appeal_id,
+        "direction": m.direction.to_string(),
+        "channel": m.channel,
+        "sender": m.sender,
+        "recipient": m.recipient,
+        "subject": m.subject,
+        "body": m.body,
+        "metadata": m.metadata,
+        "received_at": m.received_at,
+    })
 }
 
 fn audit_json(entry: &crate::entity::audit_entry::Model) -> Value {

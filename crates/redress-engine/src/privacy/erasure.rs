@@ -1,9 +1,11 @@
-//! Erasure for a person (GDPR Art. 17): every kind of personal data of their appeals goes
-//! (as the retention purge would remove it, and notices not yet sent to them are
-//! cancelled), their linked handles and handle confirmations are deleted, their account
-//! keeps its row under a pseudonym, and any text or JSON value of any table that still
-//! names them (an address in a note, an account id in a bulk job's outcome) has the
-//! identifier replaced. Events, decisions, statements and enforcements stay, so the
+//! Erasure for a person (GDPR Art. 17): every kind of personal data of their own appeals
+//! goes (as the retention purge would remove it, and notices not yet sent to them are
+//! cancelled), their messages in other people's appeals go, their linked handles and
+//! handle confirmations are deleted, their account keeps its row under a pseudonym, and
+//! any text or JSON string value of any table but the system's own that still names them
+//! (an address in a note, an account id in a bulk job's outcome) has the identifier
+//! replaced. Only identifiers found in the person's own rows are looked for, as whole
+//! words (see `words`). Events, decisions, statements and enforcements stay, so the
 //! lifecycle and the transparency figures hold.
 //!
 //! The last step reads the database's own catalog (`information_schema` on PostgreSQL,
@@ -22,8 +24,9 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::scrub::{scrub, OutboxRows};
+use super::scrub::{scrub, scrub_messages_from, OutboxRows};
 use super::subject::holdings;
+use super::words::{replace_whole, MIN_IDENTIFIER};
 use super::{actions, DataKind, PrivacyError, Subject, MARKER};
 use crate::engine::Engine;
 use crate::entity::account::{self, Entity as Accounts};
@@ -49,9 +52,11 @@ pub struct Erasure {
 }
 
 impl Engine {
-    /// Erases `subject`; refused, with nothing changed, while any of their appeals is
-    /// under legal hold or still open. The request, a refusal and the completion are
-    /// audited without the person's identifiers.
+    /// Erases `subject`; refused, with nothing changed, when nothing is held about them,
+    /// while any of their appeals is still open, or while any appeal holding their data is
+    /// under legal hold. The request, a refusal and the completion are audited without the
+    /// person's identifiers. Copies outside the database go once the database's erasure is
+    /// committed, and their outcome is audited on its own.
     pub async fn erase_personal_data(
         &self,
         actor: &Actor,
@@ -60,77 +65,142 @@ impl Engine {
         let subject = subject.checked()?;
         let request = Uuid::now_v7();
         let now = self.clock().now();
-        let outside = self.outside_copies().get();
-        let refusal = self
+        let erased = self
             .transact_with(Retry::LostRaces, Begin::WriteLockFirst, async |txn| {
-                erase(txn, actor, &subject, request, now, outside.as_deref()).await
+                erase(txn, actor, &subject, request, now).await
             })
             .await;
-        if let Err(refused @ (PrivacyError::LegalHold { .. } | PrivacyError::OpenAppeals { .. })) =
-            &refusal
-        {
-            let reason = match refused {
-                PrivacyError::LegalHold { .. } => "legal_hold",
-                _ => "open_appeals",
-            };
-            let references = match refused {
-                PrivacyError::LegalHold { references }
-                | PrivacyError::OpenAppeals { references } => references.clone(),
-                _ => Vec::new(),
-            };
-            self.transact(Retry::LostRaces, async |txn| {
-                audit::record(
-                    txn,
-                    NewAuditEntry {
-                        actor: actor.clone(),
-                        action: actions::ERASURE_REFUSED,
-                        account_id: None,
-                        appeal_id: None,
-                        details: json!({
+        let (mut erasure, identifiers) = match erased {
+            Ok(erased) => erased,
+            Err(refused) => {
+                if let Some((reason, references)) = refusal_reason(&refused) {
+                    self.audit_erasure(
+                        actor,
+                        now,
+                        None,
+                        json!({
                             "request": request,
                             "subject_kind": subject.kind(),
                             "reason": reason,
                             "appeals": references,
                         }),
-                    },
-                    now,
-                )
-                .await
-            })
-            .await?;
+                        actions::ERASURE_REFUSED,
+                    )
+                    .await?;
+                }
+                return Err(refused);
+            }
+        };
+        let Some(copies) = self.outside_copies().get() else {
+            return Ok(erasure);
+        };
+        if identifiers.is_empty() {
+            return Ok(erasure);
         }
-        refusal
+        let removed = tokio::task::spawn_blocking(move || copies.erase(&identifiers))
+            .await
+            .unwrap_or_else(|join| Err(format!("the file removal stopped: {join}")));
+        let details = match &removed {
+            Ok(count) => json!({ "request": request, "removed": count }),
+            Err(error) => json!({ "request": request, "failed": error }),
+        };
+        self.audit_erasure(
+            actor,
+            now,
+            erasure.pseudonyms.first().cloned(),
+            details,
+            actions::ERASURE_OUTSIDE_COPIES,
+        )
+        .await?;
+        erasure.outside_copies = removed.map_err(PrivacyError::OutsideCopies)?;
+        Ok(erasure)
+    }
+
+    async fn audit_erasure(
+        &self,
+        actor: &Actor,
+        now: chrono::DateTime<chrono::Utc>,
+        account_id: Option<String>,
+        details: serde_json::Value,
+        action: &'static str,
+    ) -> Result<(), PrivacyError> {
+        self.transact(Retry::LostRaces, async |txn| {
+            audit::record(
+                txn,
+                NewAuditEntry {
+                    actor: actor.clone(),
+                    action,
+                    account_id: account_id.clone(),
+                    appeal_id: None,
+                    details: details.clone(),
+                },
+                now,
+            )
+            .await
+        })
+        .await?;
+        Ok(())
     }
 }
 
+/// Why an erasure was refused and the appeals that refused it, as the audit log keeps it.
+fn refusal_reason(error: &PrivacyError) -> Option<(&'static str, Vec<String>)> {
+    match error {
+        PrivacyError::LegalHold { references } => Some(("legal_hold", references.clone())),
+        PrivacyError::OpenAppeals { references } => Some(("open_appeals", references.clone())),
+        PrivacyError::NothingHeld { .. } => Some(("nothing_held", Vec::new())),
+        _ => None,
+    }
+}
+
+/// Erases the database's part; returns what it did and the identifiers whose copies
+/// outside the database go after the commit.
 async fn erase(
     txn: &DatabaseTransaction,
     actor: &Actor,
     subject: &Subject,
     request: Uuid,
     now: chrono::DateTime<chrono::Utc>,
-    outside: Option<&dyn super::OutsideCopies>,
-) -> Result<Erasure, PrivacyError> {
+) -> Result<(Erasure, Vec<String>), PrivacyError> {
     let held = holdings(txn, subject).await?;
+    if held.is_empty() {
+        return Err(PrivacyError::NothingHeld {
+            subject_kind: subject.kind(),
+        });
+    }
     let mut on_hold = Vec::new();
     let mut open = Vec::new();
-    for chunk in held.appeals.chunks(super::scrub::CHUNK) {
-        let rows: Vec<(String, String, bool)> = Appeals::find()
+    let everything: Vec<Uuid> = held
+        .appeals
+        .iter()
+        .chain(held.written_into.iter())
+        .copied()
+        .collect();
+    for chunk in everything.chunks(super::scrub::CHUNK) {
+        let mut select = Appeals::find()
             .select_only()
+            .column(appeal::Column::Id)
             .column(appeal::Column::Reference)
             .column(appeal::Column::State)
             .column(appeal::Column::LegalHold)
-            .filter(appeal::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        for (reference, state, legal_hold) in rows {
+            .filter(appeal::Column::Id.is_in(chunk.iter().copied()));
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // A hold set or a reopening committed between this check and the rewrite
+            // would otherwise be erased over; SQLite's write lock, taken first, already
+            // keeps every other writer out.
+            select = select.lock(sea_orm::sea_query::LockType::Update);
+        }
+        let rows: Vec<(Uuid, String, String, bool)> = select.into_tuple().all(txn).await?;
+        for (id, reference, state, legal_hold) in rows {
             if legal_hold {
                 on_hold.push(reference);
-            } else if state
-                .parse::<redress_core::AppealState>()
-                .is_ok_and(redress_core::AppealState::is_open)
+            } else if held.appeals.contains(&id)
+                && state
+                    .parse::<redress_core::AppealState>()
+                    .is_ok_and(redress_core::AppealState::is_open)
             {
+                // Someone else's open appeal they wrote into is theirs to pursue: only
+                // the person's own messages in it go.
                 open.push(reference);
             }
         }
@@ -156,7 +226,14 @@ async fn erase(
     )
     .await?;
 
-    let mut rows = scrub(txn, &held.appeals, &DataKind::ALL, OutboxRows::All).await?;
+    let mut rows = scrub(
+        txn,
+        &held.appeals,
+        &DataKind::ALL,
+        OutboxRows::SettledAndAppellantNotices,
+    )
+    .await?;
+    rows += scrub_messages_from(txn, &held.written_into, &held.identifiers).await?;
     for chunk in held.appeals.chunks(super::scrub::CHUNK) {
         Appeals::update_many()
             .col_expr(
@@ -219,16 +296,6 @@ async fn erase(
         }
     }
 
-    // Files go before the commit: should the commit fail, the erasure is asked again and
-    // finds nothing more outside.
-    let identifiers: Vec<String> = held.identifiers.iter().cloned().collect();
-    let outside_copies = match outside {
-        Some(copies) if !identifiers.is_empty() => copies
-            .erase(&identifiers)
-            .map_err(PrivacyError::OutsideCopies)?,
-        _ => 0,
-    };
-
     audit::record(
         txn,
         NewAuditEntry {
@@ -241,19 +308,21 @@ async fn erase(
                 "subject_kind": subject.kind(),
                 "appeals": held.appeals.len(),
                 "rows": rows,
-                "outside_copies": outside_copies,
             }),
         },
         now,
     )
     .await?;
-    Ok(Erasure {
-        request,
-        appeals: held.appeals.len(),
-        rows,
-        pseudonyms,
-        outside_copies,
-    })
+    Ok((
+        Erasure {
+            request,
+            appeals: held.appeals.len(),
+            rows,
+            pseudonyms,
+            outside_copies: 0,
+        },
+        held.identifiers.iter().cloned().collect(),
+    ))
 }
 
 /// Gives the account row a pseudonym as its id, and its enforcements and appeals with it
@@ -301,8 +370,8 @@ async fn rename_account<C: ConnectionTrait>(
 pub(crate) struct TextColumn {
     pub table: String,
     pub column: String,
-    /// PostgreSQL's `json` or `jsonb`, compared and written through its text; `None` for
-    /// text (and for every column on SQLite, where JSON is text).
+    /// A JSON column (PostgreSQL's `json` or `jsonb`, compared and written through its
+    /// text; SQLite's declared JSON text); `None` for text.
     pub json: Option<&'static str>,
 }
 
@@ -381,7 +450,7 @@ pub(crate) async fn text_columns<C: ConnectionTrait>(
                     columns.push(TextColumn {
                         table: table.clone(),
                         column,
-                        json: None,
+                        json: declared.contains("JSON").then_some("json"),
                     });
                 }
             }
@@ -389,6 +458,23 @@ pub(crate) async fn text_columns<C: ConnectionTrait>(
     }
     Ok(columns)
 }
+
+/// Tables the rewrite never touches, and why: what they hold is the system's own (its
+/// migrations, keys, staff sign-ins and sessions, the policy catalog and templates, the
+/// routing rules, webhook endpoints), written by staff about the service rather than about
+/// a person. A word of a person's address in them would be a coincidence, and rewriting it
+/// would break the service.
+const SYSTEM_TABLES: &[&str] = &[
+    "seaql_migrations",
+    "mail_signing_keys",
+    "staff_sessions",
+    "staff_sign_ins",
+    "catalog_entries",
+    "catalog_entry_versions",
+    "routing_rules",
+    "routing_rule_versions",
+    "webhook_endpoints",
+];
 
 fn quoted(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
@@ -414,6 +500,9 @@ async fn replace_everywhere<C: ConnectionTrait>(
     }
     let mut changed = 0;
     for column in text_columns(conn).await? {
+        if SYSTEM_TABLES.contains(&column.table.as_str()) {
+            continue;
+        }
         let table = quoted(&column.table);
         let name = quoted(&column.column);
         let (value, test) = if backend == DbBackend::Postgres {
@@ -480,52 +569,53 @@ async fn replace_everywhere<C: ConnectionTrait>(
     Ok(changed)
 }
 
-/// `text` with every occurrence of each key (ASCII case aside) replaced by its value; in
-/// a JSON text the replacement is escaped as a JSON string's content.
+/// `text` with every whole occurrence of each key (ASCII case aside) replaced by its
+/// value. A JSON text is parsed and only its string values are rewritten: a number equal
+/// to an account id or an object key equal to an identifier is structure, not the person,
+/// and replacing inside the serialised text would break it.
 fn replace_all(text: &str, replacements: &BTreeMap<String, String>, json: bool) -> String {
+    if json {
+        if let Ok(mut value) = serde_json::from_str::<serde_json::Value>(text) {
+            if replace_in_strings(&mut value, replacements) {
+                return serde_json::to_string(&value).unwrap_or_else(|_| text.to_owned());
+            }
+            return text.to_owned();
+        }
+    }
+    replace_in_text(text, replacements)
+}
+
+fn replace_in_text(text: &str, replacements: &BTreeMap<String, String>) -> String {
     let mut out = text.to_owned();
-    // Longer identifiers first, so an address goes whole before a name inside it.
+    // Longer identifiers first, so an address goes whole before a handle inside it.
     let mut keys: Vec<(&String, &String)> = replacements.iter().collect();
     keys.sort_by_key(|(key, _)| std::cmp::Reverse(key.len()));
     for (key, replacement) in keys {
-        let replacement = if json {
-            let quoted = serde_json::to_string(replacement).unwrap_or_default();
-            quoted.trim_matches('"').to_owned()
-        } else {
-            replacement.clone()
-        };
-        out = replace_ignoring_ascii_case(&out, key, &replacement);
+        out = replace_whole(&out, key, replacement);
     }
     out
 }
 
-/// Identifiers shorter than this are not looked for outside the rows of the person's own
-/// appeals: they would match too much.
-const MIN_IDENTIFIER: usize = 3;
-
-/// Replaces whole occurrences of `needle`: an account id `42` is not the `42` inside
-/// `2042` or a time.
-fn replace_ignoring_ascii_case(haystack: &str, needle: &str, replacement: &str) -> String {
-    if needle.chars().count() < MIN_IDENTIFIER {
-        return haystack.to_owned();
-    }
-    let lower = haystack.to_ascii_lowercase();
-    let needle = needle.to_ascii_lowercase();
-    let bytes = lower.as_bytes();
-    let word = |at: usize| bytes.get(at).is_some_and(u8::is_ascii_alphanumeric);
-    let mut out = String::with_capacity(haystack.len());
-    let mut last = 0;
-    for (at, _) in lower.match_indices(&needle) {
-        let end = at + needle.len();
-        if at < last || (at > 0 && word(at - 1)) || word(end) {
-            continue;
+/// Rewrites the string values inside `value`; returns whether any changed.
+fn replace_in_strings(
+    value: &mut serde_json::Value,
+    replacements: &BTreeMap<String, String>,
+) -> bool {
+    match value {
+        serde_json::Value::String(text) => {
+            let new = replace_in_text(text, replacements);
+            let changed = new != *text;
+            *text = new;
+            changed
         }
-        out.push_str(&haystack[last..at]);
-        out.push_str(replacement);
-        last = at + needle.len();
+        serde_json::Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
+            replace_in_strings(item, replacements) | changed
+        }),
+        serde_json::Value::Object(fields) => fields.values_mut().fold(false, |changed, item| {
+            replace_in_strings(item, replacements) | changed
+        }),
+        _ => false,
     }
-    out.push_str(&haystack[last..]);
-    out
 }
 
 #[cfg(test)]
@@ -551,8 +641,29 @@ mod tests {
             r#"{"to":"[removed]"}"#
         );
         assert_eq!(
+            replace_all("Write to mary.jo@example.org.", &replacements, false),
+            "Write to mary.jo@example.org."
+        );
+        assert_eq!(
             replace_all("acct-77 and xacct-7 stay", &replacements, false),
             "acct-77 and xacct-7 stay"
         );
+    }
+
+    #[test]
+    fn json_keeps_its_numbers_and_keys_and_stays_json() {
+        let replacements = BTreeMap::from([
+            ("12345".to_owned(), MARKER.to_owned()),
+            ("jo@example.org".to_owned(), MARKER.to_owned()),
+        ]);
+        let text = r#"{"sender":12345,"jo@example.org":{"ids":[12345,"12345"],"note":"from jo@example.org"}}"#;
+        let replaced = replace_all(text, &replacements, true);
+        let value: serde_json::Value = serde_json::from_str(&replaced).expect("still JSON");
+        assert_eq!(
+            value,
+            json!({"sender": 12345, "jo@example.org": {"ids": [12345, MARKER], "note": "from [removed]"}})
+        );
+        let untouched = r#"{"sender":12345,"12345":true}"#;
+        assert_eq!(replace_all(untouched, &replacements, true), untouched);
     }
 }

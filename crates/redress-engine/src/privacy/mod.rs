@@ -15,6 +15,7 @@ mod hold;
 mod retention;
 mod scrub;
 mod subject;
+mod words;
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,6 +26,7 @@ pub use audit_log::{AuditCursor, AuditEntry, AuditFilter, AuditPage};
 pub use erasure::Erasure;
 pub use retention::{PurgeRound, RetentionSettings};
 pub use subject::Subject;
+pub use words::{mentions, MIN_IDENTIFIER};
 
 use crate::error::EngineError;
 use crate::transact::TransactionError;
@@ -40,6 +42,8 @@ pub mod actions {
     pub const ERASURE_REQUESTED: &str = "personal_data_erasure_requested";
     pub const ERASURE_REFUSED: &str = "personal_data_erasure_refused";
     pub const ERASURE_COMPLETED: &str = "personal_data_erasure_completed";
+    /// After an erasure's commit: how many copies outside the database went, or why not.
+    pub const ERASURE_OUTSIDE_COPIES: &str = "personal_data_erasure_outside_copies";
     pub const RETENTION_PURGED: &str = "retention_purged";
 }
 
@@ -122,8 +126,8 @@ impl FromStr for DataKind {
 /// as the mail files a file transport wrote. The binary attaches one
 /// ([`crate::Engine::attach_outside_copies`]); the engine knows no paths.
 pub trait OutsideCopies: Send + Sync {
-    /// Removes every copy that names any of `identifiers` (compared without regard to
-    /// ASCII case); returns how many went.
+    /// Removes every copy that names any of `identifiers` as a whole word ([`mentions`]);
+    /// returns how many went. Called after the erasure's commit, on a blocking thread.
     fn erase(&self, identifiers: &[String]) -> Result<u64, String>;
 }
 
@@ -169,9 +173,14 @@ pub enum PrivacyError {
         field: &'static str,
         message: String,
     },
-    /// The database was erased but copies outside it could not be removed; an erasure
-    /// asked again removes them.
-    #[error("the database was erased, but copies outside it were not: {0}")]
+    /// Nothing is held about the subject: no appeal, account, address or handle of theirs
+    /// was found, so nothing was erased.
+    #[error("nothing is held about this {subject_kind}; nothing was erased")]
+    NothingHeld { subject_kind: &'static str },
+    /// The database's erasure was committed, but copies outside it could not all be
+    /// removed (the failure is audited). The identifiers are gone from the database by
+    /// then, so an erasure asked again finds nothing: the copies must be removed by hand.
+    #[error("the database was erased, but copies outside it were not all removed: {0}")]
     OutsideCopies(String),
     #[error(transparent)]
     Engine(#[from] EngineError),

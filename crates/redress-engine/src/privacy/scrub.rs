@@ -22,6 +22,10 @@ use crate::entity::handle_confirmation::{self, Entity as Confirmations};
 use crate::entity::message::{self, Entity as Messages};
 use crate::entity::outbox::{self, Entity as Outbox, OutboxStatus};
 use crate::error::EngineError;
+use crate::outbox::{
+    AppellantNotice, HandleConfirmation as HandleConfirmationNotice, IdentityPrompt,
+    RequestRestoration, Topic,
+};
 use crate::repo::json_rows;
 
 /// Appeals per `IN (...)` list, well under every backend's bind-parameter limit.
@@ -49,16 +53,27 @@ const STAFF_TEXT: &[(&str, &str)] = &[
     ("decision_rejected", "note"),
     ("reopened", "reason"),
     ("withdrawn", "reason"),
+    ("escalated", "reason"),
 ];
 
-/// What to do with the outbox rows of the appeals.
+/// What to do with the outbox rows of the appeals. A restoration request never goes: the
+/// platform still owes the person the restoration (DSA Art. 20(4)), and a dead one waits
+/// for an administrator's retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OutboxRows {
     /// Delivered and dead rows go; pending ones are still on their way and stay.
     Settled,
-    /// Every row goes: a notice not yet sent to an erased address is cancelled.
-    All,
+    /// Settled rows go, and so do notices to the person not yet sent: they would go to
+    /// an erased address. Pending rows for the platform or the queue stay.
+    SettledAndAppellantNotices,
 }
+
+/// Outbox topics that write to the appellant, at the address or handle an erasure removes.
+const APPELLANT_TOPICS: &[&str] = &[
+    AppellantNotice::NAME,
+    IdentityPrompt::NAME,
+    HandleConfirmationNotice::NAME,
+];
 
 /// Removes `kinds` of personal data from the appeals; returns the rows changed.
 pub(crate) async fn scrub<C: ConnectionTrait>(
@@ -144,10 +159,16 @@ async fn scrub_kind<C: ConnectionTrait>(
                 .exec(conn)
                 .await?
                 .rows_affected;
-            let mut outbox = Outbox::delete_many().filter(outbox::Column::AppealId.is_in(ids()));
-            if outbox_rows == OutboxRows::Settled {
-                outbox = outbox.filter(outbox::Column::Status.ne(OutboxStatus::Pending));
-            }
+            let settled = outbox::Column::Status.ne(OutboxStatus::Pending);
+            let outbox = Outbox::delete_many()
+                .filter(outbox::Column::AppealId.is_in(ids()))
+                .filter(outbox::Column::Topic.ne(RequestRestoration::NAME))
+                .filter(match outbox_rows {
+                    OutboxRows::Settled => settled,
+                    OutboxRows::SettledAndAppellantNotices => {
+                        settled.or(outbox::Column::Topic.is_in(APPELLANT_TOPICS.iter().copied()))
+                    }
+                });
             let outbox = outbox.exec(conn).await?.rows_affected;
             messages + contacts + confirmations + outbox
         }
@@ -172,6 +193,74 @@ async fn scrub_kind<C: ConnectionTrait>(
         // Rewritten row by row with the metadata and the events.
         DataKind::Attachments | DataKind::Notes => 0,
     };
+    Ok(changed)
+}
+
+/// Removes the messages `senders` sent into `appeals` (other people's appeals the person
+/// wrote into): their text, contacts and attachments, as an erasure of the person's own
+/// appeal would. The rest of those appeals is not the person's and stays.
+pub(crate) async fn scrub_messages_from<C: ConnectionTrait>(
+    conn: &C,
+    appeals: &[Uuid],
+    senders: &std::collections::BTreeSet<String>,
+) -> Result<u64, EngineError> {
+    let senders: Vec<String> = senders.iter().map(|s| s.to_lowercase()).collect();
+    if senders.is_empty() {
+        return Ok(0);
+    }
+    let mut changed = 0;
+    for chunk in appeals.chunks(CHUNK) {
+        let rows: Vec<(Uuid, Value)> = Messages::find()
+            .select_only()
+            .column(message::Column::Id)
+            .column(message::Column::Metadata)
+            .filter(message::Column::AppealId.is_in(chunk.iter().copied()))
+            .filter(message::Column::Direction.eq(message::Direction::Inbound))
+            .filter(
+                Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
+                    message::Column::Sender,
+                )))
+                .is_in(senders.clone()),
+            )
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (id, metadata) in rows {
+            changed += Messages::update_many()
+                .col_expr(message::Column::Body, Expr::value(MARKER))
+                .col_expr(message::Column::Sender, Expr::value(MARKER))
+                .col_expr(
+                    message::Column::Subject,
+                    Expr::case(
+                        message::Column::Subject.is_null(),
+                        Expr::value(Option::<String>::None),
+                    )
+                    .finally(Expr::value(MARKER))
+                    .into(),
+                )
+                .col_expr(
+                    message::Column::Recipient,
+                    Expr::case(
+                        message::Column::Recipient.is_null(),
+                        Expr::value(Option::<String>::None),
+                    )
+                    .finally(Expr::value(MARKER))
+                    .into(),
+                )
+                .col_expr(
+                    message::Column::InReplyTo,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(
+                    message::Column::Metadata,
+                    Expr::value(without_personal_metadata(&metadata, &DataKind::ALL)),
+                )
+                .filter(message::Column::Id.eq(id))
+                .exec(conn)
+                .await?
+                .rows_affected;
+        }
+    }
     Ok(changed)
 }
 
@@ -365,6 +454,23 @@ mod tests {
             without_personal_metadata(&metadata, &[DataKind::Contacts, DataKind::Attachments]),
             json!({"classification": "appeal", "language": "de"})
         );
+    }
+
+    #[test]
+    fn an_escalations_reason_is_staff_text() {
+        let escalated = redress_core::EventKind::Escalated {
+            level: 1,
+            queue: "trust".into(),
+            reason: "Jo rang twice from 0207 946 0000".into(),
+            breached: None,
+        };
+        let (_, field) = STAFF_TEXT
+            .iter()
+            .find(|(kind, _)| *kind == escalated.name())
+            .expect("escalated is staff text");
+        let mut payload = json!({ "kind": escalated });
+        replace_string(&mut payload, &["kind", field]);
+        assert!(!payload.to_string().contains("0207"), "{payload}");
     }
 
     #[test]

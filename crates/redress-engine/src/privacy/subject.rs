@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::PrivacyError;
@@ -78,32 +80,43 @@ impl Subject {
 /// What the database holds of a subject.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Holdings {
+    /// The person's own appeals: of their accounts, or with their address or handle as
+    /// the contact.
     pub appeals: Vec<Uuid>,
+    /// Other people's appeals the person wrote into: only their own messages there are
+    /// theirs.
+    pub written_into: Vec<Uuid>,
     /// Account ids: the subject's own, or those whose address or handle it is.
     pub accounts: BTreeSet<String>,
-    /// Addresses, handles and names that identify the person, to be found anywhere.
+    /// Addresses and handles found in the person's own rows, to be found anywhere.
     pub identifiers: BTreeSet<String>,
 }
 
-/// Finds the subject's appeals, accounts and identifiers.
+/// Finds the subject's appeals, accounts and identifiers. An identifier is only taken
+/// when a row of the person holds it (an appeal's contact, a message they sent, their
+/// account's address, a linked handle): a value asked about that nobody holds must never
+/// become a word to look for across the database.
 pub(crate) async fn holdings<C: ConnectionTrait>(
     conn: &C,
     subject: &Subject,
 ) -> Result<Holdings, EngineError> {
     let mut held = Holdings::default();
     let mut appeals: BTreeSet<Uuid> = BTreeSet::new();
+    let mut written_into: BTreeSet<Uuid> = BTreeSet::new();
     match subject {
         Subject::Account(id) => {
-            held.accounts.insert(id.clone());
-            appeals.extend(appeals_of_account(conn, id).await?);
-            if let Some(email) = Accounts::find_by_id(id.clone())
+            let account_email = Accounts::find_by_id(id.clone())
                 .select_only()
                 .column(account::Column::Email)
                 .into_tuple::<Option<String>>()
                 .one(conn)
-                .await?
-                .flatten()
-            {
+                .await?;
+            let own = appeals_of_account(conn, id).await?;
+            if account_email.is_some() || !own.is_empty() {
+                held.accounts.insert(id.clone());
+            }
+            appeals.extend(own);
+            if let Some(email) = account_email.flatten() {
                 held.identifiers.insert(email.to_lowercase());
             }
             let handles: Vec<String> = LinkedHandles::find()
@@ -116,25 +129,64 @@ pub(crate) async fn holdings<C: ConnectionTrait>(
             held.identifiers.extend(handles);
         }
         Subject::Email(address) => {
-            held.identifiers.insert(address.clone());
-            appeals.extend(appeals_by_contact(conn, address, true).await?);
+            let found = appeals_by_contact(conn, address, true).await?;
+            let holds_any = !found.is_empty();
+            let found = found.own_or_written(&mut written_into);
+            let is_account_email = Accounts::find()
+                .select_only()
+                .column(account::Column::Id)
+                .filter(ExprTrait::eq(
+                    Expr::expr(Func::lower(Expr::col(account::Column::Email))),
+                    address.to_lowercase(),
+                ))
+                .into_tuple::<String>()
+                .all(conn)
+                .await?;
+            if holds_any || !is_account_email.is_empty() {
+                held.identifiers.insert(address.clone());
+            }
+            appeals.extend(found);
         }
         Subject::Handle(handle) => {
-            held.identifiers.insert(handle.clone());
-            appeals.extend(appeals_by_contact(conn, handle, false).await?);
+            let found = appeals_by_contact(conn, handle, false).await?;
+            let holds_any = !found.is_empty();
+            let found = found.own_or_written(&mut written_into);
+            let linked = LinkedHandles::find()
+                .filter(linked_handle::Column::SocialId.eq(handle.as_str()))
+                .count(conn)
+                .await?;
+            if holds_any || linked > 0 {
+                held.identifiers.insert(handle.clone());
+            }
+            appeals.extend(found);
         }
     }
     // The address and handles of an account find appeals filed before they were linked.
     for identifier in held.identifiers.clone() {
         let folded = identifier.contains('@');
-        appeals.extend(appeals_by_contact(conn, &identifier, folded).await?);
+        let found = appeals_by_contact(conn, &identifier, folded).await?;
+        appeals.extend(found.own_or_written(&mut written_into));
     }
+    held.written_into = written_into
+        .into_iter()
+        .filter(|id| !appeals.contains(id))
+        .collect();
     held.appeals = appeals.into_iter().collect();
-    held.identifiers
-        .extend(senders_and_names(conn, &held.appeals).await?);
+    let own = own_addresses(conn, &held.appeals, &held.identifiers, &held.accounts).await?;
+    held.identifiers.extend(own);
     held.identifiers
         .retain(|identifier| !identifier.trim().is_empty());
     Ok(held)
+}
+
+impl Holdings {
+    /// Whether any row of the person was found.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.appeals.is_empty()
+            && self.written_into.is_empty()
+            && self.accounts.is_empty()
+            && self.identifiers.is_empty()
+    }
 }
 
 async fn appeals_of_account<C: ConnectionTrait>(
@@ -150,13 +202,33 @@ async fn appeals_of_account<C: ConnectionTrait>(
         .await?)
 }
 
-/// Appeals whose contact is `value` or with a message from it; `folded` compares without
-/// regard to case (addresses).
+/// Appeals found by an address or handle.
+struct Found {
+    /// Whose contact it is.
+    own: Vec<Uuid>,
+    /// With a message from it.
+    written: Vec<Uuid>,
+}
+
+impl Found {
+    fn is_empty(&self) -> bool {
+        self.own.is_empty() && self.written.is_empty()
+    }
+
+    /// The own appeals; the others go to `written_into`.
+    fn own_or_written(self, written_into: &mut BTreeSet<Uuid>) -> Vec<Uuid> {
+        written_into.extend(self.written);
+        self.own
+    }
+}
+
+/// Appeals whose contact is `value`, and those with a message from it; `folded` compares
+/// without regard to case (addresses).
 async fn appeals_by_contact<C: ConnectionTrait>(
     conn: &C,
     value: &str,
     folded: bool,
-) -> Result<Vec<Uuid>, EngineError> {
+) -> Result<Found, EngineError> {
     let (contact, sender) = if folded {
         (
             ExprTrait::eq(
@@ -174,7 +246,7 @@ async fn appeals_by_contact<C: ConnectionTrait>(
             ExprTrait::eq(Expr::col(message::Column::Sender), value),
         )
     };
-    let mut ids: Vec<Uuid> = Appeals::find()
+    let own: Vec<Uuid> = Appeals::find()
         .select_only()
         .column(appeal::Column::Id)
         .filter(contact)
@@ -189,27 +261,47 @@ async fn appeals_by_contact<C: ConnectionTrait>(
         .into_tuple()
         .all(conn)
         .await?;
-    ids.extend(from_messages.into_iter().flatten());
-    Ok(ids)
+    Ok(Found {
+        own,
+        written: from_messages.into_iter().flatten().collect(),
+    })
 }
 
-/// Who wrote the appeals (the addresses and handles their messages came from, the cases'
-/// contacts) and the display names their mail carried (`from_name`): they identify the
-/// person too, wherever else they were copied.
-async fn senders_and_names<C: ConnectionTrait>(
+/// The addresses the person's own mail came from (the envelope's sender beside the
+/// header's) and the screen names of their own social messages: only messages whose
+/// sender is already one of theirs, on appeals of their accounts or with their contact.
+/// Display names are never taken: a name is a word, and a word is in other people's
+/// text too.
+async fn own_addresses<C: ConnectionTrait>(
     conn: &C,
     appeals: &[Uuid],
+    identifiers: &BTreeSet<String>,
+    accounts: &BTreeSet<String>,
 ) -> Result<BTreeSet<String>, EngineError> {
-    let mut names = BTreeSet::new();
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    let theirs = |found: &BTreeSet<String>, value: &str| {
+        identifiers
+            .iter()
+            .chain(found.iter())
+            .any(|identifier| identifier.eq_ignore_ascii_case(value))
+    };
     for chunk in appeals.chunks(super::scrub::CHUNK) {
-        let contacts: Vec<Option<String>> = Appeals::find()
+        let cases: Vec<(Option<String>, Option<String>)> = Appeals::find()
             .select_only()
+            .column(appeal::Column::AccountId)
             .column(appeal::Column::Contact)
             .filter(appeal::Column::Id.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(conn)
             .await?;
-        names.extend(contacts.into_iter().flatten());
+        for (account, contact) in cases {
+            let of_their_account = account.is_some_and(|a| accounts.contains(&a));
+            if let Some(contact) = contact {
+                if of_their_account || theirs(&found, &contact) {
+                    found.insert(contact);
+                }
+            }
+        }
         let messages: Vec<(String, serde_json::Value)> = Messages::find()
             .select_only()
             .column(message::Column::Sender)
@@ -220,20 +312,15 @@ async fn senders_and_names<C: ConnectionTrait>(
             .all(conn)
             .await?;
         for (sender, value) in messages {
-            names.insert(sender);
-            if let Some(name) = value.get("from_name").and_then(|n| n.as_str()) {
-                // A name of one or two letters would match everywhere and tell nothing.
-                if name.trim().chars().count() >= 3 {
-                    names.insert(name.trim().to_owned());
-                }
+            if !theirs(&found, &sender) {
+                continue;
             }
-            // The envelope's sender and a social profile's screen name identify them too.
             for key in ["envelope_from", "screen_name"] {
                 if let Some(value) = value.get(key).and_then(|n| n.as_str()) {
-                    names.insert(value.to_owned());
+                    found.insert(value.to_owned());
                 }
             }
         }
     }
-    Ok(names)
+    Ok(found)
 }

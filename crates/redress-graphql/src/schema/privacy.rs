@@ -16,11 +16,16 @@ use crate::settings::GraphqlSettings;
 
 const DEFAULT_PAGE_SIZE: usize = 50;
 
+/// Longest value an audit log filter takes: longer than any actor, action or id, so a
+/// longer one can match nothing and is refused rather than sent to the database.
+const MAX_FILTER_LEN: usize = 320;
+
 impl From<PrivacyError> for ApiError {
     fn from(err: PrivacyError) -> Self {
         match err {
             PrivacyError::Engine(engine) => engine.into(),
             PrivacyError::Invalid { field, .. } => ApiError::invalid_field(field, err.to_string()),
+            PrivacyError::NothingHeld { .. } => ApiError::NotFound(err.to_string()),
             PrivacyError::LegalHold { .. } | PrivacyError::OpenAppeals { .. } => {
                 ApiError::InvalidTransition(err.to_string())
             }
@@ -131,7 +136,7 @@ pub struct PrivacyQuery;
 #[Object]
 impl PrivacyQuery {
     /// The audit log, newest first, as a Relay connection. Administrators only.
-    #[graphql(complexity = "first.unwrap_or(DEFAULT_PAGE_SIZE) * child_complexity")]
+    #[graphql(complexity = "first.unwrap_or(DEFAULT_PAGE_SIZE).saturating_mul(child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -162,6 +167,19 @@ impl PrivacyQuery {
                 return Err(ApiError::invalid_field(
                     "to",
                     "the period must end after it starts",
+                ))
+                .or_api();
+            }
+        }
+        for (field, value) in [
+            ("actor", &filter.actor),
+            ("action", &filter.action),
+            ("subject", &filter.subject),
+        ] {
+            if value.as_ref().is_some_and(|v| v.len() > MAX_FILTER_LEN) {
+                return Err(ApiError::invalid_field(
+                    field,
+                    format!("must be at most {MAX_FILTER_LEN} bytes"),
                 ))
                 .or_api();
             }

@@ -7,37 +7,15 @@ mod api;
 #[allow(dead_code)]
 mod webdriver;
 
+mod accepting_tdb;
+
+use accepting_tdb::Accepting;
 use api::{config_for, TestApp};
 use redress_core::Role;
 use redress_engine::registry::NewEnforcement;
-use redress_engine::transparency::tdb::TdbStatement;
-use redress_engine::transparency::tdb_submission::{
-    BatchAnswer, Created, SubmitSettings, TdbApi, TdbState,
-};
+use redress_engine::transparency::tdb_submission::{SubmitSettings, TdbState};
 use serde_json::json;
 use webdriver::{Browser, Driver};
-
-/// A database that takes every batch.
-struct Accepting;
-
-#[async_trait::async_trait]
-impl TdbApi for Accepting {
-    async fn submit(&self, statements: &[TdbStatement]) -> BatchAnswer {
-        BatchAnswer::Created(
-            statements
-                .iter()
-                .map(|s| Created {
-                    puid: s.puid.clone(),
-                    uuid: Some(format!("uuid-of-{}", s.puid)),
-                })
-                .collect(),
-        )
-    }
-
-    async fn existing_uuid(&self, _puid: &str) -> Result<Option<String>, String> {
-        Ok(None)
-    }
-}
 
 async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
     browser

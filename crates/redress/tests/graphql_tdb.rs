@@ -5,11 +5,14 @@
 #[allow(dead_code)]
 mod api;
 
+mod accepting_tdb;
+
+use accepting_tdb::Accepting;
 use api::TestApp;
 use redress_core::Role;
 use redress_engine::registry::NewEnforcement;
 use redress_engine::transparency::tdb::{TdbSettings, TdbStatement};
-use redress_engine::transparency::tdb_submission::{BatchAnswer, Created, SubmitSettings, TdbApi};
+use redress_engine::transparency::tdb_submission::SubmitSettings;
 use serde_json::json;
 
 const SUBMISSIONS: &str = r"query($state: TdbSubmissionState) { tdbSubmissions(state: $state) {
@@ -17,28 +20,6 @@ const SUBMISSIONS: &str = r"query($state: TdbSubmissionState) { tdbSubmissions(s
     corrected decisionFacts statementJson } }";
 const RESUBMIT: &str = r"mutation($id: ID!, $facts: String) {
     resubmitTdbStatement(enforcementId: $id, decisionFacts: $facts) { state corrected decisionFacts errors { field } } }";
-
-/// A database that takes every batch.
-struct Accepting;
-
-#[async_trait::async_trait]
-impl TdbApi for Accepting {
-    async fn submit(&self, statements: &[TdbStatement]) -> BatchAnswer {
-        BatchAnswer::Created(
-            statements
-                .iter()
-                .map(|s| Created {
-                    puid: s.puid.clone(),
-                    uuid: Some(format!("uuid-of-{}", s.puid)),
-                })
-                .collect(),
-        )
-    }
-
-    async fn existing_uuid(&self, _puid: &str) -> Result<Option<String>, String> {
-        Ok(None)
-    }
-}
 
 redress_engine::backend_tests! {
     async fn refusals_are_listed_corrected_and_resubmitted(test) {

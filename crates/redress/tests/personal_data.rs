@@ -432,6 +432,13 @@ redress_engine::backend_tests! {
         withdraw(&engine, jo).await;
         let mary = file(&engine, MARY, by_mail(MARY, None, "Mary Jo", MARY_TEXT)).await;
         write_into(&db, mary, JO, JO_IN_MARYS).await;
+        // Staff name Jo in the notes of Mary's open case and of Kim's closed one.
+        let reviewer = Actor::staff("rex", [Role::Reviewer]);
+        let note_on_mary = format!("Mary says {JO} can confirm the dates");
+        engine.apply(mary, None, &Command::Note { text: note_on_mary.clone() }, &reviewer).await.expect("note");
+        let kim = file(&engine, "kim@example.net", by_mail("kim@example.net", None, "Kim", "the lantern story")).await;
+        engine.apply(kim, None, &Command::Note { text: format!("Kim forwarded mail from {JO}") }, &reviewer).await.expect("note");
+        withdraw(&engine, kim).await;
 
         // A handle nobody holds is refused, and no word anywhere changes.
         let (_, nobody) = app.post(Some(&admin), ERASE, json!({"s": {"handle": "the"}})).await;
@@ -448,6 +455,24 @@ redress_engine::backend_tests! {
             let found = traces(&db, gone).await;
             assert!(found.is_empty(), "{gone} is still in {found:?}");
         }
+        // Mary's case is under review: its own text is left as it is, and the erasure
+        // names it; Kim's closed case no longer names Jo.
+        let notes = |id: Uuid| {
+            let engine = engine.clone();
+            async move {
+                engine.history(id).await.expect("history").into_iter()
+                    .filter_map(|(_, event)| match event.kind {
+                        redress_core::EventKind::NoteAdded { text } => Some(text),
+                        _ => None,
+                    })
+                    .collect::<Vec<String>>()
+            }
+        };
+        assert_eq!(notes(mary).await, vec![note_on_mary.clone()]);
+        assert_eq!(notes(kim).await, vec![format!("Kim forwarded mail from {}", redress_engine::privacy::MARKER)]);
+        let marys_reference = engine.appeal(mary).await.expect("appeal").reference.to_string();
+        let completed = app.ok(&admin, AUDIT, json!({"f": {"action": "personal_data_erasure_completed"}})).await;
+        assert_eq!(completed["auditLog"]["edges"][0]["node"]["details"]["kept_in"], json!([marys_reference]), "{completed}");
         assert!(!traces(&db, MARY).await.is_empty(), "the longer address is someone else's");
         assert!(!traces(&db, MARY_TEXT).await.is_empty(), "a common word of Jo's name stays in Mary's text");
         let marys = engine.appeal(mary).await.expect("appeal");

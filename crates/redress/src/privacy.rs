@@ -9,16 +9,17 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use redress_core::{Actor, AppealReference, Role};
-use redress_engine::privacy::{mentions, OutsideCopies, Subject, MIN_IDENTIFIER};
+use redress_engine::privacy::{mentions, AppealCopies, OutsideCopies, Subject, MIN_IDENTIFIER};
 use redress_engine::{Engine, SystemClock};
 use uuid::Uuid;
 
 use crate::config::Config;
 
-/// The file transport's folder: an erasure removes every file in it that names one of the
+/// The file transport's folder. An erasure removes every file in it that names one of the
 /// person's addresses or handles as a whole word (the engine's matcher: at least
 /// [`MIN_IDENTIFIER`] characters, an address inside a longer one is not it), as the mail
-/// itself would be.
+/// itself would be. The retention purge removes the files about the appeals it purged:
+/// those carrying a Message-ID signed for the appeal or naming its reference.
 #[derive(Debug, Clone)]
 pub struct MailOutFolder {
     dir: PathBuf,
@@ -28,22 +29,15 @@ impl MailOutFolder {
     pub fn new(dir: PathBuf) -> Self {
         Self { dir }
     }
-}
 
-impl OutsideCopies for MailOutFolder {
-    fn erase(&self, identifiers: &[String]) -> Result<u64, String> {
+    /// Removes every file whose text ([`mail_text`]) `names_it`; returns how many went. A
+    /// file that another process removed meanwhile is no failure.
+    fn remove_files_where(&self, names_it: impl Fn(&str) -> bool) -> Result<u64, String> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
             Err(err) => return Err(format!("reading {}: {err}", self.dir.display())),
         };
-        let needles: Vec<&String> = identifiers
-            .iter()
-            .filter(|i| i.chars().count() >= MIN_IDENTIFIER)
-            .collect();
-        if needles.is_empty() {
-            return Ok(0);
-        }
         let mut removed = 0;
         for entry in entries {
             let path = entry
@@ -52,19 +46,69 @@ impl OutsideCopies for MailOutFolder {
             if !path.is_file() {
                 continue;
             }
-            let content =
-                std::fs::read(&path).map_err(|err| format!("reading {}: {err}", path.display()))?;
-            // Quoted-printable bodies break long lines with a soft break; join them so an
-            // address split across two lines is still found.
-            let content = String::from_utf8_lossy(&content).replace("=\r\n", "");
-            let names_them = needles.iter().any(|needle| mentions(&content, needle));
-            if names_them {
-                std::fs::remove_file(&path)
-                    .map_err(|err| format!("removing {}: {err}", path.display()))?;
-                removed += 1;
+            let content = match std::fs::read(&path) {
+                Ok(content) => content,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(err) => return Err(format!("reading {}: {err}", path.display())),
+            };
+            if !names_it(&mail_text(&content)) {
+                continue;
+            }
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(format!("removing {}: {err}", path.display())),
             }
         }
         Ok(removed)
+    }
+}
+
+/// What a mail file says, to look for words in: the file as written, with quoted-printable
+/// soft line breaks joined (so an address split across two lines is still found), then its
+/// subject and text parts decoded (a subject in RFC 2047 words, a base64 body).
+fn mail_text(content: &[u8]) -> String {
+    let mut text = String::from_utf8_lossy(content).replace("=\r\n", "");
+    if let Some(message) = mail_parser::MessageParser::default().parse(content) {
+        if let Some(subject) = message.subject() {
+            text.push('\n');
+            text.push_str(subject);
+        }
+        for body in (0..).map_while(|part| message.body_text(part)) {
+            text.push('\n');
+            text.push_str(&body);
+        }
+    }
+    text
+}
+
+impl OutsideCopies for MailOutFolder {
+    fn erase(&self, identifiers: &[String]) -> Result<u64, String> {
+        let needles: Vec<&String> = identifiers
+            .iter()
+            .filter(|i| i.chars().count() >= MIN_IDENTIFIER)
+            .collect();
+        if needles.is_empty() {
+            return Ok(0);
+        }
+        self.remove_files_where(|text| needles.iter().any(|needle| mentions(text, needle)))
+    }
+
+    fn remove_about(&self, appeals: &[AppealCopies]) -> Result<u64, String> {
+        if appeals.is_empty() {
+            return Ok(0);
+        }
+        // Redress's Message-IDs read `<rdr.{appeal}.{nonce}.{tag}@{domain}>`.
+        let signed: Vec<String> = appeals
+            .iter()
+            .map(|appeal| format!("<rdr.{}.", appeal.appeal_id.simple()))
+            .collect();
+        self.remove_files_where(|text| {
+            signed.iter().any(|id| text.contains(id.as_str()))
+                || appeals
+                    .iter()
+                    .any(|appeal| mentions(text, &appeal.reference))
+        })
     }
 }
 
@@ -185,16 +229,27 @@ pub async fn run(
         PrivacyCommand::Purge => {
             let settings = &config.retention;
             let mut purged = std::collections::BTreeMap::<String, usize>::new();
+            let mut mail_files = 0;
+            let mut failed = None;
             loop {
                 let round = engine.purge_due(settings).await?;
-                if round.claimed() == 0 {
+                mail_files += round.outside.removed;
+                if let Some(failure) = &round.outside.failed {
+                    failed = Some(failure.clone());
+                }
+                if round.claimed() == 0 && round.outside.appeals == 0 {
                     break;
                 }
                 for (kind, ids) in round.purged {
                     *purged.entry(kind.to_string()).or_default() += ids.len();
                 }
             }
-            writeln!(out, "{}", serde_json::json!({ "purged": purged }))?;
+            let mut report = serde_json::json!({ "purged": purged, "mail_files": mail_files });
+            if let Some(failed) = failed {
+                // Kept queued and audited; the worker tries again.
+                report["mail_files_failed"] = serde_json::Value::String(failed);
+            }
+            writeln!(out, "{report}")?;
             Ok(())
         }
     }

@@ -279,11 +279,16 @@ pub fn spawn(
                             .collect();
                         tracing::info!(worker = "retention", purged = ?kinds, rows = round.rows, "retention purge round");
                     }
-                    // A full batch of some kind means more may be due now.
+                    if round.outside.removed > 0 {
+                        tracing::info!(worker = "retention", appeals = round.outside.appeals, mail_files = round.outside.removed, "mail copies of purged appeals removed");
+                    }
+                    // A full batch of some kind, or of mail copies, means more may be due now.
                     Ok(round
                         .purged
                         .values()
-                        .any(|ids| ids.len() as u64 >= retention.batch_size))
+                        .map(Vec::len)
+                        .chain([round.outside.appeals])
+                        .any(|appeals| appeals as u64 >= retention.batch_size))
                 }
             })
             .await;

@@ -271,6 +271,39 @@ async fn write_into(db: &DatabaseConnection, appeal: Uuid, sender: &str, body: &
     .expect("message");
 }
 
+/// Marks every outbox row delivered, as the dispatcher would have long before a purge.
+async fn settle_outbox(db: &DatabaseConnection) {
+    redress_engine::entity::outbox::Entity::update_many()
+        .col_expr(
+            redress_engine::entity::outbox::Column::Status,
+            sea_orm::sea_query::Expr::value("delivered"),
+        )
+        .exec(db)
+        .await
+        .expect("delivered");
+}
+
+/// Purges until nothing more is due: the appeals purged of each kind, the mail files
+/// removed, and the last failure to remove them.
+async fn purge_all(
+    engine: &Engine,
+    settings: &RetentionSettings,
+) -> (BTreeMap<DataKind, BTreeSet<Uuid>>, u64, Option<String>) {
+    let mut purged: BTreeMap<DataKind, BTreeSet<Uuid>> = BTreeMap::new();
+    let (mut files, mut failed) = (0, None);
+    loop {
+        let round = engine.purge_due(settings).await.expect("purge");
+        files += round.outside.removed;
+        failed = round.outside.failed.clone().or(failed);
+        if round.claimed() == 0 && round.outside.appeals == 0 {
+            return (purged, files, failed);
+        }
+        for (kind, ids) in round.purged {
+            purged.entry(kind).or_default().extend(ids);
+        }
+    }
+}
+
 async fn report(engine: &Engine, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
     format!(
         "{:?}",
@@ -399,6 +432,13 @@ redress_engine::backend_tests! {
         withdraw(&engine, jo).await;
         let mary = file(&engine, MARY, by_mail(MARY, None, "Mary Jo", MARY_TEXT)).await;
         write_into(&db, mary, JO, JO_IN_MARYS).await;
+        // Staff name Jo in the notes of Mary's open case and of Kim's closed one.
+        let reviewer = Actor::staff("rex", [Role::Reviewer]);
+        let note_on_mary = format!("Mary says {JO} can confirm the dates");
+        engine.apply(mary, None, &Command::Note { text: note_on_mary.clone() }, &reviewer).await.expect("note");
+        let kim = file(&engine, "kim@example.net", by_mail("kim@example.net", None, "Kim", "the lantern story")).await;
+        engine.apply(kim, None, &Command::Note { text: format!("Kim forwarded mail from {JO}") }, &reviewer).await.expect("note");
+        withdraw(&engine, kim).await;
 
         // A handle nobody holds is refused, and no word anywhere changes.
         let (_, nobody) = app.post(Some(&admin), ERASE, json!({"s": {"handle": "the"}})).await;
@@ -415,6 +455,24 @@ redress_engine::backend_tests! {
             let found = traces(&db, gone).await;
             assert!(found.is_empty(), "{gone} is still in {found:?}");
         }
+        // Mary's case is under review: its own text is left as it is, and the erasure
+        // names it; Kim's closed case no longer names Jo.
+        let notes = |id: Uuid| {
+            let engine = engine.clone();
+            async move {
+                engine.history(id).await.expect("history").into_iter()
+                    .filter_map(|(_, event)| match event.kind {
+                        redress_core::EventKind::NoteAdded { text } => Some(text),
+                        _ => None,
+                    })
+                    .collect::<Vec<String>>()
+            }
+        };
+        assert_eq!(notes(mary).await, vec![note_on_mary.clone()]);
+        assert_eq!(notes(kim).await, vec![format!("Kim forwarded mail from {}", redress_engine::privacy::MARKER)]);
+        let marys_reference = engine.appeal(mary).await.expect("appeal").reference.to_string();
+        let completed = app.ok(&admin, AUDIT, json!({"f": {"action": "personal_data_erasure_completed"}})).await;
+        assert_eq!(completed["auditLog"]["edges"][0]["node"]["details"]["kept_in"], json!([marys_reference]), "{completed}");
         assert!(!traces(&db, MARY).await.is_empty(), "the longer address is someone else's");
         assert!(!traces(&db, MARY_TEXT).await.is_empty(), "a common word of Jo's name stays in Mary's text");
         let marys = engine.appeal(mary).await.expect("appeal");
@@ -428,9 +486,118 @@ redress_engine::backend_tests! {
         app.stop().await;
     }
 
+    async fn data_added_after_a_purge_goes_after_the_next_closure_and_mail_files_go_too(test) {
+        const FIRST_TEXT: &str = "cormorant firstmessage";
+        const FIRST_NOTE: &str = "firstnote about the pin";
+        const LATER_TEXT: &str = "albatross latermessage";
+        const LATER_NOTE: &str = "laternote after reopening";
+        const REOPENING: &str = "reopenreason with new evidence";
+        const OTHER_TEXT: &str = "puffin othermessage";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outgoing = dir.path().join("mail-out");
+        let mut config = api::config_for(&test);
+        outgoing.clone_into(&mut config.email.outgoing_dir);
+        let app = TestApp::start_with(config).await;
+        let engine = app.app.state.engine.clone();
+        let db = engine.db().clone();
+        let reviewer = Actor::staff("rex", [Role::Reviewer]);
+        let senior = Actor::staff("sam", [Role::SeniorReviewer]);
+        let settings = RetentionSettings::default();
+        let now = app.clock.now();
+
+        let appeal = file(&engine, ADDRESS, by_mail(ADDRESS, None, NAME, FIRST_TEXT)).await;
+        engine.apply(appeal, None, &Command::Note { text: FIRST_NOTE.into() }, &reviewer).await.expect("note");
+        let mut reviewed = redress_engine::testing::automated_suspension_statement(now);
+        reviewed["automated_decision"] = json!("not");
+        let reviewed: StatementOfReasons = serde_json::from_value(reviewed).expect("statement");
+        redress_engine::testing::triage_claim_and_decide(&engine, appeal, &reviewer, now + TimeDelta::minutes(30), false, reviewed).await;
+        assert_eq!(engine.appeal(appeal).await.expect("appeal").appeal.state.as_str(), "upheld");
+        // The same person's other appeal stays open throughout: its data and mail stay.
+        let other = file(&engine, ADDRESS, by_mail(ADDRESS, None, NAME, OTHER_TEXT)).await;
+        deliver_mail(&app).await;
+        settle_outbox(&db).await;
+        let reference = engine.appeal(appeal).await.expect("appeal").reference.to_string();
+        let other_reference = engine.appeal(other).await.expect("appeal").reference.to_string();
+        assert!(mail_traces(&outgoing, &reference) > 0, "the acknowledgement and the decision were mailed");
+        assert!(mail_traces(&outgoing, &other_reference) > 0, "the other appeal was acknowledged");
+
+        // The folder cannot be read when the purge commits: the removal is recorded and
+        // tried again, not forgotten.
+        let away = dir.path().join("mail-out.away");
+        std::fs::rename(&outgoing, &away).expect("move the folder away");
+        std::fs::write(&outgoing, b"not a folder").expect("a file in its place");
+        app.clock.advance(TimeDelta::days(800));
+        let (purged, files, failed) = purge_all(&engine, &settings).await;
+        for kind in DataKind::ALL {
+            assert!(purged.get(&kind).is_some_and(|ids| ids.contains(&appeal)), "{kind}: {purged:?}");
+            assert!(!purged.get(&kind).is_some_and(|ids| ids.contains(&other)), "{kind}: the open appeal");
+        }
+        assert_eq!(files, 0);
+        assert!(failed.as_deref().is_some_and(|f| f.contains("mail-out")), "{failed:?}");
+        let queued = redress_engine::entity::outside_copy_removal::Entity::find().all(&db).await.expect("queued");
+        assert_eq!(queued.len(), 1, "{queued:?}");
+        assert_eq!((queued[0].appeal_id, queued[0].attempts), (appeal, 1));
+        assert!(queued[0].last_error.is_some(), "{queued:?}");
+        let audit = app.ok(&app.token("ada", &[Role::Admin]), AUDIT, json!({"f": {"action": "retention_outside_copies"}})).await;
+        assert!(audit["auditLog"]["edges"][0]["node"]["details"]["failed"].is_string(), "{audit}");
+        std::fs::remove_file(&outgoing).expect("remove the file");
+        std::fs::rename(&away, &outgoing).expect("the folder is back");
+        assert!(mail_traces(&outgoing, &reference) > 0, "nothing was removed yet");
+        app.clock.advance(TimeDelta::minutes(2));
+        let (purged, files, failed) = purge_all(&engine, &settings).await;
+        assert!(purged.is_empty(), "{purged:?}");
+        assert!(files > 0 && failed.is_none(), "{files} {failed:?}");
+        assert_eq!(mail_traces(&outgoing, &reference), 0, "the purged appeal's mail files are gone");
+        assert!(mail_traces(&outgoing, &other_reference) > 0, "the open appeal's mail stays");
+        assert!(redress_engine::entity::outside_copy_removal::Entity::find().all(&db).await.expect("queued").is_empty());
+        for gone in [FIRST_TEXT, FIRST_NOTE] {
+            let found = traces(&db, gone).await;
+            assert!(found.is_empty(), "{gone} is still in {found:?}");
+        }
+        assert!(!traces(&db, OTHER_TEXT).await.is_empty(), "the open appeal keeps its text");
+
+        // Reopened, with a later message and a note: nothing goes while it is open.
+        engine.apply(appeal, None, &Command::Reopen { reason: REOPENING.into() }, &senior).await.expect("reopen");
+        engine.append_to_appeal(appeal, by_mail(ADDRESS, None, NAME, LATER_TEXT)).await.expect("a later message");
+        engine.apply(appeal, None, &Command::Note { text: LATER_NOTE.into() }, &reviewer).await.expect("note");
+        app.clock.advance(TimeDelta::days(800));
+        let (purged, _, _) = purge_all(&engine, &settings).await;
+        assert!(purged.values().all(|ids| !ids.contains(&appeal)), "an open appeal is not due: {purged:?}");
+        for kept in [LATER_TEXT, LATER_NOTE, REOPENING] {
+            assert!(!traces(&db, kept).await.is_empty(), "{kept} stays while the appeal is open");
+        }
+
+        // Closed again, the periods count from this closure. A hold, set and lifted,
+        // leaves audit details about the appeal, which go too.
+        withdraw(&engine, appeal).await;
+        settle_outbox(&db).await;
+        let admin = Actor::staff("ada", [Role::Admin]);
+        engine.set_legal_hold(&admin, appeal, true, "holdreason kestrelcase").await.expect("hold");
+        engine.set_legal_hold(&admin, appeal, false, "released kestrelcase").await.expect("release");
+        app.clock.advance(TimeDelta::days(100));
+        let (purged, _, _) = purge_all(&engine, &settings).await;
+        assert!(!purged.get(&DataKind::MessageText).is_some_and(|ids| ids.contains(&appeal)), "{purged:?}");
+        assert!(!traces(&db, LATER_TEXT).await.is_empty(), "a hundred days after the closure the text stays");
+        app.clock.advance(TimeDelta::days(800));
+        let (purged, _, failed) = purge_all(&engine, &settings).await;
+        assert!(failed.is_none(), "{failed:?}");
+        for kind in [DataKind::MessageText, DataKind::Contacts, DataKind::Attachments, DataKind::Notes, DataKind::AuditDetails] {
+            assert!(purged.get(&kind).is_some_and(|ids| ids.contains(&appeal)), "{kind} again: {purged:?}");
+        }
+        for gone in [LATER_TEXT, "latermessage", LATER_NOTE, "laternote", REOPENING, "kestrelcase"] {
+            let found = traces(&db, gone).await;
+            assert!(found.is_empty(), "{gone} is still in {found:?}");
+        }
+        assert!(!traces(&db, OTHER_TEXT).await.is_empty(), "the open appeal keeps its text");
+        assert_eq!(mail_traces(&outgoing, &reference), 0);
+        app.stop().await;
+    }
+
     async fn three_replicas_purge_each_due_appeal_once_and_the_figures_stay(test) {
+        let outgoing = tempfile::tempdir().expect("tempdir");
         let mut config = api::config_for(&test);
         config.retention.batch_size = 3;
+        outgoing.path().clone_into(&mut config.email.outgoing_dir);
         let app = TestApp::start_with(config.clone()).await;
         let engine = app.app.state.engine.clone();
         let db = engine.db().clone();

@@ -62,6 +62,7 @@ pub mod mail_signing_key;
 pub mod message;
 pub mod out_of_court_dispute;
 pub mod outbox;
+pub mod outside_copy_removal;
 pub mod restoration;
 pub mod restoration_item;
 pub mod routing_rule;

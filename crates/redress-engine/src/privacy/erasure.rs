@@ -49,6 +49,10 @@ pub struct Erasure {
     pub pseudonyms: Vec<String>,
     /// Copies outside the database removed (mail files naming the person).
     pub outside_copies: u64,
+    /// References of other people's appeals, open or under legal hold, whose own text
+    /// still names the person: the rewrite leaves a case under review or held as it is
+    /// (they go with that appeal's retention once it is closed and released).
+    pub kept_in: Vec<String>,
 }
 
 impl Engine {
@@ -97,9 +101,7 @@ impl Engine {
         if identifiers.is_empty() {
             return Ok(erasure);
         }
-        let removed = tokio::task::spawn_blocking(move || copies.erase(&identifiers))
-            .await
-            .unwrap_or_else(|join| Err(format!("the file removal stopped: {join}")));
+        let removed = super::remove_outside(copies, move |copies| copies.erase(&identifiers)).await;
         let details = match &removed {
             Ok(count) => json!({ "request": request, "removed": count }),
             Err(error) => json!({ "request": request, "failed": error }),
@@ -287,7 +289,8 @@ async fn erase(
             .entry(identifier.clone())
             .or_insert_with(|| MARKER.to_owned());
     }
-    rows += replace_everywhere(txn, &replacements).await?;
+    let rewrite = replace_everywhere(txn, &replacements).await?;
+    rows += rewrite.rows;
     if txn.get_database_backend() == DbBackend::Sqlite {
         // Deleted words stay in FTS5's segments until they are merged; merge them now.
         for table in ["message_search", "note_search"] {
@@ -308,6 +311,7 @@ async fn erase(
                 "subject_kind": subject.kind(),
                 "appeals": held.appeals.len(),
                 "rows": rows,
+                "kept_in": rewrite.kept_in,
             }),
         },
         now,
@@ -320,6 +324,7 @@ async fn erase(
             rows,
             pseudonyms,
             outside_copies: 0,
+            kept_in: rewrite.kept_in.into_iter().collect(),
         },
         held.identifiers.iter().cloned().collect(),
     ))
@@ -373,6 +378,71 @@ pub(crate) struct TextColumn {
     /// A JSON column (PostgreSQL's `json` or `jsonb`, compared and written through its
     /// text; SQLite's declared JSON text); `None` for text.
     pub json: Option<&'static str>,
+}
+
+/// How the rows of a table belong to an appeal, if they do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AppealLink {
+    /// The `appeals` table itself.
+    Itself,
+    /// An `appeal_id` column.
+    Column,
+    None,
+}
+
+/// Closed (`upheld`, `restored`, `withdrawn`) and not under legal hold, as SQL over the
+/// appeal `a`.
+const REWRITABLE_APPEAL: &str =
+    "a.legal_hold = false AND a.state IN ('upheld', 'restored', 'withdrawn')";
+
+impl AppealLink {
+    /// SQL true for a row of `table` that belongs to no appeal, or to one the rewrite may
+    /// touch.
+    fn rewritable(self, table: &str) -> String {
+        match self {
+            AppealLink::Itself => format!(
+                "EXISTS (SELECT 1 FROM appeals a WHERE a.id = {table}.id AND {REWRITABLE_APPEAL})"
+            ),
+            AppealLink::Column => format!(
+                "({table}.appeal_id IS NULL OR EXISTS (SELECT 1 FROM appeals a \
+                 WHERE a.id = {table}.appeal_id AND {REWRITABLE_APPEAL}))"
+            ),
+            AppealLink::None => "1 = 1".to_owned(),
+        }
+    }
+
+    /// SQL for the reference of the appeal a row of `table` belongs to when the rewrite
+    /// must leave it alone; null otherwise.
+    fn kept_reference(self, table: &str) -> String {
+        let of = match self {
+            AppealLink::Itself => format!("{table}.id"),
+            AppealLink::Column => format!("{table}.appeal_id"),
+            AppealLink::None => return "CAST(NULL AS TEXT)".to_owned(),
+        };
+        format!(
+            "(SELECT a.reference FROM appeals a WHERE a.id = {of} AND NOT ({REWRITABLE_APPEAL}))"
+        )
+    }
+}
+
+/// The tables with an `appeal_id` column, from the catalog.
+async fn tables_with_appeal_id<C: ConnectionTrait>(
+    conn: &C,
+) -> Result<std::collections::BTreeSet<String>, EngineError> {
+    let backend = conn.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        "SELECT table_name::text FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND column_name = 'appeal_id'"
+    } else {
+        "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND p.name = 'appeal_id'"
+    };
+    let rows = conn
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?;
+    rows.into_iter()
+        .map(|row| row.try_get_by_index::<String>(0).map_err(EngineError::from))
+        .collect()
 }
 
 /// Every text and JSON column of every table of the schema, from the catalog. SQLite's
@@ -480,14 +550,24 @@ fn quoted(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
+/// What the rewrite changed, and where it left the person named.
+#[derive(Debug, Default)]
+struct Rewrite {
+    rows: u64,
+    kept_in: std::collections::BTreeSet<String>,
+}
+
 /// Replaces each key of `replacements` (without regard to ASCII case) in every text and
-/// JSON value of the schema; returns the rows changed.
+/// JSON value of the schema, but for the rows of appeals still open or under legal hold
+/// (the person's own are neither, or the erasure was refused; other people's are theirs,
+/// under review or kept for a court, and are listed instead).
 async fn replace_everywhere<C: ConnectionTrait>(
     conn: &C,
     replacements: &BTreeMap<String, String>,
-) -> Result<u64, EngineError> {
+) -> Result<Rewrite, EngineError> {
+    let mut rewrite = Rewrite::default();
     if replacements.is_empty() {
-        return Ok(0);
+        return Ok(rewrite);
     }
     let backend = conn.get_database_backend();
     let needles: Vec<String> = replacements
@@ -496,14 +576,22 @@ async fn replace_everywhere<C: ConnectionTrait>(
         .map(|k| k.to_ascii_lowercase())
         .collect();
     if needles.is_empty() {
-        return Ok(0);
+        return Ok(rewrite);
     }
-    let mut changed = 0;
+    let linked = tables_with_appeal_id(conn).await?;
     for column in text_columns(conn).await? {
         if SYSTEM_TABLES.contains(&column.table.as_str()) {
             continue;
         }
+        let link = if column.table == "appeals" {
+            AppealLink::Itself
+        } else if linked.contains(&column.table) {
+            AppealLink::Column
+        } else {
+            AppealLink::None
+        };
         let table = quoted(&column.table);
+        let rewritable = link.rewritable(&table);
         let name = quoted(&column.column);
         let (value, test) = if backend == DbBackend::Postgres {
             (format!("{name}::text"), "strpos(lower({v}), {p}) > 0")
@@ -528,7 +616,8 @@ async fn replace_everywhere<C: ConnectionTrait>(
             .query_all_raw(Statement::from_sql_and_values(
                 backend,
                 format!(
-                    "SELECT DISTINCT {value} FROM {table} WHERE {}",
+                    "SELECT DISTINCT {value}, {} FROM {table} WHERE ({})",
+                    link.kept_reference(&table),
                     tests.join(" OR ")
                 ),
                 values,
@@ -540,6 +629,10 @@ async fn replace_everywhere<C: ConnectionTrait>(
             };
             let new = replace_all(&old, replacements, column.json.is_some());
             if new == old {
+                continue;
+            }
+            if let Some(reference) = row.try_get_by_index::<Option<String>>(1)? {
+                rewrite.kept_in.insert(reference);
                 continue;
             }
             let (set, matches) = match (backend, column.json) {
@@ -556,17 +649,17 @@ async fn replace_everywhere<C: ConnectionTrait>(
                     format!("WHERE CAST({name} AS TEXT) = ?"),
                 ),
             };
-            changed += conn
+            rewrite.rows += conn
                 .execute_raw(Statement::from_sql_and_values(
                     backend,
-                    format!("{set}{matches}"),
+                    format!("{set}{matches} AND {rewritable}"),
                     [new.into(), old.into()],
                 ))
                 .await?
                 .rows_affected();
         }
     }
-    Ok(changed)
+    Ok(rewrite)
 }
 
 /// `text` with every whole occurrence of each key (ASCII case aside) replaced by its

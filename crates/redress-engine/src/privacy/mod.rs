@@ -12,6 +12,7 @@ mod access;
 mod audit_log;
 mod erasure;
 mod hold;
+mod outside_removals;
 mod retention;
 mod scrub;
 mod subject;
@@ -24,6 +25,7 @@ use std::sync::{Arc, OnceLock};
 pub use access::PersonalDataDocument;
 pub use audit_log::{AuditCursor, AuditEntry, AuditFilter, AuditPage};
 pub use erasure::Erasure;
+pub use outside_removals::OutsideRemoval;
 pub use retention::{PurgeRound, RetentionSettings};
 pub use subject::Subject;
 pub use words::{mentions, MIN_IDENTIFIER};
@@ -45,6 +47,9 @@ pub mod actions {
     /// After an erasure's commit: how many copies outside the database went, or why not.
     pub const ERASURE_OUTSIDE_COPIES: &str = "personal_data_erasure_outside_copies";
     pub const RETENTION_PURGED: &str = "retention_purged";
+    /// After purges' commits: how many copies outside the database went for the appeals
+    /// purged of message text or contacts, or why not (they are tried again).
+    pub const RETENTION_OUTSIDE_COPIES: &str = "retention_outside_copies";
 }
 
 /// A kind of personal data with a retention period of its own.
@@ -122,13 +127,41 @@ impl FromStr for DataKind {
     }
 }
 
-/// Copies of personal data outside the database that an erasure must reach as well, such
-/// as the mail files a file transport wrote. The binary attaches one
-/// ([`crate::Engine::attach_outside_copies`]); the engine knows no paths.
+/// Copies of personal data outside the database that an erasure and the retention purge
+/// must reach as well, such as the mail files a file transport wrote. The binary attaches
+/// one ([`crate::Engine::attach_outside_copies`]); the engine knows no paths.
 pub trait OutsideCopies: Send + Sync {
     /// Removes every copy that names any of `identifiers` as a whole word ([`mentions`]);
     /// returns how many went. Called after the erasure's commit, on a blocking thread.
     fn erase(&self, identifiers: &[String]) -> Result<u64, String>;
+
+    /// Removes every copy about one of `appeals`; returns how many went. Called after the
+    /// purge's commit, on a blocking thread, and again after a failure: a copy already
+    /// gone is not one.
+    fn remove_about(&self, appeals: &[AppealCopies]) -> Result<u64, String>;
+}
+
+/// An appeal whose copies outside the database go: what a copy about it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppealCopies {
+    /// Signed into the Message-ID of every mail about the appeal.
+    pub appeal_id: uuid::Uuid,
+    /// Named in the subject and text of every mail about the appeal.
+    pub reference: String,
+}
+
+/// Runs `removal` on `copies` on a blocking thread (it does file I/O); a removal that
+/// panicked counts as failed, with the reason.
+pub(crate) async fn remove_outside<F>(
+    copies: Arc<dyn OutsideCopies>,
+    removal: F,
+) -> Result<u64, String>
+where
+    F: FnOnce(&dyn OutsideCopies) -> Result<u64, String> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || removal(copies.as_ref()))
+        .await
+        .unwrap_or_else(|join| Err(format!("the file removal stopped: {join}")))
 }
 
 /// Where an engine keeps its [`OutsideCopies`], shared by its clones.

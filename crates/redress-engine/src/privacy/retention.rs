@@ -8,6 +8,14 @@
 //!
 //! The closure time is the appeal's `updated_at` while it is closed: the fold of its last
 //! event. A note added after closure moves it later, which only keeps the data longer.
+//!
+//! Data of a kind written to the appeal after its purge (it was reopened, a later message,
+//! a note, audit details) clears the kind's bit in the same transaction (triggers of the
+//! schema, migration `m20261207_000200_purge_rearm`): the appeal is due of it again once it
+//! is closed and the period has passed since its latest closure.
+//!
+//! The mail files of the appeals purged of message text or contacts go after the commit
+//! (`outside_removals`), queued in the purge's transaction so that none is forgotten.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::outside_removals::{self, OutsideRemoval};
 use super::scrub::{scrub, OutboxRows};
 use super::{actions, DataKind};
 use crate::engine::Engine;
@@ -101,11 +110,12 @@ impl RetentionSettings {
 /// Longest period accepted.
 const MAX_DAYS: i64 = 36_500;
 
-/// What one round purged: the appeals, per kind.
+/// What one round purged: the appeals, per kind, and their copies outside the database.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PurgeRound {
     pub purged: BTreeMap<DataKind, Vec<Uuid>>,
     pub rows: u64,
+    pub outside: OutsideRemoval,
 }
 
 impl PurgeRound {
@@ -131,11 +141,12 @@ fn due_predicate(bit: i16) -> String {
 }
 
 impl Engine {
-    /// One round of the purge: for each kind, one batch of due appeals.
     /// One round of the purge: for each set of kinds with the same period, one batch of
     /// appeals due of them, purged of them all in one transaction; then, for the other
     /// kinds of such a set, one batch of any appeal still due of that kind alone (one
-    /// whose periods were changed between rounds).
+    /// whose periods were changed between rounds). Last, once those are committed, the
+    /// copies outside the database of up to a batch of appeals purged of message text or
+    /// contacts go (those of earlier rounds whose removal failed among them, when due).
     pub async fn purge_due(&self, settings: &RetentionSettings) -> Result<PurgeRound, EngineError> {
         let mut groups: Vec<Vec<DataKind>> = Vec::new();
         for kind in DataKind::ALL {
@@ -175,6 +186,9 @@ impl Engine {
                     .extend(ids.iter().copied());
             }
         }
+        round.outside = self
+            .remove_queued_outside_copies(settings.batch_size)
+            .await?;
         Ok(round)
     }
 
@@ -192,6 +206,10 @@ impl Engine {
         let now = self.clock().now();
         let cutoff = now - settings.period(lead);
         let bits = DataKind::bits(kinds);
+        let copies_go = self.removes_outside_copies()
+            && kinds
+                .iter()
+                .any(|kind| matches!(kind, DataKind::MessageText | DataKind::Contacts));
         let already = purged_of.map_or_else(
             || "true".to_owned(),
             |kind| format!("(purged_kinds & {}) <> 0", kind.bit()),
@@ -215,6 +233,9 @@ impl Engine {
                 return Ok((ids, 0));
             }
             let rows = scrub(txn, &ids, kinds, OutboxRows::Settled).await?;
+            if copies_go {
+                outside_removals::queue(txn, &ids, now).await?;
+            }
             Appeals::update_many()
                 .col_expr(
                     appeal::Column::PurgedKinds,

@@ -58,7 +58,12 @@ fn platform_id(n: usize) -> String {
 }
 
 /// Records `count` enforcements with platform ids `{prefix}-{n}`.
-async fn record_plain(engine: &Engine, prefix: &str, count: usize, at: chrono::DateTime<Utc>) -> Vec<uuid::Uuid> {
+async fn record_plain(
+    engine: &Engine,
+    prefix: &str,
+    count: usize,
+    at: chrono::DateTime<Utc>,
+) -> Vec<uuid::Uuid> {
     let batch = (0..count)
         .map(|n| NewEnforcement {
             external_id: Some(format!("{prefix}-{n}")),
@@ -69,22 +74,38 @@ async fn record_plain(engine: &Engine, prefix: &str, count: usize, at: chrono::D
 }
 
 fn fresh_engine(test: &TestDb) -> (Engine, ManualClock) {
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).single().expect("date"));
-    let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+    let clock = ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0)
+            .single()
+            .expect("date"),
+    );
+    let engine = Engine::new(
+        test.db.clone(),
+        EngineSettings::default(),
+        Arc::new(clock.clone()),
+    );
     (engine, clock)
 }
 
 /// Every PUID the database stored, stored once, and each submitted row carrying the uuid
 /// the database gave it.
 async fn assert_stored_once(engine: &Engine, database: &tdb::Database, expected: usize) {
-    let submitted = engine.tdb_submissions(Some(TdbState::Submitted), 5000).await.expect("list");
+    let submitted = engine
+        .tdb_submissions(Some(TdbState::Submitted), 5000)
+        .await
+        .expect("list");
     assert_eq!(submitted.len(), expected);
     let ledger = database.ledger();
     assert_eq!(ledger.inserts.len(), expected, "stored once each");
     let unique: std::collections::HashSet<&String> = ledger.inserts.iter().collect();
     assert_eq!(unique.len(), expected, "no PUID stored twice");
     for submission in &submitted {
-        assert_eq!(submission.tdb_uuid.as_ref(), ledger.stored.get(&submission.puid), "{}", submission.puid);
+        assert_eq!(
+            submission.tdb_uuid.as_ref(),
+            ledger.stored.get(&submission.puid),
+            "{}",
+            submission.puid
+        );
     }
 }
 

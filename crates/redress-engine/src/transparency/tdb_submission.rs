@@ -493,8 +493,8 @@ pub fn after_server_failure(
         )
     };
     let alone = call_len == 1;
-    let isolated = lone_server_failures > 0
-        || (alone && others_answered && server_failures >= SPLIT_AFTER);
+    let isolated =
+        lone_server_failures > 0 || (alone && others_answered && server_failures >= SPLIT_AFTER);
     let lone = if alone && isolated {
         lone_server_failures.saturating_add(1)
     } else {
@@ -505,7 +505,11 @@ pub fn after_server_failure(
 
 /// The delay before the next attempt of a row that made `attempts` before this failed one,
 /// at least `retry_after`.
-fn backoff_delay(settings: &SubmitSettings, attempts: i32, retry_after: Option<Duration>) -> Duration {
+fn backoff_delay(
+    settings: &SubmitSettings,
+    attempts: i32,
+    retry_after: Option<Duration>,
+) -> Duration {
     let failures = u32::try_from(attempts.saturating_add(1)).unwrap_or(1);
     settings
         .backoff
@@ -554,7 +558,9 @@ struct FailedCall {
 /// How a call ended.
 enum CallEnd {
     /// Every statement is recorded; `answered` when the database answered at least once.
-    Done { answered: bool },
+    Done {
+        answered: bool,
+    },
     ServerFailure(FailedCall),
 }
 
@@ -882,8 +888,8 @@ impl Engine {
             // server error is counted against them.
             let delay = backoff_delay(settings, flight.row.attempts, None).max(longest_wait);
             let until = now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
-            let reason = "not sent: the database answered server errors to this round's calls"
-                .to_owned();
+            let reason =
+                "not sent: the database answered server errors to this round's calls".to_owned();
             outcomes.push((flight, Outcome::Deferred { until, reason }));
         }
         let written = transact::in_transaction(self.db(), Begin::Deferred, async |txn| {
@@ -1372,7 +1378,10 @@ mod tests {
         let isolated = after_server_failure(8, 0, 1, true);
         assert_eq!(isolated, (9, 1));
         // From then on it counts alone whether or not anything else was sent.
-        assert_eq!(after_server_failure(isolated.0, isolated.1, 1, false), (9, 2));
+        assert_eq!(
+            after_server_failure(isolated.0, isolated.1, 1, false),
+            (9, 2)
+        );
         assert_eq!(after_server_failure(9, 2, 1, true), (10, 3));
     }
 }

@@ -31,6 +31,7 @@ mod m20261206_002200_tdb_submissions;
 mod m20261206_002300_webhook_endpoints;
 mod m20261206_002400_personal_data;
 mod m20261206_002500_staff_sign_ins_expiry_index;
+mod m20261207_000100_tdb_server_failures;
 mod m20261207_000200_purge_rearm;
 
 pub use m20261207_000200_purge_rearm::STAFF_TEXT_EVENTS;
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_002300_webhook_endpoints::Migration),
             Box::new(m20261206_002400_personal_data::Migration),
             Box::new(m20261206_002500_staff_sign_ins_expiry_index::Migration),
+            Box::new(m20261207_000100_tdb_server_failures::Migration),
             Box::new(m20261207_000200_purge_rearm::Migration),
         ]
     }

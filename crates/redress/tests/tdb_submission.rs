@@ -17,7 +17,9 @@ use redress::transparency::tdb_client::{HttpTdbApi, TdbSubmissionConfig};
 use redress_engine::registry::NewEnforcement;
 use redress_engine::testing::{automated_deactivation, automated_suspension_statement, TestDb};
 use redress_engine::transparency::tdb::{self as mapping, TdbSettings};
-use redress_engine::transparency::tdb_submission::{RefusedBy, SubmitReport, TdbState};
+use redress_engine::transparency::tdb_submission::{
+    RefusedBy, SubmitReport, TdbState, LONE_FAILURES, OUTAGE_PROBES, SPLIT_AFTER,
+};
 use redress_engine::{Engine, EngineSettings, ManualClock};
 use tdb::Script;
 
@@ -52,6 +54,58 @@ fn platform_id(n: usize) -> String {
         8 => format!("pin {n}"),
         9 => format!("pïn-{n}"),
         _ => format!("pin-{n}"),
+    }
+}
+
+/// Records `count` enforcements with platform ids `{prefix}-{n}`.
+async fn record_plain(
+    engine: &Engine,
+    prefix: &str,
+    count: usize,
+    at: chrono::DateTime<Utc>,
+) -> Vec<uuid::Uuid> {
+    let batch = (0..count)
+        .map(|n| NewEnforcement {
+            external_id: Some(format!("{prefix}-{n}")),
+            ..automated_deactivation(&format!("acct-{prefix}-{n}"), "model", "spam-v3", at)
+        })
+        .collect();
+    engine.record_enforcements(batch).await.expect("recorded")
+}
+
+fn fresh_engine(test: &TestDb) -> (Engine, ManualClock) {
+    let clock = ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0)
+            .single()
+            .expect("date"),
+    );
+    let engine = Engine::new(
+        test.db.clone(),
+        EngineSettings::default(),
+        Arc::new(clock.clone()),
+    );
+    (engine, clock)
+}
+
+/// Every PUID the database stored, stored once, and each submitted row carrying the uuid
+/// the database gave it.
+async fn assert_stored_once(engine: &Engine, database: &tdb::Database, expected: usize) {
+    let submitted = engine
+        .tdb_submissions(Some(TdbState::Submitted), 5000)
+        .await
+        .expect("list");
+    assert_eq!(submitted.len(), expected);
+    let ledger = database.ledger();
+    assert_eq!(ledger.inserts.len(), expected, "stored once each");
+    let unique: std::collections::HashSet<&String> = ledger.inserts.iter().collect();
+    assert_eq!(unique.len(), expected, "no PUID stored twice");
+    for submission in &submitted {
+        assert_eq!(
+            submission.tdb_uuid.as_ref(),
+            ledger.stored.get(&submission.puid),
+            "{}",
+            submission.puid
+        );
     }
 }
 
@@ -379,6 +433,104 @@ redress_engine::backend_tests! {
         assert_eq!((report.submitted, report.already_there), (1, 1));
         let row = &engine.tdb_submissions(None, 10).await.expect("list")[0];
         assert_eq!(row.tdb_uuid.as_deref(), Some("u-hidden"));
+        test.cleanup().await;
+    }
+
+    async fn a_statement_the_database_fails_on_every_time_is_refused_and_the_others_go_once(test) {
+        let database = tdb::start().await;
+        let (engine, clock) = fresh_engine(&test);
+        let ids = record_plain(&engine, "mate", 250, clock.now_plus(TimeDelta::zero())).await;
+        database.ledger().poisoned.insert("mate-123".to_owned());
+        let config = submission_config(&database);
+        let api = HttpTdbApi::new(&config).expect("client");
+
+        let (reports, crashes) = drain(&engine, &clock, &database, &api, &config).await;
+
+        assert_eq!(crashes, 0);
+        let counts = engine.tdb_submission_counts().await.expect("counts");
+        assert_eq!(counts.get("submitted"), Some(&249), "{counts:?}");
+        assert_eq!(counts.get("refused"), Some(&1), "{counts:?}");
+        assert_stored_once(&engine, &database, 249).await;
+        let poisoned = engine.tdb_submission(ids[123]).await.expect("read").expect("row");
+        assert_eq!((poisoned.state, poisoned.refused_by), (TdbState::Refused, Some(RefusedBy::Database)));
+        assert_eq!(poisoned.lone_server_failures, LONE_FAILURES);
+        let reason = poisoned.errors.as_ref().map(ToString::to_string).unwrap_or_default();
+        assert!(reason.contains("server error") && reason.contains("alone") && reason.contains("HTTP 500"), "{reason}");
+        assert!(reason.contains("Statement Creation Query Exception"), "the database's own words are kept: {reason}");
+        let (sent_poisoned, stored_poisoned) = {
+            let ledger = database.ledger();
+            (ledger.received.get("mate-123").copied().unwrap_or(0), ledger.stored.contains_key("mate-123"))
+        };
+        assert!(!stored_poisoned);
+        // Three whole batches, the halvings from 50 down to one, then alone: bounded.
+        assert!(sent_poisoned <= 14, "sent {sent_poisoned} times");
+        assert!(reports.iter().all(|r| r.refused <= 1));
+        // An operator puts it back once the database takes it, and it goes.
+        database.ledger().poisoned.clear();
+        let config = config_for(&test, &database);
+        tdb_cli::run(&config, TdbCommand::Resubmit { enforcement_id: ids[123], statement: None, actor: "oscar".into() }, &mut Vec::new())
+            .await
+            .expect("resubmit");
+        tdb_cli::run(&config, TdbCommand::Submit { max_rounds: 5 }, &mut Vec::new()).await.expect("submit");
+        let fixed = engine.tdb_submission(ids[123]).await.expect("read").expect("row");
+        assert_eq!((fixed.state, fixed.server_failures, fixed.lone_server_failures), (TdbState::Submitted, 0, 0));
+        assert_stored_once(&engine, &database, 250).await;
+        test.cleanup().await;
+    }
+
+    async fn an_outage_of_the_whole_database_refuses_nothing_and_everything_goes_once_after(test) {
+        let database = tdb::start().await;
+        let (engine, clock) = fresh_engine(&test);
+        record_plain(&engine, "calm", 250, clock.now_plus(TimeDelta::zero())).await;
+        let config = submission_config(&database);
+        let api = HttpTdbApi::new(&config).expect("client");
+        let settings = config.submit_settings(&TdbSettings::default());
+        // The database took the first batch, then goes down for hours.
+        let first = engine.tdb_submit_round(&api, &settings).await.expect("round");
+        assert_eq!(first.submitted, 100);
+        database.ledger().outage = true;
+        for _ in 0..60 {
+            let report = engine.tdb_submit_round(&api, &settings).await.expect("round");
+            assert_eq!(report.refused, 0, "{report:?}");
+            assert!(report.requests <= OUTAGE_PROBES, "an outage costs few calls a round: {report:?}");
+            if report.claimed == 0 {
+                clock.advance(TimeDelta::minutes(6));
+            }
+        }
+        assert!(database.ledger().calls > 10, "it kept trying: {}", database.ledger().calls);
+        for row in engine.tdb_submissions(Some(TdbState::Pending), 500).await.expect("list") {
+            assert!(row.server_failures <= SPLIT_AFTER, "{row:?}");
+            assert_eq!(row.lone_server_failures, 0, "{row:?}");
+        }
+        database.ledger().outage = false;
+        let (_, crashes) = drain(&engine, &clock, &database, &api, &config).await;
+        assert_eq!(crashes, 0);
+        let counts = engine.tdb_submission_counts().await.expect("counts");
+        assert_eq!(counts.get("submitted"), Some(&250), "{counts:?}");
+        assert_eq!(counts.get("refused"), None, "{counts:?}");
+        assert_stored_once(&engine, &database, 250).await;
+        test.cleanup().await;
+    }
+
+    async fn puids_stored_long_ago_and_lately_are_all_found_over_successive_answers(test) {
+        let database = tdb::start().await;
+        let (engine, clock) = fresh_engine(&test);
+        record_plain(&engine, "again", 10, clock.now_plus(TimeDelta::zero())).await;
+        // An earlier call stored four of them and its answer was lost: two lately (still in
+        // the database's PUID cache), two long ago (only in its PUID table).
+        for (n, expired) in [(1, false), (4, true), (6, false), (8, true)] {
+            tdb::store_earlier(&database, &format!("again-{n}"), expired);
+        }
+        let config = submission_config(&database);
+        let api = HttpTdbApi::new(&config).expect("client");
+        let report = engine
+            .tdb_submit_round(&api, &config.submit_settings(&TdbSettings::default()))
+            .await
+            .expect("round");
+        assert_eq!((report.submitted, report.already_there, report.refused), (10, 4, 0), "{report:?}");
+        // The cached ones are named first, the others at the next call, then the rest is stored.
+        assert_eq!(report.requests, 3, "{report:?}");
+        assert_stored_once(&engine, &database, 10).await;
         test.cleanup().await;
     }
 }

@@ -24,6 +24,11 @@ pub struct Model {
     pub puid: String,
     pub state: TdbState,
     pub attempts: i32,
+    /// Consecutive 5xx answers to the calls that carried this statement: how small its
+    /// calls are (`transparency::tdb_submission::call_size`).
+    pub server_failures: i32,
+    /// Consecutive 5xx answers to it sent alone since it was isolated: when it is refused.
+    pub lone_server_failures: i32,
     pub next_attempt_at: DateTimeUtc,
     pub lease_id: Option<Uuid>,
     pub leased_until: Option<DateTimeUtc>,

@@ -8,6 +8,9 @@
 //! reached the record (a crash, a lost connection), and the database then answers
 //! `existing_puids`, which is recorded as submitted. A refused statement leaves the batch
 //! and the rest is sent again at once, so one bad statement never holds up the others.
+//! Nor does one the database answers 5xx to every time: its calls are halved until it goes
+//! alone, and it is refused once it fails alone while the database takes others
+//! ([`after_server_failure`]); an outage that fails everything refuses nothing.
 //! The HTTP side is a port ([`TdbApi`]); the binary fills it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -79,10 +82,18 @@ pub enum BatchAnswer {
     /// 422 with `existing_puids`: the database has these PUIDs of the platform already;
     /// none of the batch was created.
     ExistingPuids(Vec<String>),
+    /// A server error (5xx): none of the batch was created. Temporary when the database
+    /// fails everything; a statement that draws it every time, alone, while the database
+    /// takes others is refused (see [`SPLIT_AFTER`]).
+    ServerFailure {
+        status: u16,
+        reason: String,
+        retry_after: Option<Duration>,
+    },
     /// Another refusal of the whole batch that naming no statement (a 4xx other than the
     /// above): permanent for these statements until an operator looks.
     Refused { status: u16, reason: String },
-    /// Not now: 429, 5xx, a timeout, a network fault, or a token the database does not
+    /// Not now: 429, a timeout, a network fault, or a token the database does not
     /// take (401/403, a configuration fault). The batch is tried again later.
     Unavailable {
         reason: String,
@@ -164,8 +175,10 @@ impl SubmitReport {
                     self.already_there += 1;
                 }
             }
-            Outcome::Refused { .. } => self.refused += 1,
-            Outcome::Deferred { .. } => self.deferred += 1,
+            Outcome::Refused { .. } | Outcome::RefusedAfterServerFailures { .. } => {
+                self.refused += 1;
+            }
+            Outcome::Deferred { .. } | Outcome::ServerFailed { .. } => self.deferred += 1,
         }
     }
 }
@@ -177,6 +190,10 @@ pub struct TdbSubmission {
     pub puid: String,
     pub state: TdbState,
     pub attempts: i32,
+    /// Consecutive server errors (5xx) answered to the calls that carried it.
+    pub server_failures: i32,
+    /// Of those, the ones it drew alone since it was isolated.
+    pub lone_server_failures: i32,
     pub next_attempt_at: DateTime<Utc>,
     /// The statement as last mapped and checked (or as corrected).
     pub statement: Option<TdbStatement>,
@@ -218,6 +235,8 @@ impl TryFrom<tdb_submission::Model> for TdbSubmission {
             puid: row.puid,
             state: row.state,
             attempts: row.attempts,
+            server_failures: row.server_failures,
+            lone_server_failures: row.lone_server_failures,
             next_attempt_at: row.next_attempt_at,
             statement,
             corrected: row.correction.is_some(),
@@ -285,6 +304,8 @@ async fn enqueue<C: ConnectionTrait>(
             puid: Set(puid),
             state: Set(TdbState::Pending),
             attempts: Set(0),
+            server_failures: Set(0),
+            lone_server_failures: Set(0),
             next_attempt_at: Set(now),
             lease_id: Set(None),
             leased_until: Set(None),
@@ -404,6 +425,143 @@ enum Outcome {
         until: DateTime<Utc>,
         reason: String,
     },
+    /// Refused by the database's server errors to it alone (see [`after_server_failure`]),
+    /// with the counts that decided it.
+    RefusedAfterServerFailures {
+        errors: FieldErrors,
+        server_failures: i32,
+        lone_server_failures: i32,
+    },
+    /// Deferred after a server error, with the statement's counts of them since.
+    ServerFailed {
+        until: DateTime<Utc>,
+        reason: String,
+        server_failures: i32,
+        lone_server_failures: i32,
+    },
+}
+
+/// Consecutive server errors after which a statement goes in calls of half the size, and
+/// half again with each further one (see [`call_size`]).
+pub const SPLIT_AFTER: i32 = 3;
+
+/// Server errors to a statement sent alone, counted from the first one while the database
+/// answered another call of the same round, after which it is refused.
+pub const LONE_FAILURES: i32 = 3;
+
+/// Calls a round makes that the database answers with server errors before it sends no
+/// more, unless another of its calls was answered: an outage costs two calls a round.
+pub const OUTAGE_PROBES: usize = 2;
+
+/// The most statements a call may carry with a statement that drew `server_failures`
+/// consecutive server errors: `batch_size` below [`SPLIT_AFTER`], then halved with each
+/// one, down to one statement a call; one for a statement isolated already.
+pub fn call_size(batch_size: usize, server_failures: i32, lone_server_failures: i32) -> usize {
+    if lone_server_failures > 0 {
+        return 1;
+    }
+    if server_failures < SPLIT_AFTER {
+        return batch_size.max(1);
+    }
+    let halvings = Ord::min(
+        u32::try_from(server_failures - SPLIT_AFTER + 1).unwrap_or(0),
+        usize::BITS - 1,
+    );
+    (batch_size >> halvings).max(1)
+}
+
+/// A statement's counts of server errors after one more, in a call of `call_len`
+/// statements; `others_answered` when the database answered another call of the round.
+///
+/// Without such an answer the error may be the database's alone (an outage), so it moves
+/// the statement no further than the first split; with one, it is the statement's share. A
+/// statement that failed [`SPLIT_AFTER`] times and then fails alone while another call is
+/// answered is isolated: from then on each error alone counts towards its refusal, with or
+/// without other traffic to compare, as it may be the last one left.
+pub fn after_server_failure(
+    server_failures: i32,
+    lone_server_failures: i32,
+    call_len: usize,
+    others_answered: bool,
+) -> (i32, i32) {
+    let server = if others_answered {
+        server_failures.saturating_add(1)
+    } else {
+        Ord::max(
+            server_failures,
+            Ord::min(server_failures.saturating_add(1), SPLIT_AFTER),
+        )
+    };
+    let alone = call_len == 1;
+    let isolated =
+        lone_server_failures > 0 || (alone && others_answered && server_failures >= SPLIT_AFTER);
+    let lone = if alone && isolated {
+        lone_server_failures.saturating_add(1)
+    } else {
+        lone_server_failures
+    };
+    (server, lone)
+}
+
+/// The delay before the next attempt of a row that made `attempts` before this failed one,
+/// at least `retry_after`.
+fn backoff_delay(
+    settings: &SubmitSettings,
+    attempts: i32,
+    retry_after: Option<Duration>,
+) -> Duration {
+    let failures = u32::try_from(attempts.saturating_add(1)).unwrap_or(1);
+    settings
+        .backoff
+        .delay(failures, rand::random::<f64>())
+        .max(retry_after.unwrap_or_default())
+}
+
+/// The calls a round's statements go in: by the size their server errors allow, the
+/// largest first (so a round learns whether the database takes anything before it tries
+/// the suspects), each in the order they were taken.
+fn plan_calls(batch: Vec<InFlight>, batch_size: usize) -> Vec<Vec<InFlight>> {
+    let mut by_size: BTreeMap<std::cmp::Reverse<usize>, Vec<InFlight>> = BTreeMap::new();
+    for flight in batch {
+        let size = call_size(
+            batch_size,
+            flight.row.server_failures,
+            flight.row.lone_server_failures,
+        );
+        by_size
+            .entry(std::cmp::Reverse(size))
+            .or_default()
+            .push(flight);
+    }
+    let mut calls = Vec::new();
+    for (std::cmp::Reverse(size), flights) in by_size {
+        let mut flights = flights.into_iter().peekable();
+        while flights.peek().is_some() {
+            calls.push(flights.by_ref().take(size).collect());
+        }
+    }
+    calls
+}
+
+/// A call the database answered with a server error.
+struct FailedCall {
+    /// The statements it carried.
+    sent: Vec<InFlight>,
+    /// Statements of the same call left to send one at a time, not sent.
+    unsent: Vec<InFlight>,
+    reason: String,
+    retry_after: Option<Duration>,
+    /// Whether the database answered an earlier attempt of the same call.
+    answered: bool,
+}
+
+/// How a call ended.
+enum CallEnd {
+    /// Every statement is recorded; `answered` when the database answered at least once.
+    Done {
+        answered: bool,
+    },
+    ServerFailure(FailedCall),
 }
 
 fn json<T: Serialize>(value: &T) -> Option<serde_json::Value> {
@@ -455,6 +613,8 @@ async fn record<C: ConnectionTrait>(
                 Expr::value(TdbState::Submitted),
             )
             .col_expr(tdb_submission::Column::TdbUuid, Expr::value(uuid))
+            .col_expr(tdb_submission::Column::ServerFailures, Expr::value(0))
+            .col_expr(tdb_submission::Column::LoneServerFailures, Expr::value(0))
             .col_expr(tdb_submission::Column::SubmittedAt, Expr::value(Some(now)))
             .col_expr(
                 tdb_submission::Column::Errors,
@@ -483,6 +643,44 @@ async fn record<C: ConnectionTrait>(
         Outcome::Deferred { until, reason } => update
             .col_expr(tdb_submission::Column::NextAttemptAt, Expr::value(until))
             .col_expr(tdb_submission::Column::LastError, Expr::value(Some(reason))),
+        Outcome::RefusedAfterServerFailures {
+            errors,
+            server_failures,
+            lone_server_failures,
+        } => update
+            .col_expr(
+                tdb_submission::Column::State,
+                Expr::value(TdbState::Refused),
+            )
+            .col_expr(tdb_submission::Column::Errors, Expr::value(json(&errors)))
+            .col_expr(
+                tdb_submission::Column::RefusedBy,
+                Expr::value(Some(RefusedBy::Database.as_str().to_owned())),
+            )
+            .col_expr(
+                tdb_submission::Column::ServerFailures,
+                Expr::value(server_failures),
+            )
+            .col_expr(
+                tdb_submission::Column::LoneServerFailures,
+                Expr::value(lone_server_failures),
+            ),
+        Outcome::ServerFailed {
+            until,
+            reason,
+            server_failures,
+            lone_server_failures,
+        } => update
+            .col_expr(tdb_submission::Column::NextAttemptAt, Expr::value(until))
+            .col_expr(tdb_submission::Column::LastError, Expr::value(Some(reason)))
+            .col_expr(
+                tdb_submission::Column::ServerFailures,
+                Expr::value(server_failures),
+            )
+            .col_expr(
+                tdb_submission::Column::LoneServerFailures,
+                Expr::value(lone_server_failures),
+            ),
     };
     let written = update
         .filter(tdb_submission::Column::EnforcementId.eq(row.enforcement_id))
@@ -602,7 +800,119 @@ impl Engine {
         Ok(report)
     }
 
+    /// Sends a round's statements in calls no larger than their record of server errors
+    /// allows ([`call_size`]), the largest first, then judges the calls the database answered
+    /// with 5xx by whether it answered another call of the round
+    /// ([`after_server_failure`]): an outage that fails everything moves no statement past
+    /// the first split and refuses none. After [`OUTAGE_PROBES`] server errors with no answer
+    /// from the database, the round sends nothing more: its other statements wait as long.
     async fn send(
+        &self,
+        api: &dyn TdbApi,
+        settings: &SubmitSettings,
+        lease_id: Uuid,
+        claimed_at: tokio::time::Instant,
+        batch: Vec<InFlight>,
+        report: &mut SubmitReport,
+    ) -> Result<(), EngineError> {
+        let batch_size = settings.batch_size.clamp(1, BATCH_LIMIT);
+        let mut answered = false;
+        let mut failed: Vec<FailedCall> = Vec::new();
+        let mut held: Vec<InFlight> = Vec::new();
+        for call in plan_calls(batch, batch_size) {
+            if !answered && failed.len() >= OUTAGE_PROBES {
+                held.extend(call);
+                continue;
+            }
+            match self
+                .send_call(api, settings, lease_id, claimed_at, call, report)
+                .await?
+            {
+                CallEnd::Done { answered: took } => answered |= took,
+                CallEnd::ServerFailure(call) => {
+                    answered |= call.answered;
+                    failed.push(call);
+                }
+            }
+        }
+        if failed.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock().now();
+        let mut outcomes: Vec<(InFlight, Outcome)> = Vec::new();
+        let mut longest_wait = Duration::ZERO;
+        for call in failed {
+            let call_len = call.sent.len();
+            // One delay for the whole call, so its statements come due together and are split
+            // together.
+            let most_attempts = call.sent.iter().map(|f| f.row.attempts).max().unwrap_or(0);
+            let delay = backoff_delay(settings, most_attempts, call.retry_after);
+            longest_wait = longest_wait.max(delay);
+            for flight in call.sent {
+                let (server_failures, lone_server_failures) = after_server_failure(
+                    flight.row.server_failures,
+                    flight.row.lone_server_failures,
+                    call_len,
+                    answered,
+                );
+                let outcome = if lone_server_failures >= LONE_FAILURES {
+                    tracing::error!(puid = %flight.row.puid, server_failures, reason = %call.reason, "the Transparency Database fails on this statement alone while it takes others; refusing it");
+                    Outcome::RefusedAfterServerFailures {
+                        errors: FieldErrors::one(
+                            "statement",
+                            format!(
+                                "the database answered a server error to each of the last \
+                                 {server_failures} calls carrying this statement, the last \
+                                 {LONE_FAILURES} with it alone, while it took other \
+                                 statements: {}",
+                                call.reason
+                            ),
+                        ),
+                        server_failures,
+                        lone_server_failures,
+                    }
+                } else {
+                    Outcome::ServerFailed {
+                        until: now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1)),
+                        reason: call.reason.clone(),
+                        server_failures,
+                        lone_server_failures,
+                    }
+                };
+                outcomes.push((flight, outcome));
+            }
+            held.extend(call.unsent);
+        }
+        for flight in held {
+            // Not sent: the database failed the calls before; they wait as long, and no
+            // server error is counted against them.
+            let delay = backoff_delay(settings, flight.row.attempts, None).max(longest_wait);
+            let until = now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(1));
+            let reason =
+                "not sent: the database answered server errors to this round's calls".to_owned();
+            outcomes.push((flight, Outcome::Deferred { until, reason }));
+        }
+        let written = transact::in_transaction(self.db(), Begin::Deferred, async |txn| {
+            let mut written = Vec::with_capacity(outcomes.len());
+            for (flight, outcome) in &outcomes {
+                let mapped = Some(&flight.mapped);
+                let fresh = outcome.clone();
+                written.push(record(txn, now, lease_id, &flight.row, mapped, fresh).await?);
+            }
+            Ok::<_, EngineError>(written)
+        })
+        .await?;
+        for ((_, outcome), was_written) in outcomes.iter().zip(written) {
+            if was_written {
+                report.tally(outcome);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends one call's statements until each is submitted, refused or deferred, or the
+    /// database answers 5xx, which hands the statements back to [`Self::send`] to judge.
+    async fn send_call(
         &self,
         api: &dyn TdbApi,
         settings: &SubmitSettings,
@@ -610,10 +920,12 @@ impl Engine {
         claimed_at: tokio::time::Instant,
         mut batch: Vec<InFlight>,
         report: &mut SubmitReport,
-    ) -> Result<(), EngineError> {
+    ) -> Result<CallEnd, EngineError> {
         // Every answer but the last takes at least one statement out of the batch; one
         // more for the answer that turns the round to sending one statement at a time.
         let most_calls = batch.len() + 2;
+        let mut calls = 0;
+        let mut answered = false;
         // After a refusal of a whole batch that names no statement, the statements go one
         // at a time, so only the one that draws it is refused.
         let mut one_by_one = false;
@@ -621,7 +933,7 @@ impl Engine {
         // lease, measured from the claim, so no other replica takes a statement while it is
         // in flight; what is left is released, due at once.
         let out_of_lease = || claimed_at.elapsed() + settings.request_timeout * 2 > settings.lease;
-        while !batch.is_empty() && report.requests < most_calls {
+        while !batch.is_empty() && calls < most_calls {
             if out_of_lease() {
                 let now = self.clock().now();
                 for flight in batch.drain(..) {
@@ -650,8 +962,15 @@ impl Engine {
                 .map(|f| f.mapped.statement.clone())
                 .collect();
             report.requests += 1;
+            calls += 1;
             let answer = api.submit(&statements).await;
             let now = self.clock().now();
+            if !matches!(
+                answer,
+                BatchAnswer::Unavailable { .. } | BatchAnswer::ServerFailure { .. }
+            ) {
+                answered = true;
+            }
             let settled = match answer {
                 BatchAnswer::Created(created) => {
                     let uuids: HashMap<String, Option<String>> =
@@ -718,6 +1037,21 @@ impl Engine {
                             errors,
                         },
                     )]
+                }
+                BatchAnswer::ServerFailure {
+                    status,
+                    reason,
+                    retry_after,
+                } => {
+                    tracing::warn!(status, %reason, statements = sent, "the Transparency Database answered a server error");
+                    let unsent = batch.split_off(sent);
+                    return Ok(CallEnd::ServerFailure(FailedCall {
+                        sent: batch,
+                        unsent,
+                        reason,
+                        retry_after,
+                        answered,
+                    }));
                 }
                 BatchAnswer::Unavailable {
                     reason,
@@ -795,7 +1129,7 @@ impl Engine {
                 }
             }
         }
-        Ok(())
+        Ok(CallEnd::Done { answered })
     }
 
     /// The outcome for a row whose PUID the database answered it has already: submitted
@@ -832,9 +1166,13 @@ impl Engine {
                 errors,
             });
         }
+        // The database's documentation says a statement is usually found by its PUID only
+        // a day after it was stored, so the look-up is asked again with the backoff, which
+        // grows with each attempt, rather than every few seconds for a day.
         let later = |reason: String| Outcome::Deferred {
             until: now
-                + TimeDelta::from_std(settings.backoff.base).unwrap_or(TimeDelta::minutes(1)),
+                + TimeDelta::from_std(backoff_delay(settings, row.attempts, None))
+                    .unwrap_or(TimeDelta::minutes(1)),
             reason,
         };
         Ok(match api.existing_uuid(&row.puid).await {
@@ -947,6 +1285,8 @@ impl Engine {
                     Expr::value(TdbState::Pending),
                 )
                 .col_expr(tdb_submission::Column::Attempts, Expr::value(0))
+                .col_expr(tdb_submission::Column::ServerFailures, Expr::value(0))
+                .col_expr(tdb_submission::Column::LoneServerFailures, Expr::value(0))
                 .col_expr(tdb_submission::Column::NextAttemptAt, Expr::value(now))
                 .col_expr(
                     tdb_submission::Column::Correction,
@@ -1000,5 +1340,48 @@ impl Engine {
         self.tdb_submission(enforcement_id)
             .await?
             .ok_or_else(|| EngineError::corrupt("tdb submission", enforcement_id, "vanished"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_halve_after_three_server_errors_down_to_one_statement() {
+        let sizes: Vec<usize> = (0..10).map(|f| call_size(100, f, 0)).collect();
+        assert_eq!(sizes, vec![100, 100, 100, 50, 25, 12, 6, 3, 1, 1]);
+        assert_eq!(call_size(1, 0, 0), 1);
+        assert_eq!(call_size(7, 40, 0), 1);
+        assert_eq!(call_size(100, 3, 1), 1, "an isolated statement goes alone");
+    }
+
+    #[test]
+    fn an_outage_moves_no_statement_past_the_first_split_nor_towards_refusal() {
+        let mut counts = (0, 0);
+        for _ in 0..50 {
+            counts = after_server_failure(counts.0, counts.1, 100, false);
+        }
+        assert_eq!(counts, (SPLIT_AFTER, 0));
+        for _ in 0..50 {
+            counts = after_server_failure(counts.0, counts.1, 1, false);
+        }
+        assert_eq!(counts, (SPLIT_AFTER, 0), "alone, but nothing else answered");
+        // Errors it drew while the database answered others are its own.
+        assert_eq!(after_server_failure(7, 0, 3, true), (8, 0));
+    }
+
+    #[test]
+    fn a_statement_failing_alone_while_others_pass_is_isolated_then_counted_alone() {
+        // Alone while others pass, but never failed before: a fluke, not isolated.
+        assert_eq!(after_server_failure(0, 0, 1, true), (1, 0));
+        let isolated = after_server_failure(8, 0, 1, true);
+        assert_eq!(isolated, (9, 1));
+        // From then on it counts alone whether or not anything else was sent.
+        assert_eq!(
+            after_server_failure(isolated.0, isolated.1, 1, false),
+            (9, 2)
+        );
+        assert_eq!(after_server_failure(9, 2, 1, true), (10, 3));
     }
 }

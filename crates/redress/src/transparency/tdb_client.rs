@@ -219,7 +219,12 @@ pub fn read_answer(status: u16, retry_after: Option<Duration>, body: &[u8]) -> B
         401 | 403 => unavailable(format!(
             "HTTP {status}: the database does not take the configured token"
         )),
-        408 | 429 | 500..=599 => unavailable(format!("HTTP {status}: {}", shortened(body))),
+        408 | 429 => unavailable(format!("HTTP {status}: {}", shortened(body))),
+        500..=599 => BatchAnswer::ServerFailure {
+            status,
+            reason: format!("HTTP {status}: {}", shortened(body)),
+            retry_after,
+        },
         // Not the database's answer to these statements (a redirect, a wrong path, a proxy's
         // size limit, a 200 from something that is not the database): a configuration
         // fault, so nothing is refused for good; the resend is answered `existing_puids`
@@ -301,6 +306,11 @@ impl TdbApi for HttpTdbApi {
                 tracing::warn!(error = %err, "the body of a 201 was not read; recording without uuids");
                 BatchAnswer::Created(Vec::new())
             }
+            Err(err) if (500..=599).contains(&status) => BatchAnswer::ServerFailure {
+                status,
+                reason: format!("HTTP {status}, body not read: {err}"),
+                retry_after: wait,
+            },
             Err(err) => BatchAnswer::Unavailable {
                 reason: format!("HTTP {status}, body not read: {err}"),
                 retry_after: wait,
@@ -385,11 +395,20 @@ mod tests {
             read_answer(429, wait, b""),
             BatchAnswer::Unavailable { retry_after: Some(d), .. } if d == Duration::from_secs(7)
         ));
-        for status in [401, 403, 500, 502, 503] {
+        for status in [401, 403] {
             assert!(
                 matches!(
                     read_answer(status, None, b""),
                     BatchAnswer::Unavailable { .. }
+                ),
+                "{status}"
+            );
+        }
+        for status in [500, 502, 503, 504] {
+            assert!(
+                matches!(
+                    read_answer(status, wait, b"maintenance"),
+                    BatchAnswer::ServerFailure { status: s, retry_after: Some(_), ref reason } if s == status && reason.contains("maintenance")
                 ),
                 "{status}"
             );

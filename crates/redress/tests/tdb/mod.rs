@@ -3,7 +3,23 @@
 //! `PuidNotUniqueMultipleException`), not from Redress's code: the batch endpoint with its
 //! 1..100 bound, its per-field 422 bodies keyed `statement_N`, `existing_puids`, the PUID
 //! look-up, and scripted 429s, 5xx and a call that stores its statements and then never
-//! answers (the client's process dies with the answer in flight).
+//! answers (the client's process dies with the answer in flight); statements whose insert
+//! fails every time (a 500), and an outage (503 to every call).
+//!
+//! `existing_puids` follows `app/Http/Controllers/Api/v1/StatementMultipleAPIController.php`
+//! of digital-services-act/transparency-database (read at commits
+//! 024010d9980c8aeb005fc17c91c9ada9e4cbf41e and e2f77d41f244e60fd8e14d150cca9ceedb023724),
+//! with `app/Services/PlatformUniqueIdService.php` (0df06ff845eb70d6a425922161d4dee49165041f)
+//! and `app/Exceptions/PuidNotUniqueMultipleException.php`: the statements are validated
+//! first (a 422 keyed `statement_N` wins over any PUID check), then, in this order and
+//! stopping at the first that finds any, PUIDs repeated within the call (each repeated PUID
+//! listed once, in order of first appearance, and nothing else), PUIDs in the PUID cache
+//! (kept two days; listed in the call's order), and PUIDs in the platform's PUID table
+//! (listed in the order stored; the cache gets them again). Every one answers 422 with
+//! `{"message": M, "errors": {"puid": [M], "existing_puids": [...]}}`, M being "The platform
+//! identifier(s) are not all unique within this call.", and stores nothing. So a call with
+//! PUIDs of which some were stored long ago and some lately names the recent ones first
+//! and the older ones at the next call.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
@@ -49,6 +65,14 @@ pub struct Ledger {
     pub refuse_category_of: HashSet<String>,
     /// PUIDs the look-up does not find although they are stored.
     pub hidden_from_lookup: HashSet<String>,
+    /// Stored PUIDs whose entry in the database's PUID cache has expired: only its PUID
+    /// table still knows them.
+    pub expired_from_cache: HashSet<String>,
+    /// PUIDs whose insert fails every time: a call carrying one answers 500 as the
+    /// database's `handleQueryException` does, and stores nothing.
+    pub poisoned: HashSet<String>,
+    /// Every call answers 503, as in maintenance.
+    pub outage: bool,
 }
 
 #[derive(Clone)]
@@ -127,6 +151,13 @@ async fn store(State((ledger, hung)): State<Shared>, headers: HeaderMap, body: S
         let call = ledger.calls;
         ledger.script.remove(&call)
     };
+    if ledger.lock().unwrap_or_else(PoisonError::into_inner).outage {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"message": "Service Unavailable"})),
+        )
+            .into_response();
+    }
     match script {
         Some(Script::TooManyRequests) => {
             return (
@@ -182,17 +213,21 @@ async fn store(State((ledger, hung)): State<Shared>, headers: HeaderMap, body: S
         .collect();
     let created = {
         let mut ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut seen = HashSet::new();
-        let duplicates: Vec<&String> = puids
-            .iter()
-            .filter(|p| !seen.insert(p.as_str()) || ledger.stored.contains_key(p.as_str()))
-            .collect();
-        if !duplicates.is_empty() {
+        if let Some(duplicates) = not_unique(&mut ledger, &puids) {
             let message = "The platform identifier(s) are not all unique within this call.";
             return unprocessable(json!({
                 "message": message,
                 "errors": {"puid": [message], "existing_puids": duplicates},
             }));
+        }
+        if puids.iter().any(|p| ledger.poisoned.contains(p)) {
+            let message = "Statement Creation Query Exception Occurred, information has been \
+                           passed on to the development team.";
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"message": message, "errors": {"uncaught_exception": [message]}})),
+            )
+                .into_response();
         }
         let mut created = Vec::new();
         for (statement, puid) in statements.iter().zip(&puids) {
@@ -212,6 +247,48 @@ async fn store(State((ledger, hung)): State<Shared>, headers: HeaderMap, body: S
         std::future::pending::<()>().await;
     }
     (StatusCode::CREATED, Json(json!({"statements": created}))).into_response()
+}
+
+/// The PUIDs the database answers `existing_puids` with, if any: the first of its three
+/// checks that finds one decides (see the module's comment).
+fn not_unique(ledger: &mut Ledger, puids: &[String]) -> Option<Vec<String>> {
+    let mut counts: Vec<(&String, usize)> = Vec::new();
+    for puid in puids {
+        match counts.iter_mut().find(|(p, _)| *p == puid) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((puid, 1)),
+        }
+    }
+    let repeated: Vec<String> = counts
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(p, _)| p.clone())
+        .collect();
+    if !repeated.is_empty() {
+        return Some(repeated);
+    }
+    let cached: Vec<String> = puids
+        .iter()
+        .filter(|p| ledger.stored.contains_key(*p) && !ledger.expired_from_cache.contains(*p))
+        .cloned()
+        .collect();
+    if !cached.is_empty() {
+        return Some(cached);
+    }
+    let wanted: HashSet<&String> = puids.iter().collect();
+    let in_table: Vec<String> = ledger
+        .inserts
+        .iter()
+        .filter(|p| wanted.contains(p))
+        .cloned()
+        .collect();
+    if in_table.is_empty() {
+        return None;
+    }
+    for puid in &in_table {
+        ledger.expired_from_cache.remove(puid);
+    }
+    Some(in_table)
 }
 
 async fn existing(
@@ -523,4 +600,17 @@ fn check(s: &Value) -> BTreeMap<String, Vec<String>> {
 /// The scripted calls, in order of call number.
 pub fn script(database: &Database, calls: impl IntoIterator<Item = (u32, Script)>) {
     database.ledger().script.extend(calls);
+}
+
+/// A statement an earlier call stored, whose answer never reached Redress; `expired` when
+/// its entry in the database's PUID cache has expired since.
+pub fn store_earlier(database: &Database, puid: &str, expired: bool) {
+    let mut ledger = database.ledger();
+    ledger
+        .stored
+        .insert(puid.to_owned(), uuid::Uuid::new_v4().to_string());
+    ledger.inserts.push(puid.to_owned());
+    if expired {
+        ledger.expired_from_cache.insert(puid.to_owned());
+    }
 }

@@ -31,6 +31,7 @@ mod m20261206_002200_tdb_submissions;
 mod m20261206_002300_webhook_endpoints;
 mod m20261206_002400_personal_data;
 mod m20261206_002500_staff_sign_ins_expiry_index;
+mod m20261207_000500_staff_sessions_without_id_token;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_002300_webhook_endpoints::Migration),
             Box::new(m20261206_002400_personal_data::Migration),
             Box::new(m20261206_002500_staff_sign_ins_expiry_index::Migration),
+            Box::new(m20261207_000500_staff_sessions_without_id_token::Migration),
         ]
     }
 }

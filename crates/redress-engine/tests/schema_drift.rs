@@ -12,9 +12,18 @@ use sea_orm::{
 
 /// Columns a table has that its entity leaves out, each read and written by SQL of its own.
 const READ_BY_SQL_ONLY: &[(&str, &str)] = &[
-    ("enforcements.reversed_at", "set and read by the bulk restore's queries"),
-    ("outbox.lease_id", "the claim's id, written and compared by the outbox delivery's SQL"),
-    ("messages.search_vector", "PostgreSQL's full-text vector, kept by the search's SQL"),
+    (
+        "enforcements.reversed_at",
+        "set and read by the bulk restore's queries",
+    ),
+    (
+        "outbox.lease_id",
+        "the claim's id, written and compared by the outbox delivery's SQL",
+    ),
+    (
+        "messages.search_vector",
+        "PostgreSQL's full-text vector, kept by the search's SQL",
+    ),
 ];
 
 /// The columns of `table` as the database has them.

@@ -47,7 +47,10 @@ impl Withheld {
     /// What is withheld from `actor` now. Only reviewers take second reviews, so nothing is
     /// withheld from other callers, and they cost no read.
     pub async fn from_actor(engine: &Engine, actor: Option<&Actor>) -> Result<Self> {
-        match actor.filter(|actor| actor.has_any_role(REVIEWERS)).and_then(Actor::subject) {
+        match actor
+            .filter(|actor| actor.has_any_role(REVIEWERS))
+            .and_then(Actor::subject)
+        {
             Some(subject) => Ok(Self(
                 engine.appeals_in_blind_review_by(subject).await.or_api()?,
             )),

@@ -35,6 +35,7 @@ mod m20261207_000100_tdb_server_failures;
 mod m20261207_000200_purge_rearm;
 
 pub use m20261207_000200_purge_rearm::STAFF_TEXT_EVENTS;
+mod m20261207_000500_staff_sessions_without_id_token;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_002500_staff_sign_ins_expiry_index::Migration),
             Box::new(m20261207_000100_tdb_server_failures::Migration),
             Box::new(m20261207_000200_purge_rearm::Migration),
+            Box::new(m20261207_000500_staff_sessions_without_id_token::Migration),
         ]
     }
 }

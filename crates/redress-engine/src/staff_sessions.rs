@@ -18,12 +18,10 @@ use crate::error::EngineError;
 const SIGN_INS_SWEPT: u64 = 100;
 
 /// A session to open.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct NewStaffSession {
     pub subject: String,
     pub roles: Vec<Role>,
-    /// The provider's ID token, for `id_token_hint` at sign-out.
-    pub id_token: Option<String>,
     /// The session ends after this long without a request...
     pub idle: TimeDelta,
     /// ...and after this long in any case.
@@ -31,11 +29,10 @@ pub struct NewStaffSession {
 }
 
 /// A live session.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffSession {
     pub subject: String,
     pub roles: Vec<Role>,
-    pub id_token: Option<String>,
     pub expires_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
 }
@@ -49,31 +46,7 @@ pub struct PendingSignIn {
     pub return_to: String,
 }
 
-// Written out so that a logged value never shows a token, a verifier or a nonce.
-impl std::fmt::Debug for NewStaffSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewStaffSession")
-            .field("subject", &self.subject)
-            .field("roles", &self.roles)
-            .field("id_token", &self.id_token.as_ref().map(|_| "***"))
-            .field("idle", &self.idle)
-            .field("lifetime", &self.lifetime)
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for StaffSession {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StaffSession")
-            .field("subject", &self.subject)
-            .field("roles", &self.roles)
-            .field("id_token", &self.id_token.as_ref().map(|_| "***"))
-            .field("expires_at", &self.expires_at)
-            .field("ends_at", &self.ends_at)
-            .finish()
-    }
-}
-
+// Written out so that a logged value never shows a verifier or a nonce.
 impl std::fmt::Debug for PendingSignIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PendingSignIn")
@@ -93,7 +66,6 @@ fn session_of(row: staff_session::Model) -> StaffSession {
             .split_whitespace()
             .filter_map(|name| name.parse().ok())
             .collect(),
-        id_token: row.id_token,
         expires_at: row.expires_at,
         ends_at: row.ends_at,
     }
@@ -115,7 +87,6 @@ impl Engine {
             id_hash: Set(id_hash.to_owned()),
             subject: Set(session.subject.clone()),
             roles: Set(roles.join(" ")),
-            id_token: Set(session.id_token.clone()),
             idle_seconds: Set(session.idle.num_seconds()),
             created_at: Set(now),
             expires_at: Set(expires_at),
@@ -126,7 +97,6 @@ impl Engine {
         Ok(StaffSession {
             subject: session.subject,
             roles: session.roles,
-            id_token: session.id_token,
             expires_at,
             ends_at,
         })

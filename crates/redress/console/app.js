@@ -5,6 +5,7 @@ import { fill } from './dom.js';
 import { gql, onUnauthenticated } from './graphql.js';
 import { dropGlobalShortcut, enableShortcuts, globalShortcuts, openHelp } from './keys.js';
 import { live } from './live.js';
+import { disclosure } from './menu.js';
 import { closeResults, focusSearch, setUpSearch } from './search.js';
 import { clearDrafts } from './drafts.js';
 import { forgetToken, hasRole, keepToken, loadProviderSession, providerSignInUrl, signOutAtProvider, token, usesProvider } from './session.js';
@@ -54,6 +55,9 @@ const elements = {
   navReview: document.getElementById('nav-review'),
   navPolicies: document.getElementById('nav-policies'),
   navAudit: document.getElementById('nav-audit'),
+  navAdmin: document.getElementById('nav-admin'),
+  adminMenuButton: document.getElementById('admin-menu-button'),
+  adminMenu: document.getElementById('admin-menu'),
   search: document.getElementById('search'),
   showShortcuts: document.getElementById('show-shortcuts'),
   screen: document.getElementById('screen'),
@@ -63,6 +67,8 @@ const elements = {
 
 let me = null;
 let stopScreen = () => {};
+/** The administrators' screens, grouped under one button so the header fits one line. */
+const adminMenu = disclosure(elements.adminMenuButton, elements.adminMenu);
 
 /** Says `message` through the polite live region (screen readers) and on screen. */
 function announce(message) {
@@ -94,6 +100,7 @@ function showSignIn(message) {
   live.closeAll();
   me = null;
   enableShortcuts(false);
+  adminMenu.close();
   elements.nav.hidden = true;
   elements.search.hidden = true;
   closeResults();
@@ -138,12 +145,15 @@ async function enter() {
   elements.navReview.hidden = !hasRole(me, ...REVIEWERS);
   elements.navPolicies.hidden = !hasRole(me, 'ADMIN');
   elements.navAudit.hidden = !hasRole(me, 'ADMIN');
+  elements.navAdmin.hidden = !hasRole(me, 'ADMIN');
   if (triager) globalShortcuts([{ key: 't', label: 'Go to triage', run: () => navigate('#/triage') }]);
   else dropGlobalShortcut('t');
   elements.search.hidden = false;
   elements.identity.hidden = false;
   enableShortcuts(true);
   elements.who.textContent = `${me.subject} (${me.roles.map((r) => r.toLowerCase().replaceAll('_', ' ')).join(', ') || 'no roles'})`;
+  // A long name is cut short on screen; the whole of it shows on hover.
+  elements.who.title = elements.who.textContent;
   return true;
 }
 
@@ -165,6 +175,7 @@ function route() {
     if (link.getAttribute('href') === `#/${name}`) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
+  elements.adminMenuButton.classList.toggle('current', elements.adminMenu.querySelector('[aria-current]') !== null);
   const container = fill(elements.screen);
   const stop = SCREENS[name].render(container, context, parameter);
   stopScreen = typeof stop === 'function' ? stop : () => {};

@@ -381,7 +381,8 @@ export function render(container, { announce, navigate, me }, id) {
       }
       show(data.appeal);
     } catch (err) {
-      showNotice(`Loading the case failed: ${err.message}`);
+      // A case under the reader's own blind second review is withheld: the server says why.
+      showNotice(err.code === 'FORBIDDEN' ? `You cannot open this case now: ${err.message}.` : `Loading the case failed: ${err.message}`);
     }
   }
 

@@ -1,7 +1,8 @@
 // Blind second review: a reviewer takes the next open second review (never of their own
 // decision) and reads the case as the appellant and the platform put it, without the first
 // outcome, its reasons or the case's history, then records their own outcome. Whether it
-// agrees with the first is shown only once it is recorded.
+// agrees with the first is shown only once it is recorded; until then the API withholds
+// the case from them everywhere else too.
 
 import { facts, field, fill, h, jsonTree } from './dom.js';
 import { gql } from './graphql.js';
@@ -60,7 +61,7 @@ export function render(container, { announce }) {
   const body = h('div', { id: 'second-review' });
 
   fill(container, h('h1', null, 'Second review'),
-    h('p', null, 'A share of decisions is reviewed again by another reviewer, blind: you see the case as the appellant and the platform put it, not the first decision, its reasons or the case’s history. Decide it as you would; whether you agree with the first decision is shown once you have recorded yours.'),
+    h('p', null, 'A share of decisions is reviewed again by another reviewer, blind: you see the case as the appellant and the platform put it, not the first decision, its reasons or the case’s history. Decide it as you would; whether you agree with the first decision is shown once you have recorded yours. Until then the case is withheld from you everywhere else in the console.'),
     open, h('div', { class: 'buttons' }, takeButton), notice, body);
 
   function showNotice(text, kind = 'alert') {

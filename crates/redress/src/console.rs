@@ -51,6 +51,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("session.js", JS),
     asset!("drafts.js", JS),
     asset!("keys.js", JS),
+    asset!("menu.js", JS),
     asset!("claim.js", JS),
     asset!("queue.js", JS),
     asset!("triage.js", JS),

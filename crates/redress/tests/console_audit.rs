@@ -46,6 +46,7 @@ redress_engine::backend_tests! {
         let driver = Driver::launch().await;
         let ada = driver.browser("ada-audit").await;
         sign_in(&ada, &app, &admin).await;
+        ada.click("#admin-menu-button").await;
         ada.click("#nav-audit a").await;
         ada.wait("#audit-log tr[data-action='legal_hold_set']").await;
         let first_page: i64 = ada.execute("return document.querySelectorAll('#audit-log tbody tr').length").await.as_i64().expect("rows");

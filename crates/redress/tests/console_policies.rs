@@ -66,6 +66,7 @@ redress_engine::backend_tests! {
         let driver = Driver::launch().await;
         let ada = driver.browser("ada-catalog").await;
         sign_in(&ada, &app, &admin).await;
+        ada.click("#admin-menu-button").await;
         ada.click("#nav-policies a").await;
         let row = "#catalog-templates tr[data-template-id='spam-uphold-de']";
         ada.wait(row).await;

@@ -64,6 +64,7 @@ redress_engine::backend_tests! {
         let driver = Driver::launch().await;
         let browser = driver.browser("ada").await;
         sign_in(&browser, &app, &admin).await;
+        browser.click("#admin-menu-button").await;
         browser.click("#nav-routing a").await;
         browser.wait("table.routing-rules[data-loaded]").await;
         assert!(browser.text("table.routing-rules tbody").await.contains("No routing rules"));

@@ -1,7 +1,9 @@
 //! A blind second review in headless Chromium, on both backends: a reviewer's decision is
 //! drawn for a second review; another reviewer takes it on the Second review screen, reads
 //! the case without the first outcome or its reasons, records an outcome, is told it
-//! differs; a senior reviewer sees the agreement on the transparency screen.
+//! differs; a senior reviewer sees the agreement on the transparency screen. Until the
+//! outcome is recorded the rest of the console withholds the case from that reviewer: the
+//! case screen says why and shows nothing of it, and search finds nothing.
 
 #[allow(dead_code)]
 mod api;
@@ -14,6 +16,7 @@ use api::{config_for, triaged_appeal, TestApp};
 use redress::config::Config;
 use redress_core::Role;
 use serde_json::json;
+use thirtyfour::Key;
 use webdriver::{Browser, Driver};
 
 const REASONS: &str = "Restored: the pin was saved, never posted.";
@@ -71,11 +74,38 @@ redress_engine::backend_tests! {
         for leak in [REASONS, "rita", "spam-restore-en", "Restored"] {
             assert!(!case.contains(leak), "the blind case shows {leak:?}: {case}");
         }
+
+        // The case screen and search withhold the case from sam while sam reviews it.
+        let reference = app.ok(&rita, "query($id: ID!) { appeal(id: $id) { reference } }", json!({"id": id})).await["appeal"]["reference"].as_str().expect("reference").to_owned();
+        sam.goto(&format!("http://{}/console/#/case/{id}", app.app.http_addr)).await;
+        let withheld = sam.wait_until("the case to be withheld",
+            "const notice = document.getElementById('case-notice'); return notice && !notice.hidden && notice.textContent.includes('blind second review') ? document.getElementById('screen').textContent : null").await;
+        let withheld = withheld.as_str().expect("text");
+        for leak in [REASONS, "rita", "spam-restore-en", "Restored", "restored", "RESTORED", reference.as_str()] {
+            assert!(!withheld.contains(leak), "the case screen shows {leak:?}: {withheld}");
+        }
+        sam.type_into("#search-query", &reference).await;
+        sam.press(Key::Enter).await;
+        let searched = sam.wait_until("the search to answer", "const r = document.getElementById('search-results'); return r && !r.hidden ? r.textContent : null").await;
+        assert!(searched.as_str().expect("text").starts_with("Nothing found"), "{searched}");
+        sam.execute("document.getElementById('search-query').value = ''; document.getElementById('search-query').blur(); return null").await;
+
+        // Back on the Second review screen, n hands back the case sam holds.
+        sam.click("#nav-review a").await;
+        sam.wait("#take-second-review").await;
+        sam.press("n").await;
+        sam.wait("#blind-case-title").await;
         sam.click("#second-outcome-uphold").await;
         sam.click("form[data-action=recordSecondReview] button[type=submit]").await;
         let verdict = sam.wait_until("the verdict", "return document.querySelector('.second-review-verdict')?.textContent ?? null").await;
         assert_eq!(verdict, json!("Your outcome, uphold, differs from the first decision."));
         assert_eq!(sam.execute("return document.querySelector('[data-agreed]').dataset.agreed").await, json!("false"));
+
+        // Recorded, the case is sam's to read like any other.
+        sam.goto(&format!("http://{}/console/#/case/{id}", app.app.http_addr)).await;
+        let opened = sam.wait_until("the case with its decision",
+            &format!("const screen = document.getElementById('screen'); return screen.textContent.includes({REASONS:?}) ? screen.textContent : null")).await;
+        assert!(opened.as_str().expect("text").contains(&reference), "{opened}");
         sam.quit().await;
 
         let carol = driver.browser("carol-quality").await;

@@ -1,7 +1,9 @@
 //! Blind second reviews over GraphQL, on SQLite and on PostgreSQL: a decision made with a
 //! template keeps it, another reviewer takes the case without the first outcome (the blind
 //! type has no field that leads to it), the first reviewer is refused, the agreement is
-//! stored and the leads read the rates.
+//! stored and the leads read the rates; while the second reviewer holds the case, the rest
+//! of the API withholds it from them (by id, by reference, in search, in lists, in the
+//! account's appeals, to mutations) until they record their outcome.
 
 #[allow(dead_code)]
 mod api;
@@ -120,6 +122,57 @@ redress_engine::backend_tests! {
         assert_eq!(rates_of["byTemplate"], json!([{"key": "spam-restore-en", "reviewed": 1, "agreed": 0, "rate": 0.0}]));
         assert_eq!(rates_of["overturnRate"], Value::Null);
         assert_eq!(rates["openSecondReviews"], 0);
+        app.stop().await;
+        db.cleanup().await;
+    }
+
+    async fn the_case_under_review_is_withheld_from_its_second_reviewer_until_recorded(db) {
+        let app = TestApp::start_with(config(&db)).await;
+        let (id, version) = triaged_appeal(&app, "acct-withheld", "spam", "general").await;
+        let rita = app.token("rita", &[Role::Reviewer]);
+        let sam = app.token("sam", &[Role::Reviewer]);
+        let carol = app.token("carol", &[Role::SeniorReviewer]);
+        let claimed = app.ok(&rita, CLAIM, json!({"id": id, "v": version})).await;
+        let decided = app.ok(&rita, DECIDE, json!({"id": id, "v": claimed["claimAppeal"]["version"], "r": REASONS, "t": "spam-restore-en"})).await;
+        let version = decided["decideAppeal"]["version"].clone();
+        let case = r"query($id: ID!) { appeal(id: $id) { reference state decision { reasons decidedBy } } }";
+        let reference = app.ok(&rita, case, json!({"id": id})).await["appeal"]["reference"].as_str().expect("reference").to_owned();
+
+        let review = app.ok(&sam, TAKE, json!({})).await["takeSecondReview"]["id"].clone();
+        assert_ne!(review, Value::Null);
+
+        let by_id = app.post(Some(&sam), case, json!({"id": id})).await.1;
+        assert_eq!(by_id["errors"][0]["extensions"]["code"], "FORBIDDEN", "{by_id}");
+        assert!(by_id["errors"][0]["message"].as_str().expect("message").contains("blind second review"), "{by_id}");
+        let by_reference = app.post(Some(&sam), r"query($r: String!) { appealByReference(reference: $r) { decision { reasons } } }", json!({"r": reference})).await.1;
+        assert_eq!(by_reference["errors"][0]["extensions"]["code"], "FORBIDDEN", "{by_reference}");
+        let lists = app.ok(&sam, r#"query($r: String!) {
+            search(query: $r) { hits { appeal { id } } }
+            byAccount: search(query: "acct-withheld") { hits { appeal { id } } }
+            account(id: "acct-withheld") { appeals { id } }
+            appeals(filter: {accountId: "acct-withheld"}, first: 50) { edges { node { id } } }
+        }"#, json!({"r": reference})).await;
+        assert_eq!(lists["search"]["hits"], json!([]), "{lists}");
+        assert_eq!(lists["byAccount"]["hits"], json!([]), "{lists}");
+        assert_eq!(lists["account"]["appeals"], json!([]), "{lists}");
+        assert_eq!(lists["appeals"]["edges"], json!([]), "{lists}");
+        let note = r#"mutation($id: ID!, $v: Int!) { addNote(id: $id, expectedVersion: $v, text: "seen it") { version } }"#;
+        assert_eq!(app.error_code(&sam, note, json!({"id": id, "v": version})).await, "FORBIDDEN");
+
+        // Everyone else reads the case as before, and nothing was changed by the refusal.
+        let seen = app.ok(&carol, case, json!({"id": id})).await;
+        assert_eq!(seen["appeal"]["decision"]["reasons"], REASONS);
+        let listed = app.ok(&carol, r#"{ account(id: "acct-withheld") { appeals { id version } } search(query: "acct-withheld") { hits { appeal { id } } } appeals(filter: {accountId: "acct-withheld"}, first: 50) { edges { node { id } } } }"#, json!({})).await;
+        assert_eq!(listed["account"]["appeals"], json!([{"id": id, "version": version}]));
+        assert_eq!(listed["appeals"]["edges"], json!([{"node": {"id": id}}]));
+        assert_eq!(listed["search"]["hits"], json!([{"appeal": {"id": id}}]));
+
+        app.ok(&sam, RECORD, json!({"id": review, "o": "RESTORE"})).await;
+        let after = app.ok(&sam, case, json!({"id": id})).await;
+        assert_eq!(after["appeal"]["state"], "REVIEWED");
+        assert_eq!(after["appeal"]["decision"], json!({"reasons": REASONS, "decidedBy": "rita"}));
+        let found = app.ok(&sam, r"query($r: String!) { search(query: $r) { hits { appeal { id } } } }", json!({"r": reference})).await;
+        assert_eq!(found["search"]["hits"], json!([{"appeal": {"id": id}}]));
         app.stop().await;
         db.cleanup().await;
     }

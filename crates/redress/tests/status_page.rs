@@ -23,14 +23,14 @@ fn config_for(test: &TestDb) -> Config {
     config
 }
 
-fn enforcement(account: &str) -> NewEnforcement {
+fn enforcement(account: &str, policy: &str) -> NewEnforcement {
     NewEnforcement {
         external_id: None,
         account_id: account.to_owned(),
         account_email: Some(format!("{account}@example.org")),
         account_locale: None,
         kind: "account_deactivation".into(),
-        policy: "spam".into(),
+        policy: policy.into(),
         source_kind: "rule".into(),
         source_id: "spam-12".into(),
         batch_id: None,
@@ -58,8 +58,17 @@ async fn filed(app: &redress::app::RunningApp, account: &str) -> (String, String
 }
 
 async fn filed_with(app: &redress::app::RunningApp, account: &str, body: &str) -> (String, String) {
+    filed_under(app, account, body, "spam").await
+}
+
+async fn filed_under(
+    app: &redress::app::RunningApp,
+    account: &str,
+    body: &str,
+    policy: &str,
+) -> (String, String) {
     let engine = &app.state.engine;
-    registry::record_enforcement(engine.db(), enforcement(account), Utc::now())
+    registry::record_enforcement(engine.db(), enforcement(account, policy), Utc::now())
         .await
         .expect("enforcement");
     let filing = engine
@@ -90,6 +99,37 @@ async fn filed_with(app: &redress::app::RunningApp, account: &str, body: &str) -
         .status_token
         .expect("token");
     (reference, token)
+}
+
+/// The `spam` policy with titles that need escaping, in English and German.
+fn titled_spam_policy() -> redress_core::Policy {
+    let text = |title: &str| redress_core::PolicyText {
+        title: title.to_owned(),
+        ground: "Community guidelines, section 4.2".to_owned(),
+        explanation: "Posting the same commercial links many times is spam.".to_owned(),
+    };
+    redress_core::Policy {
+        id: "spam".to_owned(),
+        ground_kind: redress_core::GroundKind::IncompatibleWithTerms,
+        category: "STATEMENT_CATEGORY_SCAMS_AND_FRAUD".to_owned(),
+        restrictions: Vec::new(),
+        texts: [
+            ("en".to_owned(), text("Spam & <b>scam</b> links")),
+            ("de".to_owned(), text("Spam & \"Betrug\"")),
+        ]
+        .into_iter()
+        .collect(),
+    }
+}
+
+/// The status page of `reference` as HTML.
+async fn page_of(base: &str, reference: &str, token: &str) -> String {
+    reqwest::get(format!("{base}/status/{reference}?token={token}"))
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html")
 }
 
 async fn lookup(base: &str, reference: &str, token: &str) -> (u16, Value) {
@@ -142,6 +182,31 @@ redress_engine::backend_tests! {
             .expect("html");
         assert!(page.contains("id=\"decision-estimate\""), "{page}");
         assert!(page.contains("Cases ahead of yours: 1."), "{page}");
+
+        app.stop().await.expect("stop");
+        test.cleanup().await;
+    }
+
+    async fn the_page_names_the_policy_by_its_catalog_title_escaped_else_by_its_id(test) {
+        let mut config = config_for(&test);
+        config.policies = vec![titled_spam_policy()];
+        let app = redress::app::start(config).await.expect("start");
+        let base = format!("http://{}", app.http_addr);
+
+        let (reference, token) = filed(&app, "acct-titled").await;
+        let page = page_of(&base, &reference, &token).await;
+        assert!(page.contains("<dd>Spam &amp; &lt;b&gt;scam&lt;/b&gt; links</dd>"), "{page}");
+        assert!(!page.contains("<dd>spam</dd>") && !page.contains("<b>scam</b>"), "{page}");
+
+        let german = "Guten Tag, mein Konto wurde gesperrt, obwohl ich nichts falsch gemacht habe. \
+                      Bitte prüfen Sie die Entscheidung noch einmal.";
+        let (reference, token) = filed_with(&app, "acct-titled-de", german).await;
+        let page = page_of(&base, &reference, &token).await;
+        assert!(page.contains("<dd>Spam &amp; &quot;Betrug&quot;</dd>"), "the German title: {page}");
+
+        let (reference, token) = filed_under(&app, "acct-unlisted", "I did nothing wrong.", "not-<in>-catalog").await;
+        let page = page_of(&base, &reference, &token).await;
+        assert!(page.contains("<dd>not-&lt;in&gt;-catalog</dd>"), "no title, the id: {page}");
 
         app.stop().await.expect("stop");
         test.cleanup().await;

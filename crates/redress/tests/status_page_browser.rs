@@ -1,5 +1,6 @@
 //! The status page in headless Chromium, on SQLite and PostgreSQL: a case waiting in a queue
-//! that decides at a steady pace shows its state, the SLA's date and the forecast range.
+//! that decides at a steady pace shows its state, the SLA's date, the forecast range and the
+//! enforcement by its policy's title from the catalog.
 //! With `REDRESS_SCREENSHOT_DIR` set, the page is also saved there as `status-page.png`
 //! (the picture in docs/images comes from this test).
 
@@ -75,6 +76,11 @@ redress_engine::backend_tests! {
             return;
         }
         let mut config = config_for(&db);
+        config.policies = redress::config::Config::load(Some(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../redress.example.toml"),
+        ))
+        .expect("the example configuration")
+        .policies;
         let port = free_port();
         config.http.bind = format!("127.0.0.1:{port}").parse().expect("address");
         config.transparency.status_page.public_url = format!("http://127.0.0.1:{port}");
@@ -117,6 +123,8 @@ redress_engine::backend_tests! {
         let forecast = person.text("#decision-estimate").await;
         assert!(forecast.starts_with("At the pace of recent decisions, a decision is most likely between "), "{forecast}");
         assert!(forecast.ends_with("Cases ahead of yours: 0."), "{forecast}");
+        let enforcement = person.text("#enforcement").await;
+        assert!(enforcement.contains("Adult content"), "the policy's title from the catalog: {enforcement}");
         if let Some(dir) = std::env::var_os("REDRESS_SCREENSHOT_DIR") {
             person.screenshot(&PathBuf::from(dir).join("status-page.png")).await;
         }

@@ -8,6 +8,8 @@ mod error;
 pub mod rates;
 pub mod second_reviews;
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::{Actor, Outcome};
 use uuid::Uuid;
@@ -77,6 +79,16 @@ impl Engine {
         appeal_id: Uuid,
     ) -> Result<Vec<SecondReview>, EngineError> {
         second_reviews::of_appeal(self.db(), appeal_id).await
+    }
+
+    /// The appeals whose decision is under a blind second review `reviewer` took and has
+    /// not recorded yet: what the API withholds from them until they record it, so the
+    /// review stays blind wherever they look.
+    pub async fn appeals_in_blind_review_by(
+        &self,
+        reviewer: &str,
+    ) -> Result<HashSet<Uuid>, EngineError> {
+        second_reviews::appeals_held_by(self.db(), reviewer).await
     }
 
     /// How many second reviews wait for a reviewer.

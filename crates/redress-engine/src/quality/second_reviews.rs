@@ -2,6 +2,8 @@
 //! reviewers other than the first, the case as the second reviewer sees it, and their
 //! outcome.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::role::REVIEWERS;
@@ -417,6 +419,24 @@ pub(crate) async fn of_appeal<C: ConnectionTrait>(
         .into_iter()
         .map(SecondReview::try_from)
         .collect()
+}
+
+/// The appeals of the second reviews `reviewer` took and has not recorded, whether or not
+/// their hold has run out: until another reviewer takes one, it is still theirs to record.
+pub(crate) async fn appeals_held_by<C: ConnectionTrait>(
+    conn: &C,
+    reviewer: &str,
+) -> Result<HashSet<Uuid>, EngineError> {
+    Ok(SecondReviews::find()
+        .select_only()
+        .column(second_review::Column::AppealId)
+        .filter(second_review::Column::ReviewedAt.is_null())
+        .filter(second_review::Column::SecondReviewer.eq(reviewer))
+        .into_tuple::<Uuid>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// Second reviews not recorded yet.

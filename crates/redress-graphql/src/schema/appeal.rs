@@ -1,20 +1,99 @@
-//! The `Appeal` object: the stored snapshot, its deadlines, and its timeline on demand.
+//! The `Appeal` object: the stored snapshot, its deadlines, and its timeline on demand; and
+//! [`Withheld`], the only way to make one, which keeps from a reviewer the appeals whose
+//! decision they are reviewing blind.
+
+use std::collections::HashSet;
 
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use redress_core::Deadline;
+use redress_core::role::REVIEWERS;
+use redress_core::{Actor, Deadline};
 use redress_engine::{Engine, StoredAppeal};
+use uuid::Uuid;
 
-use crate::error::OrApiError;
+use crate::error::{ApiError, OrApiError};
 use crate::rbac;
 use crate::schema::enums::{AppealStateGql, ChannelGql, OutcomeGql, PriorityGql};
 use crate::schema::registry::{AccountNode, EnforcementNode};
 use crate::schema::routing::TriagedByRule;
 use crate::schema::timeline::{EventNode, MessageNode};
 
-/// An appeal as the API shows it.
+/// An appeal as the API shows it. Only [`Withheld`] makes one, so every way to an appeal
+/// asks first whether the caller may see it.
 #[derive(Debug, Clone)]
-pub struct AppealNode(pub StoredAppeal);
+pub struct AppealNode(StoredAppeal);
+
+impl AppealNode {
+    pub fn appeal_id(&self) -> Uuid {
+        self.0.id
+    }
+}
+
+/// The appeals a caller may not see now: those whose decision is under a blind second
+/// review the caller took and has not recorded. The whole appeal is withheld, not its
+/// decision alone: its state, events, messages, assignee and account say the outcome as
+/// well, and so would any field added later. Lists leave such appeals out; asking for one
+/// by id or reference is `FORBIDDEN`, saying why.
+#[derive(Debug, Default)]
+pub struct Withheld(HashSet<Uuid>);
+
+impl Withheld {
+    /// What is withheld from the caller of `ctx`.
+    pub async fn from_caller(ctx: &Context<'_>) -> Result<Self> {
+        let engine = ctx.data::<Engine>()?;
+        Self::from_actor(engine, rbac::staff(ctx).ok().as_ref()).await
+    }
+
+    /// What is withheld from `actor` now. Only reviewers take second reviews, so nothing is
+    /// withheld from other callers, and they cost no read.
+    pub async fn from_actor(engine: &Engine, actor: Option<&Actor>) -> Result<Self> {
+        match actor
+            .filter(|actor| actor.has_any_role(REVIEWERS))
+            .and_then(Actor::subject)
+        {
+            Some(subject) => Ok(Self(
+                engine.appeals_in_blind_review_by(subject).await.or_api()?,
+            )),
+            None => Ok(Self::default()),
+        }
+    }
+
+    pub fn contains(&self, id: Uuid) -> bool {
+        self.0.contains(&id)
+    }
+
+    /// Refuses a caller from whom appeal `id` is withheld.
+    pub fn check(&self, id: Uuid) -> Result<()> {
+        if self.contains(id) {
+            return Err(ApiError::Forbidden(
+                "this case is withheld from you while you hold its blind second review: \
+                 record your outcome on the Second review screen first"
+                    .to_owned(),
+            ))
+            .or_api();
+        }
+        Ok(())
+    }
+
+    /// The appeal for the caller, or `FORBIDDEN` when it is withheld from them.
+    pub fn require(&self, stored: StoredAppeal) -> Result<AppealNode> {
+        self.check(stored.id)?;
+        Ok(AppealNode(stored))
+    }
+
+    /// The appeal for the caller, or `None` when it is withheld from them.
+    pub fn show(&self, stored: StoredAppeal) -> Option<AppealNode> {
+        (!self.contains(stored.id)).then_some(AppealNode(stored))
+    }
+
+    /// The appeals the caller may see, in their order.
+    pub fn show_all(&self, appeals: impl IntoIterator<Item = StoredAppeal>) -> Vec<AppealNode> {
+        appeals
+            .into_iter()
+            .filter_map(|stored| self.show(stored))
+            .collect()
+    }
+}
 
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(name = "Decision")]

@@ -9,7 +9,7 @@ use redress_engine::Engine;
 
 use crate::error::{ApiError, OrApiError};
 use crate::rbac;
-use crate::schema::appeal::AppealNode;
+use crate::schema::appeal::{AppealNode, Withheld};
 use crate::schema::enums::{OutcomeGql, PriorityGql};
 use crate::schema::ids::parse_id;
 
@@ -37,11 +37,14 @@ async fn run(
     let actor = rbac::authorize(ctx, mutation).or_api()?;
     let id = parse_id(id)?;
     let engine = ctx.data::<Engine>()?;
+    // A reviewer who holds the case's blind second review acts on it only after recording.
+    let withheld = Withheld::from_actor(engine, Some(&actor)).await?;
+    withheld.check(id)?;
     let applied = engine
         .apply(id, Some(expected_version), &command, &actor)
         .await
         .or_api()?;
-    Ok(AppealNode(applied.appeal))
+    withheld.require(applied.appeal)
 }
 
 fn lease(engine: &Engine) -> Result<chrono::DateTime<chrono::Utc>> {

@@ -6,7 +6,7 @@ use redress_engine::Engine;
 
 use crate::error::{ApiError, OrApiError};
 use crate::rbac;
-use crate::schema::appeal::AppealNode;
+use crate::schema::appeal::{AppealNode, Withheld};
 use crate::schema::ids::parse_id;
 use crate::schema::registry::AccountNode;
 
@@ -15,18 +15,20 @@ pub struct AppealQuery;
 
 #[Object]
 impl AppealQuery {
-    /// One appeal with its timeline; null when it does not exist.
+    /// One appeal with its timeline; null when it does not exist. `FORBIDDEN` while the
+    /// caller holds its blind second review.
     async fn appeal(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AppealNode>> {
         rbac::staff(ctx).or_api()?;
         let id = parse_id(&id)?;
         match ctx.data::<Engine>()?.appeal(id).await {
-            Ok(stored) => Ok(Some(AppealNode(stored))),
+            Ok(stored) => Withheld::from_caller(ctx).await?.require(stored).map(Some),
             Err(redress_engine::EngineError::AppealNotFound(_)) => Ok(None),
             Err(err) => Err(err).or_api(),
         }
     }
 
     /// The appeal an appellant quotes, e.g. `RDR-7K3Q-9M2X`; null when none has it.
+    /// `FORBIDDEN` while the caller holds its blind second review.
     async fn appeal_by_reference(
         &self,
         ctx: &Context<'_>,
@@ -38,7 +40,7 @@ impl AppealQuery {
             .map_err(|e: redress_core::ReferenceError| ApiError::bad_input(e.to_string()))
             .or_api()?;
         match ctx.data::<Engine>()?.appeal_by_reference(&reference).await {
-            Ok(stored) => Ok(Some(AppealNode(stored))),
+            Ok(stored) => Withheld::from_caller(ctx).await?.require(stored).map(Some),
             Err(redress_engine::EngineError::ReferenceNotFound(_)) => Ok(None),
             Err(err) => Err(err).or_api(),
         }

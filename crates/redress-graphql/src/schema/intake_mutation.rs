@@ -9,7 +9,7 @@ use redress_engine::{Engine, Filing, IncomingAppeal};
 
 use crate::error::{ApiError, OrApiError};
 use crate::rbac;
-use crate::schema::appeal::AppealNode;
+use crate::schema::appeal::{AppealNode, Withheld};
 use crate::schema::ids::parse_id;
 use crate::settings::GraphqlSettings;
 
@@ -204,14 +204,15 @@ impl IntakeMutation {
             },
         };
         let filing = engine.file(&actor, incoming).await.or_api()?;
+        let withheld = Withheld::from_actor(engine, Some(&actor)).await?;
         Ok(match filing {
             Filing::Created(stored) => FileAppealPayload {
                 outcome: FilingOutcome::Created,
-                appeal: Some(AppealNode(stored)),
+                appeal: withheld.show(stored),
             },
             Filing::Appended(stored) => FileAppealPayload {
                 outcome: FilingOutcome::Appended,
-                appeal: Some(AppealNode(stored)),
+                appeal: withheld.show(stored),
             },
             Filing::Refused { until } => {
                 return Err(ApiError::bad_input(
@@ -222,7 +223,7 @@ impl IntakeMutation {
             Filing::Duplicate { appeal_id } => FileAppealPayload {
                 outcome: FilingOutcome::Duplicate,
                 appeal: match appeal_id {
-                    Some(id) => Some(AppealNode(engine.appeal(id).await.or_api()?)),
+                    Some(id) => withheld.show(engine.appeal(id).await.or_api()?),
                     None => None,
                 },
             },

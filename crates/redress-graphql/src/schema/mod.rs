@@ -34,7 +34,7 @@ use crate::limits::QueryLimits;
 use crate::nul_guard::NulGuard;
 use crate::settings::GraphqlSettings;
 
-pub use appeal::{AppealNode, DecisionNode};
+pub use appeal::{AppealNode, DecisionNode, Withheld};
 pub use enums::{AppealStateGql, ChannelGql, OutcomeGql, PriorityGql, RoleGql};
 pub use ids::parse_id;
 pub use registry::{AccountNode, EnforcementNode};

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, OrApiError};
 use crate::rbac;
-use crate::schema::appeal::AppealNode;
+use crate::schema::appeal::{AppealNode, Withheld};
 use crate::schema::enums::{AppealStateGql, ChannelGql};
 use crate::settings::GraphqlSettings;
 
@@ -165,10 +165,13 @@ impl QueueQuery {
             .or_api()?;
         let has_next = page.len() > first;
         page.truncate(first);
+        let withheld = Withheld::from_caller(ctx).await?;
         let mut connection = Connection::new(after.is_some(), has_next);
         connection.edges.extend(
-            page.into_iter()
-                .map(|stored| Edge::new(stored.id.to_string(), AppealNode(stored))),
+            withheld
+                .show_all(page)
+                .into_iter()
+                .map(|node| Edge::new(node.appeal_id().to_string(), node)),
         );
         Ok(connection)
     }
@@ -204,10 +207,10 @@ impl QueueMutation {
         let actor = rbac::authorize(ctx, "claimNextAppeal").or_api()?;
         let engine = ctx.data::<Engine>()?;
         let queue = queue.unwrap_or_else(|| engine.settings().default_queue.clone());
-        Ok(engine
-            .claim_next(&queue, &actor)
-            .await
-            .or_api()?
-            .map(|applied| AppealNode(applied.appeal)))
+        let Some(applied) = engine.claim_next(&queue, &actor).await.or_api()? else {
+            return Ok(None);
+        };
+        let withheld = Withheld::from_actor(engine, Some(&actor)).await?;
+        withheld.require(applied.appeal).map(Some)
     }
 }

@@ -7,7 +7,7 @@ use redress_engine::Engine;
 
 use crate::error::OrApiError;
 use crate::rbac;
-use crate::schema::appeal::AppealNode;
+use crate::schema::appeal::{AppealNode, Withheld};
 
 #[derive(Debug, Clone)]
 pub struct AccountNode(pub Account);
@@ -46,16 +46,11 @@ impl AccountNode {
             .collect())
     }
 
-    /// Every appeal of the account, newest first.
+    /// Every appeal of the account, newest first, but those the caller reviews blind.
     async fn appeals(&self, ctx: &Context<'_>) -> Result<Vec<AppealNode>> {
         let engine = ctx.data::<Engine>()?;
-        Ok(engine
-            .appeals_of(&self.0.id)
-            .await
-            .or_api()?
-            .into_iter()
-            .map(AppealNode)
-            .collect())
+        let appeals = engine.appeals_of(&self.0.id).await.or_api()?;
+        Ok(Withheld::from_caller(ctx).await?.show_all(appeals))
     }
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, OrApiError};
 use crate::rbac;
-use crate::schema::appeal::AppealNode;
+use crate::schema::appeal::{AppealNode, Withheld};
 use crate::schema::enums::{ChannelGql, PriorityGql};
 
 /// Dry-run matches listed when `first` is not given.
@@ -399,14 +399,17 @@ impl RoutingDryRunNode {
         (&self.run.action).into()
     }
 
-    /// The matched appeals, newest first: as many as the dry run's `first` asked for.
-    async fn appeals(&self) -> Vec<AppealNode> {
-        self.run
-            .matches
-            .iter()
-            .take(self.first)
-            .map(|m| AppealNode(m.appeal.clone()))
-            .collect()
+    /// The matched appeals, newest first: as many as the dry run's `first` asked for, but
+    /// those the caller reviews blind.
+    async fn appeals(&self, ctx: &Context<'_>) -> Result<Vec<AppealNode>> {
+        let withheld = Withheld::from_caller(ctx).await?;
+        Ok(withheld.show_all(
+            self.run
+                .matches
+                .iter()
+                .take(self.first)
+                .map(|m| m.appeal.clone()),
+        ))
     }
 }
 

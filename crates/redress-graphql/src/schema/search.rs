@@ -6,7 +6,7 @@ use redress_engine::Engine;
 
 use crate::error::{ApiError, OrApiError};
 use crate::rbac;
-use crate::schema::appeal::AppealNode;
+use crate::schema::appeal::{AppealNode, Withheld};
 
 /// Hits a search returns when `first` is not given.
 const DEFAULT_FIRST: i32 = 20;
@@ -98,14 +98,17 @@ impl SearchQueryRoot {
             .search(&parsed, visibility, first as u64)
             .await
             .or_api()?;
+        let withheld = Withheld::from_caller(ctx).await?;
         Ok(SearchResultsNode {
             hits: results
                 .hits
                 .into_iter()
-                .map(|hit| SearchHitNode {
-                    appeal: AppealNode(hit.appeal),
-                    matched: hit.matched.into(),
-                    snippet: hit.snippet,
+                .filter_map(|hit| {
+                    Some(SearchHitNode {
+                        appeal: withheld.show(hit.appeal)?,
+                        matched: hit.matched.into(),
+                        snippet: hit.snippet,
+                    })
                 })
                 .collect(),
             withheld: results.withheld,

@@ -438,8 +438,6 @@ async fn callback(
             NewStaffSession {
                 subject: signed_in.subject.clone(),
                 roles: roles.clone(),
-                // Sign-out names the client, not the ID token: nothing to keep it for.
-                id_token: None,
                 idle: sign_in.config.session_idle(),
                 lifetime: sign_in.config.session_lifetime(),
             },

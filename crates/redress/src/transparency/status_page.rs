@@ -59,6 +59,46 @@ impl StatusPage {
             .and_then(text_for)
             .unwrap_or_else(|| self.text(headers))
     }
+
+    /// The title the policy catalog gives the appealed enforcement's policy in `language`
+    /// (else its default language, else any); `None` when the catalog does not know the
+    /// policy, and the page names it by its id. A catalog that cannot be checked against
+    /// the database now is read as this replica last loaded it, rather than failing a page
+    /// that does not depend on it.
+    async fn policy_title(&self, view: &StatusView, language: &str) -> Option<String> {
+        let enforcement = view.enforcement.as_ref()?;
+        let catalog = match self.engine.current_policy_catalog().await {
+            Ok(catalog) => catalog,
+            Err(err) => {
+                tracing::warn!(error = %err, "the status page reads the policy catalog last loaded");
+                self.engine.policy_catalog()
+            }
+        };
+        let policy = catalog.policy(&enforcement.policy)?;
+        let (_, text) = policy.text(language, catalog.default_language())?;
+        Some(text.title.clone()).filter(|title| !title.trim().is_empty())
+    }
+
+    /// A case's page: `notice` (HTML) above the case, and the form with a refused text.
+    async fn case_html(
+        &self,
+        headers: &HeaderMap,
+        view: &StatusView,
+        token: &str,
+        notice: &str,
+        refused: Option<(&str, &str)>,
+    ) -> String {
+        let text = self.text_of(view, headers);
+        let policy_title = self.policy_title(view, text.language).await;
+        page_html(
+            text,
+            text.title,
+            &format!(
+                "{notice}{}",
+                view_html(text, view, policy_title.as_deref(), token, refused)
+            ),
+        )
+    }
 }
 
 fn quota(config: &StatusPageConfig) -> Quota {
@@ -128,13 +168,13 @@ async fn open_link(
     };
     let reference = match counted(&page, &reference) {
         Ok(reference) => reference,
-        Err(refusal) => return refusal.response(&page, &headers, &token),
+        Err(refusal) => return refusal.response(&page, &headers, &token).await,
     };
     let result = page
         .engine
         .appeal_status(reference.as_str(), token.trim())
         .await;
-    respond(&page, &headers, &token, result)
+    respond(&page, &headers, &token, result).await
 }
 
 /// The page holds the case and its token: never cached, never sent on as a referrer.
@@ -155,13 +195,13 @@ async fn lookup(
 ) -> Response {
     let reference = match counted(&page, &form.reference) {
         Ok(reference) => reference,
-        Err(refusal) => return refusal.response(&page, &headers, &form.token),
+        Err(refusal) => return refusal.response(&page, &headers, &form.token).await,
     };
     let result = page
         .engine
         .appeal_status(reference.as_str(), form.token.trim())
         .await;
-    respond(&page, &headers, &form.token, result)
+    respond(&page, &headers, &form.token, result).await
 }
 
 async fn add_information(
@@ -172,7 +212,7 @@ async fn add_information(
 ) -> Response {
     let reference = match counted(&page, &reference) {
         Ok(reference) => reference,
-        Err(refusal) => return refusal.response(&page, &headers, &form.token),
+        Err(refusal) => return refusal.response(&page, &headers, &form.token).await,
     };
     let token = form.token.trim();
     let result = page
@@ -185,40 +225,23 @@ async fn add_information(
         Err(StatusError::Refused(refusal)) if !wants_json(&headers) => {
             match page.engine.appeal_status(reference.as_str(), token).await {
                 Ok(view) => {
-                    let text = page.text_of(&view, &headers);
-                    let problem = text.refusal(refusal);
+                    let problem = page.text_of(&view, &headers).refusal(refusal);
                     let refused = Some((problem.as_str(), form.information.as_str()));
-                    private(
-                        (
-                            StatusCode::BAD_REQUEST,
-                            Html(page_html(
-                                text,
-                                text.title,
-                                &view_html(text, &view, token, refused),
-                            )),
-                        )
-                            .into_response(),
-                    )
+                    let html = page.case_html(&headers, &view, token, "", refused).await;
+                    private((StatusCode::BAD_REQUEST, Html(html)).into_response())
                 }
-                Err(err) => respond(&page, &headers, token, Err(err)),
+                Err(err) => respond(&page, &headers, token, Err(err)).await,
             }
         }
         Ok(view) if !wants_json(&headers) => {
-            let text = page.text_of(&view, &headers);
-            private(
-                Html(page_html(
-                    text,
-                    text.title,
-                    &format!(
-                        "<p role=\"status\">{}</p>{}",
-                        escape(text.thanks),
-                        view_html(text, &view, token, None)
-                    ),
-                ))
-                .into_response(),
-            )
+            let thanks = format!(
+                "<p role=\"status\">{}</p>",
+                escape(page.text_of(&view, &headers).thanks)
+            );
+            let html = page.case_html(&headers, &view, token, &thanks, None).await;
+            private(Html(html).into_response())
         }
-        other => respond(&page, &headers, token, other),
+        other => respond(&page, &headers, token, other).await,
     }
 }
 
@@ -229,9 +252,11 @@ enum Refusal {
 }
 
 impl Refusal {
-    fn response(self, page: &StatusPage, headers: &HeaderMap, token: &str) -> Response {
+    async fn response(self, page: &StatusPage, headers: &HeaderMap, token: &str) -> Response {
         match self {
-            Refusal::NotAReference => respond(page, headers, token, Err(StatusError::NotFound)),
+            Refusal::NotAReference => {
+                respond(page, headers, token, Err(StatusError::NotFound)).await
+            }
             Refusal::TooManyAttempts => {
                 let text = page.text(headers);
                 (
@@ -266,7 +291,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-fn respond(
+async fn respond(
     page: &StatusPage,
     headers: &HeaderMap,
     token: &str,
@@ -276,15 +301,8 @@ fn respond(
     match result {
         Ok(view) if json => private(Json(view).into_response()),
         Ok(view) => {
-            let text = page.text_of(&view, headers);
-            private(
-                Html(page_html(
-                    text,
-                    text.title,
-                    &view_html(text, &view, token, None),
-                ))
-                .into_response(),
-            )
+            let html = page.case_html(headers, &view, token, "", None).await;
+            private(Html(html).into_response())
         }
         Err(err) => {
             let status = match &err {
@@ -384,9 +402,11 @@ fn filled(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// The case of `view`; `policy_title` names the appealed enforcement's policy, else its id.
 fn view_html(
     text: &StatusPageText,
     view: &StatusView,
+    policy_title: Option<&str>,
     token: &str,
     refused: Option<(&str, &str)>,
 ) -> String {
@@ -447,7 +467,7 @@ fn view_html(
             escape(labels.when),
             enforcement.enforced_at.format("%Y-%m-%d %H:%M UTC"),
             escape(labels.policy),
-            escape(&enforcement.policy),
+            escape(policy_title.unwrap_or(&enforcement.policy)),
             escape(text.automated),
             escape(labels.detection),
             escape(automation(enforcement.automated_detection, language)),

@@ -316,6 +316,13 @@ impl Browser {
         assert!(added.is_ok(), "{added:?}");
     }
 
+    /// Resizes the window; headless, the page gets all of it.
+    pub async fn resize(&self, width: u32, height: u32) {
+        if let Err(error) = self.session.set_window_rect(0, 0, width, height).await {
+            panic!("resize to {width}x{height}: {error}");
+        }
+    }
+
     /// Saves a PNG of the viewport.
     pub async fn screenshot(&self, path: &PathBuf) {
         if let Some(folder) = path.parent() {

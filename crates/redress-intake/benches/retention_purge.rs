@@ -81,7 +81,11 @@ async fn client(addr: SocketAddr, sent: Arc<AtomicUsize>, limit: usize, stop: Ar
         if i >= limit {
             break;
         }
-        write(&mut reader, format!("MAIL FROM:<user{i}@example.org>\r\n").as_bytes()).await;
+        write(
+            &mut reader,
+            format!("MAIL FROM:<user{i}@example.org>\r\n").as_bytes(),
+        )
+        .await;
         expect_code(&mut reader, "250").await;
         write(&mut reader, b"RCPT TO:<appeals@redress.test>\r\n").await;
         expect_code(&mut reader, "250").await;
@@ -274,7 +278,9 @@ async fn seed(db: &DatabaseConnection, template: Uuid, n: usize) {
                 ("appeal_id", id.clone()),
                 (
                     "actor_id",
-                    format!("CASE WHEN t.actor_kind = 'appellant' THEN {person} ELSE t.actor_id END"),
+                    format!(
+                        "CASE WHEN t.actor_kind = 'appellant' THEN {person} ELSE t.actor_id END"
+                    ),
                 ),
             ],
         )
@@ -566,7 +572,10 @@ async fn main() {
     }
     let (plain_set, engine_set): (BTreeSet<_>, BTreeSet<_>) =
         (plain_left.iter().collect(), engine_left.iter().collect());
-    let differing: Vec<_> = plain_set.symmetric_difference(&engine_set).take(20).collect();
+    let differing: Vec<_> = plain_set
+        .symmetric_difference(&engine_set)
+        .take(20)
+        .collect();
     assert!(
         differing.is_empty(),
         "the engine left what plain SQL did not, or the other way round: {differing:?}"

@@ -118,17 +118,27 @@ async fn scrub_messages<C: ConnectionTrait>(
             .finally(Expr::value(MARKER))
             .into()
     };
-    let mut update = Messages::update_many().filter(message::Column::AppealId.is_in(appeals.iter().copied()));
+    let mut update =
+        Messages::update_many().filter(message::Column::AppealId.is_in(appeals.iter().copied()));
     if text {
         update = update
             .col_expr(message::Column::Body, Expr::value(MARKER))
-            .col_expr(message::Column::Subject, marker_unless_null(message::Column::Subject));
+            .col_expr(
+                message::Column::Subject,
+                marker_unless_null(message::Column::Subject),
+            );
     }
     if contacts {
         update = update
             .col_expr(message::Column::Sender, Expr::value(MARKER))
-            .col_expr(message::Column::Recipient, marker_unless_null(message::Column::Recipient))
-            .col_expr(message::Column::InReplyTo, Expr::value(Option::<String>::None));
+            .col_expr(
+                message::Column::Recipient,
+                marker_unless_null(message::Column::Recipient),
+            )
+            .col_expr(
+                message::Column::InReplyTo,
+                Expr::value(Option::<String>::None),
+            );
     }
     if contacts || attachments {
         update = update.col_expr(
@@ -338,7 +348,10 @@ async fn scrub_events<C: ConnectionTrait>(
             .join(", "),
         json.is_string(&staff_path)
     );
-    let identity_due = format!("actor_kind = 'appellant' AND {}", json.is_string(&identity_path));
+    let identity_due = format!(
+        "actor_kind = 'appellant' AND {}",
+        json.is_string(&identity_path)
+    );
     let mut payload = "payload".to_owned();
     let mut due = Condition::any();
     if notes {
@@ -469,7 +482,10 @@ impl JsonDialect {
     fn set_marker(self, document: &str, path: &str) -> String {
         match self {
             JsonDialect::Postgres => {
-                format!("jsonb_set({document}, {path}, to_jsonb({}::text))", quoted(MARKER))
+                format!(
+                    "jsonb_set({document}, {path}, to_jsonb({}::text))",
+                    quoted(MARKER)
+                )
             }
             JsonDialect::Sqlite => format!("json_set({document}, {path}, {})", quoted(MARKER)),
         }
@@ -493,7 +509,10 @@ impl JsonDialect {
         match self {
             JsonDialect::Postgres => format!("({column} -> {}) IS NOT NULL", quoted(key)),
             JsonDialect::Sqlite => {
-                format!("json_type({column}, {}) IS NOT NULL", quoted(&format!("$.{key}")))
+                format!(
+                    "json_type({column}, {}) IS NOT NULL",
+                    quoted(&format!("$.{key}"))
+                )
             }
         }
     }
@@ -505,7 +524,10 @@ impl JsonDialect {
         match self {
             JsonDialect::Postgres => format!(
                 "({column} - ARRAY[{}]::text[])",
-                keys.iter().map(|key| quoted(key)).collect::<Vec<_>>().join(", ")
+                keys.iter()
+                    .map(|key| quoted(key))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             JsonDialect::Sqlite => format!(
                 "json_remove({column}, {})",
@@ -519,7 +541,11 @@ impl JsonDialect {
 
     /// The object with every key but `kept` removed.
     fn keep_only(self, column: &str, kept: &[&str]) -> String {
-        let kept = kept.iter().map(|key| quoted(key)).collect::<Vec<_>>().join(", ");
+        let kept = kept
+            .iter()
+            .map(|key| quoted(key))
+            .collect::<Vec<_>>()
+            .join(", ");
         match self {
             JsonDialect::Postgres => format!(
                 "({column} - ARRAY(SELECT key FROM jsonb_object_keys({column}) AS key \
@@ -567,7 +593,9 @@ mod tests {
             .find(|(kind, _)| *kind == escalated.name())
             .expect("escalated is staff text");
         let payload = json!({ "kind": escalated });
-        assert!(payload["kind"][field].as_str().is_some_and(|text| text.contains("0207")));
+        assert!(payload["kind"][field]
+            .as_str()
+            .is_some_and(|text| text.contains("0207")));
     }
 
     #[test]

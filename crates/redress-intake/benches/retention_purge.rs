@@ -507,7 +507,7 @@ async fn main() {
         .db
         .query_one_raw(Statement::from_string(
             BACKEND,
-            "SELECT max(id) FROM appeals WHERE queue = 'plain'",
+            "SELECT id FROM appeals WHERE queue = 'plain' ORDER BY id DESC LIMIT 1",
         ))
         .await
         .expect("last")

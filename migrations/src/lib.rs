@@ -33,9 +33,9 @@ mod m20261206_002400_personal_data;
 mod m20261206_002500_staff_sign_ins_expiry_index;
 mod m20261207_000100_tdb_server_failures;
 mod m20261207_000200_purge_rearm;
+mod m20261207_000500_staff_sessions_without_id_token;
 
 pub use m20261207_000200_purge_rearm::STAFF_TEXT_EVENTS;
-mod m20261207_000500_staff_sessions_without_id_token;
 
 #[derive(Debug)]
 pub struct Migrator;

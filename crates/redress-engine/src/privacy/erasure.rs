@@ -236,16 +236,6 @@ async fn erase(
     )
     .await?;
     rows += scrub_messages_from(txn, &held.written_into, &held.identifiers).await?;
-    for chunk in held.appeals.chunks(super::scrub::CHUNK) {
-        Appeals::update_many()
-            .col_expr(
-                appeal::Column::PurgedKinds,
-                Expr::value(DataKind::bits(&DataKind::ALL)),
-            )
-            .filter(appeal::Column::Id.is_in(chunk.iter().copied()))
-            .exec(txn)
-            .await?;
-    }
     let mut handles: Vec<String> = held.identifiers.iter().cloned().collect();
     handles.extend(held.accounts.iter().cloned());
     rows += LinkedHandles::delete_many()

@@ -119,6 +119,19 @@ pub struct PurgeRound {
 }
 
 impl PurgeRound {
+    fn record(&mut self, kinds: &[DataKind], ids: Vec<Uuid>, rows: u64) {
+        if ids.is_empty() {
+            return;
+        }
+        self.rows += rows;
+        for kind in kinds {
+            self.purged
+                .entry(*kind)
+                .or_default()
+                .extend(ids.iter().copied());
+        }
+    }
+
     /// Appeals purged of some kind in the round (an appeal counts once per kind).
     pub fn claimed(&self) -> usize {
         self.purged.values().map(Vec::len).sum()
@@ -142,11 +155,12 @@ fn due_predicate(bit: i16) -> String {
 
 impl Engine {
     /// One round of the purge: for each set of kinds with the same period, one batch of
-    /// appeals due of them, purged of them all in one transaction; then, for the other
-    /// kinds of such a set, one batch of any appeal still due of that kind alone (one
-    /// whose periods were changed between rounds). Last, once those are committed, the
-    /// copies outside the database of up to a batch of appeals purged of message text or
-    /// contacts go (those of earlier rounds whose removal failed among them, when due).
+    /// appeals due of them, purged of them all in one transaction; then, for each set
+    /// whose batch came back short (nothing more due of it for now), one batch per other
+    /// kind of the set of any appeal still due of that kind alone (one whose periods were
+    /// changed between rounds). Last, once those are committed, the copies outside the
+    /// database of up to a batch of appeals purged of message text or contacts go (those
+    /// of earlier rounds whose removal failed among them, when due).
     pub async fn purge_due(&self, settings: &RetentionSettings) -> Result<PurgeRound, EngineError> {
         let mut groups: Vec<Vec<DataKind>> = Vec::new();
         for kind in DataKind::ALL {
@@ -158,32 +172,26 @@ impl Engine {
                 None => groups.push(vec![kind]),
             }
         }
-        // A straggler is due of its kind but already purged of its set's lead: the set's
-        // batches never claim it, and it never claims what they still may.
-        let stragglers: Vec<(Vec<DataKind>, Option<DataKind>)> = groups
-            .iter()
-            .flat_map(|group| {
-                let lead = group[0];
-                group
-                    .iter()
-                    .skip(1)
-                    .map(move |kind| (vec![*kind], Some(lead)))
-            })
-            .collect();
-        let sets = groups.iter().map(|group| (group.clone(), None));
         let mut round = PurgeRound::default();
-        for (kinds, purged_of) in sets.chain(stragglers) {
-            let (ids, rows) = self.purge_batch(&kinds, purged_of, settings).await?;
-            if ids.is_empty() {
-                continue;
+        let mut exhausted = Vec::new();
+        for group in &groups {
+            let (ids, rows) = self.purge_batch(group, None, settings).await?;
+            if (ids.len() as u64) < settings.batch_size {
+                exhausted.push(group);
             }
-            round.rows += rows;
-            for kind in &kinds {
-                round
-                    .purged
-                    .entry(*kind)
-                    .or_default()
-                    .extend(ids.iter().copied());
+            round.record(group, ids, rows);
+        }
+        // A straggler is due of its kind but already purged of its set's lead: the set's
+        // batches never claim it, and it never claims what they still may. Its claim walks
+        // the kind's partial index past every appeal still due of the whole set, so it
+        // waits until the set has none left; a round per batch would otherwise walk them
+        // all again each time.
+        for group in exhausted {
+            let lead = group[0];
+            for kind in group.iter().skip(1) {
+                let kinds = [*kind];
+                let (ids, rows) = self.purge_batch(&kinds, Some(lead), settings).await?;
+                round.record(&kinds, ids, rows);
             }
         }
         round.outside = self
@@ -205,7 +213,6 @@ impl Engine {
         };
         let now = self.clock().now();
         let cutoff = now - settings.period(lead);
-        let bits = DataKind::bits(kinds);
         let copies_go = self.removes_outside_copies()
             && kinds
                 .iter()
@@ -232,18 +239,11 @@ impl Engine {
             if ids.is_empty() {
                 return Ok((ids, 0));
             }
+            // Marks them purged of `kinds` too.
             let rows = scrub(txn, &ids, kinds, OutboxRows::Settled).await?;
             if copies_go {
                 outside_removals::queue(txn, &ids, now).await?;
             }
-            Appeals::update_many()
-                .col_expr(
-                    appeal::Column::PurgedKinds,
-                    Expr::cust(format!("purged_kinds | {bits}")),
-                )
-                .filter(appeal::Column::Id.is_in(ids.iter().copied()))
-                .exec(txn)
-                .await?;
             audit::record(
                 txn,
                 NewAuditEntry {

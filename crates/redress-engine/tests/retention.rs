@@ -1,0 +1,179 @@
+//! The retention purge's edits of JSON, made by the database, on SQLite and on PostgreSQL:
+//! exactly the personal keys and strings go, every other value stays as it was.
+
+mod common;
+
+use chrono::TimeDelta;
+use common::{clock, email, engine};
+use redress_core::{Actor, Command, Role};
+use redress_engine::entity::{appeal_event, message};
+use redress_engine::privacy::{DataKind, RetentionSettings, MARKER};
+use redress_engine::{Engine, EngineSettings};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn metadata() -> Value {
+    json!({
+        "classification": "appeal",
+        "language": "de",
+        "has_message_id": true,
+        "from_name": "Jö Exämple",
+        "envelope_from": "jo@example.org",
+        "recipients": ["appeals@redress.test"],
+        "identity": {"kind": "x", "handle": "@jo", "verified": false},
+        "thread": null,
+        "score": 0.5,
+        "attachments": [{"filename": "bild ä.png", "size": 2048, "inline": false}],
+        "attachments_omitted": 0,
+    })
+}
+
+fn without(value: &Value, keys: &[&str]) -> Value {
+    let mut value = value.clone();
+    if let Value::Object(fields) = &mut value {
+        fields.retain(|key, _| !keys.contains(&key.as_str()));
+    }
+    value
+}
+
+/// Files an appeal with [`metadata`], withdraws it with a reason and approves nothing
+/// with no note (a null staff text).
+async fn closed_appeal(engine: &Engine, db: &sea_orm::DatabaseConnection) -> Uuid {
+    let mut incoming = email(&format!("<{}@example.org>", Uuid::now_v7()), None);
+    incoming.metadata = metadata();
+    let id = engine
+        .file(&Actor::appellant("person@example.org"), incoming)
+        .await
+        .expect("file")
+        .appeal_id()
+        .expect("id");
+    engine
+        .apply(
+            id,
+            None,
+            &Command::Withdraw {
+                reason: "Jo rang from 0207 946 0000".into(),
+            },
+            &Actor::staff("ada", [Role::Admin]),
+        )
+        .await
+        .expect("withdraw");
+    appeal_event::ActiveModel {
+        appeal_id: Set(id),
+        // Well after the history's own versions.
+        version: Set(1000),
+        kind: Set("decision_approved".into()),
+        actor_kind: Set("staff".into()),
+        actor_id: Set("ada".into()),
+        payload: Set(json!({"kind": {"type": "decision_approved", "note": null}, "actor": {"kind": "staff", "subject": "ada"}})),
+        occurred_at: Set(chrono::Utc::now()),
+    }
+    .insert(db)
+    .await
+    .expect("event");
+    id
+}
+
+async fn inbound_metadata(db: &sea_orm::DatabaseConnection, appeal: Uuid) -> Value {
+    message::Entity::find()
+        .filter(message::Column::AppealId.eq(appeal))
+        .filter(message::Column::Direction.eq(message::Direction::Inbound))
+        .one(db)
+        .await
+        .expect("message")
+        .expect("inbound")
+        .metadata
+}
+
+async fn events(db: &sea_orm::DatabaseConnection, appeal: Uuid) -> Vec<appeal_event::Model> {
+    appeal_event::Entity::find()
+        .filter(appeal_event::Column::AppealId.eq(appeal))
+        .all(db)
+        .await
+        .expect("events")
+}
+
+async fn purge(engine: &Engine, settings: &RetentionSettings) {
+    while engine.purge_due(settings).await.expect("purge").claimed() > 0 {}
+}
+
+fn only(kind_days: &[(DataKind, u32)]) -> RetentionSettings {
+    let mut settings = RetentionSettings {
+        message_text_days: 1000,
+        contacts_days: 1000,
+        attachments_days: 1000,
+        status_tokens_days: 1000,
+        notes_days: 1000,
+        audit_details_days: 1000,
+        ..RetentionSettings::default()
+    };
+    for (kind, days) in kind_days {
+        match kind {
+            DataKind::MessageText => settings.message_text_days = *days,
+            DataKind::Contacts => settings.contacts_days = *days,
+            DataKind::Attachments => settings.attachments_days = *days,
+            DataKind::StatusTokens => settings.status_tokens_days = *days,
+            DataKind::Notes => settings.notes_days = *days,
+            DataKind::AuditDetails => settings.audit_details_days = *days,
+        }
+    }
+    settings
+}
+
+redress_engine::backend_tests! {
+    async fn attachments_go_alone_and_every_other_value_stays_as_it_was(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        let id = closed_appeal(&engine, &test.db).await;
+        let before = events(&test.db, id).await;
+        let stored = inbound_metadata(&test.db, id).await;
+        clock.advance(TimeDelta::days(100));
+        purge(&engine, &only(&[(DataKind::Attachments, 10)])).await;
+        assert_eq!(
+            inbound_metadata(&test.db, id).await,
+            without(&stored, &["attachments", "attachments_omitted"])
+        );
+        assert_eq!(events(&test.db, id).await, before, "the history is not due yet");
+    }
+
+    async fn contacts_keep_only_what_is_not_personal_and_staff_text_goes(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        let id = closed_appeal(&engine, &test.db).await;
+        let stored = inbound_metadata(&test.db, id).await;
+        clock.advance(TimeDelta::days(100));
+        purge(&engine, &only(&[(DataKind::Contacts, 10), (DataKind::Notes, 10)])).await;
+        assert_eq!(
+            inbound_metadata(&test.db, id).await,
+            without(&stored, &["from_name", "envelope_from", "recipients", "identity", "thread", "score"]),
+            "only classification, language and attachments stay"
+        );
+        let history = events(&test.db, id).await;
+        let withdrawn = history.iter().find(|e| e.kind == "withdrawn").expect("withdrawn");
+        assert_eq!(withdrawn.payload["kind"]["reason"], MARKER);
+        let approved = history.iter().find(|e| e.kind == "decision_approved").expect("approved");
+        assert!(approved.payload["kind"]["note"].is_null(), "a null note stays null");
+        for event in history.iter().filter(|e| e.actor_kind == "appellant") {
+            assert_eq!(event.actor_id, MARKER);
+            assert!(!event.payload.to_string().contains("person@example.org"), "{}", event.payload);
+        }
+        assert!(history.iter().any(|e| e.actor_kind == "appellant"), "the filing is the appellant's");
+    }
+
+    async fn a_kind_whose_period_changed_is_purged_after_its_set(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        let id = closed_appeal(&engine, &test.db).await;
+        let stored = inbound_metadata(&test.db, id).await;
+        clock.advance(TimeDelta::days(100));
+        purge(&engine, &only(&[(DataKind::MessageText, 10)])).await;
+        assert_eq!(inbound_metadata(&test.db, id).await, stored, "contacts are not due yet");
+        // Contacts now share the message text's period: the set's lead is done, so only
+        // the straggler's own claim finds the appeal.
+        purge(&engine, &only(&[(DataKind::MessageText, 10), (DataKind::Contacts, 10)])).await;
+        let metadata = inbound_metadata(&test.db, id).await;
+        assert!(metadata.get("envelope_from").is_none(), "{metadata}");
+        assert_eq!(metadata["has_message_id"], true);
+    }
+}

@@ -6,8 +6,7 @@ use std::collections::BTreeSet;
 
 use redress_engine::entity;
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, EntityName, EntityTrait, IdenStatic, Iterable,
-    Statement,
+    ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, IdenStatic, Iterable, Statement,
 };
 
 /// Columns a table has that its entity leaves out, each read and written by SQL of its own.

@@ -8,6 +8,7 @@
 
 #[allow(dead_code)]
 mod api;
+#[allow(dead_code)]
 mod webdriver;
 
 use std::path::PathBuf;

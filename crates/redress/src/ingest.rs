@@ -103,7 +103,7 @@ enum Text {
     Missing,
     Given(String),
     /// A number, a boolean, an array or an object.
-    NotText,
+    Other,
 }
 
 impl<'de> Deserialize<'de> for Text {
@@ -142,29 +142,29 @@ impl<'de> Visitor<'de> for TextVisitor {
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Text, E> {
-        Ok(Text::NotText)
+        Ok(Text::Other)
     }
 
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Text, E> {
-        Ok(Text::NotText)
+        Ok(Text::Other)
     }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Text, E> {
-        Ok(Text::NotText)
+        Ok(Text::Other)
     }
 
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Text, E> {
-        Ok(Text::NotText)
+        Ok(Text::Other)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Text, A::Error> {
         while items.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Text::NotText)
+        Ok(Text::Other)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Text, A::Error> {
         while entries.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Text::NotText)
+        Ok(Text::Other)
     }
 }
 
@@ -201,7 +201,7 @@ fn required(field: &'static str, text: Text) -> Result<String, FieldRefusal> {
     match text {
         Text::Given(text) => Ok(text),
         Text::Missing => Err(refusal(field, "is required")),
-        Text::NotText => Err(refusal(field, "must be a string")),
+        Text::Other => Err(refusal(field, "must be a string")),
     }
 }
 
@@ -209,7 +209,7 @@ fn optional(field: &'static str, text: Text) -> Result<Option<String>, FieldRefu
     match text {
         Text::Given(text) => Ok(Some(text)),
         Text::Missing => Ok(None),
-        Text::NotText => Err(refusal(field, "must be a string or null")),
+        Text::Other => Err(refusal(field, "must be a string or null")),
     }
 }
 
@@ -238,7 +238,7 @@ impl Line {
         };
         let enforced_at = match self.enforced_at {
             Text::Given(at) => chrono::DateTime::parse_from_rfc3339(&at).ok(),
-            Text::Missing | Text::NotText => None,
+            Text::Missing | Text::Other => None,
         }
         .ok_or_else(|| refusal("enforced_at", "must be an RFC 3339 timestamp"))?
         .with_timezone(&chrono::Utc);

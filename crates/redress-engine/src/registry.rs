@@ -1,6 +1,7 @@
 //! The embedded account registry as its readers see it: accounts, the enforcements the
 //! platform recorded against them, and recording those enforcements.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
@@ -236,16 +237,22 @@ impl Engine {
     /// Records a batch of checked enforcements ([`check_enforcement`]) in one transaction,
     /// in a few statements on PostgreSQL. An enforcement whose platform id is recorded
     /// already is left as it is, and so is its account: sending a batch again writes
-    /// nothing twice.
+    /// nothing twice. The batch is borrowed, so a caller whose batch is refused as a whole
+    /// can still write its items one by one.
     pub async fn ingest_enforcements(
         &self,
-        batch: Vec<NewEnforcement>,
+        batch: &[NewEnforcement],
     ) -> Result<BatchOutcome, EngineError> {
         let now = self.clock().now();
-        // U+0000 is stored as U+FFFD, as everywhere else.
-        let batch: Vec<NewEnforcement> = batch.into_iter().map(WithoutNul::without_nul).collect();
+        // U+0000 is stored as U+FFFD, as everywhere else; only a batch that holds one is
+        // copied.
+        let batch: Cow<'_, [NewEnforcement]> = if batch.iter().any(NewEnforcement::holds_nul) {
+            Cow::Owned(batch.iter().cloned().map(WithoutNul::without_nul).collect())
+        } else {
+            Cow::Borrowed(batch)
+        };
         self.transact_once(async |txn| {
-            crate::repo::enforcement_batch::record(txn, batch, now).await
+            crate::repo::enforcement_batch::record(txn, &batch, now).await
         })
         .await
     }

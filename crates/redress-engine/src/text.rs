@@ -115,7 +115,8 @@ pub(crate) fn via_json<T: Serialize + DeserializeOwned>(value: T) -> T {
     serde_json::from_value(json.without_nul()).unwrap_or(value)
 }
 
-fn has_nul(json: &Value) -> bool {
+/// Whether any string or key of `json` holds U+0000; reads without copying.
+pub(crate) fn has_nul(json: &Value) -> bool {
     match json {
         Value::String(text) => text.contains('\0'),
         Value::Array(items) => items.iter().any(has_nul),

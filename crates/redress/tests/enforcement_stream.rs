@@ -1,6 +1,7 @@
 //! The platform's enforcement stream (`POST /platform/enforcements`, NDJSON) over a real
 //! socket: a malformed line is refused by index and field while the rest are stored, and a
-//! stream sent again after a lost answer writes nothing twice.
+//! stream sent again after a lost answer writes nothing twice; a stream of bad lines gets
+//! a bounded answer.
 
 #[allow(dead_code)]
 mod api;
@@ -108,6 +109,37 @@ redress_engine::backend_tests! {
         let (status, _) = post(&app, Some(&app.token("rita", &[Role::Reviewer])), ndjson(&[line(3000)])).await;
         assert_eq!(status, 403);
         assert_eq!(enforcement::Entity::find().count(&test.db).await.expect("count"), 1000);
+        app.stop().await;
+        test.cleanup().await;
+    }
+
+    async fn a_stream_of_bad_lines_is_answered_with_a_bounded_list_and_a_count(test) {
+        let app = TestApp::start(&test).await;
+        let platform = app.token("platform", &[Role::Integration]);
+        // A statement the parser quotes in its message, 4 KiB of it a line.
+        let bad = (0..1500).map(|n| {
+            let mut line = line(n);
+            line["statement"] = json!({"restrictions": "A".repeat(4096)});
+            line
+        });
+        let mut lines: Vec<Value> = bad.collect();
+        lines.push(line(5000));
+        let (status, answer) = post(&app, Some(&platform), ndjson(&lines)).await;
+        assert_eq!(status, 200);
+        assert_eq!(answer["lines"], 1501);
+        assert_eq!(answer["refused"], 1500);
+        assert_eq!(answer["stored"], 1);
+        let errors = answer["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), redress::ingest::MAX_LISTED_ERRORS);
+        assert_eq!(errors[999]["index"], 999);
+        for error in errors {
+            assert_eq!(error["field"], "statement");
+            let message = error["message"].as_str().expect("message");
+            assert!(message.chars().count() <= redress::ingest::MAX_MESSAGE_CHARS + 1, "{message}");
+        }
+        assert!(errors[0]["message"].as_str().expect("message").ends_with('…'), "{}", errors[0]);
+        assert!(answer.to_string().len() < 400 * 1024);
+        assert_eq!(enforcement::Entity::find().count(&test.db).await.expect("count"), 1);
         app.stop().await;
         test.cleanup().await;
     }

@@ -2,7 +2,11 @@
 //! per batch however many rows (the accounts new to the registry, the enforcements not
 //! recorded before, and the accounts those changed), each carrying the rows as one JSON
 //! document (`json_rows`). Idempotent on the platform's enforcement id: a batch sent again
-//! writes nothing it wrote before. SQLite records row by row in the caller's transaction.
+//! writes nothing it wrote before. An account row is rewritten only when an enforcement
+//! recorded now changes what it says (its status, mail address or locale): in a wave most
+//! enforcements find their account as the last one left it, and rewriting it anyway cost a
+//! new row version, its WAL and often index entries per enforcement. SQLite records row by
+//! row in the caller's transaction.
 
 use std::collections::{HashMap, HashSet};
 
@@ -86,7 +90,7 @@ fn accounts_of<'a>(batch: impl Iterator<Item = &'a NewEnforcement>) -> Vec<Accou
 /// carrying its platform id.
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
-    batch: Vec<NewEnforcement>,
+    batch: &[NewEnforcement],
     now: DateTime<Utc>,
 ) -> Result<BatchOutcome, EngineError> {
     if batch.is_empty() {
@@ -171,7 +175,7 @@ pub async fn record<C: ConnectionTrait>(
     let stored = new_ids.len() as u64;
 
     // An account changes only with an enforcement recorded now: a batch sent again must not
-    // undo a restoration made since.
+    // undo a restoration made since. Nor is it rewritten when it already says the same.
     let changed = accounts_of(batch.iter().filter(|new| {
         new.external_id
             .as_ref()
@@ -182,7 +186,10 @@ pub async fn record<C: ConnectionTrait>(
             "UPDATE accounts SET status = r.status, \
              email = COALESCE(r.account_email, accounts.email), \
              locale = COALESCE(r.account_locale, accounts.locale), updated_at = $2 \
-             FROM {} WHERE accounts.id = r.account_id",
+             FROM {} WHERE accounts.id = r.account_id \
+             AND (accounts.status IS DISTINCT FROM r.status \
+             OR accounts.email IS DISTINCT FROM COALESCE(r.account_email, accounts.email) \
+             OR accounts.locale IS DISTINCT FROM COALESCE(r.account_locale, accounts.locale))",
             json_rows::recordset(1, &ACCOUNT_COLUMNS)
         );
         json_rows::execute(conn, &sql, &changed, [now.into()]).await?;
@@ -195,7 +202,7 @@ pub async fn record<C: ConnectionTrait>(
 
 async fn record_row_by_row<C: ConnectionTrait>(
     conn: &C,
-    batch: Vec<NewEnforcement>,
+    batch: &[NewEnforcement],
     now: DateTime<Utc>,
 ) -> Result<BatchOutcome, EngineError> {
     let mut outcome = BatchOutcome::default();
@@ -206,7 +213,7 @@ async fn record_row_by_row<C: ConnectionTrait>(
                 .is_some(),
             None => false,
         };
-        registry::record_enforcement(conn, new, now).await?;
+        registry::record_enforcement(conn, new.clone(), now).await?;
         if known {
             outcome.already_recorded += 1;
         } else {

@@ -892,9 +892,21 @@ impl Engine {
                 "not sent: the database answered server errors to this round's calls".to_owned();
             outcomes.push((flight, Outcome::Deferred { until, reason }));
         }
+        self.record_outcomes(now, lease_id, &outcomes, report).await
+    }
+
+    /// Records the outcomes of one answer in one transaction, not one per statement, and
+    /// counts those still held under `lease_id` in `report`.
+    async fn record_outcomes(
+        &self,
+        now: DateTime<Utc>,
+        lease_id: Uuid,
+        outcomes: &[(InFlight, Outcome)],
+        report: &mut SubmitReport,
+    ) -> Result<(), EngineError> {
         let written = transact::in_transaction(self.db(), Begin::Deferred, async |txn| {
             let mut written = Vec::with_capacity(outcomes.len());
-            for (flight, outcome) in &outcomes {
+            for (flight, outcome) in outcomes {
                 let mapped = Some(&flight.mapped);
                 let fresh = outcome.clone();
                 written.push(record(txn, now, lease_id, &flight.row, mapped, fresh).await?);
@@ -1112,22 +1124,8 @@ impl Engine {
                 .into_iter()
                 .map(|(index, outcome)| (batch.remove(index), outcome))
                 .collect();
-            // One transaction for the outcomes of one answer, not one per statement.
-            let written = transact::in_transaction(self.db(), Begin::Deferred, async |txn| {
-                let mut written = Vec::with_capacity(answered.len());
-                for (flight, outcome) in &answered {
-                    let mapped = Some(&flight.mapped);
-                    let fresh = outcome.clone();
-                    written.push(record(txn, now, lease_id, &flight.row, mapped, fresh).await?);
-                }
-                Ok::<_, EngineError>(written)
-            })
-            .await?;
-            for ((_, outcome), was_written) in answered.iter().zip(written) {
-                if was_written {
-                    report.tally(outcome);
-                }
-            }
+            self.record_outcomes(now, lease_id, &answered, report)
+                .await?;
         }
         Ok(CallEnd::Done { answered })
     }

@@ -70,7 +70,8 @@ export function render(container, context) {
       else fill(rows, entries.length ? entries : h('tr', null, h('td', { colspan: '5' }, 'No entries match.')));
       cursor = page.edges.length ? page.edges[page.edges.length - 1].cursor : cursor;
       more.hidden = !page.pageInfo.hasNextPage;
-      announce(`${page.edges.length} audit entries${append ? ' more' : ''}.`);
+      const count = page.edges.length;
+      announce(`${count} ${append ? 'more ' : ''}audit ${count === 1 ? 'entry' : 'entries'}.`);
     } catch (err) {
       problem.hidden = false;
       problem.textContent = `Loading the audit log failed: ${err.message}`;

@@ -63,6 +63,8 @@ redress_engine::backend_tests! {
         let row = ada.text("#audit-log tbody tr").await;
         assert!(row.contains("ada (staff)") && row.contains("order lifted") && row.contains(&id), "{row}");
         assert_eq!(ada.execute("return document.getElementById('audit-more').hidden").await, json!(true));
+        ada.wait_until("the status line to count one entry",
+            "return document.getElementById('live-status').textContent === '1 audit entry.' || null").await;
         ada.screenshot(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../../target/console-screenshots/audit-{}.png", app.app.state.engine.backend().as_str()))).await;
 

@@ -948,24 +948,15 @@ impl Engine {
         while !batch.is_empty() && calls < most_calls {
             if out_of_lease() {
                 let now = self.clock().now();
-                for flight in batch.drain(..) {
-                    let released = Outcome::Deferred {
-                        until: now,
-                        reason: "released: the round ran out of lease time".to_owned(),
-                    };
-                    if record(
-                        self.db(),
-                        now,
-                        lease_id,
-                        &flight.row,
-                        Some(&flight.mapped),
-                        released,
-                    )
-                    .await?
-                    {
-                        report.deferred += 1;
-                    }
-                }
+                let released: Vec<(InFlight, Outcome)> = batch
+                    .drain(..)
+                    .map(|flight| {
+                        let reason = "released: the round ran out of lease time".to_owned();
+                        (flight, Outcome::Deferred { until: now, reason })
+                    })
+                    .collect();
+                self.record_outcomes(now, lease_id, &released, report)
+                    .await?;
                 break;
             }
             let sent = if one_by_one { 1 } else { batch.len() };
@@ -1098,24 +1089,15 @@ impl Engine {
                 tracing::error!(%reason);
                 let until = now
                     + TimeDelta::from_std(settings.backoff.base).unwrap_or(TimeDelta::minutes(1));
-                for flight in batch.drain(..) {
-                    let deferred = Outcome::Deferred {
-                        until,
-                        reason: reason.clone(),
-                    };
-                    if record(
-                        self.db(),
-                        now,
-                        lease_id,
-                        &flight.row,
-                        Some(&flight.mapped),
-                        deferred,
-                    )
-                    .await?
-                    {
-                        report.deferred += 1;
-                    }
-                }
+                let deferred: Vec<(InFlight, Outcome)> = batch
+                    .drain(..)
+                    .map(|flight| {
+                        let reason = reason.clone();
+                        (flight, Outcome::Deferred { until, reason })
+                    })
+                    .collect();
+                self.record_outcomes(now, lease_id, &deferred, report)
+                    .await?;
                 break;
             }
             let mut taken: Vec<(usize, Outcome)> = settled;

@@ -246,7 +246,7 @@ async fn seed(db: &DatabaseConnection, template: Uuid, n: usize) {
             template,
             n,
             &[
-                ("id", "md5(t.id::text || g)::uuid".to_owned()),
+                ("id", format!("md5(t.id::text || '{side}-' || g)::uuid")),
                 ("appeal_id", id.clone()),
                 (
                     "channel_message_id",
@@ -304,8 +304,12 @@ async fn seed(db: &DatabaseConnection, template: Uuid, n: usize) {
             template,
             n,
             &[
-                ("id", "md5(t.id::text || g)::uuid".to_owned()),
+                ("id", format!("md5(t.id::text || '{side}-' || g)::uuid")),
                 ("appeal_id", id.clone()),
+                (
+                    "idempotency_key",
+                    format!("replace(t.idempotency_key, t.appeal_id::text, ({id})::text)"),
+                ),
                 ("status", "'delivered'".to_owned()),
             ],
         )
@@ -317,7 +321,7 @@ async fn seed(db: &DatabaseConnection, template: Uuid, n: usize) {
             template,
             n,
             &[
-                ("id", "md5(t.id::text || g)::uuid".to_owned()),
+                ("id", format!("md5(t.id::text || '{side}-' || g)::uuid")),
                 ("appeal_id", id),
             ],
         )

@@ -220,16 +220,16 @@ redress_engine::backend_tests! {
             // committed, when the dispatcher records the delivery: the trigger waits for
             // the purge, and clears the bit its commit set.
             #[allow(clippy::disallowed_methods, reason = "the test holds a purge's transaction open between its claim and its commit")]
-            let purge = test.db.begin().await.expect("begin");
-            appeal::Entity::find_by_id(id).lock(LockType::Update).one(&purge).await.expect("claim").expect("appeal");
+            let in_flight = test.db.begin().await.expect("begin");
+            appeal::Entity::find_by_id(id).lock(LockType::Update).one(&in_flight).await.expect("claim").expect("appeal");
             appeal::Entity::update_many()
                 .col_expr(appeal::Column::PurgedKinds, Expr::cust(format!("purged_kinds | {contacts_bit}")))
                 .filter(appeal::Column::Id.eq(id))
-                .exec(&purge).await.expect("mark");
+                .exec(&in_flight).await.expect("mark");
             let delivery = tokio::spawn(deliver);
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             assert!(!delivery.is_finished(), "the delivery's record waits for the purge holding the appeal");
-            purge.commit().await.expect("commit");
+            in_flight.commit().await.expect("commit");
             assert_eq!(delivery.await.expect("delivery").rows_affected, 1);
         } else {
             // SQLite runs one writer at a time: the purge, then the delivery.

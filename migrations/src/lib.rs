@@ -34,8 +34,12 @@ mod m20261206_002500_staff_sign_ins_expiry_index;
 mod m20261207_000100_tdb_server_failures;
 mod m20261207_000200_purge_rearm;
 mod m20261207_000500_staff_sessions_without_id_token;
+mod m20261208_000210_purge_rearm_settled_outbox;
 
 pub use m20261207_000200_purge_rearm::STAFF_TEXT_EVENTS;
+pub use m20261208_000210_purge_rearm_settled_outbox::{
+    NEVER_PURGED_OUTBOX_TOPIC, UNSETTLED_OUTBOX_STATUS,
+};
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -74,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000100_tdb_server_failures::Migration),
             Box::new(m20261207_000200_purge_rearm::Migration),
             Box::new(m20261207_000500_staff_sessions_without_id_token::Migration),
+            Box::new(m20261208_000210_purge_rearm_settled_outbox::Migration),
         ]
     }
 }

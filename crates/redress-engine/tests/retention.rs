@@ -1,15 +1,22 @@
 //! The retention purge's edits of JSON, made by the database, on SQLite and on PostgreSQL:
-//! exactly the personal keys and strings go, every other value stays as it was.
+//! exactly the personal keys and strings go, every other value stays as it was. A notice
+//! that settles while a purge of its appeal is in flight re-arms contacts after that
+//! purge's commit, not before it.
 
 mod common;
 
 use chrono::TimeDelta;
 use common::{clock, email, engine};
 use redress_core::{Actor, Command, Role};
-use redress_engine::entity::{appeal_event, message};
+use redress_engine::entity::{appeal, appeal_event, message, outbox};
 use redress_engine::privacy::{DataKind, RetentionSettings, MARKER};
+use redress_engine::repo::outbox::{enqueue, OutboxItem};
+use redress_engine::testing::Backend;
 use redress_engine::{Engine, EngineSettings};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, LockType};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -98,6 +105,26 @@ async fn purge(engine: &Engine, settings: &RetentionSettings) {
     while engine.purge_due(settings).await.expect("purge").claimed() > 0 {}
 }
 
+async fn purged_kinds(db: &sea_orm::DatabaseConnection, appeal: Uuid) -> i16 {
+    appeal::Entity::find_by_id(appeal)
+        .one(db)
+        .await
+        .expect("appeal")
+        .expect("exists")
+        .purged_kinds
+}
+
+async fn outbox_statuses(db: &sea_orm::DatabaseConnection, appeal: Uuid) -> Vec<String> {
+    outbox::Entity::find()
+        .filter(outbox::Column::AppealId.eq(appeal))
+        .all(db)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|row| row.status.to_string())
+        .collect()
+}
+
 fn only(kind_days: &[(DataKind, u32)]) -> RetentionSettings {
     let mut settings = RetentionSettings {
         message_text_days: 1000,
@@ -159,6 +186,67 @@ redress_engine::backend_tests! {
             assert!(!event.payload.to_string().contains("person@example.org"), "{}", event.payload);
         }
         assert!(history.iter().any(|e| e.actor_kind == "appellant"), "the filing is the appellant's");
+    }
+
+    async fn a_notice_settling_during_a_purge_rearms_contacts_after_its_commit(test) {
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        let id = closed_appeal(&engine, &test.db).await;
+        // One notice of the appeal, the one this test settles.
+        outbox::Entity::delete_many().filter(outbox::Column::AppealId.eq(id)).exec(&test.db).await.expect("the filing's notices");
+        enqueue(&test.db, vec![OutboxItem {
+            topic: "notify_appellant".into(),
+            appeal_id: Some(id),
+            idempotency_key: format!("notice-{id}"),
+            payload: json!({"channel": "email", "contact": "person@example.org"}),
+        }], clock.now_plus(TimeDelta::zero())).await.expect("enqueue");
+        clock.advance(TimeDelta::days(100));
+        let contacts = only(&[(DataKind::Contacts, 10)]);
+        let contacts_bit = DataKind::bits(&[DataKind::Contacts]);
+
+        let deliver = {
+            let db = test.db.clone();
+            async move {
+                outbox::Entity::update_many()
+                    .col_expr(outbox::Column::Status, Expr::value("delivered"))
+                    .filter(outbox::Column::AppealId.eq(id))
+                    .exec(&db)
+                    .await
+                    .expect("delivered")
+            }
+        };
+        if test.backend == Backend::Postgres {
+            // A purge has claimed the appeal and marked it purged of contacts, not yet
+            // committed, when the dispatcher records the delivery: the trigger waits for
+            // the purge, and clears the bit its commit set.
+            #[allow(clippy::disallowed_methods, reason = "the test holds a purge's transaction open between its claim and its commit")]
+            let in_flight = test.db.begin().await.expect("begin");
+            appeal::Entity::find_by_id(id).lock(LockType::Update).one(&in_flight).await.expect("claim").expect("appeal");
+            appeal::Entity::update_many()
+                .col_expr(appeal::Column::PurgedKinds, Expr::cust(format!("purged_kinds | {contacts_bit}")))
+                .filter(appeal::Column::Id.eq(id))
+                .exec(&in_flight).await.expect("mark");
+            let delivery = tokio::spawn(deliver);
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            assert!(!delivery.is_finished(), "the delivery's record waits for the purge holding the appeal");
+            in_flight.commit().await.expect("commit");
+            assert_eq!(delivery.await.expect("delivery").rows_affected, 1);
+        } else {
+            // SQLite runs one writer at a time: the purge, then the delivery.
+            purge(&engine, &contacts).await;
+            assert_eq!(outbox_statuses(&test.db, id).await, vec!["pending"], "on its way, it stays");
+            assert_ne!(purged_kinds(&test.db, id).await & contacts_bit, 0);
+            assert_eq!(engine.purge_due(&contacts).await.expect("purge").rows, 0, "nothing to take yet");
+            assert_eq!(deliver.await.rows_affected, 1);
+        }
+        assert_eq!(purged_kinds(&test.db, id).await & contacts_bit, 0, "the settled notice re-arms contacts");
+
+        let round = engine.purge_due(&contacts).await.expect("purge");
+        assert_eq!(round.purged.get(&DataKind::Contacts), Some(&vec![id]), "{round:?}");
+        assert!(outbox_statuses(&test.db, id).await.is_empty(), "the delivered notice went");
+        assert_ne!(purged_kinds(&test.db, id).await & contacts_bit, 0);
+        let idle = engine.purge_due(&contacts).await.expect("purge");
+        assert_eq!((idle.claimed(), idle.rows), (0, 0), "{idle:?}");
     }
 
     async fn a_kind_whose_period_changed_is_purged_after_its_set(test) {

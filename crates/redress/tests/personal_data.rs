@@ -4,6 +4,8 @@
 //! folder; a legal hold refuses it; the access document holds what was held; the audit
 //! log reads it all back. The retention purge, run by three replicas at once, purges each
 //! due appeal once, touches nothing else and leaves the transparency figures as they were.
+//! A notice still on its way at the purge goes, with its mail file, once the dispatcher has
+//! delivered or dead-lettered it.
 
 #[allow(dead_code)]
 mod api;
@@ -17,12 +19,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::{Actor, Channel, Command, Role, StatementOfReasons};
 use redress_engine::privacy::{DataKind, RetentionSettings};
 use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::worker::{Backoff, DispatchReport, DispatchSettings, Dispatcher};
 use redress_engine::{Clock, Engine, IncomingAppeal};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     Statement,
 };
 use serde_json::json;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 const ACCOUNT: &str = "acct-quarrington";
@@ -225,6 +229,84 @@ async fn deliver_mail(app: &TestApp) {
             deliverer.deliver(&message).await.expect("deliver");
         }
     }
+}
+
+/// The outbox dispatcher, with the deliverers the application registers (the mail one
+/// makes the mail-out folder when it is built).
+fn dispatcher(app: &TestApp, settings: DispatchSettings) -> Dispatcher {
+    let registry = redress::deliverers::registry(&app.app.state).expect("registry");
+    Dispatcher::new(
+        app.app.state.engine.db().clone(),
+        Arc::new(app.clock.clone()),
+        Arc::new(registry),
+        settings,
+    )
+}
+
+/// One round of `dispatcher`.
+async fn dispatch(dispatcher: &Dispatcher) -> DispatchReport {
+    let (_stop, stop) = watch::channel(false);
+    dispatcher.run_once(&stop).await.expect("dispatch")
+}
+
+/// The statuses of the appeal's outbox rows.
+async fn outbox_statuses(db: &DatabaseConnection, appeal: Uuid) -> Vec<String> {
+    use redress_engine::entity::outbox;
+    outbox::Entity::find()
+        .filter(outbox::Column::AppealId.eq(appeal))
+        .all(db)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|row| row.status.to_string())
+        .collect()
+}
+
+/// A withdrawn appeal by mail whose notices are still pending, past every period, purged
+/// until nothing more is due: the notices stay, and the purge then leaves the appeal alone.
+/// Returns the number of notices.
+async fn purged_with_notices_pending(
+    app: &TestApp,
+    settings: &RetentionSettings,
+    appeal: Uuid,
+) -> usize {
+    let engine = &app.app.state.engine;
+    let db = engine.db();
+    withdraw(engine, appeal).await;
+    let notices = outbox_statuses(db, appeal).await;
+    assert!(!notices.is_empty(), "the appeal's notices are queued");
+    assert!(
+        notices.iter().all(|status| status == "pending"),
+        "{notices:?}"
+    );
+    app.clock.advance(TimeDelta::days(800));
+    let (purged, _, failed) = purge_all(engine, settings).await;
+    assert!(failed.is_none(), "{failed:?}");
+    for kind in DataKind::ALL {
+        assert!(
+            purged.get(&kind).is_some_and(|ids| ids.contains(&appeal)),
+            "{kind}: {purged:?}"
+        );
+    }
+    assert_eq!(
+        outbox_statuses(db, appeal).await,
+        notices,
+        "the notices on their way stay"
+    );
+    assert!(
+        traces(db, ADDRESS)
+            .await
+            .contains(&"outbox.payload".to_owned()),
+        "they name the address"
+    );
+    // Nothing is left that the purge may take yet: it does not claim the appeal again.
+    let idle = engine.purge_due(settings).await.expect("purge");
+    assert_eq!(
+        (idle.claimed(), idle.rows, idle.outside.appeals),
+        (0, 0, 0),
+        "{idle:?}"
+    );
+    notices.len()
 }
 
 const ERASE: &str = "mutation($s: PersonalDataSubjectInput!) { erasePersonalData(subject: $s) { requestId appeals rows pseudonyms mailFiles } }";
@@ -590,6 +672,95 @@ redress_engine::backend_tests! {
         }
         assert!(!traces(&db, OTHER_TEXT).await.is_empty(), "the open appeal keeps its text");
         assert_eq!(mail_traces(&outgoing, &reference), 0);
+        app.stop().await;
+    }
+
+    async fn a_notice_pending_at_the_purge_goes_with_its_mail_file_once_delivered(test) {
+        const TEXT: &str = "heronpending notice words";
+        let outgoing = tempfile::tempdir().expect("tempdir");
+        let mut config = api::config_for(&test);
+        outgoing.path().clone_into(&mut config.email.outgoing_dir);
+        let app = TestApp::start_with(config).await;
+        let engine = app.app.state.engine.clone();
+        let db = engine.db().clone();
+        let settings = RetentionSettings::default();
+        let appeal = file(&engine, ADDRESS, by_mail(ADDRESS, None, NAME, TEXT)).await;
+        let reference = engine.appeal(appeal).await.expect("appeal").reference.to_string();
+        let notices = purged_with_notices_pending(&app, &settings, appeal).await;
+        assert_eq!(mail_traces(outgoing.path(), ADDRESS), 0, "nothing was mailed before the purge");
+
+        let report = dispatch(&dispatcher(&app, DispatchSettings::default())).await;
+        assert_eq!((report.delivered, report.dead_lettered), (notices, 0), "{report:?}");
+        assert!(outbox_statuses(&db, appeal).await.iter().all(|status| status == "delivered"));
+        assert!(mail_traces(outgoing.path(), ADDRESS) > 0, "the notices were mailed after the purge");
+        assert!(!traces(&db, ADDRESS).await.is_empty(), "the delivered notices name the address");
+
+        let round = engine.purge_due(&settings).await.expect("purge");
+        assert_eq!(round.purged.get(&DataKind::Contacts), Some(&vec![appeal]), "{round:?}");
+        assert!(round.rows > 0, "{round:?}");
+        assert_eq!((round.outside.appeals, round.outside.failed.as_deref()), (1, None), "{round:?}");
+        assert!(round.outside.removed > 0, "{round:?}");
+        assert_eq!(mail_traces(outgoing.path(), ADDRESS), 0, "the mail files went");
+        assert_eq!(mail_traces(outgoing.path(), &reference), 0, "the mail files went");
+        assert!(outbox_statuses(&db, appeal).await.is_empty(), "the delivered notices went");
+        for gone in [ADDRESS, NAME, TEXT] {
+            let found = traces(&db, gone).await;
+            assert!(found.is_empty(), "{gone} is still in {found:?}");
+        }
+        let idle = engine.purge_due(&settings).await.expect("purge");
+        assert_eq!((idle.claimed(), idle.rows, idle.outside.appeals), (0, 0, 0), "{idle:?}");
+        app.stop().await;
+    }
+
+    async fn a_notice_pending_at_the_purge_goes_once_dead_lettered(test) {
+        const TEXT: &str = "grebepending notice words";
+        let dir = tempfile::tempdir().expect("tempdir");
+        let outgoing = dir.path().join("mail-out");
+        std::fs::create_dir(&outgoing).expect("mail-out folder");
+        let mut config = api::config_for(&test);
+        outgoing.clone_into(&mut config.email.outgoing_dir);
+        let app = TestApp::start_with(config).await;
+        let engine = app.app.state.engine.clone();
+        let db = engine.db().clone();
+        let settings = RetentionSettings::default();
+        let appeal = file(&engine, ADDRESS, by_mail(ADDRESS, None, NAME, TEXT)).await;
+        let notices = purged_with_notices_pending(&app, &settings, appeal).await;
+
+        // The mail-out folder is not there to write to: with one attempt allowed, each
+        // notice is a dead letter.
+        let once = dispatcher(&app, DispatchSettings {
+            backoff: Backoff { max_attempts: 1, ..Backoff::default() },
+            ..DispatchSettings::default()
+        });
+        let away = dir.path().join("mail-out.away");
+        std::fs::rename(&outgoing, &away).expect("move the folder away");
+        std::fs::write(&outgoing, b"not a folder").expect("a file in its place");
+        let report = dispatch(&once).await;
+        // The notice by mail dies; the appeal's rows for the platform go as before.
+        assert_eq!((report.claimed, report.retried), (notices, 0), "{report:?}");
+        assert!(report.dead_lettered >= 1, "{report:?}");
+        let settled = outbox_statuses(&db, appeal).await;
+        assert!(settled.iter().all(|status| status != "pending"), "{settled:?}");
+        assert_eq!(settled.iter().filter(|status| *status == "dead").count(), report.dead_lettered);
+        std::fs::remove_file(&outgoing).expect("remove the file");
+        std::fs::rename(&away, &outgoing).expect("the folder is back");
+
+        // The dead letters go with the contacts, alone: every message of the appeal is
+        // written once for its contacts, the appeal once, each dead letter deleted.
+        let messages = redress_engine::entity::message::Entity::find()
+            .filter(redress_engine::entity::message::Column::AppealId.eq(appeal))
+            .all(&db).await.expect("messages").len();
+        let round = engine.purge_due(&settings).await.expect("purge");
+        assert_eq!(round.purged, BTreeMap::from([(DataKind::Contacts, vec![appeal])]), "{round:?}");
+        assert_eq!(round.rows, (messages + 1 + notices) as u64, "{round:?}");
+        assert_eq!((round.outside.appeals, round.outside.failed.as_deref()), (1, None), "{round:?}");
+        assert!(outbox_statuses(&db, appeal).await.is_empty(), "the dead letters went");
+        for gone in [ADDRESS, NAME, TEXT] {
+            let found = traces(&db, gone).await;
+            assert!(found.is_empty(), "{gone} is still in {found:?}");
+        }
+        let idle = engine.purge_due(&settings).await.expect("purge");
+        assert_eq!((idle.claimed(), idle.rows, idle.outside.appeals), (0, 0, 0), "{idle:?}");
         app.stop().await;
     }
 

@@ -14,6 +14,12 @@
 //! schema, migration `m20261207_000200_purge_rearm`): the appeal is due of it again once it
 //! is closed and the period has passed since its latest closure.
 //!
+//! A notice still pending in the outbox is on its way and stays, though the appeal is marked
+//! purged of contacts: it is not claimed again round after round for a row it may not
+//! delete yet. Once the row is delivered or dead-lettered, that change clears the contacts
+//! bit (a trigger too, migration `m20261208_000210_purge_rearm_settled_outbox`), and the next
+//! round takes the row, and the mail file its delivery wrote, with the contacts.
+//!
 //! The mail files of the appeals purged of message text or contacts go after the commit
 //! (`outside_removals`), queued in the purge's transaction so that none is forgotten.
 

@@ -66,7 +66,10 @@ const STAFF_TEXT: &[(&str, &str)] = &[
 /// for an administrator's retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OutboxRows {
-    /// Delivered and dead rows go; pending ones are still on their way and stay.
+    /// Delivered and dead rows go; pending ones are still on their way and stay. The
+    /// kind is marked purged all the same: a kept row that settles later re-arms it
+    /// (a trigger of the schema, migration `m20261208_000210_purge_rearm_settled_outbox`),
+    /// so the next purge takes it then.
     Settled,
     /// Settled rows go, and so do notices to the person not yet sent: they would go to
     /// an erased address. Pending rows for the platform or the queue stay.
@@ -580,6 +583,18 @@ mod tests {
     fn the_schema_rearms_notes_for_the_events_that_carry_them() {
         let scrubbed: Vec<&str> = STAFF_TEXT.iter().map(|(kind, _)| *kind).collect();
         assert_eq!(scrubbed, redress_migrations::STAFF_TEXT_EVENTS);
+    }
+
+    #[test]
+    fn the_schema_rearms_contacts_when_an_outbox_row_the_purge_kept_settles() {
+        assert_eq!(
+            redress_migrations::UNSETTLED_OUTBOX_STATUS,
+            OutboxStatus::Pending.as_str()
+        );
+        assert_eq!(
+            redress_migrations::NEVER_PURGED_OUTBOX_TOPIC,
+            RequestRestoration::NAME
+        );
     }
 
     #[test]

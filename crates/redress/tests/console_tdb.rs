@@ -14,9 +14,9 @@ mod accepting_tdb;
 
 use accepting_tdb::Accepting;
 use api::{config_for, TestApp};
+use redress::transparency::tdb_client::HttpTdbApi;
 use redress_core::Role;
 use redress_engine::registry::NewEnforcement;
-use redress::transparency::tdb_client::HttpTdbApi;
 use redress_engine::transparency::tdb_submission::{SubmitSettings, TdbState, SPLIT_AFTER};
 use serde_json::json;
 use webdriver::{Browser, Driver};

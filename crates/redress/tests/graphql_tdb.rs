@@ -12,10 +12,10 @@ mod accepting_tdb;
 
 use accepting_tdb::Accepting;
 use api::TestApp;
+use redress::transparency::tdb_client::HttpTdbApi;
 use redress_core::Role;
 use redress_engine::registry::NewEnforcement;
 use redress_engine::transparency::tdb::{TdbSettings, TdbStatement};
-use redress::transparency::tdb_client::HttpTdbApi;
 use redress_engine::transparency::tdb_submission::{SubmitSettings, TdbState, SPLIT_AFTER};
 use serde_json::json;
 

@@ -527,6 +527,7 @@ redress_engine::backend_tests! {
         assert_stored_once(&engine, &database, 10).await;
         test.cleanup().await;
     }
+
     async fn a_statement_isolated_by_a_flaky_database_is_not_refused_for_an_outage_and_goes_once(test) {
         let database = tdb::start().await;
         let (engine, clock) = fresh_engine(&test);

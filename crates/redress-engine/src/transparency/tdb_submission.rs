@@ -875,7 +875,9 @@ impl Engine {
                         continue;
                     }
                     match self
-                        .ask_after_lone_failure(api, settings, lease_id, claimed_at, &mut call, report)
+                        .ask_after_lone_failure(
+                            api, settings, lease_id, claimed_at, &mut call, report,
+                        )
                         .await?
                     {
                         LoneFailure::Settled => held.append(&mut call.unsent),

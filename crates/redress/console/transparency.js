@@ -1,6 +1,6 @@
 // Faulty-enforcement incidents, sources ranked by overturn rate, the transparency report
-// with charts, and the statements the EU Transparency Database refused, to correct and
-// resubmit. The fields are read from the server's schema at run time, so the
+// with charts, the statements the EU Transparency Database refused, to correct and
+// resubmit, and the pending ones it answers server errors to, heading for refusal. The fields are read from the server's schema at run time, so the
 // screen shows whatever this server's version offers and says so plainly when a query is
 // not there at all.
 
@@ -235,6 +235,38 @@ function drawRefusals(rows) {
   ];
 }
 
+function serverErrors(count) {
+  return count === 1 ? '1 server error' : `${count} server errors`;
+}
+
+/** One pending statement the database answered server errors to: how many, and how many alone. */
+function serverFailing(row) {
+  const alone = row.loneServerFailures ?? 0;
+  const counts = `${serverErrors(row.serverFailures)} in a row${alone ? `, ${alone} of them sent alone` : ''}`;
+  return h('li', { class: 'tdb-server-failing', 'data-puid': row.puid },
+    h('h3', null, `PUID ${row.puid}`),
+    facts([
+      ['Server errors', counts],
+      ['Enforcement', row.enforcementId],
+      ['Last error', row.lastError ?? '—'],
+      ['Next attempt', row.nextAttemptAt ? when(row.nextAttemptAt) : '—'],
+    ]));
+}
+
+function drawServerFailing(rows) {
+  const list = rows ?? [];
+  if (list.length && !Object.hasOwn(list[0], 'serverFailures')) {
+    return h('p', null, 'This server does not report the server errors of pending statements.');
+  }
+  const failing = list.filter((row) => row.serverFailures > 0);
+  if (!failing.length) return h('p', null, 'No pending statement is drawing server errors.');
+  return [
+    h('p', { class: 'hint' }, 'A statement the database keeps answering server errors to goes in smaller calls, then alone; '
+      + 'one that keeps failing alone while the database works otherwise is refused and listed above. An outage counts against none.'),
+    h('ul', { class: 'tdb-server-failing-list' }, failing.map(serverFailing)),
+  ];
+}
+
 function isoDay(date) {
   return date.toISOString().slice(0, 10);
 }
@@ -253,7 +285,8 @@ export function render(container) {
   const report = h('div');
   const quality = h('div');
   const refusals = h('div');
-  fill(container, h('h1', null, 'Incidents and transparency'), form, incidents, h('div', { class: 'two' }, sources, report), quality, refusals);
+  const serverFailures = h('div');
+  fill(container, h('h1', null, 'Incidents and transparency'), form, incidents, h('div', { class: 'two' }, sources, report), quality, refusals, serverFailures);
 
   function load() {
     const period = { from: new Date(`${from.value}T00:00:00Z`).toISOString(), to: new Date(`${to.value}T00:00:00Z`).toISOString() };
@@ -262,6 +295,8 @@ export function render(container) {
     panel(report, 'Transparency report', 'report-title', 'transparencyReport', period, drawReport);
     panel(quality, 'Quality: second reviews and reopened decisions', 'quality-title', 'qualityRates', period, drawQuality);
     panel(refusals, 'Statements the EU Transparency Database refused', 'tdb-title', 'tdbSubmissions', { state: 'REFUSED', first: 50 }, drawRefusals);
+    panel(serverFailures, 'Pending statements the EU Transparency Database answers server errors to', 'tdb-failing-title', 'tdbSubmissions',
+      { state: 'PENDING', withServerFailures: true, first: 50 }, drawServerFailing);
   }
 
   form.addEventListener('submit', (event) => {

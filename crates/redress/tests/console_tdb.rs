@@ -1,9 +1,12 @@
 //! The statements the EU Transparency Database refused, on the console's transparency
 //! screen in headless Chromium, on both backends: a senior reviewer sees why and may not
-//! resubmit; an administrator shortens the facts and resubmits, and the next round sends it.
+//! resubmit, and sees a pending statement the database answers server errors to with its
+//! counts; an administrator shortens the facts and resubmits, and the next round sends it.
 
 #[allow(dead_code)]
 mod api;
+#[allow(dead_code)]
+mod tdb;
 #[allow(dead_code)]
 mod webdriver;
 
@@ -11,9 +14,10 @@ mod accepting_tdb;
 
 use accepting_tdb::Accepting;
 use api::{config_for, TestApp};
+use redress::transparency::tdb_client::HttpTdbApi;
 use redress_core::Role;
 use redress_engine::registry::NewEnforcement;
-use redress_engine::transparency::tdb_submission::{SubmitSettings, TdbState};
+use redress_engine::transparency::tdb_submission::{SubmitSettings, TdbState, SPLIT_AFTER};
 use serde_json::json;
 use webdriver::{Browser, Driver};
 
@@ -28,6 +32,8 @@ async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
 
 const PANEL: &str = "const panel = document.querySelector('section[aria-labelledby=tdb-title][data-available=true]'); \
     return panel && panel.querySelector('.tdb-refusal') ? panel.textContent : null";
+const SERVER_FAILING: &str = "const panel = document.querySelector('section[aria-labelledby=tdb-failing-title][data-available=true]'); \
+    return panel && panel.querySelector('.tdb-server-failing') ? panel.textContent : null";
 const STATUS: &str = "const s = document.querySelector('.tdb-status'); return s && s.textContent ? s.textContent : null";
 
 redress_engine::backend_tests! {
@@ -51,6 +57,19 @@ redress_engine::backend_tests! {
             .expect("recorded");
         let settings = SubmitSettings::default();
         assert_eq!(engine.tdb_submit_round(&Accepting, &settings).await.expect("round").refused, 1);
+        // Another statement the database has answered server errors to, once alone.
+        let database = tdb::start().await;
+        let at = engine.clock().now();
+        let flaky = engine
+            .record_enforcements(vec![NewEnforcement {
+                external_id: Some("pin-console-flaky".into()),
+                ..redress_engine::testing::automated_deactivation("acct-c2", "model", "spam-v3", at)
+            }])
+            .await
+            .expect("recorded");
+        let config = tdb::submission_config(&database);
+        let api = HttpTdbApi::new(&config).expect("client");
+        tdb::isolate_by_a_flaky_database(&engine, &app.clock, &database, &api, &config, flaky[0], 1).await;
 
         let driver = Driver::launch().await;
         let lena = driver.browser("lena-tdb").await;
@@ -61,6 +80,14 @@ redress_engine::backend_tests! {
         assert!(shown.contains("pin-console-1"), "{shown}");
         assert!(shown.contains("decision_facts"), "{shown}");
         assert!(shown.contains("redress"), "who refused it: {shown}");
+        assert!(!shown.contains("pin-console-flaky"), "pending, not refused: {shown}");
+        let failing = lena.wait_until("the statement drawing server errors", SERVER_FAILING).await;
+        let failing = failing.as_str().expect("text");
+        assert!(failing.contains("pin-console-flaky"), "{failing}");
+        let counts = format!("{} server errors in a row, 1 of them sent alone", SPLIT_AFTER + 1);
+        assert!(failing.contains(&counts), "{failing}");
+        assert!(failing.contains("HTTP 503"), "the last error: {failing}");
+        assert!(!failing.contains("pin-console-1"), "{failing}");
         lena.click("form.tdb-resubmit button[type=submit]").await;
         let denied = lena.wait_until("the refusal of the resubmission", STATUS).await;
         assert!(denied.as_str().is_some_and(|s| s.contains("Your roles do not allow this")), "{denied}");
@@ -83,6 +110,7 @@ redress_engine::backend_tests! {
         let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
         assert_eq!(row.state, TdbState::Pending);
         assert!(row.corrected);
+        // The flaky one is not due yet (its backoff), so the round sends the resubmitted one.
         assert_eq!(engine.tdb_submit_round(&Accepting, &settings).await.expect("round").submitted, 1);
         let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
         assert_eq!(row.state, TdbState::Submitted);

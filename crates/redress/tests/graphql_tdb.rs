@@ -1,23 +1,29 @@
 //! Transparency Database submissions over GraphQL: the leads, support and administrators
 //! list the refused statements with the database's (or Redress's) per-field errors, an
-//! administrator corrects the facts and resubmits, and the next round submits it.
+//! administrator corrects the facts and resubmits, and the next round submits it; and they
+//! list the pending statements the database answers server errors to, with their counts.
 
 #[allow(dead_code)]
 mod api;
+#[allow(dead_code)]
+mod tdb;
 
 mod accepting_tdb;
 
 use accepting_tdb::Accepting;
 use api::TestApp;
+use redress::transparency::tdb_client::HttpTdbApi;
 use redress_core::Role;
 use redress_engine::registry::NewEnforcement;
 use redress_engine::transparency::tdb::{TdbSettings, TdbStatement};
-use redress_engine::transparency::tdb_submission::SubmitSettings;
+use redress_engine::transparency::tdb_submission::{SubmitSettings, TdbState, SPLIT_AFTER};
 use serde_json::json;
 
 const SUBMISSIONS: &str = r"query($state: TdbSubmissionState) { tdbSubmissions(state: $state) {
     enforcementId puid state attempts refusedBy errors { field messages } notes tdbUuid
     corrected decisionFacts statementJson } }";
+const SERVER_FAILING: &str = r"query($state: TdbSubmissionState, $failing: Boolean) {
+    tdbSubmissions(state: $state, withServerFailures: $failing) { puid state serverFailures loneServerFailures } }";
 const RESUBMIT: &str = r"mutation($id: ID!, $facts: String) {
     resubmitTdbStatement(enforcementId: $id, decisionFacts: $facts) { state corrected decisionFacts errors { field } } }";
 
@@ -83,6 +89,62 @@ redress_engine::backend_tests! {
         let puid = submitted[0]["puid"].as_str().expect("puid").to_owned();
         assert_eq!(submitted[0]["tdbUuid"], json!(format!("uuid-of-{puid}")));
         assert_eq!(app.error_code(&admin, RESUBMIT, json!({"id": ids[0]})).await, "BAD_USER_INPUT", "submitted stays submitted");
+        app.stop().await;
+        test.cleanup().await;
+    }
+
+    async fn statements_drawing_server_errors_are_listed_with_their_counts(test) {
+        let app = TestApp::start(&test).await;
+        let engine = app.app.state.engine.clone();
+        let database = tdb::start().await;
+        let now = engine.clock().now();
+        let ids = engine
+            .record_enforcements(vec![NewEnforcement {
+                external_id: Some("pin-flaky".into()),
+                ..redress_engine::testing::automated_deactivation("acct-flaky", "model", "spam-v3", now)
+            }])
+            .await
+            .expect("recorded");
+        let config = tdb::submission_config(&database);
+        let api = HttpTdbApi::new(&config).expect("client");
+        tdb::isolate_by_a_flaky_database(&engine, &app.clock, &database, &api, &config, ids[0], 1).await;
+        // Another statement waits after a 429, which counts as no server error; the flaky
+        // one is not due yet, so the round takes only this one.
+        let at = engine.clock().now();
+        engine
+            .record_enforcements(vec![NewEnforcement {
+                external_id: Some("pin-calm".into()),
+                ..redress_engine::testing::automated_deactivation("acct-calm", "model", "spam-v3", at)
+            }])
+            .await
+            .expect("recorded");
+        let next_call = database.ledger().calls + 1;
+        tdb::script(&database, [(next_call, tdb::Script::TooManyRequests)]);
+        let report = engine
+            .tdb_submit_round(&api, &config.submit_settings(&TdbSettings::default()))
+            .await
+            .expect("round");
+        assert_eq!((report.claimed, report.deferred), (1, 1), "{report:?}");
+
+        let lead = app.token("lena", &[Role::SeniorReviewer]);
+        let pending = app.ok(&lead, SERVER_FAILING, json!({"state": "PENDING"})).await["tdbSubmissions"].clone();
+        let mut listed: Vec<(String, i64, i64)> = pending
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|row| (row["puid"].as_str().expect("puid").to_owned(), row["serverFailures"].as_i64().expect("count"), row["loneServerFailures"].as_i64().expect("count")))
+            .collect();
+        listed.sort();
+        let flaky = ("pin-flaky".to_owned(), i64::from(SPLIT_AFTER + 1), 1);
+        assert_eq!(listed, vec![("pin-calm".to_owned(), 0, 0), flaky.clone()]);
+        let failing = app.ok(&lead, SERVER_FAILING, json!({"state": "PENDING", "failing": true})).await["tdbSubmissions"].clone();
+        assert_eq!(failing, json!([{"puid": "pin-flaky", "state": "PENDING", "serverFailures": flaky.1, "loneServerFailures": 1}]));
+        let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
+        assert_eq!((row.state, row.server_failures, row.lone_server_failures), (TdbState::Pending, SPLIT_AFTER + 1, 1));
+        let support = app.token("sam", &[Role::Support]);
+        assert_eq!(app.ok(&support, SERVER_FAILING, json!({"failing": true})).await["tdbSubmissions"], failing);
+        let reviewer = app.token("rita", &[Role::Reviewer]);
+        assert_eq!(app.error_code(&reviewer, SERVER_FAILING, json!({"failing": true})).await, "FORBIDDEN");
         app.stop().await;
         test.cleanup().await;
     }

@@ -2,7 +2,10 @@
 //! socket (`tdb/mod.rs`): 1,000 statements in batches of 100 through a 429, a 503, a
 //! statement the database refuses, one Redress refuses itself, and a crash with a batch's
 //! answer in flight; then an operator's correction and resubmission through `redress tdb`.
-//! Every statement must be stored exactly once. On SQLite and PostgreSQL.
+//! A statement the database fails on every time is refused, and only it; one a flaky
+//! database isolated is not refused for an outage that follows, nor for a server error
+//! answered after its insert. Every statement must be stored exactly once. On SQLite and
+//! PostgreSQL.
 
 #[allow(dead_code)]
 mod api;
@@ -24,25 +27,14 @@ use redress_engine::{Engine, EngineSettings, ManualClock};
 use tdb::Script;
 
 const GOOD: usize = 1000;
-
-fn submission_config(database: &tdb::Database) -> TdbSubmissionConfig {
-    TdbSubmissionConfig {
-        enabled: true,
-        base_url: database.url.clone(),
-        token: Secret::new(tdb::TOKEN),
-        request_timeout_seconds: 20,
-        lease_seconds: 300,
-        backoff_base_seconds: 30,
-        backoff_max_seconds: 600,
-        ..TdbSubmissionConfig::default()
-    }
-}
+/// The statements a flaky database takes while it isolates another (one a round).
+const PASSERS: usize = LONE_FAILURES as usize - 1;
 
 fn config_for(test: &TestDb, database: &tdb::Database) -> Config {
     let mut config = Config::default();
     config.database.url.clone_from(&test.url);
     config.database.schema.clone_from(&test.schema);
-    config.transparency.tdb_submission = submission_config(database);
+    config.transparency.tdb_submission = tdb::submission_config(database);
     config
 }
 
@@ -182,7 +174,7 @@ redress_engine::backend_tests! {
             (4, Script::StoreThenHang),
             (7, Script::ServiceUnavailable),
         ]);
-        let config = submission_config(&database);
+        let config = tdb::submission_config(&database);
         let api = HttpTdbApi::new(&config).expect("client");
 
         let (reports, crashes) = drain(&engine, &clock, &database, &api, &config).await;
@@ -280,7 +272,7 @@ redress_engine::backend_tests! {
             })
             .collect();
         replica().record_enforcements(batch).await.expect("recorded");
-        let config = TdbSubmissionConfig { batch_size: 25, ..submission_config(&database) };
+        let config = TdbSubmissionConfig { batch_size: 25, ..tdb::submission_config(&database) };
         let settings = config.submit_settings(&TdbSettings::default());
         // One round makes every row first, so the replicas race for the claims only.
         let first = replica()
@@ -318,7 +310,7 @@ redress_engine::backend_tests! {
         let database = tdb::start().await;
         let mut config = api::config_for(&test);
         config.workers.enabled = true;
-        config.transparency.tdb_submission = TdbSubmissionConfig { interval_seconds: 1, ..submission_config(&database) };
+        config.transparency.tdb_submission = TdbSubmissionConfig { interval_seconds: 1, ..tdb::submission_config(&database) };
         let app = api::TestApp::start_with(config).await;
         let engine = app.app.state.engine.clone();
         let at = app.clock.now_plus(TimeDelta::zero());
@@ -356,7 +348,7 @@ redress_engine::backend_tests! {
             }])
             .await
             .expect("recorded");
-        let config = TdbSubmissionConfig { token: Secret::new("X|revoked"), ..submission_config(&database) };
+        let config = TdbSubmissionConfig { token: Secret::new("X|revoked"), ..tdb::submission_config(&database) };
         let api = HttpTdbApi::new(&config).expect("client");
         let report = engine
             .tdb_submit_round(&api, &config.submit_settings(&TdbSettings::default()))
@@ -384,7 +376,7 @@ redress_engine::backend_tests! {
             .collect();
         engine.record_enforcements(batch).await.expect("recorded");
         tdb::script(&database, [(1, Script::NotFound), (2, Script::PayloadTooLarge), (3, Script::OkHtml)]);
-        let config = submission_config(&database);
+        let config = tdb::submission_config(&database);
         let api = HttpTdbApi::new(&config).expect("client");
         let settings = config.submit_settings(&TdbSettings::default());
         for status in ["404", "413", "200"] {
@@ -419,7 +411,7 @@ redress_engine::backend_tests! {
             ledger.stored.insert("pin-hidden".into(), "u-hidden".into());
             ledger.hidden_from_lookup.insert("pin-hidden".into());
         }
-        let config = submission_config(&database);
+        let config = tdb::submission_config(&database);
         let api = HttpTdbApi::new(&config).expect("client");
         let settings = config.submit_settings(&TdbSettings::default());
         let report = engine.tdb_submit_round(&api, &settings).await.expect("round");
@@ -441,7 +433,7 @@ redress_engine::backend_tests! {
         let (engine, clock) = fresh_engine(&test);
         let ids = record_plain(&engine, "mate", 250, clock.now_plus(TimeDelta::zero())).await;
         database.ledger().poisoned.insert("mate-123".to_owned());
-        let config = submission_config(&database);
+        let config = tdb::submission_config(&database);
         let api = HttpTdbApi::new(&config).expect("client");
 
         let (reports, crashes) = drain(&engine, &clock, &database, &api, &config).await;
@@ -457,11 +449,13 @@ redress_engine::backend_tests! {
         let reason = poisoned.errors.as_ref().map(ToString::to_string).unwrap_or_default();
         assert!(reason.contains("server error") && reason.contains("alone") && reason.contains("HTTP 500"), "{reason}");
         assert!(reason.contains("Statement Creation Query Exception"), "the database's own words are kept: {reason}");
-        let (sent_poisoned, stored_poisoned) = {
+        let (sent_poisoned, stored_poisoned, looked_up) = {
             let ledger = database.ledger();
-            (ledger.received.get("mate-123").copied().unwrap_or(0), ledger.stored.contains_key("mate-123"))
+            (ledger.received.get("mate-123").copied().unwrap_or(0), ledger.stored.contains_key("mate-123"), ledger.lookups.clone())
         };
         assert!(!stored_poisoned);
+        // Only the isolated statement is asked about, and only when nothing else was sent.
+        assert!(looked_up.iter().all(|puid| puid == "mate-123"), "{looked_up:?}");
         // Three whole batches, the halvings from 50 down to one, then alone: bounded.
         assert!(sent_poisoned <= 14, "sent {sent_poisoned} times");
         assert!(reports.iter().all(|r| r.refused <= 1));
@@ -482,7 +476,7 @@ redress_engine::backend_tests! {
         let database = tdb::start().await;
         let (engine, clock) = fresh_engine(&test);
         record_plain(&engine, "calm", 250, clock.now_plus(TimeDelta::zero())).await;
-        let config = submission_config(&database);
+        let config = tdb::submission_config(&database);
         let api = HttpTdbApi::new(&config).expect("client");
         let settings = config.submit_settings(&TdbSettings::default());
         // The database took the first batch, then goes down for hours.
@@ -521,7 +515,7 @@ redress_engine::backend_tests! {
         for (n, expired) in [(1, false), (4, true), (6, false), (8, true)] {
             tdb::store_earlier(&database, &format!("again-{n}"), expired);
         }
-        let config = submission_config(&database);
+        let config = tdb::submission_config(&database);
         let api = HttpTdbApi::new(&config).expect("client");
         let report = engine
             .tdb_submit_round(&api, &config.submit_settings(&TdbSettings::default()))
@@ -531,6 +525,62 @@ redress_engine::backend_tests! {
         // The cached ones are named first, the others at the next call, then the rest is stored.
         assert_eq!(report.requests, 3, "{report:?}");
         assert_stored_once(&engine, &database, 10).await;
+        test.cleanup().await;
+    }
+
+    async fn a_statement_isolated_by_a_flaky_database_is_not_refused_for_an_outage_and_goes_once(test) {
+        let database = tdb::start().await;
+        let (engine, clock) = fresh_engine(&test);
+        let ids = record_plain(&engine, "sound", 1, clock.now_plus(TimeDelta::zero())).await;
+        let config = tdb::submission_config(&database);
+        let api = HttpTdbApi::new(&config).expect("client");
+        tdb::isolate_by_a_flaky_database(&engine, &clock, &database, &api, &config, ids[0], LONE_FAILURES - 1).await;
+
+        // The database goes down for several rounds: each lone 5xx is followed by one
+        // look-up, which fails too, so none of them counts and nothing more is sent.
+        database.ledger().outage = true;
+        let outage_rounds = 5;
+        for round in 1..=outage_rounds {
+            let report = tdb::round_later(&engine, &clock, &api, &config).await;
+            assert_eq!((report.requests, report.deferred, report.refused), (1, 1, 0), "{report:?}");
+            let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
+            assert_eq!((row.state, row.server_failures, row.lone_server_failures), (TdbState::Pending, SPLIT_AFTER + LONE_FAILURES - 1, LONE_FAILURES - 1));
+            assert!(row.last_error.as_deref().is_some_and(|e| e.contains("look-up failed too") && e.contains("not counted")), "{:?}", row.last_error);
+            assert_eq!(database.ledger().lookups, vec!["sound-0".to_owned(); round]);
+        }
+
+        database.ledger().outage = false;
+        let report = tdb::round_later(&engine, &clock, &api, &config).await;
+        assert_eq!((report.requests, report.submitted, report.already_there, report.refused), (1, 1, 0, 0), "{report:?}");
+        let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
+        assert_eq!((row.state, row.server_failures, row.lone_server_failures), (TdbState::Submitted, 0, 0));
+        assert_stored_once(&engine, &database, 1 + PASSERS).await;
+        assert_eq!(database.ledger().received.get("sound-0"), Some(&(SPLIT_AFTER as u32 + LONE_FAILURES as u32 - 1 + outage_rounds as u32 + 1)));
+        test.cleanup().await;
+    }
+
+    async fn a_statement_the_database_stores_and_answers_500_to_is_found_and_submitted_once(test) {
+        let database = tdb::start().await;
+        let (engine, clock) = fresh_engine(&test);
+        let ids = record_plain(&engine, "kept", 1, clock.now_plus(TimeDelta::zero())).await;
+        let config = tdb::submission_config(&database);
+        let api = HttpTdbApi::new(&config).expect("client");
+        tdb::isolate_by_a_flaky_database(&engine, &clock, &database, &api, &config, ids[0], LONE_FAILURES - 1).await;
+
+        // Its next call, alone, is stored and then answered 500: the look-up finds it.
+        let next_call = database.ledger().calls + 1;
+        tdb::script(&database, [(next_call, Script::StoreThenServerError)]);
+        let report = tdb::round_later(&engine, &clock, &api, &config).await;
+        assert_eq!((report.requests, report.submitted, report.already_there, report.refused, report.deferred), (1, 1, 1, 0, 0), "{report:?}");
+        assert_eq!(database.ledger().lookups, vec!["kept-0".to_owned()]);
+        let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
+        assert_eq!((row.state, row.refused_by, row.server_failures, row.lone_server_failures), (TdbState::Submitted, None, 0, 0));
+        assert_stored_once(&engine, &database, 1 + PASSERS).await;
+
+        // Nothing is left to send, and it is never sent again.
+        let report = tdb::round_later(&engine, &clock, &api, &config).await;
+        assert_eq!((report.claimed, report.requests), (0, 0), "{report:?}");
+        assert_eq!(database.ledger().received.get("kept-0"), Some(&(SPLIT_AFTER as u32 + LONE_FAILURES as u32)));
         test.cleanup().await;
     }
 }

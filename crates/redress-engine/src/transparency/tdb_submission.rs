@@ -9,8 +9,9 @@
 //! `existing_puids`, which is recorded as submitted. A refused statement leaves the batch
 //! and the rest is sent again at once, so one bad statement never holds up the others.
 //! Nor does one the database answers 5xx to every time: its calls are halved until it goes
-//! alone, and it is refused once it fails alone while the database takes others
-//! ([`after_server_failure`]); an outage that fails everything refuses nothing.
+//! alone, and it is refused once it fails alone while the database demonstrably works (it
+//! takes others, or its look-up answers that it does not have the statement;
+//! [`after_server_failure`]); an outage that fails everything refuses nothing.
 //! The HTTP side is a port ([`TdbApi`]); the binary fills it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -82,9 +83,9 @@ pub enum BatchAnswer {
     /// 422 with `existing_puids`: the database has these PUIDs of the platform already;
     /// none of the batch was created.
     ExistingPuids(Vec<String>),
-    /// A server error (5xx): none of the batch was created. Temporary when the database
-    /// fails everything; a statement that draws it every time, alone, while the database
-    /// takes others is refused (see [`SPLIT_AFTER`]).
+    /// A server error (5xx): none of the batch was created, as far as the answer says.
+    /// Temporary when the database fails everything; a statement that draws it every
+    /// time, alone, while the database works otherwise is refused (see [`SPLIT_AFTER`]).
     ServerFailure {
         status: u16,
         reason: String,
@@ -445,8 +446,8 @@ enum Outcome {
 /// half again with each further one (see [`call_size`]).
 pub const SPLIT_AFTER: i32 = 3;
 
-/// Server errors to a statement sent alone, counted from the first one while the database
-/// answered another call of the same round, after which it is refused.
+/// Server errors to an isolated statement sent alone while the database demonstrably worked
+/// (see [`after_server_failure`]), after which it is refused.
 pub const LONE_FAILURES: i32 = 3;
 
 /// Calls a round makes that the database answers with server errors before it sends no
@@ -471,20 +472,23 @@ pub fn call_size(batch_size: usize, server_failures: i32, lone_server_failures: 
 }
 
 /// A statement's counts of server errors after one more, in a call of `call_len`
-/// statements; `others_answered` when the database answered another call of the round.
+/// statements; `database_works` when the database demonstrably worked at that moment: it
+/// answered another call of the round, or (for an isolated statement sent alone while
+/// nothing else of the round was answered) its PUID look-up answered that it does not have
+/// the statement.
 ///
-/// Without such an answer the error may be the database's alone (an outage), so it moves
-/// the statement no further than the first split; with one, it is the statement's share. A
-/// statement that failed [`SPLIT_AFTER`] times and then fails alone while another call is
-/// answered is isolated: from then on each error alone counts towards its refusal, with or
-/// without other traffic to compare, as it may be the last one left.
+/// Without such evidence the error may be the database's alone (an outage), so it moves the
+/// statement no further than the first split and no nearer to refusal; with it, the error
+/// is the statement's share. A statement that failed [`SPLIT_AFTER`] times and then fails
+/// alone while the database works is isolated: from then on it goes alone, and each error
+/// alone while the database works counts towards its refusal.
 pub fn after_server_failure(
     server_failures: i32,
     lone_server_failures: i32,
     call_len: usize,
-    others_answered: bool,
+    database_works: bool,
 ) -> (i32, i32) {
-    let server = if others_answered {
+    let server = if database_works {
         server_failures.saturating_add(1)
     } else {
         Ord::max(
@@ -493,14 +497,20 @@ pub fn after_server_failure(
         )
     };
     let alone = call_len == 1;
-    let isolated =
-        lone_server_failures > 0 || (alone && others_answered && server_failures >= SPLIT_AFTER);
-    let lone = if alone && isolated {
+    let isolated = lone_server_failures > 0 || server_failures >= SPLIT_AFTER;
+    let lone = if alone && database_works && isolated {
         lone_server_failures.saturating_add(1)
     } else {
         lone_server_failures
     };
     (server, lone)
+}
+
+/// Whether a round that took its rows at `claimed_at` may still start a call and one more
+/// (a PUID look-up) that end inside its lease, so no other replica takes a statement while
+/// it is in flight.
+fn lease_left_for_a_call(settings: &SubmitSettings, claimed_at: tokio::time::Instant) -> bool {
+    claimed_at.elapsed() + settings.request_timeout * 2 <= settings.lease
 }
 
 /// The delay before the next attempt of a row that made `attempts` before this failed one,
@@ -553,6 +563,29 @@ struct FailedCall {
     retry_after: Option<Duration>,
     /// Whether the database answered an earlier attempt of the same call.
     answered: bool,
+    /// Whether the database's look-up answered that it does not have the one statement
+    /// sent: it works, so the error is the statement's.
+    not_stored: bool,
+}
+
+/// What the database's PUID look-up says of a row's statement.
+enum PuidLookUp {
+    /// Another of our enforcements has the same PUID but for case: the database does not
+    /// tell the two apart, so nothing it says of this PUID is this statement's alone.
+    Clash(FieldErrors),
+    Found(String),
+    NotFound,
+    Failed(String),
+}
+
+/// What the look-up after an isolated statement's lone server error decided.
+enum LoneFailure {
+    /// The statement is recorded (submitted, or refused for a PUID clash).
+    Settled,
+    /// The error is judged with the round's others.
+    Judge,
+    /// The look-up failed too: the round sends nothing more.
+    DatabaseDown,
 }
 
 /// How a call ended.
@@ -802,10 +835,12 @@ impl Engine {
 
     /// Sends a round's statements in calls no larger than their record of server errors
     /// allows ([`call_size`]), the largest first, then judges the calls the database answered
-    /// with 5xx by whether it answered another call of the round
-    /// ([`after_server_failure`]): an outage that fails everything moves no statement past
-    /// the first split and refuses none. After [`OUTAGE_PROBES`] server errors with no answer
-    /// from the database, the round sends nothing more: its other statements wait as long.
+    /// with 5xx by whether it demonstrably worked: it answered another call of the round, or,
+    /// for an isolated statement sent alone while nothing else was answered, its PUID look-up
+    /// answered ([`Self::ask_after_lone_failure`], [`after_server_failure`]). An outage that
+    /// fails everything moves no statement past the first split and refuses none. After
+    /// [`OUTAGE_PROBES`] server errors with no answer from the database, or a failed look-up,
+    /// the round sends nothing more: its other statements wait as long.
     async fn send(
         &self,
         api: &dyn TdbApi,
@@ -817,10 +852,12 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let batch_size = settings.batch_size.clamp(1, BATCH_LIMIT);
         let mut answered = false;
+        // The PUID look-up failed too: the database is down, so nothing more is sent.
+        let mut down = false;
         let mut failed: Vec<FailedCall> = Vec::new();
         let mut held: Vec<InFlight> = Vec::new();
         for call in plan_calls(batch, batch_size) {
-            if !answered && failed.len() >= OUTAGE_PROBES {
+            if down || (!answered && failed.len() >= OUTAGE_PROBES) {
                 held.extend(call);
                 continue;
             }
@@ -829,9 +866,27 @@ impl Engine {
                 .await?
             {
                 CallEnd::Done { answered: took } => answered |= took,
-                CallEnd::ServerFailure(call) => {
+                CallEnd::ServerFailure(mut call) => {
                     answered |= call.answered;
-                    failed.push(call);
+                    let isolated_alone =
+                        matches!(call.sent.as_slice(), [one] if one.row.lone_server_failures > 0);
+                    if answered || !isolated_alone {
+                        failed.push(call);
+                        continue;
+                    }
+                    match self
+                        .ask_after_lone_failure(
+                            api, settings, lease_id, claimed_at, &mut call, report,
+                        )
+                        .await?
+                    {
+                        LoneFailure::Settled => held.append(&mut call.unsent),
+                        LoneFailure::Judge => failed.push(call),
+                        LoneFailure::DatabaseDown => {
+                            down = true;
+                            failed.push(call);
+                        }
+                    }
                 }
             }
         }
@@ -853,10 +908,10 @@ impl Engine {
                     flight.row.server_failures,
                     flight.row.lone_server_failures,
                     call_len,
-                    answered,
+                    answered || call.not_stored,
                 );
                 let outcome = if lone_server_failures >= LONE_FAILURES {
-                    tracing::error!(puid = %flight.row.puid, server_failures, reason = %call.reason, "the Transparency Database fails on this statement alone while it takes others; refusing it");
+                    tracing::error!(puid = %flight.row.puid, server_failures, reason = %call.reason, "the Transparency Database fails on this statement alone while it works otherwise; refusing it");
                     Outcome::RefusedAfterServerFailures {
                         errors: FieldErrors::one(
                             "statement",
@@ -864,7 +919,7 @@ impl Engine {
                                 "the database answered a server error to each of the last \
                                  {server_failures} calls carrying this statement, the last \
                                  {LONE_FAILURES} with it alone, while it took other \
-                                 statements: {}",
+                                 statements or answered that it does not have this one: {}",
                                 call.reason
                             ),
                         ),
@@ -941,10 +996,8 @@ impl Engine {
         // After a refusal of a whole batch that names no statement, the statements go one
         // at a time, so only the one that draws it is refused.
         let mut one_by_one = false;
-        // A call starts only while it and one more (a PUID look-up) can end inside the
-        // lease, measured from the claim, so no other replica takes a statement while it is
-        // in flight; what is left is released, due at once.
-        let out_of_lease = || claimed_at.elapsed() + settings.request_timeout * 2 > settings.lease;
+        // What is left when the lease runs short is released, due at once.
+        let out_of_lease = || !lease_left_for_a_call(settings, claimed_at);
         while !batch.is_empty() && calls < most_calls {
             if out_of_lease() {
                 let now = self.clock().now();
@@ -1054,6 +1107,7 @@ impl Engine {
                         reason,
                         retry_after,
                         answered,
+                        not_stored: false,
                     }));
                 }
                 BatchAnswer::Unavailable {
@@ -1114,8 +1168,8 @@ impl Engine {
 
     /// The outcome for a row whose PUID the database answered it has already: submitted
     /// when its look-up finds the statement; refused when another of our enforcements has
-    /// the same PUID but for case (the database compares PUIDs without case, so the
-    /// statement it has may be the other's); deferred when the look-up does not find it.
+    /// the same PUID but for case (the statement the database has may be the other's);
+    /// deferred when the look-up does not find it or fails.
     async fn already_there(
         &self,
         api: &dyn TdbApi,
@@ -1123,6 +1177,49 @@ impl Engine {
         now: DateTime<Utc>,
         row: &tdb_submission::Model,
     ) -> Result<Outcome, EngineError> {
+        // The database's documentation says a statement is usually found by its PUID only
+        // a day after it was stored, so the look-up is asked again with the backoff, which
+        // grows with each attempt, rather than every few seconds for a day.
+        let later = |reason: String| Outcome::Deferred {
+            until: now
+                + TimeDelta::from_std(backoff_delay(settings, row.attempts, None))
+                    .unwrap_or(TimeDelta::minutes(1)),
+            reason,
+        };
+        Ok(match self.look_up_puid(api, row).await? {
+            PuidLookUp::Clash(errors) => Outcome::Refused {
+                by: RefusedBy::Redress,
+                errors,
+            },
+            PuidLookUp::Found(uuid) => Outcome::Submitted {
+                uuid: Some(uuid),
+                already_there: true,
+            },
+            PuidLookUp::NotFound => {
+                tracing::warn!(puid = %row.puid, "the database answered existing_puids but its look-up does not find the PUID");
+                later(
+                    "the database answered that it has this PUID, but its look-up does not \
+                     find it; asked again later"
+                        .to_owned(),
+                )
+            }
+            PuidLookUp::Failed(reason) => {
+                tracing::warn!(puid = %row.puid, %reason, "cannot look up an existing PUID's uuid");
+                later(format!(
+                    "the database answered that it has this PUID; its look-up failed: {reason}"
+                ))
+            }
+        })
+    }
+
+    /// Asks the database's PUID look-up about a row's statement, unless another of our
+    /// enforcements has the same PUID but for case (the database compares PUIDs without
+    /// case, so its answer could be about the other's).
+    async fn look_up_puid(
+        &self,
+        api: &dyn TdbApi,
+        row: &tdb_submission::Model,
+    ) -> Result<PuidLookUp, EngineError> {
         let clash = Submissions::find()
             .filter(
                 Expr::expr(Func::lower(Expr::col(tdb_submission::Column::Puid)))
@@ -1133,48 +1230,75 @@ impl Engine {
             .one(self.db())
             .await?;
         if let Some(other) = clash {
-            let errors = FieldErrors::one(
+            return Ok(PuidLookUp::Clash(FieldErrors::one(
                 "puid",
                 format!(
                     "PUID clashes with enforcement {} ({}): the database does not tell PUIDs \
                      apart by case",
                     other.enforcement_id, other.puid
                 ),
-            );
-            return Ok(Outcome::Refused {
+            )));
+        }
+        Ok(match api.existing_uuid(&row.puid).await {
+            Ok(Some(uuid)) => PuidLookUp::Found(uuid),
+            Ok(None) => PuidLookUp::NotFound,
+            Err(reason) => PuidLookUp::Failed(reason),
+        })
+    }
+
+    /// After an isolated statement sent alone drew a server error while nothing else of the
+    /// round was answered: asks the database's look-up whether it has the statement, since
+    /// the error counts towards its refusal only if the database demonstrably works. Found,
+    /// the statement is recorded submitted (the error came after the insert); not found,
+    /// the error is judged as the statement's; the look-up failing too means an outage, and
+    /// nothing is counted. Without lease time for the look-up nothing is counted either.
+    async fn ask_after_lone_failure(
+        &self,
+        api: &dyn TdbApi,
+        settings: &SubmitSettings,
+        lease_id: Uuid,
+        claimed_at: tokio::time::Instant,
+        call: &mut FailedCall,
+        report: &mut SubmitReport,
+    ) -> Result<LoneFailure, EngineError> {
+        if !lease_left_for_a_call(settings, claimed_at) {
+            return Ok(LoneFailure::Judge);
+        }
+        let Some(flight) = call.sent.pop() else {
+            return Ok(LoneFailure::Judge);
+        };
+        let settled = match self.look_up_puid(api, &flight.row).await? {
+            PuidLookUp::Clash(errors) => Outcome::Refused {
                 by: RefusedBy::Redress,
                 errors,
-            });
-        }
-        // The database's documentation says a statement is usually found by its PUID only
-        // a day after it was stored, so the look-up is asked again with the backoff, which
-        // grows with each attempt, rather than every few seconds for a day.
-        let later = |reason: String| Outcome::Deferred {
-            until: now
-                + TimeDelta::from_std(backoff_delay(settings, row.attempts, None))
-                    .unwrap_or(TimeDelta::minutes(1)),
-            reason,
-        };
-        Ok(match api.existing_uuid(&row.puid).await {
-            Ok(Some(uuid)) => Outcome::Submitted {
-                uuid: Some(uuid),
-                already_there: true,
             },
-            Ok(None) => {
-                tracing::warn!(puid = %row.puid, "the database answered existing_puids but its look-up does not find the PUID");
-                later(
-                    "the database answered that it has this PUID, but its look-up does not \
-                     find it; asked again later"
-                        .to_owned(),
-                )
+            PuidLookUp::Found(uuid) => {
+                tracing::warn!(puid = %flight.row.puid, reason = %call.reason, "the Transparency Database answered a server error but has the statement; recorded as submitted");
+                Outcome::Submitted {
+                    uuid: Some(uuid),
+                    already_there: true,
+                }
             }
-            Err(reason) => {
-                tracing::warn!(puid = %row.puid, %reason, "cannot look up an existing PUID's uuid");
-                later(format!(
-                    "the database answered that it has this PUID; its look-up failed: {reason}"
-                ))
+            PuidLookUp::NotFound => {
+                call.not_stored = true;
+                call.sent.push(flight);
+                return Ok(LoneFailure::Judge);
             }
-        })
+            PuidLookUp::Failed(reason) => {
+                tracing::warn!(puid = %flight.row.puid, %reason, "the Transparency Database's look-up failed after a server error; taking it to be down");
+                call.reason = format!(
+                    "{}; the PUID look-up failed too ({reason}), so the database is taken to \
+                     be down and the error is not counted",
+                    call.reason
+                );
+                call.sent.push(flight);
+                return Ok(LoneFailure::DatabaseDown);
+            }
+        };
+        let now = self.clock().now();
+        self.record_outcomes(now, lease_id, &[(flight, settled)], report)
+            .await?;
+        Ok(LoneFailure::Settled)
     }
 
     /// Submissions, most recently changed first; only those in `state` when given.
@@ -1183,9 +1307,28 @@ impl Engine {
         state: Option<TdbState>,
         limit: u64,
     ) -> Result<Vec<TdbSubmission>, EngineError> {
+        self.tdb_submissions_matching(state, false, limit).await
+    }
+
+    /// Submissions, most recently changed first; only those in `state` when given, and
+    /// only those the database answered a server error to at their last call when
+    /// `with_server_failures` (a pending one of them is heading for smaller calls or
+    /// refusal), the most lone errors first.
+    pub async fn tdb_submissions_matching(
+        &self,
+        state: Option<TdbState>,
+        with_server_failures: bool,
+        limit: u64,
+    ) -> Result<Vec<TdbSubmission>, EngineError> {
         let mut select = Submissions::find();
         if let Some(state) = state {
             select = select.filter(tdb_submission::Column::State.eq(state));
+        }
+        if with_server_failures {
+            select = select
+                .filter(tdb_submission::Column::ServerFailures.gt(0))
+                .order_by_desc(tdb_submission::Column::LoneServerFailures)
+                .order_by_desc(tdb_submission::Column::ServerFailures);
         }
         select
             .order_by_desc(tdb_submission::Column::UpdatedAt)
@@ -1347,8 +1490,23 @@ mod tests {
             counts = after_server_failure(counts.0, counts.1, 1, false);
         }
         assert_eq!(counts, (SPLIT_AFTER, 0), "alone, but nothing else answered");
-        // Errors it drew while the database answered others are its own.
+        // Errors it drew while the database worked are its own.
         assert_eq!(after_server_failure(7, 0, 3, true), (8, 0));
+    }
+
+    #[test]
+    fn an_isolated_statement_meeting_an_outage_moves_no_nearer_to_refusal() {
+        let mut counts = (9, LONE_FAILURES - 1);
+        for _ in 0..50 {
+            counts = after_server_failure(counts.0, counts.1, 1, false);
+        }
+        assert_eq!(counts, (9, LONE_FAILURES - 1));
+        // The next error while the database works (its look-up says it does not have the
+        // statement, or it took another) is the one that refuses it.
+        assert_eq!(
+            after_server_failure(counts.0, counts.1, 1, true),
+            (10, LONE_FAILURES)
+        );
     }
 
     #[test]
@@ -1357,11 +1515,14 @@ mod tests {
         assert_eq!(after_server_failure(0, 0, 1, true), (1, 0));
         let isolated = after_server_failure(8, 0, 1, true);
         assert_eq!(isolated, (9, 1));
-        // From then on it counts alone whether or not anything else was sent.
+        // From then on it counts alone only while the database works.
         assert_eq!(
             after_server_failure(isolated.0, isolated.1, 1, false),
-            (9, 2)
+            (9, 1)
         );
-        assert_eq!(after_server_failure(9, 2, 1, true), (10, 3));
+        assert_eq!(after_server_failure(9, 1, 1, true), (10, 2));
+        assert_eq!(after_server_failure(10, 2, 1, true), (11, 3));
+        // In a larger call it is not alone: shared errors do not count as its own.
+        assert_eq!(after_server_failure(9, 0, 2, true), (10, 0));
     }
 }

@@ -274,6 +274,12 @@ pub struct TdbSubmissionNode {
     pub puid: String,
     pub state: TdbSubmissionState,
     pub attempts: i32,
+    /// Consecutive server errors (5xx) the database answered to the calls that carried it;
+    /// from 3 its calls are halved, down to it alone.
+    pub server_failures: i32,
+    /// Of those, the ones it drew sent alone while the database otherwise worked; at 3 it is
+    /// refused.
+    pub lone_server_failures: i32,
     pub next_attempt_at: DateTime<Utc>,
     /// Refused by `redress` (its own checks, before sending) or by the `database`.
     pub refused_by: Option<String>,
@@ -301,6 +307,8 @@ impl From<TdbSubmission> for TdbSubmissionNode {
             puid: submission.puid,
             state: submission.state.into(),
             attempts: submission.attempts,
+            server_failures: submission.server_failures,
+            lone_server_failures: submission.lone_server_failures,
             next_attempt_at: submission.next_attempt_at,
             refused_by: submission.refused_by.map(|by| by.as_str().to_owned()),
             errors: submission
@@ -388,12 +396,16 @@ impl TransparencyQuery {
     }
 
     /// Statements on their way to the EU Transparency Database, most recently changed
-    /// first; only those in `state` when given (`REFUSED` for the ones to look at).
+    /// first; only those in `state` when given (`REFUSED` for the ones to look at), and
+    /// with `withServerFailures` only those the database answered a server error to at
+    /// their last call, the most `loneServerFailures` first (`PENDING` ones are heading for
+    /// refusal).
     async fn tdb_submissions(
         &self,
         ctx: &Context<'_>,
         state: Option<TdbSubmissionState>,
         first: Option<usize>,
+        with_server_failures: Option<bool>,
     ) -> Result<Vec<TdbSubmissionNode>> {
         reader(ctx, "tdbSubmissions").or_api()?;
         let first = first.unwrap_or(50);
@@ -405,7 +417,11 @@ impl TransparencyQuery {
         }
         let submissions = ctx
             .data::<Engine>()?
-            .tdb_submissions(state.map(TdbState::from), first as u64)
+            .tdb_submissions_matching(
+                state.map(TdbState::from),
+                with_server_failures.unwrap_or(false),
+                first as u64,
+            )
             .await
             .or_api()?;
         Ok(submissions

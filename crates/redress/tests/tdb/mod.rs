@@ -2,9 +2,11 @@
 //! database's own source (`StatementMultipleAPIController`, `GroupedSubmissionsService`,
 //! `PuidNotUniqueMultipleException`), not from Redress's code: the batch endpoint with its
 //! 1..100 bound, its per-field 422 bodies keyed `statement_N`, `existing_puids`, the PUID
-//! look-up, and scripted 429s, 5xx and a call that stores its statements and then never
-//! answers (the client's process dies with the answer in flight); statements whose insert
-//! fails every time (a 500), and an outage (503 to every call).
+//! look-up, and scripted 429s, 5xx, a call that stores its statements and then never
+//! answers (the client's process dies with the answer in flight) and one that stores them
+//! and then answers 500; statements whose insert fails every time (a 500), a flaky
+//! database (503 to every second call of the batch endpoint), and an outage (503 to every
+//! call, the look-up's too).
 //!
 //! `existing_puids` follows `app/Http/Controllers/Api/v1/StatementMultipleAPIController.php`
 //! of digital-services-act/transparency-database (read at commits
@@ -30,6 +32,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::TimeDelta;
+use redress::config::Secret;
+use redress::transparency::tdb_client::{HttpTdbApi, TdbSubmissionConfig};
+use redress_engine::registry::NewEnforcement;
+use redress_engine::testing::automated_deactivation;
+use redress_engine::transparency::tdb::TdbSettings;
+use redress_engine::transparency::tdb_submission::{SubmitReport, TdbState, SPLIT_AFTER};
+use redress_engine::{Engine, ManualClock};
 use serde_json::{json, Map, Value};
 use tokio::sync::Notify;
 
@@ -42,6 +52,9 @@ pub enum Script {
     ServiceUnavailable,
     /// Stores the statements, then keeps the answer forever.
     StoreThenHang,
+    /// Stores the statements, then answers 500 as the database's exception handler does
+    /// when something fails after the insert.
+    StoreThenServerError,
     /// What a wrong path answers, or a proxy in front: not the database's answer.
     NotFound,
     PayloadTooLarge,
@@ -73,6 +86,12 @@ pub struct Ledger {
     pub poisoned: HashSet<String>,
     /// Every call answers 503, as in maintenance.
     pub outage: bool,
+    /// Every second call of the batch endpoint answers 503, the first one taken.
+    pub flaky: bool,
+    /// Calls of the batch endpoint made while `flaky`.
+    pub flaky_calls: u32,
+    /// The PUIDs asked about with the look-up, in order, whatever the answer.
+    pub lookups: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -140,7 +159,7 @@ async fn store(State((ledger, hung)): State<Shared>, headers: HeaderMap, body: S
             return unprocessable(json!({"message": message, "errors": {"statements": [message]}}));
         }
     };
-    let script = {
+    let (script, unavailable) = {
         let mut ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
         ledger.calls += 1;
         for statement in &statements {
@@ -149,14 +168,14 @@ async fn store(State((ledger, hung)): State<Shared>, headers: HeaderMap, body: S
             }
         }
         let call = ledger.calls;
-        ledger.script.remove(&call)
+        let flaky_miss = ledger.flaky && {
+            ledger.flaky_calls += 1;
+            ledger.flaky_calls % 2 == 0
+        };
+        (ledger.script.remove(&call), ledger.outage || flaky_miss)
     };
-    if ledger.lock().unwrap_or_else(PoisonError::into_inner).outage {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"message": "Service Unavailable"})),
-        )
-            .into_response();
+    if unavailable {
+        return service_unavailable();
     }
     match script {
         Some(Script::TooManyRequests) => {
@@ -221,13 +240,7 @@ async fn store(State((ledger, hung)): State<Shared>, headers: HeaderMap, body: S
             }));
         }
         if puids.iter().any(|p| ledger.poisoned.contains(p)) {
-            let message = "Statement Creation Query Exception Occurred, information has been \
-                           passed on to the development team.";
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({"message": message, "errors": {"uncaught_exception": [message]}})),
-            )
-                .into_response();
+            return query_exception();
         }
         let mut created = Vec::new();
         for (statement, puid) in statements.iter().zip(&puids) {
@@ -246,7 +259,30 @@ async fn store(State((ledger, hung)): State<Shared>, headers: HeaderMap, body: S
         hung.notify_one();
         std::future::pending::<()>().await;
     }
+    if script == Some(Script::StoreThenServerError) {
+        return query_exception();
+    }
     (StatusCode::CREATED, Json(json!({"statements": created}))).into_response()
+}
+
+/// What the database answers in maintenance.
+fn service_unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"message": "Service Unavailable"})),
+    )
+        .into_response()
+}
+
+/// What the database's `handleQueryException` answers.
+fn query_exception() -> Response {
+    let message = "Statement Creation Query Exception Occurred, information has been passed \
+                   on to the development team.";
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({"message": message, "errors": {"uncaught_exception": [message]}})),
+    )
+        .into_response()
 }
 
 /// The PUIDs the database answers `existing_puids` with, if any: the first of its three
@@ -299,7 +335,11 @@ async fn existing(
     if !authorised(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut ledger = ledger.lock().unwrap_or_else(PoisonError::into_inner);
+    ledger.lookups.push(puid.clone());
+    if ledger.outage {
+        return service_unavailable();
+    }
     match ledger
         .stored
         .get(&puid)
@@ -613,4 +653,93 @@ pub fn store_earlier(database: &Database, puid: &str, expired: bool) {
     if expired {
         ledger.expired_from_cache.insert(puid.to_owned());
     }
+}
+
+/// Submission against this database, with short timeouts and backoffs.
+pub fn submission_config(database: &Database) -> TdbSubmissionConfig {
+    TdbSubmissionConfig {
+        enabled: true,
+        base_url: database.url.clone(),
+        token: Secret::new(TOKEN),
+        request_timeout_seconds: 20,
+        lease_seconds: 300,
+        backoff_base_seconds: 30,
+        backoff_max_seconds: 600,
+        ..TdbSubmissionConfig::default()
+    }
+}
+
+/// Runs one round once everything taken before is due again (past leases and backoffs).
+pub async fn round_later(
+    engine: &Engine,
+    clock: &ManualClock,
+    api: &HttpTdbApi,
+    config: &TdbSubmissionConfig,
+) -> SubmitReport {
+    clock.advance(TimeDelta::hours(2));
+    engine
+        .tdb_submit_round(api, &config.submit_settings(&TdbSettings::default()))
+        .await
+        .expect("round")
+}
+
+/// Brings the one pending statement of enforcement `id`, sound as it is, towards refusal
+/// through no fault of its own: an outage gives it [`SPLIT_AFTER`] server errors in a row,
+/// then the database turns flaky, failing every second call, and in each of `lone` rounds
+/// takes a newly recorded statement (`passer{n}-0`) and fails the call that carries this
+/// one alone. The database is sound again after.
+pub async fn isolate_by_a_flaky_database(
+    engine: &Engine,
+    clock: &ManualClock,
+    database: &Database,
+    api: &HttpTdbApi,
+    config: &TdbSubmissionConfig,
+    id: uuid::Uuid,
+    lone: i32,
+) {
+    database.ledger().outage = true;
+    for _ in 0..SPLIT_AFTER {
+        let report = round_later(engine, clock, api, config).await;
+        assert_eq!((report.requests, report.deferred), (1, 1), "{report:?}");
+    }
+    {
+        let mut ledger = database.ledger();
+        ledger.outage = false;
+        ledger.flaky = true;
+    }
+    for passer in 1..=lone {
+        let at = clock.now_plus(TimeDelta::zero());
+        let account = format!("acct-passer{passer}");
+        engine
+            .record_enforcements(vec![NewEnforcement {
+                external_id: Some(format!("passer{passer}-0")),
+                ..automated_deactivation(&account, "model", "spam-v3", at)
+            }])
+            .await
+            .expect("recorded");
+        let report = round_later(engine, clock, api, config).await;
+        assert_eq!(
+            (
+                report.claimed,
+                report.requests,
+                report.submitted,
+                report.deferred,
+                report.refused
+            ),
+            (2, 2, 1, 1, 0),
+            "{report:?}"
+        );
+        let row = engine.tdb_submission(id).await.expect("read").expect("row");
+        assert_eq!(
+            (row.state, row.server_failures, row.lone_server_failures),
+            (TdbState::Pending, SPLIT_AFTER + passer, passer)
+        );
+    }
+    let mut ledger = database.ledger();
+    ledger.flaky = false;
+    assert!(
+        ledger.lookups.is_empty(),
+        "the database was answering others: {:?}",
+        ledger.lookups
+    );
 }

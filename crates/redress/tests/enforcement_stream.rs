@@ -113,6 +113,44 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn each_stored_enforcement_says_what_its_line_said_absent_fields_included(test) {
+        let app = TestApp::start(&test).await;
+        let platform = app.token("platform", &[Role::Integration]);
+        let full = line(1);
+        let mut bare = line(2);
+        for field in ["batch_id", "content_id", "content_relation"] {
+            bare.as_object_mut().expect("object").remove(field);
+        }
+        let mut empty_batch = line(3);
+        empty_batch["batch_id"] = json!("");
+        empty_batch["facts"] = json!("a text with \"quotes\", a backslash \\ and {braces}");
+        let (status, answer) = post(&app, Some(&platform), ndjson(&[full.clone(), bare.clone(), empty_batch.clone()])).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["stored"], 3, "{answer}");
+        let mut stored = enforcement::Entity::find().all(&test.db).await.expect("rows");
+        stored.sort_by(|a, b| a.external_id.cmp(&b.external_id));
+        let sent = [&full, &bare, &empty_batch];
+        for (row, line) in stored.iter().zip(sent) {
+            let text = |field: &str| line.get(field).and_then(Value::as_str).map(str::to_owned);
+            assert_eq!(row.external_id, text("external_id"));
+            assert_eq!(Some(row.account_id.clone()), text("account_id"));
+            assert_eq!(Some(row.kind.clone()), text("kind"));
+            assert_eq!(Some(row.policy.clone()), text("policy"));
+            assert_eq!(Some(row.source_kind.clone()), text("source_kind"));
+            assert_eq!(Some(row.source_id.clone()), text("source_id"));
+            assert_eq!(row.batch_id, text("batch_id"));
+            assert_eq!(row.content_id, text("content_id"));
+            assert_eq!(row.content_relation, text("content_relation"));
+            assert_eq!(Some(row.facts.clone()), text("facts"));
+            assert_eq!(row.statement, line["statement"]);
+            assert_eq!(row.enforced_at, Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).single().expect("time"));
+        }
+        assert_eq!(stored[1].batch_id, None);
+        assert_eq!(stored[2].batch_id.as_deref(), Some(""));
+        app.stop().await;
+        test.cleanup().await;
+    }
+
     async fn a_stream_of_bad_lines_is_answered_with_a_bounded_list_and_a_count(test) {
         let app = TestApp::start(&test).await;
         let platform = app.token("platform", &[Role::Integration]);

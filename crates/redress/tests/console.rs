@@ -474,15 +474,15 @@ redress_engine::backend_tests! {
             assert_ne!(account_status(&app, &sue, &format!("wave-{n}")).await, "deactivated");
         }
 
-        // Incidents, sources, the report, quality and the Transparency Database's refusals:
-        // every panel settles, available or not.
+        // Incidents, sources, the report, quality, the Transparency Database's refusals and
+        // the statements it answers server errors to: every panel settles, available or not.
         let admin = app.token("ada", &[Role::Admin]);
         rita.click("#sign-out").await;
         sign_in(&rita, &app, &admin).await;
         rita.click("#nav a[href='#/transparency']").await;
         rita.wait_until(
             "the transparency panels to settle",
-            "return document.querySelectorAll('#screen section.panel[data-available]').length === 5",
+            "return document.querySelectorAll('#screen section.panel[data-available]').length === 6",
         ).await;
         assert_accessible(&rita, "transparency").await;
         rita.screenshot(&shots.join(format!("transparency-{backend}.png"))).await;

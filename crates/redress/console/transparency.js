@@ -1,8 +1,8 @@
 // Faulty-enforcement incidents, sources ranked by overturn rate, the transparency report
 // with charts, the statements the EU Transparency Database refused, to correct and
-// resubmit, and the pending ones it answers server errors to, heading for refusal. The fields are read from the server's schema at run time, so the
-// screen shows whatever this server's version offers and says so plainly when a query is
-// not there at all.
+// resubmit, and the pending ones it answers server errors to, heading for refusal. The
+// fields are read from the server's schema at run time, so the screen shows whatever this
+// server's version offers and says so plainly when a query is not there at all.
 
 import { facts, field, fill, h } from './dom.js';
 import { gql } from './graphql.js';

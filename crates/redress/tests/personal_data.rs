@@ -262,6 +262,24 @@ async fn outbox_statuses(db: &DatabaseConnection, appeal: Uuid) -> Vec<String> {
         .collect()
 }
 
+/// No column of any table holds any of `gone`, and a further purge finds nothing to do.
+async fn leaves_no_trace_and_nothing_due(
+    engine: &Engine,
+    settings: &RetentionSettings,
+    gone: &[&str],
+) {
+    for gone in gone {
+        let found = traces(engine.db(), gone).await;
+        assert!(found.is_empty(), "{gone} is still in {found:?}");
+    }
+    let idle = engine.purge_due(settings).await.expect("purge");
+    assert_eq!(
+        (idle.claimed(), idle.rows, idle.outside.appeals),
+        (0, 0, 0),
+        "{idle:?}"
+    );
+}
+
 /// A withdrawn appeal by mail whose notices are still pending, past every period, purged
 /// until nothing more is due: the notices stay, and the purge then leaves the appeal alone.
 /// Returns the number of notices.
@@ -703,12 +721,7 @@ redress_engine::backend_tests! {
         assert_eq!(mail_traces(outgoing.path(), ADDRESS), 0, "the mail files went");
         assert_eq!(mail_traces(outgoing.path(), &reference), 0, "the mail files went");
         assert!(outbox_statuses(&db, appeal).await.is_empty(), "the delivered notices went");
-        for gone in [ADDRESS, NAME, TEXT] {
-            let found = traces(&db, gone).await;
-            assert!(found.is_empty(), "{gone} is still in {found:?}");
-        }
-        let idle = engine.purge_due(&settings).await.expect("purge");
-        assert_eq!((idle.claimed(), idle.rows, idle.outside.appeals), (0, 0, 0), "{idle:?}");
+        leaves_no_trace_and_nothing_due(&engine, &settings, &[ADDRESS, NAME, TEXT]).await;
         app.stop().await;
     }
 
@@ -755,12 +768,7 @@ redress_engine::backend_tests! {
         assert_eq!(round.rows, (messages + 1 + notices) as u64, "{round:?}");
         assert_eq!((round.outside.appeals, round.outside.failed.as_deref()), (1, None), "{round:?}");
         assert!(outbox_statuses(&db, appeal).await.is_empty(), "the dead letters went");
-        for gone in [ADDRESS, NAME, TEXT] {
-            let found = traces(&db, gone).await;
-            assert!(found.is_empty(), "{gone} is still in {found:?}");
-        }
-        let idle = engine.purge_due(&settings).await.expect("purge");
-        assert_eq!((idle.claimed(), idle.rows, idle.outside.appeals), (0, 0, 0), "{idle:?}");
+        leaves_no_trace_and_nothing_due(&engine, &settings, &[ADDRESS, NAME, TEXT]).await;
         app.stop().await;
     }
 

@@ -88,6 +88,9 @@ redress_engine::backend_tests! {
         assert!(failing.contains(&counts), "{failing}");
         assert!(failing.contains("HTTP 503"), "the last error: {failing}");
         assert!(!failing.contains("pin-console-1"), "{failing}");
+        lena.execute("document.querySelector('.tdb-server-failing').scrollIntoView()").await;
+        lena.screenshot(&std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../target/console-screenshots/tdb-server-errors-{:?}.png", sea_orm::ConnectionTrait::get_database_backend(&db.db)).to_lowercase())).await;
         lena.click("form.tdb-resubmit button[type=submit]").await;
         let denied = lena.wait_until("the refusal of the resubmission", STATUS).await;
         assert!(denied.as_str().is_some_and(|s| s.contains("Your roles do not allow this")), "{denied}");

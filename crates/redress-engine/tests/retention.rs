@@ -265,3 +265,129 @@ redress_engine::backend_tests! {
         assert_eq!(metadata["has_message_id"], true);
     }
 }
+
+mod erasure_beside_the_dispatcher {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use redress_engine::delivery::{
+        topics, Deliverer, DelivererRegistry, DeliveryError, OutboxMessage,
+    };
+    use redress_engine::testing::TestDb;
+    use redress_engine::worker::{DispatchSettings, Dispatcher};
+    use sea_orm::ConnectionTrait;
+    use tokio::sync::{watch, Semaphore};
+
+    use super::*;
+
+    /// Counts itself on `started`, then waits for a permit of `gate` before it succeeds.
+    #[derive(Debug)]
+    struct Gated {
+        started: Arc<Semaphore>,
+        gate: Arc<Semaphore>,
+    }
+
+    #[async_trait::async_trait]
+    impl Deliverer for Gated {
+        async fn deliver(&self, _message: &OutboxMessage) -> Result<(), DeliveryError> {
+            self.started.add_permits(1);
+            self.gate.acquire().await.expect("gate open").forget();
+            Ok(())
+        }
+    }
+
+    /// An erasure locks the appeal, then deletes its pending notices; a delivery recorded
+    /// meanwhile settles its row, which re-arms the appeal's purge under a lock on the
+    /// appeal. Were the row locked before the appeal, each would wait for the other and
+    /// PostgreSQL would cancel one of them after its deadlock timeout.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_delivery_recorded_while_an_erasure_holds_the_appeal_waits_for_it_without_deadlock() {
+        let Some(test) = TestDb::postgres().await else {
+            return;
+        };
+        let clock = clock();
+        let engine = engine(&test.db, &clock, EngineSettings::default());
+        let id = closed_appeal(&engine, &test.db).await;
+        outbox::Entity::delete_many()
+            .filter(outbox::Column::AppealId.eq(id))
+            .exec(&test.db)
+            .await
+            .expect("the filing's notices");
+        enqueue(
+            &test.db,
+            vec![OutboxItem {
+                topic: topics::NOTIFY_APPELLANT.into(),
+                appeal_id: Some(id),
+                idempotency_key: format!("notice-{id}"),
+                payload: json!({"channel": "email", "contact": "person@example.org"}),
+            }],
+            clock.now_plus(TimeDelta::zero()),
+        )
+        .await
+        .expect("enqueue");
+        let (started, gate) = (Arc::new(Semaphore::new(0)), Arc::new(Semaphore::new(0)));
+        let mut registry = DelivererRegistry::new();
+        registry.register(
+            topics::NOTIFY_APPELLANT,
+            Arc::new(Gated {
+                started: started.clone(),
+                gate: gate.clone(),
+            }),
+        );
+        let dispatcher = Dispatcher::new(
+            test.db.clone(),
+            Arc::new(clock.clone()),
+            Arc::new(registry),
+            DispatchSettings::default(),
+        );
+        let (_running, stop) = watch::channel(false);
+        let round = tokio::spawn(async move { dispatcher.run_once(&stop).await });
+        started.acquire().await.expect("delivering").forget();
+
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the test holds an erasure's transaction open between its lock on the appeal and its commit"
+        )]
+        let erasure = test.db.begin().await.expect("begin");
+        appeal::Entity::find_by_id(id)
+            .lock(LockType::Update)
+            .one(&erasure)
+            .await
+            .expect("lock")
+            .expect("appeal");
+        gate.add_permits(1);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !round.is_finished(),
+            "the delivery's record waits for the erasure holding the appeal"
+        );
+        // Longer than PostgreSQL's deadlock timeout (1 s by default), so a deadlock would be
+        // reported before this gives up.
+        erasure
+            .execute_unprepared("SET LOCAL lock_timeout = '10s'")
+            .await
+            .expect("lock timeout");
+        let deleted = outbox::Entity::delete_many()
+            .filter(outbox::Column::AppealId.eq(id))
+            .exec(&erasure)
+            .await
+            .expect("the erasure deletes the pending notice, nothing holds it");
+        assert_eq!(deleted.rows_affected, 1);
+        erasure.commit().await.expect("commit");
+
+        let report = round
+            .await
+            .expect("join")
+            .expect("the dispatcher's round ends without an error");
+        assert_eq!(
+            (report.claimed, report.delivered, report.lost),
+            (1, 0, 1),
+            "{report:?}"
+        );
+        assert!(
+            outbox_statuses(&test.db, id).await.is_empty(),
+            "the erased notice is not written back"
+        );
+        test.cleanup().await;
+    }
+}

@@ -14,15 +14,17 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, UpdateMany,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
+    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, UpdateMany,
 };
 use uuid::Uuid;
 
 use crate::delivery::OutboxMessage;
+use crate::entity::appeal::{self, Entity as Appeals};
 use crate::entity::outbox::{self, Entity as Outbox};
 use crate::error::EngineError;
 use crate::repo::outbox::{notify_dispatchers, OutboxStatus};
+use crate::transact::{self, Begin};
 
 /// An outbox row this dispatcher holds under the lease `lease_id`.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,12 +120,12 @@ fn unleased(update: UpdateMany<Outbox>) -> UpdateMany<Outbox> {
 
 /// Records a delivery. Returns false when the lease was lost (the row was reclaimed after
 /// the lease ran out), in which case the newer claim records its own outcome.
-pub async fn mark_delivered<C: ConnectionTrait>(
-    conn: &C,
+pub async fn mark_delivered(
+    db: &DatabaseConnection,
     claimed: &Claimed,
     now: DateTime<Utc>,
 ) -> Result<bool, EngineError> {
-    let result = unleased(Outbox::update_many())
+    let update = unleased(Outbox::update_many())
         .col_expr(outbox::Column::Status, Expr::value(OutboxStatus::Delivered))
         .col_expr(outbox::Column::DeliveredAt, Expr::value(Some(now)))
         .col_expr(
@@ -134,16 +136,14 @@ pub async fn mark_delivered<C: ConnectionTrait>(
             outbox::Column::LastError,
             Expr::value(Option::<String>::None),
         )
-        .filter(held(claimed))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected == 1)
+        .filter(held(claimed));
+    settle(db, claimed, update).await
 }
 
 /// Records a failed attempt: back to pending until `retry_at`, or dead when `retry_at` is
 /// `None`. Returns false when the lease was lost.
-pub async fn mark_failed<C: ConnectionTrait>(
-    conn: &C,
+pub async fn mark_failed(
+    db: &DatabaseConnection,
     claimed: &Claimed,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
@@ -153,7 +153,7 @@ pub async fn mark_failed<C: ConnectionTrait>(
         Some(at) => (OutboxStatus::Pending, at),
         None => (OutboxStatus::Dead, now),
     };
-    let result = unleased(Outbox::update_many())
+    let update = unleased(Outbox::update_many())
         .col_expr(outbox::Column::Status, Expr::value(status))
         .col_expr(outbox::Column::AvailableAt, Expr::value(available_at))
         .col_expr(
@@ -164,10 +164,46 @@ pub async fn mark_failed<C: ConnectionTrait>(
             outbox::Column::LastError,
             Expr::value(Some(error.to_owned())),
         )
-        .filter(held(claimed))
-        .exec(conn)
-        .await?;
-    Ok(result.rows_affected == 1)
+        .filter(held(claimed));
+    if retry_at.is_some() {
+        // Still pending: the row does not settle, so nothing re-arms.
+        return Ok(update.exec(db).await?.rows_affected == 1);
+    }
+    settle(db, claimed, update).await
+}
+
+/// Runs `update`, which takes the claimed row out of `pending`. A row of an appeal leaving
+/// `pending` re-arms the appeal's purge (a trigger of the schema), and on PostgreSQL the
+/// trigger takes a key-share lock on the appeal. Run alone, the update would lock the row
+/// first and the appeal second, while an erasure locks the appeal first and then deletes
+/// its pending rows: each would wait for the other, and PostgreSQL would cancel one. So the
+/// appeal is locked first here too, in the same transaction, and a delivery recorded during
+/// an erasure waits for it (then finds its row gone and reports the lease lost) instead.
+/// SQLite lets one writer in at a time, so there the update runs alone.
+async fn settle(
+    db: &DatabaseConnection,
+    claimed: &Claimed,
+    update: UpdateMany<Outbox>,
+) -> Result<bool, EngineError> {
+    let appeal_id = claimed
+        .message
+        .appeal_id
+        .filter(|_| db.get_database_backend() == DbBackend::Postgres);
+    let Some(appeal_id) = appeal_id else {
+        return Ok(update.exec(db).await?.rows_affected == 1);
+    };
+    transact::in_transaction(db, Begin::Deferred, async |txn| {
+        Appeals::find_by_id(appeal_id)
+            .select_only()
+            .column(appeal::Column::Id)
+            .lock(LockType::KeyShare)
+            .into_tuple::<Uuid>()
+            .one(txn)
+            .await?;
+        Ok::<_, DbErr>(update.exec(txn).await?.rows_affected == 1)
+    })
+    .await
+    .map_err(EngineError::from)
 }
 
 /// Gives a claimed row back untouched (shutdown before it was attempted): due at once.

@@ -1,7 +1,8 @@
 //! The retention purge's edits of JSON, made by the database, on SQLite and on PostgreSQL:
 //! exactly the personal keys and strings go, every other value stays as it was. A notice
 //! that settles while a purge of its appeal is in flight re-arms contacts after that
-//! purge's commit, not before it.
+//! purge's commit, not before it; a delivery recorded while an erasure holds the appeal
+//! waits for the erasure instead of deadlocking with it (PostgreSQL).
 
 mod common;
 

@@ -1,14 +1,16 @@
 //! Many enforcements at once, for a platform pushing a wave: on PostgreSQL three statements
-//! per batch however many rows (the accounts new to the registry, the enforcements not
-//! recorded before, and the accounts those changed), each carrying the rows as one JSON
-//! document (`json_rows`). Idempotent on the platform's enforcement id: a batch sent again
-//! writes nothing it wrote before. An account row is rewritten only when an enforcement
-//! recorded now changes what it says (its status, mail address or locale): in a wave most
-//! enforcements find their account as the last one left it, and rewriting it anyway cost a
-//! new row version, its WAL and often index entries per enforcement. SQLite records row by
-//! row in the caller's transaction.
+//! per batch of up to a thousand (the accounts new to the registry, the enforcements not
+//! recorded before, and the accounts those changed). The accounts go as one JSON document
+//! (`json_rows`); the enforcements, which carry the bulk of the bytes, as a multi-row
+//! `INSERT ... VALUES` with bind parameters, which the database decodes faster. Idempotent
+//! on the platform's enforcement id: a batch sent again writes nothing it wrote before. An
+//! account row is rewritten only when an enforcement recorded now changes what it says (its
+//! status, mail address or locale): in a wave most enforcements find their account as the
+//! last one left it, and rewriting it anyway cost a new row version, its WAL and often
+//! index entries per enforcement. SQLite records row by row in the caller's transaction.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
@@ -43,23 +45,86 @@ struct AccountRow<'a> {
     account_locale: Option<&'a str>,
 }
 
-#[derive(serde::Serialize)]
-struct EnforcementRow<'a> {
-    id: Uuid,
-    external_id: &'a str,
-    account_id: &'a str,
-    kind: &'a str,
-    policy: &'a str,
-    source_kind: &'a str,
-    source_id: &'a str,
-    batch_id: Option<&'a str>,
-    automated_detection: &'a str,
-    automated_decision: &'a str,
-    content_id: Option<&'a str>,
-    content_relation: Option<&'a str>,
-    facts: &'a str,
-    statement: &'a serde_json::Value,
-    enforced_at: DateTime<Utc>,
+/// The enforcement columns, in the order of [`enforcement_values`].
+const ENFORCEMENT_COLUMNS: [&str; 16] = [
+    "id",
+    "external_id",
+    "account_id",
+    "kind",
+    "policy",
+    "source_kind",
+    "source_id",
+    "batch_id",
+    "automated_detection",
+    "automated_decision",
+    "content_id",
+    "content_relation",
+    "facts",
+    "statement",
+    "enforced_at",
+    "created_at",
+];
+
+/// Rows of one `INSERT`: 16 parameters each, well under PostgreSQL's 65,535, and the
+/// size of a stream's chunk, so a stream's statements share one prepared text.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// One enforcement's parameters, in the order of [`ENFORCEMENT_COLUMNS`].
+fn enforcement_values(
+    new: &NewEnforcement,
+    external_id: &str,
+    now: DateTime<Utc>,
+    params: &mut Vec<Value>,
+) {
+    params.extend([
+        Uuid::now_v7().into(),
+        external_id.into(),
+        new.account_id.as_str().into(),
+        new.kind.as_str().into(),
+        new.policy.as_str().into(),
+        new.source_kind.as_str().into(),
+        new.source_id.as_str().into(),
+        new.batch_id.clone().into(),
+        new.automated_detection.as_str().into(),
+        new.automated_decision.as_str().into(),
+        new.content_id.clone().into(),
+        new.content_relation.clone().into(),
+        new.facts.as_str().into(),
+        new.statement.clone().into(),
+        new.enforced_at.into(),
+        now.into(),
+    ]);
+}
+
+/// A multi-row `INSERT ... VALUES` of `rows` with bind parameters, skipping the platform
+/// ids recorded before and returning those it stored. Measured against one JSON document
+/// per chunk (`json_to_recordset`), the database takes bound rows faster: it decodes each
+/// parameter on its own instead of scanning a document and parsing the statement of
+/// reasons a second time for its `jsonb` column (docs/performance.md).
+fn insert_enforcements(rows: &[(&NewEnforcement, &str)], now: DateTime<Utc>) -> Statement {
+    let width = ENFORCEMENT_COLUMNS.len();
+    let mut params = Vec::with_capacity(rows.len() * width);
+    let mut sql = format!(
+        "INSERT INTO enforcements ({}) VALUES ",
+        ENFORCEMENT_COLUMNS.join(", ")
+    );
+    for (row, (new, external_id)) in rows.iter().enumerate() {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..width {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            // Writing into a String cannot fail.
+            let _ = write!(sql, "${}", row * width + column + 1);
+        }
+        sql.push(')');
+        enforcement_values(new, external_id, now, &mut params);
+    }
+    sql.push_str(" ON CONFLICT (external_id) DO NOTHING RETURNING external_id");
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, params)
 }
 
 const ACCOUNT_COLUMNS: [(&str, &str); 4] = [
@@ -108,70 +173,19 @@ pub async fn record<C: ConnectionTrait>(
     );
     json_rows::execute(conn, &sql, &accounts, [now.into()]).await?;
 
-    let rows: Vec<EnforcementRow<'_>> = batch
+    let mut new_ids: HashSet<String> = HashSet::with_capacity(batch.len());
+    let recordable: Vec<(&NewEnforcement, &str)> = batch
         .iter()
-        .filter_map(|new| {
-            Some(EnforcementRow {
-                id: Uuid::now_v7(),
-                external_id: new.external_id.as_deref()?,
-                account_id: &new.account_id,
-                kind: &new.kind,
-                policy: &new.policy,
-                source_kind: &new.source_kind,
-                source_id: &new.source_id,
-                batch_id: new.batch_id.as_deref(),
-                automated_detection: &new.automated_detection,
-                automated_decision: &new.automated_decision,
-                content_id: new.content_id.as_deref(),
-                content_relation: new.content_relation.as_deref(),
-                facts: &new.facts,
-                statement: &new.statement,
-                enforced_at: new.enforced_at,
-            })
-        })
+        .filter_map(|new| Some((new, new.external_id.as_deref()?)))
         .collect();
-    let sql = format!(
-        "INSERT INTO enforcements (id, external_id, account_id, kind, policy, source_kind, \
-         source_id, batch_id, automated_detection, automated_decision, content_id, \
-         content_relation, facts, statement, enforced_at, created_at) \
-         SELECT r.id, r.external_id, r.account_id, r.kind, r.policy, r.source_kind, r.source_id, \
-         r.batch_id, r.automated_detection, r.automated_decision, r.content_id, \
-         r.content_relation, r.facts, r.statement, r.enforced_at, $2 FROM {} \
-         ON CONFLICT (external_id) DO NOTHING RETURNING external_id",
-        json_rows::recordset(
-            1,
-            &[
-                ("id", "uuid"),
-                ("external_id", "text"),
-                ("account_id", "text"),
-                ("kind", "text"),
-                ("policy", "text"),
-                ("source_kind", "text"),
-                ("source_id", "text"),
-                ("batch_id", "text"),
-                ("automated_detection", "text"),
-                ("automated_decision", "text"),
-                ("content_id", "text"),
-                ("content_relation", "text"),
-                ("facts", "text"),
-                ("statement", "jsonb"),
-                ("enforced_at", "timestamptz"),
-            ],
-        )
-    );
-    let document =
-        serde_json::to_string(&rows).map_err(|e| EngineError::InvalidInput(e.to_string()))?;
-    let inserted = conn
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            &sql,
-            [Value::from(document), now.into()],
-        ))
-        .await?;
-    let new_ids: HashSet<String> = inserted
-        .iter()
-        .filter_map(|row| row.try_get::<String>("", "external_id").ok())
-        .collect();
+    for rows in recordable.chunks(ROWS_PER_INSERT) {
+        let inserted = conn.query_all_raw(insert_enforcements(rows, now)).await?;
+        new_ids.extend(
+            inserted
+                .iter()
+                .filter_map(|row| row.try_get::<String>("", "external_id").ok()),
+        );
+    }
     let stored = new_ids.len() as u64;
 
     // An account changes only with an enforcement recorded now: a batch sent again must not

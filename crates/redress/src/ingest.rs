@@ -441,6 +441,11 @@ impl Ingestion {
         }
         let chunk = std::mem::replace(&mut self.chunk, Chunk::with_capacity(CHUNK));
         self.in_flight = Some(tokio::spawn(write_chunk(self.engine.clone(), chunk)));
+        // The new task waits in this worker's slot for the next task to run, where no other
+        // worker may take it, and parsing the next chunk does not give way until it is
+        // full: without this the write would start only then, after the parse instead of
+        // beside it.
+        tokio::task::yield_now().await;
         Ok(())
     }
 

@@ -30,7 +30,9 @@ use redress_engine::testing::TestDb;
 use redress_engine::{Engine, EngineSettings, MessageIdSigner, SystemClock};
 use redress_intake::email::smtp::SmtpServer;
 use redress_intake::email::{EmailIntake, EmailIntakeSettings};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait, TryGetable,
+};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -153,6 +155,21 @@ async fn scalar(db: &DatabaseConnection, sql: &str) -> i64 {
         .expect("a number")
 }
 
+/// The rows of `sql` as pairs of their first two columns.
+async fn pairs<A: TryGetable, B: TryGetable>(db: &DatabaseConnection, sql: &str) -> Vec<(A, B)> {
+    db.query_all_raw(Statement::from_string(BACKEND, sql))
+        .await
+        .expect(sql)
+        .iter()
+        .map(|row| {
+            (
+                row.try_get_by_index(0).expect("first column"),
+                row.try_get_by_index(1).expect("second column"),
+            )
+        })
+        .collect()
+}
+
 async fn run(db: &DatabaseConnection, sql: &str) {
     db.execute_unprepared(sql).await.expect(sql);
 }
@@ -218,25 +235,15 @@ async fn copy_rows(
 async fn seed(db: &DatabaseConnection, template: Uuid, n: usize) {
     // The copies go in faster without the tables' plain indexes, which are built again
     // afterwards exactly as the schema defines them; unique ones stay and check the copies.
-    let indexes: Vec<(String, String)> = db
-        .query_all_raw(Statement::from_string(
-            BACKEND,
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
-             WHERE i.indrelid::regclass::text IN \
-                 ('appeals', 'messages', 'appeal_events', 'appeal_status_tokens', 'outbox', 'audit_log') \
-               AND NOT i.indisunique \
-               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
-        ))
-        .await
-        .expect("indexes")
-        .iter()
-        .map(|row| {
-            (
-                row.try_get_by_index(0).expect("name"),
-                row.try_get_by_index(1).expect("definition"),
-            )
-        })
-        .collect();
+    let indexes: Vec<(String, String)> = pairs(
+        db,
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i \
+         WHERE i.indrelid::regclass::text IN \
+             ('appeals', 'messages', 'appeal_events', 'appeal_status_tokens', 'outbox', 'audit_log') \
+           AND NOT i.indisunique \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
+    )
+    .await;
     for (name, _) in &indexes {
         run(db, &format!("DROP INDEX {name}")).await;
     }
@@ -484,40 +491,20 @@ async fn remains(db: &DatabaseConnection, queue: &str) -> Vec<(String, i64)> {
          UNION ALL SELECT 'audit ' || action || ' ' || details::text, count(*) FROM audit_log WHERE appeal_id IN ({side}) GROUP BY 1 \
          ORDER BY 1"
     );
-    let mut rows: Vec<(String, i64)> = db
-        .query_all_raw(Statement::from_string(BACKEND, sql))
-        .await
-        .expect("remains")
-        .iter()
-        .map(|r| {
-            (
-                r.try_get_by_index(0).expect("what"),
-                r.try_get_by_index(1).expect("count"),
-            )
-        })
-        .collect();
+    let mut rows: Vec<(String, i64)> = pairs(db, &sql).await;
     rows.retain(|(_, count)| *count > 0);
     rows
 }
 
 /// The schema's triggers that re-arm the purge when personal data comes after it.
 async fn rearm_triggers(db: &DatabaseConnection) -> Vec<(String, String)> {
-    db.query_all_raw(Statement::from_string(
-        BACKEND,
+    pairs(
+        db,
         "SELECT tgrelid::regclass::text, tgname::text FROM pg_trigger \
          WHERE NOT tgisinternal AND tgname LIKE 'purge\\_rearm%' \
            AND tgrelid::regclass::text NOT LIKE '%.%' ORDER BY 1, 2",
-    ))
+    )
     .await
-    .expect("triggers")
-    .iter()
-    .map(|row| {
-        (
-            row.try_get_by_index(0).expect("table"),
-            row.try_get_by_index(1).expect("trigger"),
-        )
-    })
-    .collect()
 }
 
 /// SMTP intake alone without the re-arm triggers, then with them again: what they cost

@@ -138,8 +138,8 @@ impl Engine {
 /// This is the exception to [`Engine::transact`], for transactions that have no engine to
 /// go through: the migrations, which run before an engine exists; the announcer's own
 /// notifications, which are what an engine transaction announces with; and the outbox
-/// dispatcher's claim, which runs on the dispatcher's connection. Everything else writes
-/// through the engine.
+/// dispatcher's claim and its record of an outcome that settles a row (on PostgreSQL),
+/// which run on the dispatcher's connection. Everything else writes through the engine.
 pub(crate) async fn in_transaction<C, T, E>(
     conn: &C,
     begin: Begin,

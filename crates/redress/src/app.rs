@@ -158,10 +158,9 @@ pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
     let mut graphql =
         redress_graphql::Api::with_previewer(engine.clone(), &config.graphql, Some(previewer))
             .context("setting up the GraphQL API")?;
-    let staff_sign_in =
-        crate::oidc::StaffSignIn::from_config(&config.oidc, &config.graphql.auth, engine.clone())
-            .context("setting up sign-in with the identity provider (oidc)")?
-            .map(Arc::new);
+    let staff_sign_in = crate::oidc::StaffSignIn::from_config(&config, engine.clone())
+        .context("setting up sign-in with the identity provider (oidc)")?
+        .map(Arc::new);
     if let Some(sign_in) = &staff_sign_in {
         graphql = graphql.with_browser_sessions(sign_in.browser_sessions());
     }

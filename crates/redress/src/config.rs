@@ -90,6 +90,10 @@ pub struct DatabaseConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HttpConfig {
     pub bind: SocketAddr,
+    /// Reverse proxies in front of Redress, whose `X-Forwarded-For` names the client for the
+    /// per-client sign-in limit; none by default, so the header is not believed.
+    #[serde(default)]
+    pub trusted_proxies: crate::client_address::TrustedProxies,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,6 +136,7 @@ impl Default for Config {
             },
             http: HttpConfig {
                 bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                trusted_proxies: crate::client_address::TrustedProxies::default(),
             },
             log: LogConfig {
                 format: LogFormat::Pretty,

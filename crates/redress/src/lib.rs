@@ -5,6 +5,7 @@ pub mod app;
 pub mod bulk_decisions;
 pub mod bulk_restore_cli;
 pub mod cli;
+pub mod client_address;
 pub mod config;
 pub mod console;
 pub mod dead_letters;

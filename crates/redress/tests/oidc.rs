@@ -238,6 +238,25 @@ fn signed_api_token(provider_port: u16) -> String {
 }
 
 /// The `sign_in_error` a redirect to the console carries.
+/// The status of a sign-in start over a fresh connection from 127.0.0.1, as a proxy there
+/// forwards it with `forwarded_for` as its `X-Forwarded-For`.
+async fn login_from(app: &TestApp, forwarded_for: Option<&str>) -> u16 {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut request = client.get(format!("{}/auth/login", base(app)));
+    if let Some(hops) = forwarded_for {
+        request = request.header("x-forwarded-for", hops);
+    }
+    request
+        .send()
+        .await
+        .expect("sign-in start")
+        .status()
+        .as_u16()
+}
+
 fn sign_in_error(response: &reqwest::Response) -> Option<String> {
     let target = response.headers().get("location")?.to_str().ok()?;
     target
@@ -420,6 +439,31 @@ redress_engine::backend_tests! {
         db.cleanup().await;
     }
 
+    async fn roles_a_provider_gives_in_its_userinfo_answer_only_are_read_from_there(db) {
+        if !oidc_provider::available("OpenID sign-in, claims in userinfo") {
+            db.cleanup().await;
+            return;
+        }
+        let (provider_port, redress_port) = (oidc_provider::free_port(), oidc_provider::free_port());
+        let redress_url = format!("http://127.0.0.1:{redress_port}");
+        let _provider = TestProvider::start_with_claims_in_userinfo_only(provider_port, "key-one", &redress_url);
+        let app = start(config_with_provider(&db, provider_port, redress_port)).await;
+        for (login, roles) in [("rita", json!(["REVIEWER"])), ("sam", json!(["REVIEWER", "SENIOR_REVIEWER"]))] {
+            let browser = HttpBrowser::new();
+            let callback = browser.sign_in_at_provider(&redress_url, login).await;
+            let landed = browser.get(&callback).await;
+            assert_eq!(landed.status(), 303);
+            assert_eq!(landed.headers()["location"], "/console/#/queue", "{login}");
+            let session = session_info(&browser, &app).await;
+            let csrf = session["csrfToken"].as_str().expect("csrf token").to_owned();
+            let (status, body) = post_with_session(&browser, &app, Some(&csrf), Some(&redress_url)).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["data"]["me"], json!({"subject": login, "roles": roles}));
+        }
+        app.stop().await;
+        db.cleanup().await;
+    }
+
     async fn redress_starts_while_the_provider_is_down(db) {
         // Nothing listens on the provider's port: no node needed.
         let (provider_port, redress_port) = (oidc_provider::free_port(), oidc_provider::free_port());
@@ -450,6 +494,31 @@ redress_engine::backend_tests! {
         }
         let login = browser.get(&format!("{}/auth/login", base(&app))).await;
         assert_eq!(login.status(), 429);
+        // No proxy is trusted: a client naming another address is still itself.
+        assert_eq!(login_from(&app, Some("198.51.100.1")).await, 429);
+        app.stop().await;
+        db.cleanup().await;
+    }
+
+    async fn behind_a_trusted_proxy_each_client_it_names_has_its_own_quota(db) {
+        let (provider_port, redress_port) = (oidc_provider::free_port(), oidc_provider::free_port());
+        let mut config = config_with_provider(&db, provider_port, redress_port);
+        config.oidc.sign_ins_per_minute = 2;
+        config.http.trusted_proxies = serde_json::from_value(json!(["127.0.0.0/8"])).expect("proxies");
+        let app = start(config).await;
+        for _ in 0..2 {
+            assert_eq!(login_from(&app, Some("198.51.100.1")).await, 303);
+        }
+        assert_eq!(login_from(&app, Some("198.51.100.1")).await, 429);
+        // Another client behind the same proxy.
+        assert_eq!(login_from(&app, Some("198.51.100.2")).await, 303);
+        // A client that writes a fresh address into the header itself: the proxy appends
+        // the real one, which is the one counted.
+        assert_eq!(login_from(&app, Some("203.0.113.50, 198.51.100.1")).await, 429);
+        // A hop that is no address counts against the proxy, as does no header at all.
+        assert_eq!(login_from(&app, Some("proxy.internal")).await, 303);
+        assert_eq!(login_from(&app, None).await, 303);
+        assert_eq!(login_from(&app, None).await, 429);
         app.stop().await;
         db.cleanup().await;
     }

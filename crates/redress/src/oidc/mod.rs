@@ -32,13 +32,15 @@ use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 use redress_engine::staff_sessions::{NewStaffSession, PendingSignIn};
 use redress_engine::Engine;
-use redress_graphql::auth::{is_usable_subject, AuthSettings};
+use redress_graphql::auth::is_usable_subject;
 use redress_graphql::session::{self, hash_secret, BrowserSessions, SessionId};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
+use crate::client_address::TrustedProxies;
+use crate::config::Config;
 use provider::{Provider, ProviderError};
 use roles::RoleMapping;
 pub use settings::OidcConfig;
@@ -83,7 +85,9 @@ impl From<&ProviderError> for SignInFailure {
         match err {
             ProviderError::Unreachable(_) => SignInFailure::ProviderUnreachable,
             ProviderError::CodeRefused(_) => SignInFailure::ProviderRefused,
-            ProviderError::BadIdToken(_) => SignInFailure::IdTokenRejected,
+            ProviderError::BadIdToken(_) | ProviderError::BadUserInfo(_) => {
+                SignInFailure::IdTokenRejected
+            }
             ProviderError::Misconfigured(_) => SignInFailure::Internal,
         }
     }
@@ -123,6 +127,7 @@ pub struct StaffSignIn {
     engine: Engine,
     sessions: BrowserSessions,
     starts: SignInStarts,
+    trusted_proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for StaffSignIn {
@@ -137,11 +142,8 @@ impl std::fmt::Debug for StaffSignIn {
 impl StaffSignIn {
     /// `None` without `oidc.issuer`: the console then asks for a pasted token. The section
     /// was checked when the configuration was loaded ([`OidcConfig::validate`]).
-    pub fn from_config(
-        config: &OidcConfig,
-        api_auth: &AuthSettings,
-        engine: Engine,
-    ) -> anyhow::Result<Option<Self>> {
+    pub fn from_config(whole: &Config, engine: Engine) -> anyhow::Result<Option<Self>> {
+        let (config, api_auth) = (&whole.oidc, &whole.graphql.auth);
         let Some(issuer) = config.issuer.as_deref() else {
             return Ok(None);
         };
@@ -163,6 +165,7 @@ impl StaffSignIn {
             engine,
             sessions: BrowserSessions::at(&config.public_url)?,
             starts: SignInStarts::new(per_minute),
+            trusted_proxies: whole.http.trusted_proxies.clone(),
         }))
     }
 
@@ -291,14 +294,15 @@ fn console_fragment(candidate: Option<&str>) -> String {
         .to_owned()
 }
 
-/// The address the request came from. Behind a reverse proxy that is the proxy's, so its
-/// clients share one quota; without the connection's address (not served over a socket)
-/// every request shares one.
-fn client_address(parts: &Parts) -> IpAddr {
-    parts
+/// The address the request came from: the peer's, or behind a configured reverse proxy
+/// the client it names (`http.trusted_proxies`). Without the connection's address (not
+/// served over a socket) every request shares one.
+fn client_address(parts: &Parts, trusted_proxies: &TrustedProxies) -> IpAddr {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    trusted_proxies.client(peer, &parts.headers)
 }
 
 async fn login(
@@ -309,7 +313,10 @@ async fn login(
     let Some(sign_in) = sign_in else {
         return not_configured();
     };
-    if !sign_in.starts.allow(client_address(&parts)) {
+    if !sign_in
+        .starts
+        .allow(client_address(&parts, &sign_in.trusted_proxies))
+    {
         tracing::info!("refused a sign-in start over the address's quota");
         return (
             StatusCode::TOO_MANY_REQUESTS,
@@ -415,7 +422,12 @@ async fn callback(
     };
     let signed_in = match sign_in
         .provider
-        .finish(code, &pending.pkce_verifier, &pending.nonce)
+        .finish(
+            code,
+            &pending.pkce_verifier,
+            &pending.nonce,
+            &sign_in.roles.claim_names(),
+        )
         .await
     {
         Ok(signed_in) => signed_in,

@@ -1,6 +1,7 @@
 //! The OpenID Connect protocol with the provider, through the `openidconnect` crate:
 //! discovery, the authorization request (code flow with PKCE, state and nonce), the code
-//! exchange with the ID token's checks, and the end-session URL of RP-initiated logout.
+//! exchange with the ID token's checks, the userinfo request for role claims the ID token
+//! leaves out, and the end-session URL of RP-initiated logout.
 //!
 //! Discovery (the provider's metadata and its keys, two requests) is cached for
 //! [`METADATA_MAX_AGE`]: `/auth/login` is open to anyone, so each call must not cost the
@@ -18,15 +19,18 @@ use std::time::Duration;
 use base64::Engine as _;
 use openidconnect::core::{
     CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
-    CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
-    CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+    CoreClientAuthMethod, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreResponseMode,
+    CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{http, reqwest};
 use openidconnect::{
-    AsyncHttpClient, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
-    EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, IssuerUrl,
-    LogoutProviderMetadata, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl, Scope, TokenResponse as _,
+    AdditionalClaims, AsyncHttpClient, AuthorizationCode, ClaimsVerificationError, ClientId,
+    ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest,
+    HttpResponse, IssuerUrl, LogoutProviderMetadata, LogoutRequest, Nonce,
+    OAuth2TokenResponse as _, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
+    ProviderMetadata, RedirectUrl, Scope, SubjectIdentifier, TokenResponse as _, UserInfoClaims,
+    UserInfoError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -52,6 +56,8 @@ pub enum ProviderError {
     CodeRefused(String),
     #[error("the ID token is not acceptable: {0}")]
     BadIdToken(String),
+    #[error("the identity provider's userinfo answer is not acceptable: {0}")]
+    BadUserInfo(String),
     #[error("the configuration of the provider is not usable: {0}")]
     Misconfigured(String),
 }
@@ -77,7 +83,8 @@ impl std::fmt::Debug for AuthorizationStart {
 /// What a finished sign-in says about the person.
 pub struct SignedIn {
     pub subject: String,
-    /// Every claim of the verified ID token, for the role mapping.
+    /// Every claim of the verified ID token, with those it lacks from the userinfo answer,
+    /// for the role mapping.
     pub claims: Map<String, Value>,
 }
 
@@ -313,11 +320,14 @@ impl Provider {
 
     /// Exchanges the code (with the PKCE verifier) and checks the ID token: signature by
     /// the provider's current keys, issuer, audience, expiry and the nonce of this sign-in.
+    /// When the ID token lacks one of the `wanted` claims (top-level names) and the provider
+    /// has a userinfo endpoint, the claims the ID token lacks are read from there.
     pub async fn finish(
         &self,
         code: &str,
         pkce_verifier: &str,
         nonce: &str,
+        wanted: &[&str],
     ) -> Result<SignedIn, ProviderError> {
         let (metadata, fetched_at) = self.metadata().await?;
         let client = self.client(&metadata);
@@ -328,8 +338,8 @@ impl Provider {
             .request_async(&self.http)
             .await
             .map_err(|e| ProviderError::CodeRefused(chain(&e)))?;
-        // Redress signs the person in with the ID token alone; the access token is for the
-        // provider's resource servers and is dropped here, never stored or sent on.
+        // Redress signs the person in with the ID token; the access token serves at most the
+        // userinfo request below and is dropped here, never stored or sent on.
         let id_token = response
             .id_token()
             .ok_or_else(|| ProviderError::BadIdToken("the provider sent no ID token".into()))?;
@@ -350,10 +360,26 @@ impl Provider {
             }
             Err(err) => return Err(ProviderError::BadIdToken(chain(&err))),
         };
-        Ok(SignedIn {
-            subject,
-            claims: payload_of(&id_token.to_string())?,
-        })
+        let mut claims = payload_of(&id_token.to_string())?;
+        if wanted.iter().any(|name| !claims.contains_key(*name)) {
+            if let Ok(request) = client.user_info(
+                response.access_token().clone(),
+                Some(SubjectIdentifier::new(subject.clone())),
+            ) {
+                let user_info: UserInfoClaims<ProviderClaims, CoreGenderClaim> = request
+                    .request_async(&self.http)
+                    .await
+                    .map_err(|e| match e {
+                        UserInfoError::Request(_) => ProviderError::Unreachable(chain(&e)),
+                        _ => ProviderError::BadUserInfo(chain(&e)),
+                    })?;
+                // The signed ID token wins where both carry a claim.
+                for (name, value) in user_info.additional_claims().0.clone() {
+                    claims.entry(name).or_insert(value);
+                }
+            }
+        }
+        Ok(SignedIn { subject, claims })
     }
 
     /// Where to send the browser to end the person's session at the provider too; `None`
@@ -371,6 +397,14 @@ impl Provider {
         Ok(Some(request.http_get_url().to_string()))
     }
 }
+
+/// The claims of a userinfo answer beyond the standard ones (roles, groups), which
+/// `openidconnect` does not model.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(transparent)]
+struct ProviderClaims(Map<String, Value>);
+
+impl AdditionalClaims for ProviderClaims {}
 
 /// The claims of an ID token `openidconnect` has verified, as JSON, for the claims it does
 /// not model (roles, groups).

@@ -28,6 +28,15 @@ impl RoleMapping {
         }
     }
 
+    /// The top-level claims the mapping reads, which the sign-in asks the userinfo endpoint
+    /// for when the ID token lacks them.
+    pub fn claim_names(&self) -> [&str; 2] {
+        fn top(path: &str) -> &str {
+            path.split('.').next().unwrap_or_default()
+        }
+        [top(&self.roles_claim), top(&self.groups_claim)]
+    }
+
     /// Role names Redress does not know are ignored, and so are groups without a mapping:
     /// a provider carries the roles and groups of every application.
     pub fn roles(&self, claims: &Map<String, Value>) -> Vec<Role> {

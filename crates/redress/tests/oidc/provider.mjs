@@ -6,6 +6,9 @@
 //                   another KEY_ID is a key rotation: the old key is gone)
 //   REDIRECT_URI    Redress's /auth/callback
 //   POST_LOGOUT_URI where the provider sends the browser after signing out
+//   CLAIMS_IN_USERINFO_ONLY  `true`: the provider's own default (OpenID Connect Core 5.4),
+//                   the claims of the scopes asked for in the userinfo answer only; else
+//                   they are in the ID token too
 //
 // Accounts: any login works (the built-in pages accept any password); the groups of a
 // login are in GROUPS below. Clients: `redress-console` (authorization code, PKCE) and
@@ -16,7 +19,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 
-const { PORT, KEY_ID, REDIRECT_URI, POST_LOGOUT_URI } = process.env;
+const { PORT, KEY_ID, REDIRECT_URI, POST_LOGOUT_URI, CLAIMS_IN_USERINFO_ONLY } = process.env;
 const ISSUER = `http://127.0.0.1:${PORT}`;
 const RESOURCES = ['urn:redress:api', 'urn:other:api'];
 
@@ -51,8 +54,9 @@ const configuration = {
   jwks: { keys: [signingKey] },
   scopes: ['openid', 'profile', 'groups', 'api'],
   claims: { openid: ['sub'], profile: ['name'], groups: ['groups'] },
-  // Claims of the scopes asked for go into the ID token, where Redress reads roles.
-  conformIdTokenClaims: false,
+  // Claims of the scopes asked for go into the ID token too, unless the test asks for the
+  // provider's default, where Redress finds them in the userinfo answer.
+  conformIdTokenClaims: CLAIMS_IN_USERINFO_ONLY === 'true',
   findAccount: async (ctx, id) => ({
     accountId: id,
     claims: async () => ({ sub: id, name: id, groups: GROUPS[id] ?? [] }),

@@ -74,6 +74,17 @@ impl TestProvider {
     /// Starts the provider on `port`, signing with a fresh key named `key_id`; `redress`
     /// is Redress's public URL (for the redirect URIs).
     pub fn start(port: u16, key_id: &str, redress: &str) -> Self {
+        Self::spawn(port, key_id, redress, false)
+    }
+
+    /// As [`TestProvider::start`], but with the provider's default of OpenID Connect Core
+    /// 5.4: the claims of the scopes asked for (the groups) are in its userinfo answer only,
+    /// not in the ID token.
+    pub fn start_with_claims_in_userinfo_only(port: u16, key_id: &str, redress: &str) -> Self {
+        Self::spawn(port, key_id, redress, true)
+    }
+
+    fn spawn(port: u16, key_id: &str, redress: &str, claims_in_userinfo_only: bool) -> Self {
         let mut process = Command::new("node")
             .arg(folder().join("provider.mjs"))
             .current_dir(folder())
@@ -81,6 +92,10 @@ impl TestProvider {
             .env("KEY_ID", key_id)
             .env("REDIRECT_URI", format!("{redress}/auth/callback"))
             .env("POST_LOGOUT_URI", format!("{redress}/console/"))
+            .env(
+                "CLAIMS_IN_USERINFO_ONLY",
+                claims_in_userinfo_only.to_string(),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -351,6 +351,30 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_load_from_the_file_and_a_host_name_stops_the_start_by_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("redress.toml");
+        std::fs::write(
+            &path,
+            "[http]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.0.2.1\"]\n",
+        )
+        .expect("write");
+        let config = Config::load(Some(&path)).expect("valid proxies");
+        assert_eq!(
+            Vec::<String>::from(config.http.trusted_proxies),
+            ["10.0.0.0/8", "192.0.2.1/32"]
+        );
+        std::fs::write(&path, "[http]\ntrusted_proxies = [\"lb.internal\"]\n").expect("write");
+        let error = Config::load(Some(&path)).expect_err("a host name");
+        assert!(
+            error
+                .to_string()
+                .contains("`lb.internal` is neither an IP address"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn bulk_restore_slices_and_chunks_are_bounded() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("redress.toml");

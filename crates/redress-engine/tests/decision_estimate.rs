@@ -196,8 +196,9 @@ redress_engine::backend_tests! {
         for number in 0..15 {
             arrive(&engine, number).await;
         }
+        // Over two days: one day of decisions says nothing of how the pace varies.
         for _ in 0..12 {
-            clock.advance(TimeDelta::hours(1));
+            clock.advance(TimeDelta::hours(4));
             decide_next(&engine).await.expect("a case to decide");
         }
         let asked = arrive(&engine, 15).await;

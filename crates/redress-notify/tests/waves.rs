@@ -285,9 +285,24 @@ redress_engine::backend_tests! {
         let text = acknowledgement(&engine, by_mail, dir.path()).await;
         assert!(text.contains(wave_text(Wave::IncidentOpen, "en")), "{text}");
         let case = engine.appellant_case(by_mail).await.expect("case");
-        let view = engine.appeal_status(&case.reference, &case.status_token.expect("token")).await.expect("page");
+        let token = case.status_token.clone().expect("token");
+        let view = engine.appeal_status(&case.reference, &token).await.expect("page");
         assert_eq!(view.wave, Some(Wave::IncidentOpen));
         assert!(!text.contains(wave_text(Wave::RestoreRunning, "en")), "{text}");
+        assert_eq!(view.estimate, None, "the bulk job puts it right, not its turn in the queue");
+
+        // Once a reviewer upheld it, the page says the decision stands, not that the
+        // account is being put right, though the incident is still open.
+        let reviewer = Actor::staff("rosa", [Role::Reviewer]);
+        let mut upheld: redress_core::StatementOfReasons = serde_json::from_value(
+            redress_engine::testing::automated_suspension_statement(clock.now_plus(TimeDelta::zero())),
+        )
+        .expect("statement");
+        upheld.automated_decision = redress_core::Automation::Not;
+        redress_engine::testing::triage_claim_and_decide(&engine, by_mail, &reviewer, clock.now_plus(TimeDelta::minutes(10)), false, upheld).await;
+        let view = engine.appeal_status(&case.reference, &token).await.expect("page");
+        assert_eq!(view.wave, None, "{:?}", view.state);
+        assert_eq!(engine.appellant_case(by_mail).await.expect("case").wave, None);
 
         let by_dm = file_dm(&engine, &clock, "4711", "acct-dm").await;
         let text = acknowledgement(&engine, by_dm, dir.path()).await;

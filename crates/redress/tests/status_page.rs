@@ -151,7 +151,9 @@ async fn lookup(base: &str, reference: &str, token: &str) -> (u16, Value) {
 
 redress_engine::backend_tests! {
     async fn the_page_forecasts_the_decision_from_the_queue_s_recent_pace(test) {
-        let app = redress::app::start(config_for(&test)).await.expect("start");
+        // The queue decides over two days: one day says nothing of how its pace varies.
+        let clock = redress_engine::ManualClock::new(Utc::now() - chrono::TimeDelta::days(1));
+        let app = redress::app::start_with_clock(config_for(&test), std::sync::Arc::new(clock.clone())).await.expect("start");
         let base = format!("http://{}", app.http_addr);
         let engine = &app.state.engine;
         let (first, first_token) = filed(&app, "acct-early").await;
@@ -159,12 +161,17 @@ redress_engine::backend_tests! {
         assert_eq!(view["estimate"], Value::Null, "no decisions yet, no pace to go by: {view}");
 
         let reviewer = Actor::staff("rosa", [redress_core::Role::Reviewer]);
-        let lease_until = Utc::now() + chrono::TimeDelta::minutes(10);
-        for number in 0..redress_engine::transparency::estimate::MIN_DECISIONS_TO_FORECAST {
+        let decisions = redress_engine::transparency::estimate::MIN_DECISIONS_TO_FORECAST;
+        for number in 0..decisions {
+            if number == decisions / 2 {
+                clock.advance(chrono::TimeDelta::days(1));
+            }
             let (reference, _) = filed(&app, &format!("acct-decided-{number}")).await;
             let id = engine.appeal_by_reference(&reference.parse().expect("reference")).await.expect("appeal").id;
-            redress_engine::testing::triage_claim_and_decide(engine, id, &reviewer, lease_until, true, serde_json::from_value(redress_engine::testing::automated_suspension_statement(Utc::now())).expect("statement")).await;
+            let lease_until = clock.now_plus(chrono::TimeDelta::minutes(10));
+            redress_engine::testing::triage_claim_and_decide(engine, id, &reviewer, lease_until, true, serde_json::from_value(redress_engine::testing::automated_suspension_statement(clock.now_plus(chrono::TimeDelta::zero()))).expect("statement")).await;
         }
+        clock.advance(chrono::TimeDelta::hours(1));
         let (reference, token) = filed(&app, "acct-waiting").await;
         let (status, view) = lookup(&base, &reference, &token).await;
         assert_eq!(status, 200, "{view}");

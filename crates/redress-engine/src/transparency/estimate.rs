@@ -66,8 +66,18 @@ pub struct QueuePace {
 }
 
 impl QueuePace {
+    /// The days before the first with a decision are left out: a queue opened (or a
+    /// service started) within the window would otherwise be taken for a slow one. A queue
+    /// idle at the start of the window is then taken for faster than it was over the whole
+    /// week, which its fewer days of history widen the band for.
     pub fn from_daily(daily: Vec<u64>) -> Self {
-        Self { daily }
+        let first = daily
+            .iter()
+            .position(|&count| count > 0)
+            .unwrap_or(daily.len());
+        Self {
+            daily: daily[first..].to_vec(),
+        }
     }
 
     /// Decisions in the whole window.
@@ -281,6 +291,22 @@ mod tests {
     fn too_few_decisions_give_no_forecast() {
         let pace = QueuePace::from_daily(vec![1, 0, 2, 0, 1, 3, 2]);
         assert_eq!(pace.forecast(5, now()), None);
+    }
+
+    #[test]
+    fn a_queue_new_this_week_is_paced_from_its_first_day_with_decisions() {
+        let new = QueuePace::from_daily(vec![0, 0, 0, 0, 0, 50, 50]);
+        let estimate = new.forecast(99, now()).expect("a forecast");
+        assert!((estimate.decisions_per_day - 50.0).abs() < f64::EPSILON);
+        // Idle days after the first decision still count.
+        let paused = QueuePace::from_daily(vec![0, 0, 0, 50, 0, 0, 50]);
+        let estimate = paused.forecast(99, now()).expect("a forecast");
+        assert!((estimate.decisions_per_day - 25.0).abs() < f64::EPSILON);
+        // One day of decisions says nothing of how the pace varies.
+        assert_eq!(
+            QueuePace::from_daily(vec![0, 0, 0, 0, 0, 0, 60]).forecast(9, now()),
+            None
+        );
     }
 
     #[test]

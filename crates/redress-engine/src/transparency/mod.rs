@@ -119,7 +119,10 @@ impl Engine {
 
     async fn status_view(&self, stored: &StoredAppeal) -> Result<StatusView, StatusError> {
         let mut view = status::view(self.db(), self.settings(), stored).await?;
-        view.estimate = self.decision_estimate(stored).await?;
+        // A case in a wave is put right by its bulk job, not by its turn in the queue.
+        if view.wave.is_none() {
+            view.estimate = self.decision_estimate(stored).await?;
+        }
         Ok(view)
     }
 

@@ -193,10 +193,7 @@ pub async fn appellant_case<C: ConnectionTrait>(
 ) -> Result<AppellantCase, EngineError> {
     let stored = appeals::find(conn, appeal_id).await?;
     let row = enforcement_of(conn, &stored).await?;
-    let wave = match &row {
-        Some(row) => wave::wave_of(conn, row, closed_by_bulk_restore(&stored)).await?,
-        None => None,
-    };
+    let wave = wave_of_case(conn, &stored, row.as_ref()).await?;
     Ok(AppellantCase {
         appeal_id,
         reference: stored.reference.to_string(),
@@ -207,6 +204,27 @@ pub async fn appellant_case<C: ConnectionTrait>(
         status_token: link_token(conn, &settings.status_tokens, appeal_id).await?,
         wave,
     })
+}
+
+/// The wave a case is told it belongs to: while no decision is taken on it, or when a bulk
+/// job closed it. A case a reviewer decided has its answer; an incident still open over
+/// its enforcement would contradict an upheld decision, and tell a restored one what it
+/// already knows.
+async fn wave_of_case<C: ConnectionTrait>(
+    conn: &C,
+    stored: &StoredAppeal,
+    enforcement: Option<&crate::entity::enforcement::Model>,
+) -> Result<Option<Wave>, EngineError> {
+    let closed_by_bulk_restore = closed_by_bulk_restore(stored);
+    match enforcement {
+        Some(row)
+            if (stored.appeal.state.is_open() && stored.appeal.decision.is_none())
+                || closed_by_bulk_restore =>
+        {
+            wave::wave_of(conn, row, closed_by_bulk_restore).await
+        }
+        _ => Ok(None),
+    }
 }
 
 /// A bulk job closes a case as restored without a reviewer's decision.
@@ -431,10 +449,7 @@ pub async fn view<C: ConnectionTrait>(
     }
     .to_owned();
     let row = enforcement_of(conn, stored).await?;
-    let wave = match &row {
-        Some(row) => wave::wave_of(conn, row, closed_by_bulk_restore(stored)).await?,
-        None => None,
-    };
+    let wave = wave_of_case(conn, stored, row.as_ref()).await?;
     Ok(StatusView {
         reference: stored.reference.to_string(),
         state: appeal.state,

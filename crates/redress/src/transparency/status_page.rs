@@ -361,7 +361,8 @@ fn escape(text: &str) -> String {
 fn page_html(text: &StatusPageText, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"robots\" content=\"noindex\"><title>{}</title></head><body>{body}</body></html>",
+         <meta name=\"robots\" content=\"noindex\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title></head><body>{body}</body></html>",
         text.language,
         escape(title)
     )

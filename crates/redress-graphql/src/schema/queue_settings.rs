@@ -4,7 +4,9 @@
 
 use async_graphql::{Context, Object, Result, SimpleObject};
 use redress_core::{Priority, SlaPolicy};
+use redress_engine::routing::RoutingRule;
 use redress_engine::{Engine, EngineSettings};
+use redress_routing::Action;
 
 use crate::error::OrApiError;
 use crate::rbac;
@@ -40,11 +42,21 @@ impl PrioritySla {
     }
 }
 
-/// The default queue, the senior queue, then every queue an SLA rule names, each once.
-fn configured_queues(settings: &EngineSettings) -> Vec<ConfiguredQueue> {
+/// The default queue, the senior queue, every queue an SLA rule names, then every queue a
+/// routing rule triages into (in the rules' order), each once: a person triaging must be
+/// able to send an appeal where the rules send its like.
+fn configured_queues(
+    settings: &EngineSettings,
+    routing_rules: &[RoutingRule],
+) -> Vec<ConfiguredQueue> {
     let mut names: Vec<&str> = vec![&settings.default_queue, &settings.senior_queue];
     for rule in &settings.sla_rules {
         names.push(&rule.queue);
+    }
+    for rule in routing_rules {
+        if let Action::Triage { queue, .. } = &rule.rule.definition.then {
+            names.push(queue);
+        }
     }
     let mut seen = std::collections::HashSet::new();
     names.retain(|name| seen.insert(*name));
@@ -67,10 +79,13 @@ pub struct QueueSettingsQuery;
 
 #[Object]
 impl QueueSettingsQuery {
-    /// The configured queues: the default and senior queues and those with SLA rules.
+    /// The configured queues: the default and senior queues, those with SLA rules and those
+    /// routing rules (enabled or not) triage into.
     async fn configured_queues(&self, ctx: &Context<'_>) -> Result<Vec<ConfiguredQueue>> {
         rbac::staff(ctx).or_api()?;
-        Ok(configured_queues(ctx.data::<Engine>()?.settings()))
+        let engine = ctx.data::<Engine>()?;
+        let routing_rules = engine.routing_rules().await.or_api()?;
+        Ok(configured_queues(engine.settings(), &routing_rules))
     }
 }
 
@@ -103,7 +118,7 @@ mod tests {
             ],
             ..EngineSettings::default()
         };
-        let queues = configured_queues(&settings);
+        let queues = configured_queues(&settings, &[]);
         let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
         assert_eq!(names, ["general", "senior", "csam"]);
         assert!(queues[0].is_default && !queues[0].is_senior);
@@ -127,5 +142,44 @@ mod tests {
             .sla
             .iter()
             .all(|sla| sla.time_to_triage_seconds == 3600));
+    }
+
+    fn routing_rule(name: &str, then: Action) -> RoutingRule {
+        RoutingRule {
+            rule: redress_routing::Rule {
+                id: uuid::Uuid::nil(),
+                version: 1,
+                definition: redress_routing::RuleDefinition {
+                    name: name.to_owned(),
+                    enabled: false,
+                    when: redress_routing::Conditions::default(),
+                    then,
+                },
+            },
+            position: 0,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+            updated_by: "admin".to_owned(),
+        }
+    }
+
+    #[test]
+    fn queues_routing_rules_triage_into_are_offered_after_the_configured_ones() {
+        let triage_into = |queue: &str| Action::Triage {
+            queue: queue.to_owned(),
+            priority: Priority::High,
+            tags: Vec::new(),
+            four_eyes: false,
+        };
+        let rules = [
+            routing_rule("saved, not created", triage_into("fast-lane")),
+            routing_rule("for a person", Action::LeaveForPerson),
+            routing_rule("again", triage_into("general")),
+            routing_rule("german", triage_into("general-de")),
+        ];
+        let queues = configured_queues(&EngineSettings::default(), &rules);
+        let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
+        assert_eq!(names, ["general", "senior", "fast-lane", "general-de"]);
+        assert!(!queues[2].is_default && !queues[2].is_senior);
+        assert_eq!(queues[2].sla.len(), Priority::ALL.len());
     }
 }

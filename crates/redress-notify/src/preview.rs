@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use redress_core::{Notice, Outcome, StatementOfReasons};
 
-use crate::case_details::DisputeSettlementBody;
+use crate::case_details::{CaseDetails, DisputeSettlementBody};
 use crate::dm::text::notice_text;
 use crate::mail::statement;
 use crate::mail::templates::{TemplateError, Templates};
@@ -45,7 +45,9 @@ pub(crate) fn decision_values(
 }
 
 /// Renders the notice a decision with `outcome`, `reasons` and `statement` sends on the
-/// appeal `reference`, in `language` (or the templates' fallback).
+/// appeal `reference`, in `language` (or the templates' fallback), with what the mail
+/// deliverer adds of the `case`: its status link, the enforcement and its statement.
+#[allow(clippy::too_many_arguments)]
 pub fn decision_notice(
     templates: &Templates,
     language: &str,
@@ -54,6 +56,7 @@ pub fn decision_notice(
     reasons: &str,
     statement: Option<&StatementOfReasons>,
     bodies: &[DisputeSettlementBody],
+    case: Option<&CaseDetails>,
 ) -> Result<DecisionNotice, TemplateError> {
     let notice = match outcome {
         Outcome::Uphold => Notice::DecisionUpheld,
@@ -63,6 +66,12 @@ pub fn decision_notice(
         .into_iter()
         .collect();
     values.insert("reference", reference.to_owned());
+    if let Some(case) = case {
+        for (name, value) in crate::mail::deliverer::case_values(case, language) {
+            // As the deliverer does: the decision's own statement wins over the enforcement's.
+            values.entry(name).or_insert(value);
+        }
+    }
     let rendered = templates.render(notice, language, &values)?;
     Ok(DecisionNotice {
         notice,
@@ -89,6 +98,7 @@ mod tests {
             "Der Pin ist Spam.",
             None,
             &[],
+            None,
         )
         .expect("render");
         assert_eq!(notice.notice, Notice::DecisionUpheld);

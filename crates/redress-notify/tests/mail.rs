@@ -16,8 +16,11 @@ use redress_core::{
 use redress_engine::delivery::{Deliverer, DeliveryError, OutboxMessage};
 use redress_engine::repo::messages::Direction;
 use redress_engine::repo::{messages, outbox};
+use redress_engine::testing::automated_deactivation;
 use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock, MessageIdSigner};
+use redress_notify::case_details::{case_details, CaseDetails, NoticeSettings};
 use redress_notify::mail::{MailDeliverer, MailSettings, MailTransport, SigningKey, Templates};
+use redress_notify::preview;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -56,6 +59,14 @@ fn signer() -> MessageIdSigner {
 }
 
 fn deliverer(engine: &Engine, transport: MailTransport) -> MailDeliverer {
+    deliverer_with(engine, transport, NoticeSettings::default())
+}
+
+fn deliverer_with(
+    engine: &Engine,
+    transport: MailTransport,
+    notices: NoticeSettings,
+) -> MailDeliverer {
     MailDeliverer::new(
         engine.clone(),
         Templates::load(None, "en").expect("templates"),
@@ -67,7 +78,7 @@ fn deliverer(engine: &Engine, transport: MailTransport) -> MailDeliverer {
                 .expect("from"),
             message_id_domain: "redress.test".to_owned(),
             default_language: "en".to_owned(),
-            notices: redress_notify::case_details::NoticeSettings::default(),
+            notices,
         },
     )
 }
@@ -95,7 +106,7 @@ async fn file_by_mail(engine: &Engine) -> Uuid {
 }
 
 /// The outbox items of an appeal with the given notice, as the dispatcher hands them over.
-async fn notices(engine: &Engine, appeal_id: Uuid, notice: &str) -> Vec<OutboxMessage> {
+async fn notices_of(engine: &Engine, appeal_id: Uuid, notice: &str) -> Vec<OutboxMessage> {
     outbox::for_appeal(engine.db(), appeal_id)
         .await
         .expect("outbox")
@@ -126,7 +137,7 @@ redress_engine::backend_tests! {
         let reference = engine.appeal(appeal_id).await.expect("appeal").reference.to_string();
         let dir = tempfile::tempdir().expect("tempdir");
         let mailer = deliverer(&engine, MailTransport::files(dir.path()).expect("dir"));
-        let items = notices(&engine, appeal_id, "acknowledgement").await;
+        let items = notices_of(&engine, appeal_id, "acknowledgement").await;
         assert_eq!(items.len(), 1);
         mailer.deliver(&items[0]).await.expect("deliver");
 
@@ -161,7 +172,7 @@ redress_engine::backend_tests! {
         engine.apply(appeal_id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &alice).await.expect("triage");
         engine.apply(appeal_id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
         engine.apply(appeal_id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The pin was posted, not saved: <policy 3.1>.".into(), statement: Some(statement(clock.now_plus(TimeDelta::zero()))), manifestly_unfounded: false, template: None }, &alice).await.expect("decide");
-        let items = notices(&engine, appeal_id, "decision_upheld").await;
+        let items = notices_of(&engine, appeal_id, "decision_upheld").await;
         assert_eq!(items.len(), 1);
         let dir = tempfile::tempdir().expect("tempdir");
         let mailer = deliverer(&engine, MailTransport::files(dir.path()).expect("dir"));
@@ -184,11 +195,67 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn the_preview_of_a_restore_is_the_mail_it_sends_but_for_the_token(test) {
+        let clock = clock();
+        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let enforced_at = clock.now_plus(TimeDelta::days(-2));
+        let enforcement_id = engine
+            .record_enforcements(vec![automated_deactivation("acct-maria", "model", "classifier-v7", enforced_at)])
+            .await
+            .expect("record")[0];
+        let incoming = IncomingAppeal {
+            channel: Channel::Email,
+            channel_message_id: Some("<verified@mail.example.org>".to_owned()),
+            sender: "acct-maria@example.org".to_owned(),
+            contact: None,
+            account_id: Some("acct-maria".to_owned()),
+            enforcement_id: Some(enforcement_id),
+            identity_verified: true,
+            subject: Some("My account".to_owned()),
+            body: "I only saved a pin.".to_owned(),
+            in_reply_to: None,
+            metadata: json!({}),
+        };
+        let filed = engine.file(&Actor::appellant("acct-maria@example.org"), incoming).await.expect("file");
+        let appeal_id = filed.appeal_id().expect("appeal");
+        let alice = Actor::staff("alice", [Role::Reviewer]);
+        engine.apply(appeal_id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &alice).await.expect("triage");
+        engine.apply(appeal_id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
+
+        // What the reviewer previews, the token of the link withheld as the console's is.
+        let notices = NoticeSettings::new("https://appeals.example.org", Vec::new());
+        let details = case_details(&engine, &notices, Some(appeal_id)).await.expect("details").expect("a case");
+        let reference = details.case.reference.clone();
+        let token = details.case.status_token.clone().expect("the case has a status token");
+        let withheld = CaseDetails {
+            status_link: Some(notices.status_link(&reference, "withheld")),
+            ..details
+        };
+        let reasons = "The pin was saved, not posted.";
+        let templates = Templates::load(None, "en").expect("templates");
+        let preview = preview::decision_notice(&templates, "en", &reference, Outcome::Restore, reasons, None, &[], Some(&withheld)).expect("preview");
+        assert!(preview.text.contains("A saved pin matched the classifier."), "the enforcement's statement: {}", preview.text);
+
+        engine.apply(appeal_id, None, &Command::Decide { outcome: Outcome::Restore, reasons: reasons.into(), statement: None, manifestly_unfounded: false, template: None }, &alice).await.expect("decide");
+        engine.apply(appeal_id, None, &Command::RestorationConfirmed { restoration_id: Uuid::now_v7() }, &Actor::system("restoration")).await.expect("restored");
+        let items = notices_of(&engine, appeal_id, "decision_restored").await;
+        assert_eq!(items.len(), 1);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mailer = deliverer_with(&engine, MailTransport::files(dir.path()).expect("dir"), notices);
+        mailer.deliver(&items[0]).await.expect("deliver");
+        let raw = written_mails(dir.path()).remove(0);
+        let mail = MessageParser::default().parse(&raw).expect("parse");
+        assert_eq!(mail.subject(), Some(preview.subject.as_str()));
+        let sent = mail.body_text(0).expect("text").replace("\r\n", "\n");
+        assert_eq!(sent.trim_end(), preview.text.replace("withheld", &token).trim_end());
+        test.cleanup().await;
+    }
+
     async fn a_relay_receives_the_mail_and_its_refusals_are_classified(test) {
         let clock = clock();
         let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
         let appeal_id = file_by_mail(&engine).await;
-        let item = notices(&engine, appeal_id, "acknowledgement").await.remove(0);
+        let item = notices_of(&engine, appeal_id, "acknowledgement").await.remove(0);
 
         let (addr, received) = relay("250 2.1.5 ok\r\n").await;
         let url = format!("smtp://{addr}");
@@ -213,7 +280,7 @@ redress_engine::backend_tests! {
         let clock = clock();
         let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
         let appeal_id = file_by_mail(&engine).await;
-        let item = notices(&engine, appeal_id, "acknowledgement").await.remove(0);
+        let item = notices_of(&engine, appeal_id, "acknowledgement").await.remove(0);
         let dir = tempfile::tempdir().expect("tempdir");
         let mailer = MailDeliverer::new(
             engine.clone(),
@@ -270,7 +337,7 @@ redress_engine::backend_tests! {
         let clock = clock();
         let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
         let appeal_id = file_by_mail(&engine).await;
-        let mut item = notices(&engine, appeal_id, "acknowledgement").await.remove(0);
+        let mut item = notices_of(&engine, appeal_id, "acknowledgement").await.remove(0);
         item.payload["contact"] = json!("@not-an-address");
         let dir = tempfile::tempdir().expect("tempdir");
         let mailer = deliverer(&engine, MailTransport::files(dir.path()).expect("dir"));

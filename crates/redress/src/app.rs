@@ -151,10 +151,8 @@ pub async fn connect_state(config: Config, clock: Arc<dyn Clock>) -> anyhow::Res
     let engine = open_engine(&config, clock).await?;
     crate::routing::load(&engine, &config.routing).await?;
     seed_policy_catalog(&engine).await?;
-    let previewer = crate::notice_preview::previewer(
-        &config.email,
-        config.transparency.dispute_settlement_bodies.clone(),
-    )?;
+    let previewer =
+        crate::notice_preview::previewer(&config.email, config.transparency.notice_settings())?;
     let mut graphql =
         redress_graphql::Api::with_previewer(engine.clone(), &config.graphql, Some(previewer))
             .context("setting up the GraphQL API")?;

@@ -5,15 +5,20 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use redress_core::{Outcome, StatementOfReasons};
+use redress_engine::transparency::AppellantCase;
 use redress_graphql::{NoticePreviewer, PreviewedNotice};
-use redress_notify::case_details::DisputeSettlementBody;
+use redress_notify::case_details::{CaseDetails, NoticeSettings};
 use redress_notify::mail::Templates;
 
 use crate::email::EmailConfig;
 
+/// Stands for the appellant's status token in a preview's link: staff read the preview,
+/// and the token would let them act on the status page as the appellant.
+pub const WITHHELD_TOKEN: &str = "withheld-in-this-preview";
+
 struct TemplatePreviewer {
     templates: Templates,
-    bodies: Vec<DisputeSettlementBody>,
+    notices: NoticeSettings,
 }
 
 impl NoticePreviewer for TemplatePreviewer {
@@ -24,7 +29,13 @@ impl NoticePreviewer for TemplatePreviewer {
         outcome: Outcome,
         reasons: &str,
         statement: Option<&StatementOfReasons>,
+        mut case: AppellantCase,
     ) -> Result<PreviewedNotice, String> {
+        let status_link = case
+            .status_token
+            .take()
+            .map(|_| self.notices.status_link(&case.reference, WITHHELD_TOKEN));
+        let case = CaseDetails { case, status_link };
         let notice = redress_notify::preview::decision_notice(
             &self.templates,
             language,
@@ -32,7 +43,8 @@ impl NoticePreviewer for TemplatePreviewer {
             outcome,
             reasons,
             statement,
-            &self.bodies,
+            &self.notices.dispute_settlement_bodies,
+            Some(&case),
         )
         .map_err(|err| err.to_string())?;
         Ok(PreviewedNotice {
@@ -45,12 +57,13 @@ impl NoticePreviewer for TemplatePreviewer {
     }
 }
 
-/// The previewer over the configured mail templates (built-in, then the override directory).
+/// The previewer over the configured mail templates (built-in, then the override directory)
+/// and what every notice adds (the status link's base, the dispute settlement bodies).
 pub fn previewer(
     config: &EmailConfig,
-    bodies: Vec<DisputeSettlementBody>,
+    notices: NoticeSettings,
 ) -> anyhow::Result<Arc<dyn NoticePreviewer>> {
     let templates = Templates::load(config.templates_dir.as_deref(), &config.default_language)
         .context("loading mail templates")?;
-    Ok(Arc::new(TemplatePreviewer { templates, bodies }))
+    Ok(Arc::new(TemplatePreviewer { templates, notices }))
 }

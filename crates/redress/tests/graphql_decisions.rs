@@ -110,6 +110,14 @@ redress_engine::backend_tests! {
         assert!(text.contains(&reasons), "{text}");
         assert!(text.contains("Community-Richtlinien, Abschnitt 4.2 (Spam)"), "{text}");
         assert!(preview["directMessage"].as_str().expect("dm").contains(&reference));
+        // What the mail adds of the case is there too, but the status page's token, which
+        // would let staff act on the page as the appellant, is not.
+        assert!(text.contains(&format!("/status/{reference}?token=withheld-in-this-preview")), "{text}");
+
+        // A restore explains itself with the enforcement's own statement of reasons.
+        let preview = app.ok(&rita, PREVIEW, json!({"id": id, "o": "RESTORE", "r": "Gespeichert, nicht gepostet.", "s": null})).await;
+        let text = preview["previewDecisionNotice"]["mailText"].as_str().expect("text");
+        assert!(text.contains("Sachverhalt: A saved pin matched the classifier."), "{text}");
         app.stop().await;
         db.cleanup().await;
     }

@@ -11,6 +11,7 @@ use redress_core::{
     DecisionTemplate, Outcome, Policy, StatementOfReasons, TerritorialScope, TransitionError,
 };
 use redress_engine::policies::FillError;
+use redress_engine::transparency::AppellantCase;
 use redress_engine::Engine;
 
 use crate::error::{ApiError, OrApiError};
@@ -21,6 +22,8 @@ use crate::schema::ids::parse_id;
 /// Renders the notice a decision sends; the binary provides it from the mail and DM
 /// deliverers' own templates, so the preview is what the appellant receives.
 pub trait NoticePreviewer: Send + Sync {
+    /// `case` is what the notice tells of the case beside the decision (the enforcement,
+    /// its statement, the status link); its token must not reach the preview.
     fn decision_notice(
         &self,
         language: &str,
@@ -28,6 +31,7 @@ pub trait NoticePreviewer: Send + Sync {
         outcome: Outcome,
         reasons: &str,
         statement: Option<&StatementOfReasons>,
+        case: AppellantCase,
     ) -> Result<PreviewedNotice, String>;
 }
 
@@ -431,6 +435,7 @@ impl DecisionQuery {
             .data_opt::<Previewer>()
             .ok_or_else(|| ApiError::bad_input("notice previews are not available here"))
             .or_api()?;
+        let case = engine.appellant_case(stored.id).await.or_api()?;
         previewer
             .0
             .decision_notice(
@@ -439,6 +444,7 @@ impl DecisionQuery {
                 outcome.into(),
                 &reasons,
                 statement.as_ref(),
+                case,
             )
             .map_err(|reason| {
                 tracing::error!(%reason, "a decision notice could not be rendered");

@@ -273,7 +273,7 @@ impl MailDeliverer {
 
 /// The values every notice about a case may use: its status link, the enforcement it
 /// concerns, when a decision is due and the wave of faulty enforcements it belongs to.
-fn case_values(details: &CaseDetails, language: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn case_values(details: &CaseDetails, language: &str) -> Vec<(&'static str, String)> {
     let mut values = Vec::new();
     if let Some(link) = &details.status_link {
         values.push(("status_link", link.clone()));

@@ -594,7 +594,7 @@ pub fn describe_enforcement(facts: &EnforcementFacts, language: &str) -> String 
     let what = what_was_restricted(facts, language);
     let policy = match facts.statement.as_ref().map(|s| &s.ground) {
         Some(Ground::IncompatibleWithTerms { clause, .. }) => {
-            format!("{} ({} {clause})", facts.policy, l.terms)
+            format!("{} ({}: {clause})", facts.policy, l.terms)
         }
         Some(Ground::IllegalContent { legal_ground, .. }) => {
             format!("{} ({} {legal_ground})", facts.policy, l.illegal)

@@ -10,25 +10,19 @@ mod tdb;
 #[allow(dead_code)]
 mod webdriver;
 
+mod console_ui;
+
 mod accepting_tdb;
 
 use accepting_tdb::Accepting;
 use api::{config_for, TestApp};
+use console_ui::sign_in;
 use redress::transparency::tdb_client::HttpTdbApi;
 use redress_core::Role;
 use redress_engine::registry::NewEnforcement;
 use redress_engine::transparency::tdb_submission::{SubmitSettings, TdbState, SPLIT_AFTER};
 use serde_json::json;
-use webdriver::{Browser, Driver};
-
-async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
-    browser
-        .goto(&format!("http://{}/console/", app.app.http_addr))
-        .await;
-    browser.type_into("#token", token).await;
-    browser.click("#sign-in-form button[type=submit]").await;
-    browser.wait("#nav a[href='#/queue']").await;
-}
+use webdriver::Driver;
 
 const PANEL: &str = "const panel = document.querySelector('section[aria-labelledby=tdb-title][data-available=true]'); \
     return panel && panel.querySelector('.tdb-refusal') ? panel.textContent : null";

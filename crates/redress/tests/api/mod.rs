@@ -3,12 +3,14 @@
 use std::sync::Arc;
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use futures_util::StreamExt;
 use redress::app::RunningApp;
 use redress::config::{Config, Secret};
 use redress_core::Role;
 use redress_engine::testing::TestDb;
 use redress_engine::ManualClock;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
 
 pub const SECRET: &str = "api-test-secret-long-enough-for-hs256-signing";
 
@@ -128,6 +130,20 @@ impl TestApp {
 
     pub async fn stop(self) {
         self.app.stop().await.expect("stop");
+    }
+}
+
+/// The next JSON message on a GraphQL websocket, past the pings and pongs between them.
+pub async fn next_json<S>(socket: &mut S) -> Value
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        match socket.next().await.expect("socket open").expect("message") {
+            Message::Text(text) => return serde_json::from_str(&text).expect("json"),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("unexpected message {other:?}"),
+        }
     }
 }
 

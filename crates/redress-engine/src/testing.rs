@@ -235,6 +235,16 @@ pub fn automated_suspension_statement(
     })
 }
 
+/// The statement of reasons of a reviewer who upholds the suspension of
+/// [`automated_suspension_statement`]: the same restriction, now decided by a person.
+pub fn reviewed_suspension_statement(
+    enforced_at: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    let mut statement = automated_suspension_statement(enforced_at);
+    statement["automated_decision"] = serde_json::json!("not");
+    statement
+}
+
 /// A fully automated deactivation of `account` by `source_id` (a `source_kind` of `rule`
 /// or `model`) under the spam policy, with its statement of reasons, as the platform
 /// records it. Tests change the fields they care about with struct update syntax.
@@ -262,6 +272,16 @@ pub fn automated_deactivation(
         statement: automated_suspension_statement(enforced_at),
         enforced_at,
     }
+}
+
+/// The statuses of a case's outbox items, in the order they were queued.
+pub async fn outbox_statuses(db: &DatabaseConnection, appeal: Uuid) -> Vec<String> {
+    crate::repo::outbox::for_appeal(db, appeal)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|row| row.status.to_string())
+        .collect()
 }
 
 /// `n` deactivated accounts `acct-00000..` (with a mail address each), each with one

@@ -6,10 +6,10 @@
 mod common;
 
 use chrono::{TimeDelta, Utc};
-use common::{clock, email, enforcement, enforcement_statement, engine};
+use common::{clock, email, enforcement, enforcement_statement, engine, spam_policy};
 use redress_core::{
-    Actor, Appeal, AppealState, Command, ContentRelation, DecisionTemplate, EventKind, GroundKind,
-    Outcome, Policy, PolicyText, Priority, RestrictionKind, Role, TransitionError,
+    Actor, Appeal, AppealState, Command, ContentRelation, DecisionTemplate, EventKind, Outcome,
+    Priority, Role, TransitionError,
 };
 use redress_engine::bulk_decisions::{
     BulkDecider, BulkDecisionError, BulkDecisionStatus, ChunkOutcome,
@@ -24,21 +24,7 @@ use uuid::Uuid;
 const TEMPLATE: &str = "spam-uphold-en";
 
 fn settings() -> EngineSettings {
-    let spam = Policy {
-        id: "spam".into(),
-        ground_kind: GroundKind::IncompatibleWithTerms,
-        category: "STATEMENT_CATEGORY_SCAMS_AND_FRAUD".into(),
-        restrictions: vec![RestrictionKind::AccountSuspended],
-        texts: [(
-            "en".to_owned(),
-            PolicyText {
-                title: "Spam".into(),
-                ground: "Community guidelines 4.2".into(),
-                explanation: "Mass-posting links is spam.".into(),
-            },
-        )]
-        .into(),
-    };
+    let spam = spam_policy();
     let mut uphold = DecisionTemplate {
         id: TEMPLATE.into(),
         policy: "spam".into(),

@@ -4,34 +4,13 @@
 
 mod common;
 
-use common::{clock, email, enforcement, engine};
-use redress_core::{
-    Actor, DecisionTemplate, GroundKind, Outcome, Policy, PolicyText, RestrictionKind, Role,
-    TerritorialScope,
-};
+use common::{clock, email, enforcement, engine, spam_policy};
+use redress_core::{Actor, DecisionTemplate, Outcome, PolicyText, Role, TerritorialScope};
 use redress_engine::catalog::{CatalogChange, CatalogEditError};
 use redress_engine::policies::PolicyCatalog;
 use redress_engine::repo::audit;
 use redress_engine::{EngineSettings, Filing};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-
-fn spam() -> Policy {
-    Policy {
-        id: "spam".into(),
-        ground_kind: GroundKind::IncompatibleWithTerms,
-        category: "STATEMENT_CATEGORY_SCAMS_AND_FRAUD".into(),
-        restrictions: vec![RestrictionKind::AccountSuspended],
-        texts: [(
-            "en".to_owned(),
-            PolicyText {
-                title: "Spam".into(),
-                ground: "Community guidelines 4.2".into(),
-                explanation: "Mass-posting links is spam.".into(),
-            },
-        )]
-        .into(),
-    }
-}
 
 fn uphold(reasons: &str) -> DecisionTemplate {
     DecisionTemplate {
@@ -46,7 +25,7 @@ fn uphold(reasons: &str) -> DecisionTemplate {
 }
 
 fn configured(reasons: &str) -> PolicyCatalog {
-    PolicyCatalog::new("en", vec![spam()], vec![uphold(reasons)]).expect("catalog")
+    PolicyCatalog::new("en", vec![spam_policy()], vec![uphold(reasons)]).expect("catalog")
 }
 
 fn settings(catalog: PolicyCatalog) -> EngineSettings {
@@ -128,7 +107,7 @@ redress_engine::backend_tests! {
         let again = engine.create_decision_template(&admin(), german.clone()).await.expect_err("twice");
         assert!(matches!(again, CatalogEditError::Exists { .. }), "{again}");
 
-        let mut policy = spam();
+        let mut policy = spam_policy();
         policy.texts.insert("de".into(), PolicyText {
             title: "Spam".into(),
             ground: "Community-Richtlinien 4.2".into(),
@@ -198,7 +177,7 @@ redress_engine::backend_tests! {
         orphan.id = "fraud-uphold-en".into();
         orphan.policy = "fraud".into();
         assert_eq!(field(engine.create_decision_template(&admin(), orphan).await.expect_err("policy")), "policy");
-        let mut untitled = spam();
+        let mut untitled = spam_policy();
         if let Some(text) = untitled.texts.get_mut("en") {
             text.title = " ".into();
         }
@@ -271,7 +250,7 @@ redress_engine::backend_tests! {
         let clock = clock();
         let engine = engine(&test.db, &clock, settings(configured("Appeal {reference}: upheld.")));
         engine.seed_policy_catalog(&engine.settings().policies).await.expect("seed");
-        let mut fraud = spam();
+        let mut fraud = spam_policy();
         fraud.id = "fraud".into();
         engine.create_policy(&admin(), fraud).await.expect("policy");
         let mut template = uphold("Appeal {reference}: fraud.");
@@ -314,7 +293,7 @@ redress_engine::backend_tests! {
             stored.last().and_then(|v| v.entry.statement.facts.clone()).as_deref(),
             Some("Links\u{FFFD} posted.")
         );
-        let mut policy = spam();
+        let mut policy = spam_policy();
         if let Some(text) = policy.texts.get_mut("en") {
             text.explanation = "Spam\0.".into();
         }
@@ -336,7 +315,7 @@ redress_engine::backend_tests! {
         let mut at_limit = uphold(&"r".repeat(5000));
         at_limit.title = "t".repeat(200);
         engine.update_decision_template(&admin(), at_limit).await.expect("at the limits");
-        let mut long_policy = spam();
+        let mut long_policy = spam_policy();
         if let Some(text) = long_policy.texts.get_mut("en") {
             text.title = "p".repeat(201);
         }

@@ -12,7 +12,7 @@ use redress_core::{Actor, Command, Role};
 use redress_engine::entity::{appeal, appeal_event, message, outbox};
 use redress_engine::privacy::{DataKind, RetentionSettings, MARKER};
 use redress_engine::repo::outbox::{enqueue, OutboxItem};
-use redress_engine::testing::Backend;
+use redress_engine::testing::{outbox_statuses, Backend};
 use redress_engine::{Engine, EngineSettings};
 use sea_orm::sea_query::{Expr, LockType};
 use sea_orm::{
@@ -113,17 +113,6 @@ async fn purged_kinds(db: &sea_orm::DatabaseConnection, appeal: Uuid) -> i16 {
         .expect("appeal")
         .expect("exists")
         .purged_kinds
-}
-
-async fn outbox_statuses(db: &sea_orm::DatabaseConnection, appeal: Uuid) -> Vec<String> {
-    outbox::Entity::find()
-        .filter(outbox::Column::AppealId.eq(appeal))
-        .all(db)
-        .await
-        .expect("outbox")
-        .into_iter()
-        .map(|row| row.status.to_string())
-        .collect()
 }
 
 fn only(kind_days: &[(DataKind, u32)]) -> RetentionSettings {

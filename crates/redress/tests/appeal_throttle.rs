@@ -4,11 +4,11 @@
 
 #[allow(dead_code)]
 mod api;
+#[allow(dead_code)]
+mod smtp_client;
 
 use api::{TestApp, FILE, RECORD};
 use chrono::TimeDelta;
-use lettre::address::Envelope;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use redress_core::{Channel, Role};
 use redress_engine::direct_messages::ConfirmationSettings;
 use redress_engine::entity::outbox;
@@ -25,9 +25,7 @@ const DECIDE: &str = r"mutation($id: ID!, $v: Int!, $o: Outcome!, $r: String!, $
     state decision { manifestlyUnfounded } } }";
 
 fn statement(app: &TestApp) -> Value {
-    let mut statement = redress_engine::testing::automated_suspension_statement(app.clock.now());
-    statement["automated_decision"] = json!("not");
-    statement
+    redress_engine::testing::reviewed_suspension_statement(app.clock.now())
 }
 
 async fn file(app: &TestApp, request: &str) -> (u16, Value) {
@@ -84,24 +82,6 @@ async fn warnings(app: &TestApp) -> Vec<redress_engine::entity::outbox::Model> {
         .collect()
 }
 
-async fn smtp_send(addr: std::net::SocketAddr, raw: &str) -> String {
-    let client = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
-        .port(addr.port())
-        .build();
-    let envelope = Envelope::new(
-        Some(format!("{ACCOUNT}@example.test").parse().expect("from")),
-        vec!["appeals@redress.test".parse().expect("to")],
-    )
-    .expect("envelope");
-    match client.send_raw(&envelope, raw.as_bytes()).await {
-        Ok(response) => format!(
-            "accepted: {}",
-            response.message().collect::<Vec<_>>().join(" ")
-        ),
-        Err(err) => format!("refused: {err}"),
-    }
-}
-
 redress_engine::backend_tests! {
     async fn unfounded_appeals_earn_a_warning_then_refusals_on_every_channel(test) {
         let outgoing = tempfile::tempdir().expect("tempdir");
@@ -151,8 +131,8 @@ redress_engine::backend_tests! {
         // sender's server returns the reason to them and nothing is half-accepted.
         let smtp = app.app.smtp_addr.expect("SMTP");
         let mail = format!("Authentication-Results: mx.redress.test; dkim=pass header.d=example.test\r\nFrom: {ACCOUNT}@example.test\r\nTo: appeals@redress.test\r\nSubject: banned again\r\nMessage-ID: <again@example.test>\r\nContent-Type: text/plain\r\n\r\nplease look again\r\n");
-        let answer = smtp_send(smtp, &mail).await;
-        assert!(answer.starts_with("refused") && answer.contains("manifestly unfounded"), "{answer}");
+        let refusal = smtp_client::try_send(smtp, &format!("{ACCOUNT}@example.test"), mail.as_bytes()).await.expect_err("refused");
+        assert!(refusal.to_string().contains("manifestly unfounded"), "{refusal}");
 
         // A DM from a handle linked to the account is kept, not filed, and answered by DM.
         let engine = app.app.state.engine.clone();

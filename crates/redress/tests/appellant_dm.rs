@@ -7,30 +7,28 @@
 mod api;
 #[allow(dead_code)]
 mod webdriver;
+
+mod appellant_pages;
+mod console_ui;
 mod webhooks;
 
 use std::collections::HashSet;
 
-use api::{config_for, TestApp};
+use api::{config_for, serve_status_links, TestApp};
+use appellant_pages::{assert_upheld, assert_waiting, status_link};
 use chrono::TimeDelta;
+use console_ui::sign_in;
 use redress::config::Secret;
 use redress::social::XConfig;
-use redress_core::{Actor, Channel, Command, Outcome, Priority, Role};
+use redress_core::{Actor, Channel, Command, Outcome, Role};
 use redress_engine::delivery::OutboxMessage;
 use redress_engine::repo::{handles, outbox, registry};
-use serde_json::json;
+use redress_engine::testing::{reviewed_suspension_statement, triage_and_claim};
 use uuid::Uuid;
 use webhooks::{send_api, x_dm, x_signature, Outbox, X_SECRET};
 
 const SENDER: &str = "3001969357";
 const ADDED: &str = "The picture was a photo of my own garden; I only saved it.";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// Delivers the case's outbox items not delivered yet through the service's own registry,
 /// and returns the texts the X server received meanwhile.
@@ -70,17 +68,6 @@ async fn deliver_new(
         .collect()
 }
 
-fn status_link(text: &str) -> String {
-    let start = text
-        .find("http://")
-        .unwrap_or_else(|| panic!("no link in {text}"));
-    text[start..]
-        .split_whitespace()
-        .next()
-        .expect("link")
-        .to_owned()
-}
-
 redress_engine::backend_tests! {
     async fn a_dm_appellant_follows_the_link_adds_information_and_gets_the_decision_by_dm_with_the_same_link(db) {
         if !webdriver::available("appellant status link by DM") {
@@ -89,10 +76,7 @@ redress_engine::backend_tests! {
         }
         let (send_base, sent) = send_api().await;
         let mut config = config_for(&db);
-        let port = free_port();
-        config.http.bind = format!("127.0.0.1:{port}").parse().expect("address");
-        config.transparency.status_page.public_url = format!("http://127.0.0.1:{port}");
-        config.transparency.status_page.token_secret = Some(Secret::new("status-link-test-secret-of-32-characters"));
+        let port = serve_status_links(&mut config);
         config.social.x = Some(XConfig {
             consumer_secret: Secret::new(X_SECRET),
             bearer_token: Secret::new("x-user-token"),
@@ -144,20 +128,12 @@ redress_engine::backend_tests! {
         // The link opened in the browser: the state, the expected date and the enforcement.
         let driver = webdriver::Driver::launch().await;
         let person = driver.browser("ana").await;
-        person.goto(&link).await;
-        person.wait("#state").await;
-        assert_eq!(person.text("#state").await, "Received, waiting for a reviewer");
-        assert_eq!(person.text("#decision-due").await, due);
-        let enforcement_text = person.text("#enforcement").await;
-        assert!(enforcement_text.contains("account suspended") && enforcement_text.contains("adult_content"), "{enforcement_text}");
+        assert_waiting(&person, &link, &due, "adult_content").await;
 
         // The reviewer has the case open; what the person adds appears there live.
         let reviewer = driver.browser("rita").await;
         let rita = app.token("rita", &[Role::Reviewer]);
-        reviewer.goto(&format!("http://127.0.0.1:{port}/console/")).await;
-        reviewer.type_into("#token", &rita).await;
-        reviewer.click("#sign-in-form button[type=submit]").await;
-        reviewer.wait("#nav a[href='#/queue']").await;
+        sign_in(&reviewer, &app, &rita).await;
         reviewer.goto(&format!("http://127.0.0.1:{port}/console/#/case/{}", appeal.id)).await;
         reviewer.wait(&format!("#screen[data-appeal-id='{}'] pre.message-body", appeal.id)).await;
         person.type_into("#information", ADDED).await;
@@ -170,20 +146,15 @@ redress_engine::backend_tests! {
 
         // The decision arrives by DM with the same link, and the page shows it.
         let staff = Actor::staff("rita", [Role::Reviewer]);
-        engine.apply(appeal.id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &staff).await.expect("triage");
-        engine.apply(appeal.id, None, &Command::Claim { lease_until: app.clock.now_plus(TimeDelta::minutes(10)) }, &staff).await.expect("claim");
-        let mut statement = redress_engine::testing::automated_suspension_statement(app.clock.now_plus(TimeDelta::zero()));
-        statement["automated_decision"] = json!("not");
+        triage_and_claim(&engine, appeal.id, &staff, &staff, app.clock.now_plus(TimeDelta::minutes(10))).await;
+        let statement = reviewed_suspension_statement(app.clock.now_plus(TimeDelta::zero()));
         engine.apply(appeal.id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The picture breaks the adult content policy.".into(), statement: Some(serde_json::from_value(statement).expect("statement")), template: None, manifestly_unfounded: false }, &staff).await.expect("decide");
         let dms = deliver_new(&app, appeal.id, &mut delivered, &sent).await;
         let decision = dms.iter().find(|text| text.contains("the decision stands")).unwrap_or_else(|| panic!("no decision DM in {dms:?}"));
         assert_eq!(status_link(decision), link, "the same link as in the acknowledgement");
         assert!(decision.contains("Reasons: The picture breaks the adult content policy."), "{decision}");
         assert!(decision.contains("out-of-court dispute settlement body"), "{decision}");
-        person.goto(&link).await;
-        person.wait("#decision-reasons").await;
-        assert_eq!(person.text("#decision-reasons").await, "The picture breaks the adult content policy.");
-        assert_eq!(person.text("#state").await, "Decided: the original decision stands");
+        assert_upheld(&person, &link, "The picture breaks the adult content policy.").await;
 
         person.quit().await;
         reviewer.quit().await;

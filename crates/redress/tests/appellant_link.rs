@@ -6,53 +6,41 @@
 #[allow(dead_code)]
 mod api;
 #[allow(dead_code)]
+mod smtp_client;
+#[allow(dead_code)]
 mod webdriver;
+
+mod appellant_pages;
+mod console_ui;
 
 use std::path::Path;
 
-use api::{config_for, enforcement, TestApp, RECORD};
+use api::{config_for, enforcement, serve_status_links, TestApp, RECORD};
+use appellant_pages::{assert_upheld, assert_waiting, status_link};
 use chrono::TimeDelta;
-use lettre::address::Envelope;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use console_ui::sign_in;
 use mail_parser::MessageParser;
-use redress_core::{Actor, Command, Outcome, Priority, Role};
+use redress_core::{Actor, Command, Outcome, Role};
 use redress_engine::delivery::OutboxMessage;
 use redress_engine::repo::outbox;
+use redress_engine::testing::{reviewed_suspension_statement, triage_and_claim};
 use serde_json::json;
 use uuid::Uuid;
 
 const SENDER: &str = "maria.lopez@example.org";
 const ADDED: &str = "The pin was a photo of my own garden; here is the original link.";
 
-/// A port free now, so the public URL the notices link to can be configured before start.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
-
 async fn mail_appeal(app: &TestApp) -> String {
     let raw = format!(
         "From: Maria Lopez <{SENDER}>\r\nTo: appeals@redress.test\r\nSubject: Please restore my account\r\nMessage-ID: <status-link@mail.example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nI only saved that pin.\r\n"
     );
-    let envelope = Envelope::new(
-        Some(SENDER.parse().expect("from")),
-        vec!["appeals@redress.test".parse().expect("to")],
+    let answer = smtp_client::send(
+        app.app.smtp_addr.expect("SMTP is on"),
+        SENDER,
+        raw.as_bytes(),
     )
-    .expect("envelope");
-    let smtp = app.app.smtp_addr.expect("SMTP is on");
-    let client = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.ip().to_string())
-        .port(smtp.port())
-        .build();
-    let answer = client
-        .send_raw(&envelope, raw.as_bytes())
-        .await
-        .expect("accepted")
-        .message()
-        .collect::<Vec<_>>()
-        .join(" ");
-    answer.rsplit(' ').next().expect("reference").to_owned()
+    .await;
+    smtp_client::reference_in(&answer).to_owned()
 }
 
 /// Delivers the case's outbox items not yet delivered by this test, through the service's
@@ -97,26 +85,6 @@ fn mail_files(dir: &Path) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
-fn status_link(text: &str) -> String {
-    let start = text
-        .find("http://")
-        .unwrap_or_else(|| panic!("no link in {text}"));
-    text[start..]
-        .split_whitespace()
-        .next()
-        .expect("link")
-        .to_owned()
-}
-
-/// The statement of an upheld appeal: the same restriction, now decided by a person.
-fn reviewed_statement(app: &TestApp) -> redress_core::StatementOfReasons {
-    let mut statement = redress_engine::testing::automated_suspension_statement(
-        app.clock.now_plus(TimeDelta::zero()),
-    );
-    statement["automated_decision"] = json!("not");
-    serde_json::from_value(statement).expect("statement")
-}
-
 redress_engine::backend_tests! {
     async fn an_email_appellant_follows_the_link_adds_information_and_gets_the_decision_with_the_same_link(db) {
         if !webdriver::available("appellant status link") {
@@ -125,10 +93,7 @@ redress_engine::backend_tests! {
         }
         let outgoing = tempfile::tempdir().expect("tempdir");
         let mut config = config_for(&db);
-        let port = free_port();
-        config.http.bind = format!("127.0.0.1:{port}").parse().expect("address");
-        config.transparency.status_page.public_url = format!("http://127.0.0.1:{port}");
-        config.transparency.status_page.token_secret = Some(redress::config::Secret::new("status-link-test-secret-of-32-characters"));
+        let port = serve_status_links(&mut config);
         config.email.accepted_domains = vec!["redress.test".to_owned()];
         "Redress Appeals <appeals@redress.test>".clone_into(&mut config.email.from);
         outgoing.path().clone_into(&mut config.email.outgoing_dir);
@@ -157,20 +122,12 @@ redress_engine::backend_tests! {
 
         let driver = webdriver::Driver::launch().await;
         let person = driver.browser("appellant").await;
-        person.goto(&link).await;
-        person.wait("#state").await;
-        assert_eq!(person.text("#state").await, "Received, waiting for a reviewer");
-        assert_eq!(person.text("#decision-due").await, due);
-        let enforcement_text = person.text("#enforcement").await;
-        assert!(enforcement_text.contains("account suspended") && enforcement_text.contains("spam"), "{enforcement_text}");
+        assert_waiting(&person, &link, &due, "spam").await;
 
         // The reviewer has the case open; what the person adds appears there live.
         let reviewer = driver.browser("rita").await;
         let rita = app.token("rita", &[Role::Reviewer]);
-        reviewer.goto(&format!("http://127.0.0.1:{port}/console/")).await;
-        reviewer.type_into("#token", &rita).await;
-        reviewer.click("#sign-in-form button[type=submit]").await;
-        reviewer.wait("#nav a[href='#/queue']").await;
+        sign_in(&reviewer, &app, &rita).await;
         reviewer.goto(&format!("http://127.0.0.1:{port}/console/#/case/{}", appeal.id)).await;
         reviewer.wait(&format!("#screen[data-appeal-id='{}'] pre.message-body", appeal.id)).await;
 
@@ -192,19 +149,15 @@ redress_engine::backend_tests! {
 
         // The decision notice carries the same link.
         let staff = Actor::staff("rita", [Role::Reviewer]);
-        engine.apply(appeal.id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &staff).await.expect("triage");
-        engine.apply(appeal.id, None, &Command::Claim { lease_until: app.clock.now_plus(TimeDelta::minutes(10)) }, &staff).await.expect("claim");
-        engine.apply(appeal.id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The pin breaks the spam policy.".into(), statement: Some(reviewed_statement(&app)), manifestly_unfounded: false, template: None }, &staff).await.expect("decide");
+        triage_and_claim(&engine, appeal.id, &staff, &staff, app.clock.now_plus(TimeDelta::minutes(10))).await;
+        engine.apply(appeal.id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The pin breaks the spam policy.".into(), statement: Some(serde_json::from_value(reviewed_suspension_statement(app.clock.now_plus(TimeDelta::zero()))).expect("statement")), manifestly_unfounded: false, template: None }, &staff).await.expect("decide");
         let mails = deliver_new(&app, appeal.id, &mut delivered, outgoing.path()).await;
         let decision = mails.iter().find(|m| m.contains("the original decision\nstands") || m.contains("original decision stands")).unwrap_or_else(|| panic!("no decision mail in {mails:?}"));
         assert_eq!(status_link(decision), link, "the same link as in the acknowledgement");
         for expected in ["The pin breaks the spam policy.", "Restriction: account suspended", "out-of-court dispute settlement body", "court"] {
             assert!(decision.contains(expected), "{expected:?} missing from:\n{decision}");
         }
-        person.goto(&link).await;
-        person.wait("#decision-reasons").await;
-        assert_eq!(person.text("#decision-reasons").await, "The pin breaks the spam policy.");
-        assert_eq!(person.text("#state").await, "Decided: the original decision stands");
+        assert_upheld(&person, &link, "The pin breaks the spam policy.").await;
 
         person.quit().await;
         reviewer.quit().await;

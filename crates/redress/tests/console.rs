@@ -9,14 +9,17 @@
 #[allow(dead_code)]
 mod api;
 #[allow(dead_code)]
+mod smtp_client;
+#[allow(dead_code)]
 mod webdriver;
+
+mod console_ui;
 
 use std::path::PathBuf;
 
 use api::{config_for, enforcement, TestApp, FILE, RECORD, TRIAGE};
+use console_ui::sign_in;
 use futures_util::StreamExt;
-use lettre::address::Envelope;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use redress_core::Role;
 use serde_json::{json, Value};
 use thirtyfour::Key;
@@ -108,23 +111,13 @@ async fn mail_appeal(app: &TestApp) -> (String, String) {
     let raw = format!(
         "From: Maria Lopez <{MAIL_SENDER}>\r\nTo: appeals@redress.test\r\nSubject: Please restore my account\r\nMessage-ID: <triage-1@mail.example.org>\r\nContent-Language: en\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{MAIL_BODY}\r\n"
     );
-    let envelope = Envelope::new(
-        Some(MAIL_SENDER.parse().expect("from")),
-        vec!["appeals@redress.test".parse().expect("to")],
+    let answer = smtp_client::send(
+        app.app.smtp_addr.expect("SMTP is on"),
+        MAIL_SENDER,
+        raw.as_bytes(),
     )
-    .expect("envelope");
-    let smtp = app.app.smtp_addr.expect("SMTP is on");
-    let client = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.ip().to_string())
-        .port(smtp.port())
-        .build();
-    let answer = client
-        .send_raw(&envelope, raw.as_bytes())
-        .await
-        .expect("accepted")
-        .message()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let reference = answer.rsplit(' ').next().expect("reference").to_owned();
+    .await;
+    let reference = smtp_client::reference_in(&answer).to_owned();
     let stored = app
         .app
         .state
@@ -179,15 +172,6 @@ async fn read_appeal(app: &TestApp, token: &str, id: &str, fields: &str) -> Valu
         )
         .await;
     data["appeal"].clone()
-}
-
-async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
-    browser
-        .goto(&format!("http://{}/console/", app.app.http_addr))
-        .await;
-    browser.type_into("#token", token).await;
-    browser.click("#sign-in-form button[type=submit]").await;
-    browser.wait("#nav a[href='#/queue']").await;
 }
 
 /// Every form control on screen has a label, and the page keeps its landmarks.
@@ -527,13 +511,7 @@ redress_engine::backend_tests! {
 
         // No script error and no policy violation in either browser.
         for (name, browser) in [("rita", &rita), ("sam", &sam)] {
-            let problems: Vec<String> = browser
-                .log()
-                .await
-                .into_iter()
-                .filter(|line| line.contains("SEVERE") || line.contains("Content Security Policy"))
-                .collect();
-            assert!(problems.is_empty(), "{name}'s browser logged: {problems:?}");
+            browser.assert_no_errors_logged(&format!("{name}'s browser")).await;
         }
         rita.quit().await;
         sam.quit().await;
@@ -717,13 +695,7 @@ redress_engine::backend_tests! {
         claim_until_open(&browser, &second_id, || browser.press("n")).await;
         assert_eq!(read_appeal(&app, &tina, &second_id, "assignee").await, json!({"assignee": "rita"}));
 
-        let problems: Vec<String> = browser
-            .log()
-            .await
-            .into_iter()
-            .filter(|line| line.contains("SEVERE") || line.contains("Content Security Policy"))
-            .collect();
-        assert!(problems.is_empty(), "the browser logged: {problems:?}");
+        browser.assert_no_errors_logged("the browser").await;
         browser.quit().await;
         drop(driver);
         app.stop().await;
@@ -787,13 +759,7 @@ redress_engine::backend_tests! {
         assert_eq!(browser.execute(hits).await, json!([]));
         assert!(browser.text("#search-results .search-summary").await.starts_with("Nothing found"));
 
-        let problems: Vec<String> = browser
-            .log()
-            .await
-            .into_iter()
-            .filter(|line| line.contains("SEVERE") || line.contains("Content Security Policy"))
-            .collect();
-        assert!(problems.is_empty(), "the browser logged: {problems:?}");
+        browser.assert_no_errors_logged("the browser").await;
         browser.quit().await;
         drop(driver);
         app.stop().await;

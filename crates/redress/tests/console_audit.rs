@@ -7,24 +7,18 @@ mod api;
 #[allow(dead_code)]
 mod webdriver;
 
+mod console_ui;
+
 use api::{file_appeal, TestApp};
+use console_ui::sign_in;
 use redress_core::Role;
 use serde_json::json;
-use webdriver::{Browser, Driver};
+use webdriver::Driver;
 
 const HOLD: &str =
     "mutation($id: ID!, $r: String!) { setLegalHold(appealId: $id, reason: $r) { held } }";
 const RELEASE: &str =
     "mutation($id: ID!, $r: String!) { clearLegalHold(appealId: $id, reason: $r) { held } }";
-
-async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
-    browser
-        .goto(&format!("http://{}/console/", app.app.http_addr))
-        .await;
-    browser.type_into("#token", token).await;
-    browser.click("#sign-in-form button[type=submit]").await;
-    browser.wait("#nav a[href='#/queue']").await;
-}
 
 redress_engine::backend_tests! {
     async fn an_admin_reads_and_filters_the_audit_log(db) {
@@ -73,13 +67,7 @@ redress_engine::backend_tests! {
         assert_eq!(rita.execute("return document.getElementById('nav-audit').hidden").await, json!(true));
 
         for browser in [ada, rita] {
-            let problems: Vec<String> = browser
-                .log()
-                .await
-                .into_iter()
-                .filter(|line| line.contains("SEVERE") || line.contains("Content Security Policy"))
-                .collect();
-            assert!(problems.is_empty(), "the browser logged: {problems:?}");
+            browser.assert_no_errors_logged("the browser").await;
             browser.quit().await;
         }
         app.stop().await;

@@ -9,13 +9,16 @@
 #[allow(dead_code)]
 mod api;
 #[allow(dead_code)]
+mod smtp_client;
+#[allow(dead_code)]
 mod webdriver;
+
+mod console_ui;
 
 use std::path::Path;
 
 use api::{config_for, enforcement, TestApp, RECORD};
-use lettre::address::Envelope;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use console_ui::sign_in;
 use mail_parser::MessageParser;
 use redress_core::{ContentRelation, Priority, Role};
 use redress_routing::{Action, Conditions, RuleDefinition};
@@ -71,24 +74,14 @@ async fn mail_appeal(app: &TestApp, sender: &str, message_id: &str) -> String {
     let raw = format!(
         "Authentication-Results: {TRUSTED_MX}; spf=pass smtp.mailfrom={domain}; dkim=pass header.d={domain}; dmarc=pass header.from={domain}\r\nFrom: {sender}\r\nTo: appeals@redress.test\r\nSubject: Please restore my account\r\nMessage-ID: <{message_id}@mail.{domain}>\r\nContent-Language: en\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMy account was deactivated for a pin. Please look again.\r\n"
     );
-    let envelope = Envelope::new(
-        Some(sender.parse().expect("from")),
-        vec!["appeals@redress.test".parse().expect("to")],
+    let answer = smtp_client::send(
+        app.app.smtp_addr.expect("SMTP is on"),
+        sender,
+        raw.as_bytes(),
     )
-    .expect("envelope");
-    let smtp = app.app.smtp_addr.expect("SMTP is on");
-    let client = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.ip().to_string())
-        .port(smtp.port())
-        .build();
-    let answer = client
-        .send_raw(&envelope, raw.as_bytes())
-        .await
-        .expect("accepted")
-        .message()
-        .collect::<Vec<_>>()
-        .join(" ");
+    .await;
     assert!(answer.contains("accepted as appeal RDR-"), "{answer}");
-    answer.rsplit(' ').next().expect("reference").to_owned()
+    smtp_client::reference_in(&answer).to_owned()
 }
 
 async fn appeal_by_reference(app: &TestApp, token: &str, reference: &str, fields: &str) -> Value {
@@ -109,15 +102,6 @@ async fn appeal_by_reference(app: &TestApp, token: &str, reference: &str, fields
         )
         .await;
     data["appeal"].clone()
-}
-
-async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
-    browser
-        .goto(&format!("http://{}/console/", app.app.http_addr))
-        .await;
-    browser.type_into("#token", token).await;
-    browser.click("#sign-in-form button[type=submit]").await;
-    browser.wait("#nav a[href='#/queue']").await;
 }
 
 /// Searches from the header and opens the one hit, as someone who knows only the address.
@@ -311,13 +295,7 @@ redress_engine::backend_tests! {
         .await;
         assert_eq!(claimed, waiting_id);
 
-        let problems: Vec<String> = browser
-            .log()
-            .await
-            .into_iter()
-            .filter(|line| line.contains("SEVERE") || line.contains("Content Security Policy"))
-            .collect();
-        assert!(problems.is_empty(), "the browser logged: {problems:?}");
+        browser.assert_no_errors_logged("the browser").await;
         browser.quit().await;
         drop(driver);
         app.stop().await;

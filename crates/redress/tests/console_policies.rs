@@ -8,9 +8,12 @@ mod api;
 #[allow(dead_code)]
 mod webdriver;
 
+mod console_ui;
+
 use std::path::Path;
 
 use api::{config_for, file_appeal, TestApp};
+use console_ui::sign_in;
 use redress::config::Config;
 use redress_core::Role;
 use serde_json::json;
@@ -18,15 +21,6 @@ use webdriver::{Browser, Driver};
 
 const NEW_REASONS: &str =
     "Einspruch {reference}: erneut geprüft, die Maßnahme wegen {policy_title} bleibt.";
-
-async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
-    browser
-        .goto(&format!("http://{}/console/", app.app.http_addr))
-        .await;
-    browser.type_into("#token", token).await;
-    browser.click("#sign-in-form button[type=submit]").await;
-    browser.wait("#nav a[href='#/queue']").await;
-}
 
 /// Replaces a control's text, as selecting it all and typing would.
 async fn replace(browser: &Browser, id: &str, text: &str) {
@@ -118,13 +112,7 @@ redress_engine::backend_tests! {
         assert_eq!(filled, json!(format!("Einspruch {reference}: erneut geprüft, die Maßnahme wegen Spam und Plattformmanipulation bleibt.")));
 
         for browser in [ada, rita] {
-            let problems: Vec<String> = browser
-                .log()
-                .await
-                .into_iter()
-                .filter(|line| line.contains("SEVERE") || line.contains("Content Security Policy"))
-                .collect();
-            assert!(problems.is_empty(), "the browser logged: {problems:?}");
+            browser.assert_no_errors_logged("the browser").await;
             browser.quit().await;
         }
         app.stop().await;

@@ -8,40 +8,19 @@ mod api;
 #[allow(dead_code)]
 mod webdriver;
 
-use api::{enforcement, TestApp, FILE, RECORD};
+mod console_ui;
+
+use api::{enforcement, file_appeal_about, TestApp};
+use console_ui::sign_in;
 use redress_core::Role;
 use serde_json::{json, Value};
 use webdriver::{Browser, Driver};
 
-/// Records an enforcement for content `relation` and files an appeal about it.
+/// Files an appeal about an enforcement for content `relation`, which routing rules match.
 async fn file(app: &TestApp, account: &str, relation: &str) -> Value {
-    let platform = app.token("platform", &[Role::Integration]);
     let mut enforcement = enforcement(account, "nudity");
     enforcement["contentRelation"] = json!(relation);
-    let ids = app.ok(&platform, RECORD, json!({"e": [enforcement]})).await;
-    let filed = app
-        .ok(
-            &platform,
-            FILE,
-            json!({"i": {
-                "requestId": format!("req-{account}"),
-                "enforcementId": ids["recordEnforcements"]["ids"][0],
-                "sender": format!("{account}@example.test"),
-                "body": "I only saved that pin",
-                "identityVerified": true,
-            }}),
-        )
-        .await;
-    filed["fileAppeal"]["appeal"].clone()
-}
-
-async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
-    browser
-        .goto(&format!("http://{}/console/", app.app.http_addr))
-        .await;
-    browser.type_into("#token", token).await;
-    browser.click("#sign-in-form button[type=submit]").await;
-    browser.wait("#nav a[href='#/queue']").await;
+    file_appeal_about(app, enforcement).await
 }
 
 async fn rule_names(browser: &Browser) -> Value {

@@ -10,25 +10,19 @@ mod api;
 #[allow(dead_code)]
 mod webdriver;
 
+mod console_ui;
+
 use std::path::Path;
 
 use api::{config_for, triaged_appeal, TestApp};
+use console_ui::sign_in;
 use redress::config::Config;
 use redress_core::Role;
 use serde_json::json;
 use thirtyfour::Key;
-use webdriver::{Browser, Driver};
+use webdriver::Driver;
 
 const REASONS: &str = "Restored: the pin was saved, never posted.";
-
-async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
-    browser
-        .goto(&format!("http://{}/console/", app.app.http_addr))
-        .await;
-    browser.type_into("#token", token).await;
-    browser.click("#sign-in-form button[type=submit]").await;
-    browser.wait("#nav a[href='#/queue']").await;
-}
 
 fn config(db: &redress_engine::testing::TestDb) -> Config {
     let example = Config::load(Some(

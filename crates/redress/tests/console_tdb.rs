@@ -8,27 +8,21 @@ mod api;
 #[allow(dead_code)]
 mod tdb;
 #[allow(dead_code)]
+mod tdb_statements;
+#[allow(dead_code)]
 mod webdriver;
+
+mod console_ui;
 
 mod accepting_tdb;
 
 use accepting_tdb::Accepting;
 use api::{config_for, TestApp};
+use console_ui::sign_in;
 use redress::transparency::tdb_client::HttpTdbApi;
 use redress_core::Role;
-use redress_engine::registry::NewEnforcement;
 use redress_engine::transparency::tdb_submission::{SubmitSettings, TdbState, SPLIT_AFTER};
-use serde_json::json;
-use webdriver::{Browser, Driver};
-
-async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
-    browser
-        .goto(&format!("http://{}/console/", app.app.http_addr))
-        .await;
-    browser.type_into("#token", token).await;
-    browser.click("#sign-in-form button[type=submit]").await;
-    browser.wait("#nav a[href='#/queue']").await;
-}
+use webdriver::Driver;
 
 const PANEL: &str = "const panel = document.querySelector('section[aria-labelledby=tdb-title][data-available=true]'); \
     return panel && panel.querySelector('.tdb-refusal') ? panel.textContent : null";
@@ -44,32 +38,15 @@ redress_engine::backend_tests! {
         }
         let app = TestApp::start_with(config_for(&db)).await;
         let engine = app.app.state.engine.clone();
-        let now = engine.clock().now();
-        let mut statement = redress_engine::testing::automated_suspension_statement(now);
-        statement["facts"] = json!("f".repeat(5001));
-        let ids = engine
-            .record_enforcements(vec![NewEnforcement {
-                external_id: Some("pin-console-1".into()),
-                statement,
-                ..redress_engine::testing::automated_deactivation("acct-c1", "model", "spam-v3", now)
-            }])
-            .await
-            .expect("recorded");
+        let refused = tdb_statements::record_with_overlong_facts(&engine, "pin-console-1", "acct-c1").await;
         let settings = SubmitSettings::default();
         assert_eq!(engine.tdb_submit_round(&Accepting, &settings).await.expect("round").refused, 1);
         // Another statement the database has answered server errors to, once alone.
         let database = tdb::start().await;
-        let at = engine.clock().now();
-        let flaky = engine
-            .record_enforcements(vec![NewEnforcement {
-                external_id: Some("pin-console-flaky".into()),
-                ..redress_engine::testing::automated_deactivation("acct-c2", "model", "spam-v3", at)
-            }])
-            .await
-            .expect("recorded");
+        let flaky = tdb_statements::record(&engine, "pin-console-flaky", "acct-c2").await;
         let config = tdb::submission_config(&database);
         let api = HttpTdbApi::new(&config).expect("client");
-        tdb::isolate_by_a_flaky_database(&engine, &app.clock, &database, &api, &config, flaky[0], 1).await;
+        tdb::isolate_by_a_flaky_database(&engine, &app.clock, &database, &api, &config, flaky, 1).await;
 
         let driver = Driver::launch().await;
         let lena = driver.browser("lena-tdb").await;
@@ -101,8 +78,7 @@ redress_engine::backend_tests! {
         ada.goto(&format!("http://{}/console/#/transparency", app.app.http_addr)).await;
         ada.wait_until("the refusal", PANEL).await;
         ada.execute(&format!(
-            "const t = document.getElementById('tdb-facts-{}'); t.value = 'Forty commercial pins in an hour.'; return null",
-            ids[0]
+            "const t = document.getElementById('tdb-facts-{refused}'); t.value = 'Forty commercial pins in an hour.'; return null"
         ))
         .await;
         ada.click("form.tdb-resubmit button[type=submit]").await;
@@ -110,12 +86,12 @@ redress_engine::backend_tests! {
         assert!(queued.as_str().is_some_and(|s| s.contains("Queued again (pending)")), "{queued}");
         ada.quit().await;
 
-        let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
+        let row = engine.tdb_submission(refused).await.expect("read").expect("row");
         assert_eq!(row.state, TdbState::Pending);
         assert!(row.corrected);
         // The flaky one is not due yet (its backoff), so the round sends the resubmitted one.
         assert_eq!(engine.tdb_submit_round(&Accepting, &settings).await.expect("round").submitted, 1);
-        let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
+        let row = engine.tdb_submission(refused).await.expect("read").expect("row");
         assert_eq!(row.state, TdbState::Submitted);
         assert_eq!(row.statement.map(|s| s.decision_facts).as_deref(), Some("Forty commercial pins in an hour."));
         app.stop().await;

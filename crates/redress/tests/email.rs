@@ -1,14 +1,16 @@
 //! Email through the running service: the SMTP listener, the raw-MIME webhook, and the
 //! mail deliverer of the outbox, end to end on SQLite and PostgreSQL.
 
-use lettre::address::Envelope;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+#[allow(dead_code)]
+mod smtp_client;
+
 use mail_parser::MessageParser;
 use redress::config::{Config, Secret};
 use redress_engine::delivery::{topics, OutboxMessage};
 use redress_engine::repo::outbox;
 use redress_engine::testing::TestDb;
 
+const SENDER: &str = "maria.lopez@example.org";
 const APPEAL: &str = "From: Maria Lopez <maria.lopez@example.org>\r\nTo: appeals@redress.test\r\nSubject: My account was deactivated\r\nMessage-ID: <first@mail.example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nI only saved a pin.\r\n";
 
 fn config_for(test: &TestDb, outgoing: &std::path::Path) -> Config {
@@ -27,22 +29,6 @@ fn config_for(test: &TestDb, outgoing: &std::path::Path) -> Config {
     config
 }
 
-fn envelope() -> Envelope {
-    Envelope::new(
-        Some("maria.lopez@example.org".parse().expect("from")),
-        vec!["appeals@redress.test".parse().expect("to")],
-    )
-    .expect("envelope")
-}
-
-async fn smtp_send(addr: std::net::SocketAddr, raw: &[u8]) -> String {
-    let client = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
-        .port(addr.port())
-        .build();
-    let response = client.send_raw(&envelope(), raw).await.expect("accepted");
-    response.message().collect::<Vec<_>>().join(" ")
-}
-
 /// An appeal whose body is a `message/rfc822` holding another, `depth` times over.
 fn nested_messages(depth: usize) -> Vec<u8> {
     let mut raw = String::from("From: Nesting <nest@example.org>\r\nTo: appeals@redress.test\r\nSubject: nested\r\nMessage-ID: <deep@example.org>\r\nContent-Type: message/rfc822\r\n\r\n");
@@ -58,7 +44,7 @@ redress_engine::backend_tests! {
         let outgoing = tempfile::tempdir().expect("tempdir");
         let app = redress::app::start(config_for(&test, outgoing.path())).await.expect("start");
         let smtp = app.smtp_addr.expect("SMTP is on by default");
-        let accepted = smtp_send(smtp, APPEAL.as_bytes()).await;
+        let accepted = smtp_client::send(smtp, SENDER, APPEAL.as_bytes()).await;
         let reference = accepted.rsplit(' ').next().expect("reference").to_owned();
         assert!(accepted.contains("accepted as appeal RDR-"), "{accepted}");
 
@@ -79,11 +65,11 @@ redress_engine::backend_tests! {
         let reply = format!(
             "From: maria.lopez@example.org\r\nTo: appeals@redress.test\r\nSubject: a different subject\r\nMessage-ID: <second@mail.example.org>\r\nIn-Reply-To: <{ack_id}>\r\n\r\nHere is more.\r\n"
         );
-        let threaded = smtp_send(smtp, reply.as_bytes()).await;
+        let threaded = smtp_client::send(smtp, SENDER, reply.as_bytes()).await;
         assert!(threaded.ends_with(&format!("added to appeal {reference}")), "{threaded}");
 
         let looped = String::from_utf8_lossy(&raw).replace("\r\n", "\n").replace('\n', "\r\n");
-        let recorded = smtp_send(smtp, looped.as_bytes()).await;
+        let recorded = smtp_client::send(smtp, SENDER, looped.as_bytes()).await;
         assert!(recorded.ends_with("already received"), "our sent mail is on the case's record: {recorded}");
         let notices: Vec<_> = outbox::for_appeal(&test.db, appeal.id).await.expect("outbox")
             .into_iter().filter(|item| item.topic != "platform_event").collect();
@@ -136,7 +122,7 @@ redress_engine::backend_tests! {
         }
         let filed = http.post(&url).bearer_auth("webhook-token").body(APPEAL).send().await.expect("post");
         assert_eq!(filed.status(), 200);
-        let smtp = smtp_send(app.smtp_addr.expect("SMTP"), APPEAL.replace("<first@", "<second@").as_bytes()).await;
+        let smtp = smtp_client::send(app.smtp_addr.expect("SMTP"), SENDER, APPEAL.replace("<first@", "<second@").as_bytes()).await;
         assert!(smtp.contains("appeal RDR-"), "SMTP is still up: {smtp}");
         app.stop().await.expect("stop");
         test.cleanup().await;

@@ -9,8 +9,8 @@ mod api;
 use std::path::Path;
 use std::time::Duration;
 
-use api::{config_for, triaged_appeal, TestApp};
-use futures_util::{SinkExt, StreamExt};
+use api::{config_for, next_json, triaged_appeal, TestApp};
+use futures_util::SinkExt;
 use redress::config::Config;
 use redress_core::Role;
 use serde_json::{json, Value};
@@ -43,19 +43,6 @@ fn example_config(test: &redress_engine::testing::TestDb) -> Config {
 fn spam_in_bulk_queue() -> Value {
     json!({"states": ["TRIAGED"], "queue": "bulk", "enforcementSource": "classifier-v7",
         "enforcementPolicy": "spam", "contentRelation": "saved"})
-}
-
-async fn next_json<S>(socket: &mut S) -> Value
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        match socket.next().await.expect("socket open").expect("message") {
-            Message::Text(text) => return serde_json::from_str(&text).expect("json"),
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("unexpected message {other:?}"),
-        }
-    }
 }
 
 redress_engine::backend_tests! {

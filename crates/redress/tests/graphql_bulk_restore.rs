@@ -7,8 +7,8 @@ mod api;
 
 use std::time::Duration;
 
-use api::{config_for, enforcement, file_appeal, TestApp, RECORD};
-use futures_util::{SinkExt, StreamExt};
+use api::{config_for, enforcement, file_appeal, next_json, TestApp, RECORD};
+use futures_util::SinkExt;
 use redress_core::Role;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -82,19 +82,6 @@ impl<S> SocketStream for S where
         + futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error>
         + Unpin
 {
-}
-
-async fn next_json<S>(socket: &mut S) -> Value
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        match socket.next().await.expect("socket open").expect("message") {
-            Message::Text(text) => return serde_json::from_str(&text).expect("json"),
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("unexpected message {other:?}"),
-        }
-    }
 }
 
 redress_engine::backend_tests! {

@@ -6,9 +6,9 @@ mod api;
 
 use std::time::Duration;
 
-use api::{config_for, file_appeal, TestApp, FILE, TRIAGE};
+use api::{config_for, file_appeal, next_json, TestApp, FILE, TRIAGE};
 use chrono::TimeDelta;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use redress_core::Role;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -263,18 +263,5 @@ redress_engine::backend_tests! {
         socket.close(None).await.ok();
         app.stop().await;
         test.cleanup().await;
-    }
-}
-
-async fn next_json<S>(socket: &mut S) -> Value
-where
-    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
-{
-    loop {
-        match socket.next().await.expect("socket open").expect("message") {
-            Message::Text(text) => return serde_json::from_str(&text).expect("json"),
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("unexpected message {other:?}"),
-        }
     }
 }

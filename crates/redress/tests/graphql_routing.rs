@@ -5,7 +5,7 @@
 #[allow(dead_code)]
 mod api;
 
-use api::{config_for, enforcement, TestApp, FILE, RECORD};
+use api::{config_for, enforcement, file_appeal_about, TestApp};
 use redress_core::Role;
 use serde_json::{json, Value};
 
@@ -24,26 +24,11 @@ fn saved_rule() -> Value {
            "queue": "fast-lane", "priority": "HIGH", "tags": ["saved-only"]})
 }
 
-/// Records an enforcement for content `relation` and files an appeal about it.
+/// Files an appeal about an enforcement for content `relation`, which routing rules match.
 async fn file(app: &TestApp, account: &str, relation: &str) -> Value {
-    let platform = app.token("platform", &[Role::Integration]);
     let mut enforcement = enforcement(account, "nudity");
     enforcement["contentRelation"] = json!(relation);
-    let ids = app.ok(&platform, RECORD, json!({"e": [enforcement]})).await;
-    let filed = app
-        .ok(
-            &platform,
-            FILE,
-            json!({"i": {
-                "requestId": format!("req-{account}"),
-                "enforcementId": ids["recordEnforcements"]["ids"][0],
-                "sender": format!("{account}@example.test"),
-                "body": "I only saved that pin",
-                "identityVerified": true,
-            }}),
-        )
-        .await;
-    filed["fileAppeal"]["appeal"].clone()
+    file_appeal_about(app, enforcement).await
 }
 
 /// The error's code and `extensions.field`.

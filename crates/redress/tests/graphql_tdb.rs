@@ -7,6 +7,8 @@
 mod api;
 #[allow(dead_code)]
 mod tdb;
+#[allow(dead_code)]
+mod tdb_statements;
 
 mod accepting_tdb;
 
@@ -14,7 +16,6 @@ use accepting_tdb::Accepting;
 use api::TestApp;
 use redress::transparency::tdb_client::HttpTdbApi;
 use redress_core::Role;
-use redress_engine::registry::NewEnforcement;
 use redress_engine::transparency::tdb::{TdbSettings, TdbStatement};
 use redress_engine::transparency::tdb_submission::{SubmitSettings, TdbState, SPLIT_AFTER};
 use serde_json::json;
@@ -31,17 +32,7 @@ redress_engine::backend_tests! {
     async fn refusals_are_listed_corrected_and_resubmitted(test) {
         let app = TestApp::start(&test).await;
         let engine = app.app.state.engine.clone();
-        let now = engine.clock().now();
-        let mut statement = redress_engine::testing::automated_suspension_statement(now);
-        statement["facts"] = json!("f".repeat(5001));
-        let ids = engine
-            .record_enforcements(vec![NewEnforcement {
-                external_id: Some("pin:77/long".into()),
-                statement,
-                ..redress_engine::testing::automated_deactivation("acct-77", "model", "spam-v3", now)
-            }])
-            .await
-            .expect("recorded");
+        let id = tdb_statements::record_with_overlong_facts(&engine, "pin:77/long", "acct-77").await;
         let settings = SubmitSettings { tdb: TdbSettings::default(), ..SubmitSettings::default() };
         let report = engine.tdb_submit_round(&Accepting, &settings).await.expect("round");
         assert_eq!((report.claimed, report.refused, report.requests), (1, 1, 0));
@@ -60,7 +51,7 @@ redress_engine::backend_tests! {
         let lead = app.token("lena", &[Role::SeniorReviewer]);
         let refused = app.ok(&lead, SUBMISSIONS, json!({"state": "REFUSED"})).await["tdbSubmissions"].clone();
         let row = &refused[0];
-        assert_eq!(row["enforcementId"], json!(ids[0].to_string()));
+        assert_eq!(row["enforcementId"], json!(id.to_string()));
         assert_eq!(row["refusedBy"], "redress");
         assert_eq!(row["errors"][0]["field"], "decision_facts", "{row}");
         assert!(row["puid"].as_str().is_some_and(|p| p.starts_with("rdx-")), "{row}");
@@ -69,11 +60,11 @@ redress_engine::backend_tests! {
         assert_eq!(sent.puid, row["puid"].as_str().expect("puid"));
         assert!(app.ok(&lead, SUBMISSIONS, json!({"state": "SUBMITTED"})).await["tdbSubmissions"].as_array().is_some_and(Vec::is_empty));
 
-        assert_eq!(app.error_code(&lead, RESUBMIT, json!({"id": ids[0]})).await, "FORBIDDEN");
+        assert_eq!(app.error_code(&lead, RESUBMIT, json!({"id": id})).await, "FORBIDDEN");
         let admin = app.token("ada", &[Role::Admin]);
-        let still_long = json!({"id": ids[0], "facts": "g".repeat(5001)});
+        let still_long = json!({"id": id, "facts": "g".repeat(5001)});
         assert_eq!(app.error_code(&admin, RESUBMIT, still_long).await, "BAD_USER_INPUT");
-        let fixed = app.ok(&admin, RESUBMIT, json!({"id": ids[0], "facts": "Forty commercial pins in an hour."})).await;
+        let fixed = app.ok(&admin, RESUBMIT, json!({"id": id, "facts": "Forty commercial pins in an hour."})).await;
         assert_eq!(fixed["resubmitTdbStatement"], json!({
             "state": "PENDING", "corrected": true,
             "decisionFacts": "Forty commercial pins in an hour.", "errors": [],
@@ -88,7 +79,7 @@ redress_engine::backend_tests! {
         let submitted = app.ok(&lead, SUBMISSIONS, json!({"state": "SUBMITTED"})).await["tdbSubmissions"].clone();
         let puid = submitted[0]["puid"].as_str().expect("puid").to_owned();
         assert_eq!(submitted[0]["tdbUuid"], json!(format!("uuid-of-{puid}")));
-        assert_eq!(app.error_code(&admin, RESUBMIT, json!({"id": ids[0]})).await, "BAD_USER_INPUT", "submitted stays submitted");
+        assert_eq!(app.error_code(&admin, RESUBMIT, json!({"id": id})).await, "BAD_USER_INPUT", "submitted stays submitted");
         app.stop().await;
         test.cleanup().await;
     }
@@ -97,27 +88,13 @@ redress_engine::backend_tests! {
         let app = TestApp::start(&test).await;
         let engine = app.app.state.engine.clone();
         let database = tdb::start().await;
-        let now = engine.clock().now();
-        let ids = engine
-            .record_enforcements(vec![NewEnforcement {
-                external_id: Some("pin-flaky".into()),
-                ..redress_engine::testing::automated_deactivation("acct-flaky", "model", "spam-v3", now)
-            }])
-            .await
-            .expect("recorded");
+        let id = tdb_statements::record(&engine, "pin-flaky", "acct-flaky").await;
         let config = tdb::submission_config(&database);
         let api = HttpTdbApi::new(&config).expect("client");
-        tdb::isolate_by_a_flaky_database(&engine, &app.clock, &database, &api, &config, ids[0], 1).await;
+        tdb::isolate_by_a_flaky_database(&engine, &app.clock, &database, &api, &config, id, 1).await;
         // Another statement waits after a 429, which counts as no server error; the flaky
         // one is not due yet, so the round takes only this one.
-        let at = engine.clock().now();
-        engine
-            .record_enforcements(vec![NewEnforcement {
-                external_id: Some("pin-calm".into()),
-                ..redress_engine::testing::automated_deactivation("acct-calm", "model", "spam-v3", at)
-            }])
-            .await
-            .expect("recorded");
+        tdb_statements::record(&engine, "pin-calm", "acct-calm").await;
         let next_call = database.ledger().calls + 1;
         tdb::script(&database, [(next_call, tdb::Script::TooManyRequests)]);
         let report = engine
@@ -139,7 +116,7 @@ redress_engine::backend_tests! {
         assert_eq!(listed, vec![("pin-calm".to_owned(), 0, 0), flaky.clone()]);
         let failing = app.ok(&lead, SERVER_FAILING, json!({"state": "PENDING", "failing": true})).await["tdbSubmissions"].clone();
         assert_eq!(failing, json!([{"puid": "pin-flaky", "state": "PENDING", "serverFailures": flaky.1, "loneServerFailures": 1}]));
-        let row = engine.tdb_submission(ids[0]).await.expect("read").expect("row");
+        let row = engine.tdb_submission(id).await.expect("read").expect("row");
         assert_eq!((row.state, row.server_failures, row.lone_server_failures), (TdbState::Pending, SPLIT_AFTER + 1, 1));
         let support = app.token("sam", &[Role::Support]);
         assert_eq!(app.ok(&support, SERVER_FAILING, json!({"failing": true})).await["tdbSubmissions"], failing);

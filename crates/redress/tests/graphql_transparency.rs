@@ -34,9 +34,8 @@ fn engine(app: &TestApp) -> Engine {
 }
 
 fn upheld_statement(at: DateTime<Utc>) -> StatementOfReasons {
-    let mut statement = redress_engine::testing::automated_suspension_statement(at);
-    statement["automated_decision"] = json!("not");
-    serde_json::from_value(statement).expect("statement")
+    serde_json::from_value(redress_engine::testing::reviewed_suspension_statement(at))
+        .expect("statement")
 }
 
 /// Files an appeal against a new enforcement of `source` (in batch `<source>-run-1`) and has

@@ -5,6 +5,8 @@
 
 #[allow(dead_code)]
 mod api;
+#[allow(dead_code)]
+mod smtp_client;
 mod webhooks;
 
 use std::time::Duration;
@@ -12,8 +14,6 @@ use std::time::Duration;
 use api::{config_for, file_appeal, TestApp, RECORD};
 use chrono::TimeDelta;
 use futures_util::{SinkExt, StreamExt};
-use lettre::address::Envelope;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use redress::config::{Config, Secret};
 use redress::social::XConfig;
 use redress_core::Role;
@@ -139,24 +139,13 @@ impl Live {
     }
 }
 
-fn envelope() -> Envelope {
-    Envelope::new(
-        Some(SENDER.parse().expect("from")),
-        vec!["appeals@redress.test".parse().expect("to")],
-    )
-    .expect("envelope")
-}
-
 async fn smtp_send(app: &TestApp, raw: &str) -> String {
-    let addr = app.app.smtp_addr.expect("SMTP is on");
-    let client = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(addr.ip().to_string())
-        .port(addr.port())
-        .build();
-    let response = client
-        .send_raw(&envelope(), raw.as_bytes())
-        .await
-        .expect("accepted");
-    response.message().collect::<Vec<_>>().join(" ")
+    smtp_client::send(
+        app.app.smtp_addr.expect("SMTP is on"),
+        SENDER,
+        raw.as_bytes(),
+    )
+    .await
 }
 
 fn mail(message_id: &str, subject: &str) -> String {
@@ -167,7 +156,7 @@ fn mail(message_id: &str, subject: &str) -> String {
 
 /// The id of the appeal a `250 accepted as appeal RDR-...` answer names.
 async fn appeal_of_answer(app: &TestApp, answer: &str) -> (String, String) {
-    let reference = answer.rsplit(' ').next().expect("reference").to_owned();
+    let reference = smtp_client::reference_in(answer).to_owned();
     let stored = app
         .app
         .state

@@ -17,7 +17,7 @@ mod webdriver;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use api::{config_for, TestApp, TRIAGE};
+use api::{config_for, free_port, TestApp, TRIAGE};
 use chrono::{TimeDelta, Utc};
 use futures_util::{SinkExt, StreamExt};
 use oidc_provider::{HttpBrowser, TestProvider, API_AUDIENCE, OTHER_AUDIENCE};
@@ -270,7 +270,7 @@ redress_engine::backend_tests! {
             db.cleanup().await;
             return;
         }
-        let (provider_port, redress_port) = (oidc_provider::free_port(), oidc_provider::free_port());
+        let (provider_port, redress_port) = (free_port(), free_port());
         let redress_url = format!("http://127.0.0.1:{redress_port}");
         let provider = TestProvider::start(provider_port, "key-one", &redress_url);
         let app = start(config_with_provider(&db, provider_port, redress_port)).await;
@@ -466,7 +466,7 @@ redress_engine::backend_tests! {
 
     async fn redress_starts_while_the_provider_is_down(db) {
         // Nothing listens on the provider's port: no node needed.
-        let (provider_port, redress_port) = (oidc_provider::free_port(), oidc_provider::free_port());
+        let (provider_port, redress_port) = (free_port(), free_port());
         let mut config = config_with_provider(&db, provider_port, redress_port);
         config.oidc.sign_ins_per_minute = 3;
         let app = start(config).await;
@@ -529,7 +529,7 @@ redress_engine::backend_tests! {
             return;
         }
         let _one_at_a_time = BROWSERS.lock().await;
-        let (provider_port, redress_port) = (oidc_provider::free_port(), oidc_provider::free_port());
+        let (provider_port, redress_port) = (free_port(), free_port());
         let redress_url = format!("http://127.0.0.1:{redress_port}");
         let provider = TestProvider::start(provider_port, "key-one", &redress_url);
         let app = start(config_with_provider(&db, provider_port, redress_port)).await;
@@ -621,7 +621,7 @@ async fn api_keys_follow_a_provider_key_rotation() {
     if !oidc_provider::available("JWKS key rotation") {
         return;
     }
-    let port = oidc_provider::free_port();
+    let port = free_port();
     let provider = TestProvider::start(port, "key-one", "http://127.0.0.1:9");
     let mut settings = redress_graphql::AuthSettings {
         jwks_uri: Some(format!("{}/jwks", provider.issuer())),

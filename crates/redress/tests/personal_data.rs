@@ -19,6 +19,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use redress_core::{Actor, Channel, Command, Role, StatementOfReasons};
 use redress_engine::privacy::{DataKind, RetentionSettings};
 use redress_engine::repo::registry::{self, NewEnforcement};
+use redress_engine::testing::{outbox_statuses, reviewed_suspension_statement};
 use redress_engine::worker::{Backoff, DispatchReport, DispatchSettings, Dispatcher};
 use redress_engine::{Clock, Engine, IncomingAppeal};
 use sea_orm::{
@@ -247,19 +248,6 @@ fn dispatcher(app: &TestApp, settings: DispatchSettings) -> Dispatcher {
 async fn dispatch(dispatcher: &Dispatcher) -> DispatchReport {
     let (_stop, stop) = watch::channel(false);
     dispatcher.run_once(&stop).await.expect("dispatch")
-}
-
-/// The statuses of the appeal's outbox rows.
-async fn outbox_statuses(db: &DatabaseConnection, appeal: Uuid) -> Vec<String> {
-    use redress_engine::entity::outbox;
-    outbox::Entity::find()
-        .filter(outbox::Column::AppealId.eq(appeal))
-        .all(db)
-        .await
-        .expect("outbox")
-        .into_iter()
-        .map(|row| row.status.to_string())
-        .collect()
 }
 
 /// No column of any table holds any of `gone`, and a further purge finds nothing to do.
@@ -607,9 +595,7 @@ redress_engine::backend_tests! {
 
         let appeal = file(&engine, ADDRESS, by_mail(ADDRESS, None, NAME, FIRST_TEXT)).await;
         engine.apply(appeal, None, &Command::Note { text: FIRST_NOTE.into() }, &reviewer).await.expect("note");
-        let mut reviewed = redress_engine::testing::automated_suspension_statement(now);
-        reviewed["automated_decision"] = json!("not");
-        let reviewed: StatementOfReasons = serde_json::from_value(reviewed).expect("statement");
+        let reviewed: StatementOfReasons = serde_json::from_value(reviewed_suspension_statement(now)).expect("statement");
         redress_engine::testing::triage_claim_and_decide(&engine, appeal, &reviewer, now + TimeDelta::minutes(30), false, reviewed).await;
         assert_eq!(engine.appeal(appeal).await.expect("appeal").appeal.state.as_str(), "upheld");
         // The same person's other appeal stays open throughout: its data and mail stay.

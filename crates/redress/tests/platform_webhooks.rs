@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::TestApp;
+use api::{free_port, TestApp};
 use chrono::TimeDelta;
 use redress_core::Role;
 use redress_engine::worker::{Backoff, DispatchReport, DispatchSettings, Dispatcher};
@@ -58,15 +58,6 @@ fn reference_library_present() -> bool {
         eprintln!("skipping: python3 with standardwebhooks is not installed (pip install --user -r crates/redress/tests/webhook_receiver/requirements.txt)");
     }
     present
-}
-
-/// A loopback port nobody listens on (yet).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("address")
-        .port()
 }
 
 fn receiver_script() -> PathBuf {

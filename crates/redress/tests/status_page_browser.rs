@@ -11,21 +11,13 @@ mod webdriver;
 
 use std::path::PathBuf;
 
-use api::{config_for, TestApp};
+use api::{config_for, serve_status_links, TestApp};
 use chrono::TimeDelta;
-use redress::config::Secret;
 use redress_core::{Actor, Channel, Role};
 use redress_engine::repo::registry;
 use redress_engine::IncomingAppeal;
 use serde_json::json;
 use uuid::Uuid;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// Records a deactivation of `account` and files its appeal by mail; returns the case.
 async fn filed(app: &TestApp, account: &str) -> Uuid {
@@ -81,17 +73,13 @@ redress_engine::backend_tests! {
         ))
         .expect("the example configuration")
         .policies;
-        let port = free_port();
-        config.http.bind = format!("127.0.0.1:{port}").parse().expect("address");
-        config.transparency.status_page.public_url = format!("http://127.0.0.1:{port}");
-        config.transparency.status_page.token_secret = Some(Secret::new("status-link-test-secret-of-32-characters"));
+        let port = serve_status_links(&mut config);
         let app = TestApp::start_with(config).await;
         let engine = app.app.state.engine.clone();
 
         // A week of decisions in the queue, two a day, then the case that waits.
         let reviewer = Actor::staff("rosa", [Role::Reviewer]);
-        let mut upheld = redress_engine::testing::automated_suspension_statement(app.clock.now_plus(TimeDelta::zero()));
-        upheld["automated_decision"] = json!("not");
+        let upheld = redress_engine::testing::reviewed_suspension_statement(app.clock.now_plus(TimeDelta::zero()));
         for number in 0..14 {
             let id = filed(&app, &format!("acct-decided-{number:02}")).await;
             redress_engine::testing::triage_claim_and_decide(

@@ -10,6 +10,8 @@
 #[allow(dead_code)]
 mod api;
 mod tdb;
+#[allow(dead_code)]
+mod tdb_statements;
 
 use std::sync::Arc;
 
@@ -164,8 +166,7 @@ async fn drain(
 redress_engine::backend_tests! {
     async fn a_thousand_statements_are_stored_exactly_once_through_throttling_refusals_and_a_crash(test) {
         let database = tdb::start().await;
-        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).single().expect("date"));
-        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let (engine, clock) = fresh_engine(&test);
         let (ids, too_long_id) = record(&engine, clock.now_plus(TimeDelta::zero())).await;
         let refused_by_database = "pin-990";
         database.ledger().refuse_category_of.insert(refused_by_database.to_owned());
@@ -338,16 +339,8 @@ redress_engine::backend_tests! {
 
     async fn a_token_the_database_does_not_take_defers_without_refusing(test) {
         let database = tdb::start().await;
-        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).single().expect("date"));
-        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
-        let at = clock.now_plus(TimeDelta::zero());
-        engine
-            .record_enforcements(vec![NewEnforcement {
-                external_id: Some("pin-1".into()),
-                ..automated_deactivation("acct-1", "model", "spam-v3", at)
-            }])
-            .await
-            .expect("recorded");
+        let (engine, clock) = fresh_engine(&test);
+        tdb_statements::record(&engine, "pin-1", "acct-1").await;
         let config = TdbSubmissionConfig { token: Secret::new("X|revoked"), ..tdb::submission_config(&database) };
         let api = HttpTdbApi::new(&config).expect("client");
         let report = engine
@@ -365,8 +358,7 @@ redress_engine::backend_tests! {
 
     async fn answers_not_from_the_database_defer_without_refusing(test) {
         let database = tdb::start().await;
-        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).single().expect("date"));
-        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
+        let (engine, clock) = fresh_engine(&test);
         let at = clock.now_plus(TimeDelta::zero());
         let batch = (0..3)
             .map(|n| NewEnforcement {
@@ -396,16 +388,8 @@ redress_engine::backend_tests! {
 
     async fn an_existing_puid_the_look_up_does_not_find_is_deferred_not_submitted(test) {
         let database = tdb::start().await;
-        let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 6, 1, 9, 0, 0).single().expect("date"));
-        let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
-        let at = clock.now_plus(TimeDelta::zero());
-        engine
-            .record_enforcements(vec![NewEnforcement {
-                external_id: Some("pin-hidden".into()),
-                ..automated_deactivation("acct-hidden", "model", "spam-v3", at)
-            }])
-            .await
-            .expect("recorded");
+        let (engine, clock) = fresh_engine(&test);
+        tdb_statements::record(&engine, "pin-hidden", "acct-hidden").await;
         {
             let mut ledger = database.ledger();
             ledger.stored.insert("pin-hidden".into(), "u-hidden".into());

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use chrono::DateTime;
 use chrono::{TimeZone, Utc};
 use redress_core::{
-    Automation, Channel, Ground, RedressOption, Restriction, RestrictionKind, StatementOfReasons,
-    TerritorialScope,
+    Automation, Channel, Ground, GroundKind, Policy, PolicyText, RedressOption, Restriction,
+    RestrictionKind, StatementOfReasons, TerritorialScope,
 };
 use redress_engine::repo::registry::{self, NewEnforcement};
 use redress_engine::{Engine, EngineSettings, IncomingAppeal, ManualClock};
@@ -67,6 +67,25 @@ pub fn email(message_id: &str, account: Option<&str>) -> IncomingAppeal {
         body: "I only saved that pin.".into(),
         in_reply_to: None,
         metadata: json!({}),
+    }
+}
+
+/// The spam policy of the catalog and bulk decision tests: a suspension only, in English.
+pub fn spam_policy() -> Policy {
+    Policy {
+        id: "spam".into(),
+        ground_kind: GroundKind::IncompatibleWithTerms,
+        category: "STATEMENT_CATEGORY_SCAMS_AND_FRAUD".into(),
+        restrictions: vec![RestrictionKind::AccountSuspended],
+        texts: [(
+            "en".to_owned(),
+            PolicyText {
+                title: "Spam".into(),
+                ground: "Community guidelines 4.2".into(),
+                explanation: "Mass-posting links is spam.".into(),
+            },
+        )]
+        .into(),
     }
 }
 

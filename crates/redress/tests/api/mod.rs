@@ -3,12 +3,14 @@
 use std::sync::Arc;
 
 use chrono::{TimeDelta, TimeZone, Utc};
+use futures_util::StreamExt;
 use redress::app::RunningApp;
-use redress::config::Config;
+use redress::config::{Config, Secret};
 use redress_core::Role;
 use redress_engine::testing::TestDb;
 use redress_engine::ManualClock;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
 
 pub const SECRET: &str = "api-test-secret-long-enough-for-hs256-signing";
 
@@ -29,6 +31,25 @@ pub fn config_for(test: &TestDb) -> Config {
     config.workers.enabled = false;
     config.graphql.auth.hs256_secret = Some(SECRET.to_owned());
     config
+}
+
+/// A port free now (bound and released), for an address that must be known before start.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Serves HTTP on a port chosen now, because the status links in the notices name the
+/// public URL before the service is up; returns the port.
+pub fn serve_status_links(config: &mut Config) -> u16 {
+    let port = free_port();
+    config.http.bind = format!("127.0.0.1:{port}").parse().expect("address");
+    config.transparency.status_page.public_url = format!("http://127.0.0.1:{port}");
+    config.transparency.status_page.token_secret =
+        Some(Secret::new("status-link-test-secret-of-32-characters"));
+    port
 }
 
 impl TestApp {
@@ -112,6 +133,20 @@ impl TestApp {
     }
 }
 
+/// The next JSON message on a GraphQL websocket, past the pings and pongs between them.
+pub async fn next_json<S>(socket: &mut S) -> Value
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        match socket.next().await.expect("socket open").expect("message") {
+            Message::Text(text) => return serde_json::from_str(&text).expect("json"),
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => panic!("unexpected message {other:?}"),
+        }
+    }
+}
+
 pub const RECORD: &str =
     r"mutation($e: [EnforcementInput!]!) { recordEnforcements(enforcements: $e) { ids } }";
 pub const FILE: &str = r"mutation($i: FileAppealInput!) { fileAppeal(input: $i) { outcome appeal { id reference version state queue } } }";
@@ -139,14 +174,18 @@ pub fn enforcement(account: &str, policy: &str) -> Value {
 
 /// Records an enforcement and files an appeal about it as the platform; returns the appeal.
 pub async fn file_appeal(app: &TestApp, account: &str, policy: &str) -> Value {
+    file_appeal_about(app, enforcement(account, policy)).await
+}
+
+/// Records `enforcement` (an [`enforcement`], changed where a test needs) and files an
+/// appeal from its account about it as the platform; returns the appeal.
+pub async fn file_appeal_about(app: &TestApp, enforcement: Value) -> Value {
+    let account = enforcement["accountId"]
+        .as_str()
+        .expect("accountId")
+        .to_owned();
     let platform = app.token("platform", &[Role::Integration]);
-    let ids = app
-        .ok(
-            &platform,
-            RECORD,
-            json!({"e": [enforcement(account, policy)]}),
-        )
-        .await;
+    let ids = app.ok(&platform, RECORD, json!({"e": [enforcement]})).await;
     let enforcement_id = ids["recordEnforcements"]["ids"][0].clone();
     let filed = app
         .ok(

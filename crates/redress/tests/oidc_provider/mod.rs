@@ -49,14 +49,6 @@ pub fn available(test: &str) -> bool {
     false
 }
 
-/// A port free now (bound and released), for a process started next.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("free port")
-        .port()
-}
-
 /// A running provider, stopped when dropped.
 pub struct TestProvider {
     process: Child,

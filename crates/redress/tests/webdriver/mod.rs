@@ -293,6 +293,19 @@ impl Browser {
         self.read_log().await.expect("browser log")
     }
 
+    /// Fails the test when the page logged a script error or a Content Security Policy
+    /// violation, which a page can do while still showing what the test looks for;
+    /// `whose` names the browser in the message.
+    pub async fn assert_no_errors_logged(&self, whose: &str) {
+        let problems: Vec<String> = self
+            .log()
+            .await
+            .into_iter()
+            .filter(|line| line.contains("SEVERE") || line.contains("Content Security Policy"))
+            .collect();
+        assert!(problems.is_empty(), "{whose} logged: {problems:?}");
+    }
+
     async fn read_log(&self) -> WebDriverResult<Vec<String>> {
         let entries = self.session.browser_log().await?;
         Ok(entries

@@ -444,7 +444,7 @@ redress_engine::backend_tests! {
             db.cleanup().await;
             return;
         }
-        let (provider_port, redress_port) = (oidc_provider::free_port(), oidc_provider::free_port());
+        let (provider_port, redress_port) = (free_port(), free_port());
         let redress_url = format!("http://127.0.0.1:{redress_port}");
         let _provider = TestProvider::start_with_claims_in_userinfo_only(provider_port, "key-one", &redress_url);
         let app = start(config_with_provider(&db, provider_port, redress_port)).await;
@@ -501,7 +501,7 @@ redress_engine::backend_tests! {
     }
 
     async fn behind_a_trusted_proxy_each_client_it_names_has_its_own_quota(db) {
-        let (provider_port, redress_port) = (oidc_provider::free_port(), oidc_provider::free_port());
+        let (provider_port, redress_port) = (free_port(), free_port());
         let mut config = config_with_provider(&db, provider_port, redress_port);
         config.oidc.sign_ins_per_minute = 2;
         config.http.trusted_proxies = serde_json::from_value(json!(["127.0.0.0/8"])).expect("proxies");

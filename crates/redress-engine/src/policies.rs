@@ -23,6 +23,7 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::registry::{ContentRelation, Enforcement};
 use crate::repo::appeals::StoredAppeal;
+use crate::transparency::tdb::CATEGORIES;
 
 pub use redress_core::language::LANGUAGE_TAG;
 
@@ -134,6 +135,25 @@ fn within(
 }
 
 const LANGUAGE_FORM: &str = "must be a primary language subtag in lower case, such as `en` or `de`";
+
+/// Checks that a policy's category is one the Transparency Database takes (the categories
+/// of its API v2): a policy's statements are reported under it. It is checked where an
+/// entry is written (the configuration, an edit), not where stored entries are read, so
+/// an entry written before the check stays in force until someone edits it.
+pub fn check_category(policy: &Policy) -> Result<(), CatalogError> {
+    if CATEGORIES.contains(&policy.category.as_str()) {
+        return Ok(());
+    }
+    Err(invalid(
+        format!("policies.{}", policy.id),
+        "category",
+        format!(
+            "{:?} is not a Transparency Database category; one of {}",
+            policy.category,
+            CATEGORIES.join(", ")
+        ),
+    ))
+}
 
 /// Checks one policy on its own.
 pub fn check_policy(policy: &Policy) -> Result<(), CatalogError> {

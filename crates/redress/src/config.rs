@@ -255,6 +255,10 @@ impl Config {
     /// The policies and decision templates, checked; templates fall back to the mail's
     /// default language.
     pub fn policy_catalog(&self) -> Result<PolicyCatalog, ConfigError> {
+        for policy in &self.policies {
+            redress_engine::policies::check_category(policy)
+                .map_err(|err| ConfigError::Inconsistent(err.to_string()))?;
+        }
         PolicyCatalog::new(
             &self.email.default_language,
             self.policies.clone(),

@@ -64,8 +64,8 @@ redress_engine::backend_tests! {
 
         let catalog = app.ok(&rita, POLICIES, json!({"id": id})).await;
         let ids: Vec<&str> = catalog["policies"].as_array().expect("policies").iter().map(|p| p["id"].as_str().expect("id")).collect();
-        assert_eq!(ids, ["adult_content", "counterfeit_goods", "spam"], "by id");
-        assert_eq!(catalog["policies"][2]["category"], "STATEMENT_CATEGORY_SCAMS_AND_FRAUD");
+        assert_eq!(ids, ["adult_content", "counterfeit_goods", "harassment", "spam"], "by id");
+        assert_eq!(catalog["policies"][3]["category"], "STATEMENT_CATEGORY_SCAMS_AND_FRAUD");
         assert_eq!(catalog["appeal"]["language"], "de");
         let details = &catalog["appeal"]["enforcement"]["policyDetails"];
         assert_eq!(details["id"], "spam");

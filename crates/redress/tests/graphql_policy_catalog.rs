@@ -113,6 +113,9 @@ redress_engine::backend_tests! {
             (UPDATE_POLICY, json!({"i": {"id": "spam", "groundKind": "incompatible_with_terms", "category": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
                                         "texts": [{"language": "de", "title": "", "ground": "4.2", "explanation": "x"}]}}), "texts.de.title"),
             (UPDATE_POLICY, json!({"i": {"id": "spam", "groundKind": "rude", "category": "C", "texts": []}}), "groundKind"),
+            // A category of the database's first schema, which it no longer takes.
+            (UPDATE_POLICY, json!({"i": {"id": "spam", "groundKind": "incompatible_with_terms", "category": "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
+                                        "texts": [{"language": "en", "title": "Spam", "ground": "4.2", "explanation": "x"}]}}), "category"),
         ];
         for (query, variables, field) in cases {
             let (code, named) = refused(&app, &admin, query, variables.clone()).await;

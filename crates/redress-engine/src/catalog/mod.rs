@@ -31,7 +31,7 @@ use crate::engine::Engine;
 pub use crate::entity::catalog_entry::CatalogKind;
 pub use crate::entity::catalog_entry_version::CatalogChange;
 use crate::error::EngineError;
-use crate::policies::{check_policy, check_template, CatalogError, PolicyCatalog};
+use crate::policies::{check_category, check_policy, check_template, CatalogError, PolicyCatalog};
 use crate::text::WithoutNul;
 use crate::transact::{Begin, Retry, TransactionError};
 pub(crate) use book::CatalogBook;
@@ -143,7 +143,7 @@ impl Entry for Policy {
         &self.id
     }
     fn check(&self) -> Result<(), CatalogError> {
-        check_policy(self)
+        check_policy(self).and_then(|()| check_category(self))
     }
 }
 

@@ -149,6 +149,19 @@ redress_engine::backend_tests! {
             report.enforcements[demo::plan::MODERATORS] + report.restored_by_reviewers,
         );
 
+        // Every enforcement is under a policy of the catalog the demo imported, which offers
+        // the reviewer a template for each decision.
+        let catalog = engine.current_policy_catalog().await.expect("catalog");
+        let policies: BTreeSet<String> = enforcement::Entity::find().all(&test.db).await.expect("enforcements")
+            .into_iter().map(|e| e.policy).collect();
+        assert_eq!(policies, BTreeSet::from(["adult_content", "harassment", "spam"].map(str::to_owned)));
+        for policy in &policies {
+            assert!(catalog.policy(policy).is_some(), "{policy} is not in the catalog");
+            for outcome in [redress_core::Outcome::Uphold, redress_core::Outcome::Restore] {
+                assert!(!catalog.templates_for(Some(policy), Some(outcome), Some("en")).is_empty(), "{policy}: no {outcome:?} template");
+            }
+        }
+
         let incidents = engine.incidents(false).await.expect("incidents");
         assert_eq!(incidents.len(), 1, "{incidents:?}");
         assert_eq!(incidents[0].source.id, demo::plan::FAULTY_MODEL);

@@ -10,6 +10,7 @@
 //! embedded registry. The demo refuses a configuration that would make `redress serve`
 //! send anything to real people or the platform afterwards.
 
+mod catalog;
 mod mailbox;
 pub mod plan;
 mod run;
@@ -128,6 +129,7 @@ pub async fn run(config: &Config, args: &DemoArgs) -> anyhow::Result<Report> {
         }
         .into());
     }
+    catalog::seed_if_empty(&engine, &config.email.default_language).await?;
     let signer = crate::email::message_id_signer(&config.email, &engine).await?;
     let mut intake_settings = crate::email::intake_settings(&config.email, signer);
     intake_settings

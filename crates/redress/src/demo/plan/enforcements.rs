@@ -24,6 +24,18 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; 3] = [Source::FaultyModel, Source::SpamRule, Source::Moderators];
+
+    /// The policy its enforcements are under: one of the example configuration's catalog,
+    /// which the demo imports.
+    pub fn policy(self) -> &'static str {
+        match self {
+            Source::FaultyModel => "adult_content",
+            Source::SpamRule => "spam",
+            Source::Moderators => "harassment",
+        }
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             Source::FaultyModel => FAULTY_MODEL,
@@ -99,7 +111,7 @@ pub fn enforcement_statement(
             ),
             Automation::Fully,
             Automation::Fully,
-            "Community guidelines 3.1 (adult content)",
+            "Community guidelines, section 2.1 (nudity and sexual content)",
             "Accounts that post or collect adult nudity are deactivated.",
         ),
         Source::SpamRule => statement(
@@ -108,7 +120,7 @@ pub fn enforcement_statement(
             format!("The account posted the link in {content_id} on more than 200 boards within an hour."),
             Automation::Fully,
             Automation::Fully,
-            "Community guidelines 5.2 (spam)",
+            "Community guidelines, section 4.2 (spam)",
             "Repeated commercial posting is spam.",
         ),
         Source::Moderators => statement(
@@ -117,7 +129,7 @@ pub fn enforcement_statement(
             format!("A moderator found that comment {content_id} targets another member with insults."),
             Automation::Partially,
             Automation::Not,
-            "Community guidelines 2.4 (harassment)",
+            "Community guidelines, section 2.4 (harassment)",
             "Insulting other members is harassment.",
         ),
     }
@@ -137,9 +149,9 @@ pub fn upheld_statement(enforcement: &PlannedEnforcement, facts: &str) -> Statem
         Automation::Not,
         Automation::Not,
         match enforcement.source {
-            Source::FaultyModel => "Community guidelines 3.1 (adult content)",
-            Source::SpamRule => "Community guidelines 5.2 (spam)",
-            Source::Moderators => "Community guidelines 2.4 (harassment)",
+            Source::FaultyModel => "Community guidelines, section 2.1 (nudity and sexual content)",
+            Source::SpamRule => "Community guidelines, section 4.2 (spam)",
+            Source::Moderators => "Community guidelines, section 2.4 (harassment)",
         },
         "A reviewer looked at the content again and the enforcement stands.",
     )
@@ -159,11 +171,12 @@ pub fn record(
         _ => format!("pin-{:09}", 100_000_000 + index * 7919),
     };
     let statement = enforcement_statement(source, relation, &content_id, at);
-    let (kind, policy) = match source {
-        Source::FaultyModel => ("account_deactivation", "adult_nudity"),
-        Source::SpamRule => ("account_deactivation", "spam"),
-        Source::Moderators => ("content_removal", "harassment"),
+    let kind = if source.deactivates() {
+        "account_deactivation"
+    } else {
+        "content_removal"
     };
+    let policy = source.policy();
     NewEnforcement {
         external_id: Some(format!("enf-{index:08}")),
         account_id: account_id.to_owned(),

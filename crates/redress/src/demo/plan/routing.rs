@@ -107,6 +107,7 @@ fn enforcement_facts(record: &NewEnforcement) -> EnforcementFacts {
 
 #[cfg(test)]
 mod tests {
+    use super::super::enforcements::Source;
     use super::*;
 
     fn facts(source_id: &str, relation: ContentRelation, language: &str) -> Facts {
@@ -115,7 +116,7 @@ mod tests {
                 source_kind: "model".to_owned(),
                 source_id: source_id.to_owned(),
                 batch: None,
-                policy: "adult_nudity".to_owned(),
+                policy: Source::FaultyModel.policy().to_owned(),
                 kind: "account_deactivation".to_owned(),
                 automated_detection: None,
                 automated_decision: None,

@@ -45,7 +45,7 @@ export function render(container, { announce }, parameter) {
 
   const form = h('form', { class: 'selector', 'aria-label': 'Accounts to restore' },
     field('Select accounts by', kind), valueField, windowFields, idsField,
-    field('Reason (recorded on every restored account)', reason),
+    field('Reason (recorded on every restored account, and quoted to each person in the restoration notice)', reason),
     h('div', { class: 'buttons' }, previewButton, startButton));
 
   fill(container, h('h1', null, 'Bulk restore'),

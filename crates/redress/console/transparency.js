@@ -73,11 +73,16 @@ function typeRef(type) {
   return type.name;
 }
 
+// Fields whose plain names read alike once flattened: an incident's dry-run count from
+// when it was raised, and its dry run as it stands now.
+const LABELS = { dryRunAccounts: 'Accounts when raised', dryRun: 'Dry run now' };
+
 /** `{a: 1, source: {id: 'x'}}` → `[['A', '1'], ['Source id', 'x']]`, as display text. */
 function flatten(object, prefix = '') {
   const out = [];
   for (const [name, value] of Object.entries(object ?? {})) {
-    const label = prefix ? `${prefix} ${humanize(name).toLowerCase()}` : humanize(name);
+    const own = LABELS[name] ?? humanize(name);
+    const label = prefix ? `${prefix} ${own.toLowerCase()}` : own;
     if (value && typeof value === 'object' && !Array.isArray(value)) out.push(...flatten(value, label));
     else out.push([label, display(name, value)]);
   }

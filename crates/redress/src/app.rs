@@ -116,6 +116,13 @@ async fn start_boxed(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Ru
         })
         .await
     });
+    for key in state.config.unset_public_urls() {
+        tracing::warn!(
+            key,
+            bind = %state.config.http.bind,
+            "{key} is still http://127.0.0.1:8080 while Redress listens elsewhere; set it to the address people reach this service at, or the links it makes lead nowhere"
+        );
+    }
     tracing::info!(%http_addr, database = %state.engine.backend(), "redress is serving");
     Ok(RunningApp {
         http_addr,

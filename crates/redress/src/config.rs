@@ -135,7 +135,7 @@ impl Default for Config {
                 schema: None,
             },
             http: HttpConfig {
-                bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                bind: default_bind(),
                 trusted_proxies: crate::client_address::TrustedProxies::default(),
             },
             log: LogConfig {
@@ -171,6 +171,14 @@ impl Default for Config {
     }
 }
 
+/// Where Redress listens, and so where its links point, without configuration.
+fn default_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+/// The origin of [`default_bind`], which every public address defaults to.
+const DEFAULT_ORIGIN: &str = "http://127.0.0.1:8080";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration file {0} does not exist")]
@@ -192,9 +200,59 @@ impl Config {
             None => figment = figment.merge(Toml::file("redress.toml")),
         }
         figment = figment.merge(Env::prefixed("REDRESS_").split("__"));
-        let config: Config = figment.extract().map_err(Box::new)?;
+        let mut config: Config = figment.extract().map_err(Box::new)?;
+        config.follow_loopback_bind();
         config.validate()?;
         Ok(config)
+    }
+
+    /// The public addresses (links in notices and alerts, the sign-in's redirect) still at
+    /// the built-in `http://127.0.0.1:8080`, by key.
+    fn default_public_urls(&mut self) -> Vec<(&'static str, &mut String, &'static str)> {
+        [
+            (
+                "transparency.status_page.public_url",
+                &mut self.transparency.status_page.public_url,
+                "",
+            ),
+            ("social.public_url", &mut self.social.public_url, ""),
+            ("oidc.public_url", &mut self.oidc.public_url, ""),
+            (
+                "alerts.console_url",
+                &mut self.alerts.console_url,
+                "/console/",
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, url, path)| **url == format!("{DEFAULT_ORIGIN}{path}"))
+        .collect()
+    }
+
+    /// Public addresses left at the built-in default follow `http.bind` when it is another
+    /// loopback address or port, so a first run on another port mails links that open. A
+    /// bind on another interface is reached by a name no setting tells, so those are left
+    /// for [`Config::unset_public_urls`] to name.
+    fn follow_loopback_bind(&mut self) {
+        let bind = self.http.bind;
+        if !bind.ip().is_loopback() || bind.port() == 0 || bind == default_bind() {
+            return;
+        }
+        for (_, url, path) in self.default_public_urls() {
+            *url = format!("http://{bind}{path}");
+        }
+    }
+
+    /// The public addresses still at the built-in default while Redress listens elsewhere:
+    /// the links they make do not reach this service, and `serve` warns of each.
+    pub fn unset_public_urls(&self) -> Vec<&'static str> {
+        if self.http.bind == default_bind() || self.http.bind.ip().is_loopback() {
+            return Vec::new();
+        }
+        self.clone()
+            .default_public_urls()
+            .into_iter()
+            .map(|(key, _, _)| key)
+            .collect()
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -352,6 +410,46 @@ mod tests {
             config.alerts.default_recipients,
             ["appeals-leads@localhost"]
         );
+    }
+
+    #[test]
+    fn public_addresses_left_at_the_default_follow_a_loopback_bind_and_others_are_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("redress.toml");
+        std::fs::write(
+            &path,
+            "[http]\nbind = \"127.0.0.1:18080\"\n[social]\npublic_url = \"https://appeals.example.org\"\n",
+        )
+        .expect("write");
+        let config = Config::load(Some(&path)).expect("valid");
+        assert_eq!(
+            config.transparency.status_page.public_url,
+            "http://127.0.0.1:18080"
+        );
+        assert_eq!(config.alerts.console_url, "http://127.0.0.1:18080/console/");
+        assert_eq!(config.oidc.public_url, "http://127.0.0.1:18080");
+        assert_eq!(
+            config.social.public_url, "https://appeals.example.org",
+            "set, so kept"
+        );
+        assert!(config.unset_public_urls().is_empty());
+
+        std::fs::write(&path, "[http]\nbind = \"0.0.0.0:8080\"\n").expect("write");
+        let config = Config::load(Some(&path)).expect("valid");
+        assert_eq!(
+            config.transparency.status_page.public_url, "http://127.0.0.1:8080",
+            "no name to guess"
+        );
+        assert_eq!(
+            config.unset_public_urls(),
+            [
+                "transparency.status_page.public_url",
+                "social.public_url",
+                "oidc.public_url",
+                "alerts.console_url"
+            ]
+        );
+        assert!(Config::default().unset_public_urls().is_empty());
     }
 
     #[test]

@@ -374,6 +374,7 @@ pub async fn seed_triaged_appeals(
                         tags: Vec::new(),
                         identity_verified: true,
                         four_eyes: false,
+                        link: None,
                     };
                     engine
                         .apply(id, Some(1), &triage, &triager)
@@ -405,6 +406,7 @@ pub async fn triage_and_claim(
         tags: vec![],
         identity_verified: true,
         four_eyes: false,
+        link: None,
     };
     engine
         .apply(id, None, &triage, triager)

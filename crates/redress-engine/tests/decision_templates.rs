@@ -86,6 +86,7 @@ fn triage(tags: &[&str]) -> Command {
         tags: tags.iter().map(|t| (*t).to_owned()).collect(),
         identity_verified: true,
         four_eyes: false,
+        link: None,
     }
 }
 

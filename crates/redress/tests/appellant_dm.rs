@@ -170,7 +170,7 @@ redress_engine::backend_tests! {
 
         // The decision arrives by DM with the same link, and the page shows it.
         let staff = Actor::staff("rita", [Role::Reviewer]);
-        engine.apply(appeal.id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &staff).await.expect("triage");
+        engine.apply(appeal.id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false, link: None }, &staff).await.expect("triage");
         engine.apply(appeal.id, None, &Command::Claim { lease_until: app.clock.now_plus(TimeDelta::minutes(10)) }, &staff).await.expect("claim");
         let mut statement = redress_engine::testing::automated_suspension_statement(app.clock.now_plus(TimeDelta::zero()));
         statement["automated_decision"] = json!("not");

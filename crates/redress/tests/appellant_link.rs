@@ -192,7 +192,7 @@ redress_engine::backend_tests! {
 
         // The decision notice carries the same link.
         let staff = Actor::staff("rita", [Role::Reviewer]);
-        engine.apply(appeal.id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &staff).await.expect("triage");
+        engine.apply(appeal.id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false, link: None }, &staff).await.expect("triage");
         engine.apply(appeal.id, None, &Command::Claim { lease_until: app.clock.now_plus(TimeDelta::minutes(10)) }, &staff).await.expect("claim");
         engine.apply(appeal.id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The pin breaks the spam policy.".into(), statement: Some(reviewed_statement(&app)), manifestly_unfounded: false, template: None }, &staff).await.expect("decide");
         let mails = deliver_new(&app, appeal.id, &mut delivered, outgoing.path()).await;

@@ -6,7 +6,7 @@
 //! appeal is checked again when its sender confirms the handle and the account is known.
 
 use async_trait::async_trait;
-use redress_core::{transition, Actor, Command, Role};
+use redress_core::{transition, AccountLink, Actor, Command, Role};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -44,8 +44,8 @@ impl AfterFiling for CloseAppealsABulkRestoreAnswered {
     }
 }
 
-/// A DM appeal learns its account only when the sender confirms the handle: the same
-/// check then.
+/// A DM appeal learns its account only when the sender confirms the handle, an email
+/// nobody vouched for when a triager links the account it claims: the same check then.
 #[async_trait]
 impl DecisionObserver for CloseAppealsABulkRestoreAnswered {
     async fn observe(
@@ -53,12 +53,20 @@ impl DecisionObserver for CloseAppealsABulkRestoreAnswered {
         cx: &InTransaction<'_>,
         recorded: &RecordedCommand<'_>,
     ) -> Result<(), EngineError> {
-        let Command::LinkIdentity {
-            enforcement_id: Some(enforcement_id),
-            ..
-        } = recorded.command
-        else {
-            return Ok(());
+        let enforcement_id = match recorded.command {
+            Command::LinkIdentity {
+                enforcement_id: Some(enforcement_id),
+                ..
+            }
+            | Command::Triage {
+                link:
+                    Some(AccountLink {
+                        enforcement_id: Some(enforcement_id),
+                        ..
+                    }),
+                ..
+            } => enforcement_id,
+            _ => return Ok(()),
         };
         let Some(enforcement) = registry::find_enforcement(cx.txn, *enforcement_id).await? else {
             return Ok(());

@@ -14,6 +14,7 @@ use crate::filing::{enforcement_for_account, needs_four_eyes};
 use crate::repo::appeals::{self, StoredAppeal};
 use crate::repo::registry;
 use crate::settings::EngineSettings;
+use crate::transact::Retry;
 
 /// What a triager decides about a filed appeal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +47,8 @@ pub enum ClaimedAccountLinkError {
     AlreadyLinked,
     #[error("this appeal claims no account: no account is registered to its sender's address")]
     NothingClaimed,
-    /// Filing would have added this appeal to the open one; two open cases about one
-    /// enforcement could end in two decisions.
+    /// Filing would have added this appeal to the open one; the unique index of open cases
+    /// allows one per account and enforcement, and two could end in two decisions.
     #[error("the claimed account {account_id} already has an open appeal about the same enforcement, {reference}: decide that one, or triage this one without linking")]
     OpenAppealAboutTheEnforcement {
         account_id: String,
@@ -150,7 +151,9 @@ impl Engine {
         triage: Triage,
         actor: &Actor,
     ) -> Result<Applied, EngineError> {
-        self.transact_once(async |txn| {
+        // A filing that opens the same account's case about the same enforcement meanwhile
+        // wins the unique index of open cases; the next attempt refuses the link by name.
+        self.transact(Retry::LostRaces, async |txn| {
             let cx = self.in_transaction(txn, self.clock().now());
             let stored = appeals::find(txn, appeal_id).await?;
             if let Some(expected) = expected_version {
@@ -162,7 +165,7 @@ impl Engine {
                     });
                 }
             }
-            let command = triage_command(txn, self.settings(), &stored, triage).await?;
+            let command = triage_command(txn, self.settings(), &stored, triage.clone()).await?;
             let mut applied = apply_to_loaded(&cx, stored, expected_version, &command, actor).await?;
             if matches!(command, Command::Triage { link: Some(_), .. }) {
                 // A decision observer may have closed the case the link made answerable

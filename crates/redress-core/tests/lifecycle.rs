@@ -5,9 +5,9 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
 use redress_core::transition::{decide, file};
 use redress_core::{
-    AccountLink, Actor, Appeal, AppealState, Automation, Channel, Command, Deadline, Event, EventKind,
-    FileAppeal, Ground, Outcome, Priority, RedressOption, Restriction, RestrictionKind, Role,
-    RuleRef, StatementOfReasons, TerritorialScope, TransitionError,
+    AccountLink, Actor, Appeal, AppealState, Automation, Channel, Command, Deadline, Event,
+    EventKind, FileAppeal, Ground, Outcome, Priority, RedressOption, Restriction, RestrictionKind,
+    Role, RuleRef, StatementOfReasons, TerritorialScope, TransitionError,
 };
 use uuid::Uuid;
 
@@ -780,7 +780,10 @@ fn triage_links_the_claimed_account_only_with_the_identity_verified() {
     assert_eq!(linked.account_id.as_deref(), Some("acct-claimed"));
     assert_eq!(linked.enforcement_id, Some(Uuid::nil()));
     assert!(linked.identity_verified && linked.four_eyes);
-    assert_eq!(Appeal::replay(&[filed_event(&appeal), events[0].clone()]), Some(linked));
+    assert_eq!(
+        Appeal::replay(&[filed_event(&appeal), events[0].clone()]),
+        Some(linked)
+    );
 
     let (already_linked, _) = filed_appeal(false);
     assert!(matches!(
@@ -812,7 +815,10 @@ fn a_restore_of_an_appeal_linked_to_no_account_is_refused_before_it_is_decided()
     let mut appeal = filed_unlinked();
     let alice = Actor::staff("alice", [Role::Reviewer]);
     let mut triage = triage_linking(true);
-    if let Command::Triage { link, four_eyes, .. } = &mut triage {
+    if let Command::Triage {
+        link, four_eyes, ..
+    } = &mut triage
+    {
         *link = None;
         *four_eyes = false;
     }
@@ -845,8 +851,17 @@ fn a_restore_of_an_appeal_linked_to_no_account_is_refused_before_it_is_decided()
         decide(&appeal, &in_bulk, &carol, after_the_claim),
         Err(TransitionError::LinkedToNoAccount)
     );
-    run(&mut appeal, uphold(Some(upheld_statement(Automation::Not))), &alice, t0());
-    assert_eq!(appeal.state, AppealState::Upheld, "deciding otherwise stays open");
+    run(
+        &mut appeal,
+        uphold(Some(upheld_statement(Automation::Not))),
+        &alice,
+        t0(),
+    );
+    assert_eq!(
+        appeal.state,
+        AppealState::Upheld,
+        "deciding otherwise stays open"
+    );
 }
 
 #[test]
@@ -882,7 +897,10 @@ fn a_triaged_event_without_a_link_reads_as_linking_nothing() {
         "at": "2026-03-02T08:00:00Z"
     });
     let event: Event = serde_json::from_value(stored.clone()).expect("an old triaged event reads");
-    assert!(matches!(event.kind, EventKind::Triaged { linked: None, .. }));
+    assert!(matches!(
+        event.kind,
+        EventKind::Triaged { linked: None, .. }
+    ));
     let mut appeal = filed_unlinked();
     appeal.apply(&event);
     assert_eq!(appeal.account_id, None);

@@ -131,9 +131,7 @@ async fn triage_command<C: ConnectionTrait>(
     };
     Ok(Command::Triage {
         priority: triage.priority,
-        queue: triage
-            .queue
-            .unwrap_or_else(|| stored.appeal.queue.clone()),
+        queue: triage.queue.unwrap_or_else(|| stored.appeal.queue.clone()),
         tags: triage.tags,
         identity_verified: triage.identity_verified,
         four_eyes: stored.appeal.four_eyes || enforcement_four_eyes,
@@ -166,7 +164,8 @@ impl Engine {
                 }
             }
             let command = triage_command(txn, self.settings(), &stored, triage.clone()).await?;
-            let mut applied = apply_to_loaded(&cx, stored, expected_version, &command, actor).await?;
+            let mut applied =
+                apply_to_loaded(&cx, stored, expected_version, &command, actor).await?;
             if matches!(command, Command::Triage { link: Some(_), .. }) {
                 // A decision observer may have closed the case the link made answerable
                 // (a bulk restore already reversed its enforcement).

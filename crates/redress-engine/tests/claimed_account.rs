@@ -8,8 +8,8 @@ mod common;
 use chrono::TimeDelta;
 use common::{clock, email, enforcement, engine};
 use redress_core::{
-    Actor, Appeal, AppealState, Channel, Command, DecisionTemplate, EventKind, GroundKind,
-    Outcome, Policy, PolicyText, Priority, RestrictionKind, Role, TransitionError,
+    Actor, Appeal, AppealState, Channel, Command, DecisionTemplate, EventKind, GroundKind, Outcome,
+    Policy, PolicyText, Priority, RestrictionKind, Role, TransitionError,
 };
 use redress_engine::bulk_decisions::{BulkDecider, BulkDecisionStatus};
 use redress_engine::delivery::{topics, Deliverer, OutboxMessage};
@@ -57,7 +57,10 @@ async fn file_unverified(engine: &Engine, account: &str) -> Uuid {
     let Filing::Created(stored) = filing else {
         panic!("a new case: {filing:?}")
     };
-    assert_eq!(stored.appeal.account_id, None, "nobody vouched for the sender");
+    assert_eq!(
+        stored.appeal.account_id, None,
+        "nobody vouched for the sender"
+    );
     stored.id
 }
 

@@ -21,7 +21,8 @@ const TRIAGE: &str = r"mutation($id: ID!, $v: Int!, $link: Boolean) {
   }
 }";
 
-const CLAIM: &str = r"mutation($id: ID!, $v: Int!) { claimAppeal(id: $id, expectedVersion: $v) { version } }";
+const CLAIM: &str =
+    r"mutation($id: ID!, $v: Int!) { claimAppeal(id: $id, expectedVersion: $v) { version } }";
 
 const DECIDE: &str = r#"mutation($id: ID!, $v: Int!, $o: Outcome!) {
   decideAppeal(id: $id, expectedVersion: $v, outcome: $o, reasons: "You only saved the pin.") { version state }
@@ -31,7 +32,8 @@ const PREVIEW: &str = r#"query($id: ID!) {
   previewDecisionNotice(appeal: $id, outcome: RESTORE, reasons: "You only saved the pin.") { mailSubject }
 }"#;
 
-const CASE: &str = r"query($id: ID!) { appeal(id: $id) { state version accountId claimedAccount { id } } }";
+const CASE: &str =
+    r"query($id: ID!) { appeal(id: $id) { state version accountId claimedAccount { id } } }";
 
 const REFUSED_RESTORE: &str = "this appeal is linked to no account: verify the appellant's identity at triage to link the account they claim, or decide otherwise";
 
@@ -41,7 +43,12 @@ const REFUSED_RESTORE: &str = "this appeal is linked to no account: verify the a
 async fn unlinked_appeal(app: &TestApp, account: &str, record: bool) -> String {
     let platform = app.token("platform", &[Role::Integration]);
     if record {
-        app.ok(&platform, RECORD, json!({"e": [enforcement(account, "spam")]})).await;
+        app.ok(
+            &platform,
+            RECORD,
+            json!({"e": [enforcement(account, "spam")]}),
+        )
+        .await;
     }
     let filed = app
         .ok(
@@ -62,7 +69,10 @@ async fn unlinked_appeal(app: &TestApp, account: &str, record: bool) -> String {
 
 async fn error(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
     let (_, body) = app.post(Some(token), query, variables).await;
-    assert!(body["data"].is_null() || body["errors"].is_array(), "{body}");
+    assert!(
+        body["data"].is_null() || body["errors"].is_array(),
+        "{body}"
+    );
     body["errors"][0].clone()
 }
 

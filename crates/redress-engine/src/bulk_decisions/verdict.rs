@@ -147,9 +147,7 @@ impl Decider<'_> {
             Err(TransitionError::InvalidTransition { state, .. }) => {
                 Verdict::Skip(SkipReason::NotAwaitingDecision { state })
             }
-            Err(TransitionError::LinkedToNoAccount) => {
-                Verdict::Skip(SkipReason::LinkedToNoAccount)
-            }
+            Err(TransitionError::LinkedToNoAccount) => Verdict::Skip(SkipReason::LinkedToNoAccount),
             Err(err) => Verdict::Skip(SkipReason::Refused {
                 message: err.to_string(),
             }),

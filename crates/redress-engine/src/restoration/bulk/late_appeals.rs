@@ -53,20 +53,20 @@ impl DecisionObserver for CloseAppealsABulkRestoreAnswered {
         cx: &InTransaction<'_>,
         recorded: &RecordedCommand<'_>,
     ) -> Result<(), EngineError> {
-        let enforcement_id = match recorded.command {
-            Command::LinkIdentity {
-                enforcement_id: Some(enforcement_id),
-                ..
-            }
-            | Command::Triage {
-                link:
-                    Some(AccountLink {
-                        enforcement_id: Some(enforcement_id),
-                        ..
-                    }),
-                ..
-            } => enforcement_id,
-            _ => return Ok(()),
+        let (Command::LinkIdentity {
+            enforcement_id: Some(enforcement_id),
+            ..
+        }
+        | Command::Triage {
+            link:
+                Some(AccountLink {
+                    enforcement_id: Some(enforcement_id),
+                    ..
+                }),
+            ..
+        }) = recorded.command
+        else {
+            return Ok(());
         };
         let Some(enforcement) = registry::find_enforcement(cx.txn, *enforcement_id).await? else {
             return Ok(());

@@ -126,8 +126,15 @@ impl Appeal {
                 identity_verified,
                 four_eyes,
                 rule,
+                linked,
             } => {
                 self.state = AppealState::Triaged;
+                if let Some(link) = linked {
+                    self.account_id = Some(link.account_id.clone());
+                    if link.enforcement_id.is_some() {
+                        self.enforcement_id = link.enforcement_id;
+                    }
+                }
                 self.triaged_by = *rule;
                 self.priority = *priority;
                 self.queue.clone_from(queue);

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::event::RuleRef;
+use crate::event::{AccountLink, RuleRef};
 use crate::state::{Channel, Deadline, Outcome, Priority};
 use crate::statement::StatementOfReasons;
 
@@ -35,6 +35,10 @@ pub enum Command {
         tags: Vec<String>,
         identity_verified: bool,
         four_eyes: bool,
+        /// Links a case filed without an account to the account its appellant claims; only
+        /// with the identity verified. The engine resolves it, never the caller.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<AccountLink>,
     },
     /// Triage by a routing rule at filing: the queue, priority and tags the rule names.
     /// The rule's four-eyes only adds review; the appellant's verification stays as filed.

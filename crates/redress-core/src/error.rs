@@ -64,4 +64,8 @@ pub enum TransitionError {
     },
     #[error("cannot decide: appeal decisions are never solely automated ({reason})")]
     NoHumanReviewer { reason: &'static str },
+    /// A restoration names the account it restores: a case filed without one (an email
+    /// nobody vouched for) cannot be restored until triage links the account it claims.
+    #[error("this appeal is linked to no account: verify the appellant's identity at triage to link the account they claim, or decide otherwise")]
+    LinkedToNoAccount,
 }

@@ -16,6 +16,16 @@ pub struct RuleRef {
     pub version: i64,
 }
 
+/// The account (and the enforcement against it) a person linked an unlinked appeal to at
+/// triage: the one the appellant claims, once the triager verified their identity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AccountLink {
+    pub account_id: String,
+    /// The enforcement filing would have chosen for the account; none when the account has
+    /// none, or another open appeal is already about it.
+    pub enforcement_id: Option<Uuid>,
+}
+
 /// One thing that happened to an appeal, who did it and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -38,6 +48,10 @@ pub enum EventKind {
         /// histories written before routing rules existed).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rule: Option<RuleRef>,
+        /// The claimed account the triager linked the case to; absent when the case was
+        /// linked already, nobody linked it (and in histories written before triage could).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        linked: Option<AccountLink>,
     },
     InfoRequested {
         message: String,

@@ -22,7 +22,7 @@ pub use calendar::{BusinessHours, CalendarError};
 pub use command::{Command, FileAppeal};
 pub use effects::{effects_of, Effect, Notice, StaffAlert};
 pub use error::{TransitionError, UnknownValue};
-pub use event::{Event, EventKind, RuleRef};
+pub use event::{AccountLink, Event, EventKind, RuleRef};
 pub use overturn::{wilson_interval, IncidentRule, Interval};
 pub use policy::{
     DecisionTemplate, GroundKind, PlaceholderError, Policy, PolicyText, StatementDraft,

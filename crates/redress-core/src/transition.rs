@@ -59,10 +59,14 @@ pub fn decide(
             tags,
             identity_verified,
             four_eyes,
+            link,
         } => {
             require_state(state, name, &[S::Filed])?;
             require_role(actor, name, TRIAGERS)?;
             non_empty("queue", queue)?;
+            if let Some(link) = link {
+                linkable(appeal, link, *identity_verified, name)?;
+            }
             vec![EventKind::Triaged {
                 priority: *priority,
                 queue: queue.clone(),
@@ -71,6 +75,7 @@ pub fn decide(
                 identity_verified: *identity_verified,
                 four_eyes: *four_eyes,
                 rule: None,
+                linked: link.clone(),
             }]
         }
         Command::Route {
@@ -90,6 +95,7 @@ pub fn decide(
                 identity_verified: appeal.identity_verified,
                 four_eyes: appeal.four_eyes || *four_eyes,
                 rule: Some(*rule),
+                linked: None,
             }]
         }
         Command::RequestInfo { message } => {
@@ -166,6 +172,7 @@ pub fn decide(
             }
             require_role(actor, name, REVIEWERS)?;
             holds_live_claim(appeal, actor, name, now)?;
+            restorable(appeal, *outcome)?;
             decision_statement(*outcome, reasons, statement.as_ref(), actor)?;
             decision(
                 appeal,
@@ -190,6 +197,7 @@ pub fn decide(
             require_state(state, name, &[S::Triaged])?;
             require_role(actor, name, BULK_DECIDERS)?;
             not_claimed_by_other(appeal, actor, name, now)?;
+            restorable(appeal, *outcome)?;
             decision_statement(*outcome, reasons, statement.as_ref(), actor)?;
             decision(
                 appeal,
@@ -213,6 +221,8 @@ pub fn decide(
                     actor: decision.decided_by.clone(),
                 });
             }
+            // A restore decided before such decisions were refused still waits here.
+            restorable(appeal, decision.outcome)?;
             let mut kinds = vec![EventKind::DecisionApproved {
                 approved_by: staff_subject(actor),
                 note: note.clone(),
@@ -344,6 +354,40 @@ pub fn decide(
         }
     };
     Ok(kinds.into_iter().map(event).collect())
+}
+
+/// Refuses a restoration nobody could carry out: the account service restores an account,
+/// so a case linked to none would be decided, promised to the appellant and never done.
+/// The notice preview asks the same before it shows a restoration.
+pub fn restorable(appeal: &Appeal, outcome: Outcome) -> Result<(), TransitionError> {
+    if outcome == Outcome::Restore && appeal.account_id.is_none() {
+        return Err(TransitionError::LinkedToNoAccount);
+    }
+    Ok(())
+}
+
+/// Only a case filed without an account is linked, to a named account, and only by a
+/// triager who verified the appellant's identity.
+fn linkable(
+    appeal: &Appeal,
+    link: &crate::event::AccountLink,
+    identity_verified: bool,
+    command: &'static str,
+) -> Result<(), TransitionError> {
+    if appeal.account_id.is_some() {
+        return Err(guard(
+            appeal.state,
+            command,
+            "the appeal is already linked to an account",
+        ));
+    }
+    if !identity_verified {
+        return Err(TransitionError::InvalidInput {
+            field: "identity_verified",
+            reason: "linking the claimed account needs the identity verified",
+        });
+    }
+    non_empty("account_id", &link.account_id)
 }
 
 /// A decision's events: with four-eyes it waits for a second senior reviewer (a restore is

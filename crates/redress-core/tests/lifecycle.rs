@@ -5,9 +5,9 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use proptest::prelude::*;
 use redress_core::transition::{decide, file};
 use redress_core::{
-    Actor, Appeal, AppealState, Automation, Channel, Command, Deadline, Event, EventKind,
-    FileAppeal, Ground, Outcome, Priority, RedressOption, Restriction, RestrictionKind, Role,
-    RuleRef, StatementOfReasons, TerritorialScope, TransitionError,
+    AccountLink, Actor, Appeal, AppealState, Automation, Channel, Command, Deadline, Event,
+    EventKind, FileAppeal, Ground, Outcome, Priority, RedressOption, Restriction, RestrictionKind,
+    Role, RuleRef, StatementOfReasons, TerritorialScope, TransitionError,
 };
 use uuid::Uuid;
 
@@ -86,6 +86,7 @@ fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Co
             tags: vec!["saved-content".into()],
             identity_verified: flag,
             four_eyes: flag,
+            link: None,
         },
         1 => Command::RequestInfo {
             message: if flag {
@@ -392,7 +393,7 @@ fn filed_appeal(four_eyes: bool) -> (Appeal, Vec<Event>) {
     let filed = file(
         FileAppeal {
             channel: Channel::X,
-            account_id: None,
+            account_id: Some("acct-1".into()),
             enforcement_id: None,
             identity_verified: false,
             four_eyes,
@@ -434,6 +435,7 @@ fn four_eyes_restore_needs_a_second_senior_then_confirmation() {
             tags: vec![],
             identity_verified: true,
             four_eyes: true,
+            link: None,
         },
         &alice,
         now,
@@ -540,6 +542,7 @@ fn a_claim_is_exclusive_until_it_expires() {
             tags: vec![],
             identity_verified: true,
             four_eyes: false,
+            link: None,
         },
         &alice,
         now,
@@ -582,6 +585,7 @@ fn claimed_by_alice() -> (Appeal, Actor) {
             tags: vec![],
             identity_verified: true,
             four_eyes: false,
+            link: None,
         },
         &alice,
         t0(),
@@ -733,6 +737,176 @@ fn linking_an_identity_verifies_it_once_and_only_by_the_system() {
     assert!(matches!(again, Err(TransitionError::GuardFailed { .. })));
 }
 
+/// An email nobody vouched for: filed without an account, the one it claims known aside.
+fn filed_unlinked() -> Appeal {
+    let (mut appeal, _) = filed_appeal(false);
+    appeal.channel = Channel::Email;
+    appeal.account_id = None;
+    appeal.identity_verified = false;
+    appeal
+}
+
+fn triage_linking(identity_verified: bool) -> Command {
+    Command::Triage {
+        priority: Priority::Normal,
+        queue: "general".into(),
+        tags: vec![],
+        identity_verified,
+        four_eyes: true,
+        link: Some(AccountLink {
+            account_id: "acct-claimed".into(),
+            enforcement_id: Some(Uuid::nil()),
+        }),
+    }
+}
+
+#[test]
+fn triage_links_the_claimed_account_only_with_the_identity_verified() {
+    let tom = Actor::staff("tom", [Role::Triager]);
+    let appeal = filed_unlinked();
+    assert!(matches!(
+        decide(&appeal, &triage_linking(false), &tom, t0()),
+        Err(TransitionError::InvalidInput {
+            field: "identity_verified",
+            ..
+        })
+    ));
+    let mut linked = appeal.clone();
+    let events = run(&mut linked, triage_linking(true), &tom, t0());
+    assert!(matches!(
+        &events[0].kind,
+        EventKind::Triaged { linked: Some(link), .. } if link.account_id == "acct-claimed"
+    ));
+    assert_eq!(linked.account_id.as_deref(), Some("acct-claimed"));
+    assert_eq!(linked.enforcement_id, Some(Uuid::nil()));
+    assert!(linked.identity_verified && linked.four_eyes);
+    assert_eq!(
+        Appeal::replay(&[filed_event(&appeal), events[0].clone()]),
+        Some(linked)
+    );
+
+    let (already_linked, _) = filed_appeal(false);
+    assert!(matches!(
+        decide(&already_linked, &triage_linking(true), &tom, t0()),
+        Err(TransitionError::GuardFailed { .. })
+    ));
+}
+
+fn filed_event(appeal: &Appeal) -> Event {
+    file(
+        FileAppeal {
+            channel: appeal.channel,
+            account_id: appeal.account_id.clone(),
+            enforcement_id: appeal.enforcement_id,
+            identity_verified: appeal.identity_verified,
+            four_eyes: appeal.four_eyes,
+            priority: appeal.priority,
+            queue: appeal.queue.clone(),
+            language: None,
+        },
+        &Actor::system("intake"),
+        t0(),
+    )
+    .expect("system may file")
+}
+
+#[test]
+fn a_restore_of_an_appeal_linked_to_no_account_is_refused_before_it_is_decided() {
+    let mut appeal = filed_unlinked();
+    let alice = Actor::staff("alice", [Role::Reviewer]);
+    let mut triage = triage_linking(true);
+    if let Command::Triage {
+        link, four_eyes, ..
+    } = &mut triage
+    {
+        *link = None;
+        *four_eyes = false;
+    }
+    run(&mut appeal, triage, &alice, t0());
+    let lease_until = t0() + TimeDelta::minutes(15);
+    run(&mut appeal, Command::Claim { lease_until }, &alice, t0());
+    let restore = Command::Decide {
+        outcome: Outcome::Restore,
+        reasons: "Saved, not created.".into(),
+        statement: None,
+        manifestly_unfounded: false,
+        template: None,
+    };
+    let refused = decide(&appeal, &restore, &alice, t0());
+    assert_eq!(refused, Err(TransitionError::LinkedToNoAccount));
+    assert!(refused
+        .expect_err("refused")
+        .to_string()
+        .contains("verify the appellant's identity at triage"));
+    let carol = Actor::staff("carol", [Role::SeniorReviewer]);
+    let in_bulk = Command::DecideInBulk {
+        job_id: Uuid::nil(),
+        outcome: Outcome::Restore,
+        reasons: "Saved, not created.".into(),
+        statement: None,
+        template: None,
+    };
+    let after_the_claim = lease_until + TimeDelta::minutes(1);
+    assert_eq!(
+        decide(&appeal, &in_bulk, &carol, after_the_claim),
+        Err(TransitionError::LinkedToNoAccount)
+    );
+    run(
+        &mut appeal,
+        uphold(Some(upheld_statement(Automation::Not))),
+        &alice,
+        t0(),
+    );
+    assert_eq!(
+        appeal.state,
+        AppealState::Upheld,
+        "deciding otherwise stays open"
+    );
+}
+
+#[test]
+fn an_unlinked_restore_awaiting_approval_is_not_approved() {
+    let mut appeal = filed_unlinked();
+    appeal.state = AppealState::Reviewed;
+    appeal.four_eyes = true;
+    appeal.decision = Some(redress_core::Decision {
+        outcome: Outcome::Restore,
+        reasons: "Saved, not created.".into(),
+        decided_by: "alice".into(),
+        approved_by: None,
+        statement: None,
+        manifestly_unfounded: false,
+    });
+    let carol = Actor::staff("carol", [Role::SeniorReviewer]);
+    let approve = Command::Approve { note: None };
+    assert_eq!(
+        decide(&appeal, &approve, &carol, t0()),
+        Err(TransitionError::LinkedToNoAccount)
+    );
+}
+
+/// Histories stored before triage could link the claimed account have `triaged` events
+/// without `linked`; they still read, as linking nothing.
+#[test]
+fn a_triaged_event_without_a_link_reads_as_linking_nothing() {
+    let stored = serde_json::json!({
+        "kind": {"type": "triaged", "priority": "normal", "queue": "general", "tags": ["mail"],
+                 "identity_verified": true, "four_eyes": false,
+                 "rule": {"id": "00000000-0000-0000-0000-000000000000", "version": 2}},
+        "actor": {"kind": "system", "component": "routing"},
+        "at": "2026-03-02T08:00:00Z"
+    });
+    let event: Event = serde_json::from_value(stored.clone()).expect("an old triaged event reads");
+    assert!(matches!(
+        event.kind,
+        EventKind::Triaged { linked: None, .. }
+    ));
+    let mut appeal = filed_unlinked();
+    appeal.apply(&event);
+    assert_eq!(appeal.account_id, None);
+    assert_eq!(serde_json::to_value(&event).expect("serialises"), stored);
+}
+
 /// Histories stored before routing rules existed have `triaged` events without a rule;
 /// they still read, as triaged by a person.
 #[test]
@@ -802,6 +976,7 @@ fn triaged(four_eyes: bool) -> Appeal {
             tags: vec![],
             identity_verified: true,
             four_eyes,
+            link: None,
         },
         &Actor::staff("tom", [Role::Triager]),
         t0(),

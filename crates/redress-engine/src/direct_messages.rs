@@ -16,7 +16,7 @@ use crate::commands;
 use crate::engine::Engine;
 use crate::entity::appeal::{self, Entity as Appeals};
 use crate::error::EngineError;
-use crate::filing::{self, Filing, IncomingAppeal};
+use crate::filing::{self, enforcement_for_account, needs_four_eyes, Filing, IncomingAppeal};
 use crate::outbox::{HandleConfirmation, IdentityPrompt};
 use crate::repo::appeals::{self as appeal_repo, StoredAppeal};
 use crate::repo::handles::{self, NewConfirmation};
@@ -343,7 +343,7 @@ async fn confirm(
     handles::link(txn, channel, &pending.social_id, &pending.account_id, now).await?;
     let appeal = appeal_repo::find(txn, pending.appeal_id).await?;
     if appeal.appeal.state.is_open() && !appeal.appeal.identity_verified {
-        let enforcement = registry::latest_enforcement(txn, &pending.account_id).await?;
+        let enforcement = enforcement_for_account(txn, &pending.account_id).await?;
         // The account may already have an open case about that enforcement (by email, say);
         // the link then names the account only, and triage merges the two.
         let enforcement = match enforcement {
@@ -356,9 +356,7 @@ async fn confirm(
             }
             _ => None,
         };
-        let four_eyes = enforcement
-            .as_ref()
-            .is_some_and(|e| settings.needs_four_eyes(&e.policy, &e.kind));
+        let four_eyes = needs_four_eyes(settings, enforcement.as_ref());
         let applied = commands::apply_command(
             &engine.in_transaction(txn, now),
             appeal.id,

@@ -34,6 +34,9 @@ pub enum EngineError {
     /// A handle-confirmation link that links nothing.
     #[error(transparent)]
     ConfirmationLink(#[from] crate::direct_messages::LinkProblem),
+    /// Triage could not link the account the appellant claims.
+    #[error(transparent)]
+    ClaimedAccountLink(#[from] crate::triage::ClaimedAccountLinkError),
     /// A filing gate refused to open the case (the appeal window closed, the account's
     /// appeals throttled); the message is the gate's, and the gate's type is inside.
     #[error("{0}")]

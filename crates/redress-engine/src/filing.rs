@@ -169,9 +169,7 @@ pub async fn file_appeal(
     }
 
     let (account_id, enforcement) = resolve_subject(conn, &incoming).await?;
-    let four_eyes = enforcement
-        .as_ref()
-        .is_some_and(|e| settings.needs_four_eyes(&e.policy, &e.kind));
+    let four_eyes = needs_four_eyes(settings, enforcement.as_ref());
     let enforcement_id = enforcement.as_ref().map(|e| e.id);
 
     if let (Some(account), Some(enforcement)) = (&account_id, enforcement_id) {
@@ -337,8 +335,27 @@ async fn resolve_subject<C: ConnectionTrait>(
             "unknown account {account_id}"
         )));
     }
-    let enforcement = registry::latest_enforcement(conn, account_id).await?;
+    let enforcement = enforcement_for_account(conn, account_id).await?;
     Ok((Some(account_id.clone()), enforcement))
+}
+
+/// The enforcement a case about `account_id` concerns when the appellant names none: the
+/// account's latest. A case linked to its account later (a confirmed handle, triage) gets
+/// the same one.
+pub(crate) async fn enforcement_for_account<C: ConnectionTrait>(
+    conn: &C,
+    account_id: &str,
+) -> Result<Option<crate::entity::enforcement::Model>, EngineError> {
+    registry::latest_enforcement(conn, account_id).await
+}
+
+/// Whether a case about `enforcement` needs four-eyes review: its policy or kind is
+/// configured so.
+pub(crate) fn needs_four_eyes(
+    settings: &crate::settings::EngineSettings,
+    enforcement: Option<&crate::entity::enforcement::Model>,
+) -> bool {
+    enforcement.is_some_and(|e| settings.needs_four_eyes(&e.policy, &e.kind))
 }
 
 pub(crate) async fn store_message<C: ConnectionTrait>(

@@ -66,6 +66,7 @@ pub mod testing;
 pub mod text;
 mod transact;
 pub mod transparency;
+pub mod triage;
 pub mod webhooks;
 pub mod worker;
 

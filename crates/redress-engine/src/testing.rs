@@ -394,6 +394,7 @@ pub async fn seed_triaged_appeals(
                         tags: Vec::new(),
                         identity_verified: true,
                         four_eyes: false,
+                        link: None,
                     };
                     engine
                         .apply(id, Some(1), &triage, &triager)
@@ -425,6 +426,7 @@ pub async fn triage_and_claim(
         tags: vec![],
         identity_verified: true,
         four_eyes: false,
+        link: None,
     };
     engine
         .apply(id, None, &triage, triager)

@@ -202,6 +202,7 @@ mod tests {
             tags: vec![format!("t{text}")],
             identity_verified: true,
             four_eyes: false,
+            link: None,
         };
         assert_eq!(triage("\0").without_nul(), triage("\u{FFFD}"));
         let clean = triage("");

@@ -56,6 +56,7 @@ fn triage(four_eyes: bool) -> Command {
         tags: vec![],
         identity_verified: true,
         four_eyes,
+        link: None,
     }
 }
 

@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use common::{clock, email, engine};
+use common::{clock, email, engine, upheld_statement};
 use redress_core::{Actor, AppealState, Command, Outcome, Priority, Role};
 use redress_engine::transparency::DecisionEstimate;
 use redress_engine::{Engine, EngineSettings, ManualClock};
@@ -45,6 +45,7 @@ async fn arrive(engine: &Engine, number: u32) -> Uuid {
         tags: vec![],
         identity_verified: true,
         four_eyes: false,
+        link: None,
     };
     engine
         .apply(id, None, &triage, &Actor::staff("tom", [Role::Triager]))
@@ -61,10 +62,11 @@ async fn decide_next(engine: &Engine) -> Option<Uuid> {
         .await
         .expect("claim")?;
     let id = claimed.appeal.id;
+    // Upheld: these senders name no account, and a restore needs one.
     let decide = Command::Decide {
-        outcome: Outcome::Restore,
-        reasons: "The classifier misfired.".into(),
-        statement: None,
+        outcome: Outcome::Uphold,
+        reasons: "The account created the pin.".into(),
+        statement: Some(upheld_statement(Utc::now())),
         manifestly_unfounded: false,
         template: None,
     };

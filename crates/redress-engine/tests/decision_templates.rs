@@ -5,7 +5,7 @@
 mod common;
 
 use chrono::TimeDelta;
-use common::{clock, email, enforcement, engine};
+use common::{clock, email, enforcement, engine, upheld_statement};
 use redress_core::statement::Ground;
 use redress_core::{
     Actor, Command, DecisionTemplate, GroundKind, Outcome, Policy, PolicyText, Priority,
@@ -86,6 +86,7 @@ fn triage(tags: &[&str]) -> Command {
         tags: tags.iter().map(|t| (*t).to_owned()).collect(),
         identity_verified: true,
         four_eyes: false,
+        link: None,
     }
 }
 
@@ -186,9 +187,10 @@ redress_engine::backend_tests! {
         engine.apply(stored.id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
         let refused = engine
             .apply(stored.id, None, &Command::Decide {
-                outcome: Outcome::Restore,
-                reasons: "We restored {reference}.".into(),
-                statement: None,
+                // Upheld: the appeal names no account, and a restore needs one.
+                outcome: Outcome::Uphold,
+                reasons: "We upheld {reference}.".into(),
+                statement: Some(upheld_statement(clock.now_plus(TimeDelta::zero()))),
                 manifestly_unfounded: false,
                 template: None,
             }, &alice)

@@ -60,6 +60,7 @@ impl AfterFiling for RouteSpamToSenior {
             tags: vec!["routed".into()],
             identity_verified: case.appeal().appeal.identity_verified,
             four_eyes: true,
+            link: None,
         };
         // Triage is a triager's command in the core; the rule acts as a service identity
         // with that role.
@@ -236,7 +237,7 @@ redress_engine::backend_tests! {
             panic!("expected a new case")
         };
         let triager = Actor::staff("tina", [Role::Triager]);
-        let triage = Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false };
+        let triage = Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false, link: None };
         engine.apply(filed.id, Some(1), &triage, &triager).await.expect("triage");
         let seen = audit::entries(&test.db, "test_command_seen", None).await.expect("audit");
         assert_eq!(seen.len(), 1, "filing is no command");

@@ -366,6 +366,7 @@ async fn run_every_text_command(engine: &redress_engine::Engine, id: Uuid, mark:
                 tags: vec![format!("tag{mark}")],
                 identity_verified: true,
                 four_eyes: true,
+                link: None,
             },
             &triager,
         ),

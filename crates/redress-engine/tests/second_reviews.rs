@@ -117,6 +117,7 @@ async fn claimed_appeal_with(
         tags: vec![],
         identity_verified: true,
         four_eyes,
+        link: None,
     };
     engine
         .apply(

@@ -44,6 +44,7 @@ async fn triage_as(engine: &Engine, id: Uuid, priority: Priority) {
                 tags: vec![],
                 identity_verified: true,
                 four_eyes: false,
+                link: None,
             },
             &Actor::staff("triager", [Role::Triager]),
         )

@@ -28,6 +28,7 @@ fn triage() -> Command {
         tags: vec![],
         identity_verified: true,
         four_eyes: false,
+        link: None,
     }
 }
 

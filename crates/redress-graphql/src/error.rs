@@ -104,6 +104,9 @@ impl From<EngineError> for ApiError {
             EngineError::Transition(transition) => transition.into(),
             EngineError::InvalidInput(message) => ApiError::BadUserInput(message),
             EngineError::Refused(_) => ApiError::BadUserInput(err.to_string()),
+            EngineError::ClaimedAccountLink(_) => {
+                ApiError::invalid_field("linkClaimedAccount", err.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "request failed inside the engine");
                 ApiError::Internal
@@ -133,6 +136,9 @@ impl From<TransitionError> for ApiError {
                 ApiError::invalid_field(&field, err.to_string())
             }
             TransitionError::NoHumanReviewer { .. } => ApiError::BadUserInput(err.to_string()),
+            TransitionError::LinkedToNoAccount => {
+                ApiError::invalid_field("outcome", err.to_string())
+            }
             _ => ApiError::InvalidTransition(err.to_string()),
         }
     }

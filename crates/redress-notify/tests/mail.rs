@@ -169,7 +169,7 @@ redress_engine::backend_tests! {
         let engine = Engine::new(test.db.clone(), EngineSettings::default(), Arc::new(clock.clone()));
         let appeal_id = file_by_mail(&engine).await;
         let alice = Actor::staff("alice", [Role::Reviewer]);
-        engine.apply(appeal_id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &alice).await.expect("triage");
+        engine.apply(appeal_id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false, link: None }, &alice).await.expect("triage");
         engine.apply(appeal_id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
         engine.apply(appeal_id, None, &Command::Decide { outcome: Outcome::Uphold, reasons: "The pin was posted, not saved: <policy 3.1>.".into(), statement: Some(statement(clock.now_plus(TimeDelta::zero()))), manifestly_unfounded: false, template: None }, &alice).await.expect("decide");
         let items = notices_of(&engine, appeal_id, "decision_upheld").await;
@@ -219,7 +219,7 @@ redress_engine::backend_tests! {
         let filed = engine.file(&Actor::appellant("acct-maria@example.org"), incoming).await.expect("file");
         let appeal_id = filed.appeal_id().expect("appeal");
         let alice = Actor::staff("alice", [Role::Reviewer]);
-        engine.apply(appeal_id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false }, &alice).await.expect("triage");
+        engine.apply(appeal_id, None, &Command::Triage { priority: Priority::Normal, queue: "general".into(), tags: vec![], identity_verified: true, four_eyes: false, link: None }, &alice).await.expect("triage");
         engine.apply(appeal_id, None, &Command::Claim { lease_until: clock.now_plus(TimeDelta::minutes(10)) }, &alice).await.expect("claim");
 
         // What the reviewer previews, the token of the link withheld as the console's is.

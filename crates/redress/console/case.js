@@ -15,7 +15,7 @@ import { hasRole } from './session.js';
 const APPEAL = `
   id reference state version channel priority queue tags identityVerified fourEyes assignee
   leaseUntil escalationLevel filedAt updatedAt triageDueAt decisionDueAt slaBreached contact
-  accountId language triagedByRule { id version name }
+  accountId claimedAccount { id } language triagedByRule { id version name }
   decision { outcome reasons decidedBy approvedBy statementOfReasons }
   enforcement { id externalId accountId kind policy sourceKind sourceId batchId
                 automatedDetection automatedDecision contentId contentRelation facts statement
@@ -134,6 +134,12 @@ function stateText(appeal) {
   return appeal.decision.outcome === 'RESTORE' ? 'reviewed, restoration requested' : 'reviewed';
 }
 
+/** The linked account; else the one the sender's address belongs to, which nobody verified. */
+function accountText(appeal) {
+  if (appeal.accountId) return appeal.accountId;
+  return appeal.claimedAccount ? `${appeal.claimedAccount.id} (claimed, not verified)` : 'unknown';
+}
+
 /** Who sorted the case: the routing rule (a link to the appeals it triaged) or a person. */
 function triagedBy(appeal) {
   if (appeal.state === 'FILED') return 'waiting for triage';
@@ -161,7 +167,7 @@ function summarySection(appeal, me) {
       ['Identity verified', appeal.identityVerified ? 'yes' : 'no'],
       ['Channel', wire(appeal.channel)],
       ['Contact', personal(appeal.contact, me)],
-      ['Account', appeal.accountId ?? 'unknown'],
+      ['Account', accountText(appeal)],
       ['Tags', appeal.tags.join(', ')],
       ['Triaged by', triagedBy(appeal)],
       ['Filed', when(appeal.filedAt)],

@@ -264,7 +264,10 @@ export function composer(appeal, decide) {
     h('h3', null, 'Decide'),
     h('fieldset', null, h('legend', null, 'Outcome'),
       h('div', { class: 'choice' }, restoreRadio, h('label', { htmlFor: 'outcome-restore' }, 'Restore')),
-      h('div', { class: 'choice' }, upholdRadio, h('label', { htmlFor: 'outcome-uphold' }, 'Uphold'))),
+      h('div', { class: 'choice' }, upholdRadio, h('label', { htmlFor: 'outcome-uphold' }, 'Uphold')),
+      // Nothing can restore an account the case does not name: say so before the reviewer writes.
+      appeal.accountId ? null : h('p', { class: 'hint', id: 'restore-unlinked' },
+        'This appeal is linked to no account, so a restore would be refused: verify the appellant’s identity at triage to link the account they claim, or decide otherwise.')),
     field('Template', template, 'Prepared reasons for this policy and outcome, in the appellant’s language where there are some.'),
     field('Reasons', reasons, 'Sent to the appellant with the outcome.'),
     staysChoice, editor, error, previewButton, preview,

@@ -26,6 +26,7 @@ const REASONS = {
   claimed: 'Claimed by another reviewer',
   not_awaiting_decision: 'Not awaiting a decision',
   template_unfillable: 'Template cannot be filled',
+  linked_to_no_account: 'Linked to no account',
   refused: 'Refused by the checks',
 };
 

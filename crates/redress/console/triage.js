@@ -36,7 +36,7 @@ const APPEAL = `id reference state version channel priority queue tags identityV
 const CASE = `query TriageCase($id: ID!) { appeal(id: $id) { ${APPEAL} } }`;
 const UPDATED = `subscription TriageUpdated($id: ID!) { appealUpdated(id: $id) { ${APPEAL} } }`;
 const QUEUES = 'query Queues { configuredQueues { name isDefault sla { priority timeToTriageSeconds timeToDecisionSeconds } } }';
-const TRIAGE = 'mutation Triage($id: ID!, $v: Int!, $input: TriageInput!) { triageAppeal(id: $id, expectedVersion: $v, input: $input) { reference queue priority tags fourEyes } }';
+const TRIAGE = 'mutation Triage($id: ID!, $v: Int!, $input: TriageInput!) { triageAppeal(id: $id, expectedVersion: $v, input: $input) { reference queue priority tags fourEyes accountId } }';
 const CHANGED = 'subscription FiledChanged($queue: String!) { queueChanged(queue: $queue) { id } }';
 
 /** What the last triage did, shown on the screen that opens after it. */
@@ -264,9 +264,9 @@ function renderCase(container, context, id) {
     const claimed = appeal.claimedAccount;
     let registered;
     if (!me.seesPersonalData) registered = 'hidden for your role';
+    else if (appeal.account) registered = 'not asked: the appeal is linked to an account';
     else if (!claimed) registered = 'no account has this address';
-    else if (claimed.id === appeal.accountId) registered = `${claimed.id} (${claimed.status}), the linked account`;
-    else registered = `${claimed.id} (${claimed.status}), not linked: nobody vouched for the sender`;
+    else registered = `${claimed.id} (${claimed.status}), not linked: nobody vouched for the sender. Marking the identity verified links the appeal to it.`;
     return h('section', { 'aria-labelledby': 'identity-title', class: 'identity-evidence' },
       h('h2', { id: 'identity-title' }, 'Who is appealing'),
       facts([
@@ -355,6 +355,12 @@ function renderCase(container, context, id) {
     const queue = queueControl();
     const tags = h('input', { type: 'text', name: 'tags', id: 'triage-tags', value: appeal.tags.join(', '), autocomplete: 'off', spellcheck: 'false' });
     const verified = h('input', { type: 'checkbox', name: 'identityVerified', id: 'triage-verified', checked: appeal.identityVerified });
+    // Only the account the sender's address belongs to can be linked, and only by verifying.
+    const linkable = !appeal.account && appeal.claimedAccount ? appeal.claimedAccount.id : null;
+    const verifiedLabel = linkable ? `Identity verified — links this appeal to account ${linkable}` : 'Identity verified';
+    const verifiedHint = linkable
+      ? `Tick when the evidence shows the sender holds account ${linkable}: the appeal is then linked to it and to its latest enforcement, so a restore can be carried out.`
+      : 'Tick when the evidence shows the sender holds the account.';
     const verifiedError = h('p', { class: 'field-error', id: 'triage-verified-error', 'data-error-for': 'identityVerified' });
     verified.setAttribute('aria-describedby', 'triage-verified-hint triage-verified-error');
     const deadlines = h('p', { class: 'hint', id: 'triage-deadlines', 'aria-live': 'polite' });
@@ -378,14 +384,16 @@ function renderCase(container, context, id) {
       withError('Queue', queue, queues ? 'The configured queues.' : 'This server does not list its queues: type the queue’s name.'),
       deadlines,
       withError('Tags', tags, 'Separate tags with commas, e.g. spam, minor.'),
-      h('div', { class: 'choice' }, verified, h('label', { htmlFor: verified.id }, 'Identity verified')),
-      h('p', { class: 'hint', id: 'triage-verified-hint' }, 'Tick when the evidence shows the sender holds the account.'),
+      h('div', { class: 'choice' }, verified, h('label', { htmlFor: verified.id }, verifiedLabel)),
+      h('p', { class: 'hint', id: 'triage-verified-hint' }, verifiedHint),
       verifiedError,
       problem,
       h('div', { class: 'buttons' }, submit));
 
     const labels = { priority: 'Priority', queue: 'Queue', tags: 'Tags', identityVerified: 'Identity verified' };
     const controls = { priority, queue, tags, identityVerified: verified };
+    // The link is made by the identity checkbox: its refusals belong there.
+    const fieldOf = { linkClaimedAccount: 'identityVerified' };
 
     function clearErrors() {
       problem.textContent = '';
@@ -394,7 +402,8 @@ function renderCase(container, context, id) {
     }
 
     /** Puts `text` under the field and says in the form which field it is. */
-    function fieldError(name, text) {
+    function fieldError(apiField, text) {
+      const name = fieldOf[apiField] ?? apiField;
       const control = controls[name];
       if (!control) {
         problem.textContent = `The triage was not saved: ${text}`;
@@ -413,7 +422,10 @@ function renderCase(container, context, id) {
         return null;
       }
       const tagList = [...new Set(tags.value.split(',').map((tag) => tag.trim()).filter(Boolean))];
-      return { priority: priority.value, queue: queueName, tags: tagList, identityVerified: verified.checked };
+      const input = { priority: priority.value, queue: queueName, tags: tagList, identityVerified: verified.checked };
+      // Said outright, so a link the server cannot make is refused rather than skipped.
+      if (linkable) input.linkClaimedAccount = verified.checked;
+      return input;
     }
 
     element.addEventListener('submit', async (event) => {
@@ -426,7 +438,8 @@ function renderCase(container, context, id) {
       try {
         const data = await gql(TRIAGE, { id: appeal.id, v: appeal.version, input });
         const done = data.triageAppeal;
-        handedOver = `${done.reference} triaged: ${wire(done.priority)} priority in ${done.queue}${done.tags.length ? `, tagged ${done.tags.join(', ')}` : ''}${done.fourEyes ? ', four-eyes review' : ''}.`;
+        const linked = linkable && done.accountId === linkable ? `, linked to account ${linkable}` : '';
+        handedOver = `${done.reference} triaged: ${wire(done.priority)} priority in ${done.queue}${done.tags.length ? `, tagged ${done.tags.join(', ')}` : ''}${done.fourEyes ? ', four-eyes review' : ''}${linked}.`;
         announce(handedOver);
         await triageNext();
       } catch (err) {

@@ -618,6 +618,7 @@ redress_engine::backend_tests! {
         assert_eq!(browser.execute("return document.getElementById('triage-tags').value").await, json!("language:en"));
         browser.execute("document.getElementById('triage-tags').value = ''").await;
         browser.type_into("#triage-tags", "mail, unverified-sender, mail").await;
+        assert_eq!(browser.text("label[for=triage-verified]").await, "Identity verified — links this appeal to account acct-maria");
         browser.click("#triage-verified").await;
         assert_accessible(&browser, "triage").await;
         browser.execute("window.scrollTo(0, 0)").await;
@@ -647,9 +648,10 @@ redress_engine::backend_tests! {
         browser.click("form.triage-form button[type=submit]").await;
         browser.wait(&format!("#screen[data-appeal-id='{second_id}'] form.triage-form")).await;
         let outcome = browser.text("#triage-outcome").await;
-        assert_eq!(outcome, format!("{mailed_reference} triaged: high priority in {MAIL_QUEUE}, tagged mail, unverified-sender, language:en."));
-        let triaged = read_appeal(&app, &tina, &mailed_id, "state priority queue tags identityVerified").await;
-        assert_eq!(triaged, json!({"state": "TRIAGED", "priority": "HIGH", "queue": MAIL_QUEUE, "tags": ["mail", "unverified-sender", "language:en"], "identityVerified": true}));
+        // Verifying the identity linked the account the address belongs to.
+        assert_eq!(outcome, format!("{mailed_reference} triaged: high priority in {MAIL_QUEUE}, tagged mail, unverified-sender, language:en, linked to account acct-maria."));
+        let triaged = read_appeal(&app, &tina, &mailed_id, "state priority queue tags identityVerified accountId").await;
+        assert_eq!(triaged, json!({"state": "TRIAGED", "priority": "HIGH", "queue": MAIL_QUEUE, "tags": ["mail", "unverified-sender", "language:en"], "identityVerified": true, "accountId": "acct-maria"}));
 
         // The second one: `t` moves to the form.
         browser.select("#triage-queue", MAIL_QUEUE).await;

@@ -152,6 +152,7 @@ async fn overturned_appeal(engine: &Engine, account: &str, source: &str) {
             tags: vec![],
             identity_verified: true,
             four_eyes: false,
+            link: None,
         },
         Command::Claim {
             lease_until: now + TimeDelta::minutes(10),

@@ -27,6 +27,9 @@ pub enum SkipReason {
     NotAwaitingDecision { state: AppealState },
     /// The template needs something this case does not have (a content id, say).
     TemplateUnfillable { message: String },
+    /// A restore of an appeal linked to no account: nothing could carry it out until a
+    /// triager links the account its appellant claims.
+    LinkedToNoAccount,
     /// Any other refusal of the core's checks.
     Refused { message: String },
 }
@@ -38,6 +41,7 @@ impl SkipReason {
             SkipReason::Claimed { .. } => "claimed",
             SkipReason::NotAwaitingDecision { .. } => "not_awaiting_decision",
             SkipReason::TemplateUnfillable { .. } => "template_unfillable",
+            SkipReason::LinkedToNoAccount => "linked_to_no_account",
             SkipReason::Refused { .. } => "refused",
         }
     }
@@ -56,6 +60,9 @@ impl fmt::Display for SkipReason {
             }
             SkipReason::TemplateUnfillable { message } => {
                 write!(f, "the template cannot be filled for it: {message}")
+            }
+            SkipReason::LinkedToNoAccount => {
+                write!(f, "{}", TransitionError::LinkedToNoAccount)
             }
             SkipReason::Refused { message } => f.write_str(message),
         }
@@ -140,6 +147,7 @@ impl Decider<'_> {
             Err(TransitionError::InvalidTransition { state, .. }) => {
                 Verdict::Skip(SkipReason::NotAwaitingDecision { state })
             }
+            Err(TransitionError::LinkedToNoAccount) => Verdict::Skip(SkipReason::LinkedToNoAccount),
             Err(err) => Verdict::Skip(SkipReason::Refused {
                 message: err.to_string(),
             }),

@@ -262,12 +262,7 @@ async fn claimed_account<C: ConnectionTrait>(
     if stored.appeal.channel != Channel::Email {
         return Ok(None);
     }
-    let Some(contact) = stored.contact.as_deref() else {
-        return Ok(None);
-    };
-    Ok(registry::find_account_by_email(conn, contact)
-        .await?
-        .map(|account| account.id))
+    crate::triage::claimed_account_id(conn, stored).await
 }
 
 /// One step of the case's history, in words the appellant reads. `step` names it, so a

@@ -242,17 +242,19 @@ impl AppealNode {
         Ok(engine.account(account_id).await.or_api()?.map(AccountNode))
     }
 
-    /// The account registered to the contact address, as evidence for triage: an email
-    /// appeal is linked to it (`account`) only when a trusted server vouched for the
-    /// sender, so an unverified sender's appeal shows here whom they claim to be. Personal
-    /// data: null for roles without access.
+    /// The account registered to the contact address of an appeal linked to no account,
+    /// as evidence for triage: an email appeal is linked to it (`account`) at filing only
+    /// when a trusted server vouched for the sender, so an unverified sender's appeal shows
+    /// here whom they claim to be; a triager who verifies their identity links it
+    /// (`triageAppeal`, `linkClaimedAccount`). Null once linked. Personal data: null for
+    /// roles without access.
     async fn claimed_account(&self, ctx: &Context<'_>) -> Result<Option<AccountNode>> {
-        let Some(contact) = self.0.contact.as_deref().filter(|_| rbac::sees_pii(ctx)) else {
+        if !rbac::sees_pii(ctx) {
             return Ok(None);
-        };
+        }
         let engine = ctx.data::<Engine>()?;
         Ok(engine
-            .account_by_email(contact)
+            .claimed_account(&self.0)
             .await
             .or_api()?
             .map(AccountNode))

@@ -5,6 +5,7 @@ use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::TimeDelta;
 use redress_core::{Command, StatementOfReasons};
 use redress_engine::policies::TemplateChoiceError;
+use redress_engine::triage::{LinkClaimedAccount, Triage};
 use redress_engine::Engine;
 
 use crate::error::{ApiError, OrApiError};
@@ -24,6 +25,14 @@ pub struct TriageInput {
     #[graphql(default)]
     pub tags: Vec<String>,
     pub identity_verified: bool,
+    /// Links an appeal filed without an account to the account it claims
+    /// (`Appeal.claimedAccount`, the one registered to the sender's address), and to the
+    /// enforcement filing would have chosen for it: only that account, and only with
+    /// `identityVerified`. Omitted, the link is made whenever the identity is verified and
+    /// the appeal claims an account; `false` never links; `true` links or refuses the
+    /// triage (`BAD_USER_INPUT` on `linkClaimedAccount`), e.g. when the account already
+    /// has an open appeal about the same enforcement, named by its reference.
+    pub link_claimed_account: Option<bool>,
 }
 
 /// Runs `command` for `mutation` as the caller, guarded by the role table and the version.
@@ -57,7 +66,8 @@ fn lease(engine: &Engine) -> Result<chrono::DateTime<chrono::Utc>> {
 #[Object]
 impl AppealMutation {
     /// Sorts a filed appeal into a queue with a priority. Four-eyes review follows the
-    /// configured policies and kinds of the enforcement.
+    /// configured policies and kinds of the enforcement (the linked one, when triage links
+    /// the claimed account).
     async fn triage_appeal(
         &self,
         ctx: &Context<'_>,
@@ -65,7 +75,7 @@ impl AppealMutation {
         expected_version: i64,
         input: TriageInput,
     ) -> Result<AppealNode> {
-        rbac::authorize(ctx, "triageAppeal").or_api()?;
+        let actor = rbac::authorize(ctx, "triageAppeal").or_api()?;
         if input.tags.iter().any(|tag| tag.trim().is_empty()) {
             return Err(ApiError::invalid_field(
                 "tags",
@@ -73,17 +83,26 @@ impl AppealMutation {
             ))
             .or_api();
         }
+        let id = parse_id(&id)?;
         let engine = ctx.data::<Engine>()?;
-        let current = engine.appeal(parse_id(&id)?).await.or_api()?;
-        let four_eyes = current.appeal.four_eyes || needs_four_eyes(engine, &current).await?;
-        let command = Command::Triage {
+        let withheld = Withheld::from_actor(engine, Some(&actor)).await?;
+        withheld.check(id)?;
+        let triage = Triage {
             priority: input.priority.into(),
-            queue: input.queue.unwrap_or(current.appeal.queue.clone()),
+            queue: input.queue,
             tags: input.tags,
             identity_verified: input.identity_verified,
-            four_eyes,
+            link: match input.link_claimed_account {
+                None => LinkClaimedAccount::WhenVerified,
+                Some(true) => LinkClaimedAccount::Required,
+                Some(false) => LinkClaimedAccount::Never,
+            },
         };
-        run(ctx, "triageAppeal", &id, expected_version, command).await
+        let applied = engine
+            .triage(id, Some(expected_version), triage, &actor)
+            .await
+            .or_api()?;
+        withheld.require(applied.appeal)
     }
 
     /// Claims this appeal for the caller with the configured lease: for a reviewer who
@@ -278,15 +297,4 @@ impl AppealMutation {
         };
         run(ctx, "escalateAppeal", &id, expected_version, command).await
     }
-}
-
-async fn needs_four_eyes(engine: &Engine, stored: &redress_engine::StoredAppeal) -> Result<bool> {
-    let Some(enforcement_id) = stored.appeal.enforcement_id else {
-        return Ok(false);
-    };
-    Ok(engine
-        .enforcement(enforcement_id)
-        .await
-        .or_api()?
-        .is_some_and(|e| engine.settings().needs_four_eyes(&e.policy, &e.kind)))
 }

@@ -80,7 +80,8 @@ pub struct BulkDecisionDryRun {
     /// Would be decided under four-eyes review, then wait for another senior reviewer.
     pub would_propose: i64,
     pub would_skip: i64,
-    /// Skips by reason: `claimed`, `not_awaiting_decision`, `template_unfillable`, `refused`.
+    /// Skips by reason: `claimed`, `not_awaiting_decision`, `template_unfillable`,
+    /// `linked_to_no_account`, `refused`.
     pub skipped_by_reason: Vec<Count>,
     /// The first appeals that would be skipped, with why.
     pub sample_skipped: Vec<BulkSkippedAppeal>,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use redress_core::policy::PlaceholderError;
-use redress_core::transition::check_decision;
+use redress_core::transition::{check_decision, restorable};
 use redress_core::{
     DecisionTemplate, Outcome, Policy, StatementOfReasons, TerritorialScope, TransitionError,
 };
@@ -406,7 +406,9 @@ impl DecisionQuery {
     }
 
     /// The notice the appellant will receive if the appeal is decided so: the mail (in
-    /// the appellant's language) and the direct message.
+    /// the appellant's language) and the direct message. A restore of an appeal linked to
+    /// no account is refused as `decideAppeal` would refuse it (`BAD_USER_INPUT` on
+    /// `outcome`), rather than previewed as a restoration that could not happen.
     async fn preview_decision_notice(
         &self,
         ctx: &Context<'_>,
@@ -418,6 +420,10 @@ impl DecisionQuery {
         rbac::staff(ctx).or_api()?;
         let engine = ctx.data::<Engine>()?;
         let stored = engine.appeal(parse_id(&appeal)?).await.or_api()?;
+        // Never show a notice promising what the decision would be refused for.
+        restorable(&stored.appeal, outcome.into())
+            .map_err(ApiError::from)
+            .or_api()?;
         let statement = statement_of_reasons
             .map(parse_statement)
             .transpose()

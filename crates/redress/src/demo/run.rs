@@ -383,6 +383,7 @@ impl<'a> Runner<'a> {
             tags: triage.tags.clone(),
             identity_verified: triage.identity_verified || stored.appeal.identity_verified,
             four_eyes: stored.appeal.four_eyes,
+            link: None,
         };
         self.engine
             .apply(id, None, &command, &Actor::staff(by, [Role::Triager]))

@@ -6,7 +6,7 @@
 //! appeal is checked again when its sender confirms the handle and the account is known.
 
 use async_trait::async_trait;
-use redress_core::{transition, Actor, Command, Role};
+use redress_core::{transition, AccountLink, Actor, Command, Role};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -44,8 +44,8 @@ impl AfterFiling for CloseAppealsABulkRestoreAnswered {
     }
 }
 
-/// A DM appeal learns its account only when the sender confirms the handle: the same
-/// check then.
+/// A DM appeal learns its account only when the sender confirms the handle, an email
+/// nobody vouched for when a triager links the account it claims: the same check then.
 #[async_trait]
 impl DecisionObserver for CloseAppealsABulkRestoreAnswered {
     async fn observe(
@@ -53,10 +53,18 @@ impl DecisionObserver for CloseAppealsABulkRestoreAnswered {
         cx: &InTransaction<'_>,
         recorded: &RecordedCommand<'_>,
     ) -> Result<(), EngineError> {
-        let Command::LinkIdentity {
+        let (Command::LinkIdentity {
             enforcement_id: Some(enforcement_id),
             ..
-        } = recorded.command
+        }
+        | Command::Triage {
+            link:
+                Some(AccountLink {
+                    enforcement_id: Some(enforcement_id),
+                    ..
+                }),
+            ..
+        }) = recorded.command
         else {
             return Ok(());
         };

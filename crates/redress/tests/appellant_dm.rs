@@ -9,6 +9,7 @@ mod api;
 mod webdriver;
 
 mod appellant_pages;
+#[allow(dead_code)]
 mod console_ui;
 mod webhooks;
 

@@ -11,6 +11,7 @@ mod smtp_client;
 mod webdriver;
 
 mod appellant_pages;
+#[allow(dead_code)]
 mod console_ui;
 
 use std::path::Path;

@@ -13,6 +13,7 @@ mod smtp_client;
 #[allow(dead_code)]
 mod webdriver;
 
+#[allow(dead_code)]
 mod console_ui;
 
 use std::path::PathBuf;

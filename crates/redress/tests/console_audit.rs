@@ -7,6 +7,7 @@ mod api;
 #[allow(dead_code)]
 mod webdriver;
 
+#[allow(dead_code)]
 mod console_ui;
 
 use api::{file_appeal, TestApp};

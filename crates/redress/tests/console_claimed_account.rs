@@ -7,11 +7,14 @@
 #[allow(dead_code)]
 mod api;
 #[allow(dead_code)]
+mod console_ui;
+#[allow(dead_code)]
+mod smtp_client;
+#[allow(dead_code)]
 mod webdriver;
 
 use api::{config_for, enforcement, TestApp, RECORD};
-use lettre::address::Envelope;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use console_ui::{case_summary, sign_in};
 use redress_core::Role;
 use serde_json::{json, Value};
 use webdriver::Browser;
@@ -29,24 +32,14 @@ async fn unverified_mail(app: &TestApp) -> String {
     let raw = format!(
         "From: {SENDER}\r\nTo: appeals@redress.test\r\nSubject: Please restore my account\r\nMessage-ID: <claimed-1@mail.example.org>\r\nContent-Language: en\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nMy account {ACCOUNT} was deactivated for a pin I only saved.\r\n"
     );
-    let envelope = Envelope::new(
-        Some(SENDER.parse().expect("from")),
-        vec!["appeals@redress.test".parse().expect("to")],
+    let answer = smtp_client::send(
+        app.app.smtp_addr.expect("SMTP is on"),
+        SENDER,
+        raw.as_bytes(),
     )
-    .expect("envelope");
-    let smtp = app.app.smtp_addr.expect("SMTP is on");
-    let client = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.ip().to_string())
-        .port(smtp.port())
-        .build();
-    let answer = client
-        .send_raw(&envelope, raw.as_bytes())
-        .await
-        .expect("accepted")
-        .message()
-        .collect::<Vec<_>>()
-        .join(" ");
+    .await;
     assert!(answer.contains("accepted as appeal RDR-"), "{answer}");
-    answer.rsplit(' ').next().expect("reference").to_owned()
+    smtp_client::reference_in(&answer).to_owned()
 }
 
 async fn appeal_by_reference(app: &TestApp, token: &str, reference: &str) -> Value {
@@ -62,15 +55,6 @@ async fn appeal_by_reference(app: &TestApp, token: &str, reference: &str) -> Val
     appeal
 }
 
-async fn sign_in(browser: &Browser, app: &TestApp, token: &str) {
-    browser
-        .goto(&format!("http://{}/console/", app.app.http_addr))
-        .await;
-    browser.type_into("#token", token).await;
-    browser.click("#sign-in-form button[type=submit]").await;
-    browser.wait("#nav a[href='#/queue']").await;
-}
-
 async fn open(browser: &Browser, route: &str, appeal_id: &str) {
     browser
         .execute(&format!("location.hash = '#/{route}/{appeal_id}'"))
@@ -78,19 +62,6 @@ async fn open(browser: &Browser, route: &str, appeal_id: &str) {
     browser
         .wait(&format!("#screen[data-appeal-id='{appeal_id}']"))
         .await;
-}
-
-/// The case screen's summary as one string: each fact's name runs into its value.
-async fn case_summary(browser: &Browser) -> String {
-    browser.wait("section[aria-labelledby=summary-title]").await;
-    browser
-        .execute(
-            "return document.querySelector('section[aria-labelledby=summary-title]').textContent",
-        )
-        .await
-        .as_str()
-        .expect("summary text")
-        .to_owned()
 }
 
 redress_engine::backend_tests! {

@@ -13,12 +13,13 @@ mod smtp_client;
 #[allow(dead_code)]
 mod webdriver;
 
+#[allow(dead_code)]
 mod console_ui;
 
 use std::path::Path;
 
 use api::{config_for, enforcement, TestApp, RECORD};
-use console_ui::sign_in;
+use console_ui::{case_summary, sign_in};
 use mail_parser::MessageParser;
 use redress_core::{ContentRelation, Priority, Role};
 use redress_routing::{Action, Conditions, RuleDefinition};
@@ -118,19 +119,6 @@ async fn find_by_address(browser: &Browser, address: &str, appeal_id: &str) -> S
         .wait(&format!("#screen[data-appeal-id='{appeal_id}']"))
         .await;
     found
-}
-
-/// The case screen's summary as one string: each fact's name runs into its value.
-async fn case_summary(browser: &Browser) -> String {
-    browser.wait("section[aria-labelledby=summary-title]").await;
-    browser
-        .execute(
-            "return document.querySelector('section[aria-labelledby=summary-title]').textContent",
-        )
-        .await
-        .as_str()
-        .expect("summary text")
-        .to_owned()
 }
 
 /// The mails in the mail-out folder whose subject names `reference` and says `about`.

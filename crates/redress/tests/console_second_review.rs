@@ -10,6 +10,7 @@ mod api;
 #[allow(dead_code)]
 mod webdriver;
 
+#[allow(dead_code)]
 mod console_ui;
 
 use std::path::Path;

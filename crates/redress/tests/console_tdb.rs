@@ -12,6 +12,7 @@ mod tdb_statements;
 #[allow(dead_code)]
 mod webdriver;
 
+#[allow(dead_code)]
 mod console_ui;
 
 mod accepting_tdb;

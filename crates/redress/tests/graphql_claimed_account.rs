@@ -9,9 +9,8 @@ mod api;
 
 use api::{enforcement, file_appeal, TestApp, FILE, RECORD};
 use redress_core::Role;
-use redress_engine::delivery::{topics, OutboxMessage};
+use redress_engine::delivery::topics;
 use redress_engine::repo::outbox;
-use redress_engine::testing::TestDb;
 use serde_json::{json, Value};
 
 const TRIAGE: &str = r"mutation($id: ID!, $v: Int!, $link: Boolean) {
@@ -76,25 +75,6 @@ async fn error(app: &TestApp, token: &str, query: &str, variables: Value) -> Val
     body["errors"][0].clone()
 }
 
-async fn deliver(app: &TestApp, test: &TestDb, appeal_id: &str, topic: &str) {
-    let registry = redress::deliverers::registry(&app.app.state).expect("registry");
-    let rows = outbox::for_appeal(&test.db, appeal_id.parse().expect("uuid"))
-        .await
-        .expect("outbox");
-    let mut delivered = 0;
-    for row in rows.into_iter().filter(|row| row.topic == topic) {
-        let item = OutboxMessage::from(row);
-        registry
-            .deliverer_for(&item)
-            .expect("a deliverer")
-            .deliver(&item)
-            .await
-            .expect("deliver");
-        delivered += 1;
-    }
-    assert_eq!(delivered, 1, "one {topic} item");
-}
-
 redress_engine::backend_tests! {
     async fn a_triager_links_the_claimed_account_and_the_restore_is_carried_out(test) {
         let app = TestApp::start(&test).await;
@@ -117,7 +97,7 @@ redress_engine::backend_tests! {
         let claimed = app.ok(&rita, CLAIM, json!({"id": id, "v": triaged["version"]})).await;
         let decided = app.ok(&rita, DECIDE, json!({"id": id, "v": claimed["claimAppeal"]["version"], "o": "RESTORE"})).await;
         assert_eq!(decided["decideAppeal"]["state"], "REVIEWED");
-        deliver(&app, &test, &id, topics::REQUEST_RESTORATION).await;
+        assert_eq!(api::deliver_pending(&app, &test, &id, topics::REQUEST_RESTORATION).await, 1);
 
         let after = app.ok(&rita, CASE, json!({"id": id})).await;
         assert_eq!(after["appeal"]["state"], "RESTORED", "{after}");

@@ -17,8 +17,7 @@ use futures_util::{SinkExt, StreamExt};
 use redress::config::{Config, Secret};
 use redress::social::XConfig;
 use redress_core::Role;
-use redress_engine::delivery::{topics, OutboxMessage};
-use redress_engine::repo::outbox;
+use redress_engine::delivery::topics;
 use redress_engine::testing::TestDb;
 use redress_engine::Clock;
 use serde_json::{json, Value};
@@ -185,26 +184,6 @@ async fn post_x_dm(app: &TestApp, event_id: &str, sender: &str, text: &str) {
     assert_eq!(response.status(), 200, "the DM was taken");
 }
 
-/// Delivers the appeal's pending outbox items of `topic` through the service's registry.
-async fn deliver(app: &TestApp, test: &TestDb, appeal_id: &str, topic: &str) {
-    let registry = redress::deliverers::registry(&app.app.state).expect("registry");
-    let rows = outbox::for_appeal(&test.db, appeal_id.parse().expect("uuid"))
-        .await
-        .expect("outbox");
-    let mut delivered = 0;
-    for row in rows.into_iter().filter(|row| row.topic == topic) {
-        let item = OutboxMessage::from(row);
-        registry
-            .deliverer_for(&item)
-            .expect("a deliverer")
-            .deliver(&item)
-            .await
-            .expect("deliver");
-        delivered += 1;
-    }
-    assert!(delivered > 0, "no {topic} item to deliver");
-}
-
 fn version(change: &Value) -> i64 {
     change["version"].as_i64().expect("version")
 }
@@ -319,7 +298,7 @@ redress_engine::backend_tests! {
             json!({"id": id, "v": claimed["claimNextAppeal"]["version"]})).await;
         live.change_of(&id, |c| c["state"] == "REVIEWED").await;
 
-        deliver(&app, &test, &id, topics::REQUEST_RESTORATION).await;
+        assert!(api::deliver_pending(&app, &test, &id, topics::REQUEST_RESTORATION).await > 0);
         live.change_of(&id, |c| c["state"] == "RESTORED").await;
         app.stop().await;
         test.cleanup().await;

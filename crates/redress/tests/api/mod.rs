@@ -233,3 +233,24 @@ pub async fn triaged_appeal_by_id(app: &TestApp, id: &str, version: i64, queue: 
         .as_i64()
         .expect("version")
 }
+
+/// Delivers the appeal's pending outbox items of `topic` through the service's own
+/// deliverers, as the dispatcher would; returns how many there were.
+pub async fn deliver_pending(app: &TestApp, test: &TestDb, appeal_id: &str, topic: &str) -> usize {
+    let registry = redress::deliverers::registry(&app.app.state).expect("registry");
+    let rows = redress_engine::repo::outbox::for_appeal(&test.db, appeal_id.parse().expect("uuid"))
+        .await
+        .expect("outbox");
+    let mut delivered = 0;
+    for row in rows.into_iter().filter(|row| row.topic == topic) {
+        let item = redress_engine::delivery::OutboxMessage::from(row);
+        registry
+            .deliverer_for(&item)
+            .expect("a deliverer")
+            .deliver(&item)
+            .await
+            .expect("deliver");
+        delivered += 1;
+    }
+    delivered
+}

@@ -436,6 +436,60 @@ redress_engine::backend_tests! {
         test.cleanup().await;
     }
 
+    async fn a_policy_of_the_catalog_is_reported_under_the_category_its_entry_names(test) {
+        let clock = clock();
+        let counterfeit = redress_core::Policy {
+            id: "counterfeit_goods".into(),
+            ground_kind: redress_core::GroundKind::IllegalContent,
+            category: "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS".into(),
+            restrictions: vec![redress_core::RestrictionKind::AccountSuspended],
+            texts: [("en".to_owned(), redress_core::PolicyText {
+                title: "Counterfeit goods".into(),
+                ground: "Regulation (EU) 2017/1001, Art. 9".into(),
+                explanation: "Trade mark infringement.".into(),
+            })]
+            .into(),
+        };
+        let settings = EngineSettings {
+            policies: redress_engine::policies::PolicyCatalog::new("en", vec![counterfeit], Vec::new()).expect("catalog"),
+            ..EngineSettings::default()
+        };
+        let engine = Engine::new(test.db.clone(), settings, std::sync::Arc::new(clock.clone()));
+        let at = clock.now();
+        let mut statement = redress_engine::testing::automated_suspension_statement(at);
+        statement["ground"] = json!({"ground": "illegal_content", "legal_ground": "Regulation (EU) 2017/1001, Art. 9", "explanation": "A counterfeit bag."});
+        let under = |policy: &str, external: &str| redress_engine::registry::NewEnforcement {
+            external_id: Some(external.to_owned()),
+            policy: policy.to_owned(),
+            statement: statement.clone(),
+            ..automated_deactivation(&format!("acct-{external}"), "model", "brand-v2", at)
+        };
+        engine
+            .record_enforcements(vec![under("counterfeit_goods", "catalogued"), under("fake_tickets", "configured"), under("unknown", "neither")])
+            .await
+            .expect("recorded");
+        let configured = TdbSettings {
+            categories: [
+                ("fake_tickets".to_owned(), "STATEMENT_CATEGORY_SCAMS_AND_FRAUD".to_owned()),
+                // The catalog's entry wins over the file for a policy it holds.
+                ("counterfeit_goods".to_owned(), "STATEMENT_CATEGORY_OTHER_VIOLATION_TC".to_owned()),
+            ]
+            .into(),
+            ..TdbSettings::default()
+        };
+        let export = engine
+            .export_statements(&configured, at - TimeDelta::days(1), at + TimeDelta::days(1))
+            .await
+            .expect("export");
+        let category = |puid: &str| export.statements.iter().find(|s| s.puid == puid).map(|s| s.category.clone());
+        assert_eq!(category("catalogued").as_deref(), Some("STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS"));
+        assert_eq!(category("configured").as_deref(), Some("STATEMENT_CATEGORY_SCAMS_AND_FRAUD"));
+        assert_eq!(category("neither"), None, "illegal content needs a category");
+        assert_eq!(export.rejected.len(), 1);
+        assert!(export.rejected[0].errors.has("category"));
+        test.cleanup().await;
+    }
+
     async fn rounds_look_for_new_enforcements_from_the_newest_with_a_row_and_a_full_scan_finds_the_rest(test) {
         let clock = clock();
         let engine = Engine::new(test.db.clone(), EngineSettings::default(), std::sync::Arc::new(clock.clone()));

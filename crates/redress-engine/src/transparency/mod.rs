@@ -152,6 +152,25 @@ impl Engine {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<tdb::TdbExport, EngineError> {
-        tdb::export(self.db(), settings, from, to).await
+        let mapping = self.tdb_mapping(settings).await?;
+        tdb::export(self.db(), &mapping, from, to).await
+    }
+
+    /// The mapping's settings with the policy catalog in force: a policy the catalog holds
+    /// is reported under the category its entry names, which is the one the console shows
+    /// and an administrator edits; `categories` of the configuration serves the policies
+    /// the catalog lacks.
+    pub(crate) async fn tdb_mapping(
+        &self,
+        configured: &tdb::TdbSettings,
+    ) -> Result<tdb::TdbSettings, EngineError> {
+        let catalog = self.current_policy_catalog().await?;
+        let mut mapping = configured.clone();
+        for policy in catalog.policies() {
+            mapping
+                .categories
+                .insert(policy.id.clone(), policy.category.clone());
+        }
+        Ok(mapping)
     }
 }

@@ -811,9 +811,10 @@ impl Engine {
             .into_iter()
             .map(|e| (e.id, e))
             .collect();
+        let mapping = self.tdb_mapping(&settings.tdb).await?;
         let mut batch = Vec::with_capacity(rows.len());
         for row in rows {
-            match prepare(&row, enforcements.get(&row.enforcement_id), &settings.tdb) {
+            match prepare(&row, enforcements.get(&row.enforcement_id), &mapping) {
                 Ok(mapped) => batch.push(InFlight { row, mapped }),
                 Err(refusal) => {
                     let Refusal { errors, draft } = *refusal;

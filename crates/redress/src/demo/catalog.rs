@@ -42,10 +42,10 @@ pub async fn seed_if_empty(engine: &Engine, default_language: &str) -> anyhow::R
         return Ok(0);
     }
     let catalog = example_catalog(default_language)?;
-    Ok(engine
+    engine
         .seed_policy_catalog(&catalog)
         .await
-        .context("importing the example's policy catalog")?)
+        .context("importing the example's policy catalog")
 }
 
 #[cfg(test)]

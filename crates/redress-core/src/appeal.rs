@@ -190,7 +190,17 @@ impl Appeal {
                 self.decision = None;
             }
             EventKind::Upheld => self.state = AppealState::Upheld,
-            EventKind::Restored { .. } | EventKind::BulkRestored { .. } => {
+            EventKind::Restored { .. } => {
+                self.state = AppealState::Restored;
+                self.clear_claim();
+            }
+            EventKind::BulkRestored { linked, .. } => {
+                if let Some(link) = linked {
+                    self.account_id = Some(link.account_id.clone());
+                    if link.enforcement_id.is_some() {
+                        self.enforcement_id = link.enforcement_id;
+                    }
+                }
                 self.state = AppealState::Restored;
                 self.clear_claim();
             }

@@ -102,6 +102,10 @@ pub enum Command {
     BulkRestore {
         job_id: Uuid,
         reason: String,
+        /// Links a case filed without an account to the account the job restored, the one
+        /// registered to the address it came from. The engine resolves it, never the caller.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<AccountLink>,
     },
     /// A senior reviewer's decision of one appeal among many alike, through a bulk decision
     /// job: the same checks as `Decide` but for the claim, which the decider need not hold;

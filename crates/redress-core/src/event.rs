@@ -100,6 +100,10 @@ pub enum EventKind {
     BulkRestored {
         job_id: Uuid,
         reason: String,
+        /// The claimed account the job linked the case to as it closed it; absent when the
+        /// case was linked already (and in histories written before jobs could link).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        linked: Option<AccountLink>,
     },
     Reopened {
         reason: String,

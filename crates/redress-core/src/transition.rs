@@ -311,13 +311,28 @@ pub fn decide(
                 breached: *breached,
             }]
         }
-        Command::BulkRestore { job_id, reason } => {
+        Command::BulkRestore {
+            job_id,
+            reason,
+            link,
+        } => {
             require_state(state, name, AppealState::OPEN)?;
             require_role(actor, name, BULK_RESTORERS)?;
             non_empty("reason", reason)?;
+            if let Some(link) = link {
+                if appeal.account_id.is_some() {
+                    return Err(guard(
+                        state,
+                        name,
+                        "the appeal is already linked to an account",
+                    ));
+                }
+                non_empty("account_id", &link.account_id)?;
+            }
             vec![EventKind::BulkRestored {
                 job_id: *job_id,
                 reason: reason.clone(),
+                linked: link.clone(),
             }]
         }
         Command::Note { text } => {

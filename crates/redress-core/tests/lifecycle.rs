@@ -144,6 +144,7 @@ fn build_command(choice: u8, flag: bool, minutes: i64, now: DateTime<Utc>) -> Co
         16 => Command::BulkRestore {
             job_id: Uuid::nil(),
             reason: "faulty model v7".into(),
+            link: None,
         },
         17 => Command::Note {
             text: "checked the saved pin".into(),

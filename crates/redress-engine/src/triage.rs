@@ -3,7 +3,7 @@
 //! verifies the appellant's identity links the case to that account, and only that one,
 //! as filing would have linked it. A routing rule never links: it cannot judge identity.
 
-use redress_core::{AccountLink, Actor, Command, Priority};
+use redress_core::{AccountLink, Actor, Channel, Command, Priority};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -56,19 +56,26 @@ pub enum ClaimedAccountLinkError {
     },
 }
 
+/// The address by which an unlinked appeal claims an account, spelt as the registry keeps
+/// addresses. Only mail claims one: its contact is the address it came from, whereas a
+/// handle names no registered address. `None` once the appeal is linked.
+pub(crate) fn claimed_address(stored: &StoredAppeal) -> Option<String> {
+    if stored.appeal.account_id.is_some() || stored.appeal.channel != Channel::Email {
+        return None;
+    }
+    stored.contact.as_deref().map(str::to_ascii_lowercase)
+}
+
 /// The account registered to the address an unlinked appeal came from: whom its appellant
 /// claims to be. `None` once the appeal is linked.
 pub(crate) async fn claimed_account_id<C: ConnectionTrait>(
     conn: &C,
     stored: &StoredAppeal,
 ) -> Result<Option<String>, EngineError> {
-    if stored.appeal.account_id.is_some() {
-        return Ok(None);
-    }
-    let Some(contact) = stored.contact.as_deref() else {
+    let Some(address) = claimed_address(stored) else {
         return Ok(None);
     };
-    Ok(registry::find_account_by_email(conn, contact)
+    Ok(registry::find_account_by_email(conn, &address)
         .await?
         .map(|account| account.id))
 }

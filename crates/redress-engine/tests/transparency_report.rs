@@ -103,7 +103,7 @@ redress_engine::backend_tests! {
         clock.set(t0 + TimeDelta::hours(60));
         claim_and_decide(&engine, &clock, b, Outcome::Uphold).await;
         clock.set(t0 + TimeDelta::hours(61));
-        let bulk = Command::BulkRestore { job_id: Uuid::now_v7(), reason: "faulty model".into() };
+        let bulk = Command::BulkRestore { job_id: Uuid::now_v7(), reason: "faulty model".into(), link: None };
         engine.apply(d, None, &bulk, &Actor::staff("sam", [Role::Support])).await.expect("bulk d");
         disputes::record(&test.db, NewDispute { appeal_id: c, settlement_body: "ADR Body Dublin".into(), submitted_at: t0 + TimeDelta::hours(62), outcome: None, resolved_at: None }, &alice(), t0 + TimeDelta::hours(62)).await.expect("dispute");
 

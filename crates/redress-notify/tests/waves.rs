@@ -139,6 +139,25 @@ async fn file_mail(engine: &Engine, account: &str, address: &str) -> Uuid {
         .expect("a case")
 }
 
+/// A mail appeal from `address` that no trusted server vouched for: filed without an
+/// account, claiming the one registered to the address, if any (unless an after-filing
+/// hook links it as it closes it).
+async fn file_unverified_mail(engine: &Engine, address: &str) -> Uuid {
+    let incoming = IncomingAppeal {
+        account_id: None,
+        identity_verified: false,
+        ..mail_from("unused", address)
+    };
+    let filing = engine
+        .file(&Actor::appellant(address), incoming)
+        .await
+        .expect("file");
+    let Filing::Created(appeal) = filing else {
+        panic!("a new case, not {filing:?}")
+    };
+    appeal.id
+}
+
 async fn notices_of(engine: &Engine, appeal_id: Uuid, notice: &str) -> Vec<OutboxMessage> {
     outbox::for_appeal(engine.db(), appeal_id)
         .await
@@ -437,6 +456,78 @@ redress_engine::backend_tests! {
         assert_eq!(std::fs::read_dir(out.path()).expect("dir").count() - before, 4);
         assert_eq!(dms.len(), 2);
         assert!(dms.iter().all(|text| text.contains("your account has been restored")), "{dms:?}");
+        test.cleanup().await;
+    }
+
+    async fn appeals_claiming_a_restored_account_close_with_the_job_and_get_its_one_notice(test) {
+        let (engine, _) = engine(&test.db);
+        redress_engine::testing::seed_deactivated_wave(&test.db, 5, "nudity-v7").await;
+        let linked = file_mail(&engine, "acct-00000", "user0@example.org").await;
+        let claiming = file_unverified_mail(&engine, "user1@example.org").await;
+        let claiming_in_capitals = file_unverified_mail(&engine, "User2@Example.ORG").await;
+        let unclaimed_dm = engine
+            .receive_direct_message(x_dm("5010"), &ConfirmationSettings { url: "https://appeals.example/social/confirm".into(), valid_for: TimeDelta::hours(1) })
+            .await.expect("dm").filing.appeal_id().expect("a case");
+        let stranger = file_unverified_mail(&engine, "nobody@example.org").await;
+        for unlinked in [claiming, claiming_in_capitals, unclaimed_dm, stranger] {
+            assert_eq!(engine.appeal(unlinked).await.expect("appeal").appeal.account_id, None, "nobody vouched for the sender");
+        }
+
+        let (restorer, job) = start_job(&engine, "nudity-v7", 2).await;
+        let dry = restorer.dry_run(&Selector::Source { source_id: "nudity-v7".into() }).await.expect("dry run");
+        assert_eq!(dry.with_open_appeals, 3, "a claimed account's appeal is an open appeal of it");
+        let finished = restorer.run(job.id, |_| {}).await.expect("run");
+        assert_eq!((finished.restored, finished.already_active), (5, 0), "{finished:?}");
+
+        for (appeal_id, account) in [(linked, "acct-00000"), (claiming, "acct-00001"), (claiming_in_capitals, "acct-00002")] {
+            let stored = engine.appeal(appeal_id).await.expect("appeal");
+            assert_eq!(stored.appeal.state, redress_core::AppealState::Restored, "{account}");
+            assert_eq!(stored.appeal.account_id.as_deref(), Some(account));
+            let enforcement = registry::latest_enforcement(engine.db(), account).await.expect("enforcement").expect("one");
+            assert_eq!(stored.appeal.enforcement_id, Some(enforcement.id), "the enforcement filing would have chosen");
+            let history = redress_engine::repo::events::history(engine.db(), appeal_id).await.expect("history");
+            let closings: Vec<_> = history.iter().filter_map(|(_, event)| match &event.kind {
+                redress_core::EventKind::BulkRestored { job_id, linked, .. } => Some((*job_id, linked.clone())),
+                _ => None,
+            }).collect();
+            let expected_link = (appeal_id != linked).then(|| redress_core::AccountLink { account_id: account.to_owned(), enforcement_id: Some(enforcement.id) });
+            assert_eq!(closings, [(job.id, expected_link)], "{account}");
+        }
+        let outcomes = redress_engine::entity::bulk_restore_outcome::Entity::find().all(engine.db()).await.expect("outcomes");
+        let closed_of = |account: &str| outcomes.iter().find(|o| o.account_id == account).expect("outcome").appeals.clone();
+        assert_eq!(closed_of("acct-00001"), json!([claiming]), "the job's figures count the appeal");
+        assert_eq!(closed_of("acct-00002"), json!([claiming_in_capitals]));
+        for unrelated in [unclaimed_dm, stranger] {
+            let stored = engine.appeal(unrelated).await.expect("appeal");
+            assert!(stored.appeal.state.is_open(), "{:?}", stored.appeal.state);
+            assert_eq!(stored.appeal.account_id, None);
+            assert!(notices_of(&engine, unrelated, "decision_restored").await.is_empty());
+        }
+
+        // After the job: a mail nobody vouched for from the address of an account it
+        // restored is the job's, as a linked one is; the person was told by mail already.
+        let late = file_unverified_mail(&engine, "user3@example.org").await;
+        let stored = engine.appeal(late).await.expect("appeal");
+        assert_eq!(stored.appeal.state, redress_core::AppealState::Restored, "nothing left to review");
+        assert_eq!(stored.appeal.account_id.as_deref(), Some("acct-00003"));
+        let late_history = redress_engine::repo::events::history(engine.db(), late).await.expect("history");
+        assert!(late_history.iter().any(|(_, event)| matches!(&event.kind, redress_core::EventKind::BulkRestored { job_id, linked: Some(link), .. } if *job_id == job.id && link.account_id == "acct-00003")));
+        let late_stranger = file_unverified_mail(&engine, "nobody-else@example.org").await;
+        assert!(engine.appeal(late_stranger).await.expect("appeal").appeal.state.is_open());
+
+        let notices = restoration_notices(&engine).await;
+        let accounts: Vec<&str> = notices.keys().map(String::as_str).collect();
+        assert_eq!(accounts, ["acct-00000", "acct-00001", "acct-00002", "acct-00003", "acct-00004"]);
+        for (account, items) in &notices {
+            assert_eq!(items.len(), 1, "{account}: {items:?}");
+        }
+        for (account, appeal_id, address) in [("acct-00001", claiming, "user1@example.org"), ("acct-00002", claiming_in_capitals, "User2@Example.ORG")] {
+            let notice = &notices[account][0];
+            assert_eq!(notice.appeal_id, Some(appeal_id), "{account}: told with the case's reference");
+            assert_eq!(notice.payload["effect"]["notice"], "decision_restored");
+            assert_eq!(notice.payload["contact"], address, "the address the appeal came from");
+        }
+        assert_eq!(notices["acct-00003"][0].payload["effect"]["notice"], "account_restored", "told by mail before the appeal came");
         test.cleanup().await;
     }
 }

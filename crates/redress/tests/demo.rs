@@ -8,7 +8,10 @@ use clap::Parser;
 use redress::cli::{self, Cli};
 use redress::config::{Config, Secret};
 use redress::demo::{self, DemoArgs, DemoRefused};
-use redress_engine::entity::{account, appeal, appeal_event, enforcement, linked_handle};
+use redress_engine::entity::{
+    account, appeal, appeal_event, enforcement, linked_handle, restoration,
+};
+use redress_engine::restoration::{BulkJobStatus, BulkRestorer, RestorationBackend, Selector};
 use redress_engine::testing::TestDb;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -166,6 +169,26 @@ redress_engine::backend_tests! {
         assert_eq!(incidents.len(), 1, "{incidents:?}");
         assert_eq!(incidents[0].source.id, demo::plan::FAULTY_MODEL);
         assert!(incidents[0].dry_run_accounts > 100, "{:?}", incidents[0]);
+
+        // Support restores the faulty model's wave: no appeal claiming an account it
+        // restored (mail from the account's address nobody vouched for) is left open.
+        let restorer = BulkRestorer::new(engine.clone(), RestorationBackend::Embedded);
+        let support = redress_core::Actor::staff("sam", [redress_core::Role::Support]);
+        let selector = Selector::Source { source_id: demo::plan::FAULTY_MODEL.into() };
+        let job = restorer.start(&support, selector, "The model misread saved pictures.", 500).await.expect("start");
+        let done = restorer.run(job.id, |_| {}).await.expect("run");
+        assert_eq!(done.status, BulkJobStatus::Completed);
+        let restored: BTreeMap<String, String> = account::Entity::find().all(&test.db).await.expect("accounts")
+            .into_iter().filter_map(|a| a.email.map(|email| (email, a.id))).collect();
+        let restored_ids: BTreeSet<String> = restoration::Entity::find().filter(restoration::Column::JobId.eq(job.id)).all(&test.db).await.expect("restorations")
+            .into_iter().map(|r| r.account_id).collect();
+        let open_claims: Vec<String> = appeal::Entity::find().filter(appeal::Column::AccountId.is_null()).filter(appeal::Column::Channel.eq("email")).all(&test.db).await.expect("appeals")
+            .into_iter()
+            .filter(|a| redress_core::AppealState::OPEN.iter().any(|s| s.as_str() == a.state))
+            .filter(|a| a.contact.as_deref().and_then(|c| restored.get(&c.to_ascii_lowercase())).is_some_and(|id| restored_ids.contains(id)))
+            .map(|a| a.reference)
+            .collect();
+        assert!(open_claims.is_empty(), "open appeals claim restored accounts: {open_claims:?}");
         test.cleanup().await;
     }
 

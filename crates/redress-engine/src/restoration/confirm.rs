@@ -7,13 +7,15 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter}
 use serde_json::json;
 
 use super::account_locks::lock_accounts;
-use super::bulk::finalize::{close_appeals_and_notify, open_appeals_of, RestoredAccount};
+use super::bulk::finalize::{
+    close_appeals_and_notify, open_appeals_of, open_claims_of, with_claims, RestoredAccount,
+};
 use super::bulk::BulkOutcome;
 use super::error::RestorationError;
 use super::plan::{ItemKind, ItemOutcome, RestorationReport};
 use super::{records, registry_writes};
 use crate::commands::apply_command;
-use crate::entity::account::Entity as Accounts;
+use crate::entity::account::{self, Entity as Accounts};
 use crate::entity::appeal;
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
 use crate::entity::bulk_restore_outcome::{self, Entity as Outcomes};
@@ -82,11 +84,17 @@ async fn finish_bulk_account<C: ConnectionTrait>(
         .await?
         .and_then(|a| a.email);
     lock_accounts(conn, &[account_id.as_str()]).await?;
-    let mut open = open_appeals_of(
+    let linked = open_appeals_of(
         conn,
         Condition::all().add(appeal::Column::AccountId.eq(account_id.as_str())),
     )
     .await?;
+    let claims = open_claims_of(
+        conn,
+        Condition::all().add(account::Column::Id.eq(account_id.as_str())),
+    )
+    .await?;
+    let mut open = with_claims(linked, claims);
     let closed = close_appeals_and_notify(
         conn,
         settings,

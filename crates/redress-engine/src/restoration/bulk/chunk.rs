@@ -7,12 +7,15 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter};
 use uuid::Uuid;
 
-use super::finalize::{close_appeals_and_notify, open_appeals_of, RestoredAccount};
+use super::finalize::{
+    close_appeals_and_notify, open_appeals_of, open_claims_of, with_claims, RestoredAccount,
+};
 use super::job::{self, BulkJob};
 use super::outcomes::{self, AccountOutcome};
 use super::slices;
 use super::targets::{self, Target};
 use super::{BulkJobStatus, BulkOutcome, Progress};
+use crate::entity::account;
 use crate::entity::bulk_restore_job::{self, Entity as Jobs};
 use crate::outbox::{
     PlatformBulkRestore, PlatformEvent, PlatformEventKind, PlatformSubject, RequestRestoration,
@@ -151,12 +154,18 @@ pub(crate) async fn run<C: ConnectionTrait>(
     let accounts: Vec<&str> = chunk.iter().map(|t| t.account_id.as_str()).collect();
     lock_accounts(conn, &accounts).await?;
     let mut planned = enforcements_of(conn, range(), &job.selector).await?;
-    let mut open = open_appeals_of(
+    let linked = open_appeals_of(
         conn,
         Condition::all()
             .add(Expr::col((Alias::new("appeals"), Alias::new("account_id"))).in_subquery(range())),
     )
     .await?;
+    let claims = open_claims_of(
+        conn,
+        Condition::all().add(account::Column::Id.in_subquery(range())),
+    )
+    .await?;
+    let mut open = with_claims(linked, claims);
 
     let decisions: Vec<(Target, Decision)> = chunk
         .into_iter()

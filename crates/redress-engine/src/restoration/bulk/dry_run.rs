@@ -1,10 +1,11 @@
 //! What a job would do, without doing it.
 
-use redress_core::AppealState;
+use redress_core::{AppealState, Channel};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, FromQueryResult};
+use sea_orm::{Condition, ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 
+use super::finalize::folded_contact;
 use crate::entity::account::AccountStatus;
 use crate::restoration::error::RestorationError;
 use crate::restoration::selector::Selector;
@@ -15,7 +16,8 @@ const SAMPLE_SIZE: u64 = 10;
 pub struct DryRun {
     /// Accounts the job would cover.
     pub accounts: i64,
-    /// Of those, accounts with an open appeal (which the job would move to `restored`).
+    /// Of those, accounts with an open appeal, linked to the account or claiming it (which
+    /// the job would move to `restored`).
     pub with_open_appeals: i64,
     /// Of those, accounts the registry shows active already.
     pub already_active: i64,
@@ -81,17 +83,45 @@ async fn counts<C: ConnectionTrait>(
             .to_owned(),
     )
     .await?;
+    let linked_open = Query::select()
+        .column(Alias::new("account_id"))
+        .from(Alias::new("appeals"))
+        .and_where(Expr::col(Alias::new("state")).is_in(open.clone()))
+        .to_owned();
+    // An open mail appeal linked to no account, from the address registered to the account:
+    // the job closes it with the account's own (`finalize::open_claims_of`).
+    let claimed_open = Query::select()
+        .expr(Expr::val(1))
+        .from(Alias::new("appeals"))
+        .and_where(Expr::col((Alias::new("appeals"), Alias::new("account_id"))).is_null())
+        .and_where(
+            Expr::col((Alias::new("appeals"), Alias::new("channel"))).eq(Channel::Email.as_str()),
+        )
+        .and_where(Expr::col((Alias::new("appeals"), Alias::new("state"))).is_in(open))
+        .and_where(
+            Expr::cust(folded_contact(conn.get_database_backend()))
+                .eq(Expr::col((Alias::new("accounts"), Alias::new("email")))),
+        )
+        .to_owned();
     let with_open = count(
         conn,
         &Query::select()
             .expr_as(
-                Func::count_distinct(Expr::col(Alias::new("account_id"))),
+                Func::count_distinct(Expr::col((Alias::new("accounts"), Alias::new("id")))),
                 Alias::new("n"),
             )
-            .from(Alias::new("appeals"))
-            .and_where(Expr::col(Alias::new("state")).is_in(open))
+            .from(Alias::new("accounts"))
             .and_where(
-                Expr::col(Alias::new("account_id")).in_subquery(matched_accounts(selector, list)),
+                Expr::col((Alias::new("accounts"), Alias::new("id")))
+                    .in_subquery(matched_accounts(selector, list)),
+            )
+            .cond_where(
+                Condition::any()
+                    .add(
+                        Expr::col((Alias::new("accounts"), Alias::new("id")))
+                            .in_subquery(linked_open),
+                    )
+                    .add(Expr::exists(claimed_open)),
             )
             .to_owned(),
     )

@@ -4,6 +4,9 @@
 //! to the account's address, or on an earlier appeal) it is not sent again; never sent
 //! (the job knew no way to reach them) it goes out now on this appeal's channel. A DM
 //! appeal is checked again when its sender confirms the handle and the account is known.
+//! A mail appeal nobody vouched for, linked to no account, is checked against the account
+//! it claims (the one registered to the address it came from) and, when the job restored
+//! that account's enforcement, linked to it and closed alike.
 
 use async_trait::async_trait;
 use redress_core::{transition, AccountLink, Actor, Command, Role};
@@ -17,11 +20,13 @@ use crate::entity::bulk_restore_job::Entity as Jobs;
 use crate::entity::enforcement;
 use crate::entity::restoration::{self, Entity as Restorations, RestorationStatus};
 use crate::error::EngineError;
+use crate::filing::enforcement_for_account;
 use crate::hooks::{AfterFiling, DecisionObserver, FiledCase, InTransaction, RecordedCommand};
 use crate::repo::appeals::StoredAppeal;
 use crate::repo::{outbox, registry};
 use crate::restoration::account_locks::lock_accounts;
 use crate::restoration::notice;
+use crate::triage::claimed_account_id;
 
 /// Closes a new appeal whose enforcement a bulk job has already reversed.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,10 +39,11 @@ impl AfterFiling for CloseAppealsABulkRestoreAnswered {
         cx: &InTransaction<'_>,
         case: &mut FiledCase<'_>,
     ) -> Result<(), EngineError> {
-        let Some(enforcement) = case.enforcement else {
-            return Ok(());
+        let closed = match case.enforcement {
+            Some(enforcement) => close_if_restored(cx, case.appeal(), enforcement, None).await?,
+            None => close_claim_if_restored(cx, case.appeal()).await?,
         };
-        if let Some(closed) = close_if_restored(cx, case.appeal(), enforcement).await? {
+        if let Some(closed) = closed {
             case.replace_appeal(closed);
         }
         Ok(())
@@ -71,17 +77,38 @@ impl DecisionObserver for CloseAppealsABulkRestoreAnswered {
         let Some(enforcement) = registry::find_enforcement(cx.txn, *enforcement_id).await? else {
             return Ok(());
         };
-        close_if_restored(cx, recorded.appeal, &enforcement).await?;
+        close_if_restored(cx, recorded.appeal, &enforcement, None).await?;
         Ok(())
     }
 }
 
+/// Closes an appeal linked to no account that claims an account, as the bulk job's that
+/// reversed the enforcement filing would have chosen for it, if one did: the same case
+/// as an appeal filed linked to that account.
+async fn close_claim_if_restored(
+    cx: &InTransaction<'_>,
+    appeal: &StoredAppeal,
+) -> Result<Option<StoredAppeal>, EngineError> {
+    let Some(account_id) = claimed_account_id(cx.txn, appeal).await? else {
+        return Ok(None);
+    };
+    let Some(enforcement) = enforcement_for_account(cx.txn, &account_id).await? else {
+        return Ok(None);
+    };
+    let link = AccountLink {
+        account_id,
+        enforcement_id: Some(enforcement.id),
+    };
+    close_if_restored(cx, appeal, &enforcement, Some(link)).await
+}
+
 /// Closes `appeal` as the bulk job's that reversed `enforcement`, if one did, with the
-/// job's one notice; returns the closed case.
+/// job's one notice, linking it as `link` says; returns the closed case.
 async fn close_if_restored(
     cx: &InTransaction<'_>,
     appeal: &StoredAppeal,
     enforcement: &enforcement::Model,
+    link: Option<AccountLink>,
 ) -> Result<Option<StoredAppeal>, EngineError> {
     if !appeal.appeal.state.is_open() {
         return Ok(None);
@@ -97,6 +124,7 @@ async fn close_if_restored(
     let command = Command::BulkRestore {
         job_id,
         reason: job.reason.clone(),
+        link,
     };
     let mut stored = appeal.clone();
     let events = transition::decide(&stored.appeal, &command, &actor, cx.now)?;

@@ -409,6 +409,10 @@ redress_engine::backend_tests! {
             assert_eq!(appeal.appeal.state, redress_core::AppealState::Restored, "nothing left to review");
             let text = acknowledgement(&engine, late, out.path()).await;
             assert!(text.contains(wave_text(Wave::RestoreRunning, "en")), "{text}");
+            // The page says the case is restored, and nothing of a restoration under way.
+            let case = engine.appellant_case(late).await.expect("case");
+            let view = engine.appeal_status(&case.reference, &case.status_token.expect("token")).await.expect("page");
+            assert_eq!(view.wave, None);
         }
 
         // A DM sender nobody knows yet names the address the job already wrote to; the

@@ -444,7 +444,14 @@ pub async fn view<C: ConnectionTrait>(
     }
     .to_owned();
     let row = enforcement_of(conn, stored).await?;
-    let wave = wave_of_case(conn, stored, row.as_ref()).await?;
+    // The page states a closed case's outcome itself. (The acknowledgement of a case a
+    // bulk job closed as it was filed still says the account is being restored: for a
+    // person the job could not reach, it is all they hear.)
+    let wave = if appeal.state.is_open() {
+        wave_of_case(conn, stored, row.as_ref()).await?
+    } else {
+        None
+    };
     Ok(StatusView {
         reference: stored.reference.to_string(),
         state: appeal.state,

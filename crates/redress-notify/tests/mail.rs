@@ -248,6 +248,11 @@ redress_engine::backend_tests! {
         assert_eq!(mail.subject(), Some(preview.subject.as_str()));
         let sent = mail.body_text(0).expect("text").replace("\r\n", "\n");
         assert_eq!(sent.trim_end(), preview.text.replace("withheld", &token).trim_end());
+        // The case's record keeps the mail with the token withheld: staff read it.
+        let recorded = messages::for_appeal(engine.db(), appeal_id).await.expect("messages")
+            .into_iter().find(|m| m.direction == Direction::Outbound && m.classification == "decision_restored").expect("the sent mail on record");
+        assert!(!recorded.body.contains(&token), "{}", recorded.body);
+        assert!(recorded.body.contains(&format!("token={}", redress_notify::mail::deliverer::TOKEN_OFF_THE_RECORD)), "{}", recorded.body);
         test.cleanup().await;
     }
 

@@ -164,6 +164,12 @@ impl MailDeliverer {
                 .references(thread.join(" "));
         }
         let in_reply_to = thread.last().cloned();
+        // The case's record is read by staff; with the status token they could act on the
+        // status page as the appellant.
+        let text_on_record = match details.as_ref().and_then(|d| d.case.status_token.as_deref()) {
+            Some(token) => rendered.text.replace(token, TOKEN_OFF_THE_RECORD),
+            None => rendered.text.clone(),
+        };
         let message = builder
             .multipart(MultiPart::alternative_plain_html(
                 rendered.text.clone(),
@@ -175,7 +181,7 @@ impl MailDeliverer {
             message_id,
             in_reply_to,
             subject: rendered.subject,
-            text: rendered.text,
+            text_on_record,
             recipient: contact.to_owned(),
             notice: kind,
         })
@@ -261,7 +267,7 @@ impl MailDeliverer {
             sender: self.settings.from.email.to_string(),
             recipient: mail.recipient,
             subject: Some(mail.subject),
-            body: mail.text,
+            body: mail.text_on_record,
             classification: mail.notice.as_str().to_owned(),
             metadata: serde_json::json!({ "outbox_item": item.id }),
         };
@@ -299,6 +305,9 @@ pub(crate) fn case_values(details: &CaseDetails, language: &str) -> Vec<(&'stati
     values
 }
 
+/// Stands for the status token in the text of a sent mail as the case's record keeps it.
+pub const TOKEN_OFF_THE_RECORD: &str = "withheld-from-the-record";
+
 /// A rendered notice ready to send.
 #[derive(Debug, Clone)]
 pub struct Composed {
@@ -306,7 +315,8 @@ pub struct Composed {
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub subject: String,
-    pub text: String,
+    /// The text as the case's record keeps it: the status token withheld.
+    pub text_on_record: String,
     /// The appellant's address and the notice, for the case's record.
     pub recipient: String,
     pub notice: Notice,

@@ -96,6 +96,7 @@ function display(name, value) {
       ? Object.values(item).join(': ') : String(item))).join(', ') || '—';
   }
   if (typeof value === 'number' && /rate|bound|threshold|compliance/i.test(name) && value <= 1) return percent(value);
+  if (typeof value === 'number' && !Number.isInteger(value)) return value.toFixed(1);
   if (typeof value === 'string' && /At$|^(from|to)$/.test(name)) return when(value);
   return String(value);
 }

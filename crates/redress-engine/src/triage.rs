@@ -56,11 +56,15 @@ pub enum ClaimedAccountLinkError {
     },
 }
 
+/// The channels whose appeals claim an account by their contact: mail, whose contact is
+/// the address it came from, and the platform's API, which files with the person's
+/// address. A DM's contact is a handle, which names no registered address.
+pub(crate) const CLAIMING_CHANNELS: [Channel; 2] = [Channel::Email, Channel::Api];
+
 /// The address by which an unlinked appeal claims an account, spelt as the registry keeps
-/// addresses. Only mail claims one: its contact is the address it came from, whereas a
-/// handle names no registered address. `None` once the appeal is linked.
+/// addresses. `None` once the appeal is linked, and for a channel that claims nothing.
 pub(crate) fn claimed_address(stored: &StoredAppeal) -> Option<String> {
-    if stored.appeal.account_id.is_some() || stored.appeal.channel != Channel::Email {
+    if stored.appeal.account_id.is_some() || !CLAIMING_CHANNELS.contains(&stored.appeal.channel) {
         return None;
     }
     stored.contact.as_deref().map(str::to_ascii_lowercase)

@@ -166,7 +166,10 @@ impl MailDeliverer {
         let in_reply_to = thread.last().cloned();
         // The case's record is read by staff; with the status token they could act on the
         // status page as the appellant.
-        let text_on_record = match details.as_ref().and_then(|d| d.case.status_token.as_deref()) {
+        let text_on_record = match details
+            .as_ref()
+            .and_then(|d| d.case.status_token.as_deref())
+        {
             Some(token) => rendered.text.replace(token, TOKEN_OFF_THE_RECORD),
             None => rendered.text.clone(),
         };
@@ -181,6 +184,7 @@ impl MailDeliverer {
             message_id,
             in_reply_to,
             subject: rendered.subject,
+            text: rendered.text,
             text_on_record,
             recipient: contact.to_owned(),
             notice: kind,
@@ -315,6 +319,8 @@ pub struct Composed {
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub subject: String,
+    /// The text as the appellant reads it.
+    pub text: String,
     /// The text as the case's record keeps it: the status token withheld.
     pub text_on_record: String,
     /// The appellant's address and the notice, for the case's record.

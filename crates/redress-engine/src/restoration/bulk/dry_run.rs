@@ -9,6 +9,7 @@ use super::finalize::folded_contact;
 use crate::entity::account::AccountStatus;
 use crate::restoration::error::RestorationError;
 use crate::restoration::selector::Selector;
+use crate::triage::CLAIMING_CHANNELS;
 
 const SAMPLE_SIZE: u64 = 10;
 
@@ -95,7 +96,8 @@ async fn counts<C: ConnectionTrait>(
         .from(Alias::new("appeals"))
         .and_where(Expr::col((Alias::new("appeals"), Alias::new("account_id"))).is_null())
         .and_where(
-            Expr::col((Alias::new("appeals"), Alias::new("channel"))).eq(Channel::Email.as_str()),
+            Expr::col((Alias::new("appeals"), Alias::new("channel")))
+                .is_in(CLAIMING_CHANNELS.map(Channel::as_str)),
         )
         .and_where(Expr::col((Alias::new("appeals"), Alias::new("state"))).is_in(open))
         .and_where(

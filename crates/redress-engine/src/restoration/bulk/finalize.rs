@@ -25,7 +25,7 @@ use crate::repo::outbox;
 use crate::restoration::error::RestorationError;
 use crate::restoration::notice;
 use crate::settings::EngineSettings;
-use crate::triage::claimed_address;
+use crate::triage::{claimed_address, CLAIMING_CHANNELS};
 
 /// One restored account of a job.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ pub(crate) async fn open_claims_of<C: ConnectionTrait>(
     let open: Vec<&str> = AppealState::OPEN.iter().map(|s| s.as_str()).collect();
     let rows = Appeals::find()
         .filter(appeal::Column::AccountId.is_null())
-        .filter(appeal::Column::Channel.eq(Channel::Email.as_str()))
+        .filter(appeal::Column::Channel.is_in(CLAIMING_CHANNELS.map(Channel::as_str)))
         .filter(appeal::Column::State.is_in(open))
         .filter(Expr::cust(folded_contact).in_subquery(addresses))
         .order_by_asc(appeal::Column::FiledAt)

@@ -295,16 +295,17 @@ export function render(container, { announce, navigate, me }, id) {
     return form;
   }
 
-  function decideForm() {
-    return composer(appeal, (variables, form) => change('decideAppeal', variables, form));
+  // The composer lays itself out from the draft's outcome (see `composer`).
+  function decideForm(saved) {
+    return composer(appeal, (variables, form) => change('decideAppeal', variables, form), saved);
   }
 
-  function actions() {
+  function actions(saved) {
     const forms = [nextCaseAction()];
     const mine = appeal.assignee && appeal.assignee === me.subject;
     const reviewer = hasRole(me, 'REVIEWER', 'SENIOR_REVIEWER');
     if (appeal.state === 'TRIAGED' && reviewer && mine) {
-      forms.push(decideForm());
+      forms.push(decideForm(saved));
       const ask = h('textarea', { name: 'message', rows: '3', required: true, 'data-draft': 'ask' });
       forms.push(actionForm('Request information', 'requestInfo', [field('Question to the appellant', ask, 'The SLA clock pauses until they answer.')], 'Send request', () => ({ message: ask.value.trim() })));
       const claimButtons = h('div', { class: 'buttons' },
@@ -367,7 +368,7 @@ export function render(container, { announce, navigate, me }, id) {
         h('section', { 'aria-labelledby': 'timeline-title' },
           h('h2', { id: 'timeline-title' }, 'Timeline'),
           timeline(appeal, me))),
-      actions());
+      actions(saved));
     restore(saved);
     saveDraft(appeal.id, drafts());
   }

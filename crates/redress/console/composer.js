@@ -137,9 +137,11 @@ function statementFields(onChange) {
 }
 
 /**
- * The composer form for `appeal`; `decide(variables, form)` sends the decision.
+ * The composer form for `appeal`; `decide(variables, form)` sends the decision. `draft` is
+ * what the reviewer had typed into this case (control name to value, as `data-draft` names
+ * them), restored before the form is first laid out.
  */
-export function composer(appeal, decide) {
+export function composer(appeal, decide, draft = {}) {
   const restoreRadio = h('input', { type: 'radio', name: 'outcome', value: 'RESTORE', id: 'outcome-restore', 'data-draft': 'outcome', checked: true });
   const upholdRadio = h('input', { type: 'radio', name: 'outcome', value: 'UPHOLD', id: 'outcome-uphold', 'data-draft': 'outcome' });
   const template = h('select', { name: 'template' }, h('option', { value: '' }, '— none —'));
@@ -253,9 +255,14 @@ export function composer(appeal, decide) {
   });
   json.addEventListener('input', schedule);
   reasons.addEventListener('input', () => { preview.hidden = true; });
-  for (const radio of [restoreRadio, upholdRadio]) {
-    radio.addEventListener('change', () => { showEditor(); showError(null); loadTemplates().catch(templatesFailed); });
+  /** The templates offered, the editor's layout and the preview (hidden: it was of the other outcome) follow the outcome. */
+  function outcomeChanged() {
+    showEditor();
+    showError(null);
+    preview.hidden = true;
+    loadTemplates().catch(templatesFailed);
   }
+  for (const radio of [restoreRadio, upholdRadio]) radio.addEventListener('change', outcomeChanged);
   stays.addEventListener('change', () => { showEditor(); schedule(); });
   template.addEventListener('change', useTemplate);
   previewButton.addEventListener('click', () => { showPreview().catch((err) => { error.textContent = err.message; }); });
@@ -285,7 +292,15 @@ export function composer(appeal, decide) {
       button.disabled = false;
     }
   });
-  showEditor();
-  loadTemplates().catch(templatesFailed);
+  // A draft's outcome is set here, before the first layout and template load, and not left
+  // to the caller's restore afterwards: setting `checked` fires no change event, so the
+  // templates and the editor would stay those of the default outcome while the radio showed
+  // the draft's, and a template of the other outcome would be offered and refused.
+  // (The outcome is the one drafted control that drives them; the reasons do not.)
+  if (draft.outcome === 'UPHOLD' || draft.outcome === 'RESTORE') {
+    upholdRadio.checked = draft.outcome === 'UPHOLD';
+    restoreRadio.checked = !upholdRadio.checked;
+  }
+  outcomeChanged();
   return form;
 }

@@ -807,13 +807,35 @@ redress_engine::backend_tests! {
         let policy = rita.text("section.enforcement .policy").await;
         assert!(policy.contains("Spam and platform manipulation") && policy.contains("section 4.2"), "{policy}");
 
-        // Uphold, pick the German template (the appellant's language), and the form fills.
+        // Uphold (not the default) and start typing: the draft keeps both.
         rita.click("#outcome-uphold").await;
         rita.wait("select[name=template] option[value='spam-uphold-de']").await;
+        rita.type_into("form[data-action=decideAppeal] textarea[name=reasons]", "Entwurf").await;
+        rita.wait_until(
+            "the draft to be saved",
+            &format!("const draft = JSON.parse(sessionStorage.getItem('redress.console.draft.{id}') ?? '{{}}'); return draft.outcome === 'UPHOLD' && draft.reasons === 'Entwurf'"),
+        )
+        .await;
+        // Leave the case and come back: the restored outcome drives the templates offered
+        // and the editor, not the default one the form is built with.
+        rita.click("#nav a[href='#/queue']").await;
+        rita.wait_until("the case to be left", "return document.querySelector('form[data-action=decideAppeal]') === null").await;
+        rita.goto(&format!("http://{}/console/#/case/{id}", app.app.http_addr)).await;
+        rita.wait(&format!("#screen[data-appeal-id='{id}'] form[data-action=decideAppeal]")).await;
         assert_eq!(
-            rita.execute("return [...document.querySelectorAll('select[name=template] option')].map((o) => o.value).filter(Boolean)").await,
-            json!(["spam-uphold-de"])
+            rita.execute("return [document.querySelector('#outcome-uphold').checked, document.querySelector('textarea[name=reasons]').value, document.querySelector('.statement-editor').hidden, document.querySelector('#restriction-stays').closest('.choice').hidden]").await,
+            json!([true, "Entwurf", false, true]),
+            "the draft's outcome and reasons, with the uphold layout: the statement editor, no restore checkbox"
         );
+        let offered = rita
+            .wait_until(
+                "the templates to load",
+                "const ids = [...document.querySelectorAll('select[name=template] option')].map((o) => o.value).filter(Boolean); return ids.length > 0 ? ids : null",
+            )
+            .await;
+        assert_eq!(offered, json!(["spam-uphold-de"]), "only the restored outcome's templates");
+
+        // Pick the German template (the appellant's language), and the form fills.
         rita.select("select[name=template]", "spam-uphold-de").await;
         rita.wait_until(
             "the template to fill the reasons",
@@ -855,6 +877,9 @@ redress_engine::backend_tests! {
         assert!(mail.contains(&reasons) && mail.contains("Community-Richtlinien, Abschnitt 4.2 (Spam)"), "{mail}");
         assert!(rita.text("strong.preview-subject").await.contains(&reference));
         assert!(rita.text("pre.preview-dm").await.contains(&reference));
+        // An uphold notice, as the restored outcome says, not the restore one.
+        assert!(mail.contains("Die ursprüngliche Entscheidung bleibt"), "{mail}");
+        assert!(!rita.text("strong.preview-subject").await.contains("wiederhergestellt"));
         assert_accessible(&rita, "case with the decision composer").await;
         rita.execute("document.querySelector('.notice-preview').scrollIntoView({block: 'center'})").await;
         rita.screenshot(&shots.join(format!("composer-{backend}.png"))).await;

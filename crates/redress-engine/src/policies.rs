@@ -23,7 +23,6 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::registry::{ContentRelation, Enforcement};
 use crate::repo::appeals::StoredAppeal;
-use crate::transparency::tdb::CATEGORIES;
 
 pub use redress_core::language::LANGUAGE_TAG;
 
@@ -141,7 +140,7 @@ const LANGUAGE_FORM: &str = "must be a primary language subtag in lower case, su
 /// entry is written (the configuration, an edit), not where stored entries are read, so
 /// an entry written before the check stays in force until someone edits it.
 pub fn check_category(policy: &Policy) -> Result<(), CatalogError> {
-    if CATEGORIES.contains(&policy.category.as_str()) {
+    if policy::STATEMENT_CATEGORIES.contains(&policy.category.as_str()) {
         return Ok(());
     }
     Err(invalid(
@@ -150,7 +149,7 @@ pub fn check_category(policy: &Policy) -> Result<(), CatalogError> {
         format!(
             "{:?} is not a Transparency Database category; one of {}",
             policy.category,
-            CATEGORIES.join(", ")
+            policy::STATEMENT_CATEGORIES.join(", ")
         ),
     ))
 }

@@ -268,16 +268,7 @@ redress_engine::backend_tests! {
         config.restoration.bulk_chunk_size = 2;
         config.restoration.bulk_poll_seconds = 1;
         config.appeals.four_eyes_policies = vec!["terrorism".to_owned()];
-        // The browser counts SLA deadlines down on its own clock: start the service's there.
-        let clock = redress_engine::ManualClock::new(chrono::Utc::now());
-        let app = TestApp {
-            app: redress::app::start_with_clock(config.clone(), std::sync::Arc::new(clock.clone()))
-                .await
-                .expect("start"),
-            clock,
-            config,
-            http: reqwest::Client::new(),
-        };
+        let app = TestApp::start_on_browser_clock(config).await;
         let (appeal_id, reference, _) = file_hostile_appeal(&app).await;
         record_wave(&app).await;
         // Another appeal, filed and not yet triaged, keeps the queue's summary non-empty.
@@ -536,15 +527,7 @@ redress_engine::backend_tests! {
                 warn_fraction: 0.8,
             },
         }];
-        let clock = redress_engine::ManualClock::new(chrono::Utc::now());
-        let app = TestApp {
-            app: redress::app::start_with_clock(config.clone(), std::sync::Arc::new(clock.clone()))
-                .await
-                .expect("start"),
-            clock,
-            config,
-            http: reqwest::Client::new(),
-        };
+        let app = TestApp::start_on_browser_clock(config).await;
         let platform = app.token("platform", &[Role::Integration]);
         let mut maria = enforcement("acct-maria", "spam");
         maria["accountEmail"] = json!(MAIL_SENDER);

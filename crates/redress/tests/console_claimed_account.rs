@@ -79,16 +79,7 @@ redress_engine::backend_tests! {
         config.email.accepted_domains = vec!["redress.test".to_owned()];
         "Redress Appeals <appeals@redress.test>".clone_into(&mut config.email.from);
         config.email.trusted_authserv_ids = vec!["mx.redress.test".to_owned()];
-        // The browser counts SLA deadlines down on its own clock: start the service's there.
-        let clock = redress_engine::ManualClock::new(chrono::Utc::now());
-        let app = TestApp {
-            app: redress::app::start_with_clock(config.clone(), std::sync::Arc::new(clock.clone()))
-                .await
-                .expect("start"),
-            clock,
-            config,
-            http: reqwest::Client::new(),
-        };
+        let app = TestApp::start_on_browser_clock(config).await;
         let tina_token = app.token("tina", &[Role::Triager]);
         let rita_token = app.token("rita", &[Role::Reviewer]);
         let platform = app.token("platform", &[Role::Integration]);
@@ -180,15 +171,7 @@ redress_engine::backend_tests! {
         let mut config = config_for(&db);
         config.email.accepted_domains = vec!["redress.test".to_owned()];
         config.email.trusted_authserv_ids = vec!["mx.redress.test".to_owned()];
-        let clock = redress_engine::ManualClock::new(chrono::Utc::now());
-        let app = TestApp {
-            app: redress::app::start_with_clock(config.clone(), std::sync::Arc::new(clock.clone()))
-                .await
-                .expect("start"),
-            clock,
-            config,
-            http: reqwest::Client::new(),
-        };
+        let app = TestApp::start_on_browser_clock(config).await;
         let tina_token = app.token("tina", &[Role::Triager]);
         let rita_token = app.token("rita", &[Role::Reviewer]);
         let platform = app.token("platform", &[Role::Integration]);

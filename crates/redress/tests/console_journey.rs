@@ -153,16 +153,7 @@ redress_engine::backend_tests! {
         "Redress Appeals <appeals@redress.test>".clone_into(&mut config.email.from);
         config.email.trusted_authserv_ids = vec![TRUSTED_MX.to_owned()];
         config.routing.rules = vec![routing_rule()];
-        // The browser counts SLA deadlines down on its own clock: start the service's there.
-        let clock = redress_engine::ManualClock::new(chrono::Utc::now());
-        let app = TestApp {
-            app: redress::app::start_with_clock(config.clone(), std::sync::Arc::new(clock.clone()))
-                .await
-                .expect("start"),
-            clock,
-            config,
-            http: reqwest::Client::new(),
-        };
+        let app = TestApp::start_on_browser_clock(config).await;
         let rita_token = app.token("rita", &[Role::Reviewer]);
         let tina_token = app.token("tina", &[Role::Triager]);
         let admin = app.token("ada", &[Role::Admin]);

@@ -57,6 +57,21 @@ impl TestApp {
         Self::start_with(config_for(test)).await
     }
 
+    /// Starts with the service's clock at the real time: a browser counts SLA deadlines
+    /// down on its own clock, so the two must agree.
+    pub async fn start_on_browser_clock(config: Config) -> Self {
+        let clock = ManualClock::new(Utc::now());
+        let app = redress::app::start_with_clock(config.clone(), Arc::new(clock.clone()))
+            .await
+            .expect("start");
+        Self {
+            app,
+            clock,
+            config,
+            http: reqwest::Client::new(),
+        }
+    }
+
     pub async fn start_with(config: Config) -> Self {
         let clock = ManualClock::new(
             Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0)

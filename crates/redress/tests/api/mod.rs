@@ -60,24 +60,20 @@ impl TestApp {
     /// Starts with the service's clock at the real time: a browser counts SLA deadlines
     /// down on its own clock, so the two must agree.
     pub async fn start_on_browser_clock(config: Config) -> Self {
-        let clock = ManualClock::new(Utc::now());
-        let app = redress::app::start_with_clock(config.clone(), Arc::new(clock.clone()))
-            .await
-            .expect("start");
-        Self {
-            app,
-            clock,
-            config,
-            http: reqwest::Client::new(),
-        }
+        Self::start_at(config, Utc::now()).await
     }
 
     pub async fn start_with(config: Config) -> Self {
-        let clock = ManualClock::new(
-            Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0)
-                .single()
-                .expect("time"),
-        );
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 25, 9, 0, 0)
+            .single()
+            .expect("time");
+        Self::start_at(config, at).await
+    }
+
+    /// Starts the service with its clock at `at`.
+    async fn start_at(config: Config, at: chrono::DateTime<Utc>) -> Self {
+        let clock = ManualClock::new(at);
         // Boxed: the service's start-up holds the whole configuration across awaits.
         let app = Box::pin(redress::app::start_with_clock(
             config.clone(),
